@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped) so callers can match with errors.Is.
+var (
+	// ErrNotFound: the record does not exist (or has expired, for ephemeral records).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a uniqueness violation, or a compare-and-set whose version no longer matches.
+	ErrConflict = errors.New("store: conflict")
+)
+
+// PhoneType is how a phone number was classified when it was enrolled.
+type PhoneType string
+
+const (
+	PhoneNone     PhoneType = ""
+	PhoneMobile   PhoneType = "mobile"
+	PhoneLandline PhoneType = "landline"
+)
+
+// UserStatus is whether an account may sign in at all. A temporary lockout after
+// wrong passwords is kept separately in User.LockedUntil.
+type UserStatus string
+
+const (
+	UserActive   UserStatus = "active"
+	UserDisabled UserStatus = "disabled"
+)
+
+// User is a person's account.
+type User struct {
+	ID            string // stable opaque id, used as the OIDC sub
+	Email         string // as typed; uniqueness is case-insensitive
+	EmailVerified bool
+	GivenName     string
+	FamilyName    string
+	PasswordHash  string // argon2id PHC string, never the password
+	Phone         string // E.164, empty until enrolled
+	PhoneType     PhoneType
+	PhoneVerified bool
+	Status        UserStatus
+	FailedLogins  int       // consecutive wrong passwords since the last success
+	LockedUntil   time.Time // zero when not locked
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Users stores accounts.
+type Users interface {
+	// CreateUser inserts u. ID, CreatedAt and UpdatedAt must be set by the caller.
+	// A second account with the same email (compared case-insensitively) gives ErrConflict.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByID returns ErrNotFound when there is no such user.
+	UserByID(ctx context.Context, id string) (*User, error)
+	// UserByEmail matches case-insensitively; ErrNotFound when there is no such user.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UpdateUser overwrites every mutable field of the user with u.ID (all but ID and
+	// CreatedAt). ErrNotFound when it does not exist; ErrConflict when the new email is taken.
+	UpdateUser(ctx context.Context, u *User) error
+	// RecordLoginFailure atomically increments the user's consecutive failure count and
+	// returns the new count; the caller decides on a lockout and stores it with LockUser.
+	RecordLoginFailure(ctx context.Context, userID string) (int, error)
+	// LockUser sets LockedUntil.
+	LockUser(ctx context.Context, userID string, until time.Time) error
+	// ResetLoginFailures sets the failure count to zero and clears LockedUntil.
+	ResetLoginFailures(ctx context.Context, userID string) error
+}
+
+// Client is a registered relying party (a form application).
+type Client struct {
+	ID                     string
+	Name                   string
+	SecretHash             string // argon2id PHC string; empty for public clients
+	Public                 bool   // public clients authenticate with none and must use PKCE
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Scopes                 []string // scopes the client may ask for; empty means all supported
+	CreatedAt              time.Time
+}
+
+// Clients stores relying parties registered by admins.
+type Clients interface {
+	// CreateClient gives ErrConflict when the id is taken.
+	CreateClient(ctx context.Context, c *Client) error
+	ClientByID(ctx context.Context, id string) (*Client, error)
+	// ListClients returns every client ordered by id.
+	ListClients(ctx context.Context) ([]*Client, error)
+	// DeleteClient gives ErrNotFound when there is no such client.
+	DeleteClient(ctx context.Context, id string) error
+	// SetClientSecret replaces the secret hash; ErrNotFound when there is no such client.
+	SetClientSecret(ctx context.Context, id, secretHash string) error
+}
+
+// SigningKey is a token signing key. The private part is encrypted by the caller
+// before it is stored; the store never sees it in the clear.
+type SigningKey struct {
+	ID               string // the JWK kid
+	Algorithm        string // RS256 or ES256
+	PublicJWK        []byte // JSON of the public JWK
+	PrivateEncrypted []byte // AES-GCM sealed private JWK
+	CreatedAt        time.Time
+	// ActiveFrom is when the key starts signing. It is later than CreatedAt so that
+	// the key is published in JWKS before any token is signed with it.
+	ActiveFrom time.Time
+	// RetiredAt is when the key stopped signing (zero while active or pending).
+	RetiredAt time.Time
+	// ExpiresAt is when the key leaves JWKS (zero while it signs): RetiredAt plus the
+	// longest lifetime of a token it signed.
+	ExpiresAt time.Time
+}
+
+// SigningKeys stores signing keys.
+type SigningKeys interface {
+	// CreateSigningKey gives ErrConflict when the id is taken.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns every key ordered by ActiveFrom then ID.
+	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// RetireSigningKey sets RetiredAt and ExpiresAt of a key; ErrNotFound when absent.
+	RetireSigningKey(ctx context.Context, id string, retiredAt, expiresAt time.Time) error
+	// DeleteExpiredSigningKeys removes keys whose ExpiresAt is set and before now.
+	DeleteExpiredSigningKeys(ctx context.Context, now time.Time) error
+}
+
+// RefreshToken is one link of a rotation chain (a family). Only a hash of the token
+// value is stored.
+type RefreshToken struct {
+	Hash      string // hex SHA-256 of the token value: the lookup key
+	FamilyID  string // shared by every token rotated from the same grant
+	ClientID  string
+	UserID    string
+	Scopes    []string
+	Audience  []string
+	AMR       []string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	// ExpiresAt is the family's absolute expiry; rotation does not extend it.
+	ExpiresAt time.Time
+	// IdleExpiresAt is when this token expires if it is not used.
+	IdleExpiresAt time.Time
+	// UsedAt is when it was rotated (zero while current). Presenting a used token is reuse.
+	UsedAt time.Time
+	// RevokedAt is set for every token of a revoked family.
+	RevokedAt time.Time
+}
+
+// RefreshTokens stores refresh tokens.
+type RefreshTokens interface {
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// RefreshTokenByHash returns the token whether current, used or revoked; ErrNotFound when absent.
+	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
+	// RotateRefreshToken atomically marks oldHash used at now and inserts next. When oldHash
+	// was already used or revoked it changes nothing and gives ErrConflict (reuse: the caller
+	// revokes the family); ErrNotFound when oldHash does not exist.
+	RotateRefreshToken(ctx context.Context, oldHash string, next *RefreshToken, now time.Time) error
+	// RevokeRefreshFamily marks every token of the family revoked.
+	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeUserRefreshTokens marks every token of the user revoked (logout everywhere,
+	// password change), optionally only those of one client when clientID is not empty.
+	RevokeUserRefreshTokens(ctx context.Context, userID, clientID string, now time.Time) error
+}
+
+// AuditEvent is one security-relevant action. Audit events are append-only.
+type AuditEvent struct {
+	ID       int64 // set by the store
+	Time     time.Time
+	Kind     string // e.g. "user.created", "login.failed", "refresh.reuse"
+	UserID   string
+	ClientID string
+	IP       string
+	Detail   string // never a code, password, token or secret
+}
+
+// Audit stores the audit log.
+type Audit interface {
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns the newest events first; userID filters when not empty; limit <= 0 means 100.
+	ListAudit(ctx context.Context, userID string, limit int) ([]*AuditEvent, error)
+}
+
+// Counters are durable fixed-window counters for limits that must survive a flush of
+// the ephemeral store (send budgets that protect accounts and phone numbers).
+type Counters interface {
+	// Hit adds one to the counter key for the window containing now and returns the
+	// count in that window including this hit. Windows are aligned to multiples of window
+	// since the Unix epoch.
+	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// Count returns the count for the window containing now without adding to it.
+	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+}
+
+// Durable is the database: PostgreSQL in production, SQLite embedded.
+type Durable interface {
+	Users
+	Clients
+	SigningKeys
+	RefreshTokens
+	Audit
+	Counters
+	// Migrate applies pending schema migrations.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the database is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Ephemeral holds short-lived state (journeys, auth requests, authorization codes,
+// sessions, rate-limit counters): Redis in production, in-process embedded.
+// Every record has a TTL and a version; versions start at 1 and grow by one per write.
+type Ephemeral interface {
+	// Create stores a new record with version 1; ErrConflict when the key exists.
+	Create(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Get returns the value and its version; ErrNotFound when absent or expired.
+	Get(ctx context.Context, key string) (value []byte, version int64, err error)
+	// CompareAndSet replaces the value if its version is still version, resets the TTL,
+	// and returns the new version. ErrConflict when the version moved on; ErrNotFound
+	// when the record is absent or expired.
+	CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error)
+	// Put stores the value whatever is there (version becomes the old one plus one, or 1).
+	Put(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Take atomically gets and deletes: of two concurrent Takes only one gets the value,
+	// the other gets ErrNotFound.
+	Take(ctx context.Context, key string) ([]byte, error)
+	// Delete removes the key; deleting an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Incr adds one to a counter and returns the new value. The TTL is set when the
+	// counter is created and not extended by later increments (a fixed window).
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
