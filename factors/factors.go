@@ -1,0 +1,81 @@
+package factors
+
+import (
+	"context"
+	"errors"
+)
+
+// Channel is how a message reaches a person.
+type Channel string
+
+const (
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+	ChannelVoice Channel = "voice"
+)
+
+// Email is one email message, already rendered.
+type Email struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string // optional
+}
+
+// EmailSender delivers email. An error means the message was not accepted for delivery.
+type EmailSender interface {
+	SendEmail(ctx context.Context, m Email) error
+}
+
+// SMS is one text message to an E.164 number.
+type SMS struct {
+	To   string // E.164, e.g. +447700900123
+	Text string
+}
+
+// SMSSender delivers text messages. An error means the provider refused the message;
+// errors wrap ErrUndeliverable when trying again will not help (barred, invalid number).
+type SMSSender interface {
+	SendSMS(ctx context.Context, m SMS) error
+}
+
+// Call is an automated voice call that asks the person to press the hash key.
+type Call struct {
+	// ID identifies this call challenge; the outcome is reported under it. It is a
+	// random, unguessable value so an event can only complete its own challenge.
+	ID     string
+	To     string // E.164
+	Script string // what the call says, in the organisation's name
+}
+
+// Caller places calls. PlaceCall returns once the call is placed; the outcome arrives
+// later through CallOutcomes.
+type Caller interface {
+	PlaceCall(ctx context.Context, c Call) error
+}
+
+// CallResult is how a call challenge ended.
+type CallResult string
+
+const (
+	CallConfirmed  CallResult = "confirmed"  // the person pressed #
+	CallTimedOut   CallResult = "timed_out"  // answered, but # was not pressed in time
+	CallBusy       CallResult = "busy"
+	CallUnanswered CallResult = "unanswered"
+	CallRejected   CallResult = "rejected"
+	CallFailed     CallResult = "failed"
+)
+
+// CallOutcomes receives the result of a call challenge (from the dev call simulator or
+// the voice provider's webhook). Recording an outcome for an unknown or finished call
+// gives ErrUnknownCall.
+type CallOutcomes interface {
+	RecordCallOutcome(ctx context.Context, callID string, r CallResult) error
+}
+
+var (
+	// ErrUndeliverable: the provider will not deliver to this destination (retrying will not help).
+	ErrUndeliverable = errors.New("factors: undeliverable")
+	// ErrUnknownCall: no call challenge is waiting under that id.
+	ErrUnknownCall = errors.New("factors: unknown call")
+)
