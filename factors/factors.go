@@ -58,8 +58,8 @@ type Caller interface {
 type CallResult string
 
 const (
-	CallConfirmed  CallResult = "confirmed"  // the person pressed #
-	CallTimedOut   CallResult = "timed_out"  // answered, but # was not pressed in time
+	CallConfirmed  CallResult = "confirmed" // the person pressed #
+	CallTimedOut   CallResult = "timed_out" // answered, but # was not pressed in time
 	CallBusy       CallResult = "busy"
 	CallUnanswered CallResult = "unanswered"
 	CallRejected   CallResult = "rejected"
