@@ -1,0 +1,420 @@
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DatabaseKind says which durable backend IDP_DATABASE_URL selects.
+type DatabaseKind string
+
+const (
+	DatabasePostgres DatabaseKind = "postgres"
+	DatabaseSQLite   DatabaseKind = "sqlite"
+)
+
+// Config is the validated configuration. It is built only by Load (or Bind) and is
+// read-only afterwards.
+type Config struct {
+	Addr   string // listen address, host:port
+	Issuer string // public base URL, without a trailing slash
+
+	DatabaseURL  string       // as given (may hold a password: never log it)
+	DatabaseKind DatabaseKind // postgres or sqlite
+	SQLitePath   string       // the PATH of sqlite:PATH; empty for postgres
+	RedisURL     string       // empty selects the in-process ephemeral store
+
+	Dev     bool   // messages are captured in the dev inbox instead of being sent
+	OrgName string // organisation name in page titles and messages
+
+	LogFormat string     // text or json
+	LogLevel  slog.Level // debug, info, warn or error
+
+	// KeyEncryptionKey seals signing keys at rest: 32 bytes, or nil when not set
+	// (allowed with SQLite only: the app then keeps a generated key next to the database).
+	KeyEncryptionKey []byte
+	ClientsFile      string // static clients file; empty for none
+
+	PhoneConfirmTwice bool   // ask for a second phone verification after enrolment
+	SigningAlg        string // RS256 or ES256
+
+	AccessTokenTTL      time.Duration
+	IDTokenTTL          time.Duration
+	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
+	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
+	SessionTTL          time.Duration // the IdP's single-sign-on session
+	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
+}
+
+// Embedded reports whether the idp runs without external services: SQLite and the
+// in-process ephemeral store.
+func (c *Config) Embedded() bool {
+	return c.DatabaseKind == DatabaseSQLite && c.RedisURL == ""
+}
+
+// DiscoveryURL is where relying parties find the OpenID Connect provider metadata.
+func (c *Config) DiscoveryURL() string {
+	return c.Issuer + "/.well-known/openid-configuration"
+}
+
+// HTTPS reports whether the issuer is served over https (and so HSTS applies).
+func (c *Config) HTTPS() bool { return strings.HasPrefix(c.Issuer, "https://") }
+
+// Setting describes one configuration setting, for usage text and documentation.
+type Setting struct {
+	Env     string // IDP_...
+	Flag    string // without the leading dashes
+	Default string // as text; "" when empty
+	Usage   string
+	bool    bool
+}
+
+// Settings lists every setting in the order they are documented.
+var Settings = []Setting{
+	{Env: "IDP_ADDR", Flag: "addr", Default: "localhost:8080", Usage: "listen address (host:port)"},
+	{Env: "IDP_ISSUER", Flag: "issuer", Default: "http://localhost:8080", Usage: "public base URL; https required unless the host is localhost"},
+	{Env: "IDP_DATABASE_URL", Flag: "database-url", Default: "sqlite:./data/idp.db", Usage: "postgres://... or postgresql://... for PostgreSQL, sqlite:PATH for SQLite"},
+	{Env: "IDP_REDIS_URL", Flag: "redis-url", Usage: "redis://... or rediss://...; empty keeps journeys in process"},
+	{Env: "IDP_DEV", Flag: "dev", Usage: "development mode: messages go to the dev inbox (default true when neither a database nor Redis is configured)", bool: true},
+	{Env: "IDP_ORG_NAME", Flag: "org-name", Default: "Norfolk County Council", Usage: "organisation name in page titles and messages"},
+	{Env: "IDP_LOG_FORMAT", Flag: "log-format", Default: "text", Usage: "text or json"},
+	{Env: "IDP_LOG_LEVEL", Flag: "log-level", Default: "info", Usage: "debug, info, warn or error"},
+	{Env: "IDP_KEY_ENCRYPTION_KEY", Flag: "key-encryption-key", Usage: "base64 of 32 random bytes sealing signing keys; required with PostgreSQL"},
+	{Env: "IDP_CLIENTS_FILE", Flag: "clients-file", Usage: "file of statically registered clients"},
+	{Env: "IDP_PHONE_CONFIRM_TWICE", Flag: "phone-confirm-twice", Default: "true", Usage: "verify a new phone number a second time", bool: true},
+	{Env: "IDP_SIGNING_ALG", Flag: "signing-alg", Default: "RS256", Usage: "token signing algorithm: RS256 or ES256"},
+	{Env: "IDP_ACCESS_TOKEN_TTL", Flag: "access-token-ttl", Default: "15m", Usage: "access token lifetime"},
+	{Env: "IDP_ID_TOKEN_TTL", Flag: "id-token-ttl", Default: "15m", Usage: "ID token lifetime"},
+	{Env: "IDP_REFRESH_TOKEN_TTL", Flag: "refresh-token-ttl", Default: "720h", Usage: "absolute refresh token lifetime (rotation does not extend it)"},
+	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
+	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
+	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
+}
+
+// Load reads the settings from args (flags) and getenv, flags winning, and validates
+// them. The error is one line naming the setting. With -h or --help the error wraps
+// flag.ErrHelp and the usage is not printed: callers print Usage themselves.
+func Load(args []string, getenv func(string) string) (*Config, error) {
+	fs := flag.NewFlagSet("idp", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	build := Bind(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w (run with -h for the list of settings)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (settings are given as --name=value)", fs.Arg(0))
+	}
+	return build()
+}
+
+// Bind registers every setting as a flag on fs, so that a subcommand can add its own
+// flags to the same set. After fs.Parse, the returned function validates and returns
+// the configuration.
+func Bind(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error) {
+	values := make([]*flagValue, len(Settings))
+	for i, s := range Settings {
+		v := &flagValue{bool: s.bool}
+		values[i] = v
+		fs.Var(v, s.Flag, s.Usage+" ("+s.Env+")")
+	}
+	return func() (*Config, error) {
+		raw := make(map[string]rawValue, len(Settings))
+		for i, s := range Settings {
+			switch {
+			case values[i].set:
+				raw[s.Env] = rawValue{text: values[i].text, source: "--" + s.Flag, given: true}
+			case getenv(s.Env) != "":
+				raw[s.Env] = rawValue{text: getenv(s.Env), source: s.Env, given: true}
+			default:
+				raw[s.Env] = rawValue{text: s.Default, source: s.Env}
+			}
+		}
+		return parse(raw)
+	}
+}
+
+// Usage writes the settings as a table of flags and variables.
+func Usage(w io.Writer) {
+	for _, s := range Settings {
+		def := ""
+		if s.Default != "" {
+			def = " (default " + s.Default + ")"
+		}
+		fmt.Fprintf(w, "  --%s, %s\n        %s%s\n", s.Flag, s.Env, s.Usage, def)
+	}
+}
+
+type rawValue struct {
+	text   string
+	source string // the variable or flag the value came from, for error messages
+	given  bool   // false when it is the default
+}
+
+// flagValue records whether a flag was given at all, so that a flag set to its
+// default value still wins over the environment.
+type flagValue struct {
+	text string
+	set  bool
+	bool bool
+}
+
+func (v *flagValue) String() string   { return v.text }
+func (v *flagValue) IsBoolFlag() bool { return v.bool }
+func (v *flagValue) Set(s string) error {
+	v.text, v.set = s, true
+	return nil
+}
+
+// settingError is the one-line error for a bad value.
+func settingError(r rawValue, problem string) error {
+	return fmt.Errorf("%s: %s (got %q)", r.source, problem, r.text)
+}
+
+// secretError is settingError for values that must not be echoed.
+func secretError(r rawValue, problem string) error {
+	return fmt.Errorf("%s: %s", r.source, problem)
+}
+
+func parse(raw map[string]rawValue) (*Config, error) {
+	c := &Config{}
+	var err error
+
+	if c.Addr, err = parseAddr(raw["IDP_ADDR"]); err != nil {
+		return nil, err
+	}
+	if c.Issuer, err = parseIssuer(raw["IDP_ISSUER"]); err != nil {
+		return nil, err
+	}
+	if err = parseDatabase(raw["IDP_DATABASE_URL"], c); err != nil {
+		return nil, err
+	}
+	if c.RedisURL, err = parseRedis(raw["IDP_REDIS_URL"]); err != nil {
+		return nil, err
+	}
+
+	c.Dev = c.Embedded()
+	if r := raw["IDP_DEV"]; r.given {
+		if c.Dev, err = parseBool(r); err != nil {
+			return nil, err
+		}
+	}
+
+	c.OrgName = strings.TrimSpace(raw["IDP_ORG_NAME"].text)
+	if c.OrgName == "" {
+		return nil, settingError(raw["IDP_ORG_NAME"], "must not be blank")
+	}
+
+	switch r := raw["IDP_LOG_FORMAT"]; strings.ToLower(r.text) {
+	case "text", "json":
+		c.LogFormat = strings.ToLower(r.text)
+	default:
+		return nil, settingError(r, "must be text or json")
+	}
+	switch r := raw["IDP_LOG_LEVEL"]; strings.ToLower(r.text) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return nil, settingError(r, "must be debug, info, warn or error")
+	}
+
+	if c.KeyEncryptionKey, err = parseKey(raw["IDP_KEY_ENCRYPTION_KEY"]); err != nil {
+		return nil, err
+	}
+	if c.KeyEncryptionKey == nil && c.DatabaseKind == DatabasePostgres {
+		return nil, errors.New("IDP_KEY_ENCRYPTION_KEY: required with PostgreSQL (base64 of 32 random bytes, e.g. from `openssl rand -base64 32`)")
+	}
+
+	if r := raw["IDP_CLIENTS_FILE"]; r.text != "" {
+		fi, err := os.Stat(r.text)
+		switch {
+		case err != nil:
+			reason := err.Error()
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				reason = pe.Err.Error()
+			}
+			return nil, settingError(r, "cannot read the file: "+reason)
+		case !fi.Mode().IsRegular():
+			return nil, settingError(r, "must be a regular file")
+		}
+		c.ClientsFile = r.text
+	}
+
+	if c.PhoneConfirmTwice, err = parseBool(raw["IDP_PHONE_CONFIRM_TWICE"]); err != nil {
+		return nil, err
+	}
+
+	switch r := raw["IDP_SIGNING_ALG"]; strings.ToUpper(r.text) {
+	case "RS256", "ES256":
+		c.SigningAlg = strings.ToUpper(r.text)
+	default:
+		return nil, settingError(r, "must be RS256 or ES256")
+	}
+
+	durations := []struct {
+		env string
+		dst *time.Duration
+	}{
+		{"IDP_ACCESS_TOKEN_TTL", &c.AccessTokenTTL},
+		{"IDP_ID_TOKEN_TTL", &c.IDTokenTTL},
+		{"IDP_REFRESH_TOKEN_TTL", &c.RefreshTokenTTL},
+		{"IDP_REFRESH_TOKEN_IDLE_TTL", &c.RefreshTokenIdleTTL},
+		{"IDP_SESSION_TTL", &c.SessionTTL},
+		{"IDP_JOURNEY_TTL", &c.JourneyTTL},
+	}
+	for _, d := range durations {
+		if *d.dst, err = parseDuration(raw[d.env]); err != nil {
+			return nil, err
+		}
+	}
+	if c.RefreshTokenIdleTTL > c.RefreshTokenTTL {
+		return nil, settingError(raw["IDP_REFRESH_TOKEN_IDLE_TTL"],
+			fmt.Sprintf("must not be longer than the absolute lifetime IDP_REFRESH_TOKEN_TTL (%s)", c.RefreshTokenTTL))
+	}
+	return c, nil
+}
+
+func parseAddr(r rawValue) (string, error) {
+	host, port, err := net.SplitHostPort(r.text)
+	if err != nil {
+		return "", settingError(r, "must be host:port, e.g. localhost:8080 or :8080")
+	}
+	if strings.ContainsAny(host, " /") {
+		return "", settingError(r, "host must be a name or an IP address")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", settingError(r, "port must be a number from 0 to 65535")
+	}
+	return r.text, nil
+}
+
+func parseIssuer(r rawValue) (string, error) {
+	const want = "must be an absolute http(s) URL without query or fragment, e.g. https://login.example.gov.uk"
+	u, err := url.Parse(r.text)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", settingError(r, want)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(r.text, "#") {
+		return "", settingError(r, want)
+	}
+	if u.User != nil {
+		return "", settingError(r, "must not contain a user name or password")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		switch u.Hostname() {
+		case "localhost", "127.0.0.1", "::1":
+		default:
+			return "", settingError(r, "must use https unless the host is localhost, 127.0.0.1 or ::1")
+		}
+	default:
+		return "", settingError(r, want)
+	}
+	return strings.TrimRight(r.text, "/"), nil
+}
+
+func parseDatabase(r rawValue, c *Config) error {
+	const want = "must be postgres://..., postgresql://... or sqlite:PATH"
+	switch {
+	case strings.HasPrefix(r.text, "postgres://"), strings.HasPrefix(r.text, "postgresql://"):
+		u, err := url.Parse(r.text)
+		if err != nil {
+			// The URL may hold a password: do not echo it.
+			return secretError(r, want+" (the URL does not parse)")
+		}
+		if u.Host == "" && u.Query().Get("host") == "" {
+			return secretError(r, "names no host (postgres://USER:PASSWORD@HOST:PORT/DATABASE)")
+		}
+		c.DatabaseURL, c.DatabaseKind = r.text, DatabasePostgres
+	case strings.HasPrefix(r.text, "sqlite:"):
+		path := strings.TrimPrefix(r.text, "sqlite:")
+		if strings.TrimSpace(path) == "" {
+			return settingError(r, "sqlite: needs a file path, e.g. sqlite:./data/idp.db")
+		}
+		c.DatabaseURL, c.DatabaseKind, c.SQLitePath = r.text, DatabaseSQLite, path
+	default:
+		return settingError(r, want)
+	}
+	return nil
+}
+
+func parseRedis(r rawValue) (string, error) {
+	if r.text == "" {
+		return "", nil
+	}
+	u, err := url.Parse(r.text)
+	if err != nil {
+		return "", secretError(r, "must be redis://... or rediss://... (the URL does not parse)")
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+		if u.Host == "" {
+			return "", secretError(r, "names no host (redis://[:PASSWORD@]HOST:PORT/DB)")
+		}
+	case "unix":
+		if u.Path == "" {
+			return "", secretError(r, "unix:// needs a socket path")
+		}
+	default:
+		return "", secretError(r, fmt.Sprintf("must be redis://..., rediss://... or unix://... (got scheme %q)", u.Scheme))
+	}
+	return r.text, nil
+}
+
+func parseBool(r rawValue) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(r.text)) {
+	case "1", "t", "true", "yes", "on":
+		return true, nil
+	case "0", "f", "false", "no", "off":
+		return false, nil
+	}
+	return false, settingError(r, "must be true or false")
+}
+
+func parseKey(r rawValue) ([]byte, error) {
+	if r.text == "" {
+		return nil, nil
+	}
+	text := strings.TrimSpace(r.text)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if key, err := enc.DecodeString(text); err == nil {
+			if len(key) != 32 {
+				return nil, secretError(r, fmt.Sprintf("must decode to 32 bytes, decodes to %d", len(key)))
+			}
+			return key, nil
+		}
+	}
+	return nil, secretError(r, "must be base64 of 32 random bytes (e.g. from `openssl rand -base64 32`)")
+}
+
+func parseDuration(r rawValue) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(r.text))
+	if err != nil {
+		return 0, settingError(r, "must be a duration such as 15m, 8h or 720h")
+	}
+	if d <= 0 {
+		return 0, settingError(r, "must be positive")
+	}
+	return d, nil
+}

@@ -1,0 +1,241 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+const testKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" // bytes 0..31
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Addr: "localhost:8080", Issuer: "http://localhost:8080",
+		DatabaseURL: "sqlite:./data/idp.db", DatabaseKind: DatabaseSQLite, SQLitePath: "./data/idp.db",
+		Dev: true, OrgName: "Norfolk County Council", LogFormat: "text", LogLevel: slog.LevelInfo,
+		PhoneConfirmTwice: true, SigningAlg: "RS256",
+		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: 15 * time.Minute,
+		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour,
+		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour,
+	}
+	if c.KeyEncryptionKey != nil {
+		t.Errorf("KeyEncryptionKey = %x, want nil", c.KeyEncryptionKey)
+	}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
+	}
+	if !c.Embedded() || c.HTTPS() {
+		t.Errorf("Embedded() = %v, HTTPS() = %v; want true, false", c.Embedded(), c.HTTPS())
+	}
+	if got := c.DiscoveryURL(); got != "http://localhost:8080/.well-known/openid-configuration" {
+		t.Errorf("DiscoveryURL() = %q", got)
+	}
+}
+
+// TestGoodValues sets one variable at a time (plus what it needs) and checks the field.
+func TestGoodValues(t *testing.T) {
+	clients := filepath.Join(t.TempDir(), "clients.yaml")
+	if err := os.WriteFile(clients, []byte("clients: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pg := map[string]string{"IDP_KEY_ENCRYPTION_KEY": testKey}
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(*Config) bool
+	}{
+		{"addr any host", map[string]string{"IDP_ADDR": ":9000"}, func(c *Config) bool { return c.Addr == ":9000" }},
+		{"addr ipv6", map[string]string{"IDP_ADDR": "[::1]:8080"}, func(c *Config) bool { return c.Addr == "[::1]:8080" }},
+		{"issuer https with path", map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/idp/"}, func(c *Config) bool {
+			return c.Issuer == "https://login.example.gov.uk/idp" && c.HTTPS()
+		}},
+		{"issuer http 127.0.0.1", map[string]string{"IDP_ISSUER": "http://127.0.0.1:9000"}, func(c *Config) bool { return c.Issuer == "http://127.0.0.1:9000" }},
+		{"issuer http ::1", map[string]string{"IDP_ISSUER": "http://[::1]:9000"}, func(c *Config) bool { return c.Issuer == "http://[::1]:9000" }},
+		{"postgres", map[string]string{"IDP_DATABASE_URL": "postgres://idp:secret@db:5432/idp?sslmode=disable", "IDP_KEY_ENCRYPTION_KEY": testKey}, func(c *Config) bool {
+			return c.DatabaseKind == DatabasePostgres && c.SQLitePath == "" && !c.Embedded() && !c.Dev
+		}},
+		{"postgresql scheme", map[string]string{"IDP_DATABASE_URL": "postgresql://db/idp", "IDP_KEY_ENCRYPTION_KEY": testKey}, func(c *Config) bool { return c.DatabaseKind == DatabasePostgres }},
+		{"sqlite path", map[string]string{"IDP_DATABASE_URL": "sqlite:/var/lib/idp/idp.db"}, func(c *Config) bool {
+			return c.DatabaseKind == DatabaseSQLite && c.SQLitePath == "/var/lib/idp/idp.db" && c.Embedded() && c.Dev
+		}},
+		{"redis", map[string]string{"IDP_REDIS_URL": "redis://:pw@cache:6379/2"}, func(c *Config) bool {
+			return c.RedisURL == "redis://:pw@cache:6379/2" && !c.Embedded() && !c.Dev
+		}},
+		{"rediss", map[string]string{"IDP_REDIS_URL": "rediss://cache:6380"}, func(c *Config) bool { return c.RedisURL == "rediss://cache:6380" }},
+		{"dev explicit off in embedded mode", map[string]string{"IDP_DEV": "false"}, func(c *Config) bool { return !c.Dev }},
+		{"dev explicit on with services", merge(pg, map[string]string{"IDP_DEV": "true", "IDP_DATABASE_URL": "postgres://db/idp"}), func(c *Config) bool { return c.Dev }},
+		{"org name", map[string]string{"IDP_ORG_NAME": "  Suffolk County Council "}, func(c *Config) bool { return c.OrgName == "Suffolk County Council" }},
+		{"log json", map[string]string{"IDP_LOG_FORMAT": "JSON"}, func(c *Config) bool { return c.LogFormat == "json" }},
+		{"log debug", map[string]string{"IDP_LOG_LEVEL": "debug"}, func(c *Config) bool { return c.LogLevel == slog.LevelDebug }},
+		{"log warn", map[string]string{"IDP_LOG_LEVEL": "WARN"}, func(c *Config) bool { return c.LogLevel == slog.LevelWarn }},
+		{"log error", map[string]string{"IDP_LOG_LEVEL": "error"}, func(c *Config) bool { return c.LogLevel == slog.LevelError }},
+		{"key std base64", map[string]string{"IDP_KEY_ENCRYPTION_KEY": testKey}, func(c *Config) bool { return len(c.KeyEncryptionKey) == 32 && c.KeyEncryptionKey[31] == 31 }},
+		{"key raw url base64", map[string]string{"IDP_KEY_ENCRYPTION_KEY": strings.TrimRight(testKey, "=")}, func(c *Config) bool { return len(c.KeyEncryptionKey) == 32 }},
+		{"clients file", map[string]string{"IDP_CLIENTS_FILE": clients}, func(c *Config) bool { return c.ClientsFile == clients }},
+		{"confirm once", map[string]string{"IDP_PHONE_CONFIRM_TWICE": "0"}, func(c *Config) bool { return !c.PhoneConfirmTwice }},
+		{"es256", map[string]string{"IDP_SIGNING_ALG": "es256"}, func(c *Config) bool { return c.SigningAlg == "ES256" }},
+		{"access ttl", map[string]string{"IDP_ACCESS_TOKEN_TTL": "5m"}, func(c *Config) bool { return c.AccessTokenTTL == 5*time.Minute }},
+		{"id ttl", map[string]string{"IDP_ID_TOKEN_TTL": "90s"}, func(c *Config) bool { return c.IDTokenTTL == 90*time.Second }},
+		{"refresh ttl", map[string]string{"IDP_REFRESH_TOKEN_TTL": "24h", "IDP_REFRESH_TOKEN_IDLE_TTL": "24h"}, func(c *Config) bool {
+			return c.RefreshTokenTTL == 24*time.Hour && c.RefreshTokenIdleTTL == 24*time.Hour
+		}},
+		{"session ttl", map[string]string{"IDP_SESSION_TTL": "1h30m"}, func(c *Config) bool { return c.SessionTTL == 90*time.Minute }},
+		{"journey ttl", map[string]string{"IDP_JOURNEY_TTL": "20m"}, func(c *Config) bool { return c.JourneyTTL == 20*time.Minute }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(nil, env(tt.env))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !tt.check(c) {
+				t.Errorf("unexpected config %+v", *c)
+			}
+		})
+	}
+}
+
+func merge(a, b map[string]string) map[string]string {
+	m := map[string]string{}
+	for k, v := range a {
+		m[k] = v
+	}
+	for k, v := range b {
+		m[k] = v
+	}
+	return m
+}
+
+// TestBadValues checks that each bad value gives one line that starts with the
+// variable's name and says what is wrong.
+func TestBadValues(t *testing.T) {
+	tests := []struct {
+		env     map[string]string
+		prefix  string // the error starts with this
+		contain string // and contains this
+	}{
+		{map[string]string{"IDP_ADDR": "8080"}, "IDP_ADDR: ", "host:port"},
+		{map[string]string{"IDP_ADDR": "localhost:http99"}, "IDP_ADDR: ", "port"},
+		{map[string]string{"IDP_ADDR": "localhost:70000"}, "IDP_ADDR: ", "port"},
+		{map[string]string{"IDP_ISSUER": "login.example.gov.uk"}, "IDP_ISSUER: ", "absolute"},
+		{map[string]string{"IDP_ISSUER": "http://login.example.gov.uk"}, "IDP_ISSUER: ", "https"},
+		{map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/?a=b"}, "IDP_ISSUER: ", "query"},
+		{map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/#top"}, "IDP_ISSUER: ", "fragment"},
+		{map[string]string{"IDP_ISSUER": "ftp://localhost"}, "IDP_ISSUER: ", "http(s)"},
+		{map[string]string{"IDP_ISSUER": "https://user:pw@login.example.gov.uk"}, "IDP_ISSUER: ", "password"},
+		{map[string]string{"IDP_DATABASE_URL": "nonsense"}, "IDP_DATABASE_URL: ", `must be postgres://..., postgresql://... or sqlite:PATH (got "nonsense")`},
+		{map[string]string{"IDP_DATABASE_URL": "mysql://db/idp"}, "IDP_DATABASE_URL: ", "postgres://"},
+		{map[string]string{"IDP_DATABASE_URL": "sqlite:"}, "IDP_DATABASE_URL: ", "file path"},
+		{map[string]string{"IDP_DATABASE_URL": "postgres:///idp", "IDP_KEY_ENCRYPTION_KEY": testKey}, "IDP_DATABASE_URL: ", "no host"},
+		{map[string]string{"IDP_REDIS_URL": "localhost:6379"}, "IDP_REDIS_URL: ", "redis://"},
+		{map[string]string{"IDP_REDIS_URL": "redis://"}, "IDP_REDIS_URL: ", "no host"},
+		{map[string]string{"IDP_DEV": "maybe"}, "IDP_DEV: ", "true or false"},
+		{map[string]string{"IDP_ORG_NAME": "   "}, "IDP_ORG_NAME: ", "blank"},
+		{map[string]string{"IDP_LOG_FORMAT": "xml"}, "IDP_LOG_FORMAT: ", "text or json"},
+		{map[string]string{"IDP_LOG_LEVEL": "loud"}, "IDP_LOG_LEVEL: ", "debug, info, warn or error"},
+		{map[string]string{"IDP_KEY_ENCRYPTION_KEY": "c2hvcnQ="}, "IDP_KEY_ENCRYPTION_KEY: ", "32 bytes, decodes to 5"},
+		{map[string]string{"IDP_KEY_ENCRYPTION_KEY": "not base64!"}, "IDP_KEY_ENCRYPTION_KEY: ", "base64"},
+		{map[string]string{"IDP_DATABASE_URL": "postgres://db/idp"}, "IDP_KEY_ENCRYPTION_KEY: ", "required with PostgreSQL"},
+		{map[string]string{"IDP_CLIENTS_FILE": "/nonexistent/clients.yaml"}, "IDP_CLIENTS_FILE: ", "no such file"},
+		{map[string]string{"IDP_CLIENTS_FILE": os.TempDir()}, "IDP_CLIENTS_FILE: ", "regular file"},
+		{map[string]string{"IDP_PHONE_CONFIRM_TWICE": "twice"}, "IDP_PHONE_CONFIRM_TWICE: ", "true or false"},
+		{map[string]string{"IDP_SIGNING_ALG": "HS256"}, "IDP_SIGNING_ALG: ", "RS256 or ES256"},
+		{map[string]string{"IDP_ACCESS_TOKEN_TTL": "15"}, "IDP_ACCESS_TOKEN_TTL: ", "duration"},
+		{map[string]string{"IDP_ID_TOKEN_TTL": "-1m"}, "IDP_ID_TOKEN_TTL: ", "positive"},
+		{map[string]string{"IDP_REFRESH_TOKEN_TTL": "0s"}, "IDP_REFRESH_TOKEN_TTL: ", "positive"},
+		{map[string]string{"IDP_REFRESH_TOKEN_IDLE_TTL": "a day"}, "IDP_REFRESH_TOKEN_IDLE_TTL: ", "duration"},
+		{map[string]string{"IDP_REFRESH_TOKEN_IDLE_TTL": "1000h"}, "IDP_REFRESH_TOKEN_IDLE_TTL: ", "not be longer"},
+		{map[string]string{"IDP_SESSION_TTL": "0"}, "IDP_SESSION_TTL: ", "positive"},
+		{map[string]string{"IDP_JOURNEY_TTL": "1 hour"}, "IDP_JOURNEY_TTL: ", "duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prefix+tt.contain, func(t *testing.T) {
+			_, err := Load(nil, env(tt.env))
+			if err == nil {
+				t.Fatalf("Load(%v) succeeded, want an error", tt.env)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tt.prefix) || !strings.Contains(msg, tt.contain) || strings.Contains(msg, "\n") {
+				t.Errorf("error = %q, want one line starting %q containing %q", msg, tt.prefix, tt.contain)
+			}
+		})
+	}
+}
+
+func TestSecretsNotEchoed(t *testing.T) {
+	for _, e := range []map[string]string{
+		{"IDP_KEY_ENCRYPTION_KEY": "c2VjcmV0LXNlY3JldA=="},
+		{"IDP_DATABASE_URL": "postgres://idp:secret-secret@/idp", "IDP_KEY_ENCRYPTION_KEY": testKey},
+		{"IDP_REDIS_URL": "memcache://:secret-secret@cache"},
+	} {
+		_, err := Load(nil, env(e))
+		if err == nil {
+			t.Fatalf("Load(%v) succeeded", e)
+		}
+		if strings.Contains(err.Error(), "secret-secret") || strings.Contains(err.Error(), "c2VjcmV0") {
+			t.Errorf("error echoes a secret: %q", err)
+		}
+	}
+}
+
+func TestFlagsWin(t *testing.T) {
+	e := env(map[string]string{"IDP_ADDR": "localhost:1111", "IDP_DEV": "true", "IDP_ORG_NAME": "From Env"})
+	c, err := Load([]string{"--addr", "localhost:2222", "--dev=false", "-org-name=From Flag"}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "localhost:2222" || c.Dev || c.OrgName != "From Flag" {
+		t.Errorf("got addr %q dev %v org %q; want the flag values", c.Addr, c.Dev, c.OrgName)
+	}
+
+	// A bare boolean flag means true; an env var not overridden still applies.
+	c, err = Load([]string{"--dev", "--redis-url=redis://cache:6379"}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Dev || c.Addr != "localhost:1111" {
+		t.Errorf("got dev %v addr %q; want true, localhost:1111", c.Dev, c.Addr)
+	}
+
+	// A bad flag value is named by its flag.
+	_, err = Load([]string{"--database-url=nonsense"}, e)
+	if err == nil || !strings.HasPrefix(err.Error(), "--database-url: ") {
+		t.Errorf("error = %v, want it to start with --database-url:", err)
+	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	if _, err := Load([]string{"--no-such-setting=1"}, env(nil)); err == nil || !strings.Contains(err.Error(), "no-such-setting") {
+		t.Errorf("unknown flag: error = %v", err)
+	}
+	if _, err := Load([]string{"stray"}, env(nil)); err == nil || !strings.Contains(err.Error(), `"stray"`) {
+		t.Errorf("stray argument: error = %v", err)
+	}
+	if _, err := Load([]string{"-h"}, env(nil)); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: error = %v, want flag.ErrHelp", err)
+	}
+}
+
+func TestUsageListsEverySetting(t *testing.T) {
+	var b strings.Builder
+	Usage(&b)
+	for _, s := range Settings {
+		if !strings.Contains(b.String(), "--"+s.Flag+", "+s.Env) {
+			t.Errorf("usage lacks %s", s.Env)
+		}
+	}
+}
