@@ -1,0 +1,23 @@
+// Package dev is the development-mode stand-in for every message provider. Its Inbox
+// implements factors.EmailSender, factors.SMSSender and factors.Caller by capturing
+// each message in memory instead of sending it (a bounded ring of the latest
+// messages), and serves them to people and tests:
+//
+//	GET  /dev/inbox                   the captured messages as a page
+//	GET  /dev/inbox.json              JSON array, newest first, of
+//	                                  {"id","channel","to","subject","body","code","created_at"}
+//	POST /dev/calls/{id}/keypress     answers a simulated call; form field digits ("#" confirms)
+//	POST /dev/calls/{id}/hangup       the person does not answer the simulated call
+//
+// The JSON shape is a stable surface that tests and tools rely on. A simulated call is
+// a "voice" item whose body is the call script and whose id is the call challenge's id;
+// its outcome is reported to factors.CallOutcomes as a real provider's webhook would.
+//
+// The server mounts these handlers, and uses the Inbox as its senders, only when
+// IDP_DEV is on; with IDP_DEV off the endpoints do not exist. The wiring in cmd/idp
+// decides that, not this package.
+//
+// It never logs message bodies or codes: only the channel and a masked recipient.
+// It must not import the store, the journeys or the page templates (the page is
+// rendered through an injected function).
+package dev

@@ -1,0 +1,169 @@
+package dev
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/councilforms/idp/factors"
+)
+
+// RenderFunc writes the inbox page for items (newest first). The server supplies one
+// that uses the site's page templates; without one a plain page is served.
+type RenderFunc func(w http.ResponseWriter, r *http.Request, items []Item)
+
+// Handler serves the inbox and the call simulator under their full paths
+// (/dev/inbox, /dev/inbox.json, /dev/calls/{id}/keypress, /dev/calls/{id}/hangup), so
+// it can be mounted with mux.Handle("/dev/", inbox.Handler(render)). render may be nil.
+func (in *Inbox) Handler(render RenderFunc) http.Handler {
+	if render == nil {
+		render = renderPlain
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /dev/inbox", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		render(w, r, in.Items())
+	})
+	mux.HandleFunc("GET /dev/inbox.json", in.serveJSON)
+	mux.HandleFunc("POST /dev/calls/{id}/keypress", func(w http.ResponseWriter, r *http.Request) {
+		result := factors.CallTimedOut // a wrong key, or none, does not confirm
+		if strings.TrimSpace(r.FormValue("digits")) == "#" {
+			result = factors.CallConfirmed
+		}
+		in.answer(w, r, result)
+	})
+	mux.HandleFunc("POST /dev/calls/{id}/hangup", func(w http.ResponseWriter, r *http.Request) {
+		in.answer(w, r, factors.CallUnanswered)
+	})
+	return mux
+}
+
+// jsonItem is the stable JSON shape of an inbox item.
+type jsonItem struct {
+	ID        string `json:"id"`
+	Channel   string `json:"channel"`
+	To        string `json:"to"`
+	Subject   string `json:"subject"`
+	Body      string `json:"body"`
+	Code      string `json:"code"`
+	CreatedAt string `json:"created_at"` // RFC 3339, UTC
+}
+
+func (in *Inbox) serveJSON(w http.ResponseWriter, r *http.Request) {
+	items := in.Items()
+	out := make([]jsonItem, len(items))
+	for i, it := range items {
+		out[i] = jsonItem{
+			ID: it.ID, Channel: string(it.Channel), To: it.To, Subject: it.Subject,
+			Body: it.Body, Code: it.Code, CreatedAt: it.CreatedAt.UTC().Format(time.RFC3339Nano),
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+}
+
+// answer ends the pending simulated call named in the path with result and reports
+// it to the CallOutcomes. A call can be ended once.
+func (in *Inbox) answer(w http.ResponseWriter, r *http.Request, result factors.CallResult) {
+	id := r.PathValue("id")
+	in.mu.Lock()
+	idx, ok := in.findCall(id)
+	if !ok {
+		in.mu.Unlock()
+		fail(w, r, http.StatusNotFound, "No simulated call with that id.")
+		return
+	}
+	if !in.ring[idx].CallPending {
+		in.mu.Unlock()
+		fail(w, r, http.StatusConflict, "This call has already been answered or hung up.")
+		return
+	}
+	outcomes := in.outcomes
+	if outcomes == nil {
+		in.mu.Unlock()
+		fail(w, r, http.StatusServiceUnavailable, "Nothing is receiving call outcomes yet.")
+		return
+	}
+	// Mark it answered before reporting, so two presses at once report once.
+	in.ring[idx].CallPending = false
+	in.mu.Unlock()
+
+	err := outcomes.RecordCallOutcome(r.Context(), id, result)
+	switch {
+	case errors.Is(err, factors.ErrUnknownCall):
+		// The journey no longer waits for this call (expired or superseded); the call
+		// stays ended.
+		fail(w, r, http.StatusConflict, "The sign-in page is no longer waiting for this call.")
+		return
+	case err != nil:
+		in.mu.Lock()
+		if idx, ok := in.findCall(id); ok {
+			in.ring[idx].CallPending = true // let it be tried again
+		}
+		in.mu.Unlock()
+		in.log.ErrorContext(r.Context(), "dev inbox: record call outcome", slog.String("result", string(result)), slog.Any("error", err))
+		fail(w, r, http.StatusInternalServerError, "The call outcome could not be recorded.")
+		return
+	}
+	in.log.InfoContext(r.Context(), "dev inbox: simulated call ended", slog.String("result", string(result)))
+	if wantsHTML(r) {
+		http.Redirect(w, r, "/dev/inbox", http.StatusSeeOther)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id, "result": string(result)})
+}
+
+// wantsHTML reports whether the request came from the inbox page's form rather than
+// a test or script.
+func wantsHTML(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+func fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if wantsHTML(r) {
+		http.Error(w, msg, status)
+		return
+	}
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client has gone if this fails
+}
+
+var plainPage = template.Must(template.New("inbox").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Development inbox</title></head>
+<body>
+<h1>Development inbox</h1>
+<p>Nothing is sent in development mode: emails, text messages and calls appear here, newest first.
+The same list is at <a href="/dev/inbox.json">/dev/inbox.json</a>.</p>
+{{if not .}}<p>No messages yet.</p>{{end}}
+{{range .}}
+<section>
+<h2>{{.Channel}} to {{.To}}</h2>
+<p><time datetime="{{.CreatedAt.Format "2006-01-02T15:04:05Z07:00"}}">{{.CreatedAt.Format "15:04:05"}}</time>
+{{if .Code}} &middot; code <strong>{{.Code}}</strong>{{end}}</p>
+{{if .Subject}}<p>Subject: {{.Subject}}</p>{{end}}
+<pre>{{.Body}}</pre>
+{{if .CallPending}}
+<form method="post" action="/dev/calls/{{.ID}}/keypress"><input type="hidden" name="digits" value="#"><button type="submit">Press #</button></form>
+<form method="post" action="/dev/calls/{{.ID}}/keypress"><input type="hidden" name="digits" value="1"><button type="submit">Press 1 (wrong key)</button></form>
+<form method="post" action="/dev/calls/{{.ID}}/hangup"><button type="submit">Do not answer</button></form>
+{{else if eq (print .Channel) "voice"}}<p>Call ended.</p>{{end}}
+</section>
+{{end}}
+</body>
+</html>
+`))
+
+func renderPlain(w http.ResponseWriter, r *http.Request, items []Item) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = plainPage.Execute(w, items) // the client has gone if this fails
+}
