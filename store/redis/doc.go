@@ -1,0 +1,11 @@
+// Package redis is the production store.Ephemeral: journeys, auth requests,
+// authorization codes, sessions and rate-limit counters in Redis (single node,
+// Sentinel or Cluster through go-redis's UniversalClient).
+//
+// A record is a hash {v: value, n: version} with a TTL; a counter is a plain
+// integer key. Each write is one Lua script touching exactly one key, so it is
+// atomic and can run in Redis Cluster. Every key carries the store's prefix, so
+// several deployments or tests can share a database.
+//
+// It must not import net/http, any SQL driver, or any idp package other than store.
+package redis

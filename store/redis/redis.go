@@ -1,0 +1,240 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/councilforms/idp/store"
+)
+
+var _ store.Ephemeral = (*Store)(nil)
+
+// A record is a hash with two fields: v (the value) and n (the version). Every
+// script touches exactly one key (KEYS[1]), so each runs on the node that owns
+// the key in Redis Cluster and stays atomic there.
+var (
+	// ARGV: value, ttl ms. Returns 1 when created, 0 when the key exists.
+	createScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'n', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`)
+
+	// ARGV: expected version, value, ttl ms. Returns the new version, -1 when the
+	// record is absent, -2 when the version moved on. Versions are compared as the
+	// decimal strings HINCRBY keeps, so they never pass through Lua's doubles.
+	casScript = goredis.NewScript(`
+local n = redis.call('HGET', KEYS[1], 'n')
+if not n then return -1 end
+if n ~= ARGV[1] then return -2 end
+local next = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], 'v', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return next
+`)
+
+	// ARGV: value, ttl ms. Returns the new version (1 for a new record).
+	putScript = goredis.NewScript(`
+local next = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], 'v', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return next
+`)
+
+	// Returns the value, or nil (false) when the record is absent.
+	takeScript = goredis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v then return false end
+redis.call('DEL', KEYS[1])
+return v
+`)
+
+	// ARGV: ttl ms. The expiry is set only by the increment that creates the
+	// counter, so the window is fixed. A counter found without an expiry (which
+	// only a manual write could leave) gets one rather than living for ever.
+	incrScript = goredis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return n
+`)
+)
+
+// Store is a store.Ephemeral on Redis (single node, Sentinel or Cluster).
+type Store struct {
+	c      goredis.UniversalClient
+	prefix string
+}
+
+// Open connects to the Redis named by url (redis://, rediss:// for TLS, or
+// unix://), checks it answers, and returns a store whose keys all start with prefix.
+func Open(ctx context.Context, url, prefix string) (*Store, error) {
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis: parse url: %w", redactURL(err, url))
+	}
+	c := goredis.NewClient(opts)
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("redis: cannot reach %s (db %d): %w", opts.Addr, opts.DB, err)
+	}
+	return New(c, prefix), nil
+}
+
+// redactURL keeps a parse error from echoing the URL, which may carry a password.
+func redactURL(err error, url string) error {
+	if msg := err.Error(); strings.Contains(msg, "://") || (url != "" && strings.Contains(msg, url)) {
+		return errors.New("invalid Redis URL (expected redis://[user:password@]host:port/db or rediss://...)")
+	}
+	return err
+}
+
+// New returns a store on an existing client; every key is prefixed with prefix.
+// The store takes ownership of c: Close closes it.
+func New(c goredis.UniversalClient, prefix string) *Store {
+	return &Store{c: c, prefix: prefix}
+}
+
+func (s *Store) key(k string) string { return s.prefix + k }
+
+// ttlMillis converts a TTL for PEXPIRE, rounding a sub-millisecond TTL up to 1 ms
+// (PEXPIRE 0 would delete the key at once).
+func ttlMillis(op, key string, ttl time.Duration) (int64, error) {
+	if ttl <= 0 {
+		return 0, fmt.Errorf("redis: %s %s: ttl must be positive, got %v", op, key, ttl)
+	}
+	ms := ttl.Milliseconds()
+	if ms == 0 {
+		ms = 1
+	}
+	return ms, nil
+}
+
+// Create stores a new record with version 1; ErrConflict when the key exists.
+func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	ms, err := ttlMillis("create", key, ttl)
+	if err != nil {
+		return err
+	}
+	n, err := createScript.Run(ctx, s.c, []string{s.key(key)}, value, ms).Int64()
+	if err != nil {
+		return fmt.Errorf("redis: create %s: %w", key, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redis: create %s: %w", key, store.ErrConflict)
+	}
+	return nil
+}
+
+// Get returns the value and its version; ErrNotFound when absent or expired.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, int64, error) {
+	vals, err := s.c.HMGet(ctx, s.key(key), "v", "n").Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("redis: get %s: %w", key, err)
+	}
+	if len(vals) != 2 || vals[0] == nil || vals[1] == nil {
+		return nil, 0, fmt.Errorf("redis: get %s: %w", key, store.ErrNotFound)
+	}
+	v, ok := vals[0].(string)
+	if !ok {
+		return nil, 0, fmt.Errorf("redis: get %s: unexpected value type %T", key, vals[0])
+	}
+	ns, ok := vals[1].(string)
+	if !ok {
+		return nil, 0, fmt.Errorf("redis: get %s: unexpected version type %T", key, vals[1])
+	}
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return nil, 0, fmt.Errorf("redis: get %s: bad version %q: %w", key, ns, err)
+	}
+	return []byte(v), n, nil
+}
+
+// CompareAndSet replaces the value when the stored version is still version,
+// resets the TTL and returns the new version.
+func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
+	ms, err := ttlMillis("compare-and-set", key, ttl)
+	if err != nil {
+		return 0, err
+	}
+	n, err := casScript.Run(ctx, s.c, []string{s.key(key)}, strconv.FormatInt(version, 10), value, ms).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis: compare-and-set %s: %w", key, err)
+	}
+	switch n {
+	case -1:
+		return 0, fmt.Errorf("redis: compare-and-set %s: %w", key, store.ErrNotFound)
+	case -2:
+		return 0, fmt.Errorf("redis: compare-and-set %s: version %d: %w", key, version, store.ErrConflict)
+	}
+	return n, nil
+}
+
+// Put stores the value whatever is there.
+func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	ms, err := ttlMillis("put", key, ttl)
+	if err != nil {
+		return err
+	}
+	if err := putScript.Run(ctx, s.c, []string{s.key(key)}, value, ms).Err(); err != nil {
+		return fmt.Errorf("redis: put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Take returns the value and deletes the record in one step.
+func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
+	v, err := takeScript.Run(ctx, s.c, []string{s.key(key)}).Text()
+	if errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("redis: take %s: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis: take %s: %w", key, err)
+	}
+	return []byte(v), nil
+}
+
+// Delete removes the key, record or counter; an absent key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.c.Del(ctx, s.key(key)).Err(); err != nil {
+		return fmt.Errorf("redis: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// Incr adds one to the counter; the TTL is set only when the counter is created.
+func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
+	ms, err := ttlMillis("incr", key, ttl)
+	if err != nil {
+		return 0, err
+	}
+	n, err := incrScript.Run(ctx, s.c, []string{s.key(key)}, ms).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis: incr %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client.
+func (s *Store) Close() error {
+	if err := s.c.Close(); err != nil {
+		return fmt.Errorf("redis: close: %w", err)
+	}
+	return nil
+}
