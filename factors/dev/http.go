@@ -16,14 +16,20 @@ import (
 // that uses the site's page templates; without one a plain page is served.
 type RenderFunc func(w http.ResponseWriter, r *http.Request, items []Item)
 
-// Handler serves the inbox and the call simulator under their full paths
-// (/dev/inbox, /dev/inbox.json, /dev/calls/{id}/keypress, /dev/calls/{id}/hangup), so
-// it can be mounted with mux.Handle("/dev/", inbox.Handler(render)). render may be nil.
-func (in *Inbox) Handler(render RenderFunc) http.Handler {
+// Register adds the inbox and call simulator routes to mux:
+//
+//	GET  /dev/inbox
+//	GET  /dev/inbox.json
+//	POST /dev/calls/{id}/keypress
+//	POST /dev/calls/{id}/hangup
+//
+// Registering the method-and-path patterns themselves, rather than a "/dev/" subtree,
+// keeps them from conflicting with a catch-all such as "GET /" on the same mux.
+// render draws the inbox page; nil serves a plain page.
+func (in *Inbox) Register(mux *http.ServeMux, render RenderFunc) {
 	if render == nil {
 		render = renderPlain
 	}
-	mux := http.NewServeMux()
 	mux.HandleFunc("GET /dev/inbox", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		render(w, r, in.Items())
@@ -39,6 +45,13 @@ func (in *Inbox) Handler(render RenderFunc) http.Handler {
 	mux.HandleFunc("POST /dev/calls/{id}/hangup", func(w http.ResponseWriter, r *http.Request) {
 		in.answer(w, r, factors.CallUnanswered)
 	})
+}
+
+// Handler returns a handler serving only the routes of Register, under their full
+// paths. render may be nil.
+func (in *Inbox) Handler(render RenderFunc) http.Handler {
+	mux := http.NewServeMux()
+	in.Register(mux, render)
 	return mux
 }
 

@@ -493,3 +493,20 @@ func TestLogsNeitherCodeNorBody(t *testing.T) {
 		}
 	}
 }
+
+func TestRegisterBesideCatchAll(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	in := NewInbox(&fakeOutcomes{}, nil)
+	in.Register(mux, nil) // panics on a pattern conflict
+	_ = in.PlaceCall(context.Background(), factors.Call{ID: "c", To: "+447700900123"})
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"id":"c"`) {
+		t.Errorf("inbox.json: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post(t, mux, "/dev/calls/c/keypress", url.Values{"digits": {"#"}}, false); rec.Code != http.StatusOK {
+		t.Errorf("keypress: %d %s", rec.Code, rec.Body)
+	}
+}
