@@ -1,0 +1,59 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/councilforms/idp/store"
+)
+
+// defaultAuditLimit is what ListAudit returns when limit <= 0.
+const defaultAuditLimit = 100
+
+// AppendAudit sets e.ID, and e.Time to now when the caller left it zero.
+func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	err := s.write.QueryRowContext(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.Time.UnixNano(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("sqlite: append audit %s: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// ListAudit orders by time, then by insertion order for events at the same time.
+func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*store.AuditEvent, error) {
+	if limit <= 0 {
+		limit = defaultAuditLimit
+	}
+	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail FROM audit_events`
+	query, args := cols+` ORDER BY time DESC, id DESC LIMIT ?`, []any{limit}
+	if userID != "" {
+		query, args = cols+` WHERE user_id = ? ORDER BY time DESC, id DESC LIMIT ?`, []any{userID, limit}
+	}
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	defer rows.Close()
+	var es []*store.AuditEvent
+	for rows.Next() {
+		var (
+			e  store.AuditEvent
+			ts int64
+		)
+		if err := rows.Scan(&e.ID, &ts, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		}
+		e.Time = time.Unix(0, ts).UTC()
+		es = append(es, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	return es, nil
+}

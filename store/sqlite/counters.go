@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// windowStart is the start, in Unix nanoseconds, of the window of the given
+// length that contains now; windows are aligned to the Unix epoch.
+func windowStart(window time.Duration, now time.Time) (int64, error) {
+	if window <= 0 {
+		return 0, fmt.Errorf("window %v must be positive", window)
+	}
+	n, w := now.UnixNano(), int64(window)
+	start := n - n%w
+	if n%w < 0 {
+		start -= w
+	}
+	return start, nil
+}
+
+// Hit counts with one upsert. The first hit of a new window also deletes this
+// key's windows older than the previous one, so the table stays bounded.
+func (s *Store) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error) {
+	start, err := windowStart(window, now)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: hit counter %s: %w", key, err)
+	}
+	var hits int
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO counters (key, window_ns, window_start, hits) VALUES (?, ?, ?, 1)
+			ON CONFLICT (key, window_ns, window_start) DO UPDATE SET hits = hits + 1
+			RETURNING hits`, key, int64(window), start).Scan(&hits)
+		if err != nil || hits != 1 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM counters WHERE key = ? AND window_ns = ? AND window_start < ?`,
+			key, int64(window), start-int64(window))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: hit counter %s: %w", key, err)
+	}
+	return hits, nil
+}
+
+func (s *Store) Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error) {
+	start, err := windowStart(window, now)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count %s: %w", key, err)
+	}
+	var hits int
+	err = s.read.QueryRowContext(ctx, `SELECT hits FROM counters WHERE key = ? AND window_ns = ? AND window_start = ?`,
+		key, int64(window), start).Scan(&hits)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count %s: %w", key, err)
+	}
+	return hits, nil
+}

@@ -1,0 +1,117 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/councilforms/idp/store"
+)
+
+const refreshColumns = `hash, family_id, client_id, user_id, scopes, audience, amr,
+	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at`
+
+func insertRefreshToken(ctx context.Context, q querier, t *store.RefreshToken) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.FamilyID, t.ClientID, t.UserID, encodeList(t.Scopes), encodeList(t.Audience), encodeList(t.AMR),
+		nanos(t.AuthTime), nanos(t.CreatedAt), nanos(t.ExpiresAt), nanos(t.IdleExpiresAt),
+		nanos(t.UsedAt), nanos(t.RevokedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("hash taken: %w", store.ErrConflict)
+	}
+	return err
+}
+
+func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
+	// Errors name the family, never the hash: the hash is the lookup key of a live credential.
+	if err := insertRefreshToken(ctx, s.write, t); err != nil {
+		return fmt.Errorf("sqlite: create refresh token in family %s: %w", t.FamilyID, err)
+	}
+	return nil
+}
+
+func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error) {
+	var (
+		t                                               store.RefreshToken
+		scopes, aud, amr                                string
+		authTime, created, expires, idle, used, revoked sql.NullInt64
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash).Scan(
+		&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &scopes, &aud, &amr,
+		&authTime, &created, &expires, &idle, &used, &revoked)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: refresh token: %w", notFound(err))
+	}
+	if t.Scopes, err = decodeList(scopes); err == nil {
+		if t.Audience, err = decodeList(aud); err == nil {
+			t.AMR, err = decodeList(amr)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: refresh token in family %s: %w", t.FamilyID, err)
+	}
+	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromNanos(authTime), fromNanos(created), fromNanos(expires)
+	t.IdleExpiresAt, t.UsedAt, t.RevokedAt = fromNanos(idle), fromNanos(used), fromNanos(revoked)
+	return &t, nil
+}
+
+// RotateRefreshToken marks oldHash used only if it is still current (the
+// conditional UPDATE is the compare-and-set) and inserts next in the same
+// transaction, so of two concurrent rotations exactly one succeeds.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *store.RefreshToken, now time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ?
+			WHERE hash = ? AND used_at IS NULL AND revoked_at IS NULL`, now.UnixNano(), oldHash)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var exists int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM refresh_tokens WHERE hash = ?`, oldHash).Scan(&exists)
+			if errors.Is(err, sql.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("token already used or revoked: %w", store.ErrConflict)
+		}
+		return insertRefreshToken(ctx, tx, next)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: rotate refresh token in family %s: %w", next.FamilyID, err)
+	}
+	return nil
+}
+
+// RevokeRefreshFamily keeps the first revocation time of tokens already revoked.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?
+		WHERE family_id = ? AND revoked_at IS NULL`, now.UnixNano(), familyID)
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke refresh family %s: %w", familyID, err)
+	}
+	return nil
+}
+
+func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID, clientID string, now time.Time) error {
+	var err error
+	if clientID == "" {
+		_, err = s.write.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?
+			WHERE user_id = ? AND revoked_at IS NULL`, now.UnixNano(), userID)
+	} else {
+		_, err = s.write.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?
+			WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL`, now.UnixNano(), userID, clientID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke refresh tokens of user %s: %w", userID, err)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/councilforms/idp/store"
+)
+
+const userColumns = `id, email, email_verified, given_name, family_name, password_hash,
+	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at`
+
+// emailKey is the value the case-insensitive uniqueness rule is enforced on;
+// NULL when there is no email, so accounts without one do not collide.
+func emailKey(email string) any {
+	if email == "" {
+		return nil
+	}
+	return strings.ToLower(email)
+}
+
+func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
+	var (
+		u                        store.User
+		phoneType, status        string
+		locked, created, updated sql.NullInt64
+	)
+	err := row.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
+		&u.Phone, &phoneType, &u.PhoneVerified, &status, &u.FailedLogins, &locked, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	u.PhoneType = store.PhoneType(phoneType)
+	u.Status = store.UserStatus(status)
+	u.LockedUntil = fromNanos(locked)
+	u.CreatedAt = fromNanos(created)
+	u.UpdatedAt = fromNanos(updated)
+	return &u, nil
+}
+
+func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
+		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins,
+		nanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt), emailKey(u.Email))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) UserByID(ctx context.Context, id string) (*store.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user %s: %w", id, notFound(err))
+	}
+	return u, nil
+}
+
+func (s *Store) UserByEmail(ctx context.Context, email string) (*store.User, error) {
+	key := emailKey(email)
+	if key == nil {
+		return nil, fmt.Errorf("sqlite: user by email: %w", store.ErrNotFound)
+	}
+	u, err := scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, key))
+	if err != nil {
+		// The address is personal data: keep it out of errors that may be logged.
+		return nil, fmt.Errorf("sqlite: user by email: %w", notFound(err))
+	}
+	return u, nil
+}
+
+func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET
+		email = ?, email_key = ?, email_verified = ?, given_name = ?, family_name = ?, password_hash = ?,
+		phone = ?, phone_type = ?, phone_verified = ?, status = ?, failed_logins = ?, locked_until = ?,
+		updated_at = ?
+		WHERE id = ?`,
+		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
+		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins, nanos(u.LockedUntil),
+		nanos(u.UpdatedAt), u.ID)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: update user %s: email taken: %w", u.ID, store.ErrConflict)
+	}
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: update user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) RecordLoginFailure(ctx context.Context, userID string) (int, error) {
+	var n int
+	err := s.write.QueryRowContext(ctx,
+		`UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins`, userID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: record login failure %s: %w", userID, notFound(err))
+	}
+	return n, nil
+}
+
+func (s *Store) LockUser(ctx context.Context, userID string, until time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET locked_until = ? WHERE id = ?`, nanos(until), userID)
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: lock user %s: %w", userID, err)
+	}
+	return nil
+}
+
+func (s *Store) ResetLoginFailures(ctx context.Context, userID string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?`, userID)
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: reset login failures %s: %w", userID, err)
+	}
+	return nil
+}

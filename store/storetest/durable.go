@@ -1,0 +1,855 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/councilforms/idp/store"
+)
+
+// RunDurable runs the store.Durable contract against the stores open returns.
+// open is called once per subtest with that subtest's t and must give an empty,
+// migrated store that no other subtest sees (a fresh SQLite file, a fresh
+// PostgreSQL database); it should register its own cleanup. Subtests run in
+// parallel.
+//
+// Times are compared to the microsecond: PostgreSQL keeps no finer precision.
+func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
+	t.Helper()
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, s store.Durable)
+	}{
+		{"UserCreateGet", durableUserCreateGet},
+		{"UserEmailCaseInsensitive", durableUserEmailCaseInsensitive},
+		{"UserDuplicate", durableUserDuplicate},
+		{"UserUpdate", durableUserUpdate},
+		{"UserUpdateTakenEmail", durableUserUpdateTakenEmail},
+		{"UserNotFound", durableUserNotFound},
+		{"LoginFailures", durableLoginFailures},
+		{"Clients", durableClients},
+		{"ClientDeleteDropsRefreshTokens", durableClientDeleteDropsRefreshTokens},
+		{"SigningKeys", durableSigningKeys},
+		{"RefreshTokenCreateGet", durableRefreshCreateGet},
+		{"RefreshRotate", durableRefreshRotate},
+		{"RefreshRotateReuse", durableRefreshRotateReuse},
+		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
+		{"RefreshRevokeUser", durableRefreshRevokeUser},
+		{"Audit", durableAudit},
+		{"Counters", durableCounters},
+		{"MigrateTwice", durableMigrateTwice},
+		{"Ping", durablePing},
+		{"RotateRace", durableRotateRace},
+		{"CreateUserRace", durableCreateUserRace},
+		{"HitRace", durableHitRace},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			tc.fn(t, s)
+		})
+	}
+}
+
+// durableBase has a nanosecond part so that backends are seen to keep at
+// least microseconds.
+var durableBase = time.Date(2026, 3, 14, 9, 26, 53, 589793238, time.UTC)
+
+func durableWantErr(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+func durableOK(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// durableEqual compares two values of the same struct type field by field:
+// times within a microsecond (and zero only with zero), empty and nil slices
+// alike, everything else exactly.
+func durableEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	gv, wv := reflect.Indirect(reflect.ValueOf(got)), reflect.Indirect(reflect.ValueOf(want))
+	if gv.Type() != wv.Type() {
+		t.Fatalf("%s: comparing %s with %s", what, gv.Type(), wv.Type())
+	}
+	for i := 0; i < gv.NumField(); i++ {
+		name := gv.Type().Field(i).Name
+		g, w := gv.Field(i).Interface(), wv.Field(i).Interface()
+		switch w := w.(type) {
+		case time.Time:
+			g := g.(time.Time)
+			d := g.Sub(w)
+			if g.IsZero() != w.IsZero() || d > time.Microsecond || d < -time.Microsecond {
+				t.Errorf("%s: %s = %v, want %v", what, name, g, w)
+			}
+			if !g.IsZero() && g.Location() != time.UTC {
+				t.Errorf("%s: %s in %v, want UTC", what, name, g.Location())
+			}
+		default:
+			gf, wf := gv.Field(i), wv.Field(i)
+			if gf.Kind() == reflect.Slice && gf.Len() == 0 && wf.Len() == 0 {
+				continue
+			}
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("%s: %s = %#v, want %#v", what, name, g, w)
+			}
+		}
+	}
+}
+
+func durableUser(id, email string) *store.User {
+	return &store.User{
+		ID:            id,
+		Email:         email,
+		EmailVerified: true,
+		GivenName:     "Ada",
+		FamilyName:    "Lovelace",
+		PasswordHash:  "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHQ$aGFzaGhhc2g",
+		Phone:         "+447700900123",
+		PhoneType:     store.PhoneMobile,
+		PhoneVerified: true,
+		Status:        store.UserActive,
+		CreatedAt:     durableBase,
+		UpdatedAt:     durableBase,
+	}
+}
+
+func durableCreateUser(t *testing.T, s store.Durable, id, email string) *store.User {
+	t.Helper()
+	u := durableUser(id, email)
+	durableOK(t, "CreateUser "+id, s.CreateUser(context.Background(), u))
+	return u
+}
+
+func durableUserCreateGet(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	want := durableCreateUser(t, s, "u1", "Ada.Lovelace@Example.org")
+	got, err := s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID", err)
+	durableEqual(t, "UserByID", got, want)
+
+	got, err = s.UserByEmail(ctx, "Ada.Lovelace@Example.org")
+	durableOK(t, "UserByEmail", err)
+	durableEqual(t, "UserByEmail", got, want)
+
+	// Zero-valued optional fields come back zero.
+	bare := &store.User{ID: "u2", Email: "bare@example.org", Status: store.UserDisabled,
+		CreatedAt: durableBase, UpdatedAt: durableBase}
+	durableOK(t, "CreateUser bare", s.CreateUser(ctx, bare))
+	got, err = s.UserByID(ctx, "u2")
+	durableOK(t, "UserByID bare", err)
+	durableEqual(t, "UserByID bare", got, bare)
+}
+
+func durableUserEmailCaseInsensitive(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	durableCreateUser(t, s, "u1", "Ada.Lovelace@Example.org")
+	for _, email := range []string{"ada.lovelace@example.org", "ADA.LOVELACE@EXAMPLE.ORG", "aDa.LoVeLaCe@eXaMpLe.OrG"} {
+		got, err := s.UserByEmail(ctx, email)
+		durableOK(t, "UserByEmail "+email, err)
+		if got.ID != "u1" {
+			t.Errorf("UserByEmail(%q) = %s, want u1", email, got.ID)
+		}
+		if got.Email != "Ada.Lovelace@Example.org" {
+			t.Errorf("UserByEmail(%q).Email = %q, want the address as typed", email, got.Email)
+		}
+	}
+}
+
+func durableUserDuplicate(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	durableCreateUser(t, s, "u1", "ada@example.org")
+	durableWantErr(t, "same email", s.CreateUser(ctx, durableUser("u2", "ada@example.org")), store.ErrConflict)
+	durableWantErr(t, "same email in another case", s.CreateUser(ctx, durableUser("u3", "ADA@Example.ORG")), store.ErrConflict)
+	durableWantErr(t, "same id", s.CreateUser(ctx, durableUser("u1", "other@example.org")), store.ErrConflict)
+	for _, id := range []string{"u2", "u3"} {
+		_, err := s.UserByID(ctx, id)
+		durableWantErr(t, "UserByID "+id+" after refused create", err, store.ErrNotFound)
+	}
+	got, err := s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID u1", err)
+	if got.Email != "ada@example.org" {
+		t.Errorf("u1 email = %q after refused create with its id, want unchanged", got.Email)
+	}
+}
+
+func durableUserUpdate(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	u := durableCreateUser(t, s, "u1", "ada@example.org")
+	later := durableBase.Add(time.Hour)
+	u.Email = "Countess@Example.org"
+	u.EmailVerified = false
+	u.GivenName, u.FamilyName = "Augusta", "King"
+	u.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=2$bmV3c2FsdA$bmV3aGFzaA"
+	u.Phone, u.PhoneType, u.PhoneVerified = "+441632960000", store.PhoneLandline, false
+	u.Status = store.UserDisabled
+	u.FailedLogins = 2
+	u.LockedUntil = later.Add(time.Minute)
+	u.UpdatedAt = later
+	durableOK(t, "UpdateUser", s.UpdateUser(ctx, u))
+
+	got, err := s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID", err)
+	durableEqual(t, "after UpdateUser", got, u)
+
+	_, err = s.UserByEmail(ctx, "ada@example.org")
+	durableWantErr(t, "UserByEmail old address", err, store.ErrNotFound)
+	got, err = s.UserByEmail(ctx, "countess@example.org")
+	durableOK(t, "UserByEmail new address", err)
+	if got.ID != "u1" {
+		t.Errorf("UserByEmail new address = %s, want u1", got.ID)
+	}
+
+	// CreatedAt is not mutable.
+	u.CreatedAt = later
+	durableOK(t, "UpdateUser with CreatedAt", s.UpdateUser(ctx, u))
+	got, err = s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID", err)
+	if d := got.CreatedAt.Sub(durableBase); d > time.Microsecond || d < -time.Microsecond {
+		t.Errorf("CreatedAt = %v after UpdateUser, want unchanged %v", got.CreatedAt, durableBase)
+	}
+
+	// Freeing the old address lets someone else take it; a change of case of your own is fine.
+	durableCreateUser(t, s, "u2", "ada@example.org")
+	u.Email = "COUNTESS@example.org"
+	durableOK(t, "UpdateUser to own email in another case", s.UpdateUser(ctx, u))
+}
+
+func durableUserUpdateTakenEmail(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	durableCreateUser(t, s, "u1", "ada@example.org")
+	u2 := durableCreateUser(t, s, "u2", "charles@example.org")
+	u2.Email = "Ada@Example.org"
+	u2.GivenName = "Changed"
+	durableWantErr(t, "UpdateUser to taken email", s.UpdateUser(ctx, u2), store.ErrConflict)
+	got, err := s.UserByID(ctx, "u2")
+	durableOK(t, "UserByID", err)
+	if got.Email != "charles@example.org" || got.GivenName != "Ada" {
+		t.Errorf("after refused update: email %q, given name %q; want unchanged", got.Email, got.GivenName)
+	}
+}
+
+func durableUserNotFound(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	_, err := s.UserByID(ctx, "nobody")
+	durableWantErr(t, "UserByID", err, store.ErrNotFound)
+	_, err = s.UserByEmail(ctx, "nobody@example.org")
+	durableWantErr(t, "UserByEmail", err, store.ErrNotFound)
+	durableWantErr(t, "UpdateUser", s.UpdateUser(ctx, durableUser("nobody", "nobody@example.org")), store.ErrNotFound)
+	_, err = s.RecordLoginFailure(ctx, "nobody")
+	durableWantErr(t, "RecordLoginFailure", err, store.ErrNotFound)
+	durableWantErr(t, "LockUser", s.LockUser(ctx, "nobody", durableBase), store.ErrNotFound)
+	durableWantErr(t, "ResetLoginFailures", s.ResetLoginFailures(ctx, "nobody"), store.ErrNotFound)
+}
+
+func durableLoginFailures(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	durableCreateUser(t, s, "u1", "ada@example.org")
+	durableCreateUser(t, s, "u2", "charles@example.org")
+	for want := 1; want <= 3; want++ {
+		n, err := s.RecordLoginFailure(ctx, "u1")
+		durableOK(t, "RecordLoginFailure", err)
+		if n != want {
+			t.Fatalf("RecordLoginFailure = %d, want %d", n, want)
+		}
+	}
+	until := durableBase.Add(15 * time.Minute)
+	durableOK(t, "LockUser", s.LockUser(ctx, "u1", until))
+	got, err := s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID", err)
+	if got.FailedLogins != 3 {
+		t.Errorf("FailedLogins = %d, want 3", got.FailedLogins)
+	}
+	if d := got.LockedUntil.Sub(until); got.LockedUntil.IsZero() || d > time.Microsecond || d < -time.Microsecond {
+		t.Errorf("LockedUntil = %v, want %v", got.LockedUntil, until)
+	}
+	other, err := s.UserByID(ctx, "u2")
+	durableOK(t, "UserByID u2", err)
+	if other.FailedLogins != 0 || !other.LockedUntil.IsZero() {
+		t.Errorf("u2 touched by u1's failures: %d failures, locked until %v", other.FailedLogins, other.LockedUntil)
+	}
+
+	durableOK(t, "ResetLoginFailures", s.ResetLoginFailures(ctx, "u1"))
+	got, err = s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID", err)
+	if got.FailedLogins != 0 || !got.LockedUntil.IsZero() {
+		t.Errorf("after reset: %d failures, locked until %v; want 0 and zero", got.FailedLogins, got.LockedUntil)
+	}
+	n, err := s.RecordLoginFailure(ctx, "u1")
+	durableOK(t, "RecordLoginFailure after reset", err)
+	if n != 1 {
+		t.Errorf("RecordLoginFailure after reset = %d, want 1", n)
+	}
+}
+
+func durableClient(id string) *store.Client {
+	return &store.Client{
+		ID:                     id,
+		Name:                   "Social care referral " + id,
+		SecretHash:             "$argon2id$v=19$m=65536,t=3,p=2$c2FsdA$c2VjcmV0",
+		RedirectURIs:           []string{"https://forms.example.gov.uk/" + id + "/callback", "http://localhost:8081/callback"},
+		PostLogoutRedirectURIs: []string{"https://forms.example.gov.uk/" + id + "/signed-out"},
+		Scopes:                 []string{"openid", "email", "phone"},
+		CreatedAt:              durableBase,
+	}
+}
+
+func durableClients(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	cs, err := s.ListClients(ctx)
+	durableOK(t, "ListClients empty", err)
+	if len(cs) != 0 {
+		t.Fatalf("ListClients on an empty store = %d clients", len(cs))
+	}
+
+	b, a := durableClient("referral-b"), durableClient("referral-a")
+	public := &store.Client{ID: "referral-c", Name: "Public form", Public: true,
+		RedirectURIs: []string{"https://forms.example.gov.uk/c"}, CreatedAt: durableBase}
+	for _, c := range []*store.Client{b, a, public} {
+		durableOK(t, "CreateClient "+c.ID, s.CreateClient(ctx, c))
+	}
+	durableWantErr(t, "CreateClient taken id", s.CreateClient(ctx, durableClient("referral-a")), store.ErrConflict)
+
+	got, err := s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID", err)
+	durableEqual(t, "ClientByID", got, a)
+	got, err = s.ClientByID(ctx, "referral-c")
+	durableOK(t, "ClientByID public", err)
+	durableEqual(t, "ClientByID public", got, public)
+	_, err = s.ClientByID(ctx, "missing")
+	durableWantErr(t, "ClientByID missing", err, store.ErrNotFound)
+
+	cs, err = s.ListClients(ctx)
+	durableOK(t, "ListClients", err)
+	if len(cs) != 3 {
+		t.Fatalf("ListClients = %d clients, want 3", len(cs))
+	}
+	for i, want := range []*store.Client{a, b, public} {
+		durableEqual(t, fmt.Sprintf("ListClients[%d]", i), cs[i], want)
+	}
+
+	durableOK(t, "SetClientSecret", s.SetClientSecret(ctx, "referral-a", "$argon2id$rotated"))
+	got, err = s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after rotation", err)
+	if got.SecretHash != "$argon2id$rotated" {
+		t.Errorf("SecretHash = %q after rotation", got.SecretHash)
+	}
+	got, err = s.ClientByID(ctx, "referral-b")
+	durableOK(t, "ClientByID other", err)
+	if got.SecretHash != b.SecretHash {
+		t.Errorf("rotating referral-a changed referral-b's secret")
+	}
+	durableWantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "missing", "x"), store.ErrNotFound)
+
+	durableOK(t, "DeleteClient", s.DeleteClient(ctx, "referral-a"))
+	_, err = s.ClientByID(ctx, "referral-a")
+	durableWantErr(t, "ClientByID deleted", err, store.ErrNotFound)
+	durableWantErr(t, "DeleteClient again", s.DeleteClient(ctx, "referral-a"), store.ErrNotFound)
+	cs, err = s.ListClients(ctx)
+	durableOK(t, "ListClients after delete", err)
+	if len(cs) != 2 || cs[0].ID != "referral-b" || cs[1].ID != "referral-c" {
+		t.Errorf("ListClients after delete = %v", durableClientIDs(cs))
+	}
+}
+
+func durableClientIDs(cs []*store.Client) []string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return ids
+}
+
+func durableClientDeleteDropsRefreshTokens(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	durableOK(t, "CreateClient", s.CreateClient(ctx, durableClient("a")))
+	durableOK(t, "CreateClient", s.CreateClient(ctx, durableClient("b")))
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, durableRefresh("h-a", "f-a", "u1", "a")))
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, durableRefresh("h-b", "f-b", "u1", "b")))
+	durableOK(t, "DeleteClient", s.DeleteClient(ctx, "a"))
+	_, err := s.RefreshTokenByHash(ctx, "h-a")
+	durableWantErr(t, "refresh token of deleted client", err, store.ErrNotFound)
+	_, err = s.RefreshTokenByHash(ctx, "h-b")
+	durableOK(t, "refresh token of other client", err)
+}
+
+func durableSigningKeys(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	ks, err := s.ListSigningKeys(ctx)
+	durableOK(t, "ListSigningKeys empty", err)
+	if len(ks) != 0 {
+		t.Fatalf("ListSigningKeys on an empty store = %d keys", len(ks))
+	}
+	mk := func(id string, activeFrom time.Time) *store.SigningKey {
+		return &store.SigningKey{
+			ID: id, Algorithm: "ES256",
+			PublicJWK:        []byte(`{"kty":"EC","crv":"P-256","kid":"` + id + `"}`),
+			PrivateEncrypted: []byte{0x00, 0xff, 0x10, byte(len(id)), 0x80},
+			CreatedAt:        activeFrom.Add(-time.Hour),
+			ActiveFrom:       activeFrom,
+		}
+	}
+	// Inserted out of order; k2 and k3 share ActiveFrom so the id breaks the tie.
+	k3 := mk("k3", durableBase.Add(48*time.Hour))
+	k1 := mk("k1", durableBase)
+	k2 := mk("k2", durableBase.Add(48*time.Hour))
+	k2.Algorithm = "RS256"
+	for _, k := range []*store.SigningKey{k3, k1, k2} {
+		durableOK(t, "CreateSigningKey "+k.ID, s.CreateSigningKey(ctx, k))
+	}
+	durableWantErr(t, "CreateSigningKey taken id", s.CreateSigningKey(ctx, mk("k1", durableBase)), store.ErrConflict)
+
+	ks, err = s.ListSigningKeys(ctx)
+	durableOK(t, "ListSigningKeys", err)
+	if len(ks) != 3 {
+		t.Fatalf("ListSigningKeys = %d keys, want 3", len(ks))
+	}
+	for i, want := range []*store.SigningKey{k1, k2, k3} {
+		durableEqual(t, fmt.Sprintf("ListSigningKeys[%d]", i), ks[i], want)
+	}
+
+	retired, expires := durableBase.Add(48*time.Hour), durableBase.Add(72*time.Hour)
+	durableOK(t, "RetireSigningKey", s.RetireSigningKey(ctx, "k1", retired, expires))
+	durableWantErr(t, "RetireSigningKey missing", s.RetireSigningKey(ctx, "missing", retired, expires), store.ErrNotFound)
+	ks, err = s.ListSigningKeys(ctx)
+	durableOK(t, "ListSigningKeys after retire", err)
+	k1.RetiredAt, k1.ExpiresAt = retired, expires
+	durableEqual(t, "retired key", ks[0], k1)
+
+	// Not yet expired: kept (the boundary itself is kept too).
+	durableOK(t, "DeleteExpiredSigningKeys early", s.DeleteExpiredSigningKeys(ctx, expires.Add(-time.Second)))
+	durableOK(t, "DeleteExpiredSigningKeys at expiry", s.DeleteExpiredSigningKeys(ctx, expires))
+	ks, err = s.ListSigningKeys(ctx)
+	durableOK(t, "ListSigningKeys", err)
+	if len(ks) != 3 {
+		t.Fatalf("key deleted before it expired: %d keys left", len(ks))
+	}
+	// Expired: gone; keys without ExpiresAt are never deleted.
+	durableOK(t, "DeleteExpiredSigningKeys", s.DeleteExpiredSigningKeys(ctx, expires.Add(time.Second)))
+	ks, err = s.ListSigningKeys(ctx)
+	durableOK(t, "ListSigningKeys", err)
+	if len(ks) != 2 || ks[0].ID != "k2" || ks[1].ID != "k3" {
+		ids := []string{}
+		for _, k := range ks {
+			ids = append(ids, k.ID)
+		}
+		t.Fatalf("after deleting expired keys: %v, want [k2 k3]", ids)
+	}
+}
+
+func durableRefresh(hash, family, user, client string) *store.RefreshToken {
+	return &store.RefreshToken{
+		Hash:          hash,
+		FamilyID:      family,
+		ClientID:      client,
+		UserID:        user,
+		Scopes:        []string{"openid", "email", "offline_access"},
+		Audience:      []string{client},
+		AMR:           []string{"pwd", "sms"},
+		AuthTime:      durableBase.Add(-time.Minute),
+		CreatedAt:     durableBase,
+		ExpiresAt:     durableBase.Add(30 * 24 * time.Hour),
+		IdleExpiresAt: durableBase.Add(7 * 24 * time.Hour),
+	}
+}
+
+func durableRefreshCreateGet(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, want))
+	got, err := s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "RefreshTokenByHash", err)
+	durableEqual(t, "RefreshTokenByHash", got, want)
+	_, err = s.RefreshTokenByHash(ctx, "missing")
+	durableWantErr(t, "RefreshTokenByHash missing", err, store.ErrNotFound)
+	durableWantErr(t, "CreateRefreshToken taken hash",
+		s.CreateRefreshToken(ctx, durableRefresh("hash-1", "fam-2", "u2", "referral")), store.ErrConflict)
+	got, err = s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "RefreshTokenByHash", err)
+	durableEqual(t, "after refused create", got, want)
+}
+
+func durableRefreshRotate(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	first := durableRefresh("hash-1", "fam-1", "u1", "referral")
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, first))
+	now := durableBase.Add(time.Hour)
+	next := durableRefresh("hash-2", "fam-1", "u1", "referral")
+	next.CreatedAt, next.IdleExpiresAt = now, now.Add(7*24*time.Hour)
+	durableOK(t, "RotateRefreshToken", s.RotateRefreshToken(ctx, "hash-1", next, now))
+
+	got, err := s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "old token", err)
+	first.UsedAt = now
+	durableEqual(t, "old token after rotation", got, first)
+	got, err = s.RefreshTokenByHash(ctx, "hash-2")
+	durableOK(t, "new token", err)
+	durableEqual(t, "new token", got, next)
+
+	third := durableRefresh("hash-3", "fam-1", "u1", "referral")
+	durableWantErr(t, "RotateRefreshToken missing",
+		s.RotateRefreshToken(ctx, "missing", third, now), store.ErrNotFound)
+	_, err = s.RefreshTokenByHash(ctx, "hash-3")
+	durableWantErr(t, "token inserted by a refused rotation", err, store.ErrNotFound)
+	durableOK(t, "RotateRefreshToken second link", s.RotateRefreshToken(ctx, "hash-2", third, now.Add(time.Hour)))
+}
+
+func durableRefreshRotateReuse(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, durableRefresh("hash-1", "fam-1", "u1", "referral")))
+	now := durableBase.Add(time.Hour)
+	durableOK(t, "RotateRefreshToken", s.RotateRefreshToken(ctx, "hash-1", durableRefresh("hash-2", "fam-1", "u1", "referral"), now))
+	before, err := s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "old token", err)
+
+	// Reuse of the used token: nothing changes, the would-be successor is not stored.
+	err = s.RotateRefreshToken(ctx, "hash-1", durableRefresh("hash-3", "fam-1", "u1", "referral"), now.Add(time.Minute))
+	durableWantErr(t, "rotating a used token", err, store.ErrConflict)
+	after, err := s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "old token", err)
+	durableEqual(t, "used token after refused rotation", after, before)
+	_, err = s.RefreshTokenByHash(ctx, "hash-3")
+	durableWantErr(t, "successor of a reused token", err, store.ErrNotFound)
+	cur, err := s.RefreshTokenByHash(ctx, "hash-2")
+	durableOK(t, "current token", err)
+	if !cur.UsedAt.IsZero() || !cur.RevokedAt.IsZero() {
+		t.Errorf("current token changed by a refused rotation: used %v revoked %v", cur.UsedAt, cur.RevokedAt)
+	}
+
+	// A revoked token cannot be rotated either.
+	durableOK(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "fam-1", now.Add(2*time.Minute)))
+	err = s.RotateRefreshToken(ctx, "hash-2", durableRefresh("hash-4", "fam-1", "u1", "referral"), now.Add(3*time.Minute))
+	durableWantErr(t, "rotating a revoked token", err, store.ErrConflict)
+	_, err = s.RefreshTokenByHash(ctx, "hash-4")
+	durableWantErr(t, "successor of a revoked token", err, store.ErrNotFound)
+	cur, err = s.RefreshTokenByHash(ctx, "hash-2")
+	durableOK(t, "revoked token", err)
+	if !cur.UsedAt.IsZero() {
+		t.Errorf("revoked token marked used by a refused rotation")
+	}
+
+	// A successor whose hash is taken is refused and the old token stays current.
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, durableRefresh("hash-5", "fam-5", "u1", "referral")))
+	err = s.RotateRefreshToken(ctx, "hash-5", durableRefresh("hash-1", "fam-5", "u1", "referral"), now)
+	durableWantErr(t, "rotating to a taken hash", err, store.ErrConflict)
+	cur, err = s.RefreshTokenByHash(ctx, "hash-5")
+	durableOK(t, "token with refused successor", err)
+	if !cur.UsedAt.IsZero() {
+		t.Errorf("token marked used although its successor was refused")
+	}
+}
+
+func durableRefreshRevokeFamily(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	for _, tok := range []*store.RefreshToken{
+		durableRefresh("a1", "fam-a", "u1", "referral"),
+		durableRefresh("b1", "fam-b", "u1", "referral"),
+	} {
+		durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, tok))
+	}
+	t1 := durableBase.Add(time.Hour)
+	durableOK(t, "RotateRefreshToken", s.RotateRefreshToken(ctx, "a1", durableRefresh("a2", "fam-a", "u1", "referral"), t1))
+	t2 := t1.Add(time.Hour)
+	durableOK(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "fam-a", t2))
+	for _, h := range []string{"a1", "a2"} {
+		got, err := s.RefreshTokenByHash(ctx, h)
+		durableOK(t, "RefreshTokenByHash "+h, err)
+		if d := got.RevokedAt.Sub(t2); got.RevokedAt.IsZero() || d > time.Microsecond || d < -time.Microsecond {
+			t.Errorf("%s RevokedAt = %v, want %v", h, got.RevokedAt, t2)
+		}
+	}
+	got, err := s.RefreshTokenByHash(ctx, "b1")
+	durableOK(t, "RefreshTokenByHash b1", err)
+	if !got.RevokedAt.IsZero() {
+		t.Errorf("revoking fam-a revoked fam-b")
+	}
+	// Revoking again keeps the first revocation time; an unknown family is no error.
+	durableOK(t, "RevokeRefreshFamily again", s.RevokeRefreshFamily(ctx, "fam-a", t2.Add(time.Hour)))
+	got, err = s.RefreshTokenByHash(ctx, "a2")
+	durableOK(t, "RefreshTokenByHash a2", err)
+	if d := got.RevokedAt.Sub(t2); d > time.Microsecond || d < -time.Microsecond {
+		t.Errorf("second revocation moved RevokedAt to %v, want %v", got.RevokedAt, t2)
+	}
+	durableOK(t, "RevokeRefreshFamily unknown", s.RevokeRefreshFamily(ctx, "fam-none", t2))
+}
+
+func durableRefreshRevokeUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	for _, tok := range []*store.RefreshToken{
+		durableRefresh("u1-a", "f1", "u1", "client-a"),
+		durableRefresh("u1-b", "f2", "u1", "client-b"),
+		durableRefresh("u2-a", "f3", "u2", "client-a"),
+	} {
+		durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, tok))
+	}
+	revoked := func(h string) bool {
+		t.Helper()
+		got, err := s.RefreshTokenByHash(ctx, h)
+		durableOK(t, "RefreshTokenByHash "+h, err)
+		return !got.RevokedAt.IsZero()
+	}
+	durableOK(t, "RevokeUserRefreshTokens one client", s.RevokeUserRefreshTokens(ctx, "u1", "client-a", durableBase))
+	if !revoked("u1-a") || revoked("u1-b") || revoked("u2-a") {
+		t.Fatalf("by user and client: u1-a %v, u1-b %v, u2-a %v; want true false false",
+			revoked("u1-a"), revoked("u1-b"), revoked("u2-a"))
+	}
+	durableOK(t, "RevokeUserRefreshTokens all clients", s.RevokeUserRefreshTokens(ctx, "u1", "", durableBase))
+	if !revoked("u1-a") || !revoked("u1-b") || revoked("u2-a") {
+		t.Fatalf("by user: u1-a %v, u1-b %v, u2-a %v; want true true false",
+			revoked("u1-a"), revoked("u1-b"), revoked("u2-a"))
+	}
+}
+
+func durableAudit(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	es, err := s.ListAudit(ctx, "", 0)
+	durableOK(t, "ListAudit empty", err)
+	if len(es) != 0 {
+		t.Fatalf("ListAudit on an empty store = %d events", len(es))
+	}
+	var appended []*store.AuditEvent
+	for i := 0; i < 120; i++ {
+		user := "u1"
+		if i%3 == 0 {
+			user = "u2"
+		}
+		e := &store.AuditEvent{
+			Time:     durableBase.Add(time.Duration(i) * time.Second),
+			Kind:     "login.failed",
+			UserID:   user,
+			ClientID: "referral",
+			IP:       "192.0.2.10",
+			Detail:   fmt.Sprintf("attempt %d", i),
+		}
+		durableOK(t, "AppendAudit", s.AppendAudit(ctx, e))
+		if e.ID == 0 {
+			t.Fatalf("AppendAudit left ID zero")
+		}
+		if i > 0 && e.ID <= appended[i-1].ID {
+			t.Fatalf("AppendAudit IDs not increasing: %d after %d", e.ID, appended[i-1].ID)
+		}
+		appended = append(appended, e)
+	}
+
+	es, err = s.ListAudit(ctx, "", 0)
+	durableOK(t, "ListAudit default limit", err)
+	if len(es) != 100 {
+		t.Fatalf("ListAudit(limit 0) = %d events, want 100", len(es))
+	}
+	for i, e := range es {
+		durableEqual(t, fmt.Sprintf("ListAudit[%d]", i), e, appended[119-i])
+	}
+
+	es, err = s.ListAudit(ctx, "u2", 5)
+	durableOK(t, "ListAudit by user", err)
+	if len(es) != 5 {
+		t.Fatalf("ListAudit(u2, 5) = %d events, want 5", len(es))
+	}
+	for i, e := range es {
+		want := appended[117-3*i] // the newest u2 event is attempt 117
+		durableEqual(t, fmt.Sprintf("ListAudit(u2)[%d]", i), e, want)
+	}
+	es, err = s.ListAudit(ctx, "nobody", 10)
+	durableOK(t, "ListAudit unknown user", err)
+	if len(es) != 0 {
+		t.Errorf("ListAudit(nobody) = %d events", len(es))
+	}
+
+	// Events at the same time come back newest appended first; a zero Time is filled in.
+	same := []*store.AuditEvent{
+		{Time: durableBase.Add(time.Hour), Kind: "a", UserID: "u3"},
+		{Time: durableBase.Add(time.Hour), Kind: "b", UserID: "u3"},
+	}
+	for _, e := range same {
+		durableOK(t, "AppendAudit", s.AppendAudit(ctx, e))
+	}
+	es, err = s.ListAudit(ctx, "u3", 10)
+	durableOK(t, "ListAudit u3", err)
+	if len(es) != 2 || es[0].Kind != "b" || es[1].Kind != "a" {
+		t.Errorf("events at the same time not newest first: %+v", es)
+	}
+	unset := &store.AuditEvent{Kind: "clock", UserID: "u4"}
+	durableOK(t, "AppendAudit without time", s.AppendAudit(ctx, unset))
+	if unset.Time.IsZero() {
+		t.Errorf("AppendAudit left a zero Time")
+	}
+}
+
+func durableCounters(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	const hour = time.Hour
+	// 10:00:00 UTC is a multiple of an hour since the epoch.
+	start := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	count := func(key string, window time.Duration, now time.Time) int {
+		t.Helper()
+		n, err := s.Count(ctx, key, window, now)
+		durableOK(t, "Count", err)
+		return n
+	}
+	hit := func(key string, window time.Duration, now time.Time) int {
+		t.Helper()
+		n, err := s.Hit(ctx, key, window, now)
+		durableOK(t, "Hit", err)
+		return n
+	}
+	if n := count("sms:+447700900123", hour, start); n != 0 {
+		t.Fatalf("Count of an unused counter = %d", n)
+	}
+	for want := 1; want <= 3; want++ {
+		if n := hit("sms:+447700900123", hour, start.Add(time.Duration(want)*10*time.Minute)); n != want {
+			t.Fatalf("Hit = %d, want %d", n, want)
+		}
+	}
+	// Count does not add.
+	for i := 0; i < 2; i++ {
+		if n := count("sms:+447700900123", hour, start.Add(59*time.Minute)); n != 3 {
+			t.Fatalf("Count = %d, want 3", n)
+		}
+	}
+	// The last nanosecond of the window is inside it; the next hour is a new window.
+	if n := hit("sms:+447700900123", hour, start.Add(hour-time.Nanosecond)); n != 4 {
+		t.Fatalf("Hit at the window's end = %d, want 4", n)
+	}
+	if n := hit("sms:+447700900123", hour, start.Add(hour)); n != 1 {
+		t.Fatalf("Hit in the next window = %d, want 1", n)
+	}
+	if n := count("sms:+447700900123", hour, start.Add(hour+30*time.Minute)); n != 1 {
+		t.Fatalf("Count in the next window = %d, want 1", n)
+	}
+	// Keys and window lengths are counted apart.
+	if n := hit("sms:+447700900999", hour, start.Add(hour)); n != 1 {
+		t.Fatalf("Hit on another key = %d, want 1", n)
+	}
+	if n := hit("sms:+447700900123", 24*hour, start.Add(hour)); n != 1 {
+		t.Fatalf("Hit with another window length = %d, want 1", n)
+	}
+	if n := count("sms:+447700900123", hour, start.Add(hour)); n != 1 {
+		t.Fatalf("Count after hits on other counters = %d, want 1", n)
+	}
+	// A day window holds hits from several hours.
+	if n := hit("sms:+447700900123", 24*hour, start.Add(5*hour)); n != 2 {
+		t.Fatalf("second hit in a day window = %d, want 2", n)
+	}
+}
+
+func durableMigrateTwice(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	durableCreateUser(t, s, "u1", "ada@example.org")
+	durableOK(t, "Migrate again", s.Migrate(ctx))
+	durableOK(t, "Migrate a third time", s.Migrate(ctx))
+	_, err := s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID after migrating again", err)
+}
+
+func durablePing(t *testing.T, s store.Durable) {
+	durableOK(t, "Ping", s.Ping(context.Background()))
+}
+
+// durableRace runs fn n times at once and returns the errors.
+func durableRace(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ready
+			errs[i] = fn(i)
+		}()
+	}
+	close(ready)
+	wg.Wait()
+	return errs
+}
+
+func durableRotateRace(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	for round := 0; round < 10; round++ {
+		old := fmt.Sprintf("r%d-old", round)
+		durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, durableRefresh(old, "fam", "u1", "referral")))
+		errs := durableRace(2, func(i int) error {
+			next := durableRefresh(fmt.Sprintf("r%d-next-%d", round, i), "fam", "u1", "referral")
+			return s.RotateRefreshToken(ctx, old, next, durableBase.Add(time.Hour))
+		})
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				if won >= 0 {
+					t.Fatalf("round %d: both rotations of one token succeeded", round)
+				}
+				won = i
+			case errors.Is(err, store.ErrConflict):
+			default:
+				t.Fatalf("round %d: rotation %d: %v, want nil or ErrConflict", round, i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: neither rotation succeeded: %v", round, errs)
+		}
+		_, err := s.RefreshTokenByHash(ctx, fmt.Sprintf("r%d-next-%d", round, won))
+		durableOK(t, "winner's successor", err)
+		_, err = s.RefreshTokenByHash(ctx, fmt.Sprintf("r%d-next-%d", round, 1-won))
+		durableWantErr(t, "loser's successor", err, store.ErrNotFound)
+	}
+}
+
+func durableCreateUserRace(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	for round := 0; round < 10; round++ {
+		emails := []string{fmt.Sprintf("race%d@example.org", round), fmt.Sprintf("RACE%d@Example.org", round)}
+		errs := durableRace(2, func(i int) error {
+			return s.CreateUser(ctx, durableUser(fmt.Sprintf("r%d-u%d", round, i), emails[i]))
+		})
+		ok := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, store.ErrConflict):
+			default:
+				t.Fatalf("round %d: create %d: %v, want nil or ErrConflict", round, i, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d of 2 creates with one email succeeded, want 1", round, ok)
+		}
+	}
+}
+
+func durableHitRace(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	const n = 50
+	now := time.Date(2026, 3, 14, 10, 30, 0, 0, time.UTC)
+	got := make([]int, n)
+	errs := durableRace(n, func(i int) error {
+		var err error
+		got[i], err = s.Hit(ctx, "email:ada@example.org", time.Hour, now)
+		return err
+	})
+	seen := make(map[int]bool)
+	for i, err := range errs {
+		durableOK(t, fmt.Sprintf("Hit %d", i), err)
+		if got[i] < 1 || got[i] > n || seen[got[i]] {
+			t.Fatalf("Hit results %v are not 1..%d each once", got, n)
+		}
+		seen[got[i]] = true
+	}
+	c, err := s.Count(ctx, "email:ada@example.org", time.Hour, now)
+	durableOK(t, "Count", err)
+	if c != n {
+		t.Fatalf("Count after %d concurrent hits = %d", n, c)
+	}
+}
