@@ -1,0 +1,86 @@
+package ui
+
+import (
+	"strings"
+	"time"
+)
+
+// The standard wordings of pages that end or interrupt a journey. Handlers
+// use these rather than writing their own, so a person sees the same words
+// for the same situation wherever it arises.
+
+// InvalidClientMessage is shown when /authorize names a client or redirect
+// URI that is not registered. The person is not redirected anywhere: the
+// address cannot be trusted.
+func InvalidClientMessage() MessagePage {
+	return MessagePage{
+		Page: Page{Title: "There is a problem with the link you followed"},
+		Paragraphs: []string{
+			"The online form that sent you here is not set up to use this sign in service, or the link to it is wrong.",
+			"Go back to the online form and try again. If the problem continues, contact the team that runs the form.",
+		},
+	}
+}
+
+// AccountLockedMessage is shown after too many wrong attempts. until is
+// formatted in its own location, so pass it in the organisation's time zone.
+func AccountLockedMessage(until time.Time, resetPasswordURL string) MessagePage {
+	return MessagePage{
+		Page: Page{Title: "Your account is locked"},
+		Paragraphs: []string{
+			"Your account is locked because of too many unsuccessful attempts to sign in.",
+			"You can try again after " + formatTime(until) + " or reset your password.",
+		},
+		LinkText: "Reset your password",
+		LinkURL:  resetPasswordURL,
+	}
+}
+
+// SessionTimedOutMessage is shown when a journey has expired; startURL
+// begins again (usually the online form's own address).
+func SessionTimedOutMessage(startURL string) MessagePage {
+	p := MessagePage{
+		Page: Page{Title: "Your session has timed out"},
+		Paragraphs: []string{
+			"We have cleared the information you entered because you did not do anything for a while. This is to protect your information.",
+			"Go back to the online form and sign in again.",
+		},
+	}
+	if startURL != "" {
+		p.ButtonText, p.ButtonURL = "Start again", startURL
+		p.Paragraphs[1] = "You need to start again."
+	}
+	return p
+}
+
+// NotFoundMessage is the 404 page.
+func NotFoundMessage() MessagePage {
+	return MessagePage{
+		Page: Page{Title: "Page not found"},
+		Paragraphs: []string{
+			"If you typed the web address, check it is correct.",
+			"If you pasted the web address, check you copied the entire address.",
+		},
+	}
+}
+
+// ServerErrorMessage is the 500 page.
+func ServerErrorMessage() MessagePage {
+	return MessagePage{
+		Page:       Page{Title: "Sorry, there is a problem with the service"},
+		Paragraphs: []string{"Try again later."},
+	}
+}
+
+// formatTime writes t in GOV.UK style: "2:05pm on 3 March 2026", "midday on
+// 3 March 2026".
+func formatTime(t time.Time) string {
+	clock := strings.ToLower(t.Format("3:04PM"))
+	switch {
+	case t.Hour() == 12 && t.Minute() == 0:
+		clock = "midday"
+	case t.Hour() == 0 && t.Minute() == 0:
+		clock = "midnight"
+	}
+	return clock + " on " + t.Format("2 January 2006")
+}

@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"reflect"
+	"time"
+)
+
+// Page names accepted by Templates.Render. Each has one template file,
+// templates/pages/<name>.html, and one view model type.
+const (
+	PageSignIn            = "sign-in"             // SignInPage
+	PageSignUpEmail       = "signup-email"        // SignUpEmailPage
+	PageEmailCode         = "email-code"          // EmailCodePage
+	PageEmailVerified     = "email-verified"      // EmailVerifiedPage
+	PageSignUpDetails     = "signup-details"      // SignUpDetailsPage
+	PagePhoneEnter        = "phone-enter"         // PhoneEnterPage
+	PagePhoneChallenge    = "phone-challenge"     // PhoneChallengePage
+	PageSMSCode           = "sms-code"            // SMSCodePage
+	PageCallWait          = "call-wait"           // CallWaitPage
+	PageForgotEmail       = "forgot-email"        // ForgotEmailPage
+	PageForgotNewPassword = "forgot-new-password" // ForgotNewPasswordPage
+	PageAccount           = "account"             // AccountPage
+	PageMessage           = "message"             // MessagePage
+	PageDevInbox          = "dev-inbox"           // DevInboxPage
+)
+
+// pageModels maps each page to its view model type; Render refuses any other.
+var pageModels = map[string]reflect.Type{
+	PageSignIn:            reflect.TypeFor[SignInPage](),
+	PageSignUpEmail:       reflect.TypeFor[SignUpEmailPage](),
+	PageEmailCode:         reflect.TypeFor[EmailCodePage](),
+	PageEmailVerified:     reflect.TypeFor[EmailVerifiedPage](),
+	PageSignUpDetails:     reflect.TypeFor[SignUpDetailsPage](),
+	PagePhoneEnter:        reflect.TypeFor[PhoneEnterPage](),
+	PagePhoneChallenge:    reflect.TypeFor[PhoneChallengePage](),
+	PageSMSCode:           reflect.TypeFor[SMSCodePage](),
+	PageCallWait:          reflect.TypeFor[CallWaitPage](),
+	PageForgotEmail:       reflect.TypeFor[ForgotEmailPage](),
+	PageForgotNewPassword: reflect.TypeFor[ForgotNewPasswordPage](),
+	PageAccount:           reflect.TypeFor[AccountPage](),
+	PageMessage:           reflect.TypeFor[MessagePage](),
+	PageDevInbox:          reflect.TypeFor[DevInboxPage](),
+}
+
+// Form field names. Each is both the name a form posts and the id of its
+// input, so a FieldError's Field is one of these and the error summary links
+// to the input (#email). Handlers read posted values with the same names.
+const (
+	FieldEmail           = "email"
+	FieldPassword        = "password"         // current password on sign-in; new password elsewhere
+	FieldConfirmPassword = "confirm-password" // repeat of a new password
+	FieldCode            = "code"             // a 6-digit code from an email or a text message
+	FieldGivenName       = "given-name"
+	FieldSurname         = "surname"
+	FieldPhone           = "phone"
+	// FieldMethod is posted by the 'Send Code' and 'Call Me' buttons with
+	// the value MethodSMS or MethodCall.
+	FieldMethod = "method"
+	// FieldDigits is posted by the dev inbox's keypress button ("#").
+	FieldDigits = "digits"
+)
+
+// Values of FieldMethod.
+const (
+	MethodSMS  = "sms"
+	MethodCall = "call"
+)
+
+// FieldError is one problem with what a person entered. Field is the
+// input's id (one of the Field constants); an empty Field is a problem with
+// the page as a whole, listed in the error summary without a link.
+// Message is shown as written, so it follows the GOV.UK error message
+// style ("Enter your email address").
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Page is what every page shows around its own content. Every view model
+// embeds it.
+type Page struct {
+	// Title is the heading of pages whose heading the handler chooses
+	// (PhoneChallengePage, MessagePage). Pages whose heading the council's
+	// guide names keep their own and ignore Title.
+	Title string
+	// Errors lead to the error summary ('There is a problem'), an inline
+	// message at each field and "Error: " before the page title.
+	Errors []FieldError
+	// SignedInAs is the signed-in person's name; when set the header shows
+	// it with a 'Sign out' link.
+	SignedInAs string
+	// BackURL, when set, shows a 'Back' link above the content.
+	BackURL string
+	// Notice confirms something that has just happened ("We have sent a
+	// new code"), shown in a success notification banner.
+	Notice string
+	// RefreshSeconds, when above zero, makes the browser reload the page
+	// after that many seconds, without JavaScript (meta refresh).
+	RefreshSeconds int
+}
+
+// ErrorFor returns the message for field, or "" when it has none.
+func (p Page) ErrorFor(field string) string {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// HasErrors reports whether the page shows any error; it decides the
+// "Error: " title prefix.
+func (p Page) HasErrors() bool { return len(p.Errors) > 0 }
+
+// RefreshAfter is the meta refresh delay in seconds (0: none).
+func (p Page) RefreshAfter() int { return p.RefreshSeconds }
+
+// SignInPage is the 'Sign In' form: email address and password.
+type SignInPage struct {
+	Page
+	Action            string // POST target of the form
+	Email             string // kept after a failed attempt; the password never is
+	SignUpURL         string // 'Sign up now'
+	ForgotPasswordURL string // 'Forgot your password?'
+}
+
+// SignUpEmailPage asks for the email address to verify ('Sign up').
+type SignUpEmailPage struct {
+	Page
+	Action string
+	Email  string
+}
+
+// EmailCodePage asks for the code sent to Email ('Check your email').
+// It serves sign-up and password reset alike.
+type EmailCodePage struct {
+	Page
+	Action string // posts FieldCode
+	Email  string // where the code went
+	// ResendAction receives the 'Send a new code' button's own small form
+	// (no fields).
+	ResendAction string
+	// ChangeEmailURL is the 'Change e-mail' link (back to the address form).
+	ChangeEmailURL string
+}
+
+// EmailVerifiedPage confirms the email address; 'Continue' posts to Action.
+type EmailVerifiedPage struct {
+	Page
+	Action string
+}
+
+// SignUpDetailsPage is 'Create your account': name and new password.
+// Passwords are never put back into the form.
+type SignUpDetailsPage struct {
+	Page
+	Action    string
+	GivenName string
+	Surname   string
+}
+
+// PhoneEnterPage asks for the phone number to enrol. Its two buttons post
+// FieldMethod = MethodSMS ('Send Code') or MethodCall ('Call Me').
+type PhoneEnterPage struct {
+	Page
+	Action      string
+	PhoneNumber string // as the person typed it, kept after an error
+}
+
+// PhoneChallengePage asks how to confirm a known number: at sign-in, on
+// password reset and for the "confirm once more" step after enrolment.
+// Title is the heading ('Confirm it is you', 'Confirm your phone number');
+// empty means 'Confirm it is you'. The buttons post FieldMethod.
+type PhoneChallengePage struct {
+	Page
+	Action      string
+	MaskedPhone string // e.g. "07*** ***789"
+	// Mobile shows 'Send Code'; a landline offers only 'Call Me'.
+	Mobile bool
+}
+
+// SMSCodePage asks for the code sent by text message ('Check your phone').
+type SMSCodePage struct {
+	Page
+	Action      string // posts FieldCode
+	MaskedPhone string
+	// ResendAction receives 'Send a new code' (FieldMethod=MethodSMS) and
+	// CallAction 'Call Me instead' (FieldMethod=MethodCall); both may be the
+	// phone challenge's Action.
+	ResendAction string
+	CallAction   string
+}
+
+// CallWaitPage waits while an automated call asks the person to press #
+// ('We are calling you'). Set Page.RefreshSeconds so it reloads itself
+// without JavaScript; 'Continue' posts to Action.
+type CallWaitPage struct {
+	Page
+	Action      string
+	MaskedPhone string
+	// StatusURL, optional, answers JSON {"done": bool}; with JavaScript the
+	// page polls it and continues as soon as the call reports '#'.
+	StatusURL string
+	// Failure says why the call did not confirm the number ("The call was
+	// not answered"). It is shown as an error with 'Call Me' (and 'Send
+	// Code' when Mobile) posting FieldMethod to RetryAction, and the page
+	// stops refreshing.
+	Failure     string
+	Mobile      bool
+	RetryAction string
+}
+
+// HasErrors includes the call failure, so the title says "Error: ".
+func (p CallWaitPage) HasErrors() bool { return p.Failure != "" || p.Page.HasErrors() }
+
+// RefreshAfter stops the reload once the call has failed: there is nothing
+// left to wait for.
+func (p CallWaitPage) RefreshAfter() int {
+	if p.Failure != "" {
+		return 0
+	}
+	return p.RefreshSeconds
+}
+
+// ForgotEmailPage starts a password reset ('Reset your password').
+type ForgotEmailPage struct {
+	Page
+	Action string
+	Email  string
+}
+
+// ForgotNewPasswordPage sets the new password ('Create a new password') at
+// the end of a reset, once the email code and the phone are confirmed.
+type ForgotNewPasswordPage struct {
+	Page
+	Action string
+}
+
+// AccountPage shows the signed-in person's details. Set Page.SignedInAs
+// too, for the header.
+type AccountPage struct {
+	Page
+	Name           string
+	Email          string
+	MaskedPhone    string
+	ChangePhoneURL string // 'Change phone number'
+}
+
+// MessagePage is a page of text with an optional way on: errors that end
+// a journey (an unknown client or redirect URI, a locked account, a timed
+// out session, a page not found). Title is the heading. The constructors
+// below hold the standard wordings.
+type MessagePage struct {
+	Page
+	Paragraphs []string
+	// ButtonText and ButtonURL give a button link (a GET) when both are set.
+	ButtonText string
+	ButtonURL  string
+	// LinkText and LinkURL give a plain link when both are set.
+	LinkText string
+	LinkURL  string
+}
+
+// DevInboxPage lists the messages captured in development mode, newest
+// first.
+type DevInboxPage struct {
+	Page
+	Items []DevItem
+}
+
+// DevItem is one captured email, text message or voice call.
+type DevItem struct {
+	ID        string
+	Channel   string // "email", "sms" or "voice"
+	To        string
+	Subject   string // empty for sms and voice
+	Body      string
+	Code      string // the one-time code in the message, if any
+	CreatedAt time.Time
+	// CallPending shows the 'Press # on the call' button, which posts
+	// FieldDigits="#" to /dev/calls/{ID}/keypress.
+	CallPending bool
+}

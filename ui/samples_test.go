@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"time"
+)
+
+// sample is one page rendered in the tests: a representative model and
+// the same model with errors.
+type sample struct {
+	page       string
+	model      any
+	withErrors any
+	// labels that the council's guide (or the page's contract) fixes.
+	labels []string
+}
+
+var sampleTime = time.Date(2026, 3, 3, 14, 5, 0, 0, time.UTC)
+
+func samples() []sample {
+	return []sample{
+		{
+			page: PageSignIn,
+			model: SignInPage{
+				Action: "/login/sign-in", Email: "sam.jones@example.org",
+				SignUpURL: "/login/sign-up", ForgotPasswordURL: "/login/forgot",
+			},
+			withErrors: SignInPage{
+				Page: Page{Errors: []FieldError{
+					{Field: FieldEmail, Message: "Enter an email address in the correct format, like name@example.com"},
+					{Field: FieldPassword, Message: "Enter your password"},
+				}},
+				Action: "/login/sign-in", Email: "sam.jones", SignUpURL: "/login/sign-up", ForgotPasswordURL: "/login/forgot",
+			},
+			labels: []string{">Sign In</h1>", "Email address", "Password", "Sign in", "Sign up now", "Forgot your password?"},
+		},
+		{
+			page:  PageSignUpEmail,
+			model: SignUpEmailPage{Page: Page{BackURL: "/login"}, Action: "/login/sign-up"},
+			withErrors: SignUpEmailPage{
+				Page:   Page{BackURL: "/login", Errors: []FieldError{{Field: FieldEmail, Message: "Enter your email address"}}},
+				Action: "/login/sign-up",
+			},
+			labels: []string{">Sign up</h1>", "Email address", "Send verification code"},
+		},
+		{
+			page: PageEmailCode,
+			model: EmailCodePage{
+				Page:   Page{Notice: "We have sent a new code to sam.jones@example.org"},
+				Action: "/login/email-code", Email: "sam.jones@example.org",
+				ResendAction: "/login/email-code/resend", ChangeEmailURL: "/login/sign-up",
+			},
+			withErrors: EmailCodePage{
+				Page:   Page{Errors: []FieldError{{Field: FieldCode, Message: "The code you entered is not correct, or may have expired"}}},
+				Action: "/login/email-code", Email: "sam.jones@example.org",
+				ResendAction: "/login/email-code/resend", ChangeEmailURL: "/login/sign-up",
+			},
+			labels: []string{">Check your email</h1>", "Verification code", "Verify code", "Send a new code", "Change e-mail",
+				"6-digit code", "could take a few minutes to arrive", "spam or junk folder"},
+		},
+		{
+			page:       PageEmailVerified,
+			model:      EmailVerifiedPage{Action: "/login/email-verified"},
+			withErrors: EmailVerifiedPage{Page: Page{Errors: []FieldError{{Message: "Something went wrong. Try again."}}}, Action: "/login/email-verified"},
+			labels:     []string{"Your email address has now been verified", "Continue"},
+		},
+		{
+			page:  PageSignUpDetails,
+			model: SignUpDetailsPage{Action: "/login/details", GivenName: "Sam", Surname: "Jones"},
+			withErrors: SignUpDetailsPage{
+				Page: Page{Errors: []FieldError{
+					{Field: FieldGivenName, Message: "Enter your given name"},
+					{Field: FieldPassword, Message: "Password must be 8 characters or more"},
+					{Field: FieldConfirmPassword, Message: "Passwords must match"},
+				}},
+				Action: "/login/details", Surname: "Jones",
+			},
+			labels: []string{">Create your account</h1>", "Given name", "Surname", "Password", "Confirm password", "Create"},
+		},
+		{
+			page:  PagePhoneEnter,
+			model: PhoneEnterPage{Action: "/login/phone"},
+			withErrors: PhoneEnterPage{
+				Page:   Page{Errors: []FieldError{{Field: FieldPhone, Message: "This is a landline number. Choose 'Call Me' to get an automated call"}}},
+				Action: "/login/phone", PhoneNumber: "01603 222222",
+			},
+			labels: []string{">Enter your phone number</h1>", "Phone number", "Send Code", "Call Me", "landline", "every time"},
+		},
+		{
+			page:       PagePhoneChallenge,
+			model:      PhoneChallengePage{Action: "/login/phone-challenge", MaskedPhone: "07*** ***789", Mobile: true},
+			withErrors: PhoneChallengePage{Page: Page{Title: "Confirm your phone number", Errors: []FieldError{{Message: "You have asked for too many codes. Wait 15 minutes, then try again."}}}, Action: "/login/phone-challenge", MaskedPhone: "01*** ***222"},
+			labels:     []string{">Confirm it is you</h1>", "07*** ***789", "Send Code", "Call Me"},
+		},
+		{
+			page: PageSMSCode,
+			model: SMSCodePage{
+				Action: "/login/sms-code", MaskedPhone: "07*** ***789",
+				ResendAction: "/login/phone-challenge", CallAction: "/login/phone-challenge",
+			},
+			withErrors: SMSCodePage{
+				Page:   Page{Errors: []FieldError{{Field: FieldCode, Message: "The code you entered is not correct, or may have expired"}}},
+				Action: "/login/sms-code", MaskedPhone: "07*** ***789",
+				ResendAction: "/login/phone-challenge", CallAction: "/login/phone-challenge",
+			},
+			labels: []string{">Check your phone</h1>", "Verification code", "Verify code", "Send a new code", "Call Me instead", "Not received a text message?"},
+		},
+		{
+			page:  PageCallWait,
+			model: CallWaitPage{Page: Page{RefreshSeconds: 5}, Action: "/login/call", MaskedPhone: "01*** ***222", StatusURL: "/login/call/status"},
+			withErrors: CallWaitPage{
+				Page:   Page{RefreshSeconds: 5},
+				Action: "/login/call", MaskedPhone: "07*** ***789", Mobile: true,
+				Failure: "The call was not answered", RetryAction: "/login/phone-challenge",
+			},
+			labels: []string{">We are calling you</h1>", "Answer the call to <strong>01*** ***222</strong> and press the hash key (#) on your phone", "Continue", `<meta http-equiv="refresh" content="5">`},
+		},
+		{
+			page:  PageForgotEmail,
+			model: ForgotEmailPage{Page: Page{BackURL: "/login"}, Action: "/login/forgot"},
+			withErrors: ForgotEmailPage{
+				Page:   Page{Errors: []FieldError{{Field: FieldEmail, Message: "Enter your email address"}}},
+				Action: "/login/forgot",
+			},
+			labels: []string{">Reset your password</h1>", "Email address", "Send verification code"},
+		},
+		{
+			page:  PageForgotNewPassword,
+			model: ForgotNewPasswordPage{Action: "/login/forgot/password"},
+			withErrors: ForgotNewPasswordPage{
+				Page:   Page{Errors: []FieldError{{Field: FieldPassword, Message: "Enter a new password"}, {Field: FieldConfirmPassword, Message: "Passwords must match"}}},
+				Action: "/login/forgot/password",
+			},
+			labels: []string{">Create a new password</h1>", "New password", "Confirm password", "Continue"},
+		},
+		{
+			page: PageAccount,
+			model: AccountPage{
+				Page: Page{SignedInAs: "Sam Jones", Notice: "Your phone number has been changed"},
+				Name: "Sam Jones", Email: "sam.jones@example.org", MaskedPhone: "07*** ***789", ChangePhoneURL: "/account/phone",
+			},
+			withErrors: AccountPage{
+				Page: Page{SignedInAs: "Sam Jones", Errors: []FieldError{{Message: "We could not change your phone number. Try again."}}},
+				Name: "Sam Jones", Email: "sam.jones@example.org", MaskedPhone: "07*** ***789", ChangePhoneURL: "/account/phone",
+			},
+			labels: []string{"Signed in as <strong>Sam Jones</strong>", "Sign out", "sam.jones@example.org", "07*** ***789", "Change phone number"},
+		},
+		{
+			page:  PageMessage,
+			model: AccountLockedMessage(sampleTime, "/login/forgot"),
+			withErrors: func() MessagePage {
+				m := SessionTimedOutMessage("/login")
+				m.Errors = []FieldError{{Message: "Your session has timed out"}}
+				return m
+			}(),
+			labels: []string{">Your account is locked</h1>", "try again after 2:05pm on 3 March 2026 or reset your password"},
+		},
+		{
+			page: PageDevInbox,
+			model: DevInboxPage{Items: []DevItem{
+				{ID: "v1", Channel: "voice", To: "+441603222222", Body: "This is Norfolk County Council. Press the hash key to confirm your phone number.", CreatedAt: sampleTime.Add(2 * time.Minute), CallPending: true},
+				{ID: "s1", Channel: "sms", To: "+447700900789", Body: "123456 is your Norfolk County Council verification code.", Code: "123456", CreatedAt: sampleTime.Add(time.Minute)},
+				{ID: "e1", Channel: "email", To: "sam.jones@example.org", Subject: "Norfolk County Council account email verification code", Body: "Your verification code is 654321.\n\nIt expires in 1 hour.", Code: "654321", CreatedAt: sampleTime},
+			}},
+			withErrors: DevInboxPage{Page: Page{Errors: []FieldError{{Message: "That call has already ended"}}}},
+			labels:     []string{">Dev inbox</h1>", "Press # on the call", `action="/dev/calls/v1/keypress"`, `name="digits" value="#"`, "123456", "Norfolk County Council account email verification code"},
+		},
+	}
+}

@@ -1,0 +1,187 @@
+package ui
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Options configure the pages for one deployment.
+type Options struct {
+	// OrgName is the organisation running the service, shown in the header,
+	// the footer and every page title ("Sign In – Norfolk County Council").
+	OrgName string
+	// Dev shows the development-mode banner linking to the dev inbox.
+	Dev bool
+	// ServiceName is shown next to the organisation name in the header.
+	// Default "Sign in".
+	ServiceName string
+	// HomeURL is where the organisation name in the header links. Default "/".
+	HomeURL string
+	// SignOutURL is the target of the 'Sign out' link shown to a signed-in
+	// person. Default "/logout".
+	SignOutURL string
+}
+
+// Templates holds every page, parsed and checked once by New.
+type Templates struct {
+	opts  Options
+	pages map[string]*template.Template
+}
+
+// New parses every template and executes each page once with an empty
+// model, so a missing template, a syntax error or a reference to a field
+// that does not exist fails here, at start, rather than on a person's
+// request.
+func New(opts Options) (*Templates, error) {
+	if strings.TrimSpace(opts.OrgName) == "" {
+		return nil, errors.New("ui: organisation name is required")
+	}
+	if opts.ServiceName == "" {
+		opts.ServiceName = "Sign in"
+	}
+	if opts.HomeURL == "" {
+		opts.HomeURL = "/"
+	}
+	if opts.SignOutURL == "" {
+		opts.SignOutURL = "/logout"
+	}
+	return parse(templateFS, opts)
+}
+
+func parse(fsys fs.FS, opts Options) (*Templates, error) {
+	base := template.New("layout").Funcs(funcs(opts))
+	shared, err := fs.Glob(fsys, "templates/components/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: list components: %w", err)
+	}
+	shared = append([]string{"templates/layout.html"}, shared...)
+	if _, err := base.ParseFS(fsys, shared...); err != nil {
+		return nil, fmt.Errorf("ui: parse layout and components: %w", err)
+	}
+
+	t := &Templates{opts: opts, pages: make(map[string]*template.Template, len(pageModels))}
+	for name, model := range pageModels {
+		clone, err := base.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("ui: page %s: %w", name, err)
+		}
+		file := "templates/pages/" + name + ".html"
+		if _, err := clone.ParseFS(fsys, file); err != nil {
+			return nil, fmt.Errorf("ui: page %s: %w", name, err)
+		}
+		for _, block := range []string{"heading", "content"} {
+			if clone.Lookup(block) == nil {
+				return nil, fmt.Errorf("ui: page %s: %s does not define %q", name, file, block)
+			}
+		}
+		empty := reflect.New(model).Elem().Interface()
+		if err := clone.ExecuteTemplate(io.Discard, "layout", empty); err != nil {
+			return nil, fmt.Errorf("ui: page %s: %w", name, err)
+		}
+		t.pages[name] = clone
+	}
+	// Every page file must be one the Go side knows about: a template
+	// nobody can render is a page a handler thinks exists but does not.
+	files, err := fs.Glob(fsys, "templates/pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: list pages: %w", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/pages/"), ".html")
+		if _, ok := pageModels[name]; !ok {
+			return nil, fmt.Errorf("ui: %s has no view model in pageModels", f)
+		}
+	}
+	return t, nil
+}
+
+// Render writes page with status. The page is rendered into a buffer first,
+// so a person never sees half a page: if rendering fails they get a plain
+// 500 and the log gets the reason. data must be the page's view model
+// (value or pointer), for example SignInPage for PageSignIn.
+func (t *Templates) Render(w http.ResponseWriter, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := t.render(&buf, page, data); err != nil {
+		slog.Error("ui: render page", "page", page, "err", err)
+		http.Error(w, "Sorry, there is a problem with the service. Try again later.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if h.Get("Cache-Control") == "" {
+		// Pages carry personal data and journey state.
+		h.Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// render executes page into w after checking that data is the page's model.
+func (t *Templates) render(w io.Writer, page string, data any) error {
+	tmpl, ok := t.pages[page]
+	if !ok {
+		return fmt.Errorf("unknown page %q", page)
+	}
+	want := pageModels[page]
+	got := reflect.TypeOf(data)
+	if got != nil && got.Kind() == reflect.Pointer {
+		got = got.Elem()
+	}
+	if got != want {
+		return fmt.Errorf("page %q wants a %v model, got %v", page, want, reflect.TypeOf(data))
+	}
+	if reflect.ValueOf(data).Kind() == reflect.Pointer && reflect.ValueOf(data).IsNil() {
+		return fmt.Errorf("page %q: nil %v model", page, reflect.TypeOf(data))
+	}
+	if err := tmpl.ExecuteTemplate(w, "layout", data); err != nil {
+		return fmt.Errorf("execute %s: %w", page, err)
+	}
+	return nil
+}
+
+// funcs are the template functions; those bound to opts describe the
+// deployment, which does not change between requests.
+func funcs(opts Options) template.FuncMap {
+	return template.FuncMap{
+		"orgName":     func() string { return opts.OrgName },
+		"serviceName": func() string { return opts.ServiceName },
+		"dev":         func() bool { return opts.Dev },
+		"homeURL":     func() string { return opts.HomeURL },
+		"signOutURL":  func() string { return opts.SignOutURL },
+		"asset":       assetURL,
+		"dict":        dict,
+		"list":        func(v ...any) []any { return v },
+		"join":        strings.Join,
+		"formatTime":  formatTime,
+	}
+}
+
+// dict builds a component's parameters: {{template "input" (dict "ID" "email" ...)}}.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
