@@ -34,6 +34,7 @@ type Config struct {
 	DatabaseKind DatabaseKind // postgres or sqlite
 	SQLitePath   string       // the PATH of sqlite:PATH; empty for postgres
 	RedisURL     string       // empty selects the in-process ephemeral store
+	RedisPrefix  string       // starts every Redis key the idp writes
 
 	Dev     bool   // messages are captured in the dev inbox instead of being sent
 	OrgName string // organisation name in page titles and messages
@@ -86,6 +87,7 @@ var Settings = []Setting{
 	{Env: "IDP_ISSUER", Flag: "issuer", Default: "http://localhost:8080", Usage: "public base URL; https required unless the host is localhost"},
 	{Env: "IDP_DATABASE_URL", Flag: "database-url", Default: "sqlite:./data/idp.db", Usage: "postgres://... or postgresql://... for PostgreSQL, sqlite:PATH for SQLite"},
 	{Env: "IDP_REDIS_URL", Flag: "redis-url", Usage: "redis://... or rediss://...; empty keeps journeys in process"},
+	{Env: "IDP_REDIS_PREFIX", Flag: "redis-prefix", Default: "idp:", Usage: "prefix of every Redis key, so that several deployments can share one Redis"},
 	{Env: "IDP_DEV", Flag: "dev", Usage: "development mode: messages go to the dev inbox (default true when neither a database nor Redis is configured)", bool: true},
 	{Env: "IDP_ORG_NAME", Flag: "org-name", Default: "Norfolk County Council", Usage: "organisation name in page titles and messages"},
 	{Env: "IDP_LOG_FORMAT", Flag: "log-format", Default: "text", Usage: "text or json"},
@@ -204,6 +206,11 @@ func parse(raw map[string]rawValue) (*Config, error) {
 	}
 	if c.RedisURL, err = parseRedis(raw["IDP_REDIS_URL"]); err != nil {
 		return nil, err
+	}
+
+	c.RedisPrefix = raw["IDP_REDIS_PREFIX"].text
+	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, " \t\r\n*?[]") {
+		return nil, settingError(raw["IDP_REDIS_PREFIX"], "must be a non-empty key prefix without spaces or glob characters, e.g. idp:")
 	}
 
 	c.Dev = c.Embedded()
@@ -351,6 +358,9 @@ func parseDatabase(r rawValue, c *Config) error {
 		path := strings.TrimPrefix(r.text, "sqlite:")
 		if strings.TrimSpace(path) == "" {
 			return settingError(r, "sqlite: needs a file path, e.g. sqlite:./data/idp.db")
+		}
+		if path == ":memory:" || strings.ContainsAny(path, "?#") {
+			return settingError(r, "sqlite: needs a plain file path (no query, no :memory:), e.g. sqlite:./data/idp.db")
 		}
 		c.DatabaseURL, c.DatabaseKind, c.SQLitePath = r.text, DatabaseSQLite, path
 	default:

@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Config{
 		Addr: "localhost:8080", Issuer: "http://localhost:8080",
-		DatabaseURL: "sqlite:./data/idp.db", DatabaseKind: DatabaseSQLite, SQLitePath: "./data/idp.db",
+		DatabaseURL: "sqlite:./data/idp.db", DatabaseKind: DatabaseSQLite, SQLitePath: "./data/idp.db", RedisPrefix: "idp:",
 		Dev: true, OrgName: "Norfolk County Council", LogFormat: "text", LogLevel: slog.LevelInfo,
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: 15 * time.Minute,
@@ -76,6 +76,7 @@ func TestGoodValues(t *testing.T) {
 			return c.RedisURL == "redis://:pw@cache:6379/2" && !c.Embedded() && !c.Dev
 		}},
 		{"rediss", map[string]string{"IDP_REDIS_URL": "rediss://cache:6380"}, func(c *Config) bool { return c.RedisURL == "rediss://cache:6380" }},
+		{"redis prefix", map[string]string{"IDP_REDIS_PREFIX": "staging:idp:"}, func(c *Config) bool { return c.RedisPrefix == "staging:idp:" }},
 		{"dev explicit off in embedded mode", map[string]string{"IDP_DEV": "false"}, func(c *Config) bool { return !c.Dev }},
 		{"dev explicit on with services", merge(pg, map[string]string{"IDP_DEV": "true", "IDP_DATABASE_URL": "postgres://db/idp"}), func(c *Config) bool { return c.Dev }},
 		{"org name", map[string]string{"IDP_ORG_NAME": "  Suffolk County Council "}, func(c *Config) bool { return c.OrgName == "Suffolk County Council" }},
@@ -140,9 +141,12 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_DATABASE_URL": "nonsense"}, "IDP_DATABASE_URL: ", `must be postgres://..., postgresql://... or sqlite:PATH (got "nonsense")`},
 		{map[string]string{"IDP_DATABASE_URL": "mysql://db/idp"}, "IDP_DATABASE_URL: ", "postgres://"},
 		{map[string]string{"IDP_DATABASE_URL": "sqlite:"}, "IDP_DATABASE_URL: ", "file path"},
+		{map[string]string{"IDP_DATABASE_URL": "sqlite:idp.db?cache=shared"}, "IDP_DATABASE_URL: ", "plain file path"},
+		{map[string]string{"IDP_DATABASE_URL": "sqlite::memory:"}, "IDP_DATABASE_URL: ", "plain file path"},
 		{map[string]string{"IDP_DATABASE_URL": "postgres:///idp", "IDP_KEY_ENCRYPTION_KEY": testKey}, "IDP_DATABASE_URL: ", "no host"},
 		{map[string]string{"IDP_REDIS_URL": "localhost:6379"}, "IDP_REDIS_URL: ", "redis://"},
 		{map[string]string{"IDP_REDIS_URL": "redis://"}, "IDP_REDIS_URL: ", "no host"},
+		{map[string]string{"IDP_REDIS_PREFIX": "idp *"}, "IDP_REDIS_PREFIX: ", "glob"},
 		{map[string]string{"IDP_DEV": "maybe"}, "IDP_DEV: ", "true or false"},
 		{map[string]string{"IDP_ORG_NAME": "   "}, "IDP_ORG_NAME: ", "blank"},
 		{map[string]string{"IDP_LOG_FORMAT": "xml"}, "IDP_LOG_FORMAT: ", "text or json"},
