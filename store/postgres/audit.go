@@ -1,0 +1,56 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/councilforms/idp/store"
+)
+
+// defaultAuditLimit is what ListAudit returns when limit <= 0.
+const defaultAuditLimit = 100
+
+// AppendAudit sets e.ID, and e.Time to now when the caller left it zero.
+func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	err := s.pool.QueryRow(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		e.Time.UTC(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: append audit %s: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// ListAudit orders by time, then by id for events at the same time.
+func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*store.AuditEvent, error) {
+	if limit <= 0 {
+		limit = defaultAuditLimit
+	}
+	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail FROM audit_events`
+	query, args := cols+` ORDER BY time DESC, id DESC LIMIT $1`, []any{limit}
+	if userID != "" {
+		query, args = cols+` WHERE user_id = $1 ORDER BY time DESC, id DESC LIMIT $2`, []any{userID, limit}
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list audit: %w", err)
+	}
+	defer rows.Close()
+	var es []*store.AuditEvent
+	for rows.Next() {
+		var e store.AuditEvent
+		if err := rows.Scan(&e.ID, &e.Time, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail); err != nil {
+			return nil, fmt.Errorf("postgres: list audit: %w", err)
+		}
+		e.Time = e.Time.UTC()
+		es = append(es, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list audit: %w", err)
+	}
+	return es, nil
+}

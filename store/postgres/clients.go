@@ -1,0 +1,101 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/councilforms/idp/store"
+)
+
+const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at`
+
+func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
+	var (
+		c       store.Client
+		created pgtype.Timestamptz
+	)
+	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
+		&c.Scopes, &created); err != nil {
+		return nil, err
+	}
+	c.RedirectURIs = fromList(c.RedirectURIs)
+	c.PostLogoutRedirectURIs = fromList(c.PostLogoutRedirectURIs)
+	c.Scopes = fromList(c.Scopes)
+	c.CreatedAt = fromTS(created)
+	return &c, nil
+}
+
+func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		c.ID, c.Name, c.SecretHash, c.Public, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
+		list(c.Scopes), ts(c.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("postgres: create client %s: id taken: %w", c.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: create client %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error) {
+	c, err := scanClient(s.pool.QueryRow(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: client %s: %w", id, notFound(err))
+	}
+	return c, nil
+}
+
+func (s *Store) ListClients(ctx context.Context) ([]*store.Client, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list clients: %w", err)
+	}
+	defer rows.Close()
+	var cs []*store.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: list clients: %w", err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: list clients: %w", err)
+	}
+	return cs, nil
+}
+
+// DeleteClient removes the client and, in the same transaction, its refresh
+// tokens: they could never be used again.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM clients WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if err := checkAffected(tag); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM refresh_tokens WHERE client_id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: delete client %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE clients SET secret_hash = $1 WHERE id = $2`, secretHash, id)
+	if err == nil {
+		err = checkAffected(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: set client secret %s: %w", id, err)
+	}
+	return nil
+}

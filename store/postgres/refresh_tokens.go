@@ -1,0 +1,106 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/councilforms/idp/store"
+)
+
+const refreshColumns = `hash, family_id, client_id, user_id, scopes, audience, amr,
+	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at`
+
+func insertRefreshToken(ctx context.Context, q querier, t *store.RefreshToken) error {
+	_, err := q.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
+		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("hash taken: %w", store.ErrConflict)
+	}
+	return err
+}
+
+func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
+	// Errors name the family, never the hash: the hash is the lookup key of a live credential.
+	if err := insertRefreshToken(ctx, s.pool, t); err != nil {
+		return fmt.Errorf("postgres: create refresh token in family %s: %w", t.FamilyID, err)
+	}
+	return nil
+}
+
+func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error) {
+	var (
+		t                                               store.RefreshToken
+		authTime, created, expires, idle, used, revoked pgtype.Timestamptz
+	)
+	err := s.pool.QueryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = $1`, hash).Scan(
+		&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &t.Scopes, &t.Audience, &t.AMR,
+		&authTime, &created, &expires, &idle, &used, &revoked)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: refresh token: %w", notFound(err))
+	}
+	t.Scopes, t.Audience, t.AMR = fromList(t.Scopes), fromList(t.Audience), fromList(t.AMR)
+	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromTS(authTime), fromTS(created), fromTS(expires)
+	t.IdleExpiresAt, t.UsedAt, t.RevokedAt = fromTS(idle), fromTS(used), fromTS(revoked)
+	return &t, nil
+}
+
+// RotateRefreshToken marks oldHash used only if it is still current (the
+// conditional UPDATE is the compare-and-set: a concurrent rotation blocks on the
+// row lock, then finds used_at set and matches nothing) and inserts next in the
+// same transaction.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *store.RefreshToken, now time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1
+			WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL`, now.UTC(), oldHash)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = $1)`,
+				oldHash).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return store.ErrNotFound
+			}
+			return fmt.Errorf("token already used or revoked: %w", store.ErrConflict)
+		}
+		return insertRefreshToken(ctx, tx, next)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: rotate refresh token in family %s: %w", next.FamilyID, err)
+	}
+	return nil
+}
+
+// RevokeRefreshFamily keeps the first revocation time of tokens already revoked.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $1
+		WHERE family_id = $2 AND revoked_at IS NULL`, now.UTC(), familyID)
+	if err != nil {
+		return fmt.Errorf("postgres: revoke refresh family %s: %w", familyID, err)
+	}
+	return nil
+}
+
+func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID, clientID string, now time.Time) error {
+	var err error
+	if clientID == "" {
+		_, err = s.pool.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $1
+			WHERE user_id = $2 AND revoked_at IS NULL`, now.UTC(), userID)
+	} else {
+		_, err = s.pool.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $1
+			WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL`, now.UTC(), userID, clientID)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: revoke refresh tokens of user %s: %w", userID, err)
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/councilforms/idp/store"
+)
+
+const userColumns = `id, email, email_verified, given_name, family_name, password_hash,
+	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at`
+
+// emailKey is the value the case-insensitive uniqueness rule is enforced on;
+// NULL when there is no email, so accounts without one do not collide. Go folds
+// the case (not SQL lower()) so that both durable backends agree.
+func emailKey(email string) any {
+	if email == "" {
+		return nil
+	}
+	return strings.ToLower(email)
+}
+
+func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
+	var (
+		u                        store.User
+		phoneType, status        string
+		locked, created, updated pgtype.Timestamptz
+	)
+	err := row.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
+		&u.Phone, &phoneType, &u.PhoneVerified, &status, &u.FailedLogins, &locked, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	u.PhoneType = store.PhoneType(phoneType)
+	u.Status = store.UserStatus(status)
+	u.LockedUntil = fromTS(locked)
+	u.CreatedAt = fromTS(created)
+	u.UpdatedAt = fromTS(updated)
+	return &u, nil
+}
+
+func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
+		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins,
+		ts(u.LockedUntil), ts(u.CreatedAt), ts(u.UpdatedAt), emailKey(u.Email))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("postgres: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: create user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) UserByID(ctx context.Context, id string) (*store.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: user %s: %w", id, notFound(err))
+	}
+	return u, nil
+}
+
+func (s *Store) UserByEmail(ctx context.Context, email string) (*store.User, error) {
+	key := emailKey(email)
+	if key == nil {
+		return nil, fmt.Errorf("postgres: user by email: %w", store.ErrNotFound)
+	}
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = $1`, key))
+	if err != nil {
+		// The address is personal data: keep it out of errors that may be logged.
+		return nil, fmt.Errorf("postgres: user by email: %w", notFound(err))
+	}
+	return u, nil
+}
+
+func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET
+		email = $1, email_key = $2, email_verified = $3, given_name = $4, family_name = $5, password_hash = $6,
+		phone = $7, phone_type = $8, phone_verified = $9, status = $10, failed_logins = $11, locked_until = $12,
+		updated_at = $13
+		WHERE id = $14`,
+		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
+		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins, ts(u.LockedUntil),
+		ts(u.UpdatedAt), u.ID)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("postgres: update user %s: email taken: %w", u.ID, store.ErrConflict)
+	}
+	if err == nil {
+		err = checkAffected(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: update user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) RecordLoginFailure(ctx context.Context, userID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx,
+		`UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins`, userID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: record login failure %s: %w", userID, notFound(err))
+	}
+	return n, nil
+}
+
+func (s *Store) LockUser(ctx context.Context, userID string, until time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET locked_until = $1 WHERE id = $2`, ts(until), userID)
+	if err == nil {
+		err = checkAffected(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: lock user %s: %w", userID, err)
+	}
+	return nil
+}
+
+func (s *Store) ResetLoginFailures(ctx context.Context, userID string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, userID)
+	if err == nil {
+		err = checkAffected(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: reset login failures %s: %w", userID, err)
+	}
+	return nil
+}
