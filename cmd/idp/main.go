@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/councilforms/idp/idp/app"
+	"github.com/councilforms/idp/idp/config"
+)
+
+// command is one subcommand. run gets the arguments after the subcommand's name and
+// returns an error to print; a usageError exits 2.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *environment, args []string) error
+}
+
+// commands lists every subcommand. Add new ones here, with their code in a file
+// named after them (clients.go, users.go, keys.go).
+var commands = map[string]command{
+	"serve":   {"run the identity provider (the default)", serve},
+	"migrate": {"apply pending database migrations and exit", migrate},
+	"version": {"print the version and exit", version},
+}
+
+// environment is what a command may touch of the process, so that tests can run
+// commands in-process.
+type environment struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError is a mistake in how the command was called (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], &environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches to a command and turns its error into one line on stderr and an
+// exit status: 0 success, 1 failure, 2 bad usage or configuration.
+func run(ctx context.Context, args []string, env *environment) int {
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" {
+		printHelp(env.stdout)
+		return 0
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(env.stderr, "idp: unknown command %q (run `idp help`)\n", name)
+		return 2
+	}
+	err := cmd.run(ctx, env, args)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		printHelp(env.stdout)
+		return 0
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(env.stderr, "idp %s: %v\n", name, err)
+		return 2
+	default:
+		fmt.Fprintf(env.stderr, "idp %s: %v\n", name, err)
+		return 1
+	}
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "Usage: idp [command] [--setting=value ...]")
+	fmt.Fprintln(w, "\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nSettings (flag, environment variable):")
+	config.Usage(w)
+}
+
+// loadConfig reads the settings for a command that takes no flags of its own.
+func loadConfig(env *environment, args []string) (*config.Config, error) {
+	cfg, err := config.Load(args, env.getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, err // run prints the help
+	}
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// newLogger writes to stderr in the configured format and level.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, env *environment, args []string) error {
+	cfg, err := loadConfig(env, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, env.stderr)
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.PrintURLs(env.stdout)
+	return a.Serve(ctx)
+}
+
+func migrate(ctx context.Context, env *environment, args []string) error {
+	cfg, err := loadConfig(env, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, env.stderr)
+	if err := app.Migrate(ctx, cfg, log); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%s database migrated\n", cfg.DatabaseKind)
+	return nil
+}
+
+func version(ctx context.Context, env *environment, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("takes no arguments")}
+	}
+	v, rev := "(devel)", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				rev = " " + s.Value
+			}
+		}
+	}
+	fmt.Fprintf(env.stdout, "idp %s%s %s\n", v, rev, runtime.Version())
+	return nil
+}

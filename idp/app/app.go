@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/server"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/store/memory"
+	"github.com/councilforms/idp/store/postgres"
+	"github.com/councilforms/idp/store/redis"
+	"github.com/councilforms/idp/store/sqlite"
+)
+
+// ReadyTimeout bounds each dependency ping of /readyz.
+const ReadyTimeout = 2 * time.Second
+
+// App is a running idp's parts. Open builds it; Close releases it.
+type App struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	Durable   store.Durable
+	Ephemeral store.Ephemeral
+	// KeyEncryptionKey seals signing keys at rest (32 bytes): from configuration, or
+	// in embedded mode from the key file next to the database.
+	KeyEncryptionKey []byte
+	Metrics          *server.Metrics
+
+	mux     *http.ServeMux // every route is mounted here, in routes.go
+	handler http.Handler   // mux wrapped in the server middleware
+}
+
+// Open opens and migrates the stores cfg selects and builds the handler.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	durable, err := OpenDurable(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, durable, cfg, log); err != nil {
+		durable.Close()
+		return nil, err
+	}
+	kek, err := keyEncryptionKey(cfg, log)
+	if err != nil {
+		durable.Close()
+		return nil, err
+	}
+	ephemeral, err := OpenEphemeral(ctx, cfg)
+	if err != nil {
+		durable.Close()
+		return nil, err
+	}
+	a := &App{
+		Config:           cfg,
+		Log:              log,
+		Durable:          durable,
+		Ephemeral:        ephemeral,
+		KeyEncryptionKey: kek,
+		Metrics:          server.NewMetrics(),
+		mux:              http.NewServeMux(),
+	}
+	a.routes()
+	a.handler = server.Wrap(a.mux, server.Options{
+		Log:     log,
+		Metrics: a.Metrics,
+		HSTS:    cfg.HTTPS(),
+	})
+	return a, nil
+}
+
+// OpenDurable opens the database cfg selects without migrating it (for the admin
+// commands, which run against a database the server has already migrated).
+func OpenDurable(ctx context.Context, cfg *config.Config) (store.Durable, error) {
+	switch cfg.DatabaseKind {
+	case config.DatabasePostgres:
+		s, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
+		}
+		return s, nil
+	case config.DatabaseSQLite:
+		s, err := sqlite.Open(ctx, cfg.SQLitePath)
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite database %s: %w", cfg.SQLitePath, err)
+		}
+		return s, nil
+	default:
+		return nil, fmt.Errorf("unknown database kind %q", cfg.DatabaseKind)
+	}
+}
+
+// OpenEphemeral opens Redis when cfg names one, else an in-process store.
+func OpenEphemeral(ctx context.Context, cfg *config.Config) (store.Ephemeral, error) {
+	if cfg.RedisURL == "" {
+		return memory.New(), nil
+	}
+	s, err := redis.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("open Redis: %w", err)
+	}
+	return s, nil
+}
+
+// Migrate opens the database cfg selects, applies pending migrations and closes it:
+// `idp migrate`.
+func Migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	durable, err := OpenDurable(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer durable.Close()
+	return migrate(ctx, durable, cfg, log)
+}
+
+func migrate(ctx context.Context, durable store.Durable, cfg *config.Config, log *slog.Logger) error {
+	start := time.Now()
+	if err := durable.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate %s database: %w", cfg.DatabaseKind, err)
+	}
+	log.Debug("database migrated", "database", string(cfg.DatabaseKind), "duration", time.Since(start))
+	return nil
+}
+
+// Handler is the whole HTTP surface of the idp, middleware included.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Serve serves the handler on the configured address until ctx is cancelled.
+func (a *App) Serve(ctx context.Context) error {
+	return server.Run(ctx, &http.Server{Addr: a.Config.Addr, Handler: a.handler}, a.Log)
+}
+
+// Close closes both stores.
+func (a *App) Close() error {
+	return errors.Join(a.Ephemeral.Close(), a.Durable.Close())
+}
+
+// PrintURLs writes the addresses a person needs to start using the idp.
+func (a *App) PrintURLs(w io.Writer) {
+	c := a.Config
+	mode := "production mode"
+	if c.Dev {
+		mode = "development mode: messages are captured in the dev inbox, not sent"
+	}
+	fmt.Fprintf(w, "\n%s identity provider (%s)\n", c.OrgName, mode)
+	fmt.Fprintf(w, "  Issuer:     %s\n", c.Issuer)
+	fmt.Fprintf(w, "  Discovery:  %s\n", c.DiscoveryURL())
+	if c.Dev {
+		fmt.Fprintf(w, "  Dev inbox:  %s/dev/inbox\n", c.Issuer)
+	}
+	fmt.Fprintf(w, "  Health:     %s/healthz  %s/readyz\n", c.Issuer, c.Issuer)
+	fmt.Fprintf(w, "  Metrics:    %s/metrics\n", c.Issuer)
+	db := "PostgreSQL"
+	if c.DatabaseKind == config.DatabaseSQLite {
+		db = "SQLite " + c.SQLitePath
+	}
+	eph := "in-process (single instance only)"
+	if c.RedisURL != "" {
+		eph = "Redis"
+	}
+	fmt.Fprintf(w, "  Database:   %s; journeys: %s\n\n", db, eph)
+}
