@@ -72,3 +72,11 @@ func TestPostgresOpenUnreachable(t *testing.T) {
 		t.Fatal("Open on a closed port succeeded")
 	}
 }
+
+func BenchmarkPostgresRotateRefreshToken(b *testing.B) {
+	s := openTestStore(b, storetest.PostgresURL(b))
+	if err := s.Migrate(context.Background()); err != nil {
+		b.Fatalf("Migrate: %v", err)
+	}
+	storetest.BenchRotateRefreshToken(b, s)
+}

@@ -2,9 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/store/sqlite"
@@ -85,4 +88,56 @@ func TestSQLiteOpenRejectsNonFilePaths(t *testing.T) {
 			t.Errorf("Open(%q) succeeded, want an error", path)
 		}
 	}
+}
+
+// Two stores on one file stand for two processes: their write connections
+// contend for the file lock, and rotation must still let exactly one through.
+func TestSQLiteTwoStoresRotateRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idp.db")
+	a, b := openTestStore(t, path), openTestStore(t, path)
+	ctx := context.Background()
+	if err := a.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	stores := []*sqlite.Store{a, b}
+	now := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	for round := 0; round < 20; round++ {
+		old := fmt.Sprintf("r%d", round)
+		if err := a.CreateRefreshToken(ctx, &store.RefreshToken{Hash: old, FamilyID: old, ClientID: "c", UserID: "u",
+			CreatedAt: now, ExpiresAt: now.Add(time.Hour), IdleExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatalf("CreateRefreshToken: %v", err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, s := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.RotateRefreshToken(ctx, old, &store.RefreshToken{Hash: fmt.Sprintf("%s-next-%d", old, i),
+					FamilyID: old, ClientID: "c", UserID: "u", CreatedAt: now}, now)
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, store.ErrConflict):
+			default:
+				t.Fatalf("round %d: store %d: %v, want nil or ErrConflict", round, i, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d rotations succeeded, want 1", round, won)
+		}
+	}
+}
+
+func BenchmarkSQLiteRotateRefreshToken(b *testing.B) {
+	s := openTestStore(b, filepath.Join(b.TempDir(), "idp.db"))
+	if err := s.Migrate(context.Background()); err != nil {
+		b.Fatalf("Migrate: %v", err)
+	}
+	storetest.BenchRotateRefreshToken(b, s)
 }

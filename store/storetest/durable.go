@@ -853,3 +853,49 @@ func durableHitRace(t *testing.T, s store.Durable) {
 		t.Fatalf("Count after %d concurrent hits = %d", n, c)
 	}
 }
+
+// BenchRotateRefreshToken measures RotateRefreshToken on s, serially and with
+// parallel goroutines each rotating its own chain (as many users refreshing at
+// once do). s must be migrated; the benchmark writes tokens into it.
+func BenchRotateRefreshToken(b *testing.B, s store.Durable) {
+	ctx := context.Background()
+	var chains sync.Map // distinct chain names across sub-benchmarks and their runs
+	newChain := func(b *testing.B, prefix string) func() {
+		b.Helper()
+		var n int
+		for {
+			if _, taken := chains.LoadOrStore(fmt.Sprintf("%s-%d", prefix, n), true); !taken {
+				break
+			}
+			n++
+		}
+		family := fmt.Sprintf("%s-%d", prefix, n)
+		cur := family + "-0"
+		if err := s.CreateRefreshToken(ctx, durableRefresh(cur, family, "u1", "referral")); err != nil {
+			b.Fatalf("CreateRefreshToken: %v", err)
+		}
+		i := 0
+		return func() {
+			i++
+			next := durableRefresh(fmt.Sprintf("%s-%d", family, i), family, "u1", "referral")
+			if err := s.RotateRefreshToken(ctx, cur, next, durableBase.Add(time.Duration(i)*time.Second)); err != nil {
+				b.Errorf("RotateRefreshToken: %v", err)
+			}
+			cur = next.Hash
+		}
+	}
+	b.Run("Serial", func(b *testing.B) {
+		rotate := newChain(b, "serial")
+		for b.Loop() {
+			rotate()
+		}
+	})
+	b.Run("Parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			rotate := newChain(b, "parallel")
+			for pb.Next() {
+				rotate()
+			}
+		})
+	})
+}
