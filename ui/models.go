@@ -204,8 +204,9 @@ type CallWaitPage struct {
 	StatusURL string
 	// Failure says why the call did not confirm the number ("The call was
 	// not answered"). It is shown as an error with 'Call Me' (and 'Send
-	// Code' when Mobile) posting FieldMethod to RetryAction, and the page
-	// stops refreshing.
+	// Code' when Mobile) posting FieldMethod to RetryAction; the heading
+	// becomes 'We could not confirm your phone number' and the page stops
+	// refreshing.
 	Failure     string
 	Mobile      bool
 	RetryAction string

@@ -33,6 +33,8 @@ type Options struct {
 	// SignOutURL is the target of the 'Sign out' link shown to a signed-in
 	// person. Default "/logout".
 	SignOutURL string
+	// Logger receives rendering failures. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Templates holds every page, parsed and checked once by New.
@@ -57,6 +59,9 @@ func New(opts Options) (*Templates, error) {
 	}
 	if opts.SignOutURL == "" {
 		opts.SignOutURL = "/logout"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
 	return parse(templateFS, opts)
 }
@@ -115,7 +120,7 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 func (t *Templates) Render(w http.ResponseWriter, status int, page string, data any) {
 	var buf bytes.Buffer
 	if err := t.render(&buf, page, data); err != nil {
-		slog.Error("ui: render page", "page", page, "err", err)
+		t.opts.Logger.Error("ui: render page", "page", page, "err", err)
 		http.Error(w, "Sorry, there is a problem with the service. Try again later.", http.StatusInternalServerError)
 		return
 	}

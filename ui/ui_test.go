@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"html"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,7 +21,7 @@ const testOrg = "Norfolk County Council"
 
 func newTemplates(t *testing.T, dev bool) *Templates {
 	t.Helper()
-	tmpl, err := New(Options{OrgName: testOrg, Dev: dev})
+	tmpl, err := New(Options{OrgName: testOrg, Dev: dev, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
