@@ -1,6 +1,7 @@
 // Package redis is the production store.Ephemeral: journeys, auth requests,
 // authorization codes, sessions and rate-limit counters in Redis (single node,
-// Sentinel or Cluster through go-redis's UniversalClient).
+// Sentinel or Cluster through go-redis's UniversalClient; Open picks
+// the deployment from the URL).
 //
 // A record is a hash {v: value, n: version} with a TTL; a counter is a plain
 // integer key. Each write is one Lua script touching exactly one key, so it is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -74,19 +75,55 @@ type Store struct {
 	prefix string
 }
 
-// Open connects to the Redis named by url (redis://, rediss:// for TLS, or
-// unix://), checks it answers, and returns a store whose keys all start with prefix.
+// Open connects to the Redis named by url, checks it answers, and returns a store
+// whose keys all start with prefix. The URL picks the deployment:
+//
+//	redis://[user:password@]host:port/db          one server (rediss:// for TLS)
+//	redis://host:port?master_name=M&addr=h2:p2    Sentinel: the hosts are sentinels
+//	redis://host:port?addr=h2:p2&addr=h3:p3       Cluster: the hosts are seed nodes
+//
+// Options go-redis accepts as query parameters (dial_timeout=3s, ...) apply to all.
 func Open(ctx context.Context, url, prefix string) (*Store, error) {
-	opts, err := goredis.ParseURL(url)
+	c, where, err := newClient(url)
 	if err != nil {
 		return nil, fmt.Errorf("redis: parse url: %w", redactURL(err, url))
 	}
-	c := goredis.NewClient(opts)
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("redis: cannot reach %s (db %d): %w", opts.Addr, opts.DB, err)
+		return nil, fmt.Errorf("redis: cannot reach %s: %w", where, err)
 	}
 	return New(c, prefix), nil
+}
+
+// newClient builds the client the URL describes and says, for errors, where it
+// points (never with the password).
+func newClient(rawURL string) (goredis.UniversalClient, string, error) {
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		return nil, "", err
+	}
+	q := u.Query()
+	switch {
+	case q.Has("master_name"):
+		opts, err := goredis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, "", err
+		}
+		where := fmt.Sprintf("Sentinel master %q via %s", opts.MasterName, strings.Join(opts.SentinelAddrs, ","))
+		return goredis.NewFailoverClient(opts), where, nil
+	case q.Has("addr"):
+		opts, err := goredis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, "", err
+		}
+		return goredis.NewClusterClient(opts), "Cluster " + strings.Join(opts.Addrs, ","), nil
+	default:
+		opts, err := goredis.ParseURL(rawURL)
+		if err != nil {
+			return nil, "", err
+		}
+		return goredis.NewClient(opts), fmt.Sprintf("%s (db %d)", opts.Addr, opts.DB), nil
+	}
 }
 
 // redactURL keeps a parse error from echoing the URL, which may carry a password.

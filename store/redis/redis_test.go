@@ -149,3 +149,29 @@ func TestRedisWrongKindIsAnError(t *testing.T) {
 		t.Fatal("Incr of a record succeeded")
 	}
 }
+
+// TestRedisOpenPicksDeployment checks that the URL selects Sentinel or Cluster:
+// the plain test server answers neither role, so each Open fails, and the error
+// names the deployment it tried.
+func TestRedisOpenPicksDeployment(t *testing.T) {
+	url, _ := storetest.Redis(t)
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ url, want string }{
+		{"redis://" + opts.Addr + "?master_name=idp&max_retries=0", `Sentinel master "idp" via ` + opts.Addr},
+		{"redis://" + opts.Addr + "?addr=" + opts.Addr + "&max_retries=0", "Cluster " + opts.Addr},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		s, err := redis.Open(ctx, tc.url, "p:")
+		cancel()
+		if err == nil {
+			s.Close()
+			t.Fatalf("Open(%s) succeeded against a plain server", tc.url)
+		}
+		if !strings.Contains(err.Error(), "cannot reach "+tc.want) {
+			t.Errorf("Open(%s) = %v, want an error naming %s", tc.url, err, tc.want)
+		}
+	}
+}
