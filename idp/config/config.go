@@ -428,3 +428,33 @@ func parseDuration(r rawValue) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// LogValue lets a Config be logged without its secrets: the database and Redis URLs
+// (which may hold passwords) are reduced to their kind and host, and the
+// key-encryption key to whether it is set.
+func (c *Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("issuer", c.Issuer),
+		slog.String("database", string(c.DatabaseKind)+" "+redactedHost(c.DatabaseURL, c.SQLitePath)),
+		slog.String("redis", redactedHost(c.RedisURL, "")),
+		slog.Bool("dev", c.Dev),
+		slog.String("org_name", c.OrgName),
+		slog.Bool("key_encryption_key_set", c.KeyEncryptionKey != nil),
+		slog.String("signing_alg", c.SigningAlg),
+	)
+}
+
+// redactedHost returns the host of a service URL, or path when it is a file.
+func redactedHost(raw, path string) string {
+	if path != "" {
+		return path
+	}
+	if raw == "" {
+		return "none"
+	}
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "(set)"
+}

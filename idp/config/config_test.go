@@ -243,3 +243,25 @@ func TestUsageListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestLogValueHidesSecrets(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{
+		"IDP_DATABASE_URL":       "postgres://idp:pg-password@db.internal:5432/idp",
+		"IDP_REDIS_URL":          "redis://:redis-password@cache.internal:6379/0",
+		"IDP_KEY_ENCRYPTION_KEY": testKey,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
+	out := b.String()
+	for _, secret := range []string{"pg-password", "redis-password", testKey[:10]} {
+		if strings.Contains(out, secret) {
+			t.Errorf("logged config holds %q: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "db.internal:5432") || !strings.Contains(out, "key_encryption_key_set=true") {
+		t.Errorf("logged config lacks the useful parts: %s", out)
+	}
+}
