@@ -129,6 +129,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, env.stderr)
+	log.Info("starting", "config", cfg)
 	a, err := app.Open(ctx, cfg, log)
 	if err != nil {
 		return err
