@@ -70,6 +70,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Log:     log,
 		Metrics: a.Metrics,
 		HSTS:    cfg.HTTPS(),
+		// Endpoints that browser JavaScript of other origins may POST to (the token,
+		// revocation and userinfo endpoints, for public clients) go in CSRFBypass
+		// when the provider is mounted; server-side relying parties send no
+		// Origin or Sec-Fetch-Site headers and pass the check anyway.
 	})
 	return a, nil
 }
