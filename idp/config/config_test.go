@@ -75,6 +75,8 @@ func TestGoodValues(t *testing.T) {
 		{"redis", map[string]string{"IDP_REDIS_URL": "redis://:pw@cache:6379/2"}, func(c *Config) bool {
 			return c.RedisURL == "redis://:pw@cache:6379/2" && !c.Embedded() && !c.Dev
 		}},
+		{"redis sentinel", map[string]string{"IDP_REDIS_URL": "redis://s1:26379?master_name=idp&addr=s2:26379"}, func(c *Config) bool { return c.RedisURL != "" }},
+		{"redis unix socket", map[string]string{"IDP_REDIS_URL": "unix:///run/redis.sock"}, func(c *Config) bool { return c.RedisURL == "unix:///run/redis.sock" }},
 		{"rediss", map[string]string{"IDP_REDIS_URL": "rediss://cache:6380"}, func(c *Config) bool { return c.RedisURL == "rediss://cache:6380" }},
 		{"redis prefix", map[string]string{"IDP_REDIS_PREFIX": "staging:idp:"}, func(c *Config) bool { return c.RedisPrefix == "staging:idp:" }},
 		{"dev explicit off in embedded mode", map[string]string{"IDP_DEV": "false"}, func(c *Config) bool { return !c.Dev }},
