@@ -1,0 +1,355 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/councilforms/idp/store"
+)
+
+// SecretHasher hashes and verifies client secrets: *password.Hasher
+// (argon2id).
+type SecretHasher interface {
+	Hash(ctx context.Context, secret string) (string, error)
+	Verify(ctx context.Context, secret, encoded string) (ok, needsRehash bool, err error)
+}
+
+// ErrInvalidClient reports a client registration that breaks the rules; the
+// message says which rule.
+var ErrInvalidClient = errors.New("invalid client")
+
+// client returns a static client, else the registered one.
+func (p *Provider) client(ctx context.Context, id string) (*store.Client, error) {
+	for _, c := range p.cfg.StaticClients {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	c, err := p.db.ClientByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("provider: client %q: %w", id, err)
+	}
+	return c, nil
+}
+
+// oidcClient presents a store.Client to the library.
+type oidcClient struct {
+	c *store.Client
+	p *Provider
+}
+
+var _ op.Client = (*oidcClient)(nil)
+
+func (c *oidcClient) GetID() string                    { return c.c.ID }
+func (c *oidcClient) RedirectURIs() []string           { return c.c.RedirectURIs }
+func (c *oidcClient) PostLogoutRedirectURIs() []string { return c.c.PostLogoutRedirectURIs }
+func (c *oidcClient) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *oidcClient) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+
+// ApplicationType is web for every client: registration already limits plain
+// http redirect URIs to loopback hosts, and redirect URIs match exactly.
+func (c *oidcClient) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
+
+func (c *oidcClient) AuthMethod() oidc.AuthMethod {
+	if c.c.Public {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic // client_secret_post is accepted as well
+}
+
+// LoginURL is the provider's own continue step, which tries the IdP session
+// before sending the browser to the login pages.
+func (c *oidcClient) LoginURL(id string) string {
+	return c.p.issuerPath + "/authorize/continue?id=" + url.QueryEscape(id)
+}
+func (c *oidcClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
+func (c *oidcClient) IDTokenLifetime() time.Duration      { return c.p.cfg.IDTokenTTL }
+func (c *oidcClient) DevMode() bool                       { return false }
+func (c *oidcClient) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *oidcClient) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *oidcClient) IsScopeAllowed(string) bool { return false } // no custom scopes
+
+// IDTokenUserinfoClaimsAssertion puts the profile, email and phone claims in
+// the ID token as well as at userinfo, so a form app needs no extra call.
+func (c *oidcClient) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *oidcClient) ClockSkew() time.Duration             { return 0 }
+
+// secretVerifier verifies client secrets against their argon2id hashes and
+// remembers a successful check for a while, so a busy client does not pay a
+// memory-hard hash on every token request. The memory holds only a SHA-256
+// of the secret, compared in constant time, and is dropped when the stored
+// hash changes (secret rotated).
+type secretVerifier struct {
+	h  SecretHasher
+	mu sync.Mutex
+	ok map[string]verifiedSecret
+}
+
+type verifiedSecret struct {
+	hash   string
+	digest [32]byte
+	until  time.Time
+}
+
+const verifiedSecretTTL = 5 * time.Minute
+
+func newSecretVerifier(h SecretHasher) *secretVerifier {
+	return &secretVerifier{h: h, ok: map[string]verifiedSecret{}}
+}
+
+func (v *secretVerifier) verify(ctx context.Context, clientID, secret, hash string) (bool, error) {
+	digest := sha256.Sum256([]byte(secret))
+	now := time.Now()
+	v.mu.Lock()
+	known, found := v.ok[clientID]
+	v.mu.Unlock()
+	if found && known.hash == hash && now.Before(known.until) &&
+		subtle.ConstantTimeCompare(known.digest[:], digest[:]) == 1 {
+		return true, nil
+	}
+	ok, _, err := v.h.Verify(ctx, secret, hash)
+	if err != nil || !ok {
+		return false, err
+	}
+	v.mu.Lock()
+	v.ok[clientID] = verifiedSecret{hash: hash, digest: digest, until: now.Add(verifiedSecretTTL)}
+	v.mu.Unlock()
+	return true, nil
+}
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidateClient checks a client registration: id pattern, a name, at least
+// one redirect URI, every redirect and post-logout URI absolute, https (plain
+// http only for localhost, 127.0.0.1 and ::1), without fragment, user info or
+// wildcard; scopes among those supported.
+func ValidateClient(c *store.Client) error {
+	if !clientIDPattern.MatchString(c.ID) {
+		return fmt.Errorf("%w: id %q must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", ErrInvalidClient, c.ID)
+	}
+	name := strings.TrimSpace(c.Name)
+	if name == "" || len(name) > 100 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return fmt.Errorf("%w: name must be 1-100 printable characters", ErrInvalidClient)
+	}
+	if len(c.RedirectURIs) == 0 {
+		return fmt.Errorf("%w: at least one redirect URI is required", ErrInvalidClient)
+	}
+	for _, u := range c.RedirectURIs {
+		if err := validateClientURI(u); err != nil {
+			return fmt.Errorf("%w: redirect URI %q: %v", ErrInvalidClient, u, err)
+		}
+	}
+	for _, u := range c.PostLogoutRedirectURIs {
+		if err := validateClientURI(u); err != nil {
+			return fmt.Errorf("%w: post-logout redirect URI %q: %v", ErrInvalidClient, u, err)
+		}
+	}
+	for _, s := range c.Scopes {
+		if !slices.Contains(supportedScopes, s) {
+			return fmt.Errorf("%w: scope %q is not supported (use %s)", ErrInvalidClient, s, strings.Join(supportedScopes, ", "))
+		}
+	}
+	return nil
+}
+
+func validateClientURI(raw string) error {
+	if strings.ContainsAny(raw, "*") {
+		return errors.New("wildcards are not allowed")
+	}
+	if strings.Contains(raw, "#") {
+		return errors.New("a fragment is not allowed")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a valid URI")
+	}
+	if !u.IsAbs() || u.Host == "" {
+		return errors.New("must be an absolute URI such as https://forms.example.gov.uk/callback")
+	}
+	if u.User != nil {
+		return errors.New("user information is not allowed")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return errors.New("must use https (plain http is allowed only for localhost)")
+	}
+	return errors.New("must use https")
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// NewClient is an admin's request to register a client.
+type NewClient struct {
+	ID                     string
+	Name                   string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Scopes                 []string
+	Public                 bool
+}
+
+// AddClient validates and registers a client. For a confidential client it
+// returns the generated secret, which is shown once and stored only hashed.
+// A taken id gives an error matching store.ErrConflict and changes nothing.
+func AddClient(ctx context.Context, db store.Clients, h SecretHasher, nc NewClient, now time.Time) (secret string, err error) {
+	c := &store.Client{
+		ID: nc.ID, Name: strings.TrimSpace(nc.Name), Public: nc.Public, RedirectURIs: nc.RedirectURIs,
+		PostLogoutRedirectURIs: nc.PostLogoutRedirectURIs, Scopes: nc.Scopes, CreatedAt: now,
+	}
+	if err := ValidateClient(c); err != nil {
+		return "", err
+	}
+	if !c.Public {
+		secret = randomToken(32)
+		if c.SecretHash, err = h.Hash(ctx, secret); err != nil {
+			return "", fmt.Errorf("provider: hash client secret: %w", err)
+		}
+	}
+	if err := db.CreateClient(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return "", fmt.Errorf("a client with id %q already exists: %w", c.ID, err)
+		}
+		return "", fmt.Errorf("provider: register client %s: %w", c.ID, err)
+	}
+	return secret, nil
+}
+
+// RotateClientSecret gives a confidential client a new secret, returned once.
+// The old secret stops working at once.
+func RotateClientSecret(ctx context.Context, db store.Clients, h SecretHasher, id string) (string, error) {
+	c, err := db.ClientByID(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("client %q: %w", id, err)
+	}
+	if c.Public {
+		return "", fmt.Errorf("%w: client %q is public and has no secret", ErrInvalidClient, id)
+	}
+	secret := randomToken(32)
+	hash, err := h.Hash(ctx, secret)
+	if err != nil {
+		return "", fmt.Errorf("provider: hash client secret: %w", err)
+	}
+	if err := db.SetClientSecret(ctx, id, hash); err != nil {
+		return "", fmt.Errorf("provider: set secret of client %s: %w", id, err)
+	}
+	return secret, nil
+}
+
+// clientFileEntry is one client in the static clients file.
+type clientFileEntry struct {
+	ID                     string   `yaml:"id"`
+	Name                   string   `yaml:"name"`
+	Secret                 string   `yaml:"secret"`
+	Public                 bool     `yaml:"public"`
+	RedirectURIs           []string `yaml:"redirect_uris"`
+	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
+	Scopes                 []string `yaml:"scopes"`
+}
+
+var envReference = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
+
+// minStaticSecretLen keeps guessable secrets out of the clients file.
+const minStaticSecretLen = 16
+
+// LoadClientsFile reads static clients from a YAML or JSON file:
+//
+//	clients:
+//	  - id: referral-form
+//	    name: Make a social care referral
+//	    secret: ${REFERRAL_FORM_SECRET}
+//	    redirect_uris: [https://forms.example.gov.uk/referral/callback]
+//	    post_logout_redirect_uris: [https://forms.example.gov.uk/referral/]
+//
+// A secret written as ${NAME} is read from the environment through getenv.
+// Secrets are hashed on load; the file's contents are never logged.
+func LoadClientsFile(ctx context.Context, path string, getenv func(string) string, h SecretHasher) ([]*store.Client, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("clients file: %w", err)
+	}
+	return parseClients(ctx, raw, path, getenv, h)
+}
+
+func parseClients(ctx context.Context, raw []byte, path string, getenv func(string) string, h SecretHasher) ([]*store.Client, error) {
+	var doc struct {
+		Clients []clientFileEntry `yaml:"clients"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("clients file %s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	var out []*store.Client
+	for i, e := range doc.Clients {
+		c := &store.Client{
+			ID: e.ID, Name: strings.TrimSpace(e.Name), Public: e.Public, RedirectURIs: e.RedirectURIs,
+			PostLogoutRedirectURIs: e.PostLogoutRedirectURIs, Scopes: e.Scopes,
+		}
+		if err := ValidateClient(c); err != nil {
+			return nil, fmt.Errorf("clients file %s: client %d: %w", path, i+1, err)
+		}
+		if seen[c.ID] {
+			return nil, fmt.Errorf("clients file %s: client id %q appears twice", path, c.ID)
+		}
+		seen[c.ID] = true
+		secret := e.Secret
+		if m := envReference.FindStringSubmatch(secret); m != nil {
+			secret = getenv(m[1])
+			if secret == "" {
+				return nil, fmt.Errorf("clients file %s: client %q: environment variable %s is not set", path, c.ID, m[1])
+			}
+		}
+		switch {
+		case c.Public && secret != "":
+			return nil, fmt.Errorf("clients file %s: client %q is public and must not have a secret", path, c.ID)
+		case !c.Public && len(secret) < minStaticSecretLen:
+			return nil, fmt.Errorf("clients file %s: client %q needs a secret of at least %d characters (or public: true)", path, c.ID, minStaticSecretLen)
+		}
+		if secret != "" {
+			hash, err := h.Hash(ctx, secret)
+			if err != nil {
+				return nil, fmt.Errorf("clients file %s: client %q: hash secret: %w", path, c.ID, err)
+			}
+			c.SecretHash = hash
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,396 @@
+package provider
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/councilforms/idp/store"
+)
+
+// keyCacheTTL is how long a process trusts its copy of the key list. Every
+// process re-reads the list from the database at least this often, so all of
+// them switch to a new key within this time of its ActiveFrom.
+const keyCacheTTL = 30 * time.Second
+
+// sealVersion prefixes sealed private keys so the format can change later.
+const sealVersion byte = 1
+
+// KeyState is where a signing key is in its life.
+type KeyState string
+
+const (
+	KeyPending KeyState = "pending" // published in JWKS, not signing yet
+	KeyActive  KeyState = "active"  // signs new tokens
+	KeyRetired KeyState = "retired" // published until ExpiresAt so older tokens verify
+	KeyExpired KeyState = "expired" // past ExpiresAt, no longer published
+)
+
+// KeyInfo describes a signing key without its private part.
+type KeyInfo struct {
+	ID         string
+	Algorithm  string
+	State      KeyState
+	CreatedAt  time.Time
+	ActiveFrom time.Time
+	RetiredAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// keyring reads, caches, creates and rotates signing keys. Every process
+// derives the signing key from the same rows, so processes sharing a
+// database agree without talking to each other.
+type keyring struct {
+	db           store.SigningKeys
+	sealer       cipher.AEAD
+	alg          jose.SignatureAlgorithm
+	publishDelay time.Duration // how long a new key is published before it signs
+	keepAfter    time.Duration // how long a retired key stays published
+	now          func() time.Time
+
+	mu       sync.Mutex
+	loadedAt time.Time
+	keys     []*store.SigningKey
+	private  map[string]*jose.JSONWebKey // unsealed private keys by kid
+}
+
+func newKeyring(db store.SigningKeys, kek []byte, alg string, publishDelay, keepAfter time.Duration, now func() time.Time) (*keyring, error) {
+	sa, err := parseAlgorithm(alg)
+	if err != nil {
+		return nil, err
+	}
+	if len(kek) != 32 {
+		return nil, fmt.Errorf("provider: key-encryption key must be 32 bytes, got %d", len(kek))
+	}
+	block, err := aes.NewCipher(deriveKey(kek, "signing-key-seal"))
+	if err != nil {
+		return nil, fmt.Errorf("provider: key-encryption key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("provider: key-encryption key: %w", err)
+	}
+	return &keyring{
+		db: db, sealer: aead, alg: sa, publishDelay: publishDelay,
+		keepAfter: keepAfter + keyCacheTTL, now: now,
+		private: map[string]*jose.JSONWebKey{},
+	}, nil
+}
+
+func parseAlgorithm(alg string) (jose.SignatureAlgorithm, error) {
+	switch alg {
+	case "", "RS256":
+		return jose.RS256, nil
+	case "ES256":
+		return jose.ES256, nil
+	}
+	return "", fmt.Errorf("provider: signing algorithm %q is not supported (use RS256 or ES256)", alg)
+}
+
+// load returns the key list, re-reading it when the cache is stale or force is set.
+func (k *keyring) load(ctx context.Context, force bool) ([]*store.SigningKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !force && k.keys != nil && k.now().Sub(k.loadedAt) < keyCacheTTL {
+		return k.keys, nil
+	}
+	keys, err := k.db.ListSigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("provider: list signing keys: %w", err)
+	}
+	k.keys, k.loadedAt = keys, k.now()
+	return keys, nil
+}
+
+// ensure creates a key that signs immediately when no key can sign now and
+// none is waiting to. It runs at start so the first token can be signed.
+func (k *keyring) ensure(ctx context.Context) error {
+	keys, err := k.load(ctx, true)
+	if err != nil {
+		return err
+	}
+	now := k.now()
+	for _, sk := range keys {
+		if sk.RetiredAt.IsZero() || sk.RetiredAt.After(now) {
+			return nil
+		}
+	}
+	// With no key at all nothing can have cached a JWKS, so the first key
+	// may sign at once.
+	if _, err := k.create(ctx, now); err != nil {
+		return err
+	}
+	_, err = k.load(ctx, true)
+	return err
+}
+
+// create generates, seals and stores a key that starts signing at activeFrom.
+func (k *keyring) create(ctx context.Context, activeFrom time.Time) (*store.SigningKey, error) {
+	var priv any
+	var err error
+	switch k.alg {
+	case jose.ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	default:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("provider: generate signing key: %w", err)
+	}
+	kid := randomID(16)
+	jwk := jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: string(k.alg), Use: "sig"}
+	privJSON, err := jwk.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("provider: encode signing key: %w", err)
+	}
+	pubJSON, err := jwk.Public().MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("provider: encode public key: %w", err)
+	}
+	sealed, err := k.seal(kid, privJSON)
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	sk := &store.SigningKey{
+		ID: kid, Algorithm: string(k.alg), PublicJWK: pubJSON, PrivateEncrypted: sealed,
+		CreatedAt: now, ActiveFrom: activeFrom,
+	}
+	if err := k.db.CreateSigningKey(ctx, sk); err != nil {
+		return nil, fmt.Errorf("provider: store signing key %s: %w", kid, err)
+	}
+	return sk, nil
+}
+
+// rotate publishes a new key that starts signing after the publish delay and
+// retires every other key at that moment. Retired keys stay in JWKS until the
+// tokens they signed have expired; keys past that are deleted.
+func (k *keyring) rotate(ctx context.Context) (*store.SigningKey, error) {
+	keys, err := k.load(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	activeFrom := now.Add(k.publishDelay)
+	next, err := k.create(ctx, activeFrom)
+	if err != nil {
+		return nil, err
+	}
+	for _, sk := range keys {
+		if !sk.RetiredAt.IsZero() && !sk.RetiredAt.After(activeFrom) {
+			continue // already stops signing before the new key starts
+		}
+		if err := k.db.RetireSigningKey(ctx, sk.ID, activeFrom, activeFrom.Add(k.keepAfter)); err != nil {
+			return nil, fmt.Errorf("provider: retire signing key %s: %w", sk.ID, err)
+		}
+	}
+	if err := k.db.DeleteExpiredSigningKeys(ctx, now); err != nil {
+		return nil, fmt.Errorf("provider: delete expired signing keys: %w", err)
+	}
+	if _, err := k.load(ctx, true); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// active picks the signing key: among keys whose ActiveFrom has passed and
+// that have not stopped signing, the one that became active last (ties by
+// id), so every process with the same rows picks the same key.
+func activeKey(keys []*store.SigningKey, now time.Time) *store.SigningKey {
+	var best *store.SigningKey
+	for _, sk := range keys {
+		if sk.ActiveFrom.After(now) || (!sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now)) {
+			continue
+		}
+		if best == nil || sk.ActiveFrom.After(best.ActiveFrom) ||
+			(sk.ActiveFrom.Equal(best.ActiveFrom) && sk.ID > best.ID) {
+			best = sk
+		}
+	}
+	return best
+}
+
+func keyState(sk *store.SigningKey, active *store.SigningKey, now time.Time) KeyState {
+	switch {
+	case !sk.ExpiresAt.IsZero() && !sk.ExpiresAt.After(now):
+		return KeyExpired
+	case active != nil && sk.ID == active.ID:
+		return KeyActive
+	case sk.ActiveFrom.After(now):
+		return KeyPending
+	default:
+		return KeyRetired
+	}
+}
+
+// signingKey returns the key to sign with now, unsealed.
+func (k *keyring) signingKey(ctx context.Context) (*jose.JSONWebKey, error) {
+	keys, err := k.load(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	sk := activeKey(keys, k.now())
+	if sk == nil {
+		// Keys changed underneath the cache (rotated or removed): read again
+		// and, if the database really holds no usable key, make one.
+		if err := k.ensure(ctx); err != nil {
+			return nil, err
+		}
+		if keys, err = k.load(ctx, false); err != nil {
+			return nil, err
+		}
+		if sk = activeKey(keys, k.now()); sk == nil {
+			return nil, errors.New("provider: no signing key is active")
+		}
+	}
+	return k.unseal(sk)
+}
+
+// published returns the public keys to put in JWKS: pending, active and
+// retired keys that have not expired.
+func (k *keyring) published(ctx context.Context) ([]jose.JSONWebKey, error) {
+	keys, err := k.load(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	out := make([]jose.JSONWebKey, 0, len(keys))
+	for _, sk := range keys {
+		if !sk.ExpiresAt.IsZero() && !sk.ExpiresAt.After(now) {
+			continue
+		}
+		var jwk jose.JSONWebKey
+		if err := jwk.UnmarshalJSON(sk.PublicJWK); err != nil {
+			return nil, fmt.Errorf("provider: decode public key %s: %w", sk.ID, err)
+		}
+		out = append(out, jwk)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].KeyID < out[j].KeyID })
+	return out, nil
+}
+
+func (k *keyring) unseal(sk *store.SigningKey) (*jose.JSONWebKey, error) {
+	k.mu.Lock()
+	cached := k.private[sk.ID]
+	k.mu.Unlock()
+	if cached != nil {
+		return cached, nil
+	}
+	if len(sk.PrivateEncrypted) < 1+k.sealer.NonceSize() || sk.PrivateEncrypted[0] != sealVersion {
+		return nil, fmt.Errorf("provider: signing key %s: sealed key is malformed", sk.ID)
+	}
+	body := sk.PrivateEncrypted[1:]
+	nonce, ct := body[:k.sealer.NonceSize()], body[k.sealer.NonceSize():]
+	plain, err := k.sealer.Open(nil, nonce, ct, []byte(sk.ID))
+	if err != nil {
+		return nil, fmt.Errorf("provider: signing key %s: cannot unseal (wrong key-encryption key?): %w", sk.ID, err)
+	}
+	var jwk jose.JSONWebKey
+	if err := json.Unmarshal(plain, &jwk); err != nil {
+		return nil, fmt.Errorf("provider: signing key %s: decode: %w", sk.ID, err)
+	}
+	k.mu.Lock()
+	k.private[sk.ID] = &jwk
+	k.mu.Unlock()
+	return &jwk, nil
+}
+
+// seal encrypts a private JWK; the kid is authenticated data so a sealed key
+// cannot be moved to another row.
+func (k *keyring) seal(kid string, plain []byte) ([]byte, error) {
+	nonce := make([]byte, k.sealer.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("provider: seal signing key: %w", err)
+	}
+	out := append([]byte{sealVersion}, nonce...)
+	return k.sealer.Seal(out, nonce, plain, []byte(kid)), nil
+}
+
+func (k *keyring) infos(ctx context.Context) ([]KeyInfo, error) {
+	keys, err := k.load(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	active := activeKey(keys, now)
+	out := make([]KeyInfo, 0, len(keys))
+	for _, sk := range keys {
+		out = append(out, keyInfo(sk, active, now))
+	}
+	return out, nil
+}
+
+func keyInfo(sk, active *store.SigningKey, now time.Time) KeyInfo {
+	return KeyInfo{
+		ID: sk.ID, Algorithm: sk.Algorithm, State: keyState(sk, active, now),
+		CreatedAt: sk.CreatedAt, ActiveFrom: sk.ActiveFrom, RetiredAt: sk.RetiredAt, ExpiresAt: sk.ExpiresAt,
+	}
+}
+
+// ListSigningKeys describes every stored signing key (for `idp keys list`).
+func ListSigningKeys(ctx context.Context, db store.SigningKeys, cfg Config) ([]KeyInfo, error) {
+	cfg = cfg.withDefaults()
+	k, err := newKeyring(db, cfg.KeyEncryptionKey, cfg.SigningAlgorithm, cfg.KeyPublishDelay, cfg.keyKeepAfter(), time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return k.infos(ctx)
+}
+
+// RotateSigningKey publishes a new signing key that starts signing after
+// cfg.KeyPublishDelay and retires the current one at that moment (for
+// `idp keys rotate`). Every server process picks the new key up by itself.
+func RotateSigningKey(ctx context.Context, db store.SigningKeys, cfg Config) (KeyInfo, error) {
+	cfg = cfg.withDefaults()
+	k, err := newKeyring(db, cfg.KeyEncryptionKey, cfg.SigningAlgorithm, cfg.KeyPublishDelay, cfg.keyKeepAfter(), time.Now)
+	if err != nil {
+		return KeyInfo{}, err
+	}
+	sk, err := k.rotate(ctx)
+	if err != nil {
+		return KeyInfo{}, err
+	}
+	now := time.Now()
+	return keyInfo(sk, activeKey(k.keys, now), now), nil
+}
+
+// hintKeySet verifies signatures of tokens this provider issued (an
+// id_token_hint) against the published keys, re-reading them once when the
+// kid is unknown so a key created by another process is found at once.
+type hintKeySet struct{ keys *keyring }
+
+func (h *hintKeySet) VerifySignature(ctx context.Context, jws *jose.JSONWebSignature) ([]byte, error) {
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("provider: token must have exactly one signature")
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	for attempt := 0; attempt < 2; attempt++ {
+		if attempt == 1 {
+			if _, err := h.keys.load(ctx, true); err != nil {
+				return nil, err
+			}
+		}
+		keys, err := h.keys.published(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range keys {
+			if keys[i].KeyID == kid {
+				return jws.Verify(&keys[i])
+			}
+		}
+	}
+	return nil, fmt.Errorf("provider: no published key with id %q", kid)
+}

@@ -1,0 +1,380 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/councilforms/idp/store"
+)
+
+// CodeTTL is the lifetime of an authorization code. Codes are redeemed by a
+// server-to-server call right after the redirect, so a minute is plenty.
+const CodeTTL = 60 * time.Second
+
+// Config is what the provider needs from the service configuration.
+type Config struct {
+	// Issuer is the public base URL, e.g. https://login.example.gov.uk, without
+	// a trailing slash. Endpoints are served relative to its path.
+	Issuer string
+	// KeyEncryptionKey (32 bytes) seals signing keys at rest and keys the
+	// opaque access tokens; every process sharing a database needs the same one.
+	KeyEncryptionKey []byte
+	// SigningAlgorithm for new signing keys: RS256 (default) or ES256.
+	SigningAlgorithm string
+
+	AccessTokenTTL      time.Duration // default 15m
+	IDTokenTTL          time.Duration // default 15m
+	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family; default 720h
+	RefreshTokenIdleTTL time.Duration // a refresh token unused this long expires; default 72h
+	SessionTTL          time.Duration // IdP single-sign-on session; default 8h
+	AuthRequestTTL      time.Duration // time to finish signing in; default 1h
+	// KeyPublishDelay is how long a rotated-in key is published in JWKS before
+	// it signs, so relying parties that cache JWKS have seen it; default 1h.
+	KeyPublishDelay time.Duration
+
+	// LoginPath is where an /authorize request without a usable IdP session
+	// is sent, with ?authRequestID=<id>; default "/login".
+	LoginPath string
+	// StaticClients are clients from the clients file; they take precedence
+	// over clients in the database with the same id.
+	StaticClients []*store.Client
+	// SecretHasher verifies client secrets. Required.
+	SecretHasher SecretHasher
+	// ErrorPage renders an error a person sees in the browser (an invalid
+	// client or redirect URI, an expired sign-in). Default: a plain page.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, title, message string)
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.AccessTokenTTL, 15*time.Minute)
+	def(&c.IDTokenTTL, 15*time.Minute)
+	def(&c.RefreshTokenTTL, 720*time.Hour)
+	def(&c.RefreshTokenIdleTTL, 72*time.Hour)
+	def(&c.SessionTTL, 8*time.Hour)
+	def(&c.AuthRequestTTL, time.Hour)
+	if c.KeyPublishDelay < 0 {
+		c.KeyPublishDelay = 0
+	} else if c.KeyPublishDelay == 0 {
+		c.KeyPublishDelay = time.Hour
+	}
+	if c.RefreshTokenIdleTTL > c.RefreshTokenTTL {
+		c.RefreshTokenIdleTTL = c.RefreshTokenTTL
+	}
+	if c.LoginPath == "" {
+		c.LoginPath = "/login"
+	}
+	if c.SigningAlgorithm == "" {
+		c.SigningAlgorithm = "RS256"
+	}
+	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.ErrorPage == nil {
+		c.ErrorPage = plainErrorPage
+	}
+	return c
+}
+
+// keyKeepAfter is how long a retired key must stay published: the longest
+// lifetime of anything it signed. Access tokens are opaque, but the longer of
+// the two is used so a switch to signed access tokens stays safe.
+func (c Config) keyKeepAfter() time.Duration {
+	return max(c.IDTokenTTL, c.AccessTokenTTL)
+}
+
+// revocationMarkerTTL is how long a "revoked before" marker must live: as long
+// as anything it invalidates (access tokens and sessions).
+func (c Config) revocationMarkerTTL() time.Duration {
+	return max(c.AccessTokenTTL, c.SessionTTL)
+}
+
+// Provider is the OpenID Connect provider.
+type Provider struct {
+	cfg        Config
+	db         store.Durable
+	eph        store.Ephemeral
+	log        *slog.Logger
+	keys       *keyring
+	op         *op.Provider
+	storage    *opStorage
+	handler    http.Handler
+	secrets    *secretVerifier
+	issuerPath string // path of the issuer URL, "" for the root
+	now        func() time.Time
+}
+
+// New builds the provider. It makes sure a signing key exists (creating the
+// first one when the database has none).
+func New(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Logger) (*Provider, error) {
+	return newProvider(cfg, db, eph, log, time.Now)
+}
+
+func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Logger, now func() time.Time) (*Provider, error) {
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil || iss.Host == "" || (iss.Scheme != "https" && iss.Scheme != "http") {
+		return nil, fmt.Errorf("provider: issuer %q must be an absolute http(s) URL", cfg.Issuer)
+	}
+	if cfg.SecretHasher == nil {
+		return nil, errors.New("provider: a client secret hasher is required")
+	}
+	for _, c := range cfg.StaticClients {
+		if err := ValidateClient(c); err != nil {
+			return nil, fmt.Errorf("provider: static client: %w", err)
+		}
+	}
+	keys, err := newKeyring(db, cfg.KeyEncryptionKey, cfg.SigningAlgorithm, cfg.KeyPublishDelay, cfg.keyKeepAfter(), now)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{
+		cfg: cfg, db: db, eph: eph, log: log, keys: keys, now: now,
+		secrets:    newSecretVerifier(cfg.SecretHasher),
+		issuerPath: strings.TrimSuffix(iss.Path, "/"),
+	}
+	p.storage = &opStorage{p: p}
+	if err := keys.ensure(context.Background()); err != nil {
+		return nil, err
+	}
+
+	var cryptoKey [32]byte
+	copy(cryptoKey[:], deriveKey(cfg.KeyEncryptionKey, "access-token"))
+	opts := []op.Option{
+		op.WithIDTokenHintKeySet(&hintKeySet{keys: keys}),
+		op.WithAccessTokenKeySet(&hintKeySet{keys: keys}),
+	}
+	if iss.Scheme == "http" {
+		// Development on http://localhost only; the configuration refuses
+		// plain http for other hosts.
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	o, err := op.NewProvider(&op.Config{
+		CryptoKey:                cryptoKey,
+		DefaultLogoutRedirectURI: cfg.Issuer + "/logged-out",
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedScopes:          supportedScopes,
+		SupportedClaims:          supportedClaims,
+	}, p.storage, op.StaticIssuer(cfg.Issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	p.op = o
+	p.handler = p.routes()
+	return p, nil
+}
+
+var supportedScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess}
+
+var supportedClaims = []string{
+	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash",
+	"name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified",
+}
+
+// Handler serves every OpenID Connect endpoint, relative to the issuer's path:
+// /.well-known/openid-configuration, /keys, /authorize (and its /callback and
+// /continue steps), /oauth/token, /userinfo, /oauth/introspect, /revoke,
+// /end_session and /logged-out.
+func (p *Provider) Handler() http.Handler { return p.handler }
+
+func (p *Provider) routes() http.Handler {
+	withIssuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest).Handler
+	mux := http.NewServeMux()
+	browser := func(h http.Handler, title, message string) http.Handler {
+		return p.withErrorPage(h, title, message)
+	}
+	mux.Handle("/.well-known/openid-configuration", withIssuer(http.HandlerFunc(p.discovery)))
+	mux.Handle("/authorize", browser(p.op, "This sign-in link is not valid",
+		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service."))
+	mux.Handle("/authorize/callback", browser(p.op, "Your sign-in has expired",
+		"You took too long to sign in, or the sign-in was already used. Go back to the service you were using and start again."))
+	mux.Handle("/authorize/continue", browser(withIssuer(http.HandlerFunc(p.continueAuthorize)), "Your sign-in has expired",
+		"You took too long to sign in. Go back to the service you were using and start again."))
+	mux.Handle("/end_session", browser(p.op, "You could not be signed out",
+		"The service that sent you here asked to sign you out in a way this account service does not accept. Close your browser to end your session."))
+	mux.HandleFunc("/logged-out", p.loggedOut)
+	for _, path := range []string{"/keys", "/oauth/token", "/userinfo", "/oauth/introspect", "/revoke"} {
+		mux.Handle(path, p.op)
+	}
+	return withHTTPContext(mux)
+}
+
+// discovery serves the discovery document, narrowed to what this provider
+// actually supports (the library advertises more by default).
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	cfg := op.CreateDiscoveryConfig(r.Context(), p.op, p.storage)
+	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	cfg.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
+	cfg.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	cfg.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+	cfg.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	cfg.RevocationEndpointAuthSigningAlgValuesSupported = nil
+	cfg.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	cfg.ACRValuesSupported = []string{ACRMultiFactor, ACRSingleFactor}
+	cfg.RequestParameterSupported = false
+	cfg.RequestURIParameterSupported = false
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	op.Discover(w, cfg)
+}
+
+// continueAuthorize is where the library sends an /authorize request after
+// storing it: an IdP session that satisfies prompt/max_age completes it at
+// once, prompt=none without one goes back to the client with login_required,
+// and anything else goes to the login pages.
+func (p *Provider) continueAuthorize(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	redirect, ok, err := p.ResumeSession(w, r, id)
+	if err != nil {
+		p.log.InfoContext(r.Context(), "authorize: cannot continue", "err", err)
+		http.Error(w, "sign-in request not found", http.StatusBadRequest)
+		return
+	}
+	if !ok {
+		redirect = p.cfg.LoginPath + "?authRequestID=" + url.QueryEscape(id)
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	p.cfg.ErrorPage(w, r, http.StatusOK, "You have signed out", "You have signed out of your account. You can close this window.")
+}
+
+// withErrorPage turns the library's plain-text error responses on
+// browser-facing endpoints into a page a person can read. The library's
+// detail goes to the log, not the page.
+func (p *Provider) withErrorPage(h http.Handler, title, message string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &errorCapture{ResponseWriter: w}
+		h.ServeHTTP(cw, r)
+		if !cw.failed {
+			return
+		}
+		p.log.InfoContext(r.Context(), "browser request refused", "path", r.URL.Path, "status", cw.status,
+			"detail", strings.TrimSpace(truncate(cw.body.String(), 300)))
+		for _, k := range []string{"Content-Type", "X-Content-Type-Options", "Content-Length"} {
+			w.Header().Del(k)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		p.cfg.ErrorPage(w, r, cw.status, title, message)
+	})
+}
+
+type errorCapture struct {
+	http.ResponseWriter
+	failed  bool
+	written bool
+	status  int
+	body    bytes.Buffer
+}
+
+func (c *errorCapture) WriteHeader(status int) {
+	if c.written || c.failed {
+		return
+	}
+	if status >= 400 {
+		c.failed, c.status = true, status
+		return
+	}
+	c.written = true
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *errorCapture) Write(b []byte) (int, error) {
+	if c.failed {
+		return c.body.Write(b)
+	}
+	c.written = true
+	return c.ResponseWriter.Write(b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+var errorPageTemplate = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title></head>
+<body><main><h1>{{.Title}}</h1><p>{{.Message}}</p></main></body></html>
+`))
+
+func plainErrorPage(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(status)
+	_ = errorPageTemplate.Execute(w, struct{ Title, Message string }{title, message})
+}
+
+// httpContext gives storage methods, which the library calls with only a
+// context, access to the browser request (cookies, parameters) and response.
+type httpContext struct {
+	w http.ResponseWriter
+	r *http.Request
+}
+
+type httpContextKey struct{}
+
+func withHTTPContext(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hc := &httpContext{w: w, r: r}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpContextKey{}, hc)))
+	})
+}
+
+func httpFromContext(ctx context.Context) *httpContext {
+	hc, _ := ctx.Value(httpContextKey{}).(*httpContext)
+	return hc
+}
+
+func clientIP(ctx context.Context) string {
+	hc := httpFromContext(ctx)
+	if hc == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(hc.r.RemoteAddr)
+	if err != nil {
+		return hc.r.RemoteAddr
+	}
+	return host
+}
+
+// audit records a security event; a failure to record is logged, not fatal,
+// because the action itself has already happened.
+func (p *Provider) audit(ctx context.Context, kind, userID, clientID, detail string) {
+	err := p.db.AppendAudit(ctx, &store.AuditEvent{
+		Time: p.now(), Kind: kind, UserID: userID, ClientID: clientID, IP: clientIP(ctx), Detail: detail,
+	})
+	if err != nil {
+		p.log.ErrorContext(ctx, "audit: append failed", "kind", kind, "err", err)
+	}
+}
+
+// authorizeCallbackURL is where the browser goes once an auth request is done.
+func (p *Provider) authorizeCallbackURL(id string) string {
+	return p.cfg.Issuer + "/authorize/callback?id=" + url.QueryEscape(id)
+}

@@ -1,0 +1,848 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/councilforms/idp/store"
+)
+
+// opStorage adapts the store to the library. It is a separate type so the
+// library's method set never becomes part of Provider's API.
+type opStorage struct{ p *Provider }
+
+var (
+	_ op.Storage                        = (*opStorage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*opStorage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*opStorage)(nil)
+	_ op.AuthRequest                    = (*authRequest)(nil)
+	_ op.RefreshTokenRequest            = (*refreshRequest)(nil)
+)
+
+// Ephemeral record keys.
+const (
+	keyAuthRequest   = "oidc:authreq:"  // + auth request id
+	keyCode          = "oidc:code:"     // + sha256(code): the redeemable auth request
+	keyGrant         = "oidc:grant:"    // + sha256(code): what was issued from a redeemed code
+	keyAccessToken   = "oidc:at:"       // + token id
+	keySession       = "oidc:session:"  // + sha256(cookie value)
+	keyRevokedFamily = "oidc:rvk:fam:"  // + family id: access tokens of the family are void
+	keyRevokedUser   = "oidc:rvk:user:" // + user id [+ ":" + client id]: tokens issued before the stored time are void
+)
+
+// ACR values: what strength of sign-in the amr proves.
+const (
+	// ACRMultiFactor: a password and a phone (SMS code or voice call).
+	ACRMultiFactor = "urn:councilforms:acr:mfa"
+	// ACRSingleFactor: one factor only.
+	ACRSingleFactor = "urn:councilforms:acr:sfa"
+)
+
+func acrFor(amr []string) string {
+	hasPwd := slices.Contains(amr, "pwd")
+	hasPhone := slices.Contains(amr, "sms") || slices.Contains(amr, "tel") || slices.Contains(amr, "otp")
+	if hasPwd && hasPhone {
+		return ACRMultiFactor
+	}
+	return ACRSingleFactor
+}
+
+// authRequest is a stored /authorize request, then (once done) who signed in.
+type authRequest struct {
+	ID                  string    `json:"id"`
+	CreatedAt           time.Time `json:"created_at"`
+	ClientID            string    `json:"client_id"`
+	RedirectURI         string    `json:"redirect_uri"`
+	Scopes              []string  `json:"scopes"`
+	State               string    `json:"state,omitempty"`
+	Nonce               string    `json:"nonce,omitempty"`
+	ResponseMode        string    `json:"response_mode,omitempty"`
+	CodeChallenge       string    `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
+	Prompt              []string  `json:"prompt,omitempty"`
+	MaxAge              *uint     `json:"max_age,omitempty"`
+	LoginHint           string    `json:"login_hint,omitempty"`
+	HintSubject         string    `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
+	IsDone              bool      `json:"done"`
+	UserID              string    `json:"user_id,omitempty"`
+	AMR                 []string  `json:"amr,omitempty"`
+	AuthTime            time.Time `json:"auth_time"`
+	grantKey            string    // set when loaded by code: where issued tokens are recorded
+}
+
+func (a *authRequest) GetID() string                      { return a.ID }
+func (a *authRequest) GetACR() string                     { return acrFor(a.AMR) }
+func (a *authRequest) GetAMR() []string                   { return a.AMR }
+func (a *authRequest) GetAudience() []string              { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time             { return a.AuthTime }
+func (a *authRequest) GetClientID() string                { return a.ClientID }
+func (a *authRequest) GetNonce() string                   { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
+func (a *authRequest) GetScopes() []string                { return a.Scopes }
+func (a *authRequest) GetState() string                   { return a.State }
+func (a *authRequest) GetSubject() string                 { return a.UserID }
+func (a *authRequest) Done() bool                         { return a.IsDone }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseTypeCode }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.ResponseMode) }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: oidc.CodeChallengeMethod(a.CodeChallengeMethod)}
+}
+
+// refreshRequest is a validated refresh token presented at the token endpoint.
+type refreshRequest struct {
+	token  *store.RefreshToken
+	scopes []string // may be narrowed by the request
+}
+
+func (r *refreshRequest) GetAMR() []string            { return r.token.AMR }
+func (r *refreshRequest) GetAudience() []string       { return r.token.Audience }
+func (r *refreshRequest) GetAuthTime() time.Time      { return r.token.AuthTime }
+func (r *refreshRequest) GetClientID() string         { return r.token.ClientID }
+func (r *refreshRequest) GetScopes() []string         { return r.scopes }
+func (r *refreshRequest) GetSubject() string          { return r.token.UserID }
+func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
+
+// accessToken is the record behind an opaque access token. The token the
+// client holds is the encrypted "id:subject"; this record makes it revocable.
+type accessToken struct {
+	ID        string    `json:"id"`
+	ClientID  string    `json:"client_id"`
+	UserID    string    `json:"user_id"`
+	Scopes    []string  `json:"scopes"`
+	Audience  []string  `json:"aud"`
+	AMR       []string  `json:"amr,omitempty"`
+	AuthTime  time.Time `json:"auth_time"`
+	IssuedAt  time.Time `json:"iat"`
+	ExpiresAt time.Time `json:"exp"`
+	FamilyID  string    `json:"family_id,omitempty"`
+}
+
+// grantRecord remembers what was issued from one authorization code, for as
+// long as those tokens can live in the ephemeral store, so that a second use
+// of the code can revoke them.
+type grantRecord struct {
+	Revoked        bool     `json:"revoked"`
+	ClientID       string   `json:"client_id"`
+	UserID         string   `json:"user_id"`
+	AccessTokenIDs []string `json:"access_token_ids,omitempty"`
+	FamilyID       string   `json:"family_id,omitempty"`
+}
+
+func getJSON(ctx context.Context, eph store.Ephemeral, key string, v any) (int64, error) {
+	raw, version, err := eph.Get(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return 0, fmt.Errorf("provider: decode %s record: %w", strings.SplitN(key, ":", 3)[1], err)
+	}
+	return version, nil
+}
+
+// ---- auth requests and codes ----
+
+func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
+	p := s.p
+	if hc := httpFromContext(ctx); hc != nil && hc.r.URL.Query().Get("request_uri") != "" {
+		return nil, &oidc.Error{ErrorType: "request_uri_not_supported", Description: "The request_uri parameter is not supported."}
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		return nil, &oidc.Error{ErrorType: "unsupported_response_type", Description: "Only the authorization code flow (response_type=code) is supported."}
+	}
+	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
+		return nil, oidc.ErrInvalidScope().WithDescription("The openid scope is required.")
+	}
+	client, err := p.client(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	var scopes []string
+	for _, sc := range req.Scopes {
+		if slices.Contains(supportedScopes, sc) && !slices.Contains(scopes, sc) &&
+			(len(client.Scopes) == 0 || sc == oidc.ScopeOpenID || slices.Contains(client.Scopes, sc)) {
+			scopes = append(scopes, sc)
+		}
+	}
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE must use code_challenge_method=S256.")
+	}
+	if client.Public && req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("This client must use PKCE (code_challenge with S256).")
+	}
+	ar := &authRequest{
+		ID: randomID(16), CreatedAt: p.now(), ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		Scopes: scopes, State: req.State, Nonce: req.Nonce, ResponseMode: string(req.ResponseMode),
+		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
+		Prompt: req.Prompt, MaxAge: req.MaxAge, LoginHint: req.LoginHint, HintSubject: hintSubject,
+	}
+	raw, err := json.Marshal(ar)
+	if err != nil {
+		return nil, fmt.Errorf("provider: encode auth request: %w", err)
+	}
+	if err := p.eph.Create(ctx, keyAuthRequest+ar.ID, raw, p.cfg.AuthRequestTTL); err != nil {
+		return nil, fmt.Errorf("provider: store auth request: %w", err)
+	}
+	return ar, nil
+}
+
+func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	ar, _, err := s.p.authRequestByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return ar, nil
+}
+
+func (p *Provider) authRequestByID(ctx context.Context, id string) (*authRequest, int64, error) {
+	if id == "" {
+		return nil, 0, ErrUnknownAuthRequest
+	}
+	var ar authRequest
+	version, err := getJSON(ctx, p.eph, keyAuthRequest+id, &ar)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, ErrUnknownAuthRequest
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("provider: load auth request: %w", err)
+	}
+	return &ar, version, nil
+}
+
+// SaveAuthCode turns a finished auth request into a code: the request moves
+// (atomically) from its own key to the code's key, so a replayed callback
+// cannot mint a second code, and the code lives only CodeTTL.
+func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	p := s.p
+	raw, err := p.eph.Take(ctx, keyAuthRequest+id)
+	if errors.Is(err, store.ErrNotFound) {
+		return oidc.ErrInvalidRequest().WithDescription("This sign-in was already completed.")
+	}
+	if err != nil {
+		return fmt.Errorf("provider: take auth request: %w", err)
+	}
+	if err := p.eph.Create(ctx, keyCode+hashToken(code), raw, CodeTTL); err != nil {
+		return fmt.Errorf("provider: store code: %w", err)
+	}
+	return nil
+}
+
+// AuthRequestByCode redeems a code: only the first caller gets the request.
+// A later presentation of the same code revokes everything issued from it.
+func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	p := s.p
+	h := hashToken(code)
+	raw, err := p.eph.Take(ctx, keyCode+h)
+	if errors.Is(err, store.ErrNotFound) {
+		if rerr := p.revokeGrant(ctx, keyGrant+h); rerr != nil {
+			p.log.ErrorContext(ctx, "code reuse: revoking tokens failed", "err", rerr)
+		}
+		return nil, errors.New("provider: unknown, expired or used code")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("provider: take code: %w", err)
+	}
+	var ar authRequest
+	if err := json.Unmarshal(raw, &ar); err != nil {
+		return nil, fmt.Errorf("provider: decode auth request: %w", err)
+	}
+	grant, _ := json.Marshal(grantRecord{ClientID: ar.ClientID, UserID: ar.UserID})
+	if err := p.eph.Create(ctx, keyGrant+h, grant, p.grantTTL()); err != nil {
+		return nil, fmt.Errorf("provider: record grant: %w", err)
+	}
+	ar.grantKey = keyGrant + h
+	return &ar, nil
+}
+
+func (p *Provider) grantTTL() time.Duration { return CodeTTL + p.cfg.AccessTokenTTL + time.Minute }
+
+// revokeGrant handles a reused code: it marks the grant revoked (so tokens
+// still being issued from it are refused) and revokes what was issued.
+func (p *Provider) revokeGrant(ctx context.Context, key string) error {
+	for range 10 {
+		var g grantRecord
+		version, err := getJSON(ctx, p.eph, key, &g)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // never redeemed, or long ago: nothing to revoke
+		}
+		if err != nil {
+			return err
+		}
+		if !g.Revoked {
+			g.Revoked = true
+			raw, _ := json.Marshal(g)
+			if _, err := p.eph.CompareAndSet(ctx, key, version, raw, p.grantTTL()); errors.Is(err, store.ErrConflict) {
+				continue
+			} else if err != nil {
+				return fmt.Errorf("provider: mark grant revoked: %w", err)
+			}
+			p.audit(ctx, "code.reuse", g.UserID, g.ClientID, "authorization code presented twice; tokens issued from it revoked")
+		}
+		return p.revokeIssued(ctx, g.AccessTokenIDs, g.FamilyID)
+	}
+	return errors.New("provider: grant record kept changing")
+}
+
+func (p *Provider) revokeIssued(ctx context.Context, accessTokenIDs []string, familyID string) error {
+	for _, id := range accessTokenIDs {
+		if err := p.eph.Delete(ctx, keyAccessToken+id); err != nil {
+			return fmt.Errorf("provider: delete access token: %w", err)
+		}
+	}
+	if familyID != "" {
+		return p.revokeFamily(ctx, familyID)
+	}
+	return nil
+}
+
+// registerGrant records token ids issued from a code before they are
+// created; it refuses when the code has been reused meanwhile.
+func (p *Provider) registerGrant(ctx context.Context, key, accessTokenID, familyID string) error {
+	for range 10 {
+		var g grantRecord
+		version, err := getJSON(ctx, p.eph, key, &g)
+		if err != nil {
+			return fmt.Errorf("provider: load grant: %w", err)
+		}
+		if g.Revoked {
+			return oidc.ErrInvalidGrant().WithDescription("The authorization code was used more than once.")
+		}
+		g.AccessTokenIDs = append(g.AccessTokenIDs, accessTokenID)
+		if familyID != "" {
+			g.FamilyID = familyID
+		}
+		raw, _ := json.Marshal(g)
+		if _, err := p.eph.CompareAndSet(ctx, key, version, raw, p.grantTTL()); errors.Is(err, store.ErrConflict) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("provider: update grant: %w", err)
+		}
+		return nil
+	}
+	return errors.New("provider: grant record kept changing")
+}
+
+// grantStillValid closes the race where a code is reused between
+// registerGrant and the creation of the tokens.
+func (p *Provider) grantStillValid(ctx context.Context, key string) error {
+	var g grantRecord
+	if _, err := getJSON(ctx, p.eph, key, &g); err != nil {
+		return fmt.Errorf("provider: load grant: %w", err)
+	}
+	if g.Revoked {
+		return oidc.ErrInvalidGrant().WithDescription("The authorization code was used more than once.")
+	}
+	return nil
+}
+
+func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
+	if err := s.p.eph.Delete(ctx, keyAuthRequest+id); err != nil {
+		return fmt.Errorf("provider: delete auth request: %w", err)
+	}
+	return nil
+}
+
+// ---- tokens ----
+
+func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	ar, ok := req.(*authRequest)
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("provider: unsupported token request %T", req)
+	}
+	at := s.p.newAccessToken(ar.ClientID, ar.UserID, ar.Scopes, ar.AMR, ar.AuthTime, "")
+	if err := s.p.issueFromCode(ctx, ar, at, nil); err != nil {
+		return "", time.Time{}, err
+	}
+	return at.ID, at.ExpiresAt, nil
+}
+
+func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
+	p := s.p
+	now := p.now()
+	switch r := req.(type) {
+	case *authRequest:
+		value := randomToken(32)
+		rt := &store.RefreshToken{
+			Hash: hashToken(value), FamilyID: randomID(16), ClientID: r.ClientID, UserID: r.UserID,
+			Scopes: r.Scopes, Audience: r.GetAudience(), AMR: r.AMR, AuthTime: r.AuthTime, CreatedAt: now,
+			ExpiresAt: now.Add(p.cfg.RefreshTokenTTL), IdleExpiresAt: now.Add(p.cfg.RefreshTokenIdleTTL),
+		}
+		at := p.newAccessToken(r.ClientID, r.UserID, r.Scopes, r.AMR, r.AuthTime, rt.FamilyID)
+		if err := p.issueFromCode(ctx, r, at, rt); err != nil {
+			return "", "", time.Time{}, err
+		}
+		return at.ID, value, at.ExpiresAt, nil
+	case *refreshRequest:
+		old := r.token
+		value := randomToken(32)
+		next := &store.RefreshToken{
+			Hash: hashToken(value), FamilyID: old.FamilyID, ClientID: old.ClientID, UserID: old.UserID,
+			Scopes: old.Scopes, Audience: old.Audience, AMR: old.AMR, AuthTime: old.AuthTime, CreatedAt: now,
+			ExpiresAt: old.ExpiresAt, IdleExpiresAt: minTime(now.Add(p.cfg.RefreshTokenIdleTTL), old.ExpiresAt),
+		}
+		err := p.db.RotateRefreshToken(ctx, old.Hash, next, now)
+		if errors.Is(err, store.ErrConflict) {
+			// Lost a race with another presentation of the same token: reuse.
+			p.refreshReuse(ctx, old)
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("The refresh token has already been used.")
+		}
+		if err != nil {
+			return "", "", time.Time{}, fmt.Errorf("provider: rotate refresh token: %w", err)
+		}
+		at := p.newAccessToken(old.ClientID, old.UserID, r.scopes, old.AMR, old.AuthTime, old.FamilyID)
+		if err := p.storeAccessToken(ctx, at); err != nil {
+			return "", "", time.Time{}, err
+		}
+		return at.ID, value, at.ExpiresAt, nil
+	}
+	return "", "", time.Time{}, fmt.Errorf("provider: unsupported token request %T", req)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func (p *Provider) newAccessToken(clientID, userID string, scopes, amr []string, authTime time.Time, familyID string) *accessToken {
+	now := p.now()
+	return &accessToken{
+		ID: randomID(16), ClientID: clientID, UserID: userID, Scopes: scopes, Audience: []string{clientID},
+		AMR: amr, AuthTime: authTime, IssuedAt: now, ExpiresAt: now.Add(p.cfg.AccessTokenTTL), FamilyID: familyID,
+	}
+}
+
+// issueFromCode stores the tokens for a redeemed code, recording them in the
+// grant first so a reuse of the code can find and revoke them.
+func (p *Provider) issueFromCode(ctx context.Context, ar *authRequest, at *accessToken, rt *store.RefreshToken) error {
+	familyID := ""
+	if rt != nil {
+		familyID = rt.FamilyID
+	}
+	if ar.grantKey == "" {
+		return errors.New("provider: tokens requested for an auth request that was not redeemed by code")
+	}
+	if err := p.registerGrant(ctx, ar.grantKey, at.ID, familyID); err != nil {
+		return err
+	}
+	if rt != nil {
+		if err := p.db.CreateRefreshToken(ctx, rt); err != nil {
+			return fmt.Errorf("provider: store refresh token: %w", err)
+		}
+	}
+	if err := p.storeAccessToken(ctx, at); err != nil {
+		return err
+	}
+	if err := p.grantStillValid(ctx, ar.grantKey); err != nil {
+		_ = p.revokeIssued(ctx, []string{at.ID}, familyID)
+		return err
+	}
+	return nil
+}
+
+func (p *Provider) storeAccessToken(ctx context.Context, at *accessToken) error {
+	raw, err := json.Marshal(at)
+	if err != nil {
+		return fmt.Errorf("provider: encode access token: %w", err)
+	}
+	if err := p.eph.Create(ctx, keyAccessToken+at.ID, raw, p.cfg.AccessTokenTTL); err != nil {
+		return fmt.Errorf("provider: store access token: %w", err)
+	}
+	return nil
+}
+
+// TokenRequestByRefreshToken validates a presented refresh token. A token
+// that was already rotated is reuse: the whole family is revoked (RFC 9700).
+func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
+	p := s.p
+	rt, err := p.db.RefreshTokenByHash(ctx, hashToken(value))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errors.New("provider: unknown refresh token")
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(fmt.Errorf("provider: load refresh token: %w", err))
+	}
+	now := p.now()
+	switch {
+	case !rt.RevokedAt.IsZero():
+		return nil, errors.New("provider: refresh token revoked")
+	case !rt.UsedAt.IsZero():
+		p.refreshReuse(ctx, rt)
+		return nil, errors.New("provider: refresh token reused")
+	case !now.Before(rt.ExpiresAt):
+		return nil, errors.New("provider: refresh token past its absolute lifetime")
+	case !now.Before(rt.IdleExpiresAt):
+		return nil, errors.New("provider: refresh token idle too long")
+	}
+	if err := p.userMaySignIn(ctx, rt.UserID); err != nil {
+		return nil, err
+	}
+	return &refreshRequest{token: rt, scopes: rt.Scopes}, nil
+}
+
+func (p *Provider) refreshReuse(ctx context.Context, rt *store.RefreshToken) {
+	if err := p.revokeFamily(ctx, rt.FamilyID); err != nil {
+		p.log.ErrorContext(ctx, "refresh reuse: revoking family failed", "err", err)
+	}
+	p.audit(ctx, "refresh.reuse", rt.UserID, rt.ClientID, "a rotated refresh token was presented again; its family was revoked")
+}
+
+// revokeFamily revokes every refresh token of a family and the access tokens
+// issued with them.
+func (p *Provider) revokeFamily(ctx context.Context, familyID string) error {
+	if err := p.db.RevokeRefreshFamily(ctx, familyID, p.now()); err != nil {
+		return fmt.Errorf("provider: revoke refresh family: %w", err)
+	}
+	if err := p.eph.Put(ctx, keyRevokedFamily+familyID, []byte("1"), p.cfg.AccessTokenTTL); err != nil {
+		return fmt.Errorf("provider: mark family revoked: %w", err)
+	}
+	return nil
+}
+
+// userMaySignIn refuses tokens for users who are gone or disabled.
+func (p *Provider) userMaySignIn(ctx context.Context, userID string) error {
+	u, err := p.db.UserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New("provider: user no longer exists")
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(fmt.Errorf("provider: load user: %w", err))
+	}
+	if u.Status != store.UserActive {
+		return errors.New("provider: user is disabled")
+	}
+	return nil
+}
+
+// accessTokenByID returns a live access token record, or an error when it is
+// unknown, expired or revoked (directly, with its refresh family, or by a
+// "revoke everything before" marker for its user).
+func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*accessToken, error) {
+	var at accessToken
+	if _, err := getJSON(ctx, p.eph, keyAccessToken+id, &at); err != nil {
+		return nil, fmt.Errorf("provider: access token: %w", err)
+	}
+	if at.UserID != subject || !p.now().Before(at.ExpiresAt) {
+		return nil, errors.New("provider: access token invalid or expired")
+	}
+	if at.FamilyID != "" {
+		_, _, err := p.eph.Get(ctx, keyRevokedFamily+at.FamilyID)
+		if err == nil {
+			return nil, errors.New("provider: access token revoked with its refresh family")
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	revoked, err := p.revokedBefore(ctx, at.UserID, at.ClientID, at.IssuedAt)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, errors.New("provider: access token revoked")
+	}
+	return &at, nil
+}
+
+// revokedBefore reports whether something issued at t to the user (and
+// client, if given) has been revoked by RevokeUserTokens or a logout.
+func (p *Provider) revokedBefore(ctx context.Context, userID, clientID string, t time.Time) (bool, error) {
+	keys := []string{keyRevokedUser + userID}
+	if clientID != "" {
+		keys = append(keys, keyRevokedUser+userID+":"+clientID)
+	}
+	for _, k := range keys {
+		raw, _, err := p.eph.Get(ctx, k)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("provider: load revocation marker: %w", err)
+		}
+		var cut time.Time
+		if err := cut.UnmarshalText(raw); err != nil {
+			return false, fmt.Errorf("provider: decode revocation marker: %w", err)
+		}
+		if !t.After(cut) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (p *Provider) markRevoked(ctx context.Context, userID, clientID string) error {
+	key := keyRevokedUser + userID
+	if clientID != "" {
+		key += ":" + clientID
+	}
+	raw, _ := p.now().MarshalText()
+	if err := p.eph.Put(ctx, key, raw, p.cfg.revocationMarkerTTL()); err != nil {
+		return fmt.Errorf("provider: store revocation marker: %w", err)
+	}
+	return nil
+}
+
+func (s *opStorage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	_, err := s.TerminateSessionFromRequest(ctx, &op.EndSessionRequest{UserID: userID, ClientID: clientID})
+	return err
+}
+
+// TerminateSessionFromRequest ends the browser's IdP session and revokes the
+// user's tokens for the client that asked (RP-initiated logout). The library
+// has already checked that the redirect is a registered post-logout URI.
+func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	p := s.p
+	userID := req.UserID
+	if hc := httpFromContext(ctx); hc != nil {
+		if sess, err := p.endBrowserSession(ctx, hc.w, hc.r); err != nil {
+			return "", err
+		} else if sess != nil && userID == "" {
+			userID = sess.UserID
+		}
+	}
+	if userID != "" && req.ClientID != "" {
+		if err := p.db.RevokeUserRefreshTokens(ctx, userID, req.ClientID, p.now()); err != nil {
+			return "", fmt.Errorf("provider: revoke refresh tokens: %w", err)
+		}
+		if err := p.markRevoked(ctx, userID, req.ClientID); err != nil {
+			return "", err
+		}
+	}
+	if userID != "" {
+		p.audit(ctx, "logout", userID, req.ClientID, "signed out (RP-initiated logout)")
+	}
+	return req.RedirectURI, nil
+}
+
+const refreshTokenIDPrefix = "rt:"
+
+// GetRefreshTokenInfo identifies a refresh token for the revocation endpoint.
+func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	rt, err := s.p.db.RefreshTokenByHash(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("provider: load refresh token: %w", err)
+	}
+	return rt.UserID, refreshTokenIDPrefix + rt.Hash, nil
+}
+
+// RevokeToken revokes a refresh token (with its family) or an access token.
+// Unknown tokens are not an error (RFC 7009 section 2.2); a token of another
+// client is refused.
+func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	p := s.p
+	if hash, ok := strings.CutPrefix(tokenOrID, refreshTokenIDPrefix); ok {
+		rt, err := p.db.RefreshTokenByHash(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		if rt.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("The token was not issued to this client.")
+		}
+		if err := p.revokeFamily(ctx, rt.FamilyID); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		p.audit(ctx, "token.revoked", rt.UserID, clientID, "refresh token family revoked by the client")
+		return nil
+	}
+	var at accessToken
+	if _, err := getJSON(ctx, p.eph, keyAccessToken+tokenOrID, &at); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if at.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("The token was not issued to this client.")
+	}
+	if err := p.eph.Delete(ctx, keyAccessToken+tokenOrID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// ---- keys ----
+
+type signingKey struct{ jwk *jose.JSONWebKey }
+
+func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm {
+	return jose.SignatureAlgorithm(k.jwk.Algorithm)
+}
+func (k signingKey) Key() any   { return k.jwk.Key }
+func (k signingKey) ID() string { return k.jwk.KeyID }
+
+type publicKey struct{ jwk jose.JSONWebKey }
+
+func (k publicKey) ID() string { return k.jwk.KeyID }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm {
+	return jose.SignatureAlgorithm(k.jwk.Algorithm)
+}
+func (k publicKey) Use() string { return "sig" }
+func (k publicKey) Key() any    { return k.jwk.Key }
+
+func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	jwk, err := s.p.keys.signingKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return signingKey{jwk: jwk}, nil
+}
+
+func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{s.p.keys.alg}, nil
+}
+
+func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
+	keys, err := s.p.keys.published(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]op.Key, len(keys))
+	for i, k := range keys {
+		out[i] = publicKey{jwk: k}
+	}
+	return out, nil
+}
+
+// ---- clients ----
+
+func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
+	c, err := s.p.client(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("provider: unknown client %q", clientID)
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return &oidcClient{c: c, p: s.p}, nil
+}
+
+func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
+	c, err := s.p.client(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New("provider: unknown client")
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if c.Public || c.SecretHash == "" {
+		return errors.New("provider: public client presented a secret")
+	}
+	ok, err := s.p.secrets.verify(ctx, c.ID, secret, c.SecretHash)
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if !ok {
+		s.p.audit(ctx, "client.auth_failed", "", clientID, "wrong client secret")
+		return errors.New("provider: wrong client secret")
+	}
+	return nil
+}
+
+// ---- claims ----
+
+func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil // superseded by SetUserinfoFromRequest
+}
+
+func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	return s.p.setUserinfo(ctx, info, req.GetSubject(), scopes)
+}
+
+func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	at, err := s.p.accessTokenByID(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	return s.p.setUserinfo(ctx, info, at.UserID, at.Scopes)
+}
+
+func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	at, err := s.p.accessTokenByID(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(at.Audience, clientID) {
+		return errors.New("provider: token not issued to the introspecting client")
+	}
+	info := new(oidc.UserInfo)
+	if err := s.p.setUserinfo(ctx, info, at.UserID, at.Scopes); err != nil {
+		return err
+	}
+	resp.SetUserInfo(info)
+	resp.Scope = at.Scopes
+	resp.ClientID = at.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(at.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(at.IssuedAt)
+	resp.AuthTime = oidc.FromTime(at.AuthTime)
+	resp.AuthenticationMethodsReferences = at.AMR
+	resp.Audience = at.Audience
+	resp.Issuer = s.p.cfg.Issuer
+	resp.JWTID = at.ID
+	return nil
+}
+
+// setUserinfo fills the claims the scopes allow; sub is always set.
+func (p *Provider) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+	u, err := p.db.UserByID(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("provider: load user: %w", err)
+	}
+	if u.Status != store.UserActive {
+		return errors.New("provider: user is disabled")
+	}
+	info.Subject = u.ID
+	for _, sc := range scopes {
+		switch sc {
+		case oidc.ScopeProfile:
+			info.GivenName = u.GivenName
+			info.FamilyName = u.FamilyName
+			info.Name = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+		case oidc.ScopeEmail:
+			info.Email = u.Email
+			info.EmailVerified = oidc.Bool(u.EmailVerified)
+		case oidc.ScopePhone:
+			if u.Phone != "" {
+				info.PhoneNumber = u.Phone
+				info.PhoneNumberVerified = oidc.Bool(u.PhoneVerified)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+func (s *opStorage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("provider: JWT client authentication is not supported")
+}
+
+func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("provider: the JWT profile grant is not supported")
+}
+
+func (s *opStorage) Health(ctx context.Context) error {
+	if err := s.p.db.Ping(ctx); err != nil {
+		return err
+	}
+	return s.p.eph.Ping(ctx)
+}
