@@ -1,0 +1,129 @@
+// Package journey owns the sign-in, sign-up, password-reset and change-of-phone
+// journeys as one explicit state machine: the steps (pages), the events that move
+// between them, the rules on codes (expiry, attempts, resends) and what each
+// transition asks the caller to do (Effects).
+//
+// It is pure Go: it must not import net/http, database/sql, pgx, go-redis, the OIDC
+// library, the ui package or any store backend. It does no I/O: the caller loads the
+// State from the ephemeral store, applies an event, saves the new State with
+// compare-and-set, then performs the effects.
+//
+// # Driving it
+//
+// A page handler turns the form post into an Event and calls Machine.Drive with an
+// Answer function. Drive applies the event and, whenever a transition needs a fact
+// from the store, hands a Query to Answer and applies the event it returns:
+//
+//	LookUpAccount   -> AccountLookedUp   (is there an account with this email?)
+//	CheckPassword   -> PasswordChecked   (the caller counts failures and locks accounts)
+//	CreateUser      -> UserCreated       ('Create')
+//	CheckSendBudget -> SendBudgetChecked (durable per-address/number/IP budgets)
+//
+// The caller then saves Result.State (compare-and-set on the version it loaded: a
+// double click, a back button or a second tab loses with store.ErrConflict and
+// reloads) and performs Result.Effects in order: send messages, set the phone or
+// password, revoke tokens, audit, and CompleteAuth. Result.Errors are the messages
+// to show. An event the current step does not accept gives a *Refused error and
+// changes nothing: the handler shows the page of the current step.
+//
+// Call outcomes arrive from the call simulator or the voice webhook; the handler of
+// a waiting page applies CallOutcome when one has been recorded for State.Call.ID,
+// and Continue otherwise (which notices a call never answered in time).
+//
+// # Rules
+//
+// Codes are 6 digits from crypto/rand, kept only as keyed hashes bound to the
+// journey, channel and destination; email and text codes last 10 minutes; a new code
+// supersedes the old; 5 wrong entries kill a code; a journey may resend at most 5
+// times per 15 minutes per channel (email; phone: texts and calls). Sending to an
+// address that already has an account at sign-up sends SendAccountExistsEmail
+// instead, and a password reset for an unknown address sends nothing: the pages are
+// the same either way. The account is created at 'Create'; no journey completes
+// before a phone is proven in it; sign-in always ends with a phone challenge; an
+// account without a verified phone resumes at phone_enter after its password; with
+// Policy.PhoneConfirmTwice a newly enrolled number is proven a second time. AMR in
+// CompleteAuth lists what was proven in the journey ("pwd", "sms", "tel").
+//
+// # Steps and transitions
+//
+// Every transition of the table in table.go; a self-loop is a mistake shown on the
+// page, a resend, or a query in progress. A test keeps this diagram and the table in
+// step.
+//
+//	```mermaid
+//	stateDiagram-v2
+//	    [*] --> sign_in
+//	    [*] --> challenge : NewChangePhone
+//
+//	    sign_in --> sign_in : submit_sign_in, password_checked
+//	    sign_in --> challenge : password_checked
+//	    sign_in --> phone_enter : password_checked
+//	    sign_in --> signup_email : start_sign_up
+//	    sign_in --> forgot_email : start_forgot_password
+//
+//	    signup_email --> signup_email : submit_email, account_looked_up
+//	    signup_email --> signup_email_code : account_looked_up
+//	    signup_email --> sign_in : go_to_sign_in
+//	    signup_email_code --> signup_email_code : submit_email_code, resend_email_code, send_budget_checked
+//	    signup_email_code --> signup_email : change_email, send_budget_checked
+//	    signup_email_code --> signup_email_verified : submit_email_code
+//	    signup_email_verified --> signup_details : continue
+//	    signup_details --> signup_details : submit_details
+//	    signup_details --> phone_enter : user_created
+//
+//	    phone_enter --> phone_enter : submit_phone
+//	    phone_enter --> phone_sms_code : submit_phone
+//	    phone_enter --> phone_call_wait : submit_phone
+//	    phone_sms_code --> phone_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
+//	    phone_sms_code --> phone_call_wait : choose_method, send_budget_checked
+//	    phone_sms_code --> phone_enter : change_phone_number, send_budget_checked
+//	    phone_sms_code --> phone_confirm : submit_sms_code
+//	    phone_sms_code --> done : submit_sms_code
+//	    phone_call_wait --> phone_call_wait : continue, choose_method, send_budget_checked
+//	    phone_call_wait --> phone_sms_code : choose_method, send_budget_checked
+//	    phone_call_wait --> phone_enter : call_outcome, continue, change_phone_number, send_budget_checked
+//	    phone_call_wait --> phone_confirm : call_outcome
+//	    phone_call_wait --> done : call_outcome
+//
+//	    phone_confirm --> phone_confirm : choose_method
+//	    phone_confirm --> phone_confirm_sms_code : choose_method
+//	    phone_confirm --> phone_confirm_call_wait : choose_method
+//	    phone_confirm_sms_code --> phone_confirm_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
+//	    phone_confirm_sms_code --> phone_confirm_call_wait : choose_method, send_budget_checked
+//	    phone_confirm_sms_code --> phone_confirm : send_budget_checked
+//	    phone_confirm_sms_code --> done : submit_sms_code
+//	    phone_confirm_call_wait --> phone_confirm_call_wait : continue, choose_method, send_budget_checked
+//	    phone_confirm_call_wait --> phone_confirm_sms_code : choose_method, send_budget_checked
+//	    phone_confirm_call_wait --> phone_confirm : call_outcome, continue, send_budget_checked
+//	    phone_confirm_call_wait --> done : call_outcome
+//
+//	    challenge --> challenge : choose_method
+//	    challenge --> challenge_sms_code : choose_method
+//	    challenge --> challenge_call_wait : choose_method
+//	    challenge_sms_code --> challenge_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
+//	    challenge_sms_code --> challenge_call_wait : choose_method, send_budget_checked
+//	    challenge_sms_code --> challenge : send_budget_checked
+//	    challenge_sms_code --> done : submit_sms_code
+//	    challenge_sms_code --> forgot_new_password : submit_sms_code
+//	    challenge_sms_code --> phone_enter : submit_sms_code
+//	    challenge_call_wait --> challenge_call_wait : continue, choose_method, send_budget_checked
+//	    challenge_call_wait --> challenge_sms_code : choose_method, send_budget_checked
+//	    challenge_call_wait --> challenge : call_outcome, continue, send_budget_checked
+//	    challenge_call_wait --> done : call_outcome
+//	    challenge_call_wait --> forgot_new_password : call_outcome
+//	    challenge_call_wait --> phone_enter : call_outcome
+//
+//	    forgot_email --> forgot_email : submit_email, account_looked_up
+//	    forgot_email --> forgot_email_code : account_looked_up
+//	    forgot_email --> sign_in : go_to_sign_in
+//	    forgot_email_code --> forgot_email_code : submit_email_code, resend_email_code, send_budget_checked
+//	    forgot_email_code --> forgot_email : change_email, send_budget_checked
+//	    forgot_email_code --> challenge : submit_email_code
+//	    forgot_email_code --> forgot_new_password : submit_email_code
+//	    forgot_new_password --> forgot_new_password : submit_new_password
+//	    forgot_new_password --> done : submit_new_password
+//	    forgot_new_password --> phone_enter : submit_new_password
+//
+//	    done --> [*]
+//	```
+package journey

@@ -1,0 +1,214 @@
+package journey
+
+import (
+	"time"
+
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/store"
+)
+
+// EventKind names an event; the transition table is keyed by it.
+type EventKind string
+
+const (
+	// Built from what the person did on a page.
+	EventStartSignUp         EventKind = "start_sign_up"
+	EventStartForgotPassword EventKind = "start_forgot_password"
+	EventGoToSignIn          EventKind = "go_to_sign_in"
+	EventSubmitSignIn        EventKind = "submit_sign_in"
+	EventSubmitEmail         EventKind = "submit_email"
+	EventSubmitEmailCode     EventKind = "submit_email_code"
+	EventResendEmailCode     EventKind = "resend_email_code"
+	EventChangeEmail         EventKind = "change_email"
+	EventContinue            EventKind = "continue"
+	EventSubmitDetails       EventKind = "submit_details"
+	EventSubmitPhone         EventKind = "submit_phone"
+	EventChooseMethod        EventKind = "choose_method"
+	EventSubmitSMSCode       EventKind = "submit_sms_code"
+	EventResendSMSCode       EventKind = "resend_sms_code"
+	EventChangePhoneNumber   EventKind = "change_phone_number"
+	EventSubmitNewPassword   EventKind = "submit_new_password"
+
+	// Answers to Query effects, fed back by the caller (Drive does it). Never build
+	// these from form input.
+	EventAccountLookedUp   EventKind = "account_looked_up"
+	EventPasswordChecked   EventKind = "password_checked"
+	EventUserCreated       EventKind = "user_created"
+	EventSendBudgetChecked EventKind = "send_budget_checked"
+
+	// Reported by the call simulator or the voice provider's webhook.
+	EventCallOutcome EventKind = "call_outcome"
+)
+
+// EventKinds lists every event kind.
+var EventKinds = []EventKind{
+	EventStartSignUp, EventStartForgotPassword, EventGoToSignIn, EventSubmitSignIn,
+	EventSubmitEmail, EventSubmitEmailCode, EventResendEmailCode, EventChangeEmail,
+	EventContinue, EventSubmitDetails, EventSubmitPhone, EventChooseMethod,
+	EventSubmitSMSCode, EventResendSMSCode, EventChangePhoneNumber, EventSubmitNewPassword,
+	EventAccountLookedUp, EventPasswordChecked, EventUserCreated, EventSendBudgetChecked,
+	EventCallOutcome,
+}
+
+// isAnswer reports whether k answers a Query: such events are accepted only while the
+// state awaits exactly that answer.
+func isAnswer(k EventKind) bool {
+	switch k {
+	case EventAccountLookedUp, EventPasswordChecked, EventUserCreated, EventSendBudgetChecked:
+		return true
+	}
+	return false
+}
+
+// Event is something that happened to a journey. The concrete types below are the
+// only implementations.
+type Event interface {
+	Kind() EventKind
+}
+
+// Method is how a phone proves itself: a code by text or a call answered with #.
+type Method string
+
+const (
+	MethodSMS  Method = "sms"  // 'Send Code'
+	MethodCall Method = "call" // 'Call Me'
+)
+
+// StartSignUp: 'Sign up now' on the sign-in page.
+type StartSignUp struct{}
+
+// StartForgotPassword: 'Forgot your password?' on the sign-in page.
+type StartForgotPassword struct{}
+
+// GoToSignIn: the back link from the first sign-up or password-reset page.
+type GoToSignIn struct{}
+
+// SubmitSignIn: 'Sign in' with an email address and password.
+type SubmitSignIn struct {
+	Email    string
+	Password string
+}
+
+// SubmitEmail: 'Send verification code' (sign-up) or the email page of a password reset.
+type SubmitEmail struct{ Email string }
+
+// SubmitEmailCode: 'Verify code' with what was typed in 'Verification code'.
+type SubmitEmailCode struct{ Code string }
+
+// ResendEmailCode: 'Send a new code' on the email code page.
+type ResendEmailCode struct{}
+
+// ChangeEmail: 'Change e-mail' on the email code page.
+type ChangeEmail struct{}
+
+// Continue: 'Continue' after the email is verified, and the refresh or 'Continue' of
+// a page waiting for a call (it notices a call that was never answered).
+type Continue struct{}
+
+// SubmitDetails: 'Create' with the person's names and chosen password.
+type SubmitDetails struct {
+	GivenName  string
+	FamilyName string
+	Password   string
+	Confirm    string
+}
+
+// SubmitPhone: a phone number with 'Send Code' (MethodSMS) or 'Call Me' (MethodCall).
+type SubmitPhone struct {
+	Number string // as typed; Policy.ClassifyPhone parses it
+	Method Method
+}
+
+// ChooseMethod: 'Send Code' or 'Call Me' on a challenge or confirmation page, or a
+// switch of method from a code or call page ('Call me instead').
+type ChooseMethod struct{ Method Method }
+
+// SubmitSMSCode: the code from a text message.
+type SubmitSMSCode struct{ Code string }
+
+// ResendSMSCode: 'Send a new code' on a text-message code page.
+type ResendSMSCode struct{}
+
+// ChangePhoneNumber: 'Change phone number' during enrolment: back to the number page.
+type ChangePhoneNumber struct{}
+
+// SubmitNewPassword: the new password at the end of a password reset.
+type SubmitNewPassword struct {
+	Password string
+	Confirm  string
+}
+
+// Account is what the store knows about a person, as far as journeys need it.
+type Account struct {
+	UserID        string
+	Phone         string // E.164; empty when none
+	PhoneType     store.PhoneType
+	PhoneVerified bool
+}
+
+// hasPhone reports whether the account has a verified phone to challenge.
+func (a *Account) hasPhone() bool {
+	return a != nil && a.Phone != "" && a.PhoneVerified
+}
+
+// AccountLookedUp answers LookUpAccount. Account is nil when no account has that email.
+type AccountLookedUp struct{ Account *Account }
+
+// PasswordResult is the outcome of a password check.
+type PasswordResult string
+
+const (
+	PasswordOK     PasswordResult = "ok"
+	PasswordWrong  PasswordResult = "wrong"  // or no such account, or a disabled one
+	PasswordLocked PasswordResult = "locked" // too many wrong passwords; see LockedUntil
+)
+
+// PasswordChecked answers CheckPassword.
+type PasswordChecked struct {
+	Result      PasswordResult
+	Account     *Account  // set when Result is PasswordOK
+	LockedUntil time.Time // set when Result is PasswordLocked
+}
+
+// UserCreated answers CreateUser with the new account's id.
+type UserCreated struct{ UserID string }
+
+// SendBudgetChecked answers CheckSendBudget: whether the durable per-address,
+// per-number and per-IP budgets allow one more message, and if not, when to retry.
+type SendBudgetChecked struct {
+	Allowed    bool
+	RetryAfter time.Duration
+}
+
+// CallOutcome is how a call placed by PlaceCall ended.
+type CallOutcome struct {
+	CallID string
+	Result factors.CallResult
+}
+
+func (StartSignUp) Kind() EventKind         { return EventStartSignUp }
+func (StartForgotPassword) Kind() EventKind { return EventStartForgotPassword }
+func (GoToSignIn) Kind() EventKind          { return EventGoToSignIn }
+func (SubmitSignIn) Kind() EventKind        { return EventSubmitSignIn }
+func (SubmitEmail) Kind() EventKind         { return EventSubmitEmail }
+func (SubmitEmailCode) Kind() EventKind     { return EventSubmitEmailCode }
+func (ResendEmailCode) Kind() EventKind     { return EventResendEmailCode }
+func (ChangeEmail) Kind() EventKind         { return EventChangeEmail }
+func (Continue) Kind() EventKind            { return EventContinue }
+func (SubmitDetails) Kind() EventKind       { return EventSubmitDetails }
+func (SubmitPhone) Kind() EventKind         { return EventSubmitPhone }
+func (ChooseMethod) Kind() EventKind        { return EventChooseMethod }
+func (SubmitSMSCode) Kind() EventKind       { return EventSubmitSMSCode }
+func (ResendSMSCode) Kind() EventKind       { return EventResendSMSCode }
+func (ChangePhoneNumber) Kind() EventKind   { return EventChangePhoneNumber }
+func (SubmitNewPassword) Kind() EventKind   { return EventSubmitNewPassword }
+func (AccountLookedUp) Kind() EventKind     { return EventAccountLookedUp }
+func (PasswordChecked) Kind() EventKind     { return EventPasswordChecked }
+func (UserCreated) Kind() EventKind         { return EventUserCreated }
+func (SendBudgetChecked) Kind() EventKind   { return EventSendBudgetChecked }
+func (CallOutcome) Kind() EventKind         { return EventCallOutcome }
+
+// Events carrying a password print without it.
+func (e SubmitSignIn) String() string      { return "SubmitSignIn{Email:" + e.Email + "}" }
+func (e SubmitDetails) String() string     { return "SubmitDetails{}" }
+func (e SubmitNewPassword) String() string { return "SubmitNewPassword{}" }

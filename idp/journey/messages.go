@@ -1,0 +1,93 @@
+package journey
+
+import (
+	"fmt"
+	"time"
+)
+
+// FieldError is a mistake the person can fix, in GOV.UK error-message style. Field is
+// the form field it belongs to (one of the Field constants), for the error summary
+// link and the inline message.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Form field names that FieldError.Field refers to.
+const (
+	FieldEmail      = "email"
+	FieldPassword   = "password"
+	FieldConfirm    = "confirm_password"
+	FieldGivenName  = "given_name"
+	FieldFamilyName = "family_name"
+	FieldCode       = "code"
+	FieldPhone      = "phone"
+	FieldMethod     = "method"
+)
+
+// Messages a person may see. Pages and tests refer to them by name.
+const (
+	MsgEnterEmail         = "Enter your email address"
+	MsgEmailFormat        = "Enter an email address in the correct format, like name@example.com"
+	MsgEmailTooLong       = "Email address must be 254 characters or fewer"
+	MsgEnterPassword      = "Enter your password"
+	MsgSignInIncorrect    = "Your email or password is incorrect"
+	MsgEnterGivenName     = "Enter your given name"
+	MsgEnterFamilyName    = "Enter your surname"
+	MsgGivenNameTooLong   = "Given name must be 100 characters or fewer"
+	MsgFamilyNameTooLong  = "Surname must be 100 characters or fewer"
+	MsgNameCharacters     = "Names must not contain control characters"
+	MsgCreatePassword     = "Enter a password"
+	MsgConfirmPassword    = "Confirm your password"
+	MsgPasswordsDontMatch = "Passwords do not match"
+	MsgEnterCode          = "Enter the code"
+	MsgCodeFormat         = "Enter the code using only 6 digits"
+	MsgCodeWrong          = "The code you entered is not correct, or may have expired"
+	MsgCodeExpired        = "The code has expired. Ask for a new code"
+	MsgCodeTooManyWrong   = "You entered the wrong code too many times. Ask for a new code"
+	MsgEnterPhone         = "Enter a phone number"
+	MsgPhoneFormat        = "Enter a phone number in the correct format, like 01632 960 001 or 07700 900 982"
+	MsgPhoneNotUsable     = "Enter a landline or mobile phone number"
+	MsgLandlineNoText     = "We cannot send a text message to a landline. Select 'Call Me' instead"
+	MsgCallNotAnswered    = "The call was not answered with the hash key (#) in time. Try again, or choose another way"
+	MsgCallBusy           = "The line was busy. Try again, or choose another way"
+	MsgCallFailed         = "We could not call this number. Check the number, or choose another way"
+)
+
+// msgLocked tells a person their account is locked and for how long.
+func msgLocked(until, now time.Time) string {
+	return fmt.Sprintf("Your account is locked because of too many wrong passwords. Try again in %s, or reset your password with 'Forgot your password?'", humanWait(until.Sub(now)))
+}
+
+// msgTooManyResends: the journey's own resend budget is spent.
+func msgTooManyResends(wait time.Duration) string {
+	return fmt.Sprintf("You asked for too many new codes. Wait %s, then try again", humanWait(wait))
+}
+
+// msgSendRefused: the durable per-address, per-number or per-IP budget is spent.
+func msgSendRefused(wait time.Duration) string {
+	if wait <= 0 {
+		return "We cannot send any more messages right now. Try again later"
+	}
+	return fmt.Sprintf("We cannot send any more messages right now. Wait %s, then try again", humanWait(wait))
+}
+
+// humanWait rounds a wait up to whole minutes or hours: "1 minute", "15 minutes", "2 hours".
+func humanWait(d time.Duration) string {
+	minutes := int((d + time.Minute - 1) / time.Minute)
+	if minutes < 1 {
+		minutes = 1
+	}
+	if minutes > 90 {
+		hours := (minutes + 59) / 60
+		return plural(hours, "hour")
+	}
+	return plural(minutes, "minute")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}

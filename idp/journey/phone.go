@@ -1,0 +1,125 @@
+package journey
+
+import (
+	"strings"
+
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/store"
+)
+
+// Phone pages: enter a number, choose 'Send Code' or 'Call Me', type the code, wait
+// for the call. The same handlers serve enrolment, confirmation and challenge; the
+// stage of the current step says which code and call steps to use.
+
+func submitPhone(t *tx, e Event) error {
+	ev := e.(SubmitPhone)
+	if !ev.Method.valid() {
+		return refuse(t.s, EventSubmitPhone, "unknown method "+string(ev.Method))
+	}
+	input := strings.TrimSpace(ev.Number)
+	if input == "" {
+		t.fieldError(FieldPhone, MsgEnterPhone)
+		return nil
+	}
+	e164, typ, err := t.m.policy.ClassifyPhone(input)
+	if err != nil {
+		t.fieldError(FieldPhone, MsgPhoneFormat)
+		return nil
+	}
+	if typ != store.PhoneMobile && typ != store.PhoneLandline {
+		t.fieldError(FieldPhone, MsgPhoneNotUsable)
+		return nil
+	}
+	s := t.s
+	if e164 != s.Phone {
+		s.PhoneCode, s.Call = nil, nil // a proof in flight belongs to the old number
+	}
+	s.Phone, s.PhoneType = e164, typ
+	if ev.Method == MethodSMS && typ != store.PhoneMobile {
+		t.fieldError(FieldPhone, MsgLandlineNoText)
+		return nil
+	}
+	return t.startProof(ev.Method)
+}
+
+func chooseMethod(t *tx, e Event) error {
+	m := e.(ChooseMethod).Method
+	if !m.valid() {
+		return refuse(t.s, EventChooseMethod, "unknown method "+string(m))
+	}
+	if m == MethodSMS && t.s.PhoneType != store.PhoneMobile {
+		t.fieldError(FieldMethod, MsgLandlineNoText)
+		return nil
+	}
+	return t.startProof(m)
+}
+
+// startProof asks for a text or a call in the current stage.
+func (t *tx) startProof(m Method) error {
+	steps := stageSteps[stageOf(t.s.Step)]
+	if m == MethodSMS {
+		return t.requestSend(factors.ChannelSMS, steps.smsCode)
+	}
+	return t.requestSend(factors.ChannelVoice, steps.callWait)
+}
+
+func submitSMSCode(t *tx, e Event) error {
+	if !t.checkCode(t.s.PhoneCode, t.smsPurpose(), e.(SubmitSMSCode).Code) {
+		return nil
+	}
+	t.s.PhoneCode = nil // single use
+	t.s.prove(AMRSMS)
+	return t.advance(phoneProven)
+}
+
+func resendSMSCode(t *tx, _ Event) error {
+	return t.requestSend(factors.ChannelSMS, t.s.Step)
+}
+
+func changePhoneNumber(t *tx, _ Event) error {
+	t.s.PhoneCode, t.s.Call = nil, nil
+	t.goTo(StepPhoneEnter) // the number stays in the state to fill the field
+	return nil
+}
+
+func callOutcome(t *tx, e Event) error {
+	ev := e.(CallOutcome)
+	if t.s.Call == nil || ev.CallID != t.s.Call.ID {
+		return refuse(t.s, EventCallOutcome, "not the call in progress")
+	}
+	t.s.Call = nil
+	if ev.Result == factors.CallConfirmed {
+		t.s.prove(AMRTel)
+		return t.advance(phoneProven)
+	}
+	t.callFailed(ev.Result)
+	return nil
+}
+
+// waitForCall is the refresh or 'Continue' of a page waiting for a call: it notices a
+// call that was never answered and otherwise changes nothing.
+func waitForCall(t *tx, _ Event) error {
+	switch {
+	case t.s.Call == nil:
+		t.callFailed(factors.CallFailed)
+	case !t.now.Before(t.s.Call.ExpiresAt):
+		t.s.Call = nil
+		t.callFailed(factors.CallUnanswered)
+	}
+	return nil
+}
+
+// callFailed goes back to where the method was chosen, saying what happened.
+func (t *tx) callFailed(r factors.CallResult) {
+	msg := MsgCallFailed
+	switch r {
+	case factors.CallUnanswered, factors.CallTimedOut:
+		msg = MsgCallNotAnswered
+	case factors.CallBusy:
+		msg = MsgCallBusy
+	}
+	t.goTo(stageSteps[stageOf(t.s.Step)].choose)
+	t.fieldError(fieldFor(t.s.Step), msg)
+}
+
+func (m Method) valid() bool { return m == MethodSMS || m == MethodCall }

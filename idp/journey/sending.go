@@ -1,0 +1,221 @@
+package journey
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/otp"
+)
+
+// Sending codes and placing calls, with the two budgets: the journey's own resend
+// budget (in the state) and the durable budgets the caller keeps (CheckSendBudget).
+// Checking codes, with expiry and the attempt limit.
+
+// requestSend moves to target and asks the caller's durable budget for one message
+// on ch; the code or call is issued when the answer allows it (sendBudgetChecked).
+// When the journey's own resend budget is spent it says so and stays put.
+func (t *tx) requestSend(ch factors.Channel, target Step) error {
+	s := t.s
+	if t.isResend(ch) {
+		list := t.recentResends(ch)
+		if len(list) >= t.m.policy.ResendLimit {
+			wait := time.Unix(list[0], 0).Add(t.m.policy.ResendWindow).Sub(t.now)
+			t.fieldError(fieldFor(s.Step), msgTooManyResends(wait))
+			return nil
+		}
+	}
+	from := s.Step
+	t.goTo(target)
+	s.SendFrom = from
+	to := s.Phone
+	if ch == factors.ChannelEmail {
+		to = s.Email
+	}
+	t.ask(CheckSendBudget{Channel: ch, To: to})
+	return nil
+}
+
+func sendBudgetChecked(t *tx, e Event) error {
+	ev := e.(SendBudgetChecked)
+	s := t.s
+	from := s.SendFrom
+	s.SendFrom = ""
+	if !ev.Allowed {
+		if from != "" {
+			t.goTo(from)
+		}
+		t.fieldError(fieldFor(s.Step), msgSendRefused(ev.RetryAfter))
+		return nil
+	}
+	ch := channelOf(s.Step)
+	if t.isResend(ch) {
+		list := append(t.recentResends(ch), t.now.Unix())
+		if ch == factors.ChannelEmail {
+			s.EmailResends = list
+		} else {
+			s.PhoneResends = list
+		}
+	}
+	switch ch {
+	case factors.ChannelEmail:
+		return t.issueEmailCode()
+	case factors.ChannelSMS:
+		return t.issueSMSCode()
+	default:
+		return t.placeCall()
+	}
+}
+
+// isResend: the first email of the journey and the first message of each phone proof
+// are free; every later one is a resend.
+func (t *tx) isResend(ch factors.Channel) bool {
+	if ch == factors.ChannelEmail {
+		return t.s.EmailCode != nil
+	}
+	return t.s.StageSent
+}
+
+// recentResends returns the channel's resend times within the window, oldest first.
+func (t *tx) recentResends(ch factors.Channel) []int64 {
+	list := t.s.PhoneResends
+	if ch == factors.ChannelEmail {
+		list = t.s.EmailResends
+	}
+	cutoff := t.now.Add(-t.m.policy.ResendWindow).Unix()
+	var out []int64
+	for _, at := range list {
+		if at > cutoff {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
+// issueEmailCode sends a new code, superseding any earlier one. An address that
+// already has an account gets SendAccountExistsEmail at sign-up, and an address with
+// no account gets nothing in a password reset; both journeys look the same as the
+// real one, and their code accepts nothing.
+func (t *tx) issueEmailCode() error {
+	s := t.s
+	c := &Code{ExpiresAt: t.now.Add(t.m.policy.EmailCodeTTL)}
+	switch {
+	case s.Kind == KindSignUp && s.EmailHasAccount:
+		t.effect(SendAccountExistsEmail{To: s.Email})
+	case s.Kind == KindForgotPassword && !s.EmailHasAccount:
+	default:
+		code, err := t.newCode()
+		if err != nil {
+			return err
+		}
+		c.Hash = t.m.hasher.Hash(t.emailPurpose(), code)
+		purpose := EmailVerifyAddress
+		if s.Kind == KindForgotPassword {
+			purpose = EmailResetPassword
+		}
+		t.effect(SendEmailCode{To: s.Email, Code: code, Purpose: purpose})
+	}
+	s.EmailCode = c
+	return nil
+}
+
+func (t *tx) issueSMSCode() error {
+	code, err := t.newCode()
+	if err != nil {
+		return err
+	}
+	s := t.s
+	s.PhoneCode = &Code{Hash: t.m.hasher.Hash(t.smsPurpose(), code), ExpiresAt: t.now.Add(t.m.policy.SMSCodeTTL)}
+	s.Call = nil // one proof in flight at a time
+	s.StageSent = true
+	t.effect(SendSMSCode{To: s.Phone, Code: code})
+	return nil
+}
+
+func (t *tx) placeCall() error {
+	id, err := t.m.policy.NewCallID()
+	if err != nil {
+		return fmt.Errorf("journey: %s: call id: %w", t.s.ID, err)
+	}
+	s := t.s
+	s.Call = &Call{ID: id, ExpiresAt: t.now.Add(t.m.policy.CallTimeout)}
+	s.PhoneCode = nil
+	s.StageSent = true
+	t.effect(PlaceCall{To: s.Phone, CallID: id})
+	return nil
+}
+
+func (t *tx) newCode() (string, error) {
+	code, err := t.m.policy.NewCode()
+	if err != nil {
+		return "", fmt.Errorf("journey: %s: new code: %w", t.s.ID, err)
+	}
+	return code, nil
+}
+
+// Code hashes are bound to the journey, the channel and the destination, so a code
+// never verifies for another journey, channel or address.
+func (t *tx) emailPurpose() string { return t.s.ID + "|email|" + strings.ToLower(t.s.Email) }
+func (t *tx) smsPurpose() string   { return t.s.ID + "|sms|" + t.s.Phone }
+
+// checkCode reports whether input is the live code c, counting wrong entries and
+// adding the message to show when it is not.
+func (t *tx) checkCode(c *Code, purpose, input string) bool {
+	if strings.TrimSpace(input) == "" {
+		t.fieldError(FieldCode, MsgEnterCode)
+		return false
+	}
+	code, ok := otp.Normalize(input)
+	if !ok {
+		t.fieldError(FieldCode, MsgCodeFormat)
+		return false
+	}
+	limit := t.m.policy.MaxAttempts
+	switch {
+	case c == nil:
+		t.fieldError(FieldCode, MsgCodeWrong)
+		return false
+	case c.Attempts >= limit:
+		t.fieldError(FieldCode, MsgCodeTooManyWrong)
+		return false
+	case !t.now.Before(c.ExpiresAt):
+		t.fieldError(FieldCode, MsgCodeExpired)
+		return false
+	}
+	if t.m.hasher.Verify(purpose, code, c.Hash) {
+		return true
+	}
+	c.Attempts++
+	if c.Attempts >= limit {
+		t.fieldError(FieldCode, MsgCodeTooManyWrong)
+		t.effect(Audit{Kind: "code.locked", UserID: t.s.UserID, Detail: fmt.Sprintf("%d wrong entries at %s", c.Attempts, t.s.Step)})
+		return false
+	}
+	t.fieldError(FieldCode, MsgCodeWrong)
+	return false
+}
+
+// channelOf is the channel a code or call step receives on.
+func channelOf(s Step) factors.Channel {
+	switch {
+	case s.IsEmailCodeStep():
+		return factors.ChannelEmail
+	case s.IsSMSCodeStep():
+		return factors.ChannelSMS
+	}
+	return factors.ChannelVoice
+}
+
+// fieldFor is the field a page-level message belongs to on step s.
+func fieldFor(s Step) string {
+	switch {
+	case s == StepSignUpEmail || s == StepForgotEmail || s == StepSignIn:
+		return FieldEmail
+	case s == StepPhoneEnter:
+		return FieldPhone
+	case s.IsEmailCodeStep() || s.IsSMSCodeStep():
+		return FieldCode
+	}
+	return FieldMethod
+}

@@ -1,0 +1,82 @@
+package journey
+
+import "fmt"
+
+// Sign-in page handlers, and the switches to sign-up and password reset.
+
+func submitSignIn(t *tx, e Event) error {
+	ev := e.(SubmitSignIn)
+	email := t.validEmail(ev.Email)
+	if ev.Password == "" {
+		t.fieldError(FieldPassword, MsgEnterPassword)
+	}
+	if t.hasErrors() {
+		return nil
+	}
+	t.s.Email = email
+	t.ask(CheckPassword{Email: email, Password: ev.Password})
+	return nil
+}
+
+func passwordChecked(t *tx, e Event) error {
+	ev := e.(PasswordChecked)
+	switch ev.Result {
+	case PasswordOK:
+		if ev.Account == nil || ev.Account.UserID == "" {
+			return fmt.Errorf("journey: %s: password accepted without an account", t.s.ID)
+		}
+		t.adoptAccount(ev.Account)
+		t.s.prove(AMRPassword)
+		return t.advance(passwordAccepted)
+	case PasswordLocked:
+		t.fieldError(FieldEmail, msgLocked(ev.LockedUntil, t.now))
+	default:
+		t.fieldError(FieldEmail, MsgSignInIncorrect)
+	}
+	return nil
+}
+
+func startSignUp(t *tx, _ Event) error {
+	t.switchKind(KindSignUp)
+	t.goTo(StepSignUpEmail)
+	return nil
+}
+
+func startForgotPassword(t *tx, _ Event) error {
+	t.switchKind(KindForgotPassword)
+	t.goTo(StepForgotEmail)
+	return nil
+}
+
+func goToSignIn(t *tx, _ Event) error {
+	t.switchKind(KindSignIn)
+	t.goTo(StepSignIn)
+	return nil
+}
+
+// switchKind starts another flow from the sign-in side: nothing proven or learnt about
+// an account carries over. The email code is kept, dead, so that the next email counts
+// as a resend: going back and forth does not buy free messages.
+func (t *tx) switchKind(k Kind) {
+	s := t.s
+	s.Kind = k
+	s.EmailHasAccount = false
+	t.adoptAccount(nil)
+	s.AMR = nil
+	if s.EmailCode != nil {
+		s.EmailCode.Hash = ""
+	}
+}
+
+// adoptAccount records who the account is and its phone for the challenge; nil forgets.
+func (t *tx) adoptAccount(a *Account) {
+	s := t.s
+	s.UserID, s.AccountPhone, s.AccountPhoneType = "", "", ""
+	if a == nil {
+		return
+	}
+	s.UserID = a.UserID
+	if a.hasPhone() {
+		s.AccountPhone, s.AccountPhoneType = a.Phone, a.PhoneType
+	}
+}
