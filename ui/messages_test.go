@@ -1,0 +1,51 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFormatTime(t *testing.T) {
+	day := func(h, m int) time.Time { return time.Date(2026, 3, 3, h, m, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		t    time.Time
+		want string
+	}{
+		{day(14, 5), "2:05pm on 3 March 2026"},
+		{day(9, 30), "9:30am on 3 March 2026"},
+		{day(12, 0), "midday on 3 March 2026"},
+		{day(0, 0), "midnight on 3 March 2026"},
+		{day(0, 1), "12:01am on 3 March 2026"},
+	} {
+		if got := formatTime(c.t); got != c.want {
+			t.Errorf("formatTime(%v) = %q, want %q", c.t, got, c.want)
+		}
+	}
+}
+
+func TestStandardMessages(t *testing.T) {
+	tmpl := newTemplates(t, false)
+	for name, c := range map[string]struct {
+		page MessagePage
+		want []string
+	}{
+		"invalid client": {InvalidClientMessage(), []string{"There is a problem with the link you followed"}},
+		"locked": {AccountLockedMessage(sampleTime, "/forgot"), []string{
+			"Your account is locked", "You can try again after 2:05pm on 3 March 2026 or reset your password.", `href="/forgot">Reset your password</a>`}},
+		"timed out":            {SessionTimedOutMessage(""), []string{"Your session has timed out", "sign in again"}},
+		"timed out with start": {SessionTimedOutMessage("/start"), []string{"Your session has timed out", `href="/start"`, "Start again"}},
+		"not found":            {NotFoundMessage(), []string{"Page not found"}},
+		"server error":         {ServerErrorMessage(), []string{"Sorry, there is a problem with the service", "Try again later."}},
+	} {
+		_, _, body := renderPage(t, tmpl, PageMessage, c.page)
+		for _, w := range c.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: missing %q", name, w)
+			}
+		}
+		if strings.Contains(body, "govuk-error-summary") {
+			t.Errorf("%s: a message page is not a form error", name)
+		}
+	}
+}
