@@ -106,3 +106,14 @@ func Assets() http.Handler {
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 	})
 }
+
+// AssetURL returns the cache-busting URL of an embedded asset
+// ("/assets/app.min.css" -> "/assets/app.min.css?v=<hash>"), for pages
+// rendered outside this package. An unknown path is returned unchanged.
+func AssetURL(p string) string {
+	u, err := assetURL(p)
+	if err != nil {
+		return p
+	}
+	return u
+}

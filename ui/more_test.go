@@ -435,3 +435,13 @@ func TestImports(t *testing.T) {
 		}
 	}
 }
+
+func TestAssetURL(t *testing.T) {
+	u := AssetURL("/assets/app.js")
+	if !regexp.MustCompile(`^/assets/app\.js\?v=[0-9a-f]{16}$`).MatchString(u) {
+		t.Errorf("AssetURL = %q", u)
+	}
+	if u := AssetURL("/assets/missing.js"); u != "/assets/missing.js" {
+		t.Errorf("AssetURL(missing) = %q", u)
+	}
+}
