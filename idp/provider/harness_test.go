@@ -132,6 +132,10 @@ type env struct {
 	logins   atomic.Int32 // times the login page ran the journey
 
 	secrets map[string]string // client id -> secret
+
+	// pick chooses the instance that serves a request (several instances
+	// can share the stores, as behind a load balancer).
+	pick func(r *http.Request) *Provider
 }
 
 // newEnv starts one provider instance. Extra instances on the same stores can
@@ -159,9 +163,12 @@ func newEnv(t *testing.T, st stores, tweak func(*Config)) *env {
 		tweak(&e.cfg)
 	}
 	e.p = e.newInstance()
+	e.pick = func(*http.Request) *Provider { return e.p }
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", e.login)
-	mux.Handle("/", e.p.Handler())
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.pick(r).Handler().ServeHTTP(w, r)
+	}))
 	rootMu.Lock()
 	root = mux
 	rootMu.Unlock()
@@ -195,7 +202,8 @@ func (e *env) newInstance() *Provider {
 // the test chose and hands back to the provider.
 func (e *env) login(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
-	if _, err := e.p.LoginRequest(r.Context(), id); err != nil {
+	p := e.pick(r)
+	if _, err := p.LoginRequest(r.Context(), id); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -207,7 +215,7 @@ func (e *env) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no user to sign in", http.StatusBadRequest)
 		return
 	}
-	to, err := e.p.Complete(w, r, id, Authentication{UserID: u.ID, AMR: amr, AuthTime: at})
+	to, err := p.Complete(w, r, id, Authentication{UserID: u.ID, AMR: amr, AuthTime: at})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

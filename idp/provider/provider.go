@@ -154,6 +154,11 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 	if err := keys.ensure(context.Background()); err != nil {
 		return nil, err
 	}
+	// Fail at start, not at the first sign-in, when the key-encryption key
+	// does not open the stored keys.
+	if _, err := keys.signingKey(context.Background()); err != nil {
+		return nil, err
+	}
 
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], deriveKey(cfg.KeyEncryptionKey, "access-token"))

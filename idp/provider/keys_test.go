@@ -1,0 +1,208 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+)
+
+func kidOf(t *testing.T, rawJWT string) string {
+	t.Helper()
+	jws, err := jose.ParseSigned(rawJWT, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jws.Signatures[0].Header.KeyID
+}
+
+func jwksKids(t *testing.T, e *env) []string {
+	t.Helper()
+	var kids []string
+	for _, k := range fetchJWKS(t, e, e.issuer+"/keys").Keys {
+		if !k.IsPublic() {
+			t.Fatalf("JWKS holds a private key %s", k.KeyID)
+		}
+		kids = append(kids, k.KeyID)
+	}
+	return kids
+}
+
+func TestKeyRotation(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), func(c *Config) { c.KeyPublishDelay = 2 * time.Minute })
+		e.signInAs(e.newUser(), time.Time{})
+		r := e.rp("formapp")
+		f := newFlow()
+		before := r.mustExchange(r.signIn(e.browser(), f), f)
+		oldKid := kidOf(t, before.rawID)
+
+		// `idp keys rotate` runs in another process: it only writes rows.
+		info, err := RotateSigningKey(context.Background(), e.st.db, e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State != KeyPending || info.ID == oldKid {
+			t.Fatalf("rotated key = %+v, want a new pending key", info)
+		}
+		e.clock.advance(keyCacheTTL + time.Second) // the server re-reads the keys
+
+		// Published before it signs: both keys in JWKS, the old one still signs.
+		kids := jwksKids(t, e)
+		if len(kids) != 2 || !strings.Contains(strings.Join(kids, " "), oldKid) || !strings.Contains(strings.Join(kids, " "), info.ID) {
+			t.Fatalf("JWKS during the overlap = %v, want %s and %s", kids, oldKid, info.ID)
+		}
+		f = newFlow()
+		if kid := kidOf(t, r.mustExchange(r.signIn(e.browser(), f), f).rawID); kid != oldKid {
+			t.Fatalf("signed with %s before the new key's activation, want %s", kid, oldKid)
+		}
+
+		e.clock.advance(2 * time.Minute)
+		f = newFlow()
+		after := r.mustExchange(r.signIn(e.browser(), f), f)
+		if kid := kidOf(t, after.rawID); kid != info.ID {
+			t.Fatalf("signed with %s after activation, want %s", kid, info.ID)
+		}
+		// Tokens signed before the rotation still verify, with a fresh RP too.
+		if _, err := e.rp("formapp").verifier.Verify(r.ctx, before.rawID); err != nil {
+			t.Fatalf("old ID token after rotation: %v", err)
+		}
+		if kids := jwksKids(t, e); len(kids) != 2 {
+			t.Fatalf("JWKS right after activation = %v, want both keys", kids)
+		}
+		// An ID token signed by the retired key still works as id_token_hint.
+		f = newFlow()
+		res := e.visit(e.browser(), r.authURL(f)+"&id_token_hint="+before.rawID)
+		if res.callback == nil || res.param("code") == "" {
+			t.Fatalf("old id_token_hint refused: %v status %d", res.callback, res.status)
+		}
+
+		// Once tokens signed by the old key have expired it leaves JWKS.
+		e.clock.advance(e.cfg.IDTokenTTL + keyCacheTTL + time.Minute)
+		if kids := jwksKids(t, e); len(kids) != 1 || kids[0] != info.ID {
+			t.Fatalf("JWKS after the retired key expired = %v, want only %s", kids, info.ID)
+		}
+	})
+}
+
+func TestFirstKeyActiveAtOnceAndSealed(t *testing.T) {
+	st := memorySQLite(t)
+	e := newEnv(t, st, nil)
+	keys, err := st.db.ListSigningKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].ActiveFrom.After(keys[0].CreatedAt) || keys[0].Algorithm != "RS256" {
+		t.Fatalf("first key = %+v, want one RS256 key active at creation", keys)
+	}
+	if bytes.Contains(keys[0].PrivateEncrypted, []byte(`"d"`)) || bytes.Contains(keys[0].PrivateEncrypted, []byte(`"kty"`)) {
+		t.Fatal("private key stored in the clear")
+	}
+	infos, err := ListSigningKeys(context.Background(), st.db, e.cfg)
+	if err != nil || len(infos) != 1 || infos[0].State != KeyActive {
+		t.Fatalf("ListSigningKeys = %+v, %v", infos, err)
+	}
+
+	// Another key-encryption key cannot open the stored key: refused at start.
+	cfg := e.cfg
+	cfg.KeyEncryptionKey = bytes.Repeat([]byte{7}, 32)
+	if _, err := New(cfg, st.db, st.eph, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "unseal") {
+		t.Fatalf("wrong key-encryption key: %v", err)
+	}
+	cfg.KeyEncryptionKey = []byte("short")
+	if _, err := New(cfg, st.db, st.eph, nil); err == nil {
+		t.Fatal("accepted a short key-encryption key")
+	}
+}
+
+func TestES256(t *testing.T) {
+	e := newEnv(t, memorySQLite(t), func(c *Config) { c.SigningAlgorithm = "ES256" })
+	e.signInAs(e.newUser(), time.Time{})
+	r := e.rp("formapp")
+	f := newFlow()
+	tok := r.mustExchange(r.signIn(e.browser(), f), f)
+	if alg := tok.idToken; alg == nil {
+		t.Fatal("no id token")
+	}
+	jws, err := jose.ParseSigned(tok.rawID, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		t.Fatalf("ID token is not ES256: %v", err)
+	}
+	if jws.Signatures[0].Header.Algorithm != "ES256" {
+		t.Fatalf("alg %s", jws.Signatures[0].Header.Algorithm)
+	}
+}
+
+// Two processes behind a load balancer, sharing the database and Redis.
+func TestTwoInstancesShareState(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		t.Run("concurrent first start agrees on the key", func(t *testing.T) {
+			st := open(t)
+			e := &env{t: t, st: st, clock: &testClock{}, cfg: Config{
+				Issuer: "https://idp.example", KeyEncryptionKey: bytes.Repeat([]byte{1}, 32), SecretHasher: cheapHasher,
+			}}
+			var wg sync.WaitGroup
+			ps := make([]*Provider, 2)
+			for i := range ps {
+				wg.Add(1)
+				go func() { defer wg.Done(); ps[i] = e.newInstance() }()
+			}
+			wg.Wait()
+			k0, err0 := ps[0].keys.signingKey(context.Background())
+			k1, err1 := ps[1].keys.signingKey(context.Background())
+			if err0 != nil || err1 != nil || k0.KeyID != k1.KeyID {
+				t.Fatalf("instances sign with %v and %v (%v, %v)", k0, k1, err0, err1)
+			}
+		})
+
+		e := newEnv(t, open(t), func(c *Config) { c.KeyPublishDelay = time.Minute })
+		p1, p2 := e.p, e.newInstance()
+		// The browser talks to instance 1; the form app's back channel to 2.
+		e.pick = func(r *http.Request) *Provider {
+			switch r.URL.Path {
+			case "/oauth/token", "/userinfo", "/oauth/introspect", "/revoke":
+				return p2
+			}
+			return p1
+		}
+		e.signInAs(e.newUser(), time.Time{})
+		r := e.rp("formapp")
+		f := newFlow()
+		tok := r.mustExchange(r.signIn(e.browser(), f), f) // code from 1 redeemed at 2
+		k1, _ := p1.keys.signingKey(context.Background())
+		if kid := kidOf(t, tok.rawID); kid != k1.KeyID {
+			t.Fatalf("instance 2 signed with %s, instance 1 signs with %s", kid, k1.KeyID)
+		}
+		if _, err := r.userinfo(tok.raw.AccessToken); err != nil {
+			t.Fatalf("userinfo at instance 2: %v", err)
+		}
+		// Code reuse is caught across instances too.
+		e.pick = func(*http.Request) *Provider { return p1 }
+		code := r.signIn(e.browser(), f)
+		r.mustExchange(code, f)
+		e.pick = func(*http.Request) *Provider { return p2 }
+		if _, err := r.exchange(code, f); oauthErrorCode(err) != "invalid_grant" {
+			t.Fatalf("code reused at the other instance: %v", err)
+		}
+
+		// A rotation reaches both instances without restarting either.
+		info, err := RotateSigningKey(context.Background(), e.st.db, e.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.advance(time.Minute + keyCacheTTL)
+		for i, p := range []*Provider{p1, p2} {
+			k, err := p.keys.signingKey(context.Background())
+			if err != nil || k.KeyID != info.ID {
+				t.Fatalf("instance %d signs with %v (%v), want %s", i+1, k, err, info.ID)
+			}
+		}
+	})
+}
