@@ -272,7 +272,9 @@ func equalState(a, b *State) bool {
 }
 
 // answer is the confirmation of a call.
-func confirmCall(id string) CallOutcome { return CallOutcome{CallID: id, Result: factors.CallConfirmed} }
+func confirmCall(id string) CallOutcome {
+	return CallOutcome{CallID: id, Result: factors.CallConfirmed}
+}
 
 // The diagram in doc.go, parsed.
 

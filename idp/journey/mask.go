@@ -4,7 +4,7 @@ import "strings"
 
 // MaskPhone shows an E.164 number with all but its last 3 digits hidden, for a
 // challenge page: UK numbers in national form ("+447700900123" -> "07*** ***123"),
-// others with their leading + ("+33612345678" -> "+*********678").
+// others with their leading + ("+33612345678" -> "+********678").
 func MaskPhone(e164 string) string {
 	digits := strings.TrimPrefix(e164, "+")
 	if digits == "" || strings.Trim(digits, "0123456789") != "" || len(digits) < 4 {

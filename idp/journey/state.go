@@ -73,7 +73,7 @@ type Code struct {
 // Call is a call in flight.
 type Call struct {
 	ID        string    `json:"id"`
-	ExpiresAt time.Time `json:"exp"`          // after this the call counts as unanswered
+	ExpiresAt time.Time `json:"exp"` // after this the call counts as unanswered
 }
 
 // Marshal encodes s as compact JSON.
