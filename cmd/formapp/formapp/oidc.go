@@ -28,6 +28,8 @@ const discoveryRetryInterval = 2 * time.Second
 type issuer struct {
 	cfg    Config
 	client *http.Client
+	// retryAfter is discoveryRetryInterval; tests shorten it.
+	retryAfter time.Duration
 
 	mu        sync.Mutex
 	ready     *discovered
@@ -56,7 +58,11 @@ func newIssuer(cfg Config) (*issuer, error) {
 		}
 		transport = &backchannel{from: from, to: to, next: http.DefaultTransport}
 	}
-	return &issuer{cfg: cfg, client: &http.Client{Timeout: 10 * time.Second, Transport: transport}}, nil
+	return &issuer{
+		cfg:        cfg,
+		client:     &http.Client{Timeout: 10 * time.Second, Transport: transport},
+		retryAfter: discoveryRetryInterval,
+	}, nil
 }
 
 // get returns the discovered provider, discovering it now if needed.
@@ -66,7 +72,7 @@ func (is *issuer) get(ctx context.Context) (*discovered, error) {
 	if is.ready != nil {
 		return is.ready, nil
 	}
-	if is.lastErr != nil && time.Since(is.lastTried) < discoveryRetryInterval {
+	if is.lastErr != nil && time.Since(is.lastTried) < is.retryAfter {
 		return nil, is.lastErr
 	}
 	is.lastTried = time.Now()
