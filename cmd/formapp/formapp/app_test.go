@@ -341,28 +341,36 @@ func TestCallbackFailuresShowTryAgain(t *testing.T) {
 	tests := []struct {
 		name   string
 		answer func(ti *testIssuer, req authRequest) url.Values // nil: a good code
-		nonce  string                                            // issuer puts this nonce in the ID token
+		nonce  string                                           // issuer puts this nonce in the ID token
 		status int
 		title  string
 	}{
 		{
-			name:   "access denied",
-			answer: func(ti *testIssuer, req authRequest) url.Values { return url.Values{"error": {"access_denied"}, "state": {req.Get("state")}} },
+			name: "access denied",
+			answer: func(ti *testIssuer, req authRequest) url.Values {
+				return url.Values{"error": {"access_denied"}, "state": {req.Get("state")}}
+			},
 			status: http.StatusOK, title: "You did not finish signing in",
 		},
 		{
-			name:   "login required",
-			answer: func(ti *testIssuer, req authRequest) url.Values { return url.Values{"error": {"login_required"}, "state": {req.Get("state")}} },
+			name: "login required",
+			answer: func(ti *testIssuer, req authRequest) url.Values {
+				return url.Values{"error": {"login_required"}, "state": {req.Get("state")}}
+			},
 			status: http.StatusOK, title: "You need to sign in again",
 		},
 		{
-			name:   "wrong state",
-			answer: func(ti *testIssuer, req authRequest) url.Values { return url.Values{"code": {"x"}, "state": {"forged"}} },
+			name: "wrong state",
+			answer: func(ti *testIssuer, req authRequest) url.Values {
+				return url.Values{"code": {"x"}, "state": {"forged"}}
+			},
 			status: http.StatusBadRequest, title: "Your sign-in could not be completed",
 		},
 		{
-			name:   "code the provider refuses",
-			answer: func(ti *testIssuer, req authRequest) url.Values { return url.Values{"code": {"unknown"}, "state": {req.Get("state")}} },
+			name: "code the provider refuses",
+			answer: func(ti *testIssuer, req authRequest) url.Values {
+				return url.Values{"code": {"unknown"}, "state": {req.Get("state")}}
+			},
 			status: http.StatusBadGateway, title: "Sorry, there is a problem with the sign-in service",
 		},
 		{
