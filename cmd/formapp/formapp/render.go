@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/councilforms/idp/ui"
 )
 
 //go:embed templates
@@ -74,6 +76,7 @@ func parsePages(orgName string) (*pages, error) {
 	funcs := template.FuncMap{
 		"orgName": func() string { return orgName },
 		"dict":    dict,
+		"asset":   ui.AssetURL,
 		"lines":   func(s string) []string { return strings.Split(s, "\n") },
 	}
 	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/components.html")
