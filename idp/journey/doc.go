@@ -30,6 +30,30 @@
 // a waiting page applies CallOutcome when one has been recorded for State.Call.ID,
 // and Continue otherwise (which notices a call never answered in time).
 //
+// # Pages
+//
+// One page per step; what it shows comes from the State, its buttons send events:
+//
+//	sign_in                 email, password: 'Sign in' SubmitSignIn, 'Sign up now' StartSignUp,
+//	                        'Forgot your password?' StartForgotPassword
+//	signup_email            email: 'Send verification code' SubmitEmail; back GoToSignIn
+//	signup_email_code       'Verification code': 'Verify code' SubmitEmailCode; ResendEmailCode,
+//	                        ChangeEmail (State.Email says where the code went)
+//	signup_email_verified   'Continue' Continue
+//	signup_details          given name, surname, password, confirmation: 'Create' SubmitDetails
+//	phone_enter             number: 'Send Code' / 'Call Me' SubmitPhone (State.Phone refills it)
+//	*_sms_code              code: SubmitSMSCode; ResendSMSCode; 'Call me instead' ChooseMethod
+//	*_call_wait             'press #' notice, refresh and 'Continue' Continue; ChooseMethod
+//	phone_confirm,challenge MaskPhone(State.Phone); 'Send Code' (mobiles only:
+//	                        State.PhoneType) / 'Call Me' ChooseMethod
+//	forgot_email            email: SubmitEmail; back GoToSignIn
+//	forgot_email_code       like signup_email_code
+//	forgot_new_password     password, confirmation: SubmitNewPassword
+//	done                    none: the caller acts on CompleteAuth
+//
+// Result.Sent says a code or call just went out (show 'We have sent a code');
+// State.Call.ID is the key under which the call's outcome is reported.
+//
 // # Rules
 //
 // Codes are 6 digits from crypto/rand, kept only as keyed hashes bound to the

@@ -146,6 +146,14 @@ type Account struct {
 	PhoneVerified bool
 }
 
+// AccountFrom gives the journey's view of a stored user; nil for nil.
+func AccountFrom(u *store.User) *Account {
+	if u == nil {
+		return nil
+	}
+	return &Account{UserID: u.ID, Phone: u.Phone, PhoneType: u.PhoneType, PhoneVerified: u.PhoneVerified}
+}
+
 // hasPhone reports whether the account has a verified phone to challenge.
 func (a *Account) hasPhone() bool {
 	return a != nil && a.Phone != "" && a.PhoneVerified

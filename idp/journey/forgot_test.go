@@ -2,6 +2,8 @@ package journey
 
 import (
 	"slices"
+
+	"github.com/councilforms/idp/factors"
 	"testing"
 	"time"
 )
@@ -98,8 +100,8 @@ func TestForgotPasswordUnknownAddress(t *testing.T) {
 	s = w.must(s, StartForgotPassword{})
 	s, res := w.do(s, SubmitEmail{Email: "nobody@example.com"})
 	wantStep(t, s, StepForgotEmailCode)
-	if len(res.Effects) != 0 || len(res.Errors) != 0 {
-		t.Fatalf("effects %#v errors %v", res.Effects, res.Errors)
+	if len(res.Effects) != 0 || len(res.Errors) != 0 || res.Sent != factors.ChannelEmail {
+		t.Fatalf("effects %#v errors %v sent %q: must look like a sent code", res.Effects, res.Errors, res.Sent)
 	}
 	s = w.wantErr(s, SubmitEmailCode{Code: "100001"}, FieldCode, MsgCodeWrong)
 	wantStep(t, s, StepForgotEmailCode)

@@ -141,7 +141,7 @@ func (w *world) do(s *State, e Event) (*State, Result) {
 	if err != nil {
 		w.t.Fatalf("%s at %s: %v", e.Kind(), s.Step, err)
 	}
-	out := Result{State: res.State, Errors: res.Errors}
+	out := Result{State: res.State, Errors: res.Errors, Sent: res.Sent}
 	for {
 		var q Query
 		for _, eff := range res.Effects {
@@ -164,6 +164,9 @@ func (w *world) do(s *State, e Event) (*State, Result) {
 		}
 		out.State = res.State
 		out.Errors = append(out.Errors, res.Errors...)
+		if res.Sent != "" {
+			out.Sent = res.Sent
+		}
 	}
 	w.effects = append(w.effects, out.Effects...)
 	return out.State, out

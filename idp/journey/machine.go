@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/otp"
 )
 
@@ -18,8 +19,9 @@ type Machine struct {
 }
 
 // New returns a Machine. Zero durations and counts in p take DefaultPolicy's values,
-// nil CheckPassword, NewCode and NewCallID take the defaults; ClassifyPhone and
-// hasher are required.
+// nil CheckPassword, NewCode and NewCallID take the defaults; PhoneConfirmTwice is
+// taken as given (start from DefaultPolicy to have it on); ClassifyPhone and hasher
+// are required.
 func New(p Policy, hasher *otp.Hasher) (*Machine, error) {
 	if hasher == nil {
 		return nil, errors.New("journey: a code hasher is required")
@@ -100,6 +102,12 @@ type Result struct {
 	Effects []Effect
 	// Errors are mistakes to show on the page (the step is usually unchanged).
 	Errors []FieldError
+	// Sent is the channel a code or call just went out on (email, sms, voice), for a
+	// 'We have sent you a new code' notice; empty when nothing was sent. It is set
+	// also when the message was silently withheld (an address with no account asking
+	// for a password reset), so pages built from it reveal nothing: never infer it
+	// from Effects.
+	Sent factors.Channel
 }
 
 // ErrRefused matches (errors.Is) every *Refused.
@@ -149,7 +157,7 @@ func (m *Machine) Apply(s *State, e Event, now time.Time) (Result, error) {
 	if err := h(t, e); err != nil {
 		return Result{}, err
 	}
-	return Result{State: t.s, Effects: t.effects, Errors: t.errors}, nil
+	return Result{State: t.s, Effects: t.effects, Errors: t.errors, Sent: t.sent}, nil
 }
 
 // Answer performs a Query and returns the event that answers it.
@@ -168,7 +176,7 @@ func (m *Machine) Drive(s *State, e Event, now time.Time, answer Answer) (Result
 	if err != nil {
 		return Result{}, err
 	}
-	out := Result{State: res.State, Errors: res.Errors}
+	out := Result{State: res.State, Errors: res.Errors, Sent: res.Sent}
 	for i := 0; ; i++ {
 		var q Query
 		for _, eff := range res.Effects {
@@ -197,6 +205,9 @@ func (m *Machine) Drive(s *State, e Event, now time.Time, answer Answer) (Result
 		}
 		out.State = res.State
 		out.Errors = append(out.Errors, res.Errors...)
+		if res.Sent != "" {
+			out.Sent = res.Sent
+		}
 	}
 }
 
@@ -208,6 +219,7 @@ type tx struct {
 	now     time.Time
 	effects []Effect
 	errors  []FieldError
+	sent    factors.Channel
 }
 
 func (t *tx) effect(e ...Effect) { t.effects = append(t.effects, e...) }

@@ -3,6 +3,8 @@ package journey
 import (
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/store"
 )
 
 func TestMaskPhone(t *testing.T) {
@@ -64,5 +66,18 @@ func TestDefaultPasswordRule(t *testing.T) {
 		if got := DefaultPasswordRule(pw) == ""; got != ok {
 			t.Errorf("DefaultPasswordRule(%d chars) ok=%v, want %v", len(pw), got, ok)
 		}
+	}
+}
+
+func TestAccountFrom(t *testing.T) {
+	if AccountFrom(nil) != nil {
+		t.Fatal("nil user gave an account")
+	}
+	a := AccountFrom(&store.User{ID: "u", Phone: "+447700900123", PhoneType: store.PhoneMobile, PhoneVerified: true})
+	if *a != (Account{UserID: "u", Phone: "+447700900123", PhoneType: store.PhoneMobile, PhoneVerified: true}) || !a.hasPhone() {
+		t.Fatalf("%+v", a)
+	}
+	if AccountFrom(&store.User{ID: "u", Phone: "+447700900123"}).hasPhone() {
+		t.Fatal("an unverified phone counts for the challenge")
 	}
 }

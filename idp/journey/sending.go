@@ -58,6 +58,7 @@ func sendBudgetChecked(t *tx, e Event) error {
 			s.PhoneResends = list
 		}
 	}
+	t.sent = ch
 	switch ch {
 	case factors.ChannelEmail:
 		return t.issueEmailCode()

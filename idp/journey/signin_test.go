@@ -27,7 +27,10 @@ func TestSignInWithSMS(t *testing.T) {
 	s = w.must(s, ChooseMethod{Method: MethodSMS})
 	wantStep(t, s, StepChallengeSMSCode)
 	s = w.wantErr(s, SubmitSMSCode{Code: "000000"}, FieldCode, MsgCodeWrong)
-	s = w.must(s, ResendSMSCode{})
+	s, res := w.do(s, ResendSMSCode{})
+	if res.Sent != factors.ChannelSMS {
+		t.Fatalf("Sent %q after a resend", res.Sent)
+	}
 	s = w.must(s, SubmitSMSCode{Code: w.lastSMS().Code})
 	wantStep(t, s, StepDone)
 	done := w.completion()

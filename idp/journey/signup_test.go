@@ -203,7 +203,7 @@ func TestSignUpExistingAddressIsNotRevealed(t *testing.T) {
 	s = w.must(s, StartSignUp{})
 	s, res := w.do(s, SubmitEmail{Email: "Taken@example.com"})
 	wantStep(t, s, StepSignUpEmailCode)
-	if len(res.Errors) != 0 || len(res.Effects) != 1 || res.Effects[0] != (SendAccountExistsEmail{To: "Taken@example.com"}) {
+	if len(res.Errors) != 0 || len(res.Effects) != 1 || res.Effects[0] != (SendAccountExistsEmail{To: "Taken@example.com"}) || res.Sent != factors.ChannelEmail {
 		t.Fatalf("effects %#v errors %v", res.Effects, res.Errors)
 	}
 	if s.UserID != "" {
@@ -390,6 +390,9 @@ func TestDurableBudgetRefuses(t *testing.T) {
 	w.deny = true
 	s = w.wantErr(s, SubmitEmail{Email: "ada@example.com"}, FieldEmail, msgSendRefused(30*time.Minute))
 	wantStep(t, s, StepSignUpEmail)
+	if _, res := w.do(s, SubmitEmail{Email: "ada@example.com"}); res.Sent != "" {
+		t.Fatalf("Sent %q although nothing was sent", res.Sent)
+	}
 	w.deny = false
 	s = w.must(s, SubmitEmail{Email: "ada@example.com"})
 	w.deny = true
