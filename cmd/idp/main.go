@@ -32,6 +32,8 @@ var commands = map[string]command{
 	"serve":   {"run the identity provider (the default)", serve},
 	"migrate": {"apply pending database migrations and exit", migrate},
 	"version": {"print the version and exit", version},
+	"clients": {"manage relying parties: add, list, show ID, remove ID, rotate-secret ID", clients},
+	"keys":    {"list or rotate token signing keys: list, rotate", keys},
 }
 
 // environment is what a command may touch of the process, so that tests can run

@@ -114,23 +114,33 @@ func (k *keyring) load(ctx context.Context, force bool) ([]*store.SigningKey, er
 	return keys, nil
 }
 
-// ensure creates a key that signs immediately when no key can sign now and
-// none is waiting to. It runs at start so the first token can be signed.
+// ensure makes sure a key can sign now. When none can, it creates one that
+// signs at once: either there is no key at all (nothing can have cached a
+// JWKS yet), or the keys were rotated while no server ran. If a rotated key
+// is waiting to activate, the new key hands over to it at that moment.
 func (k *keyring) ensure(ctx context.Context) error {
 	keys, err := k.load(ctx, true)
 	if err != nil {
 		return err
 	}
 	now := k.now()
-	for _, sk := range keys {
-		if sk.RetiredAt.IsZero() || sk.RetiredAt.After(now) {
-			return nil
+	if activeKey(keys, now) != nil {
+		return nil
+	}
+	sk, err := k.create(ctx, now)
+	if err != nil {
+		return err
+	}
+	var next time.Time
+	for _, p := range keys {
+		if p.ActiveFrom.After(now) && p.RetiredAt.IsZero() && (next.IsZero() || p.ActiveFrom.Before(next)) {
+			next = p.ActiveFrom
 		}
 	}
-	// With no key at all nothing can have cached a JWKS, so the first key
-	// may sign at once.
-	if _, err := k.create(ctx, now); err != nil {
-		return err
+	if !next.IsZero() {
+		if err := k.db.RetireSigningKey(ctx, sk.ID, next, next.Add(k.keepAfter)); err != nil {
+			return fmt.Errorf("provider: retire signing key %s: %w", sk.ID, err)
+		}
 	}
 	_, err = k.load(ctx, true)
 	return err
@@ -184,6 +194,9 @@ func (k *keyring) rotate(ctx context.Context) (*store.SigningKey, error) {
 	}
 	now := k.now()
 	activeFrom := now.Add(k.publishDelay)
+	if len(keys) == 0 {
+		activeFrom = now // nothing was ever published, so nothing to wait for
+	}
 	next, err := k.create(ctx, activeFrom)
 	if err != nil {
 		return nil, err

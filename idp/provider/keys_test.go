@@ -206,3 +206,36 @@ func TestTwoInstancesShareState(t *testing.T) {
 		}
 	})
 }
+
+// Keys rotated while no server ran: the server must still start and sign,
+// and hand over to the rotated key when it activates.
+func TestStartWithOnlyAPendingKey(t *testing.T) {
+	st := memorySQLite(t)
+	clock := &testClock{}
+	kek := bytes.Repeat([]byte{3}, 32)
+	ctx := context.Background()
+	cli, err := newKeyring(st.db, kek, "RS256", time.Minute, 5*time.Minute, clock.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := cli.create(ctx, clock.now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _ := newKeyring(st.db, kek, "RS256", time.Minute, 5*time.Minute, clock.now)
+	if err := server.ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now, err := server.signingKey(ctx)
+	if err != nil || now.KeyID == pending.ID {
+		t.Fatalf("signs with %v (%v), want a new immediate key", now, err)
+	}
+	if pub, _ := server.published(ctx); len(pub) != 2 {
+		t.Fatalf("published %d keys, want both", len(pub))
+	}
+	clock.advance(time.Minute + keyCacheTTL)
+	later, err := server.signingKey(ctx)
+	if err != nil || later.KeyID != pending.ID {
+		t.Fatalf("after activation signs with %v (%v), want %s", later, err, pending.ID)
+	}
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/councilforms/idp/idp/app"
+	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/provider"
+)
+
+// keys lists and rotates token signing keys: idp keys list|rotate. Running
+// servers pick a rotated key up by themselves (they re-read the keys every
+// 30 seconds); the new key is published in JWKS an hour before it signs.
+func keys(ctx context.Context, env *environment, args []string) error {
+	if len(args) != 1 || (args[0] != "list" && args[0] != "rotate") {
+		return usageError{errors.New("usage: idp keys list|rotate")}
+	}
+	cfg, err := loadConfig(env, nil)
+	if err != nil {
+		return err
+	}
+	kek, err := adminKeyEncryptionKey(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := openAdminDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pcfg := providerKeyConfig(cfg, kek)
+	if args[0] == "rotate" {
+		k, err := provider.RotateSigningKey(ctx, db, pcfg)
+		if err != nil {
+			return err
+		}
+		audit(ctx, env, db, "key.rotated", "", "signing key "+k.ID+" created")
+		fmt.Fprintf(env.stdout, "new %s signing key %s is published now and signs from %s\n",
+			k.Algorithm, k.ID, k.ActiveFrom.UTC().Format(time.RFC3339))
+		return nil
+	}
+	infos, err := provider.ListSigningKeys(ctx, db, pcfg)
+	if err != nil {
+		return err
+	}
+	if len(infos) == 0 {
+		fmt.Fprintln(env.stdout, "no signing keys yet (the server creates the first one when it starts)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tALG\tSTATE\tCREATED\tSIGNS FROM\tRETIRED\tLEAVES JWKS")
+	for _, k := range infos {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State,
+			stamp(k.CreatedAt), stamp(k.ActiveFrom), stamp(k.RetiredAt), stamp(k.ExpiresAt))
+	}
+	return tw.Flush()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// providerKeyConfig is the part of the provider's configuration that key
+// management needs: the algorithm, and the token lifetimes that decide how
+// long a retired key stays published.
+func providerKeyConfig(cfg *config.Config, kek []byte) provider.Config {
+	return provider.Config{
+		Issuer:           cfg.Issuer,
+		KeyEncryptionKey: kek,
+		SigningAlgorithm: cfg.SigningAlg,
+		AccessTokenTTL:   cfg.AccessTokenTTL,
+		IDTokenTTL:       cfg.IDTokenTTL,
+	}
+}
+
+// adminKeyEncryptionKey is the configured key, or in embedded mode the one in
+// the key file the server created. Unlike the server, an admin command never
+// creates the file: a key made here would not match keys already stored.
+func adminKeyEncryptionKey(cfg *config.Config) ([]byte, error) {
+	if cfg.KeyEncryptionKey != nil {
+		return cfg.KeyEncryptionKey, nil
+	}
+	if cfg.DatabaseKind != config.DatabaseSQLite {
+		return nil, usageError{errors.New("IDP_KEY_ENCRYPTION_KEY is required with PostgreSQL")}
+	}
+	path := filepath.Join(filepath.Dir(cfg.SQLitePath), app.KeyFileName)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no key-encryption key at %s: set IDP_KEY_ENCRYPTION_KEY or start the server once", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key-encryption key: %w", err)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("key-encryption key file %s is not 32 bytes of base64", path)
+	}
+	return key, nil
+}

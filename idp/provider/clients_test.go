@@ -1,0 +1,136 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/councilforms/idp/store"
+)
+
+func TestValidateClient(t *testing.T) {
+	ok := func() *store.Client {
+		return &store.Client{ID: "referral-form", Name: "Referral", RedirectURIs: []string{"https://forms.example.gov.uk/cb"}}
+	}
+	good := map[string]func(*store.Client){
+		"https":             func(*store.Client) {},
+		"localhost http":    func(c *store.Client) { c.RedirectURIs = []string{"http://localhost:8081/cb"} },
+		"127.0.0.1 http":    func(c *store.Client) { c.RedirectURIs = []string{"http://127.0.0.1:9000/cb"} },
+		"ipv6 loopback":     func(c *store.Client) { c.RedirectURIs = []string{"http://[::1]:9000/cb"} },
+		"query kept":        func(c *store.Client) { c.RedirectURIs = []string{"https://forms.example.gov.uk/cb?form=referral"} },
+		"scopes":            func(c *store.Client) { c.Scopes = []string{"openid", "email"} },
+		"post-logout https": func(c *store.Client) { c.PostLogoutRedirectURIs = []string{"https://forms.example.gov.uk/"} },
+	}
+	for name, mutate := range good {
+		c := ok()
+		mutate(c)
+		if err := ValidateClient(c); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	bad := map[string]func(*store.Client){
+		"empty id":            func(c *store.Client) { c.ID = "" },
+		"id with slash":       func(c *store.Client) { c.ID = "a/b" },
+		"no name":             func(c *store.Client) { c.Name = "  " },
+		"no redirect":         func(c *store.Client) { c.RedirectURIs = nil },
+		"http remote":         func(c *store.Client) { c.RedirectURIs = []string{"http://forms.example.gov.uk/cb"} },
+		"localhost lookalike": func(c *store.Client) { c.RedirectURIs = []string{"http://localhost.evil.example/cb"} },
+		"relative":            func(c *store.Client) { c.RedirectURIs = []string{"/cb"} },
+		"custom scheme":       func(c *store.Client) { c.RedirectURIs = []string{"myapp://cb"} },
+		"fragment":            func(c *store.Client) { c.RedirectURIs = []string{"https://forms.example.gov.uk/cb#x"} },
+		"wildcard":            func(c *store.Client) { c.RedirectURIs = []string{"https://forms.example.gov.uk/*"} },
+		"user info":           func(c *store.Client) { c.RedirectURIs = []string{"https://a:b@forms.example.gov.uk/cb"} },
+		"post-logout http":    func(c *store.Client) { c.PostLogoutRedirectURIs = []string{"http://forms.example.gov.uk/"} },
+		"unknown scope":       func(c *store.Client) { c.Scopes = []string{"address"} },
+	}
+	for name, mutate := range bad {
+		c := ok()
+		mutate(c)
+		if err := ValidateClient(c); !errors.Is(err, ErrInvalidClient) {
+			t.Errorf("%s: got %v, want ErrInvalidClient", name, err)
+		}
+	}
+}
+
+func TestAddClientDuplicateChangesNothing(t *testing.T) {
+	st := memorySQLite(t)
+	ctx := context.Background()
+	nc := NewClient{ID: "referral", Name: "Referral", RedirectURIs: []string{"https://forms.example.gov.uk/cb"}}
+	if _, err := AddClient(ctx, st.db, cheapHasher, nc, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := st.db.ClientByID(ctx, "referral")
+	nc.Name = "Changed"
+	if _, err := AddClient(ctx, st.db, cheapHasher, nc, time.Now()); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("duplicate: %v", err)
+	}
+	after, _ := st.db.ClientByID(ctx, "referral")
+	if after.Name != before.Name || after.SecretHash != before.SecretHash {
+		t.Fatal("a refused duplicate changed the client")
+	}
+}
+
+const clientsYAML = `
+clients:
+  - id: referral
+    name: Make a social care referral
+    secret: ${REFERRAL_SECRET}
+    redirect_uris: [https://rp.example/referral/callback]
+    post_logout_redirect_uris: [https://rp.example/referral/]
+  - id: spa
+    name: Public form
+    public: true
+    redirect_uris: [https://rp.example/spa/callback]
+    scopes: [openid, email]
+`
+
+func TestClientsFile(t *testing.T) {
+	ctx := context.Background()
+	env := map[string]string{"REFERRAL_SECRET": "a-long-secret-from-the-environment"}
+	path := filepath.Join(t.TempDir(), "clients.yaml")
+	if err := os.WriteFile(path, []byte(clientsYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := LoadClientsFile(ctx, path, func(k string) string { return env[k] }, cheapHasher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].ID != "referral" || cs[0].SecretHash == "" || strings.Contains(cs[0].SecretHash, env["REFERRAL_SECRET"]) ||
+		!cs[1].Public || cs[1].SecretHash != "" || len(cs[1].Scopes) != 2 {
+		t.Fatalf("clients = %+v", cs)
+	}
+	// JSON works too.
+	js := `{"clients":[{"id":"j","name":"J","secret":"literal-secret-1234567","redirect_uris":["https://rp.example/j"]}]}`
+	if cs, err := parseClients(ctx, []byte(js), "clients.json", os.Getenv, cheapHasher); err != nil || len(cs) != 1 {
+		t.Fatalf("json: %v %v", cs, err)
+	}
+	bad := map[string]string{
+		"unset variable": strings.ReplaceAll(clientsYAML, "${REFERRAL_SECRET}", "${NOT_SET}"),
+		"unknown field":  clientsYAML + "    colour: red\n",
+		"short secret":   strings.ReplaceAll(clientsYAML, "${REFERRAL_SECRET}", "short"),
+		"public secret":  strings.ReplaceAll(clientsYAML, "    public: true\n", "    public: true\n    secret: abcdefghijklmnopqrs\n"),
+		"duplicate id":   strings.ReplaceAll(clientsYAML, "id: spa", "id: referral"),
+		"http redirect":  strings.ReplaceAll(clientsYAML, "https://rp.example/spa/callback", "http://rp.example/spa/callback"),
+	}
+	for name, doc := range bad {
+		if _, err := parseClients(ctx, []byte(doc), "clients.yaml", func(k string) string { return env[k] }, cheapHasher); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if strings.Contains(err.Error(), env["REFERRAL_SECRET"]) {
+			t.Errorf("%s: error reveals the secret: %v", name, err)
+		}
+	}
+
+	// A static client signs in like a registered one.
+	e := newEnv(t, memorySQLite(t), func(c *Config) { c.StaticClients = cs })
+	e.secrets["referral"] = env["REFERRAL_SECRET"]
+	e.signInAs(e.newUser(), time.Time{})
+	r := e.rp("referral")
+	f := newFlow()
+	if tok := r.mustExchange(r.signIn(e.browser(), f), f); tok.claims["aud"] == nil {
+		t.Fatal("no aud")
+	}
+}
