@@ -78,4 +78,8 @@ var (
 	ErrUndeliverable = errors.New("factors: undeliverable")
 	// ErrUnknownCall: no call challenge is waiting under that id.
 	ErrUnknownCall = errors.New("factors: unknown call")
+	// ErrProviderUnavailable: the provider cannot send anything just now (out of credit,
+	// credentials refused, outage). It is not about this destination: the person should be
+	// offered another way (a call instead of a text message, or the other way round).
+	ErrProviderUnavailable = errors.New("factors: provider unavailable")
 )

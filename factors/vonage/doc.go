@@ -1,0 +1,27 @@
+// Package vonage delivers text messages and automated voice calls through Vonage's
+// documented REST APIs, and receives the webhooks Vonage sends back. It is written by
+// hand against the API reference (no SDK):
+//
+//   - SMS API: POST {RestURL}/sms/json, form-encoded, authenticated by api_key and
+//     api_secret; every messages[].status is checked ("0" accepted; the rest become an
+//     *SMSError that wraps factors.ErrUndeliverable for a destination that can never
+//     be reached, or factors.ErrProviderUnavailable for an account-wide failure such
+//     as no credit, so the page can offer a call instead).
+//   - Voice API: POST {APIURL}/v1/calls with an RS256 JWT signed by the application's
+//     private key, and an inline NCCO: a talk action (the script, said twice, which a
+//     key press interrupts) then a DTMF input of one digit submitted on '#'.
+//   - Webhooks (Handler): the DTMF input webhook and the call-status webhook, both
+//     refused with 401 unless they carry Vonage's signed-webhook JWT (HS256 with the
+//     signature secret, payload_hash of the raw body, fresh iat, unseen jti); and SMS
+//     delivery receipts, which are recorded only.
+//
+// Every call carries its challenge's id (factors.Call.ID, random and unguessable) in
+// its webhook URLs, so an event can only settle its own challenge.
+//
+// Client implements factors.SMSSender and factors.Caller. It never logs message
+// bodies, codes or secrets; numbers are masked. It must not import the store, the
+// journeys or the page templates: replay protection and receipt recording are given
+// to it as small interfaces (ReplayGuard, a receipt callback).
+//
+// Package vonagetest holds a fake Vonage for tests.
+package vonage
