@@ -1,0 +1,31 @@
+# One image, two programs: the identity provider (idp, the default command)
+# and the demo form application (formapp). Static binaries (no cgo: SQLite
+# is the pure-Go modernc driver) on distroless, running as a non-root user.
+#
+#   docker build -t councilforms/idp .
+#   docker run -p 8080:8080 councilforms/idp                      # idp, embedded mode
+#   docker run -p 8081:8081 councilforms/idp /usr/local/bin/formapp
+#
+# docker-compose.yml runs both against PostgreSQL, Redis and Mailpit.
+
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ENV CGO_ENABLED=0
+RUN go build -trimpath -ldflags="-s -w" -o /out/idp ./cmd/idp \
+ && go build -trimpath -ldflags="-s -w" -o /out/formapp ./cmd/formapp \
+ && mkdir -p /out/data
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/idp /out/formapp /usr/local/bin/
+# Embedded mode keeps its SQLite database in ./data; mount a volume here to keep it.
+COPY --from=build --chown=nonroot:nonroot /out/data /home/nonroot/data
+WORKDIR /home/nonroot
+USER nonroot
+# Inside a container both listen on every interface; publish the ports you need.
+ENV IDP_ADDR=:8080 \
+    FORMAPP_ADDR=:8081
+EXPOSE 8080 8081
+CMD ["/usr/local/bin/idp", "serve"]

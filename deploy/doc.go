@@ -1,0 +1,8 @@
+// Package deploy holds how the service is run outside `go run`: the
+// docker compose notes, an example .env, the clients file the compose stack
+// registers, and a Kubernetes sketch. Its Go code is only the test that
+// checks docker-compose.yml and the Dockerfile against the configuration
+// the programs actually accept (Docker itself is not needed to run it).
+//
+// Nothing imports this package.
+package deploy
