@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/councilforms/idp/cmd/formapp/formapp"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/provider"
 )
 
 // compose is the part of the Compose file format the checks read.
@@ -252,16 +254,15 @@ func TestComposeIdPConfiguration(t *testing.T) {
 	}
 }
 
-// clientsFile is the static clients file format (IDP_CLIENTS_FILE).
-type clientsFile struct {
-	Clients []struct {
-		ID                     string   `yaml:"id"`
-		Name                   string   `yaml:"name"`
-		Public                 bool     `yaml:"public"`
-		RedirectURIs           []string `yaml:"redirect_uris"`
-		PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
-		Scopes                 []string `yaml:"scopes"`
-	} `yaml:"clients"`
+// fakeHasher stands in for argon2id: the clients file is read by the
+// idp's own loader, which hashes secrets as it goes.
+type fakeHasher struct{}
+
+func (fakeHasher) Hash(_ context.Context, secret string) (string, error) {
+	return "hash:" + secret, nil
+}
+func (fakeHasher) Verify(_ context.Context, secret, encoded string) (bool, bool, error) {
+	return encoded == "hash:"+secret, false, nil
 }
 
 // The form app's environment is one it accepts, and the client it presents
@@ -280,15 +281,11 @@ func TestComposeFormAppIsARegisteredClient(t *testing.T) {
 	if cfg.BackchannelURL != "http://idp:8080" {
 		t.Errorf("form app back channel %q, want http://idp:8080 (localhost inside its container is itself)", cfg.BackchannelURL)
 	}
-	b, err := os.ReadFile(idpEnv("IDP_CLIENTS_FILE"))
+	clients, err := provider.LoadClientsFile(context.Background(), idpEnv("IDP_CLIENTS_FILE"), idpEnv, fakeHasher{})
 	if err != nil {
-		t.Fatalf("clients file: %v", err)
+		t.Fatalf("the idp refuses the clients file: %v", err)
 	}
-	var cf clientsFile
-	if err := yaml.Unmarshal(b, &cf); err != nil {
-		t.Fatalf("clients file: %v", err)
-	}
-	for _, cl := range cf.Clients {
+	for _, cl := range clients {
 		if cl.ID != cfg.ClientID {
 			continue
 		}
