@@ -193,6 +193,65 @@ type Counters interface {
 	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 }
 
+// OutboxStatus is where an outgoing message is in its delivery.
+type OutboxStatus string
+
+const (
+	OutboxQueued  OutboxStatus = "queued"  // waiting for its next attempt
+	OutboxSending OutboxStatus = "sending" // claimed by a worker until its lease ends
+	OutboxSent    OutboxStatus = "sent"    // handed to the relay; bodies cleared
+	OutboxFailed  OutboxStatus = "failed"  // given up; bodies cleared
+)
+
+// OutboxMessage is one outgoing message (email today) waiting for or past delivery.
+type OutboxMessage struct {
+	ID        int64  // set by the store
+	Channel   string // "email"
+	Recipient string
+	Subject   string
+	// Text and HTML are the bodies. They carry one-time codes, so they are never
+	// logged, and the store clears them once the message is sent or has failed.
+	Text, HTML string
+	Status     OutboxStatus
+	// Attempts counts claims, so a worker that crashed while sending uses one up.
+	Attempts int
+	// NextAttemptAt is when a queued message becomes due, or when the lease of a
+	// sending one ends and another worker may take it over.
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
+	SentAt        time.Time // zero until sent
+	LastError     string    // why the last attempt failed; never a body
+}
+
+// Outbox is the durable queue of outgoing email, delivered at least once by workers
+// in any number of server processes.
+//
+// The changes that cause these messages (sign-up and password-reset journey steps)
+// live in the ephemeral store, so there is no durable change to share a transaction
+// with: the outbox row is itself the durable record that a message is owed, written
+// before the journey tells the person to look for it. No combined
+// "change plus enqueue" method is offered for that reason.
+type Outbox interface {
+	// EnqueueOutbox stores m as queued and sets m.ID and m.Status. CreatedAt defaults to
+	// the current time and NextAttemptAt to CreatedAt; Attempts starts at zero.
+	EnqueueOutbox(ctx context.Context, m *OutboxMessage) error
+	// ClaimOutbox atomically takes up to limit messages that are due at now (queued with
+	// NextAttemptAt <= now, or sending with an expired lease), oldest due first: each
+	// becomes sending with NextAttemptAt = now+lease and one more attempt. Two claimers,
+	// in one process or several, never get the same message while its lease runs.
+	ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*OutboxMessage, error)
+	// MarkOutboxSent records delivery at now and clears the bodies. ErrNotFound when
+	// there is no such message.
+	MarkOutboxSent(ctx context.Context, id int64, now time.Time) error
+	// MarkOutboxRetry puts the message back in the queue until nextAttempt.
+	MarkOutboxRetry(ctx context.Context, id int64, nextAttempt time.Time, lastError string) error
+	// MarkOutboxFailed gives up on the message and clears its bodies.
+	MarkOutboxFailed(ctx context.Context, id int64, lastError string) error
+	// ListOutbox returns messages newest first, only those with status when it is not
+	// empty; limit <= 0 means 100.
+	ListOutbox(ctx context.Context, status OutboxStatus, limit int) ([]*OutboxMessage, error)
+}
+
 // Durable is the database: PostgreSQL in production, SQLite embedded.
 type Durable interface {
 	Users
@@ -201,6 +260,7 @@ type Durable interface {
 	RefreshTokens
 	Audit
 	Counters
+	Outbox
 	// Migrate applies pending schema migrations.
 	Migrate(ctx context.Context) error
 	// Ping reports whether the database is reachable.

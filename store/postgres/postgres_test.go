@@ -80,3 +80,14 @@ func BenchmarkPostgresRotateRefreshToken(b *testing.B) {
 	}
 	storetest.BenchRotateRefreshToken(b, s)
 }
+
+// Two stores (two pools) on one database stand for two server processes claiming
+// from the outbox.
+func TestPostgresTwoStoresOutboxClaimRace(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	a, b := openTestStore(t, url), openTestStore(t, url)
+	if err := a.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	storetest.OutboxClaimRace(t, a, []store.Outbox{a, b, a, b})
+}

@@ -141,3 +141,13 @@ func BenchmarkSQLiteRotateRefreshToken(b *testing.B) {
 	}
 	storetest.BenchRotateRefreshToken(b, s)
 }
+
+// Two stores on one file stand for two server processes claiming from the outbox.
+func TestSQLiteTwoStoresOutboxClaimRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "idp.db")
+	a, b := openTestStore(t, path), openTestStore(t, path)
+	if err := a.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	storetest.OutboxClaimRace(t, a, []store.Outbox{a, b, a, b})
+}

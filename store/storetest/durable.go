@@ -47,6 +47,11 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RotateRace", durableRotateRace},
 		{"CreateUserRace", durableCreateUserRace},
 		{"HitRace", durableHitRace},
+		{"OutboxLifecycle", durableOutboxLifecycle},
+		{"OutboxNotDue", durableOutboxNotDue},
+		{"OutboxLeaseExpiry", durableOutboxLeaseExpiry},
+		{"OutboxList", durableOutboxList},
+		{"OutboxClaimRace", durableOutboxClaimRace},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
