@@ -36,6 +36,9 @@ type testIssuer struct {
 	// nonceOverride, when set, is put in ID tokens instead of the nonce asked for.
 	nonceOverride string
 	tokenRequests int
+	// approveAs, for browser tests, is who /authorize signs in at once.
+	approveAs   map[string]any
+	endSessions int
 }
 
 // grant is an authorization code and what it was issued for.
@@ -58,6 +61,8 @@ func newTestIssuer(t *testing.T, issuerURL string) *testIssuer {
 	mux.HandleFunc("GET /.well-known/openid-configuration", ti.discovery)
 	mux.HandleFunc("GET /keys", ti.keys)
 	mux.HandleFunc("POST /token", ti.token)
+	mux.HandleFunc("GET /authorize", ti.approve)
+	mux.HandleFunc("GET /end_session", ti.endSession)
 	ti.srv = httptest.NewServer(mux)
 	t.Cleanup(ti.srv.Close)
 	ti.issuer = issuerURL
@@ -200,4 +205,40 @@ func callbackURL(t *testing.T, req authRequest, params url.Values) string {
 	}
 	u.RawQuery = params.Encode()
 	return u.String()
+}
+
+// approve is the authorization endpoint for browser tests: it signs in
+// approveAs at once, as the provider's login pages would after a journey.
+func (ti *testIssuer) approve(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || q.Get("client_id") == "" || q.Get("code_challenge_method") != "S256" || q.Get("state") == "" || q.Get("nonce") == "" {
+		http.Error(w, "bad authorization request", http.StatusBadRequest)
+		return
+	}
+	code := rand.Text()
+	ti.mu.Lock()
+	ti.codes[code] = grant{
+		clientID: q.Get("client_id"), redirectURI: q.Get("redirect_uri"),
+		challenge: q.Get("code_challenge"), nonce: q.Get("nonce"), claims: ti.approveAs,
+	}
+	ti.mu.Unlock()
+	redirect.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// endSession ends the (imaginary) provider session and returns to the
+// post-logout redirect URI.
+func (ti *testIssuer) endSession(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("id_token_hint") == "" || q.Get("post_logout_redirect_uri") == "" {
+		http.Error(w, "bad end session request", http.StatusBadRequest)
+		return
+	}
+	ti.mu.Lock()
+	ti.endSessions++
+	ti.mu.Unlock()
+	target, _ := url.Parse(q.Get("post_logout_redirect_uri"))
+	target.RawQuery = url.Values{"state": {q.Get("state")}}.Encode()
+	http.Redirect(w, r, target.String(), http.StatusFound)
 }
