@@ -3,8 +3,10 @@ package formapp
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,6 +62,41 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.handler = a.routes()
 	return a, nil
+}
+
+// ListenAndServe serves Handler on cfg.Addr until ctx ends, then shuts
+// down gracefully (in-flight requests get up to 10 seconds).
+func (a *App) ListenAndServe(ctx context.Context) error {
+	srv := &http.Server{
+		Addr:              a.cfg.Addr,
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("formapp: listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.log.Info("form app listening", "addr", ln.Addr().String(), "issuer", a.cfg.Issuer, "client_id", a.cfg.ClientID)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("formapp: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("formapp: shut down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("formapp: serve: %w", err)
+	}
+	return nil
 }
 
 // Config returns the configuration the app runs with.

@@ -379,6 +379,13 @@ func TestCallbackFailuresShowTryAgain(t *testing.T) {
 			status: http.StatusBadGateway, title: "Sorry, there is a problem with the sign-in service",
 		},
 		{
+			name: "another issuer named in the response",
+			answer: func(ti *testIssuer, req authRequest) url.Values {
+				return url.Values{"code": {"x"}, "state": {req.Get("state")}, "iss": {"https://other.example"}}
+			},
+			status: http.StatusBadRequest, title: "Your sign-in could not be completed",
+		},
+		{
 			name:   "no code",
 			answer: func(ti *testIssuer, req authRequest) url.Values { return url.Values{"state": {req.Get("state")}} },
 			status: http.StatusBadRequest, title: "Your sign-in could not be completed",
@@ -520,4 +527,41 @@ func TestSecurityHeadersAndAssets(t *testing.T) {
 	}
 	wantStatus(t, "healthz", f.get("/healthz"), http.StatusOK)
 	wantStatus(t, "unknown page", f.get("/nope"), http.StatusNotFound)
+}
+
+func TestCallbackWithMatchingIss(t *testing.T) {
+	ti := newTestIssuer(t, "")
+	f := newFormApp(t, ti, nil)
+	res := f.post("/login", url.Values{"next": {"/concern"}})
+	target := ti.authorize(ti.parseAuthRequest(res.location), adaClaims) + "&iss=" + url.QueryEscape(ti.issuer)
+	wantRedirect(t, "callback naming the right issuer", f.get(target), "/concern")
+}
+
+func TestListenAndServe(t *testing.T) {
+	ti := newTestIssuer(t, "")
+	cfg := Config{
+		Addr: "127.0.0.1:0", Issuer: ti.issuer, ClientID: "demo-formapp",
+		RedirectURL: "http://127.0.0.1:1/callback", PostLogoutRedirectURL: "http://127.0.0.1:1/signed-out",
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := New(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.ListenAndServe(ctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("ListenAndServe after cancel: %v", err)
+	}
+
+	cfg.Addr = "127.0.0.1:99999"
+	app, err = New(context.Background(), cfg, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.ListenAndServe(context.Background()); err == nil || !strings.Contains(err.Error(), "listen on 127.0.0.1:99999") {
+		t.Errorf("ListenAndServe on a bad port: %v, want a listen error", err)
+	}
 }

@@ -72,6 +72,15 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	sess.Pending = nil
 	a.save(w, sess)
 
+	// RFC 9207: a provider that names itself in the response must be the
+	// one the request went to (defence against mix-up attacks).
+	if iss := q.Get("iss"); iss != "" && iss != a.cfg.Issuer {
+		a.log.Warn("sign-in callback refused: iss does not match the issuer", "iss", iss)
+		a.loginFailed(w, r, http.StatusBadRequest, pending.ReturnTo,
+			"Your sign-in could not be completed", "Your answers have been kept. Try signing in again.")
+		return
+	}
+
 	if e := q.Get("error"); e != "" {
 		a.log.Info("identity provider returned an error", "error", e, "error_description", q.Get("error_description"))
 		title, msg := "You have not signed in", "Your answers have been kept. You need to log in or register to continue with this form."
