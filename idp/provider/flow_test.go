@@ -73,6 +73,14 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 				t.Errorf("%s endpoint %q not under the issuer", name, u)
 			}
 		}
+		tr, err := e.srv.Client().PostForm(e.issuer+"/oauth/token", map[string][]string{"grant_type": {"authorization_code"}, "code": {"x"}, "client_id": {"spa"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Body.Close()
+		if tr.StatusCode != http.StatusBadRequest || tr.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(tr.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("token endpoint error: status %d headers %v", tr.StatusCode, tr.Header)
+		}
 		keys := fetchJWKS(t, e, d.JWKSURI)
 		if len(keys.Keys) != 1 || keys.Keys[0].KeyID == "" || keys.Keys[0].Algorithm != "RS256" || !keys.Keys[0].IsPublic() {
 			t.Fatalf("jwks = %+v, want one public RS256 key with a kid", keys.Keys)

@@ -54,6 +54,7 @@ type KeyInfo struct {
 // database agree without talking to each other.
 type keyring struct {
 	db           store.SigningKeys
+	counter      store.Counters // optional: serialises creation of a first key
 	sealer       cipher.AEAD
 	alg          jose.SignatureAlgorithm
 	publishDelay time.Duration // how long a new key is published before it signs
@@ -123,10 +124,22 @@ func (k *keyring) ensure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := k.now()
-	if activeKey(keys, now) != nil {
+	if activeKey(keys, k.now()) != nil {
 		return nil
 	}
+	// Processes starting together must not each make a key: the first to
+	// count makes it, the others wait for it to appear (and make one only if
+	// it never does, say because the first one died).
+	if k.counter != nil {
+		n, err := k.counter.Hit(ctx, "oidc:signing-key-create", keyCreateWait, k.now())
+		if err != nil {
+			return fmt.Errorf("provider: signing key creation lock: %w", err)
+		}
+		if n > 1 && k.waitForActive(ctx) {
+			return nil
+		}
+	}
+	now := k.now()
 	sk, err := k.create(ctx, now)
 	if err != nil {
 		return err
@@ -144,6 +157,26 @@ func (k *keyring) ensure(ctx context.Context) error {
 	}
 	_, err = k.load(ctx, true)
 	return err
+}
+
+// keyCreateWait bounds how long a starting process waits for another one to
+// create the first signing key.
+const keyCreateWait = 10 * time.Second
+
+func (k *keyring) waitForActive(ctx context.Context) bool {
+	deadline := time.Now().Add(keyCreateWait)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(100 * time.Millisecond):
+		}
+		keys, err := k.load(ctx, true)
+		if err == nil && activeKey(keys, k.now()) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // create generates, seals and stores a key that starts signing at activeFrom.

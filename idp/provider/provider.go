@@ -145,6 +145,7 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
+	keys.counter = db
 	p := &Provider{
 		cfg: cfg, db: db, eph: eph, log: log, keys: keys, now: now,
 		secrets:    newSecretVerifier(cfg.SecretHasher),
@@ -217,10 +218,19 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle("/end_session", browser(p.op, "You could not be signed out",
 		"The service that sent you here asked to sign you out in a way this account service does not accept. Close your browser to end your session."))
 	mux.HandleFunc("/logged-out", p.loggedOut)
-	for _, path := range []string{"/keys", "/oauth/token", "/userinfo", "/oauth/introspect", "/revoke"} {
-		mux.Handle(path, p.op)
+	mux.Handle("/keys", withHeader(p.op, "Cache-Control", "public, max-age=300"))
+	// Responses carrying tokens or personal data must not be cached (RFC 6749 section 5.1).
+	for _, path := range []string{"/oauth/token", "/userinfo", "/oauth/introspect", "/revoke"} {
+		mux.Handle(path, withHeader(withHeader(p.op, "Cache-Control", "no-store"), "Pragma", "no-cache"))
 	}
 	return withHTTPContext(mux)
+}
+
+func withHeader(h http.Handler, name, value string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(name, value)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // discovery serves the discovery document, narrowed to what this provider
