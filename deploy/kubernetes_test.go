@@ -1,0 +1,219 @@
+package deploy_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/councilforms/idp/cmd/formapp/formapp"
+	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/provider"
+)
+
+// object is the part of a Kubernetes object the checks read.
+type object struct {
+	Kind     string `yaml:"kind"`
+	Metadata struct {
+		Name string `yaml:"name"`
+	} `yaml:"metadata"`
+	Data       map[string]string `yaml:"data"`
+	StringData map[string]string `yaml:"stringData"`
+	Spec       struct {
+		Template struct {
+			Spec podSpec `yaml:"spec"`
+		} `yaml:"template"`
+	} `yaml:"spec"`
+}
+
+type podSpec struct {
+	SecurityContext struct {
+		RunAsNonRoot bool `yaml:"runAsNonRoot"`
+	} `yaml:"securityContext"`
+	InitContainers []container `yaml:"initContainers"`
+	Containers     []container `yaml:"containers"`
+}
+
+type container struct {
+	Name    string   `yaml:"name"`
+	Image   string   `yaml:"image"`
+	Command []string `yaml:"command"`
+	Env     []struct {
+		Name      string `yaml:"name"`
+		Value     string `yaml:"value"`
+		ValueFrom *struct {
+			SecretKeyRef struct{ Name, Key string } `yaml:"secretKeyRef"`
+		} `yaml:"valueFrom"`
+	} `yaml:"env"`
+	EnvFrom []struct {
+		ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
+		SecretRef    *struct{ Name string } `yaml:"secretRef"`
+	} `yaml:"envFrom"`
+	ReadinessProbe  any `yaml:"readinessProbe"`
+	LivenessProbe   any `yaml:"livenessProbe"`
+	SecurityContext struct {
+		ReadOnlyRootFilesystem   bool  `yaml:"readOnlyRootFilesystem"`
+		AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
+	} `yaml:"securityContext"`
+}
+
+func readManifests(t *testing.T) map[string]object {
+	t.Helper()
+	files, err := filepath.Glob("kubernetes/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests in deploy/kubernetes: %v", err)
+	}
+	objs := map[string]object{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			var o object
+			if err := dec.Decode(&o); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if o.Kind == "" || o.Metadata.Name == "" {
+				t.Fatalf("%s: an object without kind or name", f)
+			}
+			objs[o.Kind+"/"+o.Metadata.Name] = o
+		}
+	}
+	return objs
+}
+
+// containerEnv resolves a container's environment from its ConfigMaps and
+// Secrets, as the kubelet would.
+func containerEnv(t *testing.T, objs map[string]object, c container) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, from := range c.EnvFrom {
+		switch {
+		case from.ConfigMapRef != nil:
+			o, ok := objs["ConfigMap/"+from.ConfigMapRef.Name]
+			if !ok {
+				t.Fatalf("%s: no ConfigMap %s", c.Name, from.ConfigMapRef.Name)
+			}
+			for k, v := range o.Data {
+				env[k] = v
+			}
+		case from.SecretRef != nil:
+			o, ok := objs["Secret/"+from.SecretRef.Name]
+			if !ok {
+				t.Fatalf("%s: no Secret %s", c.Name, from.SecretRef.Name)
+			}
+			for k, v := range o.StringData {
+				env[k] = v
+			}
+		}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil {
+			ref := e.ValueFrom.SecretKeyRef
+			v, ok := objs["Secret/"+ref.Name].StringData[ref.Key]
+			if !ok {
+				t.Fatalf("%s: %s refers to missing secret key %s/%s", c.Name, e.Name, ref.Name, ref.Key)
+			}
+			env[e.Name] = v
+			continue
+		}
+		env[e.Name] = e.Value
+	}
+	return env
+}
+
+func TestKubernetesSketch(t *testing.T) {
+	objs := readManifests(t)
+	for _, name := range []string{"Deployment/idp", "Deployment/formapp", "Service/idp", "Service/formapp", "Secret/idp-secrets", "ConfigMap/idp-clients", "Ingress/councilforms"} {
+		if _, ok := objs[name]; !ok {
+			t.Errorf("no %s in deploy/kubernetes", name)
+		}
+	}
+	for _, name := range []string{"Deployment/idp", "Deployment/formapp"} {
+		pod := objs[name].Spec.Template.Spec
+		if !pod.SecurityContext.RunAsNonRoot {
+			t.Errorf("%s: pods may run as root", name)
+		}
+		for _, c := range append(slices.Clone(pod.InitContainers), pod.Containers...) {
+			if !strings.HasPrefix(c.Image, "councilforms/idp") {
+				t.Errorf("%s/%s: image %q, want the one councilforms/idp image", name, c.Name, c.Image)
+			}
+			sc := c.SecurityContext
+			if !sc.ReadOnlyRootFilesystem || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+				t.Errorf("%s/%s: want a read-only root filesystem and no privilege escalation", name, c.Name)
+			}
+		}
+		for _, c := range pod.Containers {
+			if c.ReadinessProbe == nil || c.LivenessProbe == nil {
+				t.Errorf("%s/%s: want readiness and liveness probes", name, c.Name)
+			}
+		}
+	}
+
+	// The idp accepts its configuration (with a real key in place of the
+	// placeholder), and the clients file parses with the idp's own loader.
+	idp := objs["Deployment/idp"].Spec.Template.Spec.Containers[0]
+	env := containerEnv(t, objs, idp)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env["IDP_KEY_ENCRYPTION_KEY"] = base64.StdEncoding.EncodeToString(key)
+	clients := filepath.Join(t.TempDir(), "clients.yaml")
+	if err := os.WriteFile(clients, []byte(objs["ConfigMap/idp-clients"].Data["clients.yaml"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if env["IDP_CLIENTS_FILE"] != "/etc/idp/clients.yaml" {
+		t.Errorf("IDP_CLIENTS_FILE = %q, want the mounted ConfigMap /etc/idp/clients.yaml", env["IDP_CLIENTS_FILE"])
+	}
+	env["IDP_CLIENTS_FILE"] = clients
+	getenv := func(k string) string { return env[k] }
+	cfg, err := config.Load(nil, getenv)
+	if err != nil {
+		t.Fatalf("the idp refuses the Kubernetes configuration: %v", err)
+	}
+	if cfg.Dev || cfg.DatabaseKind != config.DatabasePostgres || cfg.RedisURL == "" || !cfg.HTTPS() {
+		t.Errorf("idp config: dev=%v database=%s redis=%q https=%v; want production settings", cfg.Dev, cfg.DatabaseKind, cfg.RedisURL, cfg.HTTPS())
+	}
+	registered, err := provider.LoadClientsFile(context.Background(), clients, getenv, fakeHasher{})
+	if err != nil {
+		t.Fatalf("the idp refuses the clients ConfigMap: %v", err)
+	}
+
+	// The form app accepts its configuration and is a registered client.
+	fa := objs["Deployment/formapp"].Spec.Template.Spec.Containers[0]
+	faEnv := containerEnv(t, objs, fa)
+	fcfg, err := formapp.ConfigFromEnv(func(k string) string { return faEnv[k] })
+	if err != nil {
+		t.Fatalf("the form app refuses the Kubernetes configuration: %v", err)
+	}
+	if fcfg.Issuer != cfg.Issuer {
+		t.Errorf("form app issuer %q, idp issuer %q", fcfg.Issuer, cfg.Issuer)
+	}
+	found := false
+	for _, c := range registered {
+		if c.ID == fcfg.ClientID {
+			found = true
+			if !slices.Contains(c.RedirectURIs, fcfg.RedirectURL) || !slices.Contains(c.PostLogoutRedirectURIs, fcfg.PostLogoutRedirectURL) {
+				t.Errorf("client %s does not register the form app's redirect and post-logout URIs", c.ID)
+			}
+			if c.Public == (fcfg.ClientSecret != "") {
+				t.Errorf("client %s public=%v, form app has a secret=%v", c.ID, c.Public, fcfg.ClientSecret != "")
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the clients ConfigMap does not register %q", fcfg.ClientID)
+	}
+}
