@@ -39,12 +39,17 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 			Introspection        string   `json:"introspection_endpoint"`
 			Revocation           string   `json:"revocation_endpoint"`
 			RequestParameter     bool     `json:"request_parameter_supported"`
+			IssParameter         bool     `json:"authorization_response_iss_parameter_supported"`
+			ResponseModes        []string `json:"response_modes_supported"`
 		}
 		if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
 			t.Fatal(err)
 		}
 		if d.Issuer != e.issuer {
 			t.Errorf("issuer %q, want %q", d.Issuer, e.issuer)
+		}
+		if !d.IssParameter || d.RequestParameter || !slices.Equal(d.ResponseModes, []string{"query"}) {
+			t.Errorf("iss parameter %v, request parameter %v, response modes %v", d.IssParameter, d.RequestParameter, d.ResponseModes)
 		}
 		if !slices.Equal(d.ResponseTypes, []string{"code"}) {
 			t.Errorf("response_types_supported = %v, want [code]", d.ResponseTypes)
@@ -382,12 +387,13 @@ func TestAuthorizeErrorsGoBackToClient(t *testing.T) {
 		"request_uri":          {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("request_uri", "https://"+rpHost+"/req")}, "request_uri_not_supported"},
 		"no openid scope":      {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", "email")}, "invalid_scope"},
 		"prompt none and more": {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "none login")}, "invalid_request"},
+		"form_post":            {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_mode", "form_post")}, "invalid_request"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFlow()
 			res := e.visit(e.browser(), r.authURL(f, c.opts...))
-			if res.param("error") != c.want || res.param("state") != f.state {
+			if res.param("error") != c.want || res.param("state") != f.state || res.param("iss") != e.issuer {
 				t.Errorf("callback %v (status %d %q), want error=%s with state", res.callback, res.status, res.body, c.want)
 			}
 		})

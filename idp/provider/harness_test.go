@@ -361,6 +361,9 @@ func (r *rp) signIn(b *http.Client, f flow, extra ...oauth2.AuthCodeOption) stri
 	if got := res.param("state"); got != f.state {
 		r.e.t.Fatalf("state = %q, want %q", got, f.state)
 	}
+	if got := res.param("iss"); got != r.e.issuer {
+		r.e.t.Fatalf("iss = %q, want %q (RFC 9207)", got, r.e.issuer)
+	}
 	return res.param("code")
 }
 

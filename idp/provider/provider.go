@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -209,9 +210,9 @@ func (p *Provider) routes() http.Handler {
 		return p.withErrorPage(h, title, message)
 	}
 	mux.Handle("/.well-known/openid-configuration", withIssuer(http.HandlerFunc(p.discovery)))
-	mux.Handle("/authorize", browser(p.op, "This sign-in link is not valid",
+	mux.Handle("/authorize", browser(p.withIssuerParam(p.op), "This sign-in link is not valid",
 		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service."))
-	mux.Handle("/authorize/callback", browser(p.op, "Your sign-in has expired",
+	mux.Handle("/authorize/callback", browser(p.withIssuerParam(p.op), "Your sign-in has expired",
 		"You took too long to sign in, or the sign-in was already used. Go back to the service you were using and start again."))
 	mux.Handle("/authorize/continue", browser(withIssuer(http.HandlerFunc(p.continueAuthorize)), "Your sign-in has expired",
 		"You took too long to sign in. Go back to the service you were using and start again."))
@@ -238,7 +239,7 @@ func withHeader(h http.Handler, name, value string) http.Handler {
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	cfg := op.CreateDiscoveryConfig(r.Context(), p.op, p.storage)
 	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
-	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
 	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 	cfg.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 	cfg.TokenEndpointAuthSigningAlgValuesSupported = nil
@@ -250,8 +251,73 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	cfg.ACRValuesSupported = []string{ACRMultiFactor, ACRSingleFactor}
 	cfg.RequestParameterSupported = false
 	cfg.RequestURIParameterSupported = false
+	doc, err := json.Marshal(cfg)
+	var fields map[string]any
+	if err == nil {
+		err = json.Unmarshal(doc, &fields)
+	}
+	if err != nil {
+		p.log.ErrorContext(r.Context(), "discovery: encode", "err", err)
+		http.Error(w, "discovery unavailable", http.StatusInternalServerError)
+		return
+	}
+	// RFC 9207: every authorization response names the issuer, so a form app
+	// talking to several providers cannot be fooled into mixing them up.
+	fields["authorization_response_iss_parameter_supported"] = true
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	op.Discover(w, cfg)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(fields)
+}
+
+// withIssuerParam adds iss (RFC 9207) to authorization responses, success or
+// error, that the library redirects to a client.
+func (p *Provider) withIssuerParam(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&issuerParamWriter{ResponseWriter: w, issuer: p.cfg.Issuer}, r)
+	})
+}
+
+type issuerParamWriter struct {
+	http.ResponseWriter
+	issuer string
+	done   bool
+}
+
+func (w *issuerParamWriter) WriteHeader(status int) {
+	if !w.done && status >= 300 && status < 400 {
+		if loc := w.Header().Get("Location"); loc != "" {
+			w.Header().Set("Location", addIssuerParam(loc, w.issuer))
+		}
+	}
+	w.done = true
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *issuerParamWriter) Write(b []byte) (int, error) {
+	w.done = true
+	return w.ResponseWriter.Write(b)
+}
+
+// addIssuerParam adds iss to a redirect that carries an authorization
+// response (code or error, in the query or the fragment); the provider's own
+// redirects (to the login pages, the callback) carry neither and pass as is.
+func addIssuerParam(loc, issuer string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return loc
+	}
+	if q := u.Query(); q.Has("code") || q.Has("error") {
+		q.Set("iss", issuer)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	if f, err := url.ParseQuery(u.RawFragment); err == nil && (f.Has("code") || f.Has("error")) {
+		f.Set("iss", issuer)
+		u.RawFragment = f.Encode()
+		u.Fragment, _ = url.PathUnescape(u.RawFragment)
+		return u.String()
+	}
+	return loc
 }
 
 // continueAuthorize is where the library sends an /authorize request after

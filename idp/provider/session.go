@@ -103,7 +103,7 @@ func (p *Provider) ResumeSession(w http.ResponseWriter, r *http.Request, authReq
 		if err := p.eph.Delete(ctx, keyAuthRequest+ar.ID); err != nil {
 			return "", false, fmt.Errorf("provider: delete auth request: %w", err)
 		}
-		return clientErrorURL(ar, oidc.ErrLoginRequired().WithDescription("The person is not signed in.")), true, nil
+		return p.clientErrorURL(ar, oidc.ErrLoginRequired().WithDescription("The person is not signed in.")), true, nil
 	}
 	return "", false, nil
 }
@@ -122,8 +122,8 @@ func (p *Provider) sessionSatisfies(ar *authRequest, sess *sessionRecord) bool {
 }
 
 // clientErrorURL is an authorization error response to the client's
-// (already validated) redirect URI.
-func clientErrorURL(ar *authRequest, e *oidc.Error) string {
+// (already validated) redirect URI, with iss (RFC 9207).
+func (p *Provider) clientErrorURL(ar *authRequest, e *oidc.Error) string {
 	u, err := url.Parse(ar.RedirectURI)
 	if err != nil {
 		return ar.RedirectURI
@@ -136,6 +136,7 @@ func clientErrorURL(ar *authRequest, e *oidc.Error) string {
 	if ar.State != "" {
 		q.Set("state", ar.State)
 	}
+	q.Set("iss", p.cfg.Issuer)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -175,7 +176,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, authRequestI
 		if err := p.eph.Delete(ctx, keyAuthRequest+ar.ID); err != nil {
 			return "", fmt.Errorf("provider: delete auth request: %w", err)
 		}
-		return clientErrorURL(ar, oidc.ErrLoginRequired().WithDescription("A different person signed in.")), nil
+		return p.clientErrorURL(ar, oidc.ErrLoginRequired().WithDescription("A different person signed in.")), nil
 	}
 	if err := p.finish(ctx, ar, version, a.UserID, a.AMR, a.AuthTime); err != nil {
 		return "", err

@@ -32,7 +32,7 @@ func TestSingleSignOnAndPromptNone(t *testing.T) {
 		// No session yet: prompt=none goes straight back with login_required.
 		f := newFlow()
 		res := e.visit(b, formapp.authURL(f, oauth2.SetAuthURLParam("prompt", "none")))
-		if res.param("error") != "login_required" || res.param("state") != f.state {
+		if res.param("error") != "login_required" || res.param("state") != f.state || res.param("iss") != e.issuer {
 			t.Fatalf("prompt=none without a session: %v (status %d), want login_required", res.callback, res.status)
 		}
 		if n := e.logins.Load(); n != 0 {

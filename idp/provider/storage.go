@@ -161,6 +161,11 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if req.ResponseType != oidc.ResponseTypeCode {
 		return nil, &oidc.Error{ErrorType: "unsupported_response_type", Description: "Only the authorization code flow (response_type=code) is supported."}
 	}
+	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery {
+		// form_post needs an auto-submitting script, which the strict
+		// Content-Security-Policy forbids.
+		return nil, oidc.ErrInvalidRequest().WithDescription("Only response_mode=query is supported.")
+	}
 	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
 		return nil, oidc.ErrInvalidScope().WithDescription("The openid scope is required.")
 	}
