@@ -353,3 +353,20 @@ func parseClients(ctx context.Context, raw []byte, path string, getenv func(stri
 	}
 	return out, nil
 }
+
+// DemoClientID is the client embedded mode registers for the demo form app
+// (cmd/formapp), whose defaults match it.
+const DemoClientID = "demo-formapp"
+
+// DemoClient is the demo form app as a public client (no secret, PKCE) at
+// baseURL, e.g. http://localhost:8081. Embedded mode adds it to the static
+// clients; production registers real clients instead.
+func DemoClient(baseURL string) *store.Client {
+	base := strings.TrimSuffix(baseURL, "/")
+	return &store.Client{
+		ID: DemoClientID, Name: "Make a social care referral (demo)", Public: true,
+		RedirectURIs:           []string{base + "/callback"},
+		PostLogoutRedirectURIs: []string{base + "/signed-out"},
+		Scopes:                 []string{"openid", "profile", "email", "phone"},
+	}
+}

@@ -134,3 +134,10 @@ func TestClientsFile(t *testing.T) {
 		t.Fatal("no aud")
 	}
 }
+
+func TestDemoClientIsValid(t *testing.T) {
+	c := DemoClient("http://localhost:8081/")
+	if err := ValidateClient(c); err != nil || c.RedirectURIs[0] != "http://localhost:8081/callback" || !c.Public {
+		t.Fatalf("demo client %+v: %v", c, err)
+	}
+}

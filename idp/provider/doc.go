@@ -4,16 +4,29 @@
 // signing-key rotation.
 //
 // It is the only package that imports github.com/zitadel/oidc/v3/pkg/op; the
-// library's types never leave it. The login pages talk to it through
-// LoginRequest, ResumeSession, Complete, SessionUser and RevokeUserTokens.
+// library's types never leave it.
+//
+// Hand-off with the login pages:
+//
+//	form app --/authorize--> provider: stores the auth request
+//	    --> /authorize/continue: an IdP session that satisfies prompt/max_age
+//	        completes it at once; prompt=none without one returns login_required
+//	    --> LoginPath?authRequestID=ID: the pages call LoginRequest(ID), run
+//	        the journey, then Complete(w, r, ID, Authentication) and redirect
+//	        the browser to the URL it returns
+//	    --> /authorize/callback --> form app redirect URI with code, state, iss
+//
+// The pages may also call ResumeSession (same rules as the continue step),
+// SessionUser (who is signed in, for account pages) and RevokeUserTokens
+// (after a password reset or change).
 //
 // Where state lives:
 //   - durable store: clients, signing keys (private parts sealed with AES-GCM
 //     under the key-encryption key), refresh tokens (SHA-256 of the value only);
 //   - ephemeral store: auth requests, authorization codes (taken atomically,
 //     so each is redeemed once), opaque access tokens, IdP sessions and the
-//     revocation markers that invalidate access tokens early.
+//     markers that revoke access tokens and sessions early.
 //
 // Nothing here renders the login journey or sends messages: it must not
-// import idp/web, idp/journey, factors or any store backend.
+// import idp/web, idp/journey, factors, ui or any store backend.
 package provider
