@@ -24,6 +24,7 @@ type formApp struct {
 }
 
 type response struct {
+	url      *url.URL // the request's URL
 	status   int
 	location string
 	body     string
@@ -52,11 +53,16 @@ func newFormApp(t *testing.T, ti *testIssuer, edit func(*Config)) *formApp {
 	srv.Config.Handler = app.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
+	return &formApp{t: t, app: app, base: base, c: newBrowserClient()}
+}
+
+// newBrowserClient keeps cookies and does not follow redirects.
+func newBrowserClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &formApp{t: t, app: app, base: base, c: &http.Client{
+	return &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	}
 }
 
 func (f *formApp) do(req *http.Request) response {
@@ -70,7 +76,7 @@ func (f *formApp) do(req *http.Request) response {
 	if res.StatusCode >= 500 && res.StatusCode != http.StatusServiceUnavailable && res.StatusCode != http.StatusBadGateway {
 		f.t.Fatalf("%s %s: status %d", req.Method, req.URL, res.StatusCode)
 	}
-	return response{status: res.StatusCode, location: res.Header.Get("Location"), body: string(body), header: res.Header}
+	return response{url: req.URL, status: res.StatusCode, location: res.Header.Get("Location"), body: string(body), header: res.Header}
 }
 
 // get fetches a path of the form app, or an absolute URL.
