@@ -60,12 +60,8 @@ func TestAgainstTheProvider(t *testing.T) {
 		KeyEncryptionKey: kek,
 		KeyPublishDelay:  -1, // the first key signs at once
 		SecretHasher:     password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
-		StaticClients: []*store.Client{{
-			ID: "demo-formapp", Name: "Make a social care referral", Public: true,
-			RedirectURIs:           []string{faBase + "/callback"},
-			PostLogoutRedirectURIs: []string{faBase + "/signed-out"},
-			CreatedAt:              now,
-		}},
+		// Embedded mode registers this client for the demo.
+		StaticClients: []*store.Client{provider.DemoClient(faBase)},
 	}, db, eph, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +79,7 @@ func TestAgainstTheProvider(t *testing.T) {
 	mux.Handle("/", p.Handler())
 
 	app, err := New(ctx, Config{
-		Addr: faSrv.Listener.Addr().String(), Issuer: idpSrv.URL, ClientID: "demo-formapp",
+		Addr: faSrv.Listener.Addr().String(), Issuer: idpSrv.URL, ClientID: provider.DemoClientID,
 		RedirectURL: faBase + "/callback", PostLogoutRedirectURL: faBase + "/signed-out",
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -146,4 +142,23 @@ func TestAgainstTheProvider(t *testing.T) {
 		t.Errorf("after signing out, signing in again did not go through the login (logins %d -> %d)", before, logins.Load())
 	}
 	wantRedirect(t, "second sign-in", f.get(res.location), "/concern")
+}
+
+// With no configuration the form app presents itself as the demo client
+// that the provider's embedded mode registers.
+func TestDefaultsMatchTheEmbeddedDemoClient(t *testing.T) {
+	cfg, err := ConfigFromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := provider.DemoClient("http://" + cfg.Addr)
+	if cfg.ClientID != demo.ID || !demo.Public || cfg.ClientSecret != "" {
+		t.Errorf("form app client %q (secret %v), demo client %q (public %v)", cfg.ClientID, cfg.ClientSecret != "", demo.ID, demo.Public)
+	}
+	if len(demo.RedirectURIs) != 1 || demo.RedirectURIs[0] != cfg.RedirectURL {
+		t.Errorf("demo client redirect URIs %v, form app %s", demo.RedirectURIs, cfg.RedirectURL)
+	}
+	if len(demo.PostLogoutRedirectURIs) != 1 || demo.PostLogoutRedirectURIs[0] != cfg.PostLogoutRedirectURL {
+		t.Errorf("demo client post-logout URIs %v, form app %s", demo.PostLogoutRedirectURIs, cfg.PostLogoutRedirectURL)
+	}
 }
