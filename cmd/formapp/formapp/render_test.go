@@ -66,10 +66,10 @@ func TestPagesRender(t *testing.T) {
 }
 
 var (
-	srcScript    = regexp.MustCompile(`<script [^>]*src="/assets/`)
-	formTag      = regexp.MustCompile(`<form[^>]*>`)
-	ids          = regexp.MustCompile(`\sid="([^"]+)"`)
-	assetHash    = regexp.MustCompile(`\?v=[0-9a-f]+`)
+	srcScript = regexp.MustCompile(`<script [^>]*src="/assets/`)
+	formTag   = regexp.MustCompile(`<form[^>]*>`)
+	ids       = regexp.MustCompile(`\sid="([^"]+)"`)
+	assetHash = regexp.MustCompile(`\?v=[0-9a-f]+`)
 )
 
 // checkPage holds every page to the GOV.UK patterns and the CSP.
