@@ -578,6 +578,14 @@ func TestWriteOutboxTable(t *testing.T) {
 }
 
 // Email and Vonage metrics share families in one registry.
+func TestWorkerRefusesShortLease(t *testing.T) {
+	db := sqliteStore(t, filepath.Join(t.TempDir(), "idp.db"))
+	_, err := email.NewWorker(email.WorkerConfig{Store: db, Sender: sender(t, newRelay(t)), Lease: time.Second, SendTimeout: time.Second})
+	if err == nil {
+		t.Fatal("NewWorker accepted a lease shorter than two send timeouts")
+	}
+}
+
 func TestMetricsShareFamilies(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	db := sqliteStore(t, filepath.Join(t.TempDir(), "idp.db"))
@@ -592,5 +600,35 @@ func TestMetricsShareFamilies(t *testing.T) {
 	}
 	if _, err := reg.Gather(); err != nil {
 		t.Fatalf("Gather: %v", err)
+	}
+}
+
+// A message whose lease has run too short to finish a send is left for a later claim.
+func TestLeaseTooShortLeavesMessage(t *testing.T) {
+	r := newRelay(t)
+	r.start()
+	db := sqliteStore(t, filepath.Join(t.TempDir(), "idp.db"))
+	if err := email.NewOutbox(db, nil, nil).SendEmail(context.Background(), verificationEmail(t, "ada@example.org", "123456")); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu  sync.Mutex
+		now = time.Now().Add(time.Second)
+	)
+	// Every reading of the clock is six seconds on: the send would start with five of
+	// the ten seconds of lease left, less than the send timeout.
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(6 * time.Second); return now }
+	w := fastWorker(t, db, sender(t, r), func(c *email.WorkerConfig) {
+		c.Lease, c.SendTimeout, c.Now = 10*time.Second, 5*time.Second, clock
+	})
+	if n, err := w.RunOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	if len(r.messages()) != 0 {
+		t.Fatal("sent although the lease could end mid-send")
+	}
+	ms, _ := db.ListOutbox(context.Background(), store.OutboxSending, 0)
+	if len(ms) != 1 {
+		t.Fatalf("message not left claimed for its lease to end: %+v", ms)
 	}
 }

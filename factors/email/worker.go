@@ -21,10 +21,11 @@ type WorkerConfig struct {
 	// PollInterval is how often the outbox is checked without a wake-up [1s]: it picks
 	// up retries that come due and messages queued by other processes.
 	PollInterval time.Duration
-	// Batch is how many messages one claim takes [10].
+	// Batch is how many messages one claim takes [5].
 	Batch int
 	// Lease is how long a claimed message is this worker's before another may take it
-	// over [5m]. It must comfortably exceed SendTimeout times Batch.
+	// over [5m]. It should exceed SendTimeout times Batch; a claimed message whose lease
+	// would end before a send could finish is left for the next claim.
 	Lease time.Duration
 	// SendTimeout bounds one delivery [30s].
 	SendTimeout time.Duration
@@ -70,7 +71,10 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	def(&cfg.MaxBackoff, 5*time.Minute)
 	def(&cfg.GiveUpAfter, 24*time.Hour)
 	if cfg.Batch <= 0 {
-		cfg.Batch = 10
+		cfg.Batch = 5
+	}
+	if cfg.Lease < 2*cfg.SendTimeout {
+		return nil, fmt.Errorf("email: worker lease %v must be at least twice the send timeout %v", cfg.Lease, cfg.SendTimeout)
 	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
@@ -159,6 +163,11 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			// Unsent claimed messages wait for their lease to end; nothing is lost.
 			return len(ms), ctx.Err()
+		}
+		if w.cfg.Now().Add(w.cfg.SendTimeout).After(m.NextAttemptAt) {
+			// Slow sends ate the lease: another worker may take this one over before a
+			// send could finish, so leave it to them rather than risk sending it twice.
+			continue
 		}
 		w.deliver(ctx, m)
 	}

@@ -26,6 +26,7 @@ const (
 	inputPath         = "/webhooks/vonage/input/"
 	eventPath         = "/webhooks/vonage/event/"
 	SMSReceiptPath    = "/webhooks/vonage/sms-receipt"
+	AnswerPath        = "/webhooks/vonage/answer"
 	tokenLifetime     = 15 * time.Minute // as Vonage's SDKs sign API tokens
 	callRingingTimer  = 45               // seconds the phone rings before Vonage gives up
 	inputTimeoutSecs  = 10               // the API's maximum wait for a key

@@ -625,3 +625,17 @@ func TestWebhookShortSignatureSecret(t *testing.T) {
 		t.Errorf("outcome %q", got)
 	}
 }
+
+func TestInboundCallAnswered(t *testing.T) {
+	h := newHarness(t, "+441632960000")
+	resp, err := http.Get(h.idp.URL + vonage.AnswerPath + "?from=447700900123")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("answer: %v %v", err, resp.StatusCode)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	if say := nccoText(t, b.Bytes()); !strings.Contains(say, "does not take calls") {
+		t.Errorf("says %q", say)
+	}
+}

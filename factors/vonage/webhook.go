@@ -39,6 +39,21 @@ type ReplayGuard interface {
 	Seen(ctx context.Context, jti string, ttl time.Duration) (bool, error)
 }
 
+// ReplayGuardFunc adapts a function to ReplayGuard, e.g. over the ephemeral store:
+//
+//	vonage.ReplayGuardFunc(func(ctx context.Context, jti string, ttl time.Duration) (bool, error) {
+//		err := eph.Create(ctx, "vonage-jti:"+jti, []byte("1"), ttl)
+//		if errors.Is(err, store.ErrConflict) {
+//			return true, nil
+//		}
+//		return false, err
+//	})
+type ReplayGuardFunc func(ctx context.Context, jti string, ttl time.Duration) (bool, error)
+
+func (f ReplayGuardFunc) Seen(ctx context.Context, jti string, ttl time.Duration) (bool, error) {
+	return f(ctx, jti, ttl)
+}
+
 // MemoryReplayGuard is a ReplayGuard for one process (tests, a single server).
 type MemoryReplayGuard struct {
 	mu   sync.Mutex
@@ -86,6 +101,7 @@ type ReceiptFunc func(ctx context.Context, r Receipt) error
 //	POST {prefix}input/{callID}     DTMF input; answers an NCCO that ends the call
 //	POST {prefix}event/{callID}     call status events
 //	GET|POST {prefix}sms-receipt    SMS delivery receipts
+//	GET|POST {prefix}answer         inbound calls (the application's answer URL)
 //
 // The input and event webhooks must carry a valid signed-webhook JWT, else 401.
 // Delivery receipts are not signed this way and are only recorded, never acted on.
@@ -98,6 +114,11 @@ func (c *Client) Handler(outcomes factors.CallOutcomes, replay ReplayGuard, rece
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+inputPath+"{id}", h.input)
 	mux.HandleFunc("POST "+eventPath+"{id}", h.event)
+	// Someone calling the number back reaches the application's answer URL: it is told
+	// the number takes no calls. The answer is the same for everyone, so it needs no
+	// signature check.
+	mux.HandleFunc("GET "+AnswerPath, func(w http.ResponseWriter, r *http.Request) { writeNCCO(w, sayNoCalls) })
+	mux.HandleFunc("POST "+AnswerPath, func(w http.ResponseWriter, r *http.Request) { writeNCCO(w, sayNoCalls) })
 	mux.HandleFunc("GET "+SMSReceiptPath, h.receipt)
 	mux.HandleFunc("POST "+SMSReceiptPath, h.receipt)
 	return mux
@@ -191,6 +212,7 @@ const (
 	sayNoHash    = "We did not hear the hash key. Return to the page to try again. Goodbye."
 	sayFinished  = "This call is no longer needed. Goodbye."
 	sayProblem   = "Sorry, there is a problem. Return to the page to try again. Goodbye."
+	sayNoCalls   = "This number does not take calls. Goodbye."
 )
 
 // inputEvent is the DTMF input webhook body. dtmf is an object in the current API
