@@ -56,7 +56,35 @@ type Config struct {
 	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
 	SessionTTL          time.Duration // the IdP's single-sign-on session
 	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
+
+	// Delivery of codes (factors/DELIVERY.md). Without IDP_DEV, both SMTP and Vonage
+	// are required; with IDP_DEV, a channel without a provider goes to the dev inbox.
+	SMTPURL   string // IDP_SMTP_URL, empty when not set (may hold a password: never log it)
+	EmailFrom string // IDP_EMAIL_FROM
+
+	VonageAPIKey          string // empty when Vonage is not configured
+	VonageAPISecret       string // secret
+	VonageApplicationID   string
+	VonagePrivateKeyFile  string // path of the application's RSA private key (checked at load)
+	VonageSignatureSecret string // secret
+	VonageFrom            string // sender id or number
+	VonageRestURL         string // SMS API base, without a trailing slash
+	VonageAPIURL          string // Voice API base, without a trailing slash
+
+	// PhoneCountries are the ISO 3166 regions whose numbers may be enrolled and sent
+	// to, upper case. GB brings the regions that share the UK numbering plan (GG, IM,
+	// JE), since libphonenumber reports many +44 mobiles as those.
+	PhoneCountries []string
+	// SendDailyCeiling is how many text messages and calls, together, every server
+	// process may send in one UTC day before refusing more (against SMS pumping).
+	SendDailyCeiling int
 }
+
+// SMTPConfigured reports whether email goes to an SMTP relay.
+func (c *Config) SMTPConfigured() bool { return c.SMTPURL != "" }
+
+// VonageConfigured reports whether text messages and calls go through Vonage.
+func (c *Config) VonageConfigured() bool { return c.VonageAPIKey != "" }
 
 // Embedded reports whether the idp runs without external services: SQLite and the
 // in-process ephemeral store.
@@ -88,7 +116,7 @@ var Settings = []Setting{
 	{Env: "IDP_DATABASE_URL", Flag: "database-url", Default: "sqlite:./data/idp.db", Usage: "postgres://... or postgresql://... for PostgreSQL, sqlite:PATH for SQLite"},
 	{Env: "IDP_REDIS_URL", Flag: "redis-url", Usage: "redis://... or rediss://...; empty keeps journeys in process"},
 	{Env: "IDP_REDIS_PREFIX", Flag: "redis-prefix", Default: "idp:", Usage: "prefix of every Redis key, so that several deployments can share one Redis"},
-	{Env: "IDP_DEV", Flag: "dev", Usage: "development mode: messages go to the dev inbox (default true when neither a database nor Redis is configured)", bool: true},
+	{Env: "IDP_DEV", Flag: "dev", Usage: "development mode: messages without a configured provider go to the dev inbox (default true when neither a database nor Redis is configured)", bool: true},
 	{Env: "IDP_ORG_NAME", Flag: "org-name", Default: "Norfolk County Council", Usage: "organisation name in page titles and messages"},
 	{Env: "IDP_LOG_FORMAT", Flag: "log-format", Default: "text", Usage: "text or json"},
 	{Env: "IDP_LOG_LEVEL", Flag: "log-level", Default: "info", Usage: "debug, info, warn or error"},
@@ -102,6 +130,18 @@ var Settings = []Setting{
 	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
 	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
+	{Env: "IDP_SMTP_URL", Flag: "smtp-url", Usage: "mail relay: smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host (TLS), smtp://host:1025?tls=none (a local relay such as Mailpit); required unless IDP_DEV"},
+	{Env: "IDP_EMAIL_FROM", Flag: "email-from", Usage: "From address of emails, e.g. \"Norfolk County Council <no-reply@norfolk.gov.uk>\"; required with IDP_SMTP_URL"},
+	{Env: "IDP_VONAGE_API_KEY", Flag: "vonage-api-key", Usage: "Vonage API key (text messages); the IDP_VONAGE_ settings are required unless IDP_DEV"},
+	{Env: "IDP_VONAGE_API_SECRET", Flag: "vonage-api-secret", Usage: "Vonage API secret"},
+	{Env: "IDP_VONAGE_APPLICATION_ID", Flag: "vonage-application-id", Usage: "Vonage application with the Voice capability (calls)"},
+	{Env: "IDP_VONAGE_PRIVATE_KEY_FILE", Flag: "vonage-private-key-file", Usage: "the Vonage application's RSA private key file (PEM), signs Voice API requests"},
+	{Env: "IDP_VONAGE_SIGNATURE_SECRET", Flag: "vonage-signature-secret", Usage: "Vonage signature secret, verifies signed webhooks"},
+	{Env: "IDP_VONAGE_FROM", Flag: "vonage-from", Usage: "sender of text messages and calls: a sender id of up to 11 letters and digits, or a Vonage number in international format"},
+	{Env: "IDP_VONAGE_REST_URL", Flag: "vonage-rest-url", Default: "https://rest.nexmo.com", Usage: "Vonage SMS API base URL"},
+	{Env: "IDP_VONAGE_API_URL", Flag: "vonage-api-url", Default: "https://api.nexmo.com", Usage: "Vonage Voice API base URL"},
+	{Env: "IDP_PHONE_COUNTRIES", Flag: "phone-countries", Default: "GB", Usage: "comma-separated ISO 3166 regions whose phone numbers may be used (GB includes GG, IM and JE)"},
+	{Env: "IDP_SEND_DAILY_CEILING", Flag: "send-daily-ceiling", Default: "10000", Usage: "text messages and calls all servers may send in one UTC day; past it sending is refused and an alarm metric rises"},
 }
 
 // Load reads the settings from args (flags) and getenv, flags winning, and validates
@@ -298,6 +338,17 @@ func parse(raw map[string]rawValue) (*Config, error) {
 		return nil, settingError(raw["IDP_REFRESH_TOKEN_IDLE_TTL"],
 			fmt.Sprintf("must not be longer than the absolute lifetime IDP_REFRESH_TOKEN_TTL (%s)", c.RefreshTokenTTL))
 	}
+
+	if c.PhoneCountries, err = parseCountries(raw["IDP_PHONE_COUNTRIES"]); err != nil {
+		return nil, err
+	}
+	r := raw["IDP_SEND_DAILY_CEILING"]
+	if c.SendDailyCeiling, err = strconv.Atoi(strings.TrimSpace(r.text)); err != nil || c.SendDailyCeiling < 1 {
+		return nil, settingError(r, "must be a whole number of messages, at least 1")
+	}
+	if err := parseDelivery(raw, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -442,7 +493,19 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("org_name", c.OrgName),
 		slog.Bool("key_encryption_key_set", c.KeyEncryptionKey != nil),
 		slog.String("signing_alg", c.SigningAlg),
+		slog.String("smtp", redactedHost(c.SMTPURL, "")),
+		slog.String("vonage", c.vonageSummary()),
+		slog.Any("phone_countries", c.PhoneCountries),
+		slog.Int("send_daily_ceiling", c.SendDailyCeiling),
 	)
+}
+
+// vonageSummary names the Vonage application in logs, never a secret.
+func (c *Config) vonageSummary() string {
+	if !c.VonageConfigured() {
+		return "none"
+	}
+	return "application " + c.VonageApplicationID + " from " + c.VonageFrom
 }
 
 // redactedHost returns the host of a service URL, or path when it is a file.

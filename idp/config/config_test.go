@@ -31,12 +31,17 @@ func TestDefaults(t *testing.T) {
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: 15 * time.Minute,
 		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour,
 		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour,
+		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
+		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000,
 	}
 	if c.KeyEncryptionKey != nil {
 		t.Errorf("KeyEncryptionKey = %x, want nil", c.KeyEncryptionKey)
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
+	}
+	if c.SMTPConfigured() || c.VonageConfigured() {
+		t.Errorf("SMTPConfigured() = %v, VonageConfigured() = %v; want false, false", c.SMTPConfigured(), c.VonageConfigured())
 	}
 	if !c.Embedded() || c.HTTPS() {
 		t.Errorf("Embedded() = %v, HTTPS() = %v; want true, false", c.Embedded(), c.HTTPS())
@@ -53,6 +58,7 @@ func TestGoodValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	pg := map[string]string{"IDP_KEY_ENCRYPTION_KEY": testKey}
+	prod := providers(t)
 	tests := []struct {
 		name  string
 		env   map[string]string
@@ -65,21 +71,21 @@ func TestGoodValues(t *testing.T) {
 		}},
 		{"issuer http 127.0.0.1", map[string]string{"IDP_ISSUER": "http://127.0.0.1:9000"}, func(c *Config) bool { return c.Issuer == "http://127.0.0.1:9000" }},
 		{"issuer http ::1", map[string]string{"IDP_ISSUER": "http://[::1]:9000"}, func(c *Config) bool { return c.Issuer == "http://[::1]:9000" }},
-		{"postgres", map[string]string{"IDP_DATABASE_URL": "postgres://idp:secret@db:5432/idp?sslmode=disable", "IDP_KEY_ENCRYPTION_KEY": testKey}, func(c *Config) bool {
+		{"postgres", merge(prod, map[string]string{"IDP_DATABASE_URL": "postgres://idp:secret@db:5432/idp?sslmode=disable", "IDP_KEY_ENCRYPTION_KEY": testKey}), func(c *Config) bool {
 			return c.DatabaseKind == DatabasePostgres && c.SQLitePath == "" && !c.Embedded() && !c.Dev
 		}},
-		{"postgresql scheme", map[string]string{"IDP_DATABASE_URL": "postgresql://db/idp", "IDP_KEY_ENCRYPTION_KEY": testKey}, func(c *Config) bool { return c.DatabaseKind == DatabasePostgres }},
+		{"postgresql scheme", merge(prod, map[string]string{"IDP_DATABASE_URL": "postgresql://db/idp", "IDP_KEY_ENCRYPTION_KEY": testKey}), func(c *Config) bool { return c.DatabaseKind == DatabasePostgres }},
 		{"sqlite path", map[string]string{"IDP_DATABASE_URL": "sqlite:/var/lib/idp/idp.db"}, func(c *Config) bool {
 			return c.DatabaseKind == DatabaseSQLite && c.SQLitePath == "/var/lib/idp/idp.db" && c.Embedded() && c.Dev
 		}},
-		{"redis", map[string]string{"IDP_REDIS_URL": "redis://:pw@cache:6379/2"}, func(c *Config) bool {
+		{"redis", merge(prod, map[string]string{"IDP_REDIS_URL": "redis://:pw@cache:6379/2"}), func(c *Config) bool {
 			return c.RedisURL == "redis://:pw@cache:6379/2" && !c.Embedded() && !c.Dev
 		}},
-		{"redis sentinel", map[string]string{"IDP_REDIS_URL": "redis://s1:26379?master_name=idp&addr=s2:26379"}, func(c *Config) bool { return c.RedisURL != "" }},
-		{"redis unix socket", map[string]string{"IDP_REDIS_URL": "unix:///run/redis.sock"}, func(c *Config) bool { return c.RedisURL == "unix:///run/redis.sock" }},
-		{"rediss", map[string]string{"IDP_REDIS_URL": "rediss://cache:6380"}, func(c *Config) bool { return c.RedisURL == "rediss://cache:6380" }},
+		{"redis sentinel", map[string]string{"IDP_DEV": "1", "IDP_REDIS_URL": "redis://s1:26379?master_name=idp&addr=s2:26379"}, func(c *Config) bool { return c.RedisURL != "" }},
+		{"redis unix socket", map[string]string{"IDP_DEV": "1", "IDP_REDIS_URL": "unix:///run/redis.sock"}, func(c *Config) bool { return c.RedisURL == "unix:///run/redis.sock" }},
+		{"rediss", map[string]string{"IDP_DEV": "1", "IDP_REDIS_URL": "rediss://cache:6380"}, func(c *Config) bool { return c.RedisURL == "rediss://cache:6380" }},
 		{"redis prefix", map[string]string{"IDP_REDIS_PREFIX": "staging:idp:"}, func(c *Config) bool { return c.RedisPrefix == "staging:idp:" }},
-		{"dev explicit off in embedded mode", map[string]string{"IDP_DEV": "false"}, func(c *Config) bool { return !c.Dev }},
+		{"dev explicit off in embedded mode", merge(prod, map[string]string{"IDP_DEV": "false"}), func(c *Config) bool { return !c.Dev }},
 		{"dev explicit on with services", merge(pg, map[string]string{"IDP_DEV": "true", "IDP_DATABASE_URL": "postgres://db/idp"}), func(c *Config) bool { return c.Dev }},
 		{"org name", map[string]string{"IDP_ORG_NAME": "  Suffolk County Council "}, func(c *Config) bool { return c.OrgName == "Suffolk County Council" }},
 		{"log json", map[string]string{"IDP_LOG_FORMAT": "JSON"}, func(c *Config) bool { return c.LogFormat == "json" }},
@@ -199,7 +205,7 @@ func TestSecretsNotEchoed(t *testing.T) {
 }
 
 func TestFlagsWin(t *testing.T) {
-	e := env(map[string]string{"IDP_ADDR": "localhost:1111", "IDP_DEV": "true", "IDP_ORG_NAME": "From Env"})
+	e := env(merge(providers(t), map[string]string{"IDP_ADDR": "localhost:1111", "IDP_DEV": "true", "IDP_ORG_NAME": "From Env"}))
 	c, err := Load([]string{"--addr", "localhost:2222", "--dev=false", "-org-name=From Flag"}, e)
 	if err != nil {
 		t.Fatal(err)
@@ -247,23 +253,27 @@ func TestUsageListsEverySetting(t *testing.T) {
 }
 
 func TestLogValueHidesSecrets(t *testing.T) {
-	c, err := Load(nil, env(map[string]string{
-		"IDP_DATABASE_URL":       "postgres://idp:pg-password@db.internal:5432/idp",
-		"IDP_REDIS_URL":          "redis://:redis-password@cache.internal:6379/0",
-		"IDP_KEY_ENCRYPTION_KEY": testKey,
-	}))
+	c, err := Load(nil, env(merge(providers(t), map[string]string{
+		"IDP_DATABASE_URL":            "postgres://idp:pg-password@db.internal:5432/idp",
+		"IDP_REDIS_URL":               "redis://:redis-password@cache.internal:6379/0",
+		"IDP_KEY_ENCRYPTION_KEY":      testKey,
+		"IDP_SMTP_URL":                "smtp://idp%40example.gov.uk:smtp-password@relay.internal:587",
+		"IDP_VONAGE_API_SECRET":       "vonage-api-secret",
+		"IDP_VONAGE_SIGNATURE_SECRET": "vonage-signature-secret",
+	})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c)
 	out := b.String()
-	for _, secret := range []string{"pg-password", "redis-password", testKey[:10]} {
+	for _, secret := range []string{"pg-password", "redis-password", testKey[:10], "smtp-password", "vonage-api-secret", "vonage-signature-secret", "PRIVATE KEY"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("logged config holds %q: %s", secret, out)
 		}
 	}
-	if !strings.Contains(out, "db.internal:5432") || !strings.Contains(out, "key_encryption_key_set=true") {
+	if !strings.Contains(out, "db.internal:5432") || !strings.Contains(out, "key_encryption_key_set=true") ||
+		!strings.Contains(out, "smtp=relay.internal:587") || !strings.Contains(out, "application app-id from NorfolkCC") {
 		t.Errorf("logged config lacks the useful parts: %s", out)
 	}
 }

@@ -3,5 +3,15 @@
 // start. A bad value gives one error line naming the variable (or flag) and what is
 // wrong with it; nothing later re-reads the environment.
 //
-// It must not import the store backends, net/http handlers or the OIDC library.
+// Message delivery (delivery.go): without IDP_DEV both an SMTP relay and a complete
+// Vonage configuration are required; a partial Vonage configuration is refused
+// whatever the mode, naming what is missing. The relay URL and the Vonage values are
+// checked with the factors' own Validate (factors/email, factors/vonage), so that
+// what loads here is exactly what the senders accept; the Vonage private key file is
+// read and parsed once here, and again by the app when it builds the client (the
+// key is not kept in the Config).
+//
+// It imports factors/email, factors/vonage and factors/phone only for those checks.
+// It must not import the store backends, the HTTP handlers of the idp or the OIDC
+// library.
 package config
