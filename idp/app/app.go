@@ -32,12 +32,28 @@ type App struct {
 	KeyEncryptionKey []byte
 	Metrics          *server.Metrics
 
+	parts   *parts
 	mux     *http.ServeMux // every route is mounted here, in routes.go
 	handler http.Handler   // mux wrapped in the server middleware
 }
 
+// Option adjusts how Open builds the app (tests).
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock makes the login pages read time from now: tests move it on to expire
+// codes and locks.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
 // Open opens and migrates the stores cfg selects and builds the handler.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	durable, err := OpenDurable(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -65,15 +81,18 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Metrics:          server.NewMetrics(),
 		mux:              http.NewServeMux(),
 	}
-	a.routes()
+	p, err := a.build(ctx, o)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.parts = p
+	a.routes(p)
 	a.handler = server.Wrap(a.mux, server.Options{
-		Log:     log,
-		Metrics: a.Metrics,
-		HSTS:    cfg.HTTPS(),
-		// Endpoints that browser JavaScript of other origins may POST to (the token,
-		// revocation and userinfo endpoints, for public clients) go in CSRFBypass
-		// when the provider is mounted; server-side relying parties send no
-		// Origin or Sec-Fetch-Site headers and pass the check anyway.
+		Log:        log,
+		Metrics:    a.Metrics,
+		HSTS:       cfg.HTTPS(),
+		CSRFBypass: csrfBypass,
 	})
 	return a, nil
 }
@@ -136,6 +155,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Serve serves the handler on the configured address until ctx is cancelled.
 func (a *App) Serve(ctx context.Context) error {
+	go a.parts.delivery.run(ctx)
 	return server.Run(ctx, &http.Server{Addr: a.Config.Addr, Handler: a.handler}, a.Log)
 }
 

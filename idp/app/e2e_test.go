@@ -1,0 +1,502 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/councilforms/idp/idp/journey"
+)
+
+// person is someone signing up: a drama-range mobile (07700 900xxx) or landline
+// (020 7946 0xxx), which development mode accepts.
+type person struct {
+	email, given, family, password string
+	phone, e164                    string
+	mobile                         bool
+}
+
+func newPerson(t *testing.T, mobile bool) person {
+	seq.Lock()
+	seq.n++
+	n := seq.n
+	seq.Unlock()
+	p := person{
+		email:    fmt.Sprintf("Worker%d.%s@Example.gov.uk", n, strings.ToLower(t.Name()[4:min(len(t.Name()), 14)])),
+		given:    "Sam",
+		family:   fmt.Sprintf("O'Neill-%d", n),
+		password: "correct horse battery staple",
+		mobile:   mobile,
+	}
+	if mobile {
+		p.phone, p.e164 = fmt.Sprintf("07700 900%03d", n), fmt.Sprintf("+447700900%03d", n)
+	} else {
+		p.phone, p.e164 = fmt.Sprintf("020 7946 00%02d", n%100), fmt.Sprintf("+4420794600%02d", n%100)
+	}
+	return p
+}
+
+// signUpToPhone walks the guide from 'Login or Register' to the phone number page.
+func signUpToPhone(d *idp, b *browser, p person) {
+	d.t.Helper()
+	b.startSignIn()
+	b.expectHeading("Sign In")
+	b.follow("Sign up now")
+	b.expectHeading("Sign up")
+	b.press("Send verification code", "email", p.email)
+	b.expectHeading("Check your email")
+	b.expectText("check your spam")
+	mail := d.latest("email", p.email)
+	if !strings.Contains(mail.Subject, "account email verification code") {
+		d.t.Fatalf("email subject %q", mail.Subject)
+	}
+	b.press("Verify code", "code", mail.Code[:3]+" "+mail.Code[3:]) // typed with a space
+	b.expectHeading("Your email address has now been verified")
+	b.press("Continue")
+	b.expectHeading("Create your account")
+	b.press("Create", "given-name", p.given, "surname", p.family, "password", p.password, "confirm-password", p.password)
+	b.expectHeading("Enter your phone number")
+}
+
+// proveBySMS answers a phone page by text message: 'Send Code', then the code.
+func proveBySMS(d *idp, b *browser, p person, fields ...string) {
+	d.t.Helper()
+	b.press("Send Code", fields...)
+	b.expectHeading("Check your phone")
+	b.expectText(journey.MaskPhone(p.e164))
+	b.press("Verify code", "code", d.latest("sms", p.e164).Code)
+}
+
+// proveByCall answers a phone page by 'Call Me' and '#' on the call.
+func proveByCall(d *idp, b *browser, p person, fields ...string) {
+	d.t.Helper()
+	b.press("Call Me", fields...)
+	b.expectHeading("We are calling you")
+	b.expectText("press the hash key (#)")
+	d.answerCall(p.e164, "#")
+	b.get("/login") // the page's own refresh moves it on
+}
+
+// signUp completes the whole sign-up of the guide and returns the tokens.
+func signUp(d *idp, b *browser, p person) *tokens {
+	d.t.Helper()
+	signUpToPhone(d, b, p)
+	if p.mobile {
+		proveBySMS(d, b, p, "phone", p.phone)
+		b.expectHeading("Confirm your phone number")
+		proveBySMS(d, b, p)
+	} else {
+		proveByCall(d, b, p, "phone", p.phone)
+		b.expectHeading("Confirm your phone number")
+		proveByCall(d, b, p)
+	}
+	return b.exchange()
+}
+
+func signIn(d *idp, b *browser, p person) {
+	d.t.Helper()
+	b.startSignIn()
+	b.expectHeading("Sign In")
+	b.press("Sign in", "email", p.email, "password", p.password)
+	b.expectHeading("Confirm it is you")
+	b.expectText(journey.MaskPhone(p.e164))
+}
+
+func backends(t *testing.T, run func(t *testing.T, b backend)) {
+	for _, b := range []backend{embedded, pgAndRedis} {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			run(t, b)
+		})
+	}
+}
+
+func checkClaims(t *testing.T, tok *tokens, p person, amr ...string) {
+	t.Helper()
+	c := tok.claims
+	if c.GivenName != p.given || c.FamilyName != p.family || c.Name != p.given+" "+p.family {
+		t.Errorf("names %q %q %q", c.GivenName, c.FamilyName, c.Name)
+	}
+	if !strings.EqualFold(c.Email, p.email) || !c.EmailVerified {
+		t.Errorf("email %q verified=%v", c.Email, c.EmailVerified)
+	}
+	if c.Phone != p.e164 || !c.PhoneVerified {
+		t.Errorf("phone %q verified=%v", c.Phone, c.PhoneVerified)
+	}
+	if !slices.Equal(c.AMR, amr) {
+		t.Errorf("amr %v, want %v", c.AMR, amr)
+	}
+}
+
+func TestSignUpWithSMSThenSignIn(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		tok := signUp(d, d.browser(), p)
+		checkClaims(t, tok, p, "pwd", "sms")
+
+		// Another day, another browser: the password, then a text every time.
+		b := d.browser()
+		signIn(d, b, p)
+		proveBySMS(d, b, p)
+		checkClaims(t, b.exchange(), p, "pwd", "sms")
+
+		// Or a call.
+		b = d.browser()
+		signIn(d, b, p)
+		proveByCall(d, b, p)
+		checkClaims(t, b.exchange(), p, "pwd", "tel")
+	})
+}
+
+func TestSignUpOnALandlineByCall(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		b := d.browser()
+		p2 := newPerson(t, false)
+		signUpToPhone(d, b, p2)
+		// A landline takes no text message.
+		b.press("Send Code", "phone", p2.phone)
+		b.expectText(journey.MsgLandlineNoText)
+		b.expectHeading("Enter your phone number")
+		proveByCall(d, b, p2, "phone", p2.phone)
+		b.expectHeading("Confirm your phone number")
+		b.expectNoText("Send Code") // a landline is offered 'Call Me' only
+		proveByCall(d, b, p2)
+		checkClaims(t, b.exchange(), p2, "pwd", "tel")
+	})
+}
+
+func TestCallNotAnsweredThenText(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p)
+	b := d.browser()
+	signIn(d, b, p)
+	b.press("Call Me")
+	b.expectHeading("We are calling you")
+	d.answerCall(p.e164, "1") // not the hash key
+	b.get("/login")
+	b.expectText("The call was not answered with the hash key")
+	b.expectHeading("Confirm it is you")
+	// Nobody answers the next call at all: the page gives up when the call is overdue.
+	b.press("Call Me")
+	d.clock.advance(5 * time.Minute)
+	b.get("/login")
+	b.expectText("not answered")
+	proveBySMS(d, b, p)
+	checkClaims(t, b.exchange(), p, "pwd", "sms")
+}
+
+func TestUnfinishedEnrolmentResumes(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		signUpToPhone(d, d.browser(), p) // then the person closes the browser
+
+		b := d.browser()
+		b.startSignIn()
+		b.press("Sign in", "email", p.email, "password", p.password)
+		b.expectHeading("Enter your phone number")
+		proveBySMS(d, b, p, "phone", p.phone)
+		b.expectHeading("Confirm your phone number")
+		proveBySMS(d, b, p)
+		checkClaims(t, b.exchange(), p, "pwd", "sms")
+	})
+}
+
+func TestClosingThePageKeepsTheJourney(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	b.startSignIn()
+	b.follow("Sign up now")
+	b.press("Send verification code", "email", p.email)
+	b.expectHeading("Check your email")
+	// The page is closed; the person follows the form's sign-in link again.
+	b.startSignIn()
+	b.expectHeading("Check your email")
+	b.press("Verify code", "code", d.latest("email", p.email).Code)
+	b.expectHeading("Your email address has now been verified")
+}
+
+func TestForgotPassword(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		tok := signUp(d, d.browser(), p)
+		if tok.RefreshToken == "" {
+			t.Fatal("no refresh token with offline_access")
+		}
+
+		b := d.browser()
+		b.startSignIn()
+		b.follow("Forgot your password?")
+		b.expectHeading("Reset your password")
+		b.press("Send verification code", "email", p.email)
+		b.expectHeading("Check your email")
+		b.press("Verify code", "code", d.latest("email", p.email).Code)
+		b.expectHeading("Confirm it is you")
+		proveBySMS(d, b, p)
+		b.expectHeading("Create a new password")
+		p.password = "a brand new passphrase"
+		b.press("Continue", "password", p.password, "confirm-password", p.password)
+		after := b.exchange()
+		checkClaims(t, after, p, "pwd", "sms")
+
+		// Every refresh token issued before the reset is dead.
+		_, err := d.rp.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+			t.Fatalf("old refresh token after reset: %v", err)
+		}
+		// The new password works; the old one does not.
+		b = d.browser()
+		signIn(d, b, p)
+		b = d.browser()
+		b.startSignIn()
+		b.press("Sign in", "email", p.email, "password", "correct horse battery staple")
+		b.expectText(journey.MsgSignInIncorrect)
+	})
+}
+
+func TestChangePhoneNumber(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		b := d.browser()
+		signUp(d, b, p)
+
+		b.get("/account")
+		b.expectHeading("Your account")
+		b.expectText(journey.MaskPhone(p.e164))
+		b.follow("Change phone number")
+		b.expectHeading("Confirm it is you") // the old number first
+		proveBySMS(d, b, p)
+		b.expectHeading("Enter your phone number")
+		q := newPerson(t, false)
+		p.phone, p.e164, p.mobile = q.phone, q.e164, false
+		proveByCall(d, b, p, "phone", p.phone)
+		b.expectHeading("Confirm your phone number")
+		proveByCall(d, b, p)
+		b.expectHeading("Your account")
+		b.expectText("Your phone number has been changed")
+		b.expectText(journey.MaskPhone(p.e164))
+
+		// The next sign-in challenges the new number.
+		b = d.browser()
+		signIn(d, b, p)
+		proveByCall(d, b, p)
+		checkClaims(t, b.exchange(), p, "pwd", "tel")
+	})
+}
+
+func TestWrongCodes(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	b.startSignIn()
+	b.follow("Sign up now")
+	b.press("Send verification code", "email", p.email)
+	code := d.latest("email", p.email).Code
+	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1000000)
+	b.press("Verify code", "code", "12345")
+	b.expectText(journey.MsgCodeFormat)
+	for range 4 {
+		b.press("Verify code", "code", wrong)
+		b.expectText(journey.MsgCodeWrong)
+	}
+	b.press("Verify code", "code", wrong)
+	b.expectText(journey.MsgCodeTooManyWrong)
+	// Five wrong entries kill the code: even the right one is refused now.
+	b.press("Verify code", "code", code)
+	b.expectText(journey.MsgCodeTooManyWrong)
+	b.press("Send a new code")
+	b.expectText("We have sent you a new code")
+	code = d.latest("email", p.email).Code
+	// A code expires after 10 minutes.
+	d.clock.advance(11 * time.Minute)
+	b.press("Verify code", "code", code)
+	b.expectText(journey.MsgCodeExpired)
+	b.press("Send a new code")
+	b.press("Verify code", "code", d.latest("email", p.email).Code)
+	b.expectHeading("Your email address has now been verified")
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func TestResendBudget(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	b.startSignIn()
+	b.follow("Sign up now")
+	b.press("Send verification code", "email", p.email)
+	for i := range 5 {
+		b.press("Send a new code")
+		if b.heading() != "Check your email" || !strings.Contains(text(b.page.body), "We have sent you a new code") {
+			t.Fatalf("resend %d: %s", i+1, b.page)
+		}
+	}
+	b.press("Send a new code")
+	b.expectText("You asked for too many new codes")
+	if n := d.count("email", p.email); n != 6 {
+		t.Fatalf("%d emails sent, want 6 (one and 5 resends)", n)
+	}
+	// After the window, sending works again.
+	d.clock.advance(16 * time.Minute)
+	b.press("Send a new code")
+	b.expectText("We have sent you a new code")
+}
+
+func TestLockoutAfterTenWrongPasswords(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		signUp(d, d.browser(), p)
+		b := d.browser()
+		b.startSignIn()
+		for i := 1; i <= 9; i++ {
+			b.press("Sign in", "email", p.email, "password", "wrong password "+fmt.Sprint(i))
+			b.expectText(journey.MsgSignInIncorrect)
+		}
+		b.press("Sign in", "email", p.email, "password", "wrong password 10")
+		b.expectText("Your account is locked because of too many wrong passwords")
+		// Locked even with the right password.
+		b.press("Sign in", "email", p.email, "password", p.password)
+		b.expectText("Your account is locked")
+		b.expectHeading("Sign In")
+
+		// A password reset unlocks it.
+		b.follow("Forgot your password?")
+		b.press("Send verification code", "email", p.email)
+		b.press("Verify code", "code", d.latest("email", p.email).Code)
+		proveBySMS(d, b, p)
+		p.password = "another good passphrase"
+		b.press("Continue", "password", p.password, "confirm-password", p.password)
+		b.exchange()
+		b = d.browser()
+		signIn(d, b, p)
+	})
+}
+
+func TestNoAccountEnumeration(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p)
+	nobody := newPerson(t, true)
+
+	// Sign-in: the same words for a wrong password and an unknown address.
+	b := d.browser()
+	b.startSignIn()
+	b.press("Sign in", "email", p.email, "password", "not the password")
+	wrongPassword := strings.ReplaceAll(text(b.page.body), p.email, "EMAIL")
+	b.press("Sign in", "email", nobody.email, "password", "not the password")
+	unknown := strings.ReplaceAll(text(b.page.body), nobody.email, "EMAIL")
+	if wrongPassword != unknown {
+		t.Fatalf("sign-in pages differ:\n%s\n%s", wrongPassword, unknown)
+	}
+
+	// Sign-up with an address that has an account: same page, an email saying so.
+	pages := map[string]string{}
+	for _, email := range []string{p.email, nobody.email} {
+		b := d.browser()
+		b.startSignIn()
+		b.follow("Sign up now")
+		b.press("Send verification code", "email", email)
+		pages[email] = strings.ReplaceAll(text(b.page.body), email, "EMAIL")
+	}
+	if pages[p.email] != pages[nobody.email] {
+		t.Fatalf("sign-up pages differ:\n%s\n%s", pages[p.email], pages[nobody.email])
+	}
+	exists := d.latest("email", p.email)
+	if exists.Code != "" || !strings.Contains(strings.ToLower(exists.Body), "already have an account") {
+		t.Fatalf("account-exists email: code %q body %q", exists.Code, exists.Body)
+	}
+	if d.latest("email", nobody.email).Code == "" {
+		t.Fatal("a new address got no code")
+	}
+
+	// Password reset for an unknown address: same page, nothing sent.
+	before := d.count("email", nobody.email)
+	b = d.browser()
+	b.startSignIn()
+	b.follow("Forgot your password?")
+	b.press("Send verification code", "email", nobody.email)
+	b.expectHeading("Check your email")
+	if d.count("email", nobody.email) != before {
+		t.Fatal("a reset code went to an address without an account")
+	}
+}
+
+func TestDoubleSubmittedCreateMakesOneAccount(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		b := d.browser()
+		b.startSignIn()
+		b.follow("Sign up now")
+		b.press("Send verification code", "email", p.email)
+		b.press("Verify code", "code", d.latest("email", p.email).Code)
+		b.press("Continue")
+		b.expectHeading("Create your account")
+		form := url.Values{"given-name": {p.given}, "surname": {p.family}, "password": {p.password}, "confirm-password": {p.password}}
+		var wg sync.WaitGroup
+		headings := make([]string, 2)
+		for i := range 2 {
+			wg.Go(func() {
+				c := *b // same cookies, separate page
+				c.postForm("/login/details", form)
+				headings[i] = c.heading()
+			})
+		}
+		wg.Wait()
+		for _, h := range headings {
+			if h != "Enter your phone number" {
+				t.Errorf("a double-submitted 'Create' showed %q", h)
+			}
+		}
+		u, err := d.app.Durable.UserByEmail(context.Background(), p.email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.GivenName != p.given {
+			t.Fatalf("user %+v", u)
+		}
+		b.get("/login")
+		b.expectHeading("Enter your phone number")
+	})
+}
+
+func TestSkippedStepIsRefused(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	b.startSignIn()
+	// Straight to 'Create' without a verified email.
+	b.postForm("/login/details", url.Values{"given-name": {p.given}, "surname": {p.family},
+		"password": {p.password}, "confirm-password": {p.password}})
+	b.expectHeading("Sign In")
+	// Straight to the phone code.
+	b.postForm("/login/sms-code", url.Values{"code": {"123456"}})
+	b.expectHeading("Sign In")
+	// An unknown action.
+	b.postForm("/login/skip", url.Values{})
+	b.expectHeading("Page not found")
+	// Without a journey at all.
+	c := d.browser()
+	c.postForm("/login/details", url.Values{})
+	c.expectHeading("Your session has timed out")
+}

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/dev"
+	"github.com/councilforms/idp/factors/messages"
+	"github.com/councilforms/idp/factors/otp"
+	"github.com/councilforms/idp/factors/phone"
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/password"
+	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/web"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui"
+)
+
+// DemoFormAppURL is where the demo form app (cmd/formapp) listens by default; embedded
+// mode registers it as a client.
+const DemoFormAppURL = "http://localhost:8081"
+
+// parts are the services the routes mount, built once by Open.
+type parts struct {
+	pages    *ui.Templates
+	provider *provider.Provider
+	web      *web.Handler
+	delivery *senders
+}
+
+// senders deliver codes and calls; in development mode the dev inbox captures them.
+type senders struct {
+	email    factors.EmailSender
+	sms      factors.SMSSender
+	caller   factors.Caller
+	register func(mux *http.ServeMux, render dev.RenderFunc)
+	run      func(ctx context.Context)
+}
+
+// openSenders picks how messages are delivered.
+func (a *App) openSenders(outcomes factors.CallOutcomes) (*senders, error) {
+	if !a.Config.Dev {
+		return nil, fmt.Errorf("IDP_DEV: message delivery without development mode is not configured in this build")
+	}
+	inbox := dev.NewInbox(outcomes, a.Log)
+	return &senders{email: inbox, sms: inbox, caller: inbox,
+		register: func(mux *http.ServeMux, render dev.RenderFunc) { inbox.Register(mux, render) },
+		run:      func(context.Context) {}}, nil
+}
+
+// lateOutcomes forwards call outcomes to the login pages, which are built after the
+// senders that report to them.
+type lateOutcomes struct {
+	mu     sync.RWMutex
+	target factors.CallOutcomes
+}
+
+func (o *lateOutcomes) set(t factors.CallOutcomes) {
+	o.mu.Lock()
+	o.target = t
+	o.mu.Unlock()
+}
+
+func (o *lateOutcomes) RecordCallOutcome(ctx context.Context, id string, r factors.CallResult) error {
+	o.mu.RLock()
+	t := o.target
+	o.mu.RUnlock()
+	if t == nil {
+		return factors.ErrUnknownCall
+	}
+	return t.RecordCallOutcome(ctx, id, r)
+}
+
+// build makes the pages, the OpenID Connect provider, the journeys and the message
+// delivery the configuration asks for.
+func (a *App) build(ctx context.Context, o options) (*parts, error) {
+	cfg := a.Config
+	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("page templates: %w", err)
+	}
+	hasher := password.NewHasher(password.DefaultParams, 0)
+
+	var static []*store.Client
+	if cfg.ClientsFile != "" {
+		static, err = provider.LoadClientsFile(ctx, cfg.ClientsFile, os.Getenv, hasher)
+		if err != nil {
+			return nil, fmt.Errorf("IDP_CLIENTS_FILE: %w", err)
+		}
+	}
+	if cfg.Embedded() {
+		static = append(static, provider.DemoClient(DemoFormAppURL))
+	}
+	p, err := provider.New(provider.Config{
+		Issuer:              cfg.Issuer,
+		KeyEncryptionKey:    a.KeyEncryptionKey,
+		SigningAlgorithm:    cfg.SigningAlg,
+		AccessTokenTTL:      cfg.AccessTokenTTL,
+		IDTokenTTL:          cfg.IDTokenTTL,
+		RefreshTokenTTL:     cfg.RefreshTokenTTL,
+		RefreshTokenIdleTTL: cfg.RefreshTokenIdleTTL,
+		SessionTTL:          cfg.SessionTTL,
+		LoginPath:           web.PathLogin,
+		StaticClients:       static,
+		SecretHasher:        hasher,
+		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
+			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Title: title}, Paragraphs: []string{message}})
+		},
+	}, a.Durable, a.Ephemeral, a.Log)
+	if err != nil {
+		return nil, err
+	}
+
+	machine, err := journey.New(a.policy(), otp.NewHasher(derive(a.KeyEncryptionKey, "one-time codes")))
+	if err != nil {
+		return nil, err
+	}
+	catalogue, err := messages.New(cfg.OrgName)
+	if err != nil {
+		return nil, fmt.Errorf("message templates: %w", err)
+	}
+	outcomes := &lateOutcomes{}
+	delivery, err := a.openSenders(outcomes)
+	if err != nil {
+		return nil, err
+	}
+	pagesHandler, err := web.New(web.Config{JourneyTTL: cfg.JourneyTTL}, web.Deps{
+		Provider:  p,
+		Store:     a.Durable,
+		Ephemeral: a.Ephemeral,
+		Machine:   machine,
+		Pages:     pages,
+		Passwords: hasher,
+		Messages:  catalogue,
+		Email:     delivery.email,
+		SMS:       delivery.sms,
+		Caller:    delivery.caller,
+		Log:       a.Log,
+		Now:       o.now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	outcomes.set(pagesHandler)
+	return &parts{pages: pages, provider: p, web: pagesHandler, delivery: delivery}, nil
+}
+
+// policy is the journeys' rules under this configuration.
+func (a *App) policy() journey.Policy {
+	cfg := a.Config
+	p := journey.DefaultPolicy()
+	p.PhoneConfirmTwice = cfg.PhoneConfirmTwice
+	p.ClassifyPhone = func(input string) (string, store.PhoneType, error) {
+		n, err := phone.Parse(input, phone.DefaultRegion, cfg.Dev, nil)
+		if err != nil {
+			return "", store.PhoneNone, err
+		}
+		return n.E164, n.Type, nil
+	}
+	p.CheckPassword = func(pw string) string {
+		if msg := journey.DefaultPasswordRule(pw); msg != "" {
+			return msg
+		}
+		if password.IsCommon(pw) {
+			return "This password is too easy to guess. Choose a different password"
+		}
+		return ""
+	}
+	return p
+}
+
+// derive gives a key for one purpose from the key-encryption key, so that one
+// secret shared by every server process keys everything that must agree.
+func derive(kek []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, kek)
+	m.Write([]byte("councilforms idp: " + purpose))
+	return m.Sum(nil)
+}
+
+// devInboxPage renders the dev inbox with the site's templates.
+func devInboxPage(pages *ui.Templates) dev.RenderFunc {
+	return func(w http.ResponseWriter, _ *http.Request, items []dev.Item) {
+		out := make([]ui.DevItem, 0, len(items))
+		for _, it := range items {
+			out = append(out, ui.DevItem{ID: it.ID, Channel: string(it.Channel), To: it.To, Subject: it.Subject,
+				Body: it.Body, Code: it.Code, CreatedAt: it.CreatedAt, CallPending: it.CallPending})
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		pages.Render(w, http.StatusOK, ui.PageDevInbox, ui.DevInboxPage{Page: ui.Page{Title: "Development inbox"}, Items: out})
+	}
+}

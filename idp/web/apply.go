@@ -1,0 +1,256 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui"
+)
+
+// errAccountTaken: 'Create' lost to another request creating the same account.
+var errAccountTaken = errors.New("web: an account with this email was created meanwhile")
+
+// Messages for delivery failures, shown on the page the journey moved to.
+const (
+	msgEmailNotSent   = "We could not send the email just now. Select 'Send a new code' to try again"
+	msgTextsDown      = "We cannot send text messages at the moment. Select 'Call Me instead'"
+	msgTextNotAllowed = "We could not send a text message to this number. Select 'Call Me instead', or check the number"
+	msgAccountTaken   = "An account with this email address has already been created. Sign in instead"
+)
+
+// apply runs ev through the journey, saves the result and performs its effects, then
+// answers the browser: the next step's page (303 to GET /login), the same page with
+// the mistakes to fix, or the form app's redirect when the journey is over.
+// form is what was posted, to put back into the page after a mistake.
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev journey.Event, form url.Values) {
+	ctx := r.Context()
+	res, err := h.Machine.Drive(j.s, ev, h.now(), h.answer(r, j.s))
+	switch {
+	case errors.Is(err, journey.ErrRefused):
+		// A skipped step, a back button, a second tab: show the step reached.
+		seeOther(w, r, PathLogin)
+		return
+	case errors.Is(err, errAccountTaken):
+		h.waitForWinner(ctx, j)
+		if nj, ok, lerr := h.loadID(ctx, j.s.ID); lerr == nil && ok && nj.version == j.version {
+			h.render(w, r, j.s, http.StatusOK, []ui.FieldError{{Message: msgAccountTaken}}, form, "")
+			return
+		}
+		seeOther(w, r, PathLogin)
+		return
+	case err != nil:
+		h.fail(w, r, "apply "+string(ev.Kind()), err)
+		return
+	}
+	if _, err := h.save(ctx, j, res.State); errors.Is(err, store.ErrConflict) {
+		seeOther(w, r, PathLogin)
+		return
+	} else if errors.Is(err, store.ErrNotFound) {
+		h.timedOut(w)
+		return
+	} else if err != nil {
+		h.fail(w, r, "save", err)
+		return
+	}
+	problems, redirect, err := h.perform(w, r, res)
+	if errors.Is(err, provider.ErrUnknownAuthRequest) {
+		h.finish(w, r, res.State)
+		h.timedOut(w)
+		return
+	}
+	if err != nil {
+		h.fail(w, r, "perform "+string(ev.Kind()), err)
+		return
+	}
+	if redirect != "" {
+		h.finish(w, r, res.State)
+		seeOther(w, r, redirect)
+		return
+	}
+	errs := append(uiErrors(res.Errors), problems...)
+	if len(errs) > 0 {
+		h.render(w, r, res.State, http.StatusOK, errs, form, "")
+		return
+	}
+	notice := ""
+	if res.Sent != "" && (ev.Kind() == journey.EventResendEmailCode || ev.Kind() == journey.EventResendSMSCode) {
+		notice = "code-sent"
+	}
+	seeOther(w, r, noticeURL(notice))
+}
+
+// answer performs the journey's queries against the durable store.
+func (h *Handler) answer(r *http.Request, s *journey.State) journey.Answer {
+	ctx := r.Context()
+	return func(q journey.Query) (journey.Event, error) {
+		switch q := q.(type) {
+		case journey.LookUpAccount:
+			u, err := h.Store.UserByEmail(ctx, q.Email)
+			if errors.Is(err, store.ErrNotFound) {
+				return journey.AccountLookedUp{}, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return journey.AccountLookedUp{Account: journey.AccountFrom(u)}, nil
+		case journey.CheckPassword:
+			return h.checkPassword(ctx, r, q)
+		case journey.CreateUser:
+			return h.createUser(ctx, r, q)
+		case journey.CheckSendBudget:
+			return h.checkSendBudget(ctx, r, q)
+		default:
+			return nil, errors.New("web: unknown journey query")
+		}
+	}
+}
+
+// checkPassword checks a password and owns the lockout: consecutive failures are
+// counted in the durable store and lock the account for a growing period; a locked
+// account is refused even with the right password. An unknown or disabled account
+// costs the same hashing time as a real one.
+func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.CheckPassword) (journey.Event, error) {
+	now := h.now()
+	u, err := h.Store.UserByEmail(ctx, q.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		h.Passwords.DummyVerify(ctx, q.Password)
+		h.audit(ctx, r, "login.failed", "", "no such account")
+		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != store.UserActive {
+		h.Passwords.DummyVerify(ctx, q.Password)
+		h.audit(ctx, r, "login.failed", u.ID, "account disabled")
+		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+	}
+	if now.Before(u.LockedUntil) {
+		h.Passwords.DummyVerify(ctx, q.Password)
+		h.audit(ctx, r, "login.locked", u.ID, "attempt while locked")
+		return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: u.LockedUntil.In(h.cfg.Location)}, nil
+	}
+	ok, rehash, err := h.Passwords.Verify(ctx, q.Password, u.PasswordHash)
+	if err != nil {
+		return nil, wrapf(err, "verify password")
+	}
+	if !ok {
+		n, err := h.Store.RecordLoginFailure(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		h.audit(ctx, r, "login.failed", u.ID, "wrong password")
+		if until := h.Machine.Policy().LockedUntil(n, now); !until.IsZero() {
+			if err := h.Store.LockUser(ctx, u.ID, until); err != nil {
+				return nil, err
+			}
+			h.audit(ctx, r, "account.locked", u.ID, "too many wrong passwords")
+			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
+		}
+		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+	}
+	if u.FailedLogins > 0 || !u.LockedUntil.IsZero() {
+		if err := h.Store.ResetLoginFailures(ctx, u.ID); err != nil {
+			return nil, err
+		}
+	}
+	if rehash {
+		if hash, err := h.Passwords.Hash(ctx, q.Password); err == nil {
+			u.PasswordHash, u.UpdatedAt = hash, now
+			if err := h.Store.UpdateUser(ctx, u); err != nil {
+				h.Log.WarnContext(ctx, "store rehashed password", "err", err)
+			}
+		}
+	}
+	return journey.PasswordChecked{Result: journey.PasswordOK, Account: journey.AccountFrom(u)}, nil
+}
+
+// createUser creates the account at 'Create': email verified, no phone yet.
+func (h *Handler) createUser(ctx context.Context, r *http.Request, q journey.CreateUser) (journey.Event, error) {
+	hash, err := h.Passwords.Hash(ctx, q.Password)
+	if err != nil {
+		return nil, wrapf(err, "hash password")
+	}
+	id, err := newUserID()
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	u := &store.User{
+		ID: id, Email: q.Email, EmailVerified: true, GivenName: q.GivenName, FamilyName: q.FamilyName,
+		PasswordHash: hash, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := h.Store.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
+		return nil, errAccountTaken
+	} else if err != nil {
+		return nil, err
+	}
+	h.audit(ctx, r, "user.created", id, "signed up")
+	return journey.UserCreated{UserID: id}, nil
+}
+
+// checkSendBudget counts one more message against the durable budgets of the
+// destination and of the client address, and refuses past either.
+func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journey.CheckSendBudget) (journey.Event, error) {
+	b, now := h.cfg.Budgets, h.now()
+	dest := "send:" + string(q.Channel) + ":" + q.To
+	if q.Channel != factors.ChannelEmail {
+		dest = "send:phone:" + q.To // texts and calls share a number's budget
+	}
+	nd, err := h.Store.Hit(ctx, dest, b.Window, now)
+	if err != nil {
+		return nil, err
+	}
+	ni, err := h.Store.Hit(ctx, "send:ip:"+clientIP(r), b.Window, now)
+	if err != nil {
+		return nil, err
+	}
+	if nd > b.PerDestination || ni > b.PerIP {
+		h.audit(ctx, r, "send.refused", "", "send budget spent on "+string(q.Channel))
+		return journey.SendBudgetChecked{Allowed: false, RetryAfter: windowLeft(now, b.Window)}, nil
+	}
+	return journey.SendBudgetChecked{Allowed: true}, nil
+}
+
+// windowLeft is the time until the fixed window containing now ends.
+func windowLeft(now time.Time, window time.Duration) time.Duration {
+	return window - time.Duration(now.UnixNano()%int64(window))
+}
+
+func (h *Handler) audit(ctx context.Context, r *http.Request, kind, userID, detail string) {
+	e := &store.AuditEvent{Time: h.now(), Kind: kind, UserID: userID, IP: clientIP(r), Detail: detail}
+	if err := h.Store.AppendAudit(ctx, e); err != nil {
+		h.Log.WarnContext(ctx, "audit", "kind", kind, "err", err)
+	}
+}
+
+// uiErrors turns the journey's field names into the pages' input ids.
+func uiErrors(errs []journey.FieldError) []ui.FieldError {
+	out := make([]ui.FieldError, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, ui.FieldError{Field: uiField(e.Field), Message: e.Message})
+	}
+	return out
+}
+
+func uiField(f string) string {
+	switch f {
+	case journey.FieldConfirm:
+		return ui.FieldConfirmPassword
+	case journey.FieldGivenName:
+		return ui.FieldGivenName
+	case journey.FieldFamilyName:
+		return ui.FieldSurname
+	case journey.FieldMethod:
+		return "" // the buttons have no input to link to: a page-level error
+	default:
+		return f // email, password, code, phone are the same
+	}
+}

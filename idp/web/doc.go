@@ -1,0 +1,35 @@
+// Package web serves the login pages: it drives the journeys of idp/journey
+// from HTTP requests and renders them with the ui templates.
+//
+// One journey per browser: its State lives in the ephemeral store under
+// "journey:<id>" (TTL Config.JourneyTTL, compare-and-set on its version) and the
+// id in the __Host-idp_journey cookie. Every request loads the state, turns the
+// form post into a journey.Event, runs Machine.Drive with the answers from the
+// durable store (accounts, password checks and lockout, send budgets), saves the
+// new state with compare-and-set (a double click, a back button or a second tab
+// loses and is shown the step reached), then performs the effects: messages
+// through the factors senders, phone and password changes, token revocation, and
+// at the end provider.Complete, which sends the browser back to the form app.
+//
+// Routes (mounted by idp/app):
+//
+//	GET  /login?authRequestID=ID   from the provider: start or resume the journey
+//	GET  /login                    the page of the step reached
+//	GET  /login/{link}             links that move the journey (sign-up, forgot
+//	                               password, back, change e-mail, change number)
+//	POST /login/{action}           form posts (one per kind of event)
+//	GET  /login/status             JSON {"done":bool} for the call-waiting page
+//	GET  /account                  the signed-in person's details
+//	GET  /account/change-phone     starts a change of phone number
+//	GET  /logout                   ends the IdP session
+//
+// After a successful post the browser is redirected (303) to GET /login, so a
+// refresh never posts twice; a post with mistakes renders the page with them.
+//
+// Call outcomes (Handler implements factors.CallOutcomes) are recorded under the
+// call's id; the waiting page applies them when it reloads, polls or continues,
+// since completing the sign-in needs the browser.
+//
+// web must not import a store backend, the OIDC library or a message provider:
+// it gets them as interfaces.
+package web

@@ -1,0 +1,194 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui"
+)
+
+// newUserID returns a stable opaque user id (the OIDC sub): 128 random bits.
+func newUserID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
+// perform carries out the effects of a saved transition, in order. It returns
+// problems to show on the page (a message that could not be sent), and the URL to
+// send the browser to when the journey is over.
+func (h *Handler) perform(w http.ResponseWriter, r *http.Request, res journey.Result) ([]ui.FieldError, string, error) {
+	ctx := r.Context()
+	pol := h.Machine.Policy()
+	var problems []ui.FieldError
+	var redirect string
+	for _, e := range res.Effects {
+		switch e := e.(type) {
+		case journey.SendEmailCode:
+			m, err := h.Messages.VerificationEmail(e.To, e.Code, pol.EmailCodeTTL)
+			if e.Purpose == journey.EmailResetPassword {
+				m, err = h.Messages.PasswordResetEmail(e.To, e.Code, pol.EmailCodeTTL)
+			}
+			if err == nil {
+				err = h.Email.SendEmail(ctx, m)
+			}
+			if err != nil {
+				h.Log.ErrorContext(ctx, "send email code", "err", err)
+				problems = append(problems, ui.FieldError{Message: msgEmailNotSent})
+			}
+		case journey.SendAccountExistsEmail:
+			m, err := h.Messages.AccountExistsEmail(e.To)
+			if err == nil {
+				err = h.Email.SendEmail(ctx, m)
+			}
+			if err != nil {
+				// The page must look the same as for a new address.
+				h.Log.ErrorContext(ctx, "send account-exists email", "err", err)
+				problems = append(problems, ui.FieldError{Message: msgEmailNotSent})
+			}
+		case journey.SendSMSCode:
+			m, err := h.Messages.CodeSMS(e.To, e.Code, pol.SMSCodeTTL)
+			if err == nil {
+				err = h.SMS.SendSMS(ctx, m)
+			}
+			if err != nil {
+				h.Log.WarnContext(ctx, "send text message", "ending", journey.PhoneEnding(e.To), "err", err)
+				msg := msgTextsDown
+				if errors.Is(err, factors.ErrUndeliverable) {
+					msg = msgTextNotAllowed
+				}
+				problems = append(problems, ui.FieldError{Message: msg})
+			}
+		case journey.PlaceCall:
+			if err := h.placeCall(ctx, res.State.ID, e); err != nil {
+				return nil, "", err
+			}
+		case journey.SetPhone:
+			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
+				u.Phone, u.PhoneType, u.PhoneVerified = e.Number, e.Type, true
+			}); err != nil {
+				return nil, "", wrapf(err, "set phone")
+			}
+		case journey.SetPassword:
+			hash, err := h.Passwords.Hash(ctx, e.Password)
+			if err != nil {
+				return nil, "", wrapf(err, "hash password")
+			}
+			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash = hash }); err != nil {
+				return nil, "", wrapf(err, "set password")
+			}
+		case journey.UnlockAccount:
+			if err := h.Store.ResetLoginFailures(ctx, e.UserID); err != nil {
+				return nil, "", wrapf(err, "unlock account")
+			}
+		case journey.RevokeRefreshTokens:
+			if err := h.Provider.RevokeUserTokens(ctx, e.UserID); err != nil {
+				return nil, "", wrapf(err, "revoke tokens")
+			}
+		case journey.Audit:
+			h.audit(ctx, r, e.Kind, e.UserID, e.Detail)
+		case journey.CompleteAuth:
+			if e.AuthRequestID == "" {
+				redirect = noticeAccount("phone-changed")
+				continue
+			}
+			u, err := h.Provider.Complete(w, r, e.AuthRequestID, provider.Authentication{
+				UserID: e.UserID, AMR: e.AMR, AuthTime: e.AuthTime,
+			})
+			if err != nil {
+				return nil, "", err
+			}
+			redirect = u
+		}
+	}
+	return problems, redirect, nil
+}
+
+func noticeAccount(name string) string { return PathAccount + "?notice=" + name }
+
+func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.User)) error {
+	u, err := h.Store.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	change(u)
+	u.UpdatedAt = h.now()
+	return h.Store.UpdateUser(ctx, u)
+}
+
+// Calls in flight: "call:<id>" names the journey a call belongs to, and
+// "callresult:<id>" holds its outcome once reported.
+func callKey(id string) string   { return "call:" + id }
+func resultKey(id string) string { return "callresult:" + id }
+
+// callRecordTTL keeps a call's records a while after it may last, so that a late
+// webhook still finds its call (and is then refused as finished).
+func (h *Handler) callRecordTTL() time.Duration {
+	return h.Machine.Policy().CallTimeout + 10*time.Minute
+}
+
+// placeCall records the call, then asks the caller to place it. A call that cannot
+// be placed is recorded as failed at once, so the waiting page offers another way.
+func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.PlaceCall) error {
+	if err := h.Ephemeral.Put(ctx, callKey(e.CallID), []byte(journeyID), h.callRecordTTL()); err != nil {
+		return wrapf(err, "record call")
+	}
+	script, err := h.Messages.CallScript()
+	if err != nil {
+		return err
+	}
+	if err := h.Caller.PlaceCall(ctx, factors.Call{ID: e.CallID, To: e.To, Script: script}); err != nil {
+		h.Log.WarnContext(ctx, "place call", "ending", journey.PhoneEnding(e.To), "err", err)
+		return h.RecordCallOutcome(ctx, e.CallID, factors.CallFailed)
+	}
+	return nil
+}
+
+// RecordCallOutcome implements factors.CallOutcomes: the call simulator and the
+// voice webhook report how a call ended. Only the first outcome of a call counts.
+func (h *Handler) RecordCallOutcome(ctx context.Context, callID string, result factors.CallResult) error {
+	if callID == "" {
+		return factors.ErrUnknownCall
+	}
+	if _, _, err := h.Ephemeral.Get(ctx, callKey(callID)); errors.Is(err, store.ErrNotFound) {
+		return factors.ErrUnknownCall
+	} else if err != nil {
+		return err
+	}
+	err := h.Ephemeral.Create(ctx, resultKey(callID), []byte(result), h.callRecordTTL())
+	if errors.Is(err, store.ErrConflict) {
+		return factors.ErrUnknownCall // already finished
+	}
+	return err
+}
+
+// callEvent is the event a call-waiting page applies: the call's recorded outcome,
+// or, when the call is overdue (or the person pressed 'Continue'), Continue, which
+// ends an unanswered call. nil while the call is still ringing.
+func (h *Handler) callEvent(ctx context.Context, s *journey.State, pressedContinue bool) journey.Event {
+	if !s.Step.IsCallWaitStep() || s.Call == nil {
+		return nil
+	}
+	b, _, err := h.Ephemeral.Get(ctx, resultKey(s.Call.ID))
+	if err == nil {
+		return journey.CallOutcome{CallID: s.Call.ID, Result: factors.CallResult(b)}
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		h.Log.WarnContext(ctx, "read call outcome", "err", err)
+	}
+	if pressedContinue || h.now().After(s.Call.ExpiresAt) {
+		return journey.Continue{}
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui"
+)
+
+// Form targets: one per kind of event (see post), and the links of follow.
+const (
+	actSignIn         = PathLogin + "/sign-in"
+	actEmail          = PathLogin + "/email"
+	actEmailCode      = PathLogin + "/email-code"
+	actResendEmail    = PathLogin + "/resend-email-code"
+	actContinue       = PathLogin + "/continue"
+	actDetails        = PathLogin + "/details"
+	actPhone          = PathLogin + "/phone"
+	actMethod         = PathLogin + "/method"
+	actSMSCode        = PathLogin + "/sms-code"
+	actResendSMS      = PathLogin + "/resend-sms-code"
+	actNewPassword    = PathLogin + "/new-password"
+	linkSignUp        = PathLogin + "/sign-up"
+	linkForgot        = PathLogin + "/forgot-password"
+	linkBack          = PathLogin + "/back"
+	linkChangeEmail   = PathLogin + "/change-email"
+	linkChangeNumber  = PathLogin + "/change-phone-number"
+	confirmPhoneTitle = "Confirm your phone number"
+)
+
+// render shows the page of the step s has reached. errs are mistakes to show; form,
+// when set, is what was posted, so that what the person typed is put back (never
+// a password).
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.State, status int, errs []ui.FieldError, form url.Values, notice string) {
+	page := ui.Page{Errors: errs, Notice: notice}
+	typed := func(field, fallback string) string {
+		if form != nil && form.Has(field) {
+			return form.Get(field)
+		}
+		return fallback
+	}
+	masked := journey.MaskPhone(s.Phone)
+	mobile := s.PhoneType == store.PhoneMobile
+	var name string
+	var data any
+	switch s.Step {
+	case journey.StepSignIn:
+		name, data = ui.PageSignIn, ui.SignInPage{Page: page, Action: actSignIn, Email: typed(ui.FieldEmail, s.Email),
+			SignUpURL: linkSignUp, ForgotPasswordURL: linkForgot}
+	case journey.StepSignUpEmail:
+		page.BackURL = linkBack
+		name, data = ui.PageSignUpEmail, ui.SignUpEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
+	case journey.StepForgotEmail:
+		page.BackURL = linkBack
+		name, data = ui.PageForgotEmail, ui.ForgotEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
+	case journey.StepSignUpEmailCode, journey.StepForgotEmailCode:
+		name, data = ui.PageEmailCode, ui.EmailCodePage{Page: page, Action: actEmailCode, Email: s.Email,
+			ResendAction: actResendEmail, ChangeEmailURL: linkChangeEmail}
+	case journey.StepSignUpEmailVerified:
+		name, data = ui.PageEmailVerified, ui.EmailVerifiedPage{Page: page, Action: actContinue}
+	case journey.StepSignUpDetails:
+		name, data = ui.PageSignUpDetails, ui.SignUpDetailsPage{Page: page, Action: actDetails,
+			GivenName: typed(ui.FieldGivenName, ""), Surname: typed(ui.FieldSurname, "")}
+	case journey.StepPhoneEnter:
+		name, data = ui.PagePhoneEnter, ui.PhoneEnterPage{Page: page, Action: actPhone,
+			PhoneNumber: typed(ui.FieldPhone, nationalOrEmpty(s.Phone))}
+	case journey.StepPhoneSMSCode, journey.StepPhoneConfirmSMSCode, journey.StepChallengeSMSCode:
+		if s.Step == journey.StepPhoneSMSCode {
+			page.BackURL = linkChangeNumber
+		}
+		name, data = ui.PageSMSCode, ui.SMSCodePage{Page: page, Action: actSMSCode, MaskedPhone: masked,
+			ResendAction: actResendSMS, CallAction: actMethod}
+	case journey.StepPhoneCallWait, journey.StepPhoneConfirmCallWait, journey.StepChallengeCallWait:
+		if s.Step == journey.StepPhoneCallWait {
+			page.BackURL = linkChangeNumber
+		}
+		page.RefreshSeconds = int(h.cfg.CallRefresh / time.Second)
+		name, data = ui.PageCallWait, ui.CallWaitPage{Page: page, Action: actContinue, MaskedPhone: masked,
+			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod}
+	case journey.StepPhoneConfirm:
+		page.Title = confirmPhoneTitle
+		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
+	case journey.StepChallenge:
+		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
+	case journey.StepForgotNewPassword:
+		name, data = ui.PageForgotNewPassword, ui.ForgotNewPasswordPage{Page: page, Action: actNewPassword}
+	default:
+		h.timedOut(w)
+		return
+	}
+	h.Pages.Render(w, status, name, data)
+}
+
+// nationalOrEmpty refills the number box with a number already given (going back to
+// change it). The E.164 form is what the store keeps; people typed it without +44.
+func nationalOrEmpty(e164 string) string {
+	if len(e164) > 3 && e164[:3] == "+44" {
+		return "0" + e164[3:]
+	}
+	return e164
+}
