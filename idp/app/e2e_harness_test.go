@@ -67,7 +67,7 @@ type idp struct {
 type backend string
 
 const (
-	embedded  backend = "sqlite+memory"
+	embedded   backend = "sqlite+memory"
 	pgAndRedis backend = "postgres+redis"
 )
 
