@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// options are the driver's settings (flags in main.go).
+type options struct {
+	issuer      string // a running idp; empty starts one
+	serverPID   int    // with issuer: the server's process on this machine, for CPU and RSS
+	redisPrefix string // with issuer: the server's IDP_REDIS_PREFIX
+	server      serverOptions
+
+	clientID    string
+	redirectURI string
+
+	workers     int
+	people      int
+	phoneOffset int
+	duration    time.Duration
+	iterations  int
+	codeBatch   int
+
+	scenarios    []string // which measured scenarios run
+	hashDuration time.Duration
+	inFlight     int    // journeys left in flight for the Redis memory measurement; 0 skips
+	peer         string // "", "install" or the path of the peer binary
+}
+
+var allScenarios = []string{"discovery", "jwks", "journey", "code", "refresh", "userinfo"}
+
+// report is everything one run measured.
+type report struct {
+	machine  string
+	backend  string
+	setup    result
+	results  []result
+	hashRate float64
+	cores    int
+	journeys float64 // sign-in journeys per second
+	inbox    result  // dev inbox reads during the journeys
+	steps    []result
+	rssIdle  int64 // KiB; 0 when unknown
+	rssPeak  int64
+	rssHWM   int64
+	memory   *memoryReport
+	peer     []result // the peer's discovery and JWKS, same settings
+	errs     []error  // what failed outside the scenarios' own error counts
+}
+
+// failed reports whether anything went wrong: any scenario error or any
+// failure around them.
+func (r *report) failed() bool {
+	if len(r.errs) > 0 || r.setup.errors > 0 || r.inbox.errors > 0 {
+		return true
+	}
+	for _, res := range append(slices.Clone(r.results), r.peer...) {
+		if res.errors > 0 {
+			return true
+		}
+	}
+	return r.memory != nil && r.memory.failed > 0
+}
+
+// bench runs the whole benchmark and reports progress to out.
+func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
+	rep := &report{machine: machineInfo()}
+	t := &target{issuer: strings.TrimSuffix(o.issuer, "/"), pid: o.serverPID, redisURL: o.server.redisURL, redisPrefix: o.redisPrefix, backend: "running server"}
+	if o.issuer == "" {
+		fmt.Fprintln(out, "starting the idp...")
+		var err error
+		t, err = startServer(ctx, o.server)
+		if err != nil {
+			return rep, err
+		}
+		defer func() {
+			if err := t.stop(); err != nil {
+				fmt.Fprintf(out, "stopping the idp: %v\n", err)
+			}
+		}()
+	}
+	rep.backend = t.backend
+	fmt.Fprintf(out, "idp at %s (%s)\n", t.issuer, t.backend)
+
+	transport := newTransport(o.workers + 4)
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, Timeout: time.Minute}
+	d := &driver{
+		t: t, transport: transport, client: client, redirectURI: o.redirectURI,
+		inbox:   newInbox(t.issuer, client),
+		workers: o.workers, duration: o.duration, iterations: o.iterations,
+		run:   strings.ToLower(rand.Text()[:8]),
+		steps: map[string]*recorder{}, out: out,
+	}
+
+	// The limit first, while the server is idle: raw argon2id on these cores.
+	if o.hashDuration > 0 {
+		fmt.Fprintf(out, "measuring argon2id hashes/s for %s...\n", o.hashDuration)
+		rate, cores, err := hashRate(ctx, o.hashDuration)
+		if err != nil {
+			return rep, fmt.Errorf("argon2id: %w", err)
+		}
+		rep.hashRate, rep.cores = rate, cores
+		fmt.Fprintf(out, "  argon2id (server parameters, %d at once): %.1f hashes/s\n", cores, rate)
+	}
+
+	rp, err := newRelyingParty(ctx, client, t.issuer, o.clientID, o.redirectURI)
+	if err != nil {
+		return rep, fmt.Errorf("relying party: %w", err)
+	}
+	d.rp = rp
+	d.rss.start(t.pid)
+	defer d.rss.stop()
+
+	people := max(o.people, o.workers)
+	if people > maxPeople {
+		return rep, fmt.Errorf("at most %d people (the drama phone number range), got %d", maxPeople, people)
+	}
+	fmt.Fprintf(out, "signing up %d people...\n", people)
+	rep.setup, err = d.setupPeople(ctx, people, o.phoneOffset)
+	fmt.Fprintf(out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", rep.setup.name, rep.setup.rate(), ms(rep.setup.p50), ms(rep.setup.p99), rep.setup.errors)
+	if err != nil {
+		return rep, err
+	}
+
+	want := func(s string) bool { return slices.Contains(o.scenarios, s) }
+	fmt.Fprintf(out, "running scenarios with %d workers, %s each...\n", o.workers, runLength(o))
+	if want("discovery") {
+		rep.results = append(rep.results, d.scenario(ctx, "discovery", d.fetch(t.issuer+"/.well-known/openid-configuration", checkDiscovery(t.issuer))))
+	}
+	if want("jwks") {
+		rep.results = append(rep.results, d.scenario(ctx, "JWKS", d.fetch(rp.meta.JWKSURI, checkJWKS)))
+	}
+	if want("journey") {
+		d.inbox.reads = newRecorder()
+		res := d.scenario(ctx, "sign-in journey", func(ctx context.Context, w int) error { return d.signInJourney(ctx) })
+		res.note = "fresh browser: /authorize, Sign in (password), Send Code, SMS code from the dev inbox, code exchange, userinfo"
+		rep.results = append(rep.results, res)
+		rep.journeys = res.rate()
+		rep.inbox = d.inbox.reads.result("dev inbox reads", res.wall)
+		for _, label := range d.stepSeq {
+			rep.steps = append(rep.steps, d.steps[label].result(label, res.wall))
+		}
+	}
+	if want("code") {
+		authz, exch := d.codeExchanges(ctx, o.codeBatch)
+		rep.results = append(rep.results, authz, exch)
+	}
+	if want("refresh") {
+		res := d.scenario(ctx, "refresh grant (rotation)", d.refreshGrant)
+		res.note = "each worker rotates its own refresh token family; every grant returns a new refresh token"
+		rep.results = append(rep.results, res)
+	}
+	if want("userinfo") {
+		rep.results = append(rep.results, d.scenario(ctx, "userinfo", func(ctx context.Context, w int) error {
+			return d.rp.userinfo(ctx, d.people[w].access)
+		}))
+	}
+	if want("refresh") {
+		if err := d.reuseDetected(ctx, d.people[0]); err != nil {
+			rep.errs = append(rep.errs, err)
+		} else {
+			fmt.Fprintln(out, "  refresh token reuse: detected, family revoked")
+		}
+	}
+	d.rss.stop()
+	if t.pid > 0 {
+		rep.rssIdle, rep.rssPeak = d.rss.idleKiB, d.rss.peakKiB
+		_, rep.rssHWM, _ = rssKiB(t.pid)
+	}
+
+	if o.inFlight > 0 && t.redisURL != "" && t.redisPrefix != "" {
+		fmt.Fprintf(out, "leaving %d journeys in flight to measure Redis memory...\n", o.inFlight)
+		m, err := d.inFlightMemory(ctx, o.inFlight)
+		rep.memory = &m
+		if err != nil {
+			rep.errs = append(rep.errs, fmt.Errorf("in-flight journeys: %w", err))
+		}
+	}
+
+	if o.peer != "" && (want("discovery") || want("jwks")) {
+		fmt.Fprintln(out, "peer: the zitadel/oidc example OP, same scenarios and settings...")
+		pt, err := startPeer(ctx, o.peer, out)
+		if err != nil {
+			fmt.Fprintf(out, "  peer not measured: %v\n", err)
+		} else {
+			pd := &driver{t: pt, client: client, workers: o.workers, duration: o.duration, iterations: o.iterations, out: out}
+			if want("discovery") {
+				rep.peer = append(rep.peer, pd.scenario(ctx, "discovery", pd.fetch(pt.issuer+".well-known/openid-configuration", checkDiscovery(pt.issuer))))
+			}
+			if want("jwks") {
+				rep.peer = append(rep.peer, pd.scenario(ctx, "JWKS", pd.fetch(pt.issuer+"keys", checkJWKS)))
+			}
+			if err := pt.stop(); err != nil {
+				fmt.Fprintf(out, "  stopping the peer: %v\n", err)
+			}
+		}
+	}
+	return rep, nil
+}
+
+func runLength(o options) string {
+	if o.iterations > 0 {
+		return fmt.Sprintf("%d iterations per worker", o.iterations)
+	}
+	return o.duration.String()
+}
+
+// print writes the report: the table, the limit, memory and the breakdown of
+// the sign-in journey.
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "\nMachine: %s\nServer:  %s\n\n", r.machine, r.backend)
+	printResults(w, append([]result{r.setup}, r.results...))
+	if r.hashRate > 0 {
+		fmt.Fprintf(w, "\nargon2id limit: %.1f hashes/s (m=19 MiB, t=2, p=1; %d at once on %d cores)\n", r.hashRate, r.cores, runtime.NumCPU())
+		if r.journeys > 0 {
+			fmt.Fprintf(w, "sign-in journeys/s ÷ hashes/s = %.1f / %.1f = %.2f\n", r.journeys, r.hashRate, r.journeys/r.hashRate)
+		}
+	}
+	if r.inbox.ops > 0 {
+		fmt.Fprintf(w, "dev inbox reads during the journeys: %d (%.1f per journey), mean %s, p99 %s: bench overhead inside the journey, not part of a real sign-in\n",
+			r.inbox.ops, float64(r.inbox.ops)/max(1, r.journeys*r.inbox.wall.Seconds()), ms(r.inbox.mean), ms(r.inbox.p99))
+	}
+	if len(r.steps) > 0 {
+		fmt.Fprintln(w, "\nsign-in journey, step by step (latency under the same load):")
+		var total time.Duration
+		for _, s := range r.steps {
+			total += s.mean * time.Duration(s.ops)
+		}
+		for _, s := range r.steps {
+			share := 0.0
+			if total > 0 {
+				share = 100 * float64(s.mean*time.Duration(s.ops)) / float64(total)
+			}
+			fmt.Fprintf(w, "  %-44s n=%-6d mean %-9s p95 %-9s %4.1f%% of journey time  errors %d\n", s.name, s.ops, ms(s.mean), ms(s.p95), share, s.errors)
+		}
+	}
+	if r.rssIdle > 0 {
+		fmt.Fprintf(w, "\nserver RSS: idle %.1f MiB, peak under load %.1f MiB (sampled), VmHWM %.1f MiB\n",
+			float64(r.rssIdle)/1024, float64(r.rssPeak)/1024, float64(r.rssHWM)/1024)
+	}
+	if r.memory != nil {
+		fmt.Fprintln(w)
+		r.memory.print(w)
+	}
+	if len(r.peer) > 0 {
+		fmt.Fprintln(w, "\nside by side with the zitadel/oidc example OP "+peerVersion()+" (same workers and duration, one after the other):")
+		for _, p := range r.peer {
+			for _, o := range r.results {
+				if o.name == p.name && p.rate() > 0 {
+					fmt.Fprintf(w, "  %-10s idp %8.1f/s  peer %8.1f/s  ratio %.2f  (p99 %s vs %s)\n", p.name, o.rate(), p.rate(), o.rate()/p.rate(), ms(o.p99), ms(p.p99))
+				}
+			}
+		}
+		printResults(w, r.peer)
+	}
+	for _, err := range r.errs {
+		fmt.Fprintf(w, "error: %v\n", err)
+	}
+}
+
+// machineInfo describes this machine for the report.
+func machineInfo() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		var kb int64
+		fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "MemTotal:")), "%d", &kb)
+		mem = fmt.Sprintf(", %.1f GiB RAM", float64(kb)/(1<<20))
+	}
+	return fmt.Sprintf("%d cores (%s)%s, %s %s/%s", runtime.NumCPU(), model, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/oauth2"
+)
+
+// scopes the bench client asks for: offline_access so that the code exchange
+// returns a refresh token for the refresh scenario.
+var scopes = []string{"openid", "profile", "email", "phone", "offline_access"}
+
+// discovery is the part of the provider metadata a relying party uses.
+type discovery struct {
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	UserinfoEndpoint      string `json:"userinfo_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
+}
+
+// relyingParty is the bench's OAuth 2.0 client: a public client using PKCE
+// (S256), as the demo form app is.
+type relyingParty struct {
+	issuer string
+	meta   discovery
+	conf   *oauth2.Config
+	client *http.Client // server-to-server calls (no cookies)
+}
+
+func discover(ctx context.Context, client *http.Client, issuer string) (discovery, error) {
+	var d discovery
+	body, err := get(ctx, client, issuer+"/.well-known/openid-configuration", "application/json")
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal(body, &d); err != nil {
+		return d, fmt.Errorf("discovery document: %w", err)
+	}
+	if d.Issuer != issuer {
+		return d, fmt.Errorf("discovery names issuer %q, want %q", d.Issuer, issuer)
+	}
+	if d.AuthorizationEndpoint == "" || d.TokenEndpoint == "" || d.UserinfoEndpoint == "" || d.JWKSURI == "" {
+		return d, errors.New("discovery document lacks an endpoint")
+	}
+	return d, nil
+}
+
+func newRelyingParty(ctx context.Context, client *http.Client, issuer, clientID, redirectURI string) (*relyingParty, error) {
+	meta, err := discover(ctx, client, issuer)
+	if err != nil {
+		return nil, err
+	}
+	return &relyingParty{
+		issuer: issuer,
+		meta:   meta,
+		client: client,
+		conf: &oauth2.Config{
+			ClientID:    clientID,
+			RedirectURL: redirectURI,
+			Scopes:      scopes,
+			Endpoint: oauth2.Endpoint{
+				AuthURL:   meta.AuthorizationEndpoint,
+				TokenURL:  meta.TokenEndpoint,
+				AuthStyle: oauth2.AuthStyleInParams, // a public client: client_id in the body
+			},
+		},
+	}, nil
+}
+
+// authorization is one started authorization request: the URL to send the
+// browser to and what the relying party keeps to finish it.
+type authorization struct {
+	url, state, verifier string
+}
+
+func (rp *relyingParty) start() authorization {
+	a := authorization{state: rand.Text(), verifier: oauth2.GenerateVerifier()}
+	a.url = rp.conf.AuthCodeURL(a.state, oauth2.S256ChallengeOption(a.verifier),
+		oauth2.SetAuthURLParam("nonce", rand.Text()))
+	return a
+}
+
+// code checks the redirect back to the relying party as a careful client does
+// (state, iss of RFC 9207, no error) and returns the authorization code.
+func (rp *relyingParty) code(a authorization, callback *url.URL) (string, error) {
+	if callback == nil {
+		return "", errors.New("the journey did not return to the redirect URI")
+	}
+	q := callback.Query()
+	if e := q.Get("error"); e != "" {
+		return "", fmt.Errorf("authorization error %s: %s", e, q.Get("error_description"))
+	}
+	if q.Get("state") != a.state {
+		return "", errors.New("authorization response state does not match")
+	}
+	if iss := q.Get("iss"); iss != "" && iss != rp.issuer {
+		return "", fmt.Errorf("authorization response from issuer %q", iss)
+	}
+	code := q.Get("code")
+	if code == "" {
+		return "", errors.New("authorization response without a code")
+	}
+	return code, nil
+}
+
+func (rp *relyingParty) ctx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, rp.client)
+}
+
+// exchange redeems an authorization code. The response must carry an ID
+// token and a refresh token (offline_access was asked for).
+func (rp *relyingParty) exchange(ctx context.Context, a authorization, code string) (*oauth2.Token, error) {
+	tok, err := rp.conf.Exchange(rp.ctx(ctx), code, oauth2.VerifierOption(a.verifier))
+	if err != nil {
+		return nil, fmt.Errorf("code exchange: %w", err)
+	}
+	if s, _ := tok.Extra("id_token").(string); s == "" {
+		return nil, errors.New("code exchange: no ID token")
+	}
+	if tok.RefreshToken == "" {
+		return nil, errors.New("code exchange: no refresh token (does the client allow offline_access?)")
+	}
+	return tok, nil
+}
+
+// refresh redeems a refresh token; rotation means the response carries a new
+// one, different from the one spent.
+func (rp *relyingParty) refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error) {
+	tok, err := rp.conf.TokenSource(rp.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		return nil, fmt.Errorf("refresh grant: %w", err)
+	}
+	if tok.RefreshToken == "" || tok.RefreshToken == refreshToken {
+		return nil, errors.New("refresh grant: the refresh token was not rotated")
+	}
+	if tok.AccessToken == "" {
+		return nil, errors.New("refresh grant: no access token")
+	}
+	return tok, nil
+}
+
+// userinfo fetches the claims for an access token and checks there is a subject.
+func (rp *relyingParty) userinfo(ctx context.Context, accessToken string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rp.meta.UserinfoEndpoint, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	res, err := rp.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("userinfo: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("userinfo: %w", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("userinfo: status %d", res.StatusCode)
+	}
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if err := json.Unmarshal(body, &claims); err != nil || claims.Sub == "" {
+		return errors.New("userinfo: no subject in the response")
+	}
+	return nil
+}
+
+// get fetches url and returns the body of a 200 response of the given media type.
+func get(ctx context.Context, client *http.Client, url, mediaType string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", mediaType)
+	req.Header.Set("User-Agent", userAgent)
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", url, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: status %d", url, res.StatusCode)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, mediaType) {
+		return nil, fmt.Errorf("GET %s: content type %q, want %s", url, ct, mediaType)
+	}
+	return body, nil
+}
