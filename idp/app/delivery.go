@@ -1,0 +1,429 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/dev"
+	"github.com/councilforms/idp/factors/email"
+	"github.com/councilforms/idp/factors/phone"
+	"github.com/councilforms/idp/factors/vonage"
+	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/store"
+)
+
+// Delivery is how codes and calls reach people: the three senders the login pages
+// use, the routes the providers call back on, and the background work that sends
+// queued email. OpenDelivery chooses the providers, one channel at a time:
+//
+//	email:          IDP_SMTP_URL set   -> durable outbox + worker -> SMTP relay
+//	                else IDP_DEV       -> dev inbox
+//	texts, calls:   IDP_VONAGE_ set    -> Vonage (SMS API, Voice API, signed webhooks)
+//	                else IDP_DEV       -> dev inbox (simulated calls)
+//
+// Without IDP_DEV a channel with no provider is an error (config.Load refuses it
+// first), so nothing is ever dropped silently. With IDP_DEV and both providers
+// configured nothing is captured and the dev inbox does not exist.
+//
+// Every text message and call, whatever its provider, passes two checks first: the
+// number must be in IDP_PHONE_COUNTRIES (and not premium rate or the like), and the
+// day's count of texts and calls across every server process (store.Counters, per
+// UTC day) must be within IDP_SEND_DAILY_CEILING. Past the ceiling sending is
+// refused with an error wrapping factors.ErrProviderUnavailable, a warning is logged
+// once, and idp_send_ceiling_refused_total rises: alert on it.
+type Delivery struct {
+	Email  factors.EmailSender
+	SMS    factors.SMSSender
+	Caller factors.Caller
+	// Inbox captures the messages of the channels that have no provider in
+	// development mode; nil when nothing is captured.
+	Inbox *dev.Inbox
+
+	log      *slog.Logger
+	audit    store.Audit
+	eph      store.Ephemeral
+	outcomes factors.CallOutcomes
+	vonage   *vonage.Client // nil without Vonage
+	worker   *email.Worker  // nil without SMTP
+	// receiptCap bounds the SMS delivery receipts written to the audit log per UTC
+	// day: receipts are not signed, so anyone could post them.
+	receiptCap int64
+	running    atomic.Bool
+}
+
+// Keys of the delivery's records in the stores.
+const (
+	// sendCounterKey counts the day's text messages and calls together (store.Counters).
+	sendCounterKey = "send:global:phone"
+	sendWindow     = 24 * time.Hour
+	// replayKeyPrefix + jti marks a Vonage webhook as seen (store.Ephemeral).
+	replayKeyPrefix = "vonage-jti:"
+	// receiptKeyPrefix + UTC date counts receipts recorded that day (store.Ephemeral).
+	receiptKeyPrefix = "vonage-receipts:"
+)
+
+// OpenDelivery builds the senders cfg selects (see Delivery). durable holds the email
+// outbox, the send counters and the audit log; eph remembers the ids of Vonage
+// webhooks already accepted, so a replay is refused whichever process receives it.
+// outcomes receives the results of calls, from the dev call simulator or from
+// Vonage's webhooks; it may forward to handlers built later. reg receives the
+// metrics (nil: none); log may be nil. Nothing is sent until Run is called for
+// email; texts and calls are sent at once.
+func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable, eph store.Ephemeral,
+	reg *prometheus.Registry, outcomes factors.CallOutcomes, log *slog.Logger) (*Delivery, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var registerer prometheus.Registerer // a nil *Registry must not become a non-nil interface
+	if reg != nil {
+		registerer = reg
+	}
+	if outcomes == nil {
+		outcomes = noOutcomes{}
+	}
+	d := &Delivery{
+		log: log, audit: durable, eph: eph, outcomes: outcomes,
+		receiptCap: 4 * int64(cfg.SendDailyCeiling), // a text gets up to a few receipts (accepted, buffered, delivered)
+	}
+	var inbox *dev.Inbox
+	captured := func() *dev.Inbox {
+		if inbox == nil {
+			inbox = dev.NewInbox(outcomes, log)
+		}
+		return inbox
+	}
+
+	switch {
+	case cfg.SMTPConfigured():
+		sender, err := email.NewSMTPSender(cfg.SMTP(), nil)
+		if err != nil {
+			return nil, err
+		}
+		w, err := email.NewWorker(email.WorkerConfig{Store: durable, Sender: sender, Logger: log, Registerer: registerer})
+		if err != nil {
+			return nil, err
+		}
+		d.worker = w
+		d.Email = email.NewOutbox(durable, w, log)
+	case cfg.Dev:
+		d.Email = captured()
+	default:
+		return nil, errors.New("IDP_SMTP_URL: required when IDP_DEV is off (verification codes are emailed through it)")
+	}
+
+	var sms factors.SMSSender
+	var caller factors.Caller
+	switch {
+	case cfg.VonageConfigured():
+		key, err := cfg.ReadVonagePrivateKey()
+		if err != nil {
+			return nil, err
+		}
+		c, err := vonage.New(cfg.Vonage(key), vonage.Options{Logger: log, Registerer: registerer})
+		if err != nil {
+			return nil, err
+		}
+		d.vonage, sms, caller = c, c, c
+	case cfg.Dev:
+		sms, caller = captured(), captured()
+	default:
+		return nil, errors.New("IDP_VONAGE_API_KEY: required when IDP_DEV is off (text messages and calls are sent through Vonage)")
+	}
+
+	if inbox != nil {
+		// The factors' SMTP worker and Vonage client count their own sends; the dev
+		// inbox is counted here, under the same metric names, as provider "dev".
+		m, err := newSendMetrics("dev", registerer)
+		if err != nil {
+			return nil, err
+		}
+		d.Inbox = inbox
+		if d.Email == inbox {
+			d.Email = meteredEmail{inbox, m}
+		}
+		if sms == inbox {
+			sms, caller = meteredSMS{inbox, m}, meteredCaller{inbox, m}
+		}
+	}
+
+	guard, err := newSendGuard(cfg, durable, registerer, log)
+	if err != nil {
+		return nil, err
+	}
+	d.SMS = guardedSMS{guard, sms}
+	d.Caller = guardedCaller{guard, caller}
+	return d, nil
+}
+
+// Register mounts the routes the chosen providers need on mux, and nothing else:
+//
+//	dev inbox (development mode, channels without a provider):
+//	  GET /dev/inbox, GET /dev/inbox.json, POST /dev/calls/{id}/keypress, POST /dev/calls/{id}/hangup
+//	Vonage webhooks (when Vonage is configured), under vonage.WebhookPrefix:
+//	  POST /webhooks/vonage/input/{id}, POST /webhooks/vonage/event/{id},
+//	  GET|POST /webhooks/vonage/sms-receipt, GET|POST /webhooks/vonage/answer
+//
+// Each route is registered with its method, so none conflicts with a catch-all such
+// as "GET /" on the same mux. Vonage sends no Origin or Sec-Fetch-Site header, so the
+// webhooks pass cross-origin protection without a bypass. render draws the inbox
+// page (nil: a plain page).
+func (d *Delivery) Register(mux *http.ServeMux, render dev.RenderFunc) {
+	if d.Inbox != nil {
+		d.Inbox.Register(mux, render)
+	}
+	if d.vonage == nil {
+		return
+	}
+	h := d.vonage.Handler(d.outcomes, vonage.ReplayGuardFunc(d.seenWebhook), d.recordReceipt)
+	for _, pattern := range []string{
+		"POST " + vonage.WebhookPrefix + "input/{id}",
+		"POST " + vonage.WebhookPrefix + "event/{id}",
+		"GET " + vonage.SMSReceiptPath,
+		"POST " + vonage.SMSReceiptPath,
+		"GET " + vonage.AnswerPath,
+		"POST " + vonage.AnswerPath,
+	} {
+		mux.Handle(pattern, h)
+	}
+}
+
+// Run sends queued email until ctx is cancelled, then returns once the worker has
+// stopped; call it in its own goroutine, once per process (every process runs one:
+// the outbox's claim lease keeps two from sending the same message). Without an SMTP
+// relay there is nothing to do and it just waits for ctx. A second call returns at
+// once.
+func (d *Delivery) Run(ctx context.Context) {
+	if !d.running.CompareAndSwap(false, true) {
+		d.log.Warn("delivery: Run called twice; the second call does nothing")
+		return
+	}
+	if d.worker == nil {
+		<-ctx.Done()
+		return
+	}
+	if err := d.worker.Run(ctx); err != nil {
+		d.log.Error("delivery: email worker stopped", slog.String("error", err.Error()))
+	}
+}
+
+// seenWebhook is the Vonage ReplayGuard: the first Create of a jti wins in every
+// process sharing the ephemeral store; a second one is a replay.
+func (d *Delivery) seenWebhook(ctx context.Context, jti string, ttl time.Duration) (bool, error) {
+	err := d.eph.Create(ctx, replayKeyPrefix+jti, []byte("1"), ttl)
+	if errors.Is(err, store.ErrConflict) {
+		return true, nil
+	}
+	return false, err
+}
+
+// recordReceipt writes an SMS delivery receipt to the audit log: the status, error
+// code, Vonage's message id, our client-ref and the masked number; never the text
+// (receipts carry none). Receipts are unsigned, so at most receiptCap are written
+// per UTC day; the rest are only counted and dropped (answered as accepted, so
+// Vonage does not resend them).
+func (d *Delivery) recordReceipt(ctx context.Context, r vonage.Receipt) error {
+	now := time.Now().UTC()
+	n, err := d.eph.Incr(ctx, receiptKeyPrefix+now.Format("2006-01-02"), 25*time.Hour)
+	if err != nil {
+		return fmt.Errorf("delivery: count sms receipts: %w", err)
+	}
+	if n > d.receiptCap {
+		if n == d.receiptCap+1 {
+			d.log.WarnContext(ctx, "delivery: too many sms delivery receipts today; the rest are not recorded",
+				slog.Int64("cap", d.receiptCap))
+		}
+		return nil
+	}
+	detail := "status=" + strconv.Quote(r.Status) + " err-code=" + strconv.Quote(r.ErrCode) +
+		" message-id=" + strconv.Quote(r.MessageID) + " client-ref=" + strconv.Quote(r.ClientRef) +
+		" to=" + strconv.Quote(phone.Mask("+"+r.To))
+	return d.audit.AppendAudit(ctx, &store.AuditEvent{Time: now, Kind: "sms.receipt", Detail: detail})
+}
+
+// noOutcomes stands in when no CallOutcomes was given: every call is unknown.
+type noOutcomes struct{}
+
+func (noOutcomes) RecordCallOutcome(context.Context, string, factors.CallResult) error {
+	return factors.ErrUnknownCall
+}
+
+// sendGuard is checked before every text message and call: allowed destination and
+// the global daily ceiling.
+type sendGuard struct {
+	counters  store.Counters
+	ceiling   int
+	countries []string
+	dev       bool
+	log       *slog.Logger
+	now       func() time.Time
+
+	limit   prometheus.Gauge
+	count   prometheus.Gauge
+	refused *prometheus.CounterVec
+}
+
+func newSendGuard(cfg *config.Config, counters store.Counters, reg prometheus.Registerer, log *slog.Logger) (*sendGuard, error) {
+	g := &sendGuard{
+		counters: counters, ceiling: cfg.SendDailyCeiling, countries: cfg.PhoneCountries, dev: cfg.Dev,
+		log: log, now: time.Now,
+		limit: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "idp_send_daily_ceiling", Help: "Text messages and calls all servers may send in one UTC day (IDP_SEND_DAILY_CEILING).",
+		}),
+		count: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "idp_send_daily_count", Help: "Text messages and calls counted so far this UTC day by all servers, as last seen by this one.",
+		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idp_send_ceiling_refused_total", Help: "Text messages and calls refused because the daily ceiling was reached, by channel.",
+		}, []string{"channel"}),
+	}
+	g.limit.Set(float64(g.ceiling))
+	if reg != nil {
+		for _, c := range []prometheus.Collector{g.limit, g.count, g.refused} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("delivery: register metrics: %w", err)
+			}
+		}
+	}
+	return g, nil
+}
+
+// admit checks a text message or call to number on channel before it is sent.
+func (g *sendGuard) admit(ctx context.Context, ch factors.Channel, number string) error {
+	if _, err := phone.Parse(number, phone.DefaultRegion, g.dev, g.countries); err != nil {
+		// Checked again here, not only at enrolment, so that a number enrolled before
+		// IDP_PHONE_COUNTRIES changed is not sent to.
+		reason := "not a personal landline or mobile number"
+		if errors.Is(err, phone.ErrRegion) {
+			reason = "outside IDP_PHONE_COUNTRIES"
+		}
+		return fmt.Errorf("delivery: %s to %s refused, %s: %w", ch, phone.Mask(number), reason, factors.ErrUndeliverable)
+	}
+	n, err := g.counters.Hit(ctx, sendCounterKey, sendWindow, g.now())
+	if err != nil {
+		// Without the count the ceiling cannot be kept: refuse rather than risk pumping.
+		return fmt.Errorf("delivery: count the day's sends: %w", err)
+	}
+	g.count.Set(float64(n))
+	if n <= g.ceiling {
+		return nil
+	}
+	g.refused.WithLabelValues(string(ch)).Inc()
+	if n == g.ceiling+1 {
+		// Hit is atomic, so exactly one process sees this count: one warning a day.
+		g.log.WarnContext(ctx, "delivery: daily ceiling of text messages and calls reached; refusing more until the next UTC day",
+			slog.Int("ceiling", g.ceiling), slog.String("channel", string(ch)))
+	}
+	return fmt.Errorf("delivery: daily ceiling of %d text messages and calls reached: %w", g.ceiling, factors.ErrProviderUnavailable)
+}
+
+type guardedSMS struct {
+	g    *sendGuard
+	next factors.SMSSender
+}
+
+func (s guardedSMS) SendSMS(ctx context.Context, m factors.SMS) error {
+	if err := s.g.admit(ctx, factors.ChannelSMS, m.To); err != nil {
+		return err
+	}
+	return s.next.SendSMS(ctx, m)
+}
+
+type guardedCaller struct {
+	g    *sendGuard
+	next factors.Caller
+}
+
+func (c guardedCaller) PlaceCall(ctx context.Context, call factors.Call) error {
+	if err := c.g.admit(ctx, factors.ChannelVoice, call.To); err != nil {
+		return err
+	}
+	return c.next.PlaceCall(ctx, call)
+}
+
+// sendMetrics are the per-provider send metrics, with the names, help and labels the
+// factors use, so that every provider shares the families in one registry.
+type sendMetrics struct {
+	sent    *prometheus.CounterVec
+	failed  *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+}
+
+func newSendMetrics(provider string, reg prometheus.Registerer) (*sendMetrics, error) {
+	labels := prometheus.Labels{"provider": provider}
+	m := &sendMetrics{
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idp_messages_sent_total", Help: "Messages accepted by a provider, by channel and provider.",
+			ConstLabels: labels,
+		}, []string{"channel"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idp_messages_failed_total", Help: "Messages a provider refused or could not take, by channel, provider and reason.",
+			ConstLabels: labels,
+		}, []string{"channel", "reason"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "idp_message_send_seconds", Help: "Time to hand a message to a provider, by channel and provider.",
+			ConstLabels: labels,
+			Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"channel"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.sent, m.failed, m.latency} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("delivery: register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *sendMetrics) observe(ch factors.Channel, start time.Time, err error) {
+	m.latency.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+	switch {
+	case err == nil:
+		m.sent.WithLabelValues(string(ch)).Inc()
+	case errors.Is(err, factors.ErrUndeliverable):
+		m.failed.WithLabelValues(string(ch), "undeliverable").Inc()
+	case errors.Is(err, factors.ErrProviderUnavailable):
+		m.failed.WithLabelValues(string(ch), "provider_unavailable").Inc()
+	default:
+		m.failed.WithLabelValues(string(ch), "error").Inc()
+	}
+}
+
+type meteredEmail struct {
+	next factors.EmailSender
+	m    *sendMetrics
+}
+
+func (s meteredEmail) SendEmail(ctx context.Context, e factors.Email) (err error) {
+	defer func(start time.Time) { s.m.observe(factors.ChannelEmail, start, err) }(time.Now())
+	return s.next.SendEmail(ctx, e)
+}
+
+type meteredSMS struct {
+	next factors.SMSSender
+	m    *sendMetrics
+}
+
+func (s meteredSMS) SendSMS(ctx context.Context, msg factors.SMS) (err error) {
+	defer func(start time.Time) { s.m.observe(factors.ChannelSMS, start, err) }(time.Now())
+	return s.next.SendSMS(ctx, msg)
+}
+
+type meteredCaller struct {
+	next factors.Caller
+	m    *sendMetrics
+}
+
+func (c meteredCaller) PlaceCall(ctx context.Context, call factors.Call) (err error) {
+	defer func(start time.Time) { c.m.observe(factors.ChannelVoice, start, err) }(time.Now())
+	return c.next.PlaceCall(ctx, call)
+}
