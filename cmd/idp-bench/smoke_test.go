@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/councilforms/idp/store/storetest"
+)
+
+// The smoke run CI makes of the driver: every scenario a few times against an
+// idp served in-process, with zero errors. It asserts that the driver works
+// and the idp answers it correctly, never how fast.
+func TestSmokeEmbedded(t *testing.T) {
+	smoke(t, serverOptions{})
+}
+
+// The same on PostgreSQL and Redis, which also measures Redis memory of a few
+// in-flight journeys.
+func TestSmokePostgresRedis(t *testing.T) {
+	redisURL, prefix := storetest.Redis(t)
+	smoke(t, serverOptions{databaseURL: storetest.PostgresURL(t), redisURL: redisURL, redisPrefix: prefix})
+}
+
+func smoke(t *testing.T, so serverOptions) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var serverLog, out bytes.Buffer
+	so.inProcess, so.log = true, &serverLog
+	o := options{
+		server:       so,
+		clientID:     benchClientID,
+		redirectURI:  defaultRedirectURI,
+		workers:      2,
+		people:       3, // more people than workers: journeys take whoever is free
+		iterations:   3,
+		codeBatch:    2,
+		scenarios:    allScenarios,
+		hashDuration: 100 * time.Millisecond,
+		inFlight:     2,
+	}
+	rep, err := bench(ctx, o, &out)
+	rep.print(&out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatalf("bench: %v\nserver log:\n%s", err, serverLog.String())
+	}
+	if rep.failed() {
+		t.Fatalf("the run had errors (see the log above)\nserver log:\n%s", serverLog.String())
+	}
+	if rep.setup.ops != 3 {
+		t.Errorf("%d people signed up, want 3", rep.setup.ops)
+	}
+	names := map[string]int{}
+	for _, r := range rep.results {
+		names[r.name] = r.ops
+	}
+	for _, want := range []string{"discovery", "JWKS", "sign-in journey", "authorize (SSO session)", "code exchange", "refresh grant (rotation)", "userinfo"} {
+		if names[want] != o.workers*o.iterations {
+			t.Errorf("%s: %d successful operations, want %d", want, names[want], o.workers*o.iterations)
+		}
+	}
+	if rep.hashRate() <= 0 || len(rep.hashRates) != 2 {
+		t.Errorf("argon2id hash rates %v, want two", rep.hashRates)
+	}
+	if rep.inbox.ops < names["sign-in journey"] {
+		t.Errorf("%d dev inbox reads for %d journeys", rep.inbox.ops, names["sign-in journey"])
+	}
+	if so.redisURL != "" {
+		if rep.memory == nil || rep.memory.families["journey"].keys != o.inFlight {
+			t.Errorf("Redis memory report %+v, want %d new journey keys", rep.memory, o.inFlight)
+		} else if rep.memory.families["journey"].bytes <= 0 {
+			t.Errorf("journey keys hold %d bytes", rep.memory.families["journey"].bytes)
+		}
+	}
+	if !strings.Contains(out.String(), "refresh token reuse: detected") {
+		t.Error("the refresh token reuse check did not run")
+	}
+}
