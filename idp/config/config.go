@@ -148,9 +148,21 @@ var Settings = []Setting{
 // them. The error is one line naming the setting. With -h or --help the error wraps
 // flag.ErrHelp and the usage is not printed: callers print Usage themselves.
 func Load(args []string, getenv func(string) string) (*Config, error) {
+	return load(args, getenv, true)
+}
+
+// LoadAdmin is Load for commands that send nothing (idp migrate, clients, keys,
+// outbox): the delivery settings are checked when given, but an SMTP relay and
+// Vonage are not required without IDP_DEV, so an operator needs only the database
+// settings.
+func LoadAdmin(args []string, getenv func(string) string) (*Config, error) {
+	return load(args, getenv, false)
+}
+
+func load(args []string, getenv func(string) string, requireDelivery bool) (*Config, error) {
 	fs := flag.NewFlagSet("idp", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	build := Bind(fs, getenv)
+	build := bind(fs, getenv, requireDelivery)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -165,8 +177,12 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 
 // Bind registers every setting as a flag on fs, so that a subcommand can add its own
 // flags to the same set. After fs.Parse, the returned function validates and returns
-// the configuration.
+// the configuration as Load does.
 func Bind(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error) {
+	return bind(fs, getenv, true)
+}
+
+func bind(fs *flag.FlagSet, getenv func(string) string, requireDelivery bool) func() (*Config, error) {
 	values := make([]*flagValue, len(Settings))
 	for i, s := range Settings {
 		v := &flagValue{bool: s.bool}
@@ -185,7 +201,7 @@ func Bind(fs *flag.FlagSet, getenv func(string) string) func() (*Config, error) 
 				raw[s.Env] = rawValue{text: s.Default, source: s.Env}
 			}
 		}
-		return parse(raw)
+		return parse(raw, requireDelivery)
 	}
 }
 
@@ -231,7 +247,7 @@ func secretError(r rawValue, problem string) error {
 	return fmt.Errorf("%s: %s", r.source, problem)
 }
 
-func parse(raw map[string]rawValue) (*Config, error) {
+func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	c := &Config{}
 	var err error
 
@@ -346,7 +362,7 @@ func parse(raw map[string]rawValue) (*Config, error) {
 	if c.SendDailyCeiling, err = strconv.Atoi(strings.TrimSpace(r.text)); err != nil || c.SendDailyCeiling < 1 {
 		return nil, settingError(r, "must be a whole number of messages, at least 1")
 	}
-	if err := parseDelivery(raw, c); err != nil {
+	if err := parseDelivery(raw, c, requireDelivery); err != nil {
 		return nil, err
 	}
 	return c, nil

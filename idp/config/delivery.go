@@ -36,10 +36,11 @@ var vonageRequired = []string{
 // PEM is a few kilobytes.
 const maxPrivateKeyFile = 64 << 10
 
-// parseDelivery reads the SMTP and Vonage settings. The grammar of IDP_SMTP_URL and the
+// parseDelivery reads the SMTP and Vonage settings; require says whether production
+// (IDP_DEV off) needs both providers. The grammar of IDP_SMTP_URL and the
 // checks on the Vonage values are the factors' own (email.SMTPConfig.Validate,
 // vonage.Config.Validate), so that what loads here is what the senders accept.
-func parseDelivery(raw map[string]rawValue, c *Config) error {
+func parseDelivery(raw map[string]rawValue, c *Config, require bool) error {
 	smtpURL := strings.TrimSpace(raw["IDP_SMTP_URL"].text)
 	c.EmailFrom = strings.TrimSpace(raw["IDP_EMAIL_FROM"].text)
 	switch {
@@ -49,7 +50,7 @@ func parseDelivery(raw map[string]rawValue, c *Config) error {
 			return err
 		}
 		c.SMTPURL = smtpURL
-	case !c.Dev:
+	case !c.Dev && require:
 		return errors.New("IDP_SMTP_URL: required when IDP_DEV is off (verification codes are emailed through it, " +
 			"e.g. smtp://user:password@relay.example.gov.uk:587 with IDP_EMAIL_FROM; or set IDP_DEV=true to capture email in the dev inbox)")
 	}
@@ -65,7 +66,7 @@ func parseDelivery(raw map[string]rawValue, c *Config) error {
 		}
 	}
 	switch {
-	case len(set) == 0 && c.Dev:
+	case len(set) == 0 && (c.Dev || !require):
 		return nil
 	case len(set) == 0:
 		return fmt.Errorf("IDP_VONAGE_API_KEY: required when IDP_DEV is off (text messages and calls are sent through Vonage: "+

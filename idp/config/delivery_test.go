@@ -236,3 +236,27 @@ func TestDeliveryFlags(t *testing.T) {
 		t.Errorf("partial Vonage by flag: error %v", err)
 	}
 }
+
+// Admin commands send nothing: they need no providers, but what is given is checked.
+func TestLoadAdminNeedsNoProviders(t *testing.T) {
+	vars := map[string]string{"IDP_DATABASE_URL": "postgres://db/idp", "IDP_KEY_ENCRYPTION_KEY": testKey}
+	if _, err := Load(nil, env(vars)); err == nil {
+		t.Fatal("Load accepted production settings without providers")
+	}
+	c, err := LoadAdmin(nil, env(vars))
+	if err != nil {
+		t.Fatalf("LoadAdmin: %v", err)
+	}
+	if c.Dev || c.SMTPConfigured() || c.VonageConfigured() {
+		t.Errorf("dev %v smtp %v vonage %v", c.Dev, c.SMTPConfigured(), c.VonageConfigured())
+	}
+	for _, bad := range []map[string]string{
+		{"IDP_SMTP_URL": "http://relay"},
+		{"IDP_VONAGE_API_KEY": "k"},
+		{"IDP_SEND_DAILY_CEILING": "none"},
+	} {
+		if _, err := LoadAdmin(nil, env(merge(vars, bad))); err == nil {
+			t.Errorf("LoadAdmin accepted %v", bad)
+		}
+	}
+}
