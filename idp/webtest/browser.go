@@ -1,24 +1,32 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
 // Browser is a headless Chromium driven through the DevTools protocol, one per test.
+// A Browser is one tab; NewTab opens another in the same browser (same cookies).
 type Browser struct {
 	t       testing.TB
 	ctx     context.Context
 	shots   string
-	counter int
+	counter *atomic.Int64 // shared by the tabs, so screenshots sort in the order taken
 }
 
 // ChromiumPath finds Debian's chromium. When it is missing the test is skipped unless
@@ -59,6 +67,11 @@ func NewBrowser(t *testing.T, javascript bool) *Browser {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("ignore-certificate-errors", true),
+		// A page waiting in a tab behind another (the call-waiting page while the
+		// person uses the dev inbox) keeps its timers and refreshes running.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.WindowSize(1000, 1400),
 	}
 	if !javascript {
@@ -79,7 +92,20 @@ func NewBrowser(t *testing.T, javascript bool) *Browser {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &Browser{t: t, ctx: ctx, shots: dir}
+	return &Browser{t: t, ctx: ctx, shots: dir, counter: new(atomic.Int64)}
+}
+
+// NewTab opens another tab in the same browser, sharing its cookies, as a person
+// opens a second page (the dev inbox) while the first one waits. It closes when
+// the test ends.
+func (b *Browser) NewTab() *Browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("open a tab: %v", err)
+	}
+	return &Browser{t: b.t, ctx: ctx, shots: b.shots, counter: b.counter}
 }
 
 // Do performs chromedp steps, failing the test with a screenshot and the page text on error.
@@ -150,33 +176,85 @@ func Eval[T any](b *Browser, expr string) T {
 	return get(b, chromedp.Evaluate[T](expr))
 }
 
-// FillLabel types value into the input whose <label> text is exactly label, as a person
-// finds a field by what it says.
+// FillLabel types value into the input or textarea whose <label> text is exactly
+// label, replacing what it held, as a person finds a field by what it says.
 func (b *Browser) FillLabel(label, value string) {
 	b.t.Helper()
-	sel := fmt.Sprintf(`//label[normalize-space(.)=%s]`, xpathString(label))
-	attr := get(b, chromedp.AttributeValue(sel, "for"))
-	if attr.Value == "" {
-		b.t.Fatalf("label %q has no for attribute", label)
+	id := b.fieldFor(label)
+	// Emptied through its value property (DevTools evaluates even with the page's
+	// scripts off): chromedp.Clear fails on a textarea without a text node, and
+	// chromedp.SetValue cannot set an empty value.
+	if !Eval[bool](b, fmt.Sprintf(`(() => { const e = document.getElementById(%s); e.value = ''; return e.value === '' })()`, jsString(id))) {
+		b.fail(fmt.Errorf("could not empty the field labelled %q", label))
 	}
-	b.Do(
-		chromedp.Clear(chromedp.ID(attr.Value)),
-		chromedp.SendKeys(chromedp.ID(attr.Value), value),
-	)
+	b.Do(chromedp.SendKeys(chromedp.ID(id), value))
 }
 
-func clickable(text string) string {
-	return fmt.Sprintf(`//button[normalize-space(.)=%[1]s] | //a[normalize-space(.)=%[1]s] | //input[@type="submit" and @value=%[1]s]`, xpathString(text))
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	q, _ := json.Marshal(s)
+	return string(q)
 }
+
+// Value returns what the field labelled label holds.
+func (b *Browser) Value(label string) string {
+	b.t.Helper()
+	return get(b, chromedp.Value(chromedp.ID(b.fieldFor(label))))
+}
+
+// fieldFor is the id of the field the label with exactly this text names.
+func (b *Browser) fieldFor(label string) string {
+	b.t.Helper()
+	sel := fmt.Sprintf(`//label[normalize-space(.)=%s]`, xpathString(label))
+	if n := Eval[int](b, snapshotLength(sel)); n == 0 {
+		b.fail(fmt.Errorf("no field labelled %q", label))
+	}
+	attr := get(b, chromedp.AttributeValue(sel, "for"))
+	if attr.Value == "" {
+		b.fail(fmt.Errorf("label %q has no for attribute", label))
+	}
+	return attr.Value
+}
+
+func buttons(text string) string {
+	return fmt.Sprintf(`//button[normalize-space(.)=%[1]s] | //input[(@type="submit" or @type="button") and @value=%[1]s]`, xpathString(text))
+}
+
+func links(text string) string {
+	return fmt.Sprintf(`//a[normalize-space(.)=%s]`, xpathString(text))
+}
+
+func clickable(text string) string { return buttons(text) + " | " + links(text) }
 
 // Click presses the button or link whose visible text is exactly text and waits for
 // the page it loads.
 func (b *Browser) Click(text string) {
 	b.t.Helper()
-	sel := clickable(text)
+	b.press(clickable(text), "button or link", text)
+}
+
+// ClickButton presses the button whose visible text is exactly label (not a link
+// with the same words) and waits for the page it loads.
+func (b *Browser) ClickButton(label string) {
+	b.t.Helper()
+	b.press(buttons(label), "button", label)
+}
+
+// FollowLink follows the link whose visible text is exactly text (not a button with
+// the same words) and waits for the page it loads.
+func (b *Browser) FollowLink(text string) {
+	b.t.Helper()
+	b.press(links(text), "link", text)
+}
+
+func (b *Browser) press(sel, kind, text string) {
+	b.t.Helper()
+	if Eval[int](b, snapshotLength(sel)) == 0 {
+		b.fail(fmt.Errorf("no %s %q on the page", kind, text))
+	}
 	b.Do(chromedp.WaitVisible(sel))
 	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(sel, chromedp.NodeVisible)); err != nil {
-		b.fail(fmt.Errorf("click %q: %w", text, err))
+		b.fail(fmt.Errorf("click %s %q: %w", kind, text, err))
 	}
 	b.Do(chromedp.WaitReady(chromedp.CSS("body")))
 }
@@ -184,22 +262,91 @@ func (b *Browser) Click(text string) {
 // Has reports whether a button or link with exactly this text is on the page.
 func (b *Browser) Has(text string) bool {
 	b.t.Helper()
-	expr := fmt.Sprintf(`document.evaluate(%q, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength`, clickable(text))
-	return Eval[int](b, expr) > 0
+	return Eval[int](b, snapshotLength(clickable(text))) > 0
 }
 
-// Screenshot saves a full-page PNG named with a sequence number and name.
+// HasButton reports whether a button with exactly this label is on the page.
+func (b *Browser) HasButton(label string) bool {
+	b.t.Helper()
+	return Eval[int](b, snapshotLength(buttons(label))) > 0
+}
+
+func snapshotLength(xpath string) string {
+	return fmt.Sprintf(`document.evaluate(%q, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength`, xpath)
+}
+
+// WaitHeading waits up to timeout for the page's h1 to read want, as a person
+// watches a page that moves on by itself (a refresh, or its script submitting a
+// form). Navigations while it waits are expected.
+func (b *Browser) WaitHeading(want string, timeout time.Duration) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, timeout)
+	defer cancel()
+	var last string
+	for {
+		h, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`(() => { const h = document.querySelector('h1'); return h ? h.textContent.trim().replace(/\s+/g, ' ') : '' })()`))
+		if err == nil {
+			last = h
+			if h == want {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			b.fail(fmt.Errorf("waited %s for the heading %q; the heading is %q", timeout, want, last))
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Cookies returns the cookies the browser holds for the current page, as the
+// browser stored them (a cookie it refused is missing).
+func (b *Browser) Cookies() []*network.Cookie {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		b.fail(fmt.Errorf("read cookies: %w", err))
+	}
+	return res.Cookies
+}
+
+// pngSignature starts every PNG file.
+var pngSignature = []byte("\x89PNG\r\n\x1a\n")
+
+// fullPagePNG captures the whole page, beyond the viewport, as PNG (chromedp's
+// FullScreenshot gives JPEG unless the quality is exactly 100).
+func fullPagePNG(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+	capture := true
+	res, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
+		Format:                page.CaptureScreenshotFormatPng,
+		CaptureBeyondViewport: &capture,
+		FromSurface:           &capture,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(res.Data, pngSignature) {
+		return nil, errors.New("the browser did not return a PNG image")
+	}
+	return res.Data, nil
+}
+
+// Screenshot saves a full-page PNG named with a sequence number and name, and
+// returns the file's path ("" when it could not be taken; the test goes on).
 func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
-	b.counter++
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	n := b.counter.Add(1)
+	img, err := chromedp.Run(b.ctx, fullPagePNG)
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return ""
 	}
-	file := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.counter, sanitize(name)))
-	if err := os.WriteFile(file, png, 0o644); err != nil {
+	file := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", n, sanitize(name)))
+	if err := os.WriteFile(file, img, 0o644); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
+		return ""
 	}
 	return file
 }

@@ -1,6 +1,11 @@
-// Package webtest holds what end-to-end tests share: a headless Chromium driven by
-// chromedp that finds fields and buttons by their visible labels and saves a
-// screenshot of each page, and the start-up of a complete idp for a test.
+// Package webtest is the browser that end-to-end tests share: a headless Chromium
+// (Debian's chromium package) driven by chromedp, which finds fields and buttons by
+// their visible labels as a person does, opens a second tab on the same cookies,
+// waits for a page that moves on by itself, and saves a PNG screenshot of each page
+// under the test's artifact directory (go test -artifacts keeps them).
 //
-// It is imported only by tests.
+// Without chromium a test is skipped, unless IDP_TEST_REQUIRE_SERVICES=1 (the test
+// script sets it), when it fails.
+//
+// It is imported only by tests; it imports nothing of the idp.
 package webtest
