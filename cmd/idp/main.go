@@ -34,6 +34,8 @@ var commands = map[string]command{
 	"version": {"print the version and exit", version},
 	"clients": {"manage relying parties: add, list, show ID, remove ID, rotate-secret ID", clients},
 	"keys":    {"list or rotate token signing keys: list, rotate", keys},
+
+	"outbox": {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
 }
 
 // environment is what a command may touch of the process, so that tests can run
