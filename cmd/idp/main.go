@@ -35,7 +35,8 @@ var commands = map[string]command{
 	"clients": {"manage relying parties: add, list, show ID, remove ID, rotate-secret ID", clients},
 	"keys":    {"list or rotate token signing keys: list, rotate", keys},
 
-	"outbox": {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
+	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
+	"healthcheck": {"exit 0 if the server on IDP_ADDR (or --url) answers /healthz with 200 (container health checks)", healthcheck},
 }
 
 // environment is what a command may touch of the process, so that tests can run
