@@ -280,22 +280,41 @@ func snapshotLength(xpath string) string {
 // form). Navigations while it waits are expected.
 func (b *Browser) WaitHeading(want string, timeout time.Duration) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, timeout)
-	defer cancel()
+	const heading = `(() => { const h = document.querySelector('h1'); return h ? h.textContent.trim().replace(/\s+/g, ' ') : '' })()`
 	var last string
-	for {
-		h, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-			`(() => { const h = document.querySelector('h1'); return h ? h.textContent.trim().replace(/\s+/g, ' ') : '' })()`))
+	ok := b.poll(timeout, func(ctx context.Context) bool {
+		h, err := chromedp.Run(ctx, chromedp.Evaluate[string](heading))
 		if err == nil {
 			last = h
-			if h == want {
-				return
-			}
+		}
+		return err == nil && h == want
+	})
+	if !ok {
+		b.fail(fmt.Errorf("waited %s for the heading %q; the heading is %q", timeout, want, last))
+	}
+}
+
+// WaitUntil waits up to timeout for the JavaScript expression to be true on the page,
+// through navigations; it reports whether it became true. DevTools evaluates it even
+// when the page's own scripts are off.
+func (b *Browser) WaitUntil(expr string, timeout time.Duration) bool {
+	b.t.Helper()
+	return b.poll(timeout, func(ctx context.Context) bool {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		return err == nil && v
+	})
+}
+
+func (b *Browser) poll(timeout time.Duration, check func(ctx context.Context) bool) bool {
+	ctx, cancel := context.WithTimeout(b.ctx, timeout)
+	defer cancel()
+	for {
+		if check(ctx) {
+			return true
 		}
 		select {
 		case <-ctx.Done():
-			b.fail(fmt.Errorf("waited %s for the heading %q; the heading is %q", timeout, want, last))
-			return
+			return false
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

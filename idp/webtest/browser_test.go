@@ -124,6 +124,9 @@ func TestBrowserWaitsForAPageToMoveOnInAnotherTab(t *testing.T) {
 		t.Fatalf("second tab: heading = %q; %s", h, other.Text())
 	}
 	b.WaitHeading("Answered", 30*time.Second)
+	if !b.WaitUntil(`document.title === 'Done'`, 5*time.Second) || b.WaitUntil(`document.title === 'Wait'`, 0) {
+		t.Fatalf("WaitUntil does not see the page's title %q", b.Title())
+	}
 	if f1, f2 := other.Screenshot("other"), b.Screenshot("first"); !strings.HasSuffix(f1, "01-other.png") || !strings.HasSuffix(f2, "02-first.png") {
 		t.Fatalf("tabs do not share the screenshot sequence: %q %q", f1, f2)
 	}
