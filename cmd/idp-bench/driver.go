@@ -78,8 +78,14 @@ func (d *driver) scenario(ctx context.Context, name string, op func(ctx context.
 func (d *driver) setupPeople(ctx context.Context, n, phoneOffset int) (result, error) {
 	d.people = make([]*person, n)
 	d.free = make(chan *person, n)
+	loopback := isLoopback(d.t.issuer)
 	for i := range n {
-		d.people[i] = newPerson(d.run, i, phoneOffset)
+		p := newPerson(d.run, i, phoneOffset)
+		p.transport = d.transport
+		if loopback {
+			p.transport = newTransport(2, personAddress(i))
+		}
+		d.people[i] = p
 	}
 	var next atomic.Int64
 	rec := newRecorder()
@@ -120,14 +126,24 @@ func firstMessage(r result) string {
 	return ""
 }
 
-func (d *driver) newBrowser() (*browser, error) {
-	return newBrowser(d.transport, d.t.issuer, d.redirectURI)
+// newBrowser is a fresh browser (no cookies) on p's connections.
+func (d *driver) newBrowser(p *person) (*browser, error) {
+	return newBrowser(p.transport, d.t.issuer, d.redirectURI)
+}
+
+// closePeople closes the people's idle connections.
+func (d *driver) closePeople() {
+	for _, p := range d.people {
+		if p != nil && p.transport != d.transport {
+			p.transport.CloseIdleConnections()
+		}
+	}
 }
 
 // signUp is guide steps 1-12 for p, ending with a code exchange that gives p
 // its first tokens.
 func (d *driver) signUp(ctx context.Context, p *person) error {
-	b, err := d.newBrowser()
+	b, err := d.newBrowser(p)
 	if err != nil {
 		return err
 	}
@@ -162,7 +178,7 @@ func (d *driver) signInJourney(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer func() { d.free <- p }()
-	b, err := d.newBrowser()
+	b, err := d.newBrowser(p)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -23,9 +24,12 @@ type person struct {
 	given    string
 	surname  string
 
-	session *browser // the browser that signed up: holds the IdP session cookie
-	refresh string   // the latest refresh token of the family from sign-up
-	access  string   // the latest access token
+	// transport is the person's own connections (from their own address
+	// when the idp is on this machine), shared by all their browsers.
+	transport *http.Transport
+	session   *browser // the browser that signed up: holds the IdP session cookie
+	refresh   string   // the latest refresh token of the family from sign-up
+	access    string   // the latest access token
 }
 
 // maxPeople is the size of the drama mobile range.

@@ -16,17 +16,26 @@ import (
 	"github.com/councilforms/idp/idp/password"
 )
 
+// hashMeasure is one measurement of raw argon2id hashing.
+type hashMeasure struct {
+	rate    float64       // hashes per second of wall time
+	cpu     time.Duration // CPU time per hash
+	workers int
+}
+
 // hashRate measures raw argon2id hashes per second with the server's
 // parameters (password.DefaultParams through password.NewHasher, bounded to
 // as many at once as there are cores, as the server bounds them), from as
 // many goroutines as there are cores, for d. It is the physical limit of
-// password sign-ins on this machine: each sign-in verifies one hash.
-func hashRate(ctx context.Context, d time.Duration) (float64, int, error) {
+// password sign-ins on this machine: each sign-in verifies one hash. The CPU
+// time per hash does not depend on what else runs on the machine.
+func hashRate(ctx context.Context, d time.Duration) (hashMeasure, error) {
 	cores := runtime.GOMAXPROCS(0)
 	h := password.NewHasher(password.DefaultParams, cores)
 	var n atomic.Int64
 	var firstErr error
 	var once sync.Once
+	before := sampleCPU(0)
 	deadline := time.Now().Add(d)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -44,7 +53,11 @@ func hashRate(ctx context.Context, d time.Duration) (float64, int, error) {
 		}()
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds(), cores, firstErr
+	m := hashMeasure{rate: float64(n.Load()) / time.Since(start).Seconds(), workers: cores}
+	if n.Load() > 0 {
+		m.cpu = before.to(sampleCPU(0)).driver / time.Duration(n.Load())
+	}
+	return m, firstErr
 }
 
 // redisFamily is the memory that the keys of one kind (the part of the key
@@ -164,7 +177,7 @@ func (d *driver) inFlightMemory(ctx context.Context, n int) (memoryReport, error
 
 // startJourney signs p in up to the SMS code page and leaves it there.
 func (d *driver) startJourney(ctx context.Context, p *person) error {
-	b, err := d.newBrowser()
+	b, err := d.newBrowser(p)
 	if err != nil {
 		return err
 	}

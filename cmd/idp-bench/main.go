@@ -35,10 +35,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.server.idpBin, "idp-bin", "", "idp binary to start (default: go build ./cmd/idp)")
 	fs.StringVar(&o.server.postgresAdmin, "postgres", "", "PostgreSQL admin URL: the started idp gets a fresh database there, dropped afterwards (default: SQLite)")
 	fs.StringVar(&o.server.redisURL, "redis", "", "Redis URL for the started idp's journeys (default: in-process), and for the Redis memory measurement")
+	fs.StringVar(&o.server.signingAlg, "signing-alg", "", "token signing algorithm of the started idp: RS256 or ES256 (default: the idp's)")
 	fs.StringVar(&o.clientID, "client-id", benchClientID, "public client with redirect URI -redirect-uri that may ask for offline_access")
 	fs.StringVar(&o.redirectURI, "redirect-uri", defaultRedirectURI, "the client's redirect URI (nothing needs to listen there)")
 	fs.IntVar(&o.workers, "c", 16, "concurrent simulated people per scenario")
-	fs.IntVar(&o.people, "people", 64, "accounts signed up before the scenarios (at least -c; at most 1000)")
+	fs.IntVar(&o.people, "people", 200, "accounts signed up before the scenarios (at least -c; at most 1000); the idp lets one number receive 10 texts an hour, so long runs need more people")
 	fs.IntVar(&o.phoneOffset, "phone-offset", 0, "first drama phone number used (07700 900000 + offset)")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "duration of each scenario")
 	fs.IntVar(&o.iterations, "n", 0, "operations per worker and scenario instead of -d")
@@ -73,8 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case cpuProfile != "" && !o.server.inProcess:
 		fmt.Fprintln(stderr, "idp-bench: -cpuprofile needs -inprocess (the server is otherwise another process)")
 		return 2
-	case o.issuer != "" && (o.server.inProcess || o.server.postgresAdmin != "" || o.server.idpBin != ""):
-		fmt.Fprintln(stderr, "idp-bench: -issuer targets a running idp; -inprocess, -postgres and -idp-bin start one")
+	case o.issuer != "" && (o.server.inProcess || o.server.postgresAdmin != "" || o.server.idpBin != "" || o.server.signingAlg != ""):
+		fmt.Fprintln(stderr, "idp-bench: -issuer targets a running idp; -inprocess, -postgres, -idp-bin and -signing-alg start one")
 		return 2
 	}
 	o.server.log = stderr

@@ -79,7 +79,7 @@ func startPeer(ctx context.Context, bin string, out io.Writer) (*target, error) 
 		}
 		return os.RemoveAll(dir)
 	}
-	tr := newTransport(2)
+	tr := newTransport(2, nil)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)

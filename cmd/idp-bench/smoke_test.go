@@ -62,8 +62,8 @@ func smoke(t *testing.T, so serverOptions) {
 			t.Errorf("%s: %d successful operations, want %d", want, names[want], o.workers*o.iterations)
 		}
 	}
-	if rep.hashRate() <= 0 || len(rep.hashRates) != 2 {
-		t.Errorf("argon2id hash rates %v, want two", rep.hashRates)
+	if rep.hashRate() <= 0 || len(rep.hashes) != 2 {
+		t.Errorf("argon2id hash rates %v, want two", rep.hashes)
 	}
 	if rep.inbox.ops < names["sign-in journey"] {
 		t.Errorf("%d dev inbox reads for %d journeys", rep.inbox.ops, names["sign-in journey"])

@@ -54,6 +54,7 @@ type serverOptions struct {
 	databaseURL   string // a database to use as it is (instead of postgresAdmin)
 	redisURL      string
 	redisPrefix   string    // default: a fresh "idp-bench-<random>:"
+	signingAlg    string    // IDP_SIGNING_ALG; empty keeps the idp's default
 	log           io.Writer // the server's log (warnings and errors only)
 }
 
@@ -75,9 +76,15 @@ func serverEnv(dir string, port int, o serverOptions, dbURL string) (map[string]
 		"IDP_CLIENTS_FILE":       clients,
 		"IDP_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(kek),
 		"IDP_DATABASE_URL":       "sqlite:" + filepath.Join(dir, "idp.db"),
+		// The daily ceiling on texts across all servers (an SMS-pumping
+		// alarm) would otherwise end a long run; dev mode sends nothing.
+		"IDP_SEND_DAILY_CEILING": "100000000",
 	}
 	if dbURL != "" {
 		env["IDP_DATABASE_URL"] = dbURL
+	}
+	if o.signingAlg != "" {
+		env["IDP_SIGNING_ALG"] = o.signingAlg
 	}
 	if o.redisURL != "" {
 		env["IDP_REDIS_URL"] = o.redisURL
@@ -233,7 +240,7 @@ func serveInProcess(ctx context.Context, env map[string]string, logOut io.Writer
 
 // waitReady polls /readyz until it answers 200.
 func waitReady(ctx context.Context, issuer string, exited <-chan error) error {
-	client := &http.Client{Transport: newTransport(2), Timeout: 2 * time.Second}
+	client := &http.Client{Transport: newTransport(2, nil), Timeout: 2 * time.Second}
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		if _, err := get(ctx, client, issuer+"/readyz", ""); err == nil {
@@ -285,11 +292,15 @@ func createDatabase(ctx context.Context, adminURL string) (string, func() error,
 	return u.String(), drop, nil
 }
 
-// newTransport is the one connection pool every simulated browser and the
-// relying party share. "localhost" is dialled as 127.0.0.1 (the bench's
-// servers listen there) so no connection first tries ::1.
-func newTransport(conns int) *http.Transport {
+// newTransport is a connection pool: the relying party's and the inbox
+// reader's, or one simulated person's browser (whose connections come from
+// the person's own address, local). "localhost" is dialled as 127.0.0.1
+// (the bench's servers listen there) so no connection first tries ::1.
+func newTransport(conns int, local net.IP) *http.Transport {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if local != nil {
+		d.LocalAddr = &net.TCPAddr{IP: local}
+	}
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if host, port, err := net.SplitHostPort(addr); err == nil && strings.EqualFold(host, "localhost") {
@@ -311,4 +322,27 @@ func tail(b *bytes.Buffer, n int) string {
 		s = "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// personAddress is the loopback address person n's browser connects from
+// (127.1.x.y), so that the idp's per-address send budget (30 messages an hour
+// from one address) applies per person, as it would to people on their own
+// connections, rather than to the whole bench. Linux routes all of 127/8 to
+// the loopback interface.
+func personAddress(n int) net.IP {
+	return net.IPv4(127, 1, byte(n/250), byte(n%250+1))
+}
+
+// isLoopback reports whether the issuer's host is this machine, where the
+// bench can choose its source addresses.
+func isLoopback(issuer string) bool {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Hostname(), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
