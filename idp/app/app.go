@@ -155,7 +155,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Serve serves the handler on the configured address until ctx is cancelled.
 func (a *App) Serve(ctx context.Context) error {
-	go a.parts.delivery.run(ctx)
+	go a.parts.delivery.Run(ctx)
 	return server.Run(ctx, &http.Server{Addr: a.Config.Addr, Handler: a.handler}, a.Log)
 }
 
@@ -174,7 +174,7 @@ func (a *App) PrintURLs(w io.Writer) {
 	fmt.Fprintf(w, "\n%s identity provider (%s)\n", c.OrgName, mode)
 	fmt.Fprintf(w, "  Issuer:     %s\n", c.Issuer)
 	fmt.Fprintf(w, "  Discovery:  %s\n", c.DiscoveryURL())
-	if c.Dev {
+	if a.parts != nil && a.parts.delivery.Inbox != nil {
 		fmt.Fprintf(w, "  Dev inbox:  %s/dev/inbox\n", c.Issuer)
 	}
 	fmt.Fprintf(w, "  Health:     %s/healthz  %s/readyz\n", c.Issuer, c.Issuer)

@@ -165,16 +165,20 @@ func TestMigrateCommand(t *testing.T) {
 func TestPostgresAndRedis(t *testing.T) {
 	pgURL := storetest.PostgresURL(t)
 	redisURL, prefix := storetest.Redis(t)
-	cfg := load(t, map[string]string{
+	vars := map[string]string{
 		"IDP_DATABASE_URL":       pgURL,
 		"IDP_REDIS_URL":          redisURL,
 		"IDP_REDIS_PREFIX":       prefix,
 		"IDP_KEY_ENCRYPTION_KEY": testKey,
 		"IDP_ISSUER":             "https://login.example.gov.uk",
-	})
-	if cfg.Dev {
-		t.Error("dev mode on by default with PostgreSQL and Redis configured")
 	}
+	if def, err := config.LoadAdmin(nil, func(k string) string { return vars[k] }); err != nil || def.Dev {
+		t.Errorf("dev mode on by default with PostgreSQL and Redis configured (err %v)", err)
+	}
+	// Production mode needs real delivery settings (tested with the fakes in
+	// delivery_test.go); here the dev inbox stands in.
+	vars["IDP_DEV"] = "true"
+	cfg := load(t, vars)
 	a, _ := open(t, cfg)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
@@ -203,6 +207,7 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 	cfg := load(t, map[string]string{
 		"IDP_DATABASE_URL":       replaceHost(t, pgURL, p.addr),
 		"IDP_KEY_ENCRYPTION_KEY": testKey,
+		"IDP_DEV":                "true",
 	})
 	a, _ := open(t, cfg)
 	srv := httptest.NewServer(a.Handler())
@@ -224,6 +229,7 @@ func TestReadyzFollowsRedis(t *testing.T) {
 	cfg := load(t, map[string]string{
 		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db"),
 		"IDP_REDIS_URL":    r.url(),
+		"IDP_DEV":          "true",
 	})
 	a, _ := open(t, cfg)
 	srv := httptest.NewServer(a.Handler())

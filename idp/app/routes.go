@@ -19,7 +19,7 @@ import (
 func (a *App) routes(p *parts) {
 	p.web.Register(a.mux)
 	a.mux.Handle("GET "+ui.AssetPrefix, ui.Assets())
-	p.delivery.register(a.mux, devInboxPage(p.pages))
+	p.delivery.Register(a.mux, devInboxPage(p.pages))
 	a.mux.Handle("GET /{$}", http.RedirectHandler("/account", http.StatusSeeOther))
 	a.mux.Handle("/", p.provider.Handler())
 	a.mux.Handle("GET /healthz", server.Healthz())

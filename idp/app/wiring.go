@@ -31,27 +31,7 @@ type parts struct {
 	pages    *ui.Templates
 	provider *provider.Provider
 	web      *web.Handler
-	delivery *senders
-}
-
-// senders deliver codes and calls; in development mode the dev inbox captures them.
-type senders struct {
-	email    factors.EmailSender
-	sms      factors.SMSSender
-	caller   factors.Caller
-	register func(mux *http.ServeMux, render dev.RenderFunc)
-	run      func(ctx context.Context)
-}
-
-// openSenders picks how messages are delivered.
-func (a *App) openSenders(outcomes factors.CallOutcomes) (*senders, error) {
-	if !a.Config.Dev {
-		return nil, fmt.Errorf("IDP_DEV: message delivery without development mode is not configured in this build")
-	}
-	inbox := dev.NewInbox(outcomes, a.Log)
-	return &senders{email: inbox, sms: inbox, caller: inbox,
-		register: func(mux *http.ServeMux, render dev.RenderFunc) { inbox.Register(mux, render) },
-		run:      func(context.Context) {}}, nil
+	delivery *Delivery
 }
 
 // lateOutcomes forwards call outcomes to the login pages, which are built after the
@@ -126,7 +106,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		return nil, fmt.Errorf("message templates: %w", err)
 	}
 	outcomes := &lateOutcomes{}
-	delivery, err := a.openSenders(outcomes)
+	delivery, err := OpenDelivery(ctx, cfg, a.Durable, a.Ephemeral, a.Metrics.Registry(), outcomes, a.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -138,9 +118,9 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		Pages:     pages,
 		Passwords: hasher,
 		Messages:  catalogue,
-		Email:     delivery.email,
-		SMS:       delivery.sms,
-		Caller:    delivery.caller,
+		Email:     delivery.Email,
+		SMS:       delivery.SMS,
+		Caller:    delivery.Caller,
 		Log:       a.Log,
 		Now:       o.now,
 	})
@@ -157,7 +137,7 @@ func (a *App) policy() journey.Policy {
 	p := journey.DefaultPolicy()
 	p.PhoneConfirmTwice = cfg.PhoneConfirmTwice
 	p.ClassifyPhone = func(input string) (string, store.PhoneType, error) {
-		n, err := phone.Parse(input, phone.DefaultRegion, cfg.Dev, nil)
+		n, err := phone.Parse(input, phone.DefaultRegion, cfg.Dev, cfg.PhoneCountries)
 		if err != nil {
 			return "", store.PhoneNone, err
 		}
