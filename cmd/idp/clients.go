@@ -38,7 +38,7 @@ func clients(ctx context.Context, env *environment, args []string) error {
 	} else if err := wantArgs(sub, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env, nil)
+	cfg, err := loadAdminConfig(env, nil)
 	if err != nil {
 		return err
 	}

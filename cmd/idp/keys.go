@@ -24,7 +24,7 @@ func keys(ctx context.Context, env *environment, args []string) error {
 	if len(args) != 1 || (args[0] != "list" && args[0] != "rotate") {
 		return usageError{errors.New("usage: idp keys list|rotate")}
 	}
-	cfg, err := loadConfig(env, nil)
+	cfg, err := loadAdminConfig(env, nil)
 	if err != nil {
 		return err
 	}

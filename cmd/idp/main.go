@@ -101,7 +101,7 @@ func printHelp(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nSettings (flag, environment variable):")
 	config.Usage(w)
@@ -109,7 +109,16 @@ func printHelp(w io.Writer) {
 
 // loadConfig reads the settings for a command that takes no flags of its own.
 func loadConfig(env *environment, args []string) (*config.Config, error) {
-	cfg, err := config.Load(args, env.getenv)
+	return checkedConfig(config.Load(args, env.getenv))
+}
+
+// loadAdminConfig reads the settings for a command that sends nothing (migrate,
+// clients, keys): delivery settings are checked when given, not required.
+func loadAdminConfig(env *environment, args []string) (*config.Config, error) {
+	return checkedConfig(config.LoadAdmin(args, env.getenv))
+}
+
+func checkedConfig(cfg *config.Config, err error) (*config.Config, error) {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, err // run prints the help
 	}
@@ -145,7 +154,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 }
 
 func migrate(ctx context.Context, env *environment, args []string) error {
-	cfg, err := loadConfig(env, args)
+	cfg, err := loadAdminConfig(env, args)
 	if err != nil {
 		return err
 	}
