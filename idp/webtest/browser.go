@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +28,49 @@ type Browser struct {
 	ctx     context.Context
 	shots   string
 	counter *atomic.Int64 // shared by the tabs, so screenshots sort in the order taken
+	console *consoleLog
+}
+
+// consoleLog keeps the tab's recent console messages and browser log entries (a
+// refused form post or cookie is reported there), printed when a step fails.
+type consoleLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+const consoleKept = 30
+
+func (c *consoleLog) add(m string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.msgs = append(c.msgs, m)
+	if len(c.msgs) > consoleKept {
+		c.msgs = c.msgs[len(c.msgs)-consoleKept:]
+	}
+}
+
+func (c *consoleLog) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.msgs) == 0 {
+		return "(none)"
+	}
+	return strings.Join(c.msgs, "\n")
+}
+
+// watchConsole records the console of the tab of ctx until it closes.
+func watchConsole(ctx context.Context) *consoleLog {
+	c := &consoleLog{}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			c.add(m.String())
+		}
+	}()
+	return c
 }
 
 // ChromiumPath finds Debian's chromium. When it is missing the test is skipped unless
@@ -92,7 +136,8 @@ func NewBrowser(t *testing.T, javascript bool) *Browser {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &Browser{t: t, ctx: ctx, shots: dir, counter: new(atomic.Int64)}
+	t.Logf("screenshots of this test's pages go to %s", dir)
+	return &Browser{t: t, ctx: ctx, shots: dir, counter: new(atomic.Int64), console: watchConsole(ctx)}
 }
 
 // NewTab opens another tab in the same browser, sharing its cookies, as a person
@@ -105,7 +150,7 @@ func (b *Browser) NewTab() *Browser {
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatalf("open a tab: %v", err)
 	}
-	return &Browser{t: b.t, ctx: ctx, shots: b.shots, counter: b.counter}
+	return &Browser{t: b.t, ctx: ctx, shots: b.shots, counter: b.counter, console: watchConsole(ctx)}
 }
 
 // Do performs chromedp steps, failing the test with a screenshot and the page text on error.
@@ -120,7 +165,7 @@ func (b *Browser) fail(err error) {
 	b.t.Helper()
 	b.Screenshot("failure")
 	url, _ := chromedp.Run(b.ctx, chromedp.Location())
-	b.t.Fatalf("browser at %s: %v\npage text:\n%s", url, err, b.tryText())
+	b.t.Fatalf("browser at %s: %v\npage text:\n%s\nbrowser console:\n%s", url, err, b.tryText(), b.console)
 }
 
 func (b *Browser) tryText() string {
