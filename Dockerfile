@@ -28,4 +28,8 @@ USER nonroot
 ENV IDP_ADDR=:8080 \
     FORMAPP_ADDR=:8081
 EXPOSE 8080 8081
+# No shell or curl in the image: the binary checks its own /healthz. The form app
+# (same image, other command) sets its own: `formapp healthcheck`.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=6 \
+  CMD ["/usr/local/bin/idp", "healthcheck"]
 CMD ["/usr/local/bin/idp", "serve"]

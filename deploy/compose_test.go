@@ -223,7 +223,7 @@ func TestComposeIdPConfiguration(t *testing.T) {
 	if cfg.ClientsFile == "" {
 		t.Error("no clients file: the form app would not be registered")
 	}
-	if getenv("IDP_SMTP_URL") != "smtp://mailpit:1025" {
+	if getenv("IDP_SMTP_URL") != "smtp://mailpit:1025?tls=none" {
 		t.Errorf("IDP_SMTP_URL = %q, want Mailpit's SMTP port", getenv("IDP_SMTP_URL"))
 	}
 

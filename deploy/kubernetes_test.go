@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"io"
 	"os"
@@ -178,6 +181,10 @@ func TestKubernetesSketch(t *testing.T) {
 		t.Errorf("IDP_CLIENTS_FILE = %q, want the mounted ConfigMap /etc/idp/clients.yaml", env["IDP_CLIENTS_FILE"])
 	}
 	env["IDP_CLIENTS_FILE"] = clients
+	if env["IDP_VONAGE_PRIVATE_KEY_FILE"] != "/var/run/secrets/vonage/private.key" {
+		t.Errorf("IDP_VONAGE_PRIVATE_KEY_FILE = %q, want the mounted Secret /var/run/secrets/vonage/private.key", env["IDP_VONAGE_PRIVATE_KEY_FILE"])
+	}
+	env["IDP_VONAGE_PRIVATE_KEY_FILE"] = vonageKeyFile(t)
 	getenv := func(k string) string { return env[k] }
 	cfg, err := config.Load(nil, getenv)
 	if err != nil {
@@ -216,4 +223,23 @@ func TestKubernetesSketch(t *testing.T) {
 	if !found {
 		t.Errorf("the clients ConfigMap does not register %q", fcfg.ClientID)
 	}
+}
+
+// vonageKeyFile writes an application private key as the Vonage dashboard issues it
+// (PKCS#8 PEM), standing in for the mounted Secret.
+func vonageKeyFile(t *testing.T) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "private.key")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
