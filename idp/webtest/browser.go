@@ -27,7 +27,7 @@ type Browser struct {
 	t       testing.TB
 	ctx     context.Context
 	shots   string
-	counter *atomic.Int64 // shared by the tabs, so screenshots sort in the order taken
+	counter *atomic.Int64 // shared by the test's browsers and tabs: screenshots sort in the order taken
 	console *consoleLog
 }
 
@@ -136,8 +136,23 @@ func NewBrowser(t *testing.T, javascript bool) *Browser {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshots of this test's pages go to %s", dir)
-	return &Browser{t: t, ctx: ctx, shots: dir, counter: new(atomic.Int64), console: watchConsole(ctx)}
+	counter, first := testCounter(t)
+	if first {
+		t.Logf("screenshots of this test's pages go to %s", dir)
+	}
+	return &Browser{t: t, ctx: ctx, shots: dir, counter: counter, console: watchConsole(ctx)}
+}
+
+// counters number the screenshots of each test across its browsers (a person's
+// second browser "on another day" goes on where the first stopped).
+var counters sync.Map // *testing.T -> *atomic.Int64
+
+func testCounter(t *testing.T) (c *atomic.Int64, first bool) {
+	v, loaded := counters.LoadOrStore(t, new(atomic.Int64))
+	if !loaded {
+		t.Cleanup(func() { counters.Delete(t) })
+	}
+	return v.(*atomic.Int64), !loaded
 }
 
 // NewTab opens another tab in the same browser, sharing its cookies, as a person

@@ -130,4 +130,8 @@ func TestBrowserWaitsForAPageToMoveOnInAnotherTab(t *testing.T) {
 	if f1, f2 := other.Screenshot("other"), b.Screenshot("first"); !strings.HasSuffix(f1, "01-other.png") || !strings.HasSuffix(f2, "02-first.png") {
 		t.Fatalf("tabs do not share the screenshot sequence: %q %q", f1, f2)
 	}
+	// A second browser in the same test (another day) goes on numbering.
+	if f := NewBrowser(t, true).Screenshot("another-day"); !strings.HasSuffix(f, "03-another-day.png") {
+		t.Fatalf("a second browser's screenshot is %q", f)
+	}
 }
