@@ -1,0 +1,257 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/councilforms/idp/idp/password"
+	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/webtest"
+)
+
+// The browser tests' side of the harness: a small form app a real browser starts
+// from and comes back to, and the person's second tab on the dev inbox.
+
+// guideMessage is the on-screen message of the guide's first step.
+const guideMessage = "In order to progress with this form you must either log in or complete a simple registration"
+
+// relyingParty is a form app reduced to the guide's first and last steps: a page
+// with the guide's message and 'Login or Register', and a callback that redeems the
+// code with go-oidc and x/oauth2 (not the provider's library) and shows the
+// person's name at the top. It listens on http://127.0.0.1 (loopback http is a
+// valid redirect URI) and is registered with the idp as a confidential client.
+type relyingParty struct {
+	t      *testing.T
+	url    string
+	conf   *oauth2.Config
+	verify *oidc.IDTokenVerifier
+
+	mu      sync.Mutex
+	pending map[string]pendingSignIn // by state
+	claims  []rpClaims               // every sign-in that came back, in order
+}
+
+type pendingSignIn struct{ verifier, nonce string }
+
+// rpClaims are the ID token's claims the relying party shows or checks.
+type rpClaims struct {
+	Email      string   `json:"email"`
+	GivenName  string   `json:"given_name"`
+	FamilyName string   `json:"family_name"`
+	Name       string   `json:"name"`
+	Phone      string   `json:"phone_number"`
+	AMR        []string `json:"amr"`
+	Nonce      string   `json:"nonce"`
+}
+
+var rpPage = template.Must(template.New("rp").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Heading}} – Make a social care referral</title></head>
+<body>
+<header>{{with .Name}}<p>Signed in as <strong>{{.}}</strong></p>{{end}}</header>
+<main>
+<h1>{{.Heading}}</h1>
+{{- range .Paragraphs}}
+<p>{{.}}</p>
+{{- end}}
+{{- if .Login}}
+<a href="/login" role="button">Login or Register</a>
+{{- end}}
+</main>
+</body></html>`))
+
+type rpView struct {
+	Heading, Name string
+	Paragraphs    []string
+	Login         bool
+}
+
+// newRelyingParty starts the form app and registers it with d.
+func newRelyingParty(t *testing.T, d *idp) *relyingParty {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := &relyingParty{t: t, url: "http://" + ln.Addr().String(), pending: map[string]pendingSignIn{}}
+	ctx := context.Background()
+	const id = "browser-form"
+	secret, err := provider.AddClient(ctx, d.app.Durable, password.NewHasher(password.DefaultParams, 0), provider.NewClient{
+		ID: id, Name: "Make a social care referral", RedirectURIs: []string{rp.url + "/callback"},
+		Scopes: []string{"openid", "profile", "email", "phone"},
+	}, time.Now())
+	if err != nil {
+		t.Fatalf("register the form app: %v", err)
+	}
+	rp.conf = &oauth2.Config{ClientID: id, ClientSecret: secret, Endpoint: d.prov.Endpoint(),
+		RedirectURL: rp.url + "/callback", Scopes: []string{oidc.ScopeOpenID, "profile", "email", "phone"}}
+	rp.verify = d.prov.Verifier(&oidc.Config{ClientID: id})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		rp.render(w, http.StatusOK, rpView{Heading: "Make a social care referral", Paragraphs: []string{guideMessage}, Login: true})
+	})
+	mux.HandleFunc("GET /login", rp.login)
+	mux.HandleFunc("GET /callback", rp.callback)
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return rp
+}
+
+func (rp *relyingParty) render(w http.ResponseWriter, status int, v rpView) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_ = rpPage.Execute(w, v)
+}
+
+// login is 'Login or Register': an authorization request with PKCE, state and nonce.
+func (rp *relyingParty) login(w http.ResponseWriter, r *http.Request) {
+	p := pendingSignIn{verifier: oauth2.GenerateVerifier(), nonce: randomString()}
+	state := randomString()
+	rp.mu.Lock()
+	rp.pending[state] = p
+	rp.mu.Unlock()
+	http.Redirect(w, r, rp.conf.AuthCodeURL(state, oauth2.S256ChallengeOption(p.verifier), oidc.Nonce(p.nonce)), http.StatusFound)
+}
+
+// callback redeems the code and shows who signed in; any failure is a page that
+// says what went wrong, so the test prints it.
+func (rp *relyingParty) callback(w http.ResponseWriter, r *http.Request) {
+	fail := func(format string, args ...any) {
+		rp.render(w, http.StatusBadRequest, rpView{Heading: "Sign-in failed", Paragraphs: []string{fmt.Sprintf(format, args...)}})
+	}
+	q := r.URL.Query()
+	rp.mu.Lock()
+	p, ok := rp.pending[q.Get("state")]
+	delete(rp.pending, q.Get("state"))
+	rp.mu.Unlock()
+	switch {
+	case !ok:
+		fail("unknown state %q", q.Get("state"))
+		return
+	case q.Get("error") != "":
+		fail("error %s: %s", q.Get("error"), q.Get("error_description"))
+		return
+	}
+	tok, err := rp.conf.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(p.verifier))
+	if err != nil {
+		fail("exchange: %v", err)
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	id, err := rp.verify.Verify(r.Context(), raw)
+	if err != nil {
+		fail("verify ID token: %v", err)
+		return
+	}
+	var c rpClaims
+	if err := id.Claims(&c); err != nil || c.Nonce != p.nonce {
+		fail("claims: %v (nonce %q, want %q)", err, c.Nonce, p.nonce)
+		return
+	}
+	rp.mu.Lock()
+	rp.claims = append(rp.claims, c)
+	rp.mu.Unlock()
+	rp.render(w, http.StatusOK, rpView{Heading: "Signed in", Name: c.Name,
+		Paragraphs: []string{"You can now continue to complete the form."}})
+}
+
+// last is the newest sign-in the relying party received.
+func (rp *relyingParty) last() rpClaims {
+	rp.t.Helper()
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if len(rp.claims) == 0 {
+		rp.t.Fatal("the form app has received no sign-in")
+	}
+	return rp.claims[len(rp.claims)-1]
+}
+
+// see checks the page a person has in front of them by its heading, and keeps a
+// screenshot of it named after the step.
+func see(t *testing.T, b *webtest.Browser, step, heading string) {
+	t.Helper()
+	b.Screenshot(step)
+	if got := b.Heading(); got != heading {
+		t.Fatalf("%s: on %s the heading is %q, want %q; the page says:\n%s", step, b.URL(), got, heading, b.Text())
+	}
+}
+
+// says checks that the page shows every one of texts.
+func says(t *testing.T, b *webtest.Browser, texts ...string) {
+	t.Helper()
+	body := strings.Join(strings.Fields(b.Text()), " ")
+	for _, want := range texts {
+		if !strings.Contains(body, want) {
+			t.Fatalf("on %s the page does not say %q; it says:\n%s", b.URL(), want, body)
+		}
+	}
+}
+
+// showsError checks the GOV.UK error pattern: the title starts 'Error:', the
+// summary says 'There is a problem' and lists msg.
+func showsError(t *testing.T, b *webtest.Browser, msg string) {
+	t.Helper()
+	if title := b.Title(); !strings.HasPrefix(title, "Error: ") {
+		t.Errorf("title %q does not start with 'Error: '", title)
+	}
+	says(t, b, "There is a problem", msg)
+}
+
+// inbox is the person's second tab on the dev inbox page, where in development
+// mode their email and texts arrive and their calls ring.
+type inbox struct {
+	t   *testing.T
+	tab *webtest.Browser
+	url string
+}
+
+func openInbox(t *testing.T, b *webtest.Browser, issuer string) *inbox {
+	return &inbox{t: t, tab: b.NewTab(), url: issuer + "/dev/inbox"}
+}
+
+// code reads the 6-digit code of the newest message on channel to to off the
+// inbox page, as a person reads it in their email or on their phone.
+func (in *inbox) code(channel, to, step string) string {
+	in.t.Helper()
+	in.tab.Navigate(in.url)
+	see(in.t, in.tab, step, "Dev inbox")
+	code := webtest.Eval[string](in.tab, fmt.Sprintf(`(() => {
+  for (const row of document.querySelectorAll('tbody tr')) {
+    const cells = row.querySelectorAll('td');
+    if (cells[1].textContent.trim() === %q && cells[2].textContent.trim().toLowerCase() === %q) {
+      const c = row.querySelector('.app-code');
+      return c ? c.textContent.trim() : '';
+    }
+  }
+  return '';
+})()`, channel, strings.ToLower(to)))
+	if len(code) != 6 {
+		in.t.Fatalf("no code in the newest %s to %s on the dev inbox page:\n%s", channel, to, in.tab.Text())
+	}
+	return code
+}
+
+// pressHash answers the ringing call by pressing # with the inbox page's button.
+func (in *inbox) pressHash(step string) {
+	in.t.Helper()
+	in.tab.Navigate(in.url)
+	see(in.t, in.tab, step, "Dev inbox")
+	says(in.t, in.tab, "press the hash key")
+	in.tab.ClickButton("Press # on the call")
+	see(in.t, in.tab, step+"-answered", "Dev inbox")
+	if in.tab.HasButton("Press # on the call") {
+		in.t.Fatalf("the call still rings after pressing #:\n%s", in.tab.Text())
+	}
+}
