@@ -34,8 +34,10 @@ type options struct {
 
 	scenarios    []string // which measured scenarios run
 	hashDuration time.Duration
-	inFlight     int    // journeys left in flight for the Redis memory measurement; 0 skips
-	peer         string // "", "install" or the path of the peer binary
+	inFlight     int           // journeys left in flight for the Redis memory measurement; 0 skips
+	peer         string        // "", "install" or the path of the peer binary
+	quiet        float64       // wait until the 1-minute load average is below this (0: do not wait)
+	quietFor     time.Duration // how long to wait at most
 }
 
 var allScenarios = []string{"discovery", "jwks", "journey", "code", "refresh", "userinfo"}
@@ -43,6 +45,8 @@ var allScenarios = []string{"discovery", "jwks", "journey", "code", "refresh", "
 // report is everything one run measured.
 type report struct {
 	machine    string
+	loadStart  string // /proc/loadavg before and after the run
+	loadEnd    string
 	backend    string
 	setup      result
 	results    []result
@@ -76,6 +80,11 @@ func (r *report) failed() bool {
 // bench runs the whole benchmark and reports progress to out.
 func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 	rep := &report{machine: machineInfo()}
+	if o.quiet > 0 {
+		waitQuiet(ctx, o.quiet, o.quietFor, out)
+	}
+	rep.loadStart = loadAvg()
+	defer func() { rep.loadEnd = loadAvg() }()
 	t := &target{issuer: strings.TrimSuffix(o.issuer, "/"), pid: o.serverPID, redisURL: o.server.redisURL, redisPrefix: o.redisPrefix, backend: "running server"}
 	if o.issuer == "" {
 		fmt.Fprintln(out, "starting the idp...")
@@ -246,7 +255,7 @@ func runLength(o options) string {
 // print writes the report: the table, the limit, memory and the breakdown of
 // the sign-in journey.
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "\nMachine: %s\nServer:  %s\n\n", r.machine, r.backend)
+	fmt.Fprintf(w, "\nMachine: %s\nServer:  %s\nLoad average (1, 5, 15 min) at the start: %s; at the end: %s\n\n", r.machine, r.backend, r.loadStart, r.loadEnd)
 	printResults(w, append([]result{r.setup}, r.results...))
 	if limit := r.hashRate(); limit > 0 {
 		fmt.Fprintf(w, "\nargon2id limit: %.1f hashes/s, the higher of %s (m=19 MiB, t=2, p=1; %d at once on %d cores), %s CPU per hash\n",
@@ -256,8 +265,8 @@ func (r *report) print(w io.Writer) {
 		}
 		if j := r.journeyResult(); j != nil && j.usage.server > 0 && j.ops > 0 {
 			per := j.usage.server / time.Duration(j.ops)
-			fmt.Fprintf(w, "CPU per journey, server only: %s = %.2f argon2id hashes (the rest of the journey costs %s)\n",
-				ms(per), float64(per)/float64(r.hashCPU()), ms(per-r.hashCPU()))
+			fmt.Fprintf(w, "CPU per journey, server only: %s = %.2f argon2id hashes of CPU; CPU-bound ratio (hash CPU ÷ journey CPU) %.2f\n",
+				ms(per), float64(per)/float64(r.hashCPU()), float64(r.hashCPU())/float64(per))
 		}
 	}
 	if r.inbox.ops > 0 {
@@ -338,6 +347,43 @@ func rates(xs []hashMeasure) string {
 		s[i] = fmt.Sprintf("%.1f", x.rate)
 	}
 	return strings.Join(s, " and ")
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages: how busy the machine was
+// with other work, which the numbers share the cores with.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// waitQuiet waits, at most for, until the 1-minute load average is below
+// limit, so that other work on a shared machine does not take the cores.
+func waitQuiet(ctx context.Context, limit float64, most time.Duration, out io.Writer) {
+	deadline := time.Now().Add(most)
+	for {
+		var l float64
+		fmt.Sscan(loadAvg(), &l)
+		if l < limit {
+			return
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(out, "load average still %.2f after %s; running anyway\n", l, most)
+			return
+		}
+		fmt.Fprintf(out, "load average %.2f, waiting for it to fall below %.2f...\n", l, limit)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(15 * time.Second):
+		}
+	}
 }
 
 // machineInfo describes this machine for the report.

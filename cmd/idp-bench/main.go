@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.hashDuration, "hash-duration", 5*time.Second, "how long to measure raw argon2id hashes/s (0 skips)")
 	fs.IntVar(&o.inFlight, "inflight", 200, "journeys left in flight to measure Redis memory (needs Redis; 0 skips)")
 	fs.StringVar(&o.peer, "peer", "", `"install" to go install and compare with the zitadel/oidc example OP, or the path of its binary`)
+	fs.Float64Var(&o.quiet, "quiet", 0, "first wait until the 1-minute load average is below this (0: start at once)")
+	fs.DurationVar(&o.quietFor, "quiet-for", 30*time.Minute, "how long -quiet waits at most")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "with -inprocess: write a CPU profile; driver goroutines carry the label side=driver")
 	fs.StringVar(&serverLog, "server-log", "", "file for the started idp's warnings and errors (default: stderr)")
 	if err := fs.Parse(args); err != nil {
@@ -103,7 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	rep, err := bench(ctx, o, stdout)
-	rep.print(stdout)
+	if rep.setup.name != "" {
+		rep.print(stdout)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "idp-bench: %v\n", err)
 		return 1
