@@ -155,9 +155,13 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Serve serves the handler on the configured address until ctx is cancelled.
 func (a *App) Serve(ctx context.Context) error {
-	go a.parts.delivery.Run(ctx)
+	a.Start(ctx)
 	return server.Run(ctx, &http.Server{Addr: a.Config.Addr, Handler: a.handler}, a.Log)
 }
+
+// Start runs the background work (delivering queued email) until ctx is done.
+// Serve calls it; a caller serving Handler itself calls it once.
+func (a *App) Start(ctx context.Context) { go a.parts.delivery.Run(ctx) }
 
 // Close closes both stores.
 func (a *App) Close() error {

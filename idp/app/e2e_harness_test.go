@@ -21,6 +21,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/councilforms/idp/factors/email/smtptest"
+	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/password"
@@ -55,6 +57,12 @@ func (c *clock) advance(d time.Duration) {
 }
 
 type idp struct {
+	// Where codes and calls go: the dev inbox, or (production mode) an SMTP relay and
+	// a fake Vonage.
+	relay  *smtptest.Relay
+	vonage *vonagetest.Fake
+	seen   map[string]int // emails read per address
+
 	t      *testing.T
 	app    *app.App
 	issuer string
@@ -106,6 +114,9 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
+	bg, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	a.Start(bg)
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler()}}
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -122,7 +133,8 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 		t.Fatalf("discovery: %v", err)
 	}
 	return &idp{
-		t: t, app: a, issuer: issuer, clock: ck, prov: prov,
+		seen: map[string]int{},
+		t:    t, app: a, issuer: issuer, clock: ck, prov: prov,
 		verify: prov.Verifier(&oidc.Config{ClientID: "referral-form"}),
 		rp: &oauth2.Config{ClientID: "referral-form", ClientSecret: secret, Endpoint: prov.Endpoint(),
 			RedirectURL: rpRedirect, Scopes: []string{oidc.ScopeOpenID, "profile", "email", "phone", oidc.ScopeOfflineAccess}},
@@ -405,6 +417,59 @@ func (d *idp) answerCall(to, digits string) {
 	res.Body.Close()
 	if res.StatusCode >= 400 {
 		d.t.Fatalf("keypress: %d", res.StatusCode)
+	}
+}
+
+var codeRe = regexp.MustCompile(`\b\d{6}\b`)
+
+// emailCode waits for the next email to to and returns its subject and code.
+func (d *idp) emailCode(to string) (subject, code string) {
+	d.t.Helper()
+	if d.relay == nil {
+		m := d.latest("email", to)
+		return m.Subject, m.Code
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ms := d.relay.To(to)
+		if len(ms) > d.seen[to] {
+			d.seen[to] = len(ms)
+			m := ms[len(ms)-1]
+			return m.Subject, codeRe.FindString(m.Text)
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("no email to %s reached the relay", to)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// smsCode is the code in the latest text message to e164.
+func (d *idp) smsCode(e164 string) string {
+	d.t.Helper()
+	if d.vonage == nil {
+		return d.latest("sms", e164).Code
+	}
+	sent := d.vonage.SentSMS()
+	for i := len(sent) - 1; i >= 0; i-- {
+		if "+"+strings.TrimPrefix(sent[i].To, "+") == e164 && sent[i].Status == "0" {
+			return codeRe.FindString(sent[i].Text)
+		}
+	}
+	d.t.Fatalf("no text message to %s reached Vonage", e164)
+	return ""
+}
+
+// pressKeys answers the latest call to e164 with digits.
+func (d *idp) pressKeys(e164, digits string) {
+	d.t.Helper()
+	if d.vonage == nil {
+		d.answerCall(e164, digits)
+		return
+	}
+	res, err := d.vonage.PressKeys(context.Background(), strings.TrimPrefix(e164, "+"), digits)
+	if err != nil {
+		d.t.Fatalf("press %s on the call: %v (%+v)", digits, err, res)
 	}
 }
 
