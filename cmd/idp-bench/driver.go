@@ -28,6 +28,7 @@ type driver struct {
 	workers    int
 	duration   time.Duration // per scenario, when iterations is 0
 	iterations int           // per worker and scenario; 0 runs for duration
+	rate       float64       // operations a second across workers; 0 is flat out
 	run        string        // distinguishes this run's people from earlier runs'
 
 	people []*person
@@ -51,6 +52,9 @@ func (d *driver) scenario(ctx context.Context, name string, op func(ctx context.
 	before := sampleCPU(d.t.pid)
 	start := time.Now()
 	deadline := start.Add(d.duration)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	paced := d.pace(ctx)
 	var wg sync.WaitGroup
 	for w := range d.workers {
 		wg.Add(1)
@@ -59,6 +63,13 @@ func (d *driver) scenario(ctx context.Context, name string, op func(ctx context.
 			for i := 0; ; i++ {
 				if d.iterations > 0 && i >= d.iterations || d.iterations == 0 && time.Now().After(deadline) || ctx.Err() != nil {
 					return
+				}
+				if paced != nil {
+					select {
+					case <-paced:
+					case <-ctx.Done():
+						return
+					}
 				}
 				t0 := time.Now()
 				err := op(ctx, w)
@@ -71,6 +82,37 @@ func (d *driver) scenario(ctx context.Context, name string, op func(ctx context.
 	res.usage = before.to(sampleCPU(d.t.pid))
 	fmt.Fprintf(d.out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", name, res.rate(), ms(res.p50), ms(res.p99), res.errors)
 	return res
+}
+
+// pace returns a channel that lets d.rate operations a second through, shared
+// by all workers, or nil when the scenario runs flat out. An operation that
+// finds no free worker waits: latency is timed from when a worker starts it,
+// so a saturated server shows as a rate below the one asked for.
+func (d *driver) pace(ctx context.Context) <-chan struct{} {
+	if d.rate <= 0 {
+		return nil
+	}
+	c := make(chan struct{})
+	go func() {
+		interval := time.Duration(float64(time.Second) / d.rate)
+		next := time.Now()
+		for {
+			select {
+			case c <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			next = next.Add(interval)
+			if wait := time.Until(next); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return c
 }
 
 // setupPeople signs every person up, as a browser would, and keeps the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,15 +24,30 @@ type inboxItem struct {
 // inbox reads codes from the dev inbox as a person reads their phone: the
 // newest message to them on a channel that they have not used yet. The dev
 // inbox has no filter, so every read transfers the whole (bounded) inbox and
-// the filtering by recipient is done here; reads are timed apart so that their
-// cost can be reported next to the journeys they are part of.
+// costs the server CPU that a real sign-in would not. To keep that cost small
+// one poller serves everyone waiting: each read answers every person whose
+// code has arrived, and reads happen only while someone waits. Reads are
+// timed apart so that their cost can be reported next to the journeys.
 type inbox struct {
 	url    string
 	client *http.Client
 	reads  *recorder // every GET of the inbox
 
-	mu   sync.Mutex
-	used map[string]bool // item ids already consumed
+	mu      sync.Mutex
+	used    map[string]bool // item ids already consumed
+	waiters []*codeWaiter
+	polling bool
+}
+
+type codeWaiter struct {
+	channel, to string
+	deadline    time.Time
+	result      chan codeResult // buffered: delivery never blocks
+}
+
+type codeResult struct {
+	code string
+	err  error
 }
 
 func newInbox(issuer string, client *http.Client) *inbox {
@@ -47,40 +63,95 @@ const (
 
 // code waits for an unused message to `to` on channel and returns its code.
 func (in *inbox) code(ctx context.Context, channel, to string) (string, error) {
-	deadline := time.Now().Add(pollFor)
+	w := &codeWaiter{channel: channel, to: to, deadline: time.Now().Add(pollFor), result: make(chan codeResult, 1)}
+	in.mu.Lock()
+	in.waiters = append(in.waiters, w)
+	if !in.polling {
+		in.polling = true
+		go in.poll()
+	}
+	in.mu.Unlock()
+	select {
+	case r := <-w.result:
+		return r.code, r.err
+	case <-ctx.Done():
+		in.mu.Lock()
+		in.waiters = slices.DeleteFunc(in.waiters, func(x *codeWaiter) bool { return x == w })
+		in.mu.Unlock()
+		return "", ctx.Err()
+	}
+}
+
+// poll reads the inbox while anyone waits, handing each waiter its code.
+func (in *inbox) poll() {
 	for {
-		items, err := in.read(ctx)
-		if err != nil {
-			return "", err
-		}
-		for _, it := range items { // newest first
-			if it.Channel != channel || !strings.EqualFold(it.To, to) || it.Code == "" {
-				continue
-			}
-			in.mu.Lock()
-			fresh := !in.used[it.ID]
-			in.used[it.ID] = true
+		in.mu.Lock()
+		if len(in.waiters) == 0 {
+			in.polling = false
 			in.mu.Unlock()
-			if fresh {
-				return it.Code, nil
+			return
+		}
+		in.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), pollFor)
+		items, err := in.read(ctx)
+		cancel()
+
+		in.mu.Lock()
+		now := time.Now()
+		waiting := in.waiters[:0]
+		for _, w := range in.waiters {
+			switch code, ok := in.take(items, w); {
+			case err != nil:
+				w.result <- codeResult{err: err}
+			case ok:
+				w.result <- codeResult{code: code}
+			case now.After(w.deadline):
+				w.result <- codeResult{err: fmt.Errorf("no new %s message in the dev inbox after %s", w.channel, pollFor)}
+			default:
+				waiting = append(waiting, w)
 			}
-			break // the newest to this person is spent: wait for a new one
 		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no new %s message in the dev inbox after %s", channel, pollFor)
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(pollEvery):
+		in.waiters = waiting
+		more := len(waiting) > 0
+		in.mu.Unlock()
+		if more {
+			time.Sleep(pollEvery)
 		}
 	}
 }
 
+// take finds w's newest message and claims it if unused; in.mu is held.
+func (in *inbox) take(items []inboxItem, w *codeWaiter) (string, bool) {
+	for _, it := range items { // newest first
+		if it.Channel != w.channel || !strings.EqualFold(it.To, w.to) || it.Code == "" {
+			continue
+		}
+		if in.used[it.ID] {
+			return "", false // the newest to this person is spent: wait for a new one
+		}
+		in.used[it.ID] = true
+		return it.Code, true
+	}
+	return "", false
+}
+
+// resetReads starts counting reads afresh and returns the previous count.
+func (in *inbox) resetReads() *recorder {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	old := in.reads
+	in.reads = newRecorder()
+	return old
+}
+
 func (in *inbox) read(ctx context.Context) ([]inboxItem, error) {
+	in.mu.Lock()
+	reads := in.reads
+	in.mu.Unlock()
 	start := time.Now()
 	body, err := get(ctx, in.client, in.url, "application/json")
-	in.reads.record(time.Since(start), err)
+	reads.record(time.Since(start), err)
 	if err != nil {
 		return nil, fmt.Errorf("dev inbox: %w", err)
 	}

@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.phoneOffset, "phone-offset", 0, "first drama phone number used (07700 900000 + offset)")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "duration of each scenario")
 	fs.IntVar(&o.iterations, "n", 0, "operations per worker and scenario instead of -d")
+	fs.Float64Var(&o.rate, "rate", 0, "operations a second per scenario across all workers, e.g. half the measured capacity for a soak (0: as fast as the workers go)")
 	fs.IntVar(&o.codeBatch, "code-batch", 50, "authorization codes each worker makes before exchanging them")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "scenarios to run")
 	fs.DurationVar(&o.hashDuration, "hash-duration", 5*time.Second, "how long to measure raw argon2id hashes/s (0 skips)")

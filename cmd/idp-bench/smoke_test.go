@@ -65,8 +65,8 @@ func smoke(t *testing.T, so serverOptions) {
 	if rep.hashRate() <= 0 || len(rep.hashes) != 2 {
 		t.Errorf("argon2id hash rates %v, want two", rep.hashes)
 	}
-	if rep.inbox.ops < names["sign-in journey"] {
-		t.Errorf("%d dev inbox reads for %d journeys", rep.inbox.ops, names["sign-in journey"])
+	if rep.inbox.ops == 0 {
+		t.Error("no dev inbox reads were counted during the journeys")
 	}
 	if so.redisURL != "" {
 		if rep.memory == nil || rep.memory.families["journey"].keys != o.inFlight {
