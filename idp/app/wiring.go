@@ -110,7 +110,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	pagesHandler, err := web.New(web.Config{JourneyTTL: cfg.JourneyTTL}, web.Deps{
+	pagesHandler, err := web.New(web.Config{JourneyTTL: cfg.JourneyTTL, TrustedProxies: cfg.TrustedProxies}, web.Deps{
 		Provider:  p,
 		Store:     a.Durable,
 		Ephemeral: a.Ephemeral,

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -78,6 +79,11 @@ type Config struct {
 	// SendDailyCeiling is how many text messages and calls, together, every server
 	// process may send in one UTC day before refusing more (against SMS pumping).
 	SendDailyCeiling int
+
+	// TrustedProxies are the addresses of load balancers and reverse proxies in front
+	// of the idp, whose X-Forwarded-For header is believed when finding a person's
+	// address (per-address send limits, the audit log). Empty: the peer address.
+	TrustedProxies []netip.Prefix
 }
 
 // SMTPConfigured reports whether email goes to an SMTP relay.
@@ -141,6 +147,7 @@ var Settings = []Setting{
 	{Env: "IDP_VONAGE_REST_URL", Flag: "vonage-rest-url", Default: "https://rest.nexmo.com", Usage: "Vonage SMS API base URL"},
 	{Env: "IDP_VONAGE_API_URL", Flag: "vonage-api-url", Default: "https://api.nexmo.com", Usage: "Vonage Voice API base URL"},
 	{Env: "IDP_PHONE_COUNTRIES", Flag: "phone-countries", Default: "GB", Usage: "comma-separated ISO 3166 regions whose phone numbers may be used (GB includes GG, IM and JE)"},
+	{Env: "IDP_TRUSTED_PROXIES", Flag: "trusted-proxies", Usage: "comma-separated addresses or CIDR ranges of the load balancers in front of the idp, whose X-Forwarded-For is believed (e.g. 10.0.0.0/8); empty trusts none"},
 	{Env: "IDP_SEND_DAILY_CEILING", Flag: "send-daily-ceiling", Default: "10000", Usage: "text messages and calls all servers may send in one UTC day; past it sending is refused and an alarm metric rises"},
 }
 
@@ -362,10 +369,34 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.SendDailyCeiling, err = strconv.Atoi(strings.TrimSpace(r.text)); err != nil || c.SendDailyCeiling < 1 {
 		return nil, settingError(r, "must be a whole number of messages, at least 1")
 	}
+	if c.TrustedProxies, err = parseProxies(raw["IDP_TRUSTED_PROXIES"]); err != nil {
+		return nil, err
+	}
 	if err := parseDelivery(raw, c, requireDelivery); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// parseProxies reads addresses ("10.1.2.3") and CIDR ranges ("10.0.0.0/8").
+func parseProxies(r rawValue) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(r.text, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, settingError(r, fmt.Sprintf("%q is not an IP address or CIDR range", f))
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func parseAddr(r rawValue) (string, error) {
@@ -512,6 +543,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("smtp", redactedHost(c.SMTPURL, "")),
 		slog.String("vonage", c.vonageSummary()),
 		slog.Any("phone_countries", c.PhoneCountries),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.Int("send_daily_ceiling", c.SendDailyCeiling),
 	)
 }

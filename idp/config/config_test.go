@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -65,6 +66,9 @@ func TestGoodValues(t *testing.T) {
 		check func(*Config) bool
 	}{
 		{"addr any host", map[string]string{"IDP_ADDR": ":9000"}, func(c *Config) bool { return c.Addr == ":9000" }},
+		{"trusted proxies", map[string]string{"IDP_TRUSTED_PROXIES": " 10.1.2.3/8,192.168.0.7 , ::1"}, func(c *Config) bool {
+			return fmt.Sprint(c.TrustedProxies) == "[10.0.0.0/8 192.168.0.7/32 ::1/128]"
+		}},
 		{"addr ipv6", map[string]string{"IDP_ADDR": "[::1]:8080"}, func(c *Config) bool { return c.Addr == "[::1]:8080" }},
 		{"issuer https with path", map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/idp/"}, func(c *Config) bool {
 			return c.Issuer == "https://login.example.gov.uk/idp" && c.HTTPS()
@@ -173,6 +177,7 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_REFRESH_TOKEN_IDLE_TTL": "1000h"}, "IDP_REFRESH_TOKEN_IDLE_TTL: ", "not be longer"},
 		{map[string]string{"IDP_SESSION_TTL": "0"}, "IDP_SESSION_TTL: ", "positive"},
 		{map[string]string{"IDP_JOURNEY_TTL": "1 hour"}, "IDP_JOURNEY_TTL: ", "duration"},
+		{map[string]string{"IDP_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}, "IDP_TRUSTED_PROXIES: ", `"lb.internal" is not an IP address or CIDR range`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.prefix+tt.contain, func(t *testing.T) {

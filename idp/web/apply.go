@@ -208,7 +208,7 @@ func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journe
 	if err != nil {
 		return nil, err
 	}
-	ni, err := h.Store.Hit(ctx, "send:ip:"+clientIP(r), b.Window, now)
+	ni, err := h.Store.Hit(ctx, "send:ip:"+h.clientIP(r), b.Window, now)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func windowLeft(now time.Time, window time.Duration) time.Duration {
 }
 
 func (h *Handler) audit(ctx context.Context, r *http.Request, kind, userID, detail string) {
-	e := &store.AuditEvent{Time: h.now(), Kind: kind, UserID: userID, IP: clientIP(r), Detail: detail}
+	e := &store.AuditEvent{Time: h.now(), Kind: kind, UserID: userID, IP: h.clientIP(r), Detail: detail}
 	if err := h.Store.AppendAudit(ctx, e); err != nil {
 		h.Log.WarnContext(ctx, "audit", "kind", kind, "err", err)
 	}

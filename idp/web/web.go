@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/councilforms/idp/factors"
@@ -55,9 +57,12 @@ type Budgets struct {
 }
 
 // DefaultBudgets: 10 messages an hour to one address or number (the journey itself
-// allows 5 resends per 15 minutes), 30 an hour from one client address.
+// allows 5 resends per 15 minutes), 200 an hour from one client address: a council
+// office signs in through one address, so this only stops a flood from one place.
+// SMS pumping across many addresses meets the per-number budget, the allowed
+// countries and the daily ceiling of the senders.
 func DefaultBudgets() Budgets {
-	return Budgets{PerDestination: 10, PerIP: 30, Window: time.Hour}
+	return Budgets{PerDestination: 10, PerIP: 200, Window: time.Hour}
 }
 
 // Config is what the pages need to know of the deployment.
@@ -74,6 +79,8 @@ type Config struct {
 	// StartURL is where a person whose journey has expired is sent to begin again;
 	// empty says to go back to the online form.
 	StartURL string
+	// TrustedProxies are load balancers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 }
 
 // Deps are the parts the pages use.
@@ -160,13 +167,40 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathLogout, h.logout)
 }
 
-// clientIP is the address a request came from, for per-IP budgets and the audit log.
-func clientIP(r *http.Request) string {
+// clientIP is the address a request came from, for per-IP budgets and the audit log:
+// the peer, or behind trusted proxies the nearest address in X-Forwarded-For that
+// is not one of them (addresses further left are whatever the client claimed).
+func (h *Handler) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !h.trusted(peer) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: trust nothing further left
+		}
+		peer = a.Unmap()
+		if !h.trusted(peer) {
+			break
+		}
+	}
+	return peer.String()
+}
+
+func (h *Handler) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range h.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // fail shows the 500 page and logs why, without anything secret.
