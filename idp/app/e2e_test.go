@@ -500,3 +500,31 @@ func TestSkippedStepIsRefused(t *testing.T) {
 	c.postForm("/login/details", url.Values{})
 	c.expectHeading("Your session has timed out")
 }
+
+func TestSendBudgetPerAddressAcrossJourneys(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		sendFrom := func(b *browser, resends int) {
+			b.startSignIn()
+			b.follow("Sign up now")
+			b.press("Send verification code", "email", p.email)
+			b.expectHeading("Check your email")
+			for range resends {
+				b.press("Send a new code")
+				b.expectText("We have sent you a new code")
+			}
+		}
+		sendFrom(d.browser(), 5) // 6 emails: the journey's own resend limit is reached
+		b := d.browser()         // a second journey, same address
+		sendFrom(b, 3)           // 10 emails: the address's hourly budget is spent
+		b.press("Send a new code")
+		b.expectText("We cannot send any more messages right now")
+		if n := d.count("email", p.email); n != 10 {
+			t.Fatalf("%d emails to one address, want 10", n)
+		}
+		d.clock.advance(time.Hour)
+		b.press("Send a new code")
+		b.expectText("We have sent you a new code")
+	})
+}
