@@ -48,6 +48,7 @@ type report struct {
 	machine    string
 	loadStart  string // /proc/loadavg before and after the run
 	loadEnd    string
+	markdown   bool // print the tables in Markdown too
 	backend    string
 	setup      result
 	results    []result
@@ -262,6 +263,10 @@ func runLength(o options) string {
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nMachine: %s\nServer:  %s\nLoad average (1, 5, 15 min) at the start: %s; at the end: %s\n\n", r.machine, r.backend, r.loadStart, r.loadEnd)
 	printResults(w, append([]result{r.setup}, r.results...))
+	if r.markdown {
+		fmt.Fprintln(w)
+		printMarkdown(w, append([]result{r.setup}, r.results...))
+	}
 	if limit := r.hashRate(); limit > 0 {
 		fmt.Fprintf(w, "\nargon2id limit: %.1f hashes/s, the higher of %s (m=19 MiB, t=2, p=1; %d at once on %d cores), %s CPU per hash\n",
 			limit, rates(r.hashes), r.hashes[0].workers, runtime.NumCPU(), ms(r.hashCPU()))
@@ -310,6 +315,10 @@ func (r *report) print(w io.Writer) {
 			}
 		}
 		printResults(w, r.peer)
+		if r.markdown {
+			fmt.Fprintln(w)
+			printMarkdown(w, r.peer)
+		}
 	}
 	for _, err := range r.errs {
 		fmt.Fprintf(w, "error: %v\n", err)

@@ -28,6 +28,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o options
 	var scenarios, cpuProfile, serverLog string
+	var markdown bool
 	fs.StringVar(&o.issuer, "issuer", "", "issuer URL of a running idp in dev mode (default: build and start one)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "with -issuer: the server's process id on this machine, for its CPU and RSS")
 	fs.StringVar(&o.redisPrefix, "redis-prefix", "", "with -issuer and -redis: the server's IDP_REDIS_PREFIX, for the Redis memory measurement")
@@ -51,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.peer, "peer", "", `"install" to go install and compare with the zitadel/oidc example OP, or the path of its binary`)
 	fs.Float64Var(&o.quiet, "quiet", 0, "first wait until the 1-minute load average is below this (0: start at once)")
 	fs.DurationVar(&o.quietFor, "quiet-for", 30*time.Minute, "how long -quiet waits at most")
+	fs.BoolVar(&markdown, "markdown", false, "print the result tables in Markdown as well")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "with -inprocess: write a CPU profile; driver goroutines carry the label side=driver")
 	fs.StringVar(&serverLog, "server-log", "", "file for the started idp's warnings and errors (default: stderr)")
 	if err := fs.Parse(args); err != nil {
@@ -107,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	rep, err := bench(ctx, o, stdout)
 	if rep.setup.name != "" {
+		rep.markdown = markdown
 		rep.print(stdout)
 	}
 	if err != nil {

@@ -109,6 +109,16 @@ func printResults(w io.Writer, results []result) {
 	}
 }
 
+// printMarkdown writes the results as a Markdown table, for BENCHMARKS.md.
+func printMarkdown(w io.Writer, results []result) {
+	fmt.Fprintln(w, "| scenario | ops | errors | ops/s | p50 | p95 | p99 | server CPU/op | driver CPU/op | machine busy |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range results {
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %s | %s | %s | %s | %s | %s |\n", r.name, r.ops, r.errors, r.rate(),
+			ms(r.p50), ms(r.p95), ms(r.p99), r.usage.perOp(r.usage.server, r.ops), r.usage.perOp(r.usage.driver, r.ops), r.usage.busy())
+	}
+}
+
 func ms(d time.Duration) string {
 	switch {
 	case d == 0:
