@@ -65,6 +65,15 @@ func signUpToPhone(d *idp, b *browser, p person) {
 	b.expectHeading("Enter your phone number")
 }
 
+// startSignUp goes from 'Login or Register' to the email code page.
+func startSignUp(b *browser, email string) {
+	b.t.Helper()
+	b.startSignIn()
+	b.follow("Sign up now")
+	b.press("Send verification code", "email", email)
+	b.expectHeading("Check your email")
+}
+
 // proveBySMS answers a phone page by text message: 'Send Code', then the code.
 func proveBySMS(d *idp, b *browser, p person, fields ...string) {
 	d.t.Helper()
@@ -216,9 +225,7 @@ func TestClosingThePageKeepsTheJourney(t *testing.T) {
 	d := startIdP(t, embedded, nil)
 	p := newPerson(t, true)
 	b := d.browser()
-	b.startSignIn()
-	b.follow("Sign up now")
-	b.press("Send verification code", "email", p.email)
+	startSignUp(b, p.email)
 	b.expectHeading("Check your email")
 	// The page is closed; the person follows the form's sign-in link again.
 	b.startSignIn()
@@ -301,9 +308,7 @@ func TestWrongCodes(t *testing.T) {
 	d := startIdP(t, embedded, nil)
 	p := newPerson(t, true)
 	b := d.browser()
-	b.startSignIn()
-	b.follow("Sign up now")
-	b.press("Send verification code", "email", p.email)
+	startSignUp(b, p.email)
 	code := d.latest("email", p.email).Code
 	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1000000)
 	b.press("Verify code", "code", "12345")
@@ -341,9 +346,7 @@ func TestResendBudget(t *testing.T) {
 	d := startIdP(t, embedded, nil)
 	p := newPerson(t, true)
 	b := d.browser()
-	b.startSignIn()
-	b.follow("Sign up now")
-	b.press("Send verification code", "email", p.email)
+	startSignUp(b, p.email)
 	for i := range 5 {
 		b.press("Send a new code")
 		if b.heading() != "Check your email" || !strings.Contains(text(b.page.body), "We have sent you a new code") {
@@ -446,9 +449,7 @@ func TestDoubleSubmittedCreateMakesOneAccount(t *testing.T) {
 		d := startIdP(t, be, nil)
 		p := newPerson(t, true)
 		b := d.browser()
-		b.startSignIn()
-		b.follow("Sign up now")
-		b.press("Send verification code", "email", p.email)
+		startSignUp(b, p.email)
 		b.press("Verify code", "code", d.latest("email", p.email).Code)
 		b.press("Continue")
 		b.expectHeading("Create your account")

@@ -110,16 +110,25 @@ func (h *Handler) follow(w http.ResponseWriter, r *http.Request) {
 		h.Pages.Render(w, http.StatusNotFound, ui.PageMessage, ui.NotFoundMessage())
 		return
 	}
-	j, ok, err := h.load(r)
-	if err != nil {
-		h.fail(w, r, "load", err)
-		return
-	}
+	j, ok := h.mustLoad(w, r)
 	if !ok {
-		h.timedOut(w)
 		return
 	}
 	h.apply(w, r, j, ev, nil)
+}
+
+// mustLoad loads the browser's journey, or answers the request itself: the 'session
+// has timed out' page when there is none, the 500 page when the store fails.
+func (h *Handler) mustLoad(w http.ResponseWriter, r *http.Request) (loaded, bool) {
+	j, ok, err := h.load(r)
+	if err != nil {
+		h.fail(w, r, "load", err)
+		return loaded{}, false
+	}
+	if !ok {
+		h.timedOut(w)
+	}
+	return j, ok
 }
 
 // post serves the forms: one action per kind of event.
@@ -133,13 +142,8 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	j, ok, err := h.load(r)
-	if err != nil {
-		h.fail(w, r, "load", err)
-		return
-	}
+	j, ok := h.mustLoad(w, r)
 	if !ok {
-		h.timedOut(w)
 		return
 	}
 	f := r.PostForm
