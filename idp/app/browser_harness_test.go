@@ -15,8 +15,10 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/web"
 	"github.com/councilforms/idp/idp/webtest"
 )
 
@@ -253,5 +255,189 @@ func (in *inbox) pressHash(step string) {
 	see(in.t, in.tab, step+"-answered", "Dev inbox")
 	if in.tab.HasButton("Press # on the call") {
 		in.t.Fatalf("the call still rings after pressing #:\n%s", in.tab.Text())
+	}
+}
+
+// guide is one person following the council guide in a browser, with the dev inbox
+// in a second tab, from the idp's 'Sign In' page until the idp hands them back.
+type guide struct {
+	t  *testing.T
+	d  *idp
+	b  *webtest.Browser
+	p  person
+	js bool
+	in *inbox
+}
+
+func (g *guide) inbox() *inbox {
+	if g.in == nil {
+		g.in = openInbox(g.t, g.b, g.d.issuer)
+	}
+	return g.in
+}
+
+// signUp follows guide steps 2 to 11 from the 'Sign In' page. With mistakes the
+// person first types a wrong email code and a confirmation that does not match,
+// and sees the errors.
+func (g *guide) signUp(mistakes bool) {
+	t, b, p := g.t, g.b, g.p
+	t.Helper()
+	see(t, b, "sign-in", "Sign In")
+	checkScripts(t, b, g.js)
+	checkCookies(t, b)
+	says(t, b, "Forgot your password?")
+	b.FollowLink("Sign up now")
+	see(t, b, "sign-up", "Sign up")
+	b.FillLabel("Email address", p.email)
+	b.ClickButton("Send verification code")
+	see(t, b, "check-your-email", "Check your email")
+	says(t, b, "We have sent a 6-digit code to "+p.email, "check your spam or junk folder")
+
+	// Without closing the sign-in page, the person opens their email.
+	code := g.inbox().code("email", p.email, "inbox-email-code")
+	says(t, g.in.tab, "Norfolk County Council account email verification code")
+	if mistakes {
+		b.FillLabel("Verification code", wrongCode(code))
+		b.ClickButton("Verify code")
+		see(t, b, "email-code-wrong", "Check your email")
+		showsError(t, b, journey.MsgCodeWrong)
+	}
+	b.FillLabel("Verification code", code[:3]+" "+code[3:]) // typed with a space
+	b.ClickButton("Verify code")
+	see(t, b, "email-verified", "Your email address has now been verified")
+	b.ClickButton("Continue")
+
+	see(t, b, "create-account", "Create your account")
+	b.FillLabel("Given name", p.given)
+	b.FillLabel("Surname", p.family)
+	b.FillLabel("Password", p.password)
+	if mistakes {
+		b.FillLabel("Confirm password", p.password+" typo")
+		b.ClickButton("Create")
+		see(t, b, "create-account-mismatch", "Create your account")
+		showsError(t, b, journey.MsgPasswordsDontMatch)
+		if got := b.Value("Given name"); got != p.given {
+			t.Errorf("after the error the given name holds %q, want %q", got, p.given)
+		}
+		b.FillLabel("Password", p.password)
+	}
+	b.FillLabel("Confirm password", p.password)
+	b.ClickButton("Create")
+
+	see(t, b, "phone-number", "Enter your phone number")
+	b.FillLabel("Phone number", p.phone)
+	g.proveBySMS("")
+
+	// 'You'll now be asked to repeat this process to confirm your phone number.'
+	see(t, b, "confirm-phone", "Confirm your phone number")
+	says(t, b, journey.MaskPhone(p.e164))
+	hidesNumber(t, b, p)
+	if !b.HasButton("Send Code") || !b.HasButton("Call Me") {
+		t.Fatalf("a mobile is offered 'Send Code' and 'Call Me'; the page says:\n%s", b.Text())
+	}
+	g.proveBySMS("confirm-")
+}
+
+// signIn is a later visit from the 'Sign In' page: email and password, then the
+// phone step with the number masked.
+func (g *guide) signIn(step string) {
+	t, b, p := g.t, g.b, g.p
+	t.Helper()
+	see(t, b, step+"sign-in", "Sign In")
+	b.FillLabel("Email address", p.email)
+	b.FillLabel("Password", p.password)
+	b.ClickButton("Sign in")
+	see(t, b, step+"confirm-it-is-you", "Confirm it is you")
+	says(t, b, "We need to check it is you using your phone number "+journey.MaskPhone(p.e164))
+	hidesNumber(t, b, p)
+}
+
+// proveBySMS presses 'Send Code' on a phone page and types the texted code.
+func (g *guide) proveBySMS(step string) {
+	t, b, p := g.t, g.b, g.p
+	t.Helper()
+	b.ClickButton("Send Code")
+	see(t, b, step+"check-your-phone", "Check your phone")
+	says(t, b, "We have sent a 6-digit code by text message to "+journey.MaskPhone(p.e164))
+	hidesNumber(t, b, p)
+	b.FillLabel("Verification code", g.inbox().code("sms", p.e164, step+"inbox-sms-code"))
+	b.ClickButton("Verify code")
+}
+
+// proveByCall presses 'Call Me' on a phone page, answers the call with # on the dev
+// inbox page in the other tab, and watches the waiting page move on by itself to
+// the page headed next.
+func (g *guide) proveByCall(step, next string) {
+	t, b, p := g.t, g.b, g.p
+	t.Helper()
+	b.ClickButton("Call Me")
+	see(t, b, step+"calling", "We are calling you")
+	says(t, b, "Answer the call to "+journey.MaskPhone(p.e164)+" and press the hash key (#) on your phone")
+	if g.js {
+		// The page's script asks /login/status whether the call was answered.
+		if !b.WaitUntil(`performance.getEntriesByType('resource').some(e => new URL(e.name).pathname === '`+web.PathStatus+`')`, callWait) {
+			t.Fatalf("the call-waiting page never polled %s", web.PathStatus)
+		}
+	}
+	g.inbox().pressHash(step + "inbox-call")
+	// Nobody clicks anything: a refresh (or, with scripts, the poll) moves it on.
+	b.WaitHeading(next, callWait)
+}
+
+// checkScripts proves the run is what it says: app.js marks the page when it runs.
+func checkScripts(t *testing.T, b *webtest.Browser, js bool) {
+	t.Helper()
+	if ran := webtest.Eval[bool](b, `document.body.classList.contains('js-enabled')`); ran != js {
+		t.Fatalf("the page's script ran: %v, want %v", ran, js)
+	}
+}
+
+// checkCookies answers the cookie question: the idp's __Host- cookies are Secure,
+// and Chromium keeps them on http://127.0.0.1 (a potentially trustworthy origin),
+// so a test issuer needs neither https nor localhost.
+func checkCookies(t *testing.T, b *webtest.Browser) {
+	t.Helper()
+	for _, c := range b.Cookies() {
+		if c.Name == web.JourneyCookie {
+			if !c.Secure || !c.HTTPOnly || c.Path != "/" || c.Domain != "127.0.0.1" {
+				t.Errorf("journey cookie kept as secure=%v httponly=%v path=%q domain=%q", c.Secure, c.HTTPOnly, c.Path, c.Domain)
+			}
+			return
+		}
+	}
+	t.Fatalf("the browser did not keep the %s cookie on %s", web.JourneyCookie, b.URL())
+}
+
+// hidesNumber checks that the page shows the phone number only masked.
+func hidesNumber(t *testing.T, b *webtest.Browser, p person) {
+	t.Helper()
+	text := b.Text()
+	for _, full := range []string{p.phone, p.e164, strings.ReplaceAll(p.phone, " ", "")} {
+		if strings.Contains(text, full) {
+			t.Fatalf("the page shows the whole number %q:\n%s", full, text)
+		}
+	}
+}
+
+// wrongCode is a 6-digit code that is not code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// jsModes runs a browser test with JavaScript and without: every page must work
+// with scripts off.
+func jsModes(t *testing.T, run func(t *testing.T, js bool)) {
+	for _, js := range []bool{true, false} {
+		name := "javascript"
+		if !js {
+			name = "no-javascript"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, js)
+		})
 	}
 }
