@@ -149,7 +149,9 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer a.Close()
-	a.PrintURLs(env.stdout)
+	demo := startDemoFormApp(ctx, cfg, env, log) // embedded mode only; see demo.go
+	defer demo.stop()
+	printURLs(env.stdout, a, demo)
 	return a.Serve(ctx)
 }
 
