@@ -162,6 +162,20 @@ func TestSignUpWithSMSThenSignIn(t *testing.T) {
 		signIn(d, b, p)
 		proveByCall(d, b, p)
 		checkClaims(t, b.exchange(), p, "pwd", "tel")
+
+		// Operators see what happened.
+		metrics := d.browser().get("/metrics").body
+		for _, want := range []string{
+			`idp_journeys_completed_total{amr="pwd+sms",kind="sign_up"} 1`,
+			`idp_journeys_completed_total{amr="pwd+sms",kind="sign_in"} 1`,
+			`idp_journeys_completed_total{amr="pwd+tel",kind="sign_in"} 1`,
+			`idp_password_checks_total{result="ok"} 2`,
+			`idp_accounts_created_total 1`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 	})
 }
 

@@ -122,6 +122,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		SMS:       delivery.SMS,
 		Caller:    delivery.Caller,
 		Log:       a.Log,
+		Metrics:   a.Metrics.Registry(),
 		Now:       o.now,
 	})
 	if err != nil {

@@ -122,6 +122,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	if errors.Is(err, store.ErrNotFound) {
 		h.Passwords.DummyVerify(ctx, q.Password)
 		h.audit(ctx, r, "login.failed", "", "no such account")
+		h.metrics.password(journey.PasswordWrong)
 		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
 	}
 	if err != nil {
@@ -130,11 +131,13 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	if u.Status != store.UserActive {
 		h.Passwords.DummyVerify(ctx, q.Password)
 		h.audit(ctx, r, "login.failed", u.ID, "account disabled")
+		h.metrics.password(journey.PasswordWrong)
 		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
 	}
 	if now.Before(u.LockedUntil) {
 		h.Passwords.DummyVerify(ctx, q.Password)
 		h.audit(ctx, r, "login.locked", u.ID, "attempt while locked")
+		h.metrics.password(journey.PasswordLocked)
 		return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: u.LockedUntil.In(h.cfg.Location)}, nil
 	}
 	ok, rehash, err := h.Passwords.Verify(ctx, q.Password, u.PasswordHash)
@@ -152,8 +155,10 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 				return nil, err
 			}
 			h.audit(ctx, r, "account.locked", u.ID, "too many wrong passwords")
+			h.metrics.password(journey.PasswordLocked)
 			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
 		}
+		h.metrics.password(journey.PasswordWrong)
 		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
 	}
 	if u.FailedLogins > 0 || !u.LockedUntil.IsZero() {
@@ -169,6 +174,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 			}
 		}
 	}
+	h.metrics.password(journey.PasswordOK)
 	return journey.PasswordChecked{Result: journey.PasswordOK, Account: journey.AccountFrom(u)}, nil
 }
 
@@ -193,6 +199,7 @@ func (h *Handler) createUser(ctx context.Context, r *http.Request, q journey.Cre
 		return nil, err
 	}
 	h.audit(ctx, r, "user.created", id, "signed up")
+	h.metrics.created.Inc()
 	return journey.UserCreated{UserID: id}, nil
 }
 
@@ -214,6 +221,7 @@ func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journe
 	}
 	if nd > b.PerDestination || ni > b.PerIP {
 		h.audit(ctx, r, "send.refused", "", "send budget spent on "+string(q.Channel))
+		h.metrics.refused.Inc()
 		return journey.SendBudgetChecked{Allowed: false, RetryAfter: windowLeft(now, b.Window)}, nil
 	}
 	return journey.SendBudgetChecked{Allowed: true}, nil

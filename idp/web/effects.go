@@ -99,6 +99,7 @@ func (h *Handler) perform(w http.ResponseWriter, r *http.Request, res journey.Re
 		case journey.Audit:
 			h.audit(ctx, r, e.Kind, e.UserID, e.Detail)
 		case journey.CompleteAuth:
+			h.metrics.complete(res.State.Kind, e.AMR)
 			if e.AuthRequestID == "" {
 				redirect = noticeAccount("phone-changed")
 				continue

@@ -90,6 +90,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 		h.fail(w, r, "create", err)
 		return
 	}
+	h.metrics.started.Inc()
 	seeOther(w, r, PathLogin)
 }
 

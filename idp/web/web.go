@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/journey"
@@ -96,6 +98,8 @@ type Deps struct {
 	SMS       factors.SMSSender
 	Caller    factors.Caller
 	Log       *slog.Logger
+	// Metrics receives the journeys' counters; nil keeps them unregistered.
+	Metrics prometheus.Registerer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -105,7 +109,8 @@ type Deps struct {
 type Handler struct {
 	cfg Config
 	Deps
-	mux *http.ServeMux
+	mux     *http.ServeMux
+	metrics *metrics
 }
 
 var _ factors.CallOutcomes = (*Handler)(nil)
@@ -146,7 +151,11 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, Deps: d, mux: http.NewServeMux()}
+	m, err := newMetrics(d.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("web: metrics: %w", err)
+	}
+	h := &Handler{cfg: cfg, Deps: d, mux: http.NewServeMux(), metrics: m}
 	h.routes(h.mux)
 	return h, nil
 }
