@@ -235,6 +235,17 @@ func TestUnfinishedEnrolmentResumes(t *testing.T) {
 	})
 }
 
+func TestLoginHintPrefillsTheEmail(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	b := d.browser()
+	b.verifier, b.state = oauth2.GenerateVerifier(), randomString()
+	b.get(d.rp.AuthCodeURL(b.state, oauth2.S256ChallengeOption(b.verifier), oauth2.SetAuthURLParam("login_hint", "sam@example.gov.uk")))
+	b.expectHeading("Sign In")
+	if !strings.Contains(b.page.body, `value="sam@example.gov.uk"`) {
+		t.Fatalf("login_hint not in the email box:\n%s", b.page)
+	}
+}
+
 func TestClosingThePageKeepsTheJourney(t *testing.T) {
 	d := startIdP(t, embedded, nil)
 	p := newPerson(t, true)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
@@ -86,6 +87,11 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 		return
 	}
 	s := h.Machine.NewSignIn(id, lr.ID, h.now())
+	// login_hint pre-fills the email address: a suggestion, checked like any input
+	// when the person signs in.
+	if hint := strings.TrimSpace(lr.LoginHint); len(hint) <= 254 && strings.Count(hint, "@") == 1 {
+		s.Email = hint
+	}
 	if err := h.create(w, r, s); err != nil {
 		h.fail(w, r, "create", err)
 		return
