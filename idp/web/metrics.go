@@ -1,0 +1,55 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/councilforms/idp/idp/journey"
+)
+
+// metrics count what the journeys do, for dashboards and alarms (a burst of
+// lockouts or refused sends is an attack or an outage).
+type metrics struct {
+	started   prometheus.Counter
+	completed *prometheus.CounterVec // kind, amr
+	passwords *prometheus.CounterVec // result: ok, wrong, locked
+	refused   prometheus.Counter     // sends refused by the durable budgets
+	created   prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		started: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "idp_journeys_started_total", Help: "Sign-in journeys started from a form app.",
+		}),
+		completed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idp_journeys_completed_total", Help: "Journeys completed, by kind (sign_in, sign_up, forgot_password, change_phone) and what was proven (amr).",
+		}, []string{"kind", "amr"}),
+		passwords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idp_password_checks_total", Help: "Password checks at sign-in, by result (ok, wrong, locked).",
+		}, []string{"result"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "idp_sends_refused_total", Help: "Codes and calls refused by the per-address, per-number or per-client-address budgets.",
+		}),
+		created: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "idp_accounts_created_total", Help: "Accounts created at 'Create'.",
+		}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.started, m.completed, m.passwords, m.refused, m.created} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) complete(kind journey.Kind, amr []string) {
+	m.completed.WithLabelValues(string(kind), strings.Join(amr, "+")).Inc()
+}
+
+func (m *metrics) password(r journey.PasswordResult) {
+	m.passwords.WithLabelValues(string(r)).Inc()
+}
