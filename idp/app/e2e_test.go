@@ -554,3 +554,16 @@ func TestSendBudgetPerAddressAcrossJourneys(t *testing.T) {
 		b.expectText("We have sent you a new code")
 	})
 }
+
+func TestHomePage(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	b := d.browser()
+	b.get("/")
+	b.expectHeading("Sign in to an online form")
+	b.expectText("start from the online form")
+	p := newPerson(t, true)
+	signUp(d, b, p)
+	b.get("/")
+	b.expectHeading("Your account")
+	b.expectText(p.given + " " + p.family)
+}

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"net/http"
-
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/ui"
 )
@@ -20,7 +18,6 @@ func (a *App) routes(p *parts) {
 	p.web.Register(a.mux)
 	a.mux.Handle("GET "+ui.AssetPrefix, ui.Assets())
 	p.delivery.Register(a.mux, devInboxPage(p.pages))
-	a.mux.Handle("GET /{$}", http.RedirectHandler("/account", http.StatusSeeOther))
 	a.mux.Handle("/", p.provider.Handler())
 	a.mux.Handle("GET /healthz", server.Healthz())
 	a.mux.Handle("GET /readyz", server.Readyz(a.readyChecks(), ReadyTimeout))

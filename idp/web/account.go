@@ -92,6 +92,23 @@ func (h *Handler) changePhone(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, PathLogin)
 }
 
+// home serves GET /: people arrive here by typing the address; forms link to the
+// sign-in pages themselves.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.Provider.SessionUser(r); ok {
+		seeOther(w, r, PathAccount)
+		return
+	}
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.MessagePage{
+		Page: ui.Page{Title: "Sign in to an online form"},
+		Paragraphs: []string{
+			"This service signs you in to the council's online forms, such as a safeguarding concern or a social care referral.",
+			"To sign in or create an account, start from the online form you want to fill in and select 'Login or Register'.",
+		},
+		LinkText: "See your account", LinkURL: PathAccount,
+	})
+}
+
 // logout serves the header's 'Sign out' link: the provider's end-session endpoint
 // ends the IdP session in this browser.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {

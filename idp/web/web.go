@@ -174,6 +174,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathAccount, h.account)
 	mux.HandleFunc("GET "+PathAccount+"/change-phone", h.changePhone)
 	mux.HandleFunc("GET "+PathLogout, h.logout)
+	mux.HandleFunc("GET /{$}", h.home)
 }
 
 // clientIP is the address a request came from, for per-IP budgets and the audit log:
