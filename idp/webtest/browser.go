@@ -138,6 +138,10 @@ func NewBrowser(t *testing.T, javascript bool) *Browser {
 	}
 	counter, first := testCounter(t)
 	if first {
+		// go test -artifacts names the directories by number: say whose it is.
+		if err := os.WriteFile(filepath.Join(t.ArtifactDir(), "test-name.txt"), []byte(t.Name()+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("screenshots of this test's pages go to %s", dir)
 	}
 	return &Browser{t: t, ctx: ctx, shots: dir, counter: counter, console: watchConsole(ctx)}
