@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -37,11 +38,12 @@ type options struct {
 	hashDuration time.Duration
 	inFlight     int           // journeys left in flight for the Redis memory measurement; 0 skips
 	peer         string        // "", "install" or the path of the peer binary
+	cpuProfile   io.Writer     // with an in-process server: profile the measured scenarios
 	quiet        float64       // wait until the 1-minute load average is below this (0: do not wait)
 	quietFor     time.Duration // how long to wait at most
 }
 
-var allScenarios = []string{"discovery", "jwks", "journey", "code", "refresh", "userinfo"}
+var allScenarios = []string{"discovery", "jwks", "journey", "inbox", "code", "refresh", "userinfo"}
 
 // report is everything one run measured.
 type report struct {
@@ -136,6 +138,12 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 	}
 
 	want := func(s string) bool { return slices.Contains(o.scenarios, s) }
+	if o.cpuProfile != nil {
+		if err := pprof.StartCPUProfile(o.cpuProfile); err != nil {
+			return rep, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Fprintf(out, "running scenarios with %d workers, %s each...\n", o.workers, runLength(o))
 	if want("discovery") {
 		rep.results = append(rep.results, d.scenario(ctx, "discovery", d.fetch(t.issuer+"/.well-known/openid-configuration", checkDiscovery(t.issuer))))
@@ -164,6 +172,9 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		d.inbox.resetReads()
 		res := d.scenario(ctx, "sign-in journey", func(ctx context.Context, w int) error { return d.signInJourney(ctx) })
 		res.note = "fresh browser: /authorize, Sign in (password), Send Code, SMS code from the dev inbox, code exchange, userinfo"
+		if perPerson := float64(res.ops+res.errors) / float64(people); res.errors > 0 && perPerson > 7 {
+			res.note += fmt.Sprintf("; %.1f journeys per person: the idp sends one number at most 10 texts an hour (sign-up took 2), so run with more -people", perPerson)
+		}
 		rep.results = append(rep.results, res)
 		rep.journeys = res.rate()
 		rep.inbox = d.inbox.resetReads().result("dev inbox reads", res.wall)
@@ -171,8 +182,15 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		for _, label := range d.stepSeq {
 			rep.steps = append(rep.steps, d.steps[label].result(label, res.wall))
 		}
-		// What one read of the dev inbox costs, now that it holds the
-		// journeys' messages: the bench's own share of each journey.
+		if err := measureHashes("after journeys"); err != nil {
+			return rep, err
+		}
+	} else if err := measureHashes("(no journeys run)"); err != nil {
+		return rep, err
+	}
+	if want("inbox") {
+		// What one read of the dev inbox costs, now that it holds the journeys'
+		// messages: the bench's own share of each journey.
 		var items atomic.Int64
 		inboxRes := d.scenario(ctx, "dev inbox read", d.fetch(t.issuer+"/dev/inbox.json", func(b []byte) error {
 			var list []json.RawMessage
@@ -184,11 +202,6 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		}))
 		inboxRes.note = fmt.Sprintf("bench overhead, not a real sign-in's: the whole inbox (%d messages) per read, filtered by recipient in the driver", items.Load())
 		rep.results = append(rep.results, inboxRes)
-		if err := measureHashes("after journeys"); err != nil {
-			return rep, err
-		}
-	} else if err := measureHashes("(no journeys run)"); err != nil {
-		return rep, err
 	}
 	if want("code") {
 		authz, exch := d.codeExchanges(ctx, o.codeBatch)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ func hashRate(ctx context.Context, d time.Duration) (hashMeasure, error) {
 	var wg sync.WaitGroup
 	for range cores {
 		wg.Add(1)
-		go func() {
+		go pprof.Do(ctx, pprof.Labels("side", "driver"), func(ctx context.Context) {
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {
@@ -50,7 +51,7 @@ func hashRate(ctx context.Context, d time.Duration) (hashMeasure, error) {
 				}
 				n.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	m := hashMeasure{rate: float64(n.Load()) / time.Since(start).Seconds(), workers: cores}

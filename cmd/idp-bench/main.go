@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -53,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.quiet, "quiet", 0, "first wait until the 1-minute load average is below this (0: start at once)")
 	fs.DurationVar(&o.quietFor, "quiet-for", 30*time.Minute, "how long -quiet waits at most")
 	fs.BoolVar(&markdown, "markdown", false, "print the result tables in Markdown as well")
-	fs.StringVar(&cpuProfile, "cpuprofile", "", "with -inprocess: write a CPU profile; driver goroutines carry the label side=driver")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "with -inprocess: write a CPU profile of the measured scenarios (after sign-up); driver goroutines carry the label side=driver")
 	fs.StringVar(&serverLog, "server-log", "", "file for the started idp's warnings and errors (default: stderr)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -100,11 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "idp-bench: %v\n", err)
-			return 2
-		}
-		defer pprof.StopCPUProfile()
+		o.cpuProfile = f
 	}
 
 	rep, err := bench(ctx, o, stdout)
