@@ -38,3 +38,19 @@ func TestClientIP(t *testing.T) {
 		})
 	}
 }
+
+func TestFormOrigin(t *testing.T) {
+	for uri, want := range map[string]string{
+		"https://forms.example.gov.uk/referral/callback": "https://forms.example.gov.uk",
+		"http://localhost:8081/callback":                 "http://localhost:8081",
+		"https://[2001:db8::1]:8443/cb":                  "https://[2001:db8::1]:8443",
+		"javascript:alert(1)":                            "",
+		"https:///nohost":                                "",
+		"com.example.app:/callback":                      "",
+	} {
+		got, ok := formOrigin(uri)
+		if got != want || ok != (want != "") {
+			t.Errorf("formOrigin(%q) = %q, %v; want %q", uri, got, ok, want)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
 )
@@ -35,6 +37,7 @@ const (
 // when set, is what was posted, so that what the person typed is put back (never
 // a password).
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.State, status int, errs []ui.FieldError, form url.Values, notice string) {
+	h.allowReturnToForm(w, r, s)
 	page := ui.Page{Errors: errs, Notice: notice}
 	typed := func(field, fallback string) string {
 		if form != nil && form.Has(field) {
@@ -92,6 +95,38 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		return
 	}
 	h.Pages.Render(w, status, name, data)
+}
+
+// allowReturnToForm lets this page's forms end at the form app. Browsers apply the
+// Content-Security-Policy's form-action to every redirect that follows a form post,
+// so the post that completes the journey (a code, 'Continue' on a call) would be
+// stopped on its way to the form app's redirect URI by form-action 'self'. The
+// page of a journey for a sign-in request allows that one origin besides its own.
+func (h *Handler) allowReturnToForm(w http.ResponseWriter, r *http.Request, s *journey.State) {
+	if s.AuthRequestID == "" {
+		return
+	}
+	lr, err := h.Provider.LoginRequest(r.Context(), s.AuthRequestID)
+	if err != nil {
+		return
+	}
+	origin, ok := formOrigin(lr.RedirectURI)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Security-Policy",
+		strings.Replace(server.ContentSecurityPolicy, "form-action 'self'", "form-action 'self' "+origin, 1))
+}
+
+// formOrigin is the scheme://host[:port] of a registered redirect URI, when it is
+// one a policy can name safely.
+func formOrigin(redirectURI string) (string, bool) {
+	u, err := url.Parse(redirectURI)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		strings.ContainsAny(u.Host, " ;,'\"*") {
+		return "", false
+	}
+	return u.Scheme + "://" + u.Host, true
 }
 
 // nationalOrEmpty refills the number box with a number already given (going back to
