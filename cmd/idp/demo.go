@@ -37,30 +37,39 @@ type demoFormApp struct {
 	done chan error
 }
 
-// startDemoFormApp starts the demo form app when cfg is embedded mode, and returns
-// nil when it does not run. It never stops the idp from serving: a port in use or
-// anything else in the way is one line on stderr, and the idp carries on without it.
-func startDemoFormApp(ctx context.Context, cfg *config.Config, env *environment, log *slog.Logger) *demoFormApp {
+// listenDemo opens the demo form app's listener when cfg is embedded mode, and
+// returns nil when the demo does not run. It never stops the idp from serving: a port
+// in use or anything else in the way is one line on stderr, and the idp carries on
+// without it. base is the demo's URL, for its client registration.
+func listenDemo(cfg *config.Config, env *environment) (ln net.Listener, base string) {
 	if !cfg.Embedded() {
-		return nil
+		return nil, ""
 	}
 	addr := strings.TrimSpace(env.getenv(demoAddrVar))
 	switch addr {
 	case "off":
-		return nil
+		return nil, ""
 	case "":
 		addr = formapp.DefaultAddr
 	}
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		fmt.Fprintf(env.stderr, "idp: demo form app not started: %s is in use (set %s to another host:port, or off)\n", addr, demoAddrVar)
-		return nil
+		return nil, ""
 	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "idp: demo form app not started: %s: %v\n", demoAddrVar, err)
+		return nil, ""
+	}
+	return ln, demoURL(addr, ln.Addr())
+}
+
+// startDemoFormApp serves the demo form app on ln (from listenDemo) as the public
+// client the app registered for base; nil ln gives a nil demo.
+func startDemoFormApp(ctx context.Context, cfg *config.Config, env *environment, log *slog.Logger, ln net.Listener, base string) *demoFormApp {
+	if ln == nil {
 		return nil
 	}
-	base := demoURL(addr, ln.Addr())
 	fa, err := formapp.New(ctx, formapp.Config{
 		Addr:                  ln.Addr().String(),
 		Issuer:                cfg.Issuer,
@@ -73,9 +82,6 @@ func startDemoFormApp(ctx context.Context, cfg *config.Config, env *environment,
 		ln.Close()
 		fmt.Fprintf(env.stderr, "idp: demo form app not started: %v\n", err)
 		return nil
-	}
-	if base != app.DemoFormAppURL {
-		fmt.Fprintf(env.stderr, "idp: the demo form app at %s cannot sign in: its client is registered for %s\n", base, app.DemoFormAppURL)
 	}
 	d := &demoFormApp{
 		url: base,

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -86,6 +88,17 @@ func TestServeEmbeddedRunsTheDemoFormApp(t *testing.T) {
 		loc.Query().Get("client_id") != provider.DemoClientID || loc.Query().Get("redirect_uri") != demo+"/callback" {
 		t.Errorf("demo form app 'Login or Register' = %d to %q, want the idp's authorization endpoint for %s", res.StatusCode, loc, provider.DemoClientID)
 	}
+	// The idp knows the demo client at this address: the browser reaches 'Sign In'.
+	jar, _ := cookiejar.New(nil)
+	res, err = (&http.Client{Jar: jar}).Get(loc.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), "<h1 class=\"govuk-heading-l\">Sign In</h1>") {
+		t.Errorf("the idp's answer to the demo form app: %d %.400s", res.StatusCode, page)
+	}
 
 	s.stop()
 	if out := s.stdout.String(); !strings.Contains(out, "Demo form:  "+demo) || !strings.Contains(out, "Discovery:") {
@@ -132,9 +145,9 @@ func TestServeEmbeddedCarriesOnWithoutTheDemoFormApp(t *testing.T) {
 func TestDemoFormAppOnlyInEmbeddedMode(t *testing.T) {
 	cfg := &config.Config{DatabaseKind: config.DatabasePostgres, Issuer: "http://localhost:8080"}
 	env, _, stderr := testEnv(map[string]string{demoAddrVar: freeAddr(t)})
-	if d := startDemoFormApp(context.Background(), cfg, env, nil); d != nil {
-		d.stop()
-		t.Fatal("the demo form app started with PostgreSQL")
+	if ln, _ := listenDemo(cfg, env); ln != nil {
+		ln.Close()
+		t.Fatal("the demo form app would start with PostgreSQL")
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("stderr = %q", stderr)

@@ -143,13 +143,22 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, env.stderr)
+	slog.SetDefault(log) // the OIDC library logs through the default logger
 	log.Info("starting", "config", cfg)
-	a, err := app.Open(ctx, cfg, log)
+	var opts []app.Option
+	demoLn, demoBase := listenDemo(cfg, env) // embedded mode only; see demo.go
+	if demoLn != nil {
+		opts = append(opts, app.WithDemoFormApp(demoBase))
+	}
+	a, err := app.Open(ctx, cfg, log, opts...)
 	if err != nil {
+		if demoLn != nil {
+			demoLn.Close()
+		}
 		return err
 	}
 	defer a.Close()
-	demo := startDemoFormApp(ctx, cfg, env, log) // embedded mode only; see demo.go
+	demo := startDemoFormApp(ctx, cfg, env, log, demoLn, demoBase)
 	defer demo.stop()
 	printURLs(env.stdout, a, demo)
 	return a.Serve(ctx)

@@ -41,8 +41,13 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
+	now     func() time.Time
+	demoURL string
 }
+
+// WithDemoFormApp registers the embedded demo form app's client at base (e.g.
+// http://localhost:8081) instead of DemoFormAppURL.
+func WithDemoFormApp(base string) Option { return func(o *options) { o.demoURL = base } }
 
 // WithClock makes the login pages read time from now: tests move it on to expire
 // codes and locks.

@@ -75,7 +75,11 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		}
 	}
 	if cfg.Embedded() {
-		static = append(static, provider.DemoClient(DemoFormAppURL))
+		demo := DemoFormAppURL
+		if o.demoURL != "" {
+			demo = o.demoURL
+		}
+		static = append(static, provider.DemoClient(demo))
 	}
 	p, err := provider.New(provider.Config{
 		Issuer:              cfg.Issuer,
