@@ -207,8 +207,12 @@ type CallWaitPage struct {
 	// Code' when Mobile) posting FieldMethod to RetryAction; the heading
 	// becomes 'We could not confirm your phone number' and the page stops
 	// refreshing.
-	Failure     string
-	Mobile      bool
+	Failure string
+	Mobile  bool
+	// RetryAction receives FieldMethod: while waiting, from 'Not received a
+	// call?' ('Call Me again', and 'Send Code instead' when Mobile); after a
+	// failure, from 'Call Me' and 'Send Code'. Empty: no such buttons while
+	// waiting.
 	RetryAction string
 }
 

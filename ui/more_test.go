@@ -219,6 +219,8 @@ func TestButtons(t *testing.T) {
 		{"sms resend and call", PagePhoneChallenge, PhoneChallengePage{}, []string{callMe}, nil},
 		{"call wait", PageCallWait, CallWaitPage{Page: Page{RefreshSeconds: 4}, Action: "/c", StatusURL: "/s"}, []string{`<form method="post" action="/c" novalidate data-app-poll-url="/s">`, `<meta http-equiv="refresh" content="4">`}, []string{"Call Me", "Send Code"}},
 		{"call failed landline", PageCallWait, CallWaitPage{Page: Page{RefreshSeconds: 4}, Failure: "The call was not answered", RetryAction: "/r"}, []string{callMe, `action="/r"`, "<li>The call was not answered</li>", "<title>Error: We could not confirm your phone number"}, []string{"Send Code", "http-equiv", ">\n  Continue"}},
+		{"call wait with retry, mobile", PageCallWait, CallWaitPage{Action: "/c", RetryAction: "/r", Mobile: true}, []string{"Not received a call?", `action="/r"`, "Call Me again", "Send Code instead"}, nil},
+		{"call wait with retry, landline", PageCallWait, CallWaitPage{Action: "/c", RetryAction: "/r"}, []string{"Call Me again"}, []string{"Send Code instead"}},
 		{"call failed mobile", PageCallWait, CallWaitPage{Failure: "The call was not answered", Mobile: true}, []string{callMe, sendCode}, nil},
 		{"sms code", PageSMSCode, SMSCodePage{ResendAction: "/resend", CallAction: "/call"}, []string{`action="/resend"`, `action="/call"`, sendCode + ` govuk-button--secondary" data-module="govuk-button">
   Send a new code`, callMe + ` govuk-button--secondary" data-module="govuk-button">

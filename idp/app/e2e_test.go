@@ -214,7 +214,13 @@ func TestCallNotAnsweredThenText(t *testing.T) {
 	d.clock.advance(5 * time.Minute)
 	b.get("/login")
 	b.expectText("not answered")
-	proveBySMS(d, b, p)
+	// While a call rings, the person can switch to a text.
+	b.press("Call Me")
+	b.expectHeading("We are calling you")
+	b.expectText("Not received a call?")
+	b.press("Send Code instead")
+	b.expectHeading("Check your phone")
+	b.press("Verify code", "code", d.smsCode(p.e164))
 	checkClaims(t, b.exchange(), p, "pwd", "sms")
 }
 
