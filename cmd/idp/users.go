@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/store"
+)
+
+const usersUsage = "usage: idp users show|unlock|disable|enable|reset-phone EMAIL"
+
+// userAuditShown is how many of a person's latest audit events `idp users show` lists.
+const userAuditShown = 10
+
+// users is the IT team's helpdesk tool for people's accounts in the database named
+// by IDP_DATABASE_URL: idp users show|unlock|disable|enable|reset-phone EMAIL.
+// Accounts are found by email address, compared case-insensitively. Every change
+// appends an audit event "admin.<action>" to the person's audit log. There is no
+// list: the store has no way to list accounts.
+func users(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 {
+		return usageError{errors.New(usersUsage)}
+	}
+	sub, args := args[0], args[1:]
+	run, ok := map[string]func(context.Context, *environment, store.Durable, *store.User) error{
+		"show": usersShow, "unlock": usersUnlock, "disable": usersDisable, "enable": usersEnable, "reset-phone": usersResetPhone,
+	}[sub]
+	if !ok {
+		return usageError{fmt.Errorf("unknown subcommand %q (show, unlock, disable, enable, reset-phone)", sub)}
+	}
+	// Check the arguments before touching the database, so bad usage changes nothing.
+	if len(args) != 1 || strings.TrimSpace(args[0]) == "" || strings.HasPrefix(args[0], "-") {
+		return usageError{fmt.Errorf("usage: idp users %s EMAIL", sub)}
+	}
+	email := strings.TrimSpace(args[0])
+	cfg, err := loadAdminConfig(env, nil)
+	if err != nil {
+		return err
+	}
+	db, err := openAdminDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user with email %q", email)
+	}
+	if err != nil {
+		return fmt.Errorf("find user: %w", err)
+	}
+	return run(ctx, env, db, u)
+}
+
+func usersShow(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	events, err := db.ListAudit(ctx, u.ID, userAuditShown)
+	if err != nil {
+		return fmt.Errorf("list audit events: %w", err)
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "id:\t%s\n", u.ID)
+	fmt.Fprintf(tw, "email:\t%s (%s)\n", u.Email, verified(u.EmailVerified))
+	fmt.Fprintf(tw, "name:\t%s\n", strings.TrimSpace(u.GivenName+" "+u.FamilyName))
+	fmt.Fprintf(tw, "phone:\t%s\n", phoneSummary(u))
+	fmt.Fprintf(tw, "status:\t%s\n", u.Status)
+	fmt.Fprintf(tw, "failed logins:\t%d\n", u.FailedLogins)
+	fmt.Fprintf(tw, "locked until:\t%s\n", lockSummary(u.LockedUntil, now))
+	fmt.Fprintf(tw, "created:\t%s\n", u.CreatedAt.UTC().Format(time.RFC3339))
+	fmt.Fprintf(tw, "updated:\t%s\n", u.UpdatedAt.UTC().Format(time.RFC3339))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		fmt.Fprintln(env.stdout, "\nno audit events")
+		return nil
+	}
+	fmt.Fprintf(env.stdout, "\nlatest audit events (at most %d, newest first):\n", userAuditShown)
+	tw = tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tKIND\tCLIENT\tIP\tDETAIL")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), e.Detail)
+	}
+	return tw.Flush()
+}
+
+func verified(ok bool) string {
+	if ok {
+		return "verified"
+	}
+	return "not verified"
+}
+
+// phoneSummary shows the number as the person's challenge page does (all but the
+// last 3 digits hidden), so the helpdesk can say "the number ending 123".
+func phoneSummary(u *store.User) string {
+	if u.Phone == "" {
+		return "none (a phone is enrolled at the next sign-in)"
+	}
+	kind := string(u.PhoneType)
+	if kind == "" {
+		kind = "unknown type"
+	}
+	return fmt.Sprintf("%s (%s, %s)", journey.MaskPhone(u.Phone), kind, verified(u.PhoneVerified))
+}
+
+func lockSummary(until, now time.Time) string {
+	switch {
+	case until.IsZero():
+		return "-"
+	case now.Before(until):
+		return until.UTC().Format(time.RFC3339) + " (locked now)"
+	default:
+		return until.UTC().Format(time.RFC3339) + " (expired)"
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func usersUnlock(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	if u.FailedLogins == 0 && u.LockedUntil.IsZero() {
+		fmt.Fprintf(env.stdout, "user %s was not locked and has no failed logins; nothing changed\n", u.Email)
+		return nil
+	}
+	if err := db.ResetLoginFailures(ctx, u.ID); err != nil {
+		return fmt.Errorf("unlock user: %w", err)
+	}
+	auditUser(ctx, env, db, "admin.unlock", u.ID, fmt.Sprintf("unlocked with the admin command (%d failed logins cleared)", u.FailedLogins))
+	fmt.Fprintf(env.stdout, "user %s unlocked: %d failed logins cleared; they can sign in with their password now\n", u.Email, u.FailedLogins)
+	return nil
+}
+
+// usersDisable stops a person signing in: the login pages answer as for a wrong
+// password, and the provider refuses tokens and single sign-on for a disabled
+// account. Their refresh tokens are revoked too, so that enabling the account
+// later does not bring old grants back.
+func usersDisable(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	if u.Status == store.UserDisabled {
+		fmt.Fprintf(env.stdout, "user %s is already disabled; nothing changed\n", u.Email)
+		return nil
+	}
+	now := time.Now()
+	u.Status, u.UpdatedAt = store.UserDisabled, now
+	if err := db.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("disable user: %w", err)
+	}
+	auditUser(ctx, env, db, "admin.disable", u.ID, "disabled with the admin command")
+	if err := db.RevokeUserRefreshTokens(ctx, u.ID, "", now); err != nil {
+		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
+	}
+	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect') and their refresh tokens are revoked\n", u.Email)
+	return nil
+}
+
+func usersEnable(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	if u.Status == store.UserActive {
+		fmt.Fprintf(env.stdout, "user %s is already active; nothing changed\n", u.Email)
+		return nil
+	}
+	u.Status, u.UpdatedAt = store.UserActive, time.Now()
+	if err := db.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("enable user: %w", err)
+	}
+	auditUser(ctx, env, db, "admin.enable", u.ID, "enabled with the admin command")
+	fmt.Fprintf(env.stdout, "user %s enabled: they can sign in again\n", u.Email)
+	return nil
+}
+
+// usersResetPhone is for someone who lost their phone: without a verified phone the
+// sign-in journey resumes at phone enrolment once the password is accepted.
+func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	if u.Phone == "" && u.PhoneType == store.PhoneNone && !u.PhoneVerified {
+		fmt.Fprintf(env.stdout, "user %s has no phone number; nothing changed. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", u.Email)
+		return nil
+	}
+	removed := "phone number"
+	if ending := journey.PhoneEnding(u.Phone); ending != "" {
+		removed += " ending " + ending
+	}
+	u.Phone, u.PhoneType, u.PhoneVerified, u.UpdatedAt = "", store.PhoneNone, false, time.Now()
+	if err := db.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("reset phone: %w", err)
+	}
+	auditUser(ctx, env, db, "admin.reset_phone", u.ID, removed+" removed with the admin command")
+	fmt.Fprintf(env.stdout, "%s removed from user %s. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", removed, u.Email)
+	return nil
+}
+
+// auditUser records an admin action on a person's account, like audit does for
+// clients: the change is made already, so a failure to record it is reported but
+// does not fail the command.
+func auditUser(ctx context.Context, env *environment, db store.Audit, kind, userID, detail string) {
+	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, UserID: userID, Detail: detail})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "warning: audit event %s not recorded: %v\n", kind, err)
+	}
+}
