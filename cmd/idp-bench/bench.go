@@ -51,6 +51,7 @@ type report struct {
 	loadStart  string // /proc/loadavg before and after the run
 	loadEnd    string
 	markdown   bool // print the tables in Markdown too
+	paced      bool // scenarios ran at a fixed rate: throughput is not capacity
 	backend    string
 	setup      result
 	results    []result
@@ -83,7 +84,7 @@ func (r *report) failed() bool {
 
 // bench runs the whole benchmark and reports progress to out.
 func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
-	rep := &report{machine: machineInfo()}
+	rep := &report{machine: machineInfo(), paced: o.rate > 0}
 	if o.quiet > 0 {
 		waitQuiet(ctx, o.quiet, o.quietFor, out)
 	}
@@ -283,7 +284,10 @@ func (r *report) print(w io.Writer) {
 	if limit := r.hashRate(); limit > 0 {
 		fmt.Fprintf(w, "\nargon2id limit: %.1f hashes/s, the higher of %s (m=19 MiB, t=2, p=1; %d at once on %d cores), %s CPU per hash\n",
 			limit, rates(r.hashes), r.hashes[0].workers, runtime.NumCPU(), ms(r.hashCPU()))
-		if r.journeys > 0 {
+		switch {
+		case r.journeys > 0 && r.paced:
+			fmt.Fprintf(w, "sign-in journeys/s ÷ hashes/s: not measured, the journeys ran at a fixed rate (%.1f/s)\n", r.journeys)
+		case r.journeys > 0:
 			fmt.Fprintf(w, "sign-in journeys/s ÷ hashes/s = %.1f / %.1f = %.2f\n", r.journeys, limit, r.journeys/limit)
 		}
 		if j := r.journeyResult(); j != nil && j.usage.server > 0 && j.ops > 0 {
