@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -314,16 +313,6 @@ func newTransport(conns int, local net.IP) *http.Transport {
 		DisableCompression:  true,
 	}
 }
-
-// tail returns the last n bytes of a log buffer, for errors.
-func tail(b *bytes.Buffer, n int) string {
-	s := b.String()
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
-}
-
 // personAddress is the loopback address person n's browser connects from
 // (127.1.x.y), so that the idp's per-address send budget (30 messages an hour
 // from one address) applies per person, as it would to people on their own
