@@ -313,6 +313,7 @@ func newTransport(conns int, local net.IP) *http.Transport {
 		DisableCompression:  true,
 	}
 }
+
 // personAddress is the loopback address person n's browser connects from
 // (127.1.x.y), so that the idp's per-address send budget (30 messages an hour
 // from one address) applies per person, as it would to people on their own
