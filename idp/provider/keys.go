@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,6 +67,12 @@ type keyring struct {
 	loadedAt time.Time
 	keys     []*store.SigningKey
 	private  map[string]*jose.JSONWebKey // unsealed private keys by kid
+	public   map[string]jose.JSONWebKey  // decoded public keys by kid
+	// jwks is the encoded JWKS response for the published key set named by
+	// jwksFor (the published kids, sorted). A kid's public key never
+	// changes, so the set of kids is the whole cache key.
+	jwksFor string
+	jwks    []byte
 }
 
 func newKeyring(db store.SigningKeys, kek []byte, alg string, publishDelay, keepAfter time.Duration, now func() time.Time) (*keyring, error) {
@@ -86,7 +94,7 @@ func newKeyring(db store.SigningKeys, kek []byte, alg string, publishDelay, keep
 	return &keyring{
 		db: db, sealer: aead, alg: sa, publishDelay: publishDelay,
 		keepAfter: keepAfter + keyCacheTTL, now: now,
-		private: map[string]*jose.JSONWebKey{},
+		private: map[string]*jose.JSONWebKey{}, public: map[string]jose.JSONWebKey{},
 	}, nil
 }
 
@@ -305,26 +313,71 @@ func (k *keyring) signingKey(ctx context.Context) (*jose.JSONWebKey, error) {
 }
 
 // published returns the public keys to put in JWKS: pending, active and
-// retired keys that have not expired.
+// retired keys that have not expired, sorted by kid.
 func (k *keyring) published(ctx context.Context) ([]jose.JSONWebKey, error) {
+	out, _, err := k.publishedSet(ctx)
+	return out, err
+}
+
+// publishedSet returns the published keys and their kids joined, which
+// names the set: each stored public key is decoded once per process.
+func (k *keyring) publishedSet(ctx context.Context) ([]jose.JSONWebKey, string, error) {
 	keys, err := k.load(ctx, false)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	now := k.now()
 	out := make([]jose.JSONWebKey, 0, len(keys))
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	for _, sk := range keys {
 		if !sk.ExpiresAt.IsZero() && !sk.ExpiresAt.After(now) {
 			continue
 		}
-		var jwk jose.JSONWebKey
-		if err := jwk.UnmarshalJSON(sk.PublicJWK); err != nil {
-			return nil, fmt.Errorf("provider: decode public key %s: %w", sk.ID, err)
+		jwk, ok := k.public[sk.ID]
+		if !ok {
+			if err := jwk.UnmarshalJSON(sk.PublicJWK); err != nil {
+				return nil, "", fmt.Errorf("provider: decode public key %s: %w", sk.ID, err)
+			}
+			k.public[sk.ID] = jwk
 		}
 		out = append(out, jwk)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].KeyID < out[j].KeyID })
-	return out, nil
+	var ids strings.Builder
+	for _, jwk := range out {
+		ids.WriteString(jwk.KeyID)
+		ids.WriteByte(' ')
+	}
+	return out, ids.String(), nil
+}
+
+// jwksJSON returns the JWKS response body, encoded once per published key
+// set, in the form the library writes it.
+func (k *keyring) jwksJSON(ctx context.Context) ([]byte, error) {
+	keys, set, err := k.publishedSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	if k.jwks != nil && k.jwksFor == set {
+		body := k.jwks
+		k.mu.Unlock()
+		return body, nil
+	}
+	k.mu.Unlock()
+	ks := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(keys))}
+	for i, jwk := range keys {
+		ks.Keys[i] = jose.JSONWebKey{KeyID: jwk.KeyID, Algorithm: jwk.Algorithm, Use: "sig", Key: jwk.Key}
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(&ks); err != nil {
+		return nil, fmt.Errorf("provider: encode JWKS: %w", err)
+	}
+	k.mu.Lock()
+	k.jwksFor, k.jwks = set, buf.Bytes()
+	k.mu.Unlock()
+	return buf.Bytes(), nil
 }
 
 func (k *keyring) unseal(sk *store.SigningKey) (*jose.JSONWebKey, error) {
@@ -346,6 +399,10 @@ func (k *keyring) unseal(sk *store.SigningKey) (*jose.JSONWebKey, error) {
 	var jwk jose.JSONWebKey
 	if err := json.Unmarshal(plain, &jwk); err != nil {
 		return nil, fmt.Errorf("provider: signing key %s: decode: %w", sk.ID, err)
+	}
+	if rk, ok := jwk.Key.(*rsa.PrivateKey); ok {
+		// Without the CRT values precomputed, every signature re-derives them.
+		rk.Precompute()
 	}
 	k.mu.Lock()
 	k.private[sk.ID] = &jwk

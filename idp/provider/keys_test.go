@@ -6,12 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 func kidOf(t *testing.T, rawJWT string) string {
@@ -238,4 +240,46 @@ func TestStartWithOnlyAPendingKey(t *testing.T) {
 	if err != nil || later.KeyID != pending.ID {
 		t.Fatalf("after activation signs with %v (%v), want %s", later, err, pending.ID)
 	}
+}
+
+// The JWKS and discovery responses are encoded once and served from memory;
+// they must be what the library itself would write, with its CORS headers.
+func TestCachedJWKSAndDiscoveryMatchTheLibrary(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), nil)
+		get := func(path string) (*http.Response, []byte) {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodGet, e.issuer+path, nil)
+			req.Header.Set("Origin", "https://rp.example")
+			resp, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp, body
+		}
+		want := httptest.NewRecorder()
+		op.Keys(want, httptest.NewRequest(http.MethodGet, "/keys", nil), e.p.storage)
+		for range 2 {
+			resp, body := get("/keys")
+			if !bytes.Equal(body, want.Body.Bytes()) {
+				t.Fatalf("JWKS = %s, the library writes %s", body, want.Body.Bytes())
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://rp.example" {
+				t.Errorf("JWKS Access-Control-Allow-Origin = %q", got)
+			}
+			if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "public, max-age=300" {
+				t.Errorf("JWKS headers %v", resp.Header)
+			}
+		}
+		_, first := get("/.well-known/openid-configuration")
+		_, second := get("/.well-known/openid-configuration")
+		if !bytes.Equal(first, second) || !bytes.HasSuffix(first, []byte("}\n")) {
+			t.Fatalf("discovery changed between requests: %s then %s", first, second)
+		}
+	})
 }

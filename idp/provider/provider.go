@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -117,6 +119,14 @@ type Provider struct {
 	secrets    *secretVerifier
 	issuerPath string // path of the issuer URL, "" for the root
 	now        func() time.Time
+	// discoveryDoc is the encoded discovery document and the issuer it was
+	// made for: it depends on nothing else that can change while running.
+	discoveryDoc atomic.Pointer[encodedDocument]
+}
+
+type encodedDocument struct {
+	issuer string
+	body   []byte
 }
 
 // New builds the provider. It makes sure a signing key exists (creating the
@@ -219,7 +229,14 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle("/end_session", browser(p.op, "You could not be signed out",
 		"The service that sent you here asked to sign you out in a way this account service does not accept. Close your browser to end your session."))
 	mux.HandleFunc("/logged-out", p.loggedOut)
-	mux.Handle("/keys", withHeader(p.op, "Cache-Control", "public, max-age=300"))
+	// The library's own /keys handler would decode and encode every key on
+	// each request; this one serves the JWKS encoded once per key set, with
+	// the library's CORS handling.
+	keys := http.Handler(http.HandlerFunc(p.jwks))
+	if opts := p.op.CORSOptions(); opts != nil {
+		keys = cors.New(*opts).Handler(keys)
+	}
+	mux.Handle("/keys", withHeader(keys, "Cache-Control", "public, max-age=300"))
 	// Responses carrying tokens or personal data must not be cached (RFC 6749 section 5.1).
 	for _, path := range []string{"/oauth/token", "/userinfo", "/oauth/introspect", "/revoke"} {
 		mux.Handle(path, withHeader(withHeader(p.op, "Cache-Control", "no-store"), "Pragma", "no-cache"))
@@ -235,9 +252,29 @@ func withHeader(h http.Handler, name, value string) http.Handler {
 }
 
 // discovery serves the discovery document, narrowed to what this provider
-// actually supports (the library advertises more by default).
+// actually supports (the library advertises more by default). It is encoded
+// once per issuer: the rest comes from the configuration and the signing
+// algorithm, which are fixed while the process runs.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
-	cfg := op.CreateDiscoveryConfig(r.Context(), p.op, p.storage)
+	issuer := op.IssuerFromContext(r.Context())
+	doc := p.discoveryDoc.Load()
+	if doc == nil || doc.issuer != issuer {
+		body, err := p.encodeDiscovery(r.Context())
+		if err != nil {
+			p.log.ErrorContext(r.Context(), "discovery: encode", "err", err)
+			http.Error(w, "discovery unavailable", http.StatusInternalServerError)
+			return
+		}
+		doc = &encodedDocument{issuer: issuer, body: body}
+		p.discoveryDoc.Store(doc)
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(doc.body)
+}
+
+func (p *Provider) encodeDiscovery(ctx context.Context) ([]byte, error) {
+	cfg := op.CreateDiscoveryConfig(ctx, p.op, p.storage)
 	cfg.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	cfg.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
 	cfg.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
@@ -252,21 +289,35 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	cfg.RequestParameterSupported = false
 	cfg.RequestURIParameterSupported = false
 	doc, err := json.Marshal(cfg)
-	var fields map[string]any
-	if err == nil {
-		err = json.Unmarshal(doc, &fields)
-	}
 	if err != nil {
-		p.log.ErrorContext(r.Context(), "discovery: encode", "err", err)
-		http.Error(w, "discovery unavailable", http.StatusInternalServerError)
-		return
+		return nil, err
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(doc, &fields); err != nil {
+		return nil, err
 	}
 	// RFC 9207: every authorization response names the issuer, so a form app
 	// talking to several providers cannot be fooled into mixing them up.
 	fields["authorization_response_iss_parameter_supported"] = true
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(fields); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// jwks serves the published keys as the library's /keys handler does.
+func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
+	body, err := p.keys.jwksJSON(r.Context())
+	if err != nil {
+		p.log.ErrorContext(r.Context(), "jwks: load keys", "err", err)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("{}\n"))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(fields)
+	_, _ = w.Write(body)
 }
 
 // withIssuerParam adds iss (RFC 9207) to authorization responses, success or
