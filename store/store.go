@@ -69,6 +69,10 @@ type Users interface {
 	LockUser(ctx context.Context, userID string, until time.Time) error
 	// ResetLoginFailures sets the failure count to zero and clears LockedUntil.
 	ResetLoginFailures(ctx context.Context, userID string) error
+	// ListUsers returns users whose email contains search (case-insensitively, as
+	// plain text: no wildcards), ordered by email; empty search lists everyone;
+	// limit <= 0 means 100.
+	ListUsers(ctx context.Context, search string, limit int) ([]*User, error)
 }
 
 // Client is a registered relying party (a form application).

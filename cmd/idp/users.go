@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,7 +13,7 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-const usersUsage = "usage: idp users show|unlock|disable|enable|reset-phone EMAIL"
+const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"
 
 // userAuditShown is how many of a person's latest audit events `idp users show` lists.
 const userAuditShown = 10
@@ -20,18 +21,21 @@ const userAuditShown = 10
 // users is the IT team's helpdesk tool for people's accounts in the database named
 // by IDP_DATABASE_URL: idp users show|unlock|disable|enable|reset-phone EMAIL.
 // Accounts are found by email address, compared case-insensitively. Every change
-// appends an audit event "admin.<action>" to the person's audit log. There is no
-// list: the store has no way to list accounts.
+// appends an audit event "admin.<action>" to the person's audit log.
+// `idp users list` finds accounts by part of their email address.
 func users(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 {
 		return usageError{errors.New(usersUsage)}
 	}
 	sub, args := args[0], args[1:]
+	if sub == "list" {
+		return usersList(ctx, env, args)
+	}
 	run, ok := map[string]func(context.Context, *environment, store.Durable, *store.User) error{
 		"show": usersShow, "unlock": usersUnlock, "disable": usersDisable, "enable": usersEnable, "reset-phone": usersResetPhone,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (show, unlock, disable, enable, reset-phone)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
 	if len(args) != 1 || strings.TrimSpace(args[0]) == "" || strings.HasPrefix(args[0], "-") {
@@ -55,6 +59,59 @@ func users(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("find user: %w", err)
 	}
 	return run(ctx, env, db, u)
+}
+
+// usersList prints the accounts whose email contains --search, a line each.
+func usersList(ctx context.Context, env *environment, args []string) error {
+	fs := flag.NewFlagSet("idp users list", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	search := fs.String("search", "", "only accounts whose email address contains this text (case-insensitive)")
+	limit := fs.Int("limit", 100, "show at most this many accounts, by email address (1 to 1000)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (usage: idp users list [--search TEXT] [--limit N])", fs.Arg(0))}
+	}
+	if *limit < 1 || *limit > 1000 {
+		return usageError{fmt.Errorf("--limit must be from 1 to 1000 (got %d)", *limit)}
+	}
+	cfg, err := loadAdminConfig(env, nil)
+	if err != nil {
+		return err
+	}
+	db, err := openAdminDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	us, err := db.ListUsers(ctx, strings.TrimSpace(*search), *limit)
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	if len(us) == 0 {
+		fmt.Fprintln(env.stdout, "no accounts")
+		return nil
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tPHONE\tSTATUS\tLOCKED\tCREATED")
+	for _, u := range us {
+		phone := "-"
+		if u.Phone != "" {
+			phone = journey.MaskPhone(u.Phone)
+		}
+		locked := "-"
+		if now.Before(u.LockedUntil) {
+			locked = "until " + u.LockedUntil.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, orDash(strings.TrimSpace(u.GivenName+" "+u.FamilyName)),
+			phone, u.Status, locked, u.CreatedAt.UTC().Format("2006-01-02"))
+	}
+	return tw.Flush()
 }
 
 func usersShow(ctx context.Context, env *environment, db store.Durable, u *store.User) error {

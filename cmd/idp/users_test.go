@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"github.com/councilforms/idp/idp/journey"
 	"html"
 	"io"
 	"log/slog"
@@ -199,6 +200,24 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 
 // checkUsersErrors: bad usage exits 2, an unknown email 1, each with one line on
 // stderr, and changes nothing.
+// checkUsersList finds the seeded person by part of their address.
+func checkUsersList(t *testing.T, vars map[string]string) {
+	t.Helper()
+	code, out, errOut := runCmd(t, vars, "users", "list", "--search", strings.ToUpper(helpdeskEmail[2:9]))
+	if code != 0 || !strings.Contains(out, helpdeskEmail) || !strings.Contains(out, "Sam O'Neill") ||
+		!strings.Contains(out, journey.MaskPhone(helpdeskPhone)) || strings.Contains(out, helpdeskPhone) || !strings.Contains(out, "active") {
+		t.Errorf("users list --search = %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := runCmd(t, vars, "users", "list", "--search", "nobody-at-all"); code != 0 || strings.TrimSpace(out) != "no accounts" {
+		t.Errorf("users list for nobody = %d %q", code, out)
+	}
+	for _, args := range [][]string{{"users", "list", "--limit", "0"}, {"users", "list", "extra"}, {"users", "list", "--bogus"}} {
+		if code, _, errOut := runCmd(t, vars, args...); code != 2 || !strings.Contains(errOut, "idp users: ") {
+			t.Errorf("%v = %d %q, want usage error 2", args, code, errOut)
+		}
+	}
+}
+
 func checkUsersErrors(t *testing.T, vars map[string]string, open func() store.Durable) {
 	t.Helper()
 	ctx := context.Background()
@@ -221,8 +240,8 @@ func checkUsersErrors(t *testing.T, vars map[string]string, open func() store.Du
 		code int
 		msg  string
 	}{
-		{[]string{"users"}, 2, "idp users: usage: idp users show|unlock|disable|enable|reset-phone EMAIL"},
-		{[]string{"users", "list"}, 2, `unknown subcommand "list"`},
+		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"},
+		{[]string{"users", "find"}, 2, `unknown subcommand "find"`},
 		{[]string{"users", "delete", helpdeskEmail}, 2, `unknown subcommand "delete"`},
 		{[]string{"users", "disable"}, 2, "usage: idp users disable EMAIL"},
 		{[]string{"users", "reset-phone", " "}, 2, "usage: idp users reset-phone EMAIL"},
@@ -262,6 +281,7 @@ func TestUsersCommandsSQLite(t *testing.T) {
 	seedHelpdeskUser(t, s, fakeHash)
 	s.Close()
 	checkUsersErrors(t, vars, open)
+	checkUsersList(t, vars)
 	checkUsersCommands(t, vars, open)
 }
 
@@ -283,6 +303,7 @@ func TestUsersCommandsPostgres(t *testing.T) {
 	seedHelpdeskUser(t, s, fakeHash)
 	s.Close()
 	checkUsersErrors(t, vars, open)
+	checkUsersList(t, vars)
 	checkUsersCommands(t, vars, open)
 }
 

@@ -129,3 +129,33 @@ func (s *Store) ResetLoginFailures(ctx context.Context, userID string) error {
 	}
 	return nil
 }
+
+// likePattern makes search a LIKE pattern matching it anywhere, as plain text.
+func likePattern(search string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(search)) + "%"
+}
+
+func (s *Store) ListUsers(ctx context.Context, search string, limit int) ([]*store.User, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key LIKE ? ESCAPE '\' ORDER BY email_key LIMIT ?`,
+		likePattern(search), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return out, nil
+}

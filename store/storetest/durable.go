@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"UserUpdateTakenEmail", durableUserUpdateTakenEmail},
 		{"UserNotFound", durableUserNotFound},
 		{"LoginFailures", durableLoginFailures},
+		{"ListUsers", durableListUsers},
 		{"Clients", durableClients},
 		{"ClientDeleteDropsRefreshTokens", durableClientDeleteDropsRefreshTokens},
 		{"SigningKeys", durableSigningKeys},
@@ -256,6 +258,45 @@ func durableUserNotFound(t *testing.T, s store.Durable) {
 	durableWantErr(t, "RecordLoginFailure", err, store.ErrNotFound)
 	durableWantErr(t, "LockUser", s.LockUser(ctx, "nobody", durableBase), store.ErrNotFound)
 	durableWantErr(t, "ResetLoginFailures", s.ResetLoginFailures(ctx, "nobody"), store.ErrNotFound)
+}
+
+func durableListUsers(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	emails := func(us []*store.User) []string {
+		out := []string{}
+		for _, u := range us {
+			out = append(out, u.Email)
+		}
+		return out
+	}
+	us, err := s.ListUsers(ctx, "", 0)
+	durableOK(t, "ListUsers empty", err)
+	if len(us) != 0 {
+		t.Fatalf("ListUsers on an empty store = %v", emails(us))
+	}
+	durableCreateUser(t, s, "u-c", "carol@west.example.gov.uk")
+	durableCreateUser(t, s, "u-a", "Alice@East.example.gov.uk")
+	durableCreateUser(t, s, "u-b", "bob_1%@east.example.gov.uk")
+	for _, tc := range []struct {
+		search string
+		limit  int
+		want   []string
+	}{
+		{"", 0, []string{"Alice@East.example.gov.uk", "bob_1%@east.example.gov.uk", "carol@west.example.gov.uk"}},
+		{"EAST", 0, []string{"Alice@East.example.gov.uk", "bob_1%@east.example.gov.uk"}},
+		{"", 2, []string{"Alice@East.example.gov.uk", "bob_1%@east.example.gov.uk"}},
+		{"%", 0, []string{"bob_1%@east.example.gov.uk"}}, // wildcards are plain text
+		{"_", 0, []string{"bob_1%@east.example.gov.uk"}},
+		{"b_b", 0, []string{}},
+		{`\`, 0, []string{}},
+		{"nobody", 0, []string{}},
+	} {
+		us, err := s.ListUsers(ctx, tc.search, tc.limit)
+		durableOK(t, "ListUsers "+tc.search, err)
+		if got := emails(us); !slices.Equal(got, tc.want) {
+			t.Errorf("ListUsers(%q, %d) = %q, want %q", tc.search, tc.limit, got, tc.want)
+		}
+	}
 }
 
 func durableLoginFailures(t *testing.T, s store.Durable) {
