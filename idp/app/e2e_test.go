@@ -573,3 +573,30 @@ func TestHomePage(t *testing.T) {
 	b.expectHeading("Your account")
 	b.expectText(p.given + " " + p.family)
 }
+
+func TestChangeEmailDuringSignUp(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	typo := strings.Replace(p.email, "@", "@@", 1)
+	b.startSignIn()
+	b.follow("Sign up now")
+	b.press("Send verification code", "email", typo)
+	b.expectText("Enter an email address in the correct format")
+	wrong := "x" + p.email // a real address, but not theirs
+	b.press("Send verification code", "email", wrong)
+	b.expectHeading("Check your email")
+	b.expectText(wrong)
+	b.follow("Change e-mail")
+	b.expectHeading("Sign up")
+	if !strings.Contains(b.page.body, `value="`+wrong+`"`) {
+		t.Errorf("the address given is not kept for correcting:\n%s", b.page)
+	}
+	b.press("Send verification code", "email", p.email)
+	b.expectHeading("Check your email")
+	// The code sent to the wrong address no longer counts.
+	b.press("Verify code", "code", d.latest("email", wrong).Code)
+	b.expectText(journey.MsgCodeWrong)
+	b.press("Verify code", "code", d.latest("email", p.email).Code)
+	b.expectHeading("Your email address has now been verified")
+}
