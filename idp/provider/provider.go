@@ -467,6 +467,10 @@ func plainErrorPage(w http.ResponseWriter, r *http.Request, status int, title, m
 type httpContext struct {
 	w http.ResponseWriter
 	r *http.Request
+	// user is the account loaded while serving this request: a refresh
+	// grant checks the user may sign in and then reads the same row for the
+	// ID token's claims, one read serves both.
+	user *store.User
 }
 
 type httpContextKey struct{}

@@ -77,6 +77,9 @@ type authRequest struct {
 	AMR                 []string  `json:"amr,omitempty"`
 	AuthTime            time.Time `json:"auth_time"`
 	grantKey            string    // set when loaded by code: where issued tokens are recorded
+	// Set when loaded by code: the ids the tokens issued from the code will
+	// have, recorded in the grant before they exist.
+	accessTokenID, familyID string
 }
 
 func (a *authRequest) GetID() string                      { return a.ID }
@@ -262,7 +265,14 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 	if err := json.Unmarshal(raw, &ar); err != nil {
 		return nil, fmt.Errorf("provider: decode auth request: %w", err)
 	}
-	grant, _ := json.Marshal(grantRecord{ClientID: ar.ClientID, UserID: ar.UserID})
+	// The grant names the tokens before they are issued, so a reuse of the
+	// code from now on revokes them whenever they appear (issueFromCode
+	// checks the grant again once they exist). A family named here whose
+	// refresh token is never issued costs a reuse one empty revocation.
+	ar.accessTokenID, ar.familyID = randomID(16), randomID(16)
+	grant, _ := json.Marshal(grantRecord{
+		ClientID: ar.ClientID, UserID: ar.UserID, AccessTokenIDs: []string{ar.accessTokenID}, FamilyID: ar.familyID,
+	})
 	if err := p.eph.Create(ctx, keyGrant+h, grant, p.grantTTL()); err != nil {
 		return nil, fmt.Errorf("provider: record grant: %w", err)
 	}
@@ -311,35 +321,8 @@ func (p *Provider) revokeIssued(ctx context.Context, accessTokenIDs []string, fa
 	return nil
 }
 
-// registerGrant records token ids issued from a code before they are
-// created; it refuses when the code has been reused meanwhile.
-func (p *Provider) registerGrant(ctx context.Context, key, accessTokenID, familyID string) error {
-	for range 10 {
-		var g grantRecord
-		version, err := getJSON(ctx, p.eph, key, &g)
-		if err != nil {
-			return fmt.Errorf("provider: load grant: %w", err)
-		}
-		if g.Revoked {
-			return oidc.ErrInvalidGrant().WithDescription("The authorization code was used more than once.")
-		}
-		g.AccessTokenIDs = append(g.AccessTokenIDs, accessTokenID)
-		if familyID != "" {
-			g.FamilyID = familyID
-		}
-		raw, _ := json.Marshal(g)
-		if _, err := p.eph.CompareAndSet(ctx, key, version, raw, p.grantTTL()); errors.Is(err, store.ErrConflict) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("provider: update grant: %w", err)
-		}
-		return nil
-	}
-	return errors.New("provider: grant record kept changing")
-}
-
-// grantStillValid closes the race where a code is reused between
-// registerGrant and the creation of the tokens.
+// grantStillValid closes the race where a code is reused between its
+// redemption and the creation of the tokens.
 func (p *Provider) grantStillValid(ctx context.Context, key string) error {
 	var g grantRecord
 	if _, err := getJSON(ctx, p.eph, key, &g); err != nil {
@@ -366,6 +349,7 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 		return "", time.Time{}, fmt.Errorf("provider: unsupported token request %T", req)
 	}
 	at := s.p.newAccessToken(ar.ClientID, ar.UserID, ar.Scopes, ar.AMR, ar.AuthTime, "")
+	at.ID = ar.accessTokenID
 	if err := s.p.issueFromCode(ctx, ar, at, nil); err != nil {
 		return "", time.Time{}, err
 	}
@@ -379,11 +363,12 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case *authRequest:
 		value := randomToken(32)
 		rt := &store.RefreshToken{
-			Hash: hashToken(value), FamilyID: randomID(16), ClientID: r.ClientID, UserID: r.UserID,
+			Hash: hashToken(value), FamilyID: r.familyID, ClientID: r.ClientID, UserID: r.UserID,
 			Scopes: r.Scopes, Audience: r.GetAudience(), AMR: r.AMR, AuthTime: r.AuthTime, CreatedAt: now,
 			ExpiresAt: now.Add(p.cfg.RefreshTokenTTL), IdleExpiresAt: now.Add(p.cfg.RefreshTokenIdleTTL),
 		}
 		at := p.newAccessToken(r.ClientID, r.UserID, r.Scopes, r.AMR, r.AuthTime, rt.FamilyID)
+		at.ID = r.accessTokenID
 		if err := p.issueFromCode(ctx, r, at, rt); err != nil {
 			return "", "", time.Time{}, err
 		}
@@ -429,18 +414,15 @@ func (p *Provider) newAccessToken(clientID, userID string, scopes, amr []string,
 	}
 }
 
-// issueFromCode stores the tokens for a redeemed code, recording them in the
-// grant first so a reuse of the code can find and revoke them.
+// issueFromCode stores the tokens for a redeemed code under the ids its grant
+// already names, so a reuse of the code can find and revoke them.
 func (p *Provider) issueFromCode(ctx context.Context, ar *authRequest, at *accessToken, rt *store.RefreshToken) error {
 	familyID := ""
 	if rt != nil {
 		familyID = rt.FamilyID
 	}
-	if ar.grantKey == "" {
+	if ar.grantKey == "" || ar.accessTokenID == "" || at.ID != ar.accessTokenID || (rt != nil && familyID != ar.familyID) {
 		return errors.New("provider: tokens requested for an auth request that was not redeemed by code")
-	}
-	if err := p.registerGrant(ctx, ar.grantKey, at.ID, familyID); err != nil {
-		return err
 	}
 	if rt != nil {
 		if err := p.db.CreateRefreshToken(ctx, rt); err != nil {
@@ -518,7 +500,7 @@ func (p *Provider) revokeFamily(ctx context.Context, familyID string) error {
 
 // userMaySignIn refuses tokens for users who are gone or disabled.
 func (p *Provider) userMaySignIn(ctx context.Context, userID string) error {
-	u, err := p.db.UserByID(ctx, userID)
+	u, err := p.userByID(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errors.New("provider: user no longer exists")
 	}
@@ -529,6 +511,25 @@ func (p *Provider) userMaySignIn(ctx context.Context, userID string) error {
 		return errors.New("provider: user is disabled")
 	}
 	return nil
+}
+
+// userByID reads a user once per HTTP request: the row read at the start of
+// a token request is the one its checks and claims agree on. Nothing is kept
+// beyond the request, so a disabled account or a changed name is seen by the
+// next one.
+func (p *Provider) userByID(ctx context.Context, userID string) (*store.User, error) {
+	hc := httpFromContext(ctx)
+	if hc != nil && hc.user != nil && hc.user.ID == userID {
+		return hc.user, nil
+	}
+	u, err := p.db.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if hc != nil {
+		hc.user = u
+	}
+	return u, nil
 }
 
 // accessTokenByID returns a live access token record, or an error when it is
@@ -806,7 +807,7 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 
 // setUserinfo fills the claims the scopes allow; sub is always set.
 func (p *Provider) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
-	u, err := p.db.UserByID(ctx, userID)
+	u, err := p.userByID(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("provider: load user: %w", err)
 	}
