@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -22,12 +23,14 @@ type inboxItem struct {
 }
 
 // inbox reads codes from the dev inbox as a person reads their phone: the
-// newest message to them on a channel that they have not used yet. The dev
-// inbox has no filter, so every read transfers the whole (bounded) inbox and
-// costs the server CPU that a real sign-in would not. To keep that cost small
-// one poller serves everyone waiting: each read answers every person whose
-// code has arrived, and reads happen only while someone waits. Reads are
-// timed apart so that their cost can be reported next to the journeys.
+// newest message to them on a channel that they have not used yet. Each read
+// asks only for the messages to the people waiting (`?to=`, repeated), so it
+// does not transfer the whole (bounded) inbox; an idp without the filter
+// sends everything and the driver picks. Reads still cost the server CPU
+// that a real sign-in would not, so one poller serves everyone waiting: each
+// read answers every person whose code has arrived, and reads happen only
+// while someone waits. Reads are timed apart so that their cost can be
+// reported next to the journeys.
 type inbox struct {
 	url    string
 	client *http.Client
@@ -148,9 +151,19 @@ func (in *inbox) resetReads() *recorder {
 func (in *inbox) read(ctx context.Context) ([]inboxItem, error) {
 	in.mu.Lock()
 	reads := in.reads
+	q := url.Values{}
+	for _, w := range in.waiters {
+		if !slices.Contains(q["to"], w.to) {
+			q.Add("to", w.to)
+		}
+	}
 	in.mu.Unlock()
+	u := in.url
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
 	start := time.Now()
-	body, err := get(ctx, in.client, in.url, "application/json")
+	body, err := get(ctx, in.client, u, "application/json")
 	reads.record(time.Since(start), err)
 	if err != nil {
 		return nil, fmt.Errorf("dev inbox: %w", err)

@@ -315,8 +315,8 @@ func newTransport(conns int, local net.IP) *http.Transport {
 }
 
 // personAddress is the loopback address person n's browser connects from
-// (127.1.x.y), so that the idp's per-address send budget (30 messages an hour
-// from one address) applies per person, as it would to people on their own
+// (127.1.x.y), so that the idp's per-address send budget (200 messages an
+// hour from one address) applies per person, as it would to people on their own
 // connections, rather than to the whole bench. Linux routes all of 127/8 to
 // the loopback interface.
 func personAddress(n int) net.IP {

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ type RenderFunc func(w http.ResponseWriter, r *http.Request, items []Item)
 // Register adds the inbox and call simulator routes to mux:
 //
 //	GET  /dev/inbox
-//	GET  /dev/inbox.json
+//	GET  /dev/inbox.json[?to=ADDRESS[&to=ADDRESS...]]
 //	POST /dev/calls/{id}/keypress
 //	POST /dev/calls/{id}/hangup
 //
@@ -66,14 +67,22 @@ type jsonItem struct {
 	CreatedAt string `json:"created_at"` // RFC 3339, UTC
 }
 
+// serveJSON writes the inbox, newest first. With one or more to parameters
+// only the items to those recipients are written (email addresses compared
+// without regard to case, numbers in E.164 as the items show them), so a
+// script waiting for one person's code does not fetch everyone's messages.
 func (in *Inbox) serveJSON(w http.ResponseWriter, r *http.Request) {
 	items := in.Items()
-	out := make([]jsonItem, len(items))
-	for i, it := range items {
-		out[i] = jsonItem{
+	to := r.URL.Query()["to"]
+	out := make([]jsonItem, 0, len(items))
+	for _, it := range items {
+		if len(to) > 0 && !slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(strings.TrimSpace(a), it.To) }) {
+			continue
+		}
+		out = append(out, jsonItem{
 			ID: it.ID, Channel: string(it.Channel), To: it.To, Subject: it.Subject,
 			Body: it.Body, Code: it.Code, CreatedAt: it.CreatedAt.UTC().Format(time.RFC3339Nano),
-		}
+		})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)

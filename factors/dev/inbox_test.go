@@ -188,6 +188,57 @@ func TestJSONShapeAndOrder(t *testing.T) {
 	}
 }
 
+func TestJSONFilterByRecipient(t *testing.T) {
+	in := NewInbox(nil, nil)
+	ctx := context.Background()
+	_ = in.SendEmail(ctx, factors.Email{To: "ann@example.org", Subject: "Subject", Text: "code 111111"})
+	_ = in.SendSMS(ctx, factors.SMS{To: "+447700900123", Text: "code 222222"})
+	_ = in.SendSMS(ctx, factors.SMS{To: "+447700900456", Text: "code 333333"})
+	_ = in.SendSMS(ctx, factors.SMS{To: "+447700900123", Text: "code 444444"})
+	h := in.Handler(nil)
+	codes := func(query string) []string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json"+query, nil))
+		if rec.Code != 200 || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Fatalf("%s: status %d, headers %v", query, rec.Code, rec.Header())
+		}
+		var items []jsonItem
+		if err := json.Unmarshal(rec.Body.Bytes(), &items); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		out := []string{}
+		for _, it := range items {
+			out = append(out, it.Code)
+		}
+		return out
+	}
+	for query, want := range map[string][]string{
+		"":                                       {"444444", "333333", "222222", "111111"},
+		"?to=%2B447700900123":                    {"444444", "222222"},
+		"?to=ANN@example.org":                    {"111111"},
+		"?to=%2B447700900456&to=ann@example.org": {"333333", "111111"},
+		"?to=nobody@example.org":                 {},
+	} {
+		if got := codes(query); !slices.Equal(got, want) {
+			t.Errorf("inbox.json%s codes = %v, want %v", query, got, want)
+		}
+	}
+	// Without a filter the body is byte for byte what it was before filters.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+	items := in.Items()
+	all := make([]jsonItem, len(items))
+	for i, it := range items {
+		all[i] = jsonItem{ID: it.ID, Channel: string(it.Channel), To: it.To, Subject: it.Subject,
+			Body: it.Body, Code: it.Code, CreatedAt: it.CreatedAt.UTC().Format(time.RFC3339Nano)}
+	}
+	want, _ := json.Marshal(all)
+	if got := bytes.TrimSpace(rec.Body.Bytes()); !bytes.Equal(got, want) {
+		t.Errorf("unfiltered inbox.json = %s, want %s", got, want)
+	}
+}
+
 // post sends a form POST as a script would (no Accept header) or as the inbox page's
 // form would (Accept: text/html).
 func post(t *testing.T, h http.Handler, path string, form url.Values, fromPage bool) *httptest.ResponseRecorder {
