@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
+	"github.com/councilforms/idp/factors/email/smtptest"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/councilforms/idp/factors"
@@ -35,69 +33,6 @@ import (
 
 // A UK mobile outside Ofcom's drama ranges: production mode refuses those.
 const dlvMobile = "+447400123456"
-
-// dlvRelay is an SMTP relay for tests: plain SMTP on loopback, no auth, keeping what
-// it receives.
-type dlvRelay struct {
-	addr string
-	mu   sync.Mutex
-	got  []dlvMail
-}
-
-type dlvMail struct {
-	to   []string
-	data string
-}
-
-func dlvStartRelay(t *testing.T) *dlvRelay {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &dlvRelay{addr: l.Addr().String()}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &dlvSession{relay: r}, nil }))
-	srv.Domain = "relay.test"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	srv.ErrorLog = dlvDiscard{}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return r
-}
-
-func (r *dlvRelay) mails() []dlvMail {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]dlvMail(nil), r.got...)
-}
-
-type dlvDiscard struct{}
-
-func (dlvDiscard) Printf(string, ...any) {}
-func (dlvDiscard) Println(...any)        {}
-
-type dlvSession struct {
-	relay *dlvRelay
-	to    []string
-}
-
-func (s *dlvSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *dlvSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *dlvSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.relay.mu.Lock()
-	s.relay.got = append(s.relay.got, dlvMail{to: s.to, data: string(b)})
-	s.relay.mu.Unlock()
-	return nil
-}
-func (s *dlvSession) Reset()        { s.to = nil }
-func (s *dlvSession) Logout() error { return nil }
 
 // dlvOutcomes records call results for calls it was told to expect.
 type dlvOutcomes struct {
@@ -329,10 +264,10 @@ func TestDeliveryDevSelection(t *testing.T) {
 // Development mode with a relay configured (the docker compose stack): email goes to
 // the relay through the outbox, texts and calls to the dev inbox.
 func TestDeliveryDevWithRelay(t *testing.T) {
-	relay := dlvStartRelay(t)
+	relay := smtptest.Start(t)
 	cfg := load(t, map[string]string{
 		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db"),
-		"IDP_SMTP_URL":     "smtp://" + relay.addr,
+		"IDP_SMTP_URL":     "smtp://" + relay.Addr,
 		"IDP_EMAIL_FROM":   "no-reply@norfolk.example.gov.uk",
 	})
 	d, err := OpenDelivery(context.Background(), cfg, dlvSQLite(t, cfg.SQLitePath), memory.New(), nil, nil, nil)
@@ -346,7 +281,7 @@ func TestDeliveryDevWithRelay(t *testing.T) {
 	if err := d.Email.SendEmail(context.Background(), factors.Email{To: "sam@example.org", Subject: "Code", Text: "Your code is 123456"}); err != nil {
 		t.Fatal(err)
 	}
-	dlvEventually(t, "the email at the relay", func() bool { return len(relay.mails()) == 1 })
+	dlvEventually(t, "the email at the relay", func() bool { return len(relay.Messages()) == 1 })
 	if _, ok := d.Inbox.Latest(factors.ChannelEmail, "sam@example.org"); ok {
 		t.Error("the email was captured in the dev inbox as well")
 	}
@@ -362,10 +297,10 @@ func TestDeliveryDevWithRelay(t *testing.T) {
 // webhooks mounted and checked, receipts in the audit log.
 func TestDeliverySMTPAndVonage(t *testing.T) {
 	ctx := context.Background()
-	relay := dlvStartRelay(t)
+	relay := smtptest.Start(t)
 	fake := vonagetest.New(t)
 	mux, srv := dlvServer(t)
-	cfg := dlvProduction(t, fake, relay.addr, srv.URL, nil)
+	cfg := dlvProduction(t, fake, relay.Addr, srv.URL, nil)
 	db := dlvSQLite(t, filepath.Join(t.TempDir(), "idp.db"))
 	eph := memory.New()
 	reg := prometheus.NewRegistry()
@@ -391,10 +326,10 @@ func TestDeliverySMTPAndVonage(t *testing.T) {
 		t.Fatalf("outbox after SendEmail: %d messages, %v", len(queued), err)
 	}
 	dlvRun(t, d)
-	dlvEventually(t, "the email at the relay", func() bool { return len(relay.mails()) == 1 })
-	m := relay.mails()[0]
-	if len(m.to) != 1 || m.to[0] != "sam@example.org" || !strings.Contains(m.data, "verification code") {
-		t.Errorf("relay got %v %q", m.to, m.data)
+	dlvEventually(t, "the email at the relay", func() bool { return len(relay.Messages()) == 1 })
+	m := relay.Messages()[0]
+	if len(m.To) != 1 || m.To[0] != "sam@example.org" || !strings.Contains(m.Subject+m.Text, "verification code") {
+		t.Errorf("relay got %v %q %q", m.To, m.Subject, m.Text)
 	}
 	dlvEventually(t, "the outbox row marked sent", func() bool {
 		ms, err := db.ListOutbox(ctx, store.OutboxSent, 10)
