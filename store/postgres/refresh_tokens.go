@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/councilforms/idp/store"
@@ -55,25 +54,32 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.Ref
 // row lock, then finds used_at set and matches nothing) and inserts next in the
 // same transaction.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *store.RefreshToken, now time.Time) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET used_at = $1
-			WHERE hash = $2 AND used_at IS NULL AND revoked_at IS NULL`, now.UTC(), oldHash)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = $1)`,
-				oldHash).Scan(&exists); err != nil {
-				return err
+	// One statement, so one round trip and an atomic change: the old token is marked
+	// used only if it is current, and the next one is inserted only if it was.
+	t := next
+	tag, err := s.pool.Exec(ctx, `WITH used AS (
+			UPDATE refresh_tokens SET used_at = $14
+			WHERE hash = $15 AND used_at IS NULL AND revoked_at IS NULL
+			RETURNING 1)
+		INSERT INTO refresh_tokens (`+refreshColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM used`,
+		t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
+		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt),
+		now.UTC(), oldHash)
+	switch {
+	case isUniqueViolation(err):
+		err = fmt.Errorf("hash taken: %w", store.ErrConflict)
+	case err == nil && tag.RowsAffected() == 0:
+		// Not rotated: tell a spent or revoked token (reuse) from an unknown one.
+		var exists bool
+		if err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = $1)`,
+			oldHash).Scan(&exists); err == nil {
+			err = store.ErrNotFound
+			if exists {
+				err = fmt.Errorf("token already used or revoked: %w", store.ErrConflict)
 			}
-			if !exists {
-				return store.ErrNotFound
-			}
-			return fmt.Errorf("token already used or revoked: %w", store.ErrConflict)
 		}
-		return insertRefreshToken(ctx, tx, next)
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: rotate refresh token in family %s: %w", next.FamilyID, err)
 	}
