@@ -13,13 +13,15 @@ type FieldError struct {
 	Message string
 }
 
-// Form field names that FieldError.Field refers to.
+// Form field names that FieldError.Field refers to. They are the input ids of the
+// pages (ui.Field*), so a page links an error to its input without translation;
+// idp/web checks that the two lists agree.
 const (
 	FieldEmail      = "email"
 	FieldPassword   = "password"
-	FieldConfirm    = "confirm_password"
-	FieldGivenName  = "given_name"
-	FieldFamilyName = "family_name"
+	FieldConfirm    = "confirm-password"
+	FieldGivenName  = "given-name"
+	FieldFamilyName = "surname"
 	FieldCode       = "code"
 	FieldPhone      = "phone"
 	FieldMethod     = "method"

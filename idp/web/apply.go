@@ -240,26 +240,17 @@ func (h *Handler) audit(ctx context.Context, r *http.Request, kind, userID, deta
 	}
 }
 
-// uiErrors turns the journey's field names into the pages' input ids.
+// uiErrors gives the journey's mistakes to the page. Field names are shared
+// (journey.Field* are the ui.Field* input ids); a method error has no input to link
+// to, so it is listed for the page as a whole.
 func uiErrors(errs []journey.FieldError) []ui.FieldError {
 	out := make([]ui.FieldError, 0, len(errs))
 	for _, e := range errs {
-		out = append(out, ui.FieldError{Field: uiField(e.Field), Message: e.Message})
+		f := e.Field
+		if f == journey.FieldMethod {
+			f = ""
+		}
+		out = append(out, ui.FieldError{Field: f, Message: e.Message})
 	}
 	return out
-}
-
-func uiField(f string) string {
-	switch f {
-	case journey.FieldConfirm:
-		return ui.FieldConfirmPassword
-	case journey.FieldGivenName:
-		return ui.FieldGivenName
-	case journey.FieldFamilyName:
-		return ui.FieldSurname
-	case journey.FieldMethod:
-		return "" // the buttons have no input to link to: a page-level error
-	default:
-		return f // email, password, code, phone are the same
-	}
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/ui"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -51,6 +53,19 @@ func TestFormOrigin(t *testing.T) {
 		got, ok := formOrigin(uri)
 		if got != want || ok != (want != "") {
 			t.Errorf("formOrigin(%q) = %q, %v; want %q", uri, got, ok, want)
+		}
+	}
+}
+
+// The journey names its mistakes by the pages' input ids.
+func TestJourneyFieldsAreInputIDs(t *testing.T) {
+	for journeyField, input := range map[string]string{
+		journey.FieldEmail: ui.FieldEmail, journey.FieldPassword: ui.FieldPassword,
+		journey.FieldConfirm: ui.FieldConfirmPassword, journey.FieldGivenName: ui.FieldGivenName,
+		journey.FieldFamilyName: ui.FieldSurname, journey.FieldCode: ui.FieldCode, journey.FieldPhone: ui.FieldPhone,
+	} {
+		if journeyField != input {
+			t.Errorf("journey field %q, page input %q", journeyField, input)
 		}
 	}
 }
