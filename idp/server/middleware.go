@@ -101,8 +101,21 @@ func logRequests(next http.Handler, log *slog.Logger) http.Handler {
 
 // ContentSecurityPolicy allows only the idp's own scripts, styles and fonts: no inline
 // script, no framing (clickjacking), forms post only to the idp itself.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const ContentSecurityPolicy = cspBefore + "form-action 'self'" + cspAfter
+
+const (
+	cspBefore = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+	cspAfter  = "; frame-ancestors 'none'; base-uri 'none'"
+)
+
+// AllowFormTarget widens the response's form-action to origin as well as the idp
+// itself. Browsers apply form-action to every redirect that follows a form post, so
+// a page whose post ends at a form app (the last step of a sign-in, redirected to
+// the app's redirect URI) must name the app's origin (scheme://host[:port], checked
+// by the caller against the registration). The rest of the policy is unchanged.
+func AllowFormTarget(w http.ResponseWriter, origin string) {
+	w.Header().Set("Content-Security-Policy", cspBefore+"form-action 'self' "+origin+cspAfter)
+}
 
 func securityHeaders(next http.Handler, hsts bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -97,11 +97,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	h.Pages.Render(w, status, name, data)
 }
 
-// allowReturnToForm lets this page's forms end at the form app. Browsers apply the
-// Content-Security-Policy's form-action to every redirect that follows a form post,
-// so the post that completes the journey (a code, 'Continue' on a call) would be
-// stopped on its way to the form app's redirect URI by form-action 'self'. The
-// page of a journey for a sign-in request allows that one origin besides its own.
+// allowReturnToForm lets this page's forms end at the form app: the post that
+// completes the journey (a code, 'Continue' on a call) is redirected to the form
+// app's redirect URI, which form-action 'self' would stop (server.AllowFormTarget).
 func (h *Handler) allowReturnToForm(w http.ResponseWriter, r *http.Request, s *journey.State) {
 	if s.AuthRequestID == "" {
 		return
@@ -114,8 +112,7 @@ func (h *Handler) allowReturnToForm(w http.ResponseWriter, r *http.Request, s *j
 	if !ok {
 		return
 	}
-	w.Header().Set("Content-Security-Policy",
-		strings.Replace(server.ContentSecurityPolicy, "form-action 'self'", "form-action 'self' "+origin, 1))
+	server.AllowFormTarget(w, origin)
 }
 
 // formOrigin is the scheme://host[:port] of a registered redirect URI, when it is
