@@ -38,11 +38,7 @@ func clients(ctx context.Context, env *environment, args []string) error {
 	} else if err := wantArgs(sub, args); err != nil {
 		return err
 	}
-	cfg, err := loadAdminConfig(env, nil)
-	if err != nil {
-		return err
-	}
-	db, err := openAdminDatabase(ctx, cfg)
+	db, err := adminDatabase(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -62,6 +58,16 @@ func wantArgs(sub string, args []string) error {
 		return usageError{fmt.Errorf("usage: idp clients %s ID", sub)}
 	}
 	return nil
+}
+
+// adminDatabase reads the settings of a command that sends nothing and opens its
+// database (the caller closes it).
+func adminDatabase(ctx context.Context, env *environment) (store.Durable, error) {
+	cfg, err := loadAdminConfig(env, nil)
+	if err != nil {
+		return nil, err
+	}
+	return openAdminDatabase(ctx, cfg)
 }
 
 // openAdminDatabase opens the database for an admin command. The embedded

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/councilforms/idp/factors/email"
-	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/store"
 )
 
@@ -43,11 +42,7 @@ func outbox(ctx context.Context, env *environment, args []string) error {
 	}
 
 	// Listing sends nothing, so the delivery settings are not required here.
-	cfg, err := config.LoadAdmin(nil, env.getenv)
-	if err != nil {
-		return usageError{err}
-	}
-	db, err := openAdminDatabase(ctx, cfg)
+	db, err := adminDatabase(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -42,11 +42,7 @@ func users(ctx context.Context, env *environment, args []string) error {
 		return usageError{fmt.Errorf("usage: idp users %s EMAIL", sub)}
 	}
 	email := strings.TrimSpace(args[0])
-	cfg, err := loadAdminConfig(env, nil)
-	if err != nil {
-		return err
-	}
-	db, err := openAdminDatabase(ctx, cfg)
+	db, err := adminDatabase(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -79,11 +75,7 @@ func usersList(ctx context.Context, env *environment, args []string) error {
 	if *limit < 1 || *limit > 1000 {
 		return usageError{fmt.Errorf("--limit must be from 1 to 1000 (got %d)", *limit)}
 	}
-	cfg, err := loadAdminConfig(env, nil)
-	if err != nil {
-		return err
-	}
-	db, err := openAdminDatabase(ctx, cfg)
+	db, err := adminDatabase(ctx, env)
 	if err != nil {
 		return err
 	}
