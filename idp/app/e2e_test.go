@@ -500,12 +500,26 @@ func TestDoubleSubmittedCreateMakesOneAccount(t *testing.T) {
 				t.Errorf("a double-submitted 'Create' showed %q", h)
 			}
 		}
-		u, err := d.app.Durable.UserByEmail(context.Background(), p.email)
+		ctx := context.Background()
+		accounts, err := d.app.Durable.ListUsers(ctx, p.email, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if u.GivenName != p.given {
-			t.Fatalf("user %+v", u)
+		if len(accounts) != 1 || accounts[0].GivenName != p.given {
+			t.Fatalf("accounts after a double 'Create': %+v", accounts)
+		}
+		events, err := d.app.Durable.ListAudit(ctx, accounts[0].ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created := 0
+		for _, e := range events {
+			if e.Kind == "user.created" {
+				created++
+			}
+		}
+		if created != 1 {
+			t.Errorf("%d user.created events, want 1", created)
 		}
 		b.get("/login")
 		b.expectHeading("Enter your phone number")
