@@ -38,7 +38,8 @@ type options struct {
 	scenarios    []string // which measured scenarios run
 	hashDuration time.Duration
 	inFlight     int           // journeys left in flight for the Redis memory measurement; 0 skips
-	peer         string        // "", "install" or the path of the peer binary
+	peer         string        // "", "install" or the path of the zitadel example OP's binary
+	peers        []string      // with peer: which peers run (peerNames)
 	cpuProfile   io.Writer     // with an in-process server: profile the measured scenarios
 	quiet        float64       // wait until the 1-minute load average is below this (0: do not wait)
 	quietFor     time.Duration // how long to wait at most
@@ -65,8 +66,8 @@ type report struct {
 	rssPeak    int64
 	rssHWM     int64
 	memory     *memoryReport
-	peer       []result // the peer's discovery and JWKS, same settings
-	errs       []error  // what failed outside the scenarios' own error counts
+	peers      []peerReport // the peers' runs of the same scenarios, same settings
+	errs       []error      // what failed outside the scenarios' own error counts
 }
 
 // failed reports whether anything went wrong: any scenario error or any
@@ -75,7 +76,11 @@ func (r *report) failed() bool {
 	if len(r.errs) > 0 || r.setup.errors > 0 || r.inbox.errors > 0 {
 		return true
 	}
-	for _, res := range append(slices.Clone(r.results), r.peer...) {
+	all := slices.Clone(r.results)
+	for _, p := range r.peers {
+		all = append(all, p.results...)
+	}
+	for _, res := range all {
 		if res.errors > 0 {
 			return true
 		}
@@ -209,20 +214,7 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		inboxRes.note = fmt.Sprintf("bench overhead, not a real sign-in's: one person's messages per read (?to=; %d in the last read)", items.Load())
 		rep.results = append(rep.results, inboxRes)
 	}
-	if want("code") {
-		authz, exch := d.codeExchanges(ctx, o.codeBatch)
-		rep.results = append(rep.results, authz, exch)
-	}
-	if want("refresh") {
-		res := d.scenario(ctx, "refresh grant (rotation)", d.refreshGrant)
-		res.note = "each worker rotates its own refresh token family; every grant returns a new refresh token"
-		rep.results = append(rep.results, res)
-	}
-	if want("userinfo") {
-		rep.results = append(rep.results, d.scenario(ctx, "userinfo", func(ctx context.Context, w int) error {
-			return d.rp.userinfo(ctx, d.people[w].access)
-		}))
-	}
+	rep.results = append(rep.results, d.tokenScenarios(ctx, want, o.codeBatch)...)
 	if want("refresh") {
 		if err := d.reuseDetected(ctx, d.people[0]); err != nil {
 			rep.errs = append(rep.errs, err)
@@ -245,22 +237,14 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		}
 	}
 
-	if o.peer != "" && (want("discovery") || want("jwks")) {
-		fmt.Fprintln(out, "peer: the zitadel/oidc example OP, same scenarios and settings...")
-		pt, err := startPeer(ctx, o.peer, out)
-		if err != nil {
-			fmt.Fprintf(out, "  peer not measured: %v\n", err)
-		} else {
-			pd := &driver{t: pt, client: client, workers: o.workers, duration: o.duration, iterations: o.iterations, out: out}
-			if want("discovery") {
-				rep.peer = append(rep.peer, pd.scenario(ctx, "discovery", pd.fetch(pt.issuer+".well-known/openid-configuration", checkDiscovery(pt.issuer))))
+	if o.peer != "" {
+		for _, name := range o.peers {
+			p, _ := peerByName(name)
+			pr, err := runPeer(ctx, d, p, o, want)
+			if err != nil {
+				rep.errs = append(rep.errs, fmt.Errorf("peer %s: %w", p.name, err))
 			}
-			if want("jwks") {
-				rep.peer = append(rep.peer, pd.scenario(ctx, "JWKS", pd.fetch(pt.issuer+"keys", checkJWKS)))
-			}
-			if err := pt.stop(); err != nil {
-				fmt.Fprintf(out, "  stopping the peer: %v\n", err)
-			}
+			rep.peers = append(rep.peers, pr)
 		}
 	}
 	return rep, nil
@@ -327,20 +311,8 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintln(w)
 		r.memory.print(w)
 	}
-	if len(r.peer) > 0 {
-		fmt.Fprintln(w, "\nside by side with the zitadel/oidc example OP "+peerVersion()+" (same workers and duration, one after the other):")
-		for _, p := range r.peer {
-			for _, o := range r.results {
-				if o.name == p.name && p.rate() > 0 {
-					fmt.Fprintf(w, "  %-10s idp %8.1f/s  peer %8.1f/s  ratio %.2f  (p99 %s vs %s)\n", p.name, o.rate(), p.rate(), o.rate()/p.rate(), ms(o.p99), ms(p.p99))
-				}
-			}
-		}
-		printResults(w, r.peer)
-		if r.markdown {
-			fmt.Fprintln(w)
-			printMarkdown(w, r.peer)
-		}
+	for _, p := range r.peers {
+		r.printPeer(w, p)
 	}
 	for _, err := range r.errs {
 		fmt.Fprintf(w, "error: %v\n", err)

@@ -12,8 +12,10 @@
 // and userinfo. In the same run it measures the limit of a password sign-in,
 // raw argon2id hashes per second with the server's parameters on the same
 // cores, and where it can: server RSS and CPU per operation (when it started
-// the server or is given its pid), Redis memory per in-flight journey, and
-// discovery and JWKS beside the zitadel/oidc example OP.
+// the server or is given its pid), Redis memory per in-flight journey, and,
+// with -peer, the same discovery, JWKS, code exchange, refresh and userinfo
+// scenarios against peers installed from the registries into a temporary
+// directory (the zitadel/oidc example OP), reported side by side as ratios.
 //
 // By default it builds ./cmd/idp and starts it in dev mode on a free port
 // (SQLite, or PostgreSQL and Redis with -postgres and -redis), registering

@@ -39,6 +39,12 @@ type driver struct {
 	steps   map[string]*recorder
 	stepSeq []string
 
+	// login, for a peer, signs a browser in on the peer's own pages when
+	// /authorize shows them; nil for the idp, whose people have a session.
+	login func(ctx context.Context, b *browser) error
+	// authzName names the authorize row of the code scenario.
+	authzName string
+
 	rss rssWatch
 	out io.Writer
 }
@@ -261,11 +267,18 @@ func (d *driver) recordStep(label string, dur time.Duration, err error) {
 }
 
 // authorizeWithSession takes an authorization code for p through p's IdP
-// session: /authorize completes at once, without the login pages.
+// session: /authorize completes at once, without the login pages. Against a
+// peer that shows its login pages instead (no session yet, or none at all),
+// p signs in there.
 func (d *driver) authorizeWithSession(ctx context.Context, p *person) (authorization, string, error) {
 	a := d.rp.start()
 	if err := p.session.open(ctx, a.url); err != nil {
 		return a, "", fmt.Errorf("authorize with a session: %w", err)
+	}
+	if p.session.callback == nil && d.login != nil {
+		if err := d.login(ctx, p.session); err != nil {
+			return a, "", fmt.Errorf("authorize: sign in at the peer: %w", err)
+		}
 	}
 	code, err := d.rp.code(a, p.session.callback)
 	if err != nil {
@@ -345,7 +358,11 @@ func (d *driver) codeExchanges(ctx context.Context, batch int) (authz, exch resu
 			}
 		})
 	}
-	authz = authzRec.result("authorize (SSO session)", authzWall)
+	authzName := d.authzName
+	if authzName == "" {
+		authzName = "authorize (SSO session)"
+	}
+	authz = authzRec.result(authzName, authzWall)
 	exch = exchRec.result("code exchange", exchWall)
 	if authzWall > 0 {
 		authzUse.busyFrac /= float64(authzWall)
@@ -355,10 +372,90 @@ func (d *driver) codeExchanges(ctx context.Context, batch int) (authz, exch resu
 	}
 	authz.usage, exch.usage = authzUse, exchUse
 	authz.note = "the relying party's redirect with an IdP session: /authorize, /authorize/continue, callback"
+	if d.login != nil {
+		authz.note = "/authorize, the peer's login pages when it shows them, callback"
+	}
 	exch.note = fmt.Sprintf("codes made in rounds of %d per worker (they live 60s); rate over the exchange phases only", batch)
 	fmt.Fprintf(d.out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", authz.name, authz.rate(), ms(authz.p50), ms(authz.p99), authz.errors)
 	fmt.Fprintf(d.out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", exch.name, exch.rate(), ms(exch.p50), ms(exch.p99), exch.errors)
 	return authz, exch
+}
+
+// tokenScenarios runs the selected token-endpoint scenarios, in this order:
+// code exchange (with its authorize rounds), refresh grant, userinfo. Each
+// worker w acts as d.people[w], who must be signed in with tokens.
+func (d *driver) tokenScenarios(ctx context.Context, want func(string) bool, codeBatch int) []result {
+	var results []result
+	if want("code") {
+		authz, exch := d.codeExchanges(ctx, codeBatch)
+		results = append(results, authz, exch)
+	}
+	if want("refresh") {
+		res := d.scenario(ctx, "refresh grant (rotation)", d.refreshGrant)
+		res.note = "each worker rotates its own refresh token family; every grant returns a new refresh token"
+		results = append(results, res)
+	}
+	if want("userinfo") {
+		results = append(results, d.scenario(ctx, "userinfo", func(ctx context.Context, w int) error {
+			return d.rp.userinfo(ctx, d.people[w].access)
+		}))
+	}
+	return results
+}
+
+// signInWorkers gives each worker, against a peer, a person with a browser of
+// their own signed in through the peer's login pages, and the tokens of that
+// first code exchange: what sign-up gives each person of the idp.
+func (d *driver) signInWorkers(ctx context.Context) (result, error) {
+	d.people = make([]*person, d.workers)
+	loopback := isLoopback(d.t.issuer)
+	for i := range d.workers {
+		p := newPerson(d.run, i, 0)
+		p.transport = d.transport
+		if loopback {
+			p.transport = newTransport(2, personAddress(i))
+		}
+		d.people[i] = p
+	}
+	rec := newRecorder()
+	before := sampleCPU(d.t.pid)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, p := range d.people {
+		wg.Add(1)
+		go pprof.Do(ctx, pprof.Labels("side", "driver"), func(ctx context.Context) {
+			defer wg.Done()
+			t0 := time.Now()
+			err := d.signInPerson(ctx, p)
+			rec.record(time.Since(t0), err)
+		})
+	}
+	wg.Wait()
+	res := rec.result("sign-in (setup)", time.Since(start))
+	res.usage = before.to(sampleCPU(d.t.pid))
+	res.note = "one per worker, through the peer's login pages, then the code exchange"
+	if res.errors > 0 {
+		return res, fmt.Errorf("%d of %d sign-ins at the peer failed; first: %s", res.errors, d.workers, firstMessage(res))
+	}
+	return res, nil
+}
+
+func (d *driver) signInPerson(ctx context.Context, p *person) error {
+	b, err := d.newBrowser(p)
+	if err != nil {
+		return err
+	}
+	p.session = b
+	a, code, err := d.authorizeWithSession(ctx, p)
+	if err != nil {
+		return err
+	}
+	tok, err := d.rp.exchange(ctx, a, code)
+	if err != nil {
+		return err
+	}
+	p.refresh, p.access = tok.RefreshToken, tok.AccessToken
+	return nil
 }
 
 // refreshGrant rotates worker w's person's refresh token once.

@@ -26,7 +26,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("idp-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	var scenarios, cpuProfile, serverLog string
+	var scenarios, peers, cpuProfile, serverLog string
 	var markdown bool
 	fs.StringVar(&o.issuer, "issuer", "", "issuer URL of a running idp in dev mode (default: build and start one)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "with -issuer: the server's process id on this machine, for its CPU and RSS")
@@ -48,7 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "scenarios to run")
 	fs.DurationVar(&o.hashDuration, "hash-duration", 5*time.Second, "how long to measure raw argon2id hashes/s (0 skips)")
 	fs.IntVar(&o.inFlight, "inflight", 200, "journeys left in flight to measure Redis memory (needs Redis; 0 skips)")
-	fs.StringVar(&o.peer, "peer", "", `"install" to go install and compare with the zitadel/oidc example OP, or the path of its binary`)
+	fs.StringVar(&o.peer, "peer", "", `"install" to install the peers (-peers) into a temporary directory and run the same scenarios against them, or the path of the zitadel/oidc example OP's binary (the other peers are installed)`)
+	fs.StringVar(&peers, "peers", strings.Join(peerNames, ","), "with -peer: the peers to compare with")
 	fs.Float64Var(&o.quiet, "quiet", 0, "first wait until the 1-minute load average is below this (0: start at once)")
 	fs.DurationVar(&o.quietFor, "quiet-for", 30*time.Minute, "how long -quiet waits at most")
 	fs.BoolVar(&markdown, "markdown", false, "print the result tables in Markdown as well")
@@ -69,6 +70,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !contains(allScenarios, s) {
 			fmt.Fprintf(stderr, "idp-bench: unknown scenario %q (known: %s)\n", s, strings.Join(allScenarios, ", "))
 			return 2
+		}
+	}
+	if o.peer != "" {
+		o.peers = strings.Split(peers, ",")
+		for _, s := range o.peers {
+			if _, ok := peerByName(s); !ok {
+				fmt.Fprintf(stderr, "idp-bench: unknown peer %q (known: %s)\n", s, strings.Join(peerNames, ", "))
+				return 2
+			}
 		}
 	}
 	switch {

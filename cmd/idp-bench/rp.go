@@ -38,7 +38,7 @@ type relyingParty struct {
 
 func discover(ctx context.Context, client *http.Client, issuer string) (discovery, error) {
 	var d discovery
-	body, err := get(ctx, client, issuer+"/.well-known/openid-configuration", "application/json")
+	body, err := get(ctx, client, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", "application/json")
 	if err != nil {
 		return d, err
 	}
