@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -250,6 +251,33 @@ func TestLoginHintPrefillsTheEmail(t *testing.T) {
 	if !strings.Contains(b.page.body, `value="sam@example.gov.uk"`) {
 		t.Fatalf("login_hint not in the email box:\n%s", b.page)
 	}
+}
+
+// A person following a form's 'Login or Register' sees the Sign In page after one
+// redirect (/authorize, then the provider's continue step serving the page); a
+// reload of that address shows the journey's page again, and the sign-in works.
+func TestSignInPageAfterOneRedirect(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p)
+	b := d.browser()
+	var hops []string
+	b.c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host == "rp.test" {
+			return http.ErrUseLastResponse
+		}
+		hops = append(hops, req.URL.Path)
+		return nil
+	}
+	b.startSignIn()
+	b.expectHeading("Sign In")
+	if len(hops) != 1 || hops[0] != "/authorize/continue" {
+		t.Fatalf("redirects before the Sign In page: %v, want [/authorize/continue]", hops)
+	}
+	b.get(b.page.url) // reload
+	b.expectHeading("Sign In")
+	b.press("Sign in", "email", p.email, "password", p.password)
+	b.expectHeading("Confirm it is you")
 }
 
 func TestClosingThePageKeepsTheJourney(t *testing.T) {

@@ -57,6 +57,29 @@ func (o *lateOutcomes) RecordCallOutcome(ctx context.Context, id string, r facto
 	return t.RecordCallOutcome(ctx, id, r)
 }
 
+// lateHandler forwards requests to a handler set after it was handed out.
+type lateHandler struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (l *lateHandler) set(h http.Handler) {
+	l.mu.Lock()
+	l.h = h
+	l.mu.Unlock()
+}
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.RLock()
+	h := l.h
+	l.mu.RUnlock()
+	if h == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
 // build makes the pages, the OpenID Connect provider, the journeys and the message
 // delivery the configuration asks for.
 func (a *App) build(ctx context.Context, o options) (*parts, error) {
@@ -81,6 +104,9 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		}
 		static = append(static, provider.DemoClient(demo))
 	}
+	// The continue step serves the pages' first response itself (one redirect
+	// fewer); the pages are built after the provider they use.
+	login := &lateHandler{}
 	p, err := provider.New(provider.Config{
 		Issuer:              cfg.Issuer,
 		KeyEncryptionKey:    a.KeyEncryptionKey,
@@ -91,6 +117,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		RefreshTokenIdleTTL: cfg.RefreshTokenIdleTTL,
 		SessionTTL:          cfg.SessionTTL,
 		LoginPath:           web.PathLogin,
+		Login:               login,
 		StaticClients:       static,
 		SecretHasher:        hasher,
 		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
@@ -133,6 +160,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		return nil, err
 	}
 	outcomes.set(pagesHandler)
+	login.set(pagesHandler)
 	return &parts{pages: pages, provider: p, web: pagesHandler, delivery: delivery}, nil
 }
 

@@ -11,7 +11,8 @@
 //	form app --/authorize--> provider: stores the auth request
 //	    --> /authorize/continue: an IdP session that satisfies prompt/max_age
 //	        completes it at once; prompt=none without one returns login_required
-//	    --> LoginPath?authRequestID=ID: the pages call LoginRequest(ID), run
+//	    --> LoginPath?authRequestID=ID (served in the same response when
+//	        Config.Login is set): the pages call LoginRequest(ID), run
 //	        the journey, then Complete(w, r, ID, Authentication) and redirect
 //	        the browser to the URL it returns
 //	    --> /authorize/callback --> form app redirect URI with code, state, iss

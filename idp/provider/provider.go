@@ -50,6 +50,11 @@ type Config struct {
 	// LoginPath is where an /authorize request without a usable IdP session
 	// is sent, with ?authRequestID=<id>; default "/login".
 	LoginPath string
+	// Login, when set, serves LoginPath. The continue step then calls it in the
+	// same response, as a request for LoginPath?authRequestID=<id>, instead of
+	// redirecting the browser there: one round trip fewer at the start of
+	// every sign-in.
+	Login http.Handler
 	// StaticClients are clients from the clients file; they take precedence
 	// over clients in the database with the same id.
 	StaticClients []*store.Client
@@ -224,8 +229,9 @@ func (p *Provider) routes() http.Handler {
 		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service."))
 	mux.Handle("/authorize/callback", browser(p.withIssuerParam(p.op), "Your sign-in has expired",
 		"You took too long to sign in, or the sign-in was already used. Go back to the service you were using and start again."))
-	mux.Handle("/authorize/continue", browser(withIssuer(http.HandlerFunc(p.continueAuthorize)), "Your sign-in has expired",
-		"You took too long to sign in. Go back to the service you were using and start again."))
+	// Not wrapped by browser(): the login pages it may serve render their own
+	// error pages, which must reach the person as they are.
+	mux.Handle("/authorize/continue", withIssuer(http.HandlerFunc(p.continueAuthorize)))
 	mux.Handle("/end_session", browser(p.op, "You could not be signed out",
 		"The service that sent you here asked to sign you out in a way this account service does not accept. Close your browser to end your session."))
 	mux.HandleFunc("/logged-out", p.loggedOut)
@@ -379,12 +385,29 @@ func (p *Provider) continueAuthorize(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	redirect, ok, err := p.ResumeSession(w, r, id)
 	if err != nil {
-		p.log.InfoContext(r.Context(), "authorize: cannot continue", "err", err)
-		http.Error(w, "sign-in request not found", http.StatusBadRequest)
+		w.Header().Set("Cache-Control", "no-store")
+		if errors.Is(err, ErrUnknownAuthRequest) {
+			p.log.InfoContext(r.Context(), "authorize: cannot continue", "err", err)
+			p.cfg.ErrorPage(w, r, http.StatusBadRequest, "Your sign-in has expired",
+				"You took too long to sign in. Go back to the service you were using and start again.")
+			return
+		}
+		p.log.ErrorContext(r.Context(), "authorize: cannot continue", "err", err)
+		p.cfg.ErrorPage(w, r, http.StatusInternalServerError, "Sorry, there is a problem with the service",
+			"Try again later.")
 		return
 	}
 	if !ok {
-		redirect = p.cfg.LoginPath + "?authRequestID=" + url.QueryEscape(id)
+		login := p.cfg.LoginPath + "?authRequestID=" + url.QueryEscape(id)
+		if p.cfg.Login == nil {
+			http.Redirect(w, r, login, http.StatusFound)
+			return
+		}
+		lr := r.Clone(r.Context())
+		lr.URL.Path, lr.URL.RawPath, lr.URL.RawQuery = p.cfg.LoginPath, "", "authRequestID="+url.QueryEscape(id)
+		lr.RequestURI = login
+		p.cfg.Login.ServeHTTP(w, lr)
+		return
 	}
 	http.Redirect(w, r, redirect, http.StatusFound)
 }

@@ -301,3 +301,55 @@ func TestSessionCookieAttributes(t *testing.T) {
 		t.Errorf("__Host- cookie with a Domain: %q", setCookie)
 	}
 }
+
+// With Config.Login set, the continue step serves the login pages in its own
+// response (no redirect to LoginPath), as a request for
+// LoginPath?authRequestID=ID; an unknown id gets the expired-sign-in page.
+func TestContinueServesLoginInPlace(t *testing.T) {
+	var seen struct {
+		path, id string
+		calls    int
+	}
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.calls++
+		seen.path, seen.id = r.URL.Path, r.URL.Query().Get("authRequestID")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "the sign-in page")
+	})
+	e := newEnv(t, memorySQLite(t), func(c *Config) { c.Login = login })
+	r := e.rp("formapp")
+	b := e.browser()
+	f := newFlow()
+	resp, err := b.Get(r.authURL(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "the sign-in page" || resp.Request.URL.Path != "/authorize/continue" {
+		t.Fatalf("got %d %q at %v, want the login handler's page at /authorize/continue", resp.StatusCode, body, resp.Request.URL)
+	}
+	if resp.Request.Response == nil || resp.Request.Response.Request.URL.Path != "/authorize" {
+		t.Errorf("want exactly /authorize -> /authorize/continue, got %v", resp.Request.URL)
+	}
+	if seen.calls != 1 || seen.path != "/login" {
+		t.Fatalf("login handler saw %d calls, path %q", seen.calls, seen.path)
+	}
+	lr, err := e.p.LoginRequest(context.Background(), seen.id)
+	if err != nil || lr.ClientID != "formapp" {
+		t.Fatalf("login request %q: %+v, %v", seen.id, lr, err)
+	}
+	if e.logins.Load() != 0 {
+		t.Errorf("the redirect-based login ran too")
+	}
+
+	resp, err = b.Get(e.issuer + "/authorize/continue?id=no-such-request")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Your sign-in has expired") || seen.calls != 1 {
+		t.Errorf("unknown id: %d %q (login calls %d)", resp.StatusCode, body, seen.calls)
+	}
+}

@@ -13,7 +13,9 @@
 //
 // Routes (mounted by idp/app):
 //
-//	GET  /login?authRequestID=ID   from the provider: start or resume the journey
+//	GET  /login?authRequestID=ID   from the provider (which may serve it in its
+//	                               own /authorize/continue response): a new
+//	                               journey's first page, or resume the journey
 //	GET  /login                    the page of the step reached
 //	GET  /login/{link}             links that move the journey (sign-up, forgot
 //	                               password, back, change e-mail, change number)

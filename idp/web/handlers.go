@@ -97,7 +97,9 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 		return
 	}
 	h.metrics.started.Inc()
-	seeOther(w, r, PathLogin)
+	// The first page in this response, not after a redirect to /login: one round
+	// trip fewer on a phone. Reloading this address resumes the journey above.
+	h.render(w, r, s, http.StatusOK, nil, nil, "")
 }
 
 // Links that move the journey. They are GETs because the council's guide prints
