@@ -92,7 +92,7 @@ func (r *report) printPeer(w io.Writer, p peerReport) {
 		fmt.Fprintf(w, ": peer not measured: %s\n", oneLine(p.skipped))
 		return
 	}
-	fmt.Fprintln(w, " (same workers, duration and code batches, run right after the idp's scenarios; ratio = idp ops/s ÷ peer ops/s):")
+	fmt.Fprintln(w, ": same workers, duration and code batches, run right after the idp's scenarios; ratio = idp ops/s ÷ peer ops/s")
 	fmt.Fprintf(w, "  what differs: the idp stores in %s, the peer %s; %s\n", r.backend, p.backend, p.note)
 	type row struct{ idp, peer result }
 	var rows []row

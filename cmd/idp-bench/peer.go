@@ -35,12 +35,14 @@ type peer struct {
 }
 
 // peerNames are the peers -peers may name, in the order they run.
-var peerNames = []string{"zitadel"}
+var peerNames = []string{"zitadel", "oidc-provider"}
 
 func peerByName(name string) (peer, bool) {
 	switch name {
 	case "zitadel":
 		return zitadelPeer, true
+	case "oidc-provider":
+		return oidcProviderPeer, true
 	}
 	return peer{}, false
 }

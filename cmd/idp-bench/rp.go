@@ -176,6 +176,14 @@ func (rp *relyingParty) userinfo(ctx context.Context, accessToken string) error 
 	return nil
 }
 
+// isJSON reports whether contentType is a JSON media type (such as
+// application/jwk-set+json, which some providers serve JWKS as) when
+// mediaType is application/json.
+func isJSON(mediaType, contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return mediaType == "application/json" && strings.HasPrefix(mt, "application/") && strings.HasSuffix(strings.TrimSpace(mt), "+json")
+}
+
 // get fetches url and returns the body of a 200 response of the given media type.
 func get(ctx context.Context, client *http.Client, url, mediaType string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -196,7 +204,7 @@ func get(ctx context.Context, client *http.Client, url, mediaType string) ([]byt
 	if res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: status %d", url, res.StatusCode)
 	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, mediaType) {
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, mediaType) && !isJSON(mediaType, ct) {
 		return nil, fmt.Errorf("GET %s: content type %q, want %s", url, ct, mediaType)
 	}
 	return body, nil
