@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,72 @@ func smoke(t *testing.T, so serverOptions) {
 	}
 	if !strings.Contains(out.String(), "refresh token reuse: detected") {
 		t.Error("the refresh token reuse check did not run")
+	}
+}
+
+// The peers' paths: the scenarios they share with the idp, three times per
+// worker against each peer the driver installs (the zitadel/oidc example OP
+// with go install, oidc-provider with npm), with zero errors. A peer that
+// cannot be installed here (no network, no node) is skipped, unless
+// IDP_TEST_REQUIRE_SERVICES=1 (CI), where the registries are reachable.
+func TestSmokePeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("installs the peers from the registries")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var serverLog, out bytes.Buffer
+	o := options{
+		server:      serverOptions{inProcess: true, log: &serverLog},
+		clientID:    benchClientID,
+		redirectURI: defaultRedirectURI,
+		workers:     2,
+		people:      2,
+		iterations:  3,
+		codeBatch:   2,
+		scenarios:   peerScenarios,
+		peer:        "install",
+		peers:       peerNames,
+	}
+	rep, err := bench(ctx, o, &out)
+	rep.print(&out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatalf("bench: %v\nserver log:\n%s", err, serverLog.String())
+	}
+	if rep.failed() {
+		t.Fatal("the run had errors (see the log above)")
+	}
+	if len(rep.peers) != len(peerNames) {
+		t.Fatalf("%d peers reported, want %d", len(rep.peers), len(peerNames))
+	}
+	measured := 0
+	for _, p := range rep.peers {
+		if p.skipped != "" {
+			if os.Getenv("IDP_TEST_REQUIRE_SERVICES") == "1" {
+				t.Errorf("peer %s not measured: %s", p.name, p.skipped)
+			}
+			continue
+		}
+		measured++
+		pe, _ := peerByName(p.name)
+		names := map[string]int{}
+		for _, r := range p.results {
+			names[r.name] = r.ops
+		}
+		if names["sign-in (setup)"] != o.workers {
+			t.Errorf("%s: %d workers signed in, want %d", p.name, names["sign-in (setup)"], o.workers)
+		}
+		for _, want := range []string{"discovery", "JWKS", pe.authzName, "code exchange", "refresh grant (rotation)", "userinfo"} {
+			if names[want] != o.workers*o.iterations {
+				t.Errorf("%s: %s: %d successful operations, want %d", p.name, want, names[want], o.workers*o.iterations)
+			}
+		}
+	}
+	if !strings.Contains(out.String(), "ratio = idp ops/s ÷ peer ops/s") && measured > 0 {
+		t.Error("no side-by-side table was printed")
+	}
+	if measured == 0 {
+		t.Skip("no peer could be installed here")
 	}
 }
