@@ -158,6 +158,7 @@ type page struct {
 	status int
 	url    string
 	body   string
+	header http.Header
 }
 
 func (p page) String() string { return p.url + "\n" + text(p.body) }
@@ -196,7 +197,7 @@ func (b *browser) do(req *http.Request) page {
 	if res.StatusCode >= 500 {
 		b.t.Fatalf("%s %s: %d\n%s", req.Method, req.URL, res.StatusCode, text(string(body)))
 	}
-	b.page = page{status: res.StatusCode, url: res.Request.URL.String(), body: string(body)}
+	b.page = page{status: res.StatusCode, url: res.Request.URL.String(), body: string(body), header: res.Header}
 	return b.page
 }
 

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/web"
 )
 
 // person is someone signing up: a drama-range mobile (07700 900xxx) or landline
@@ -278,6 +280,17 @@ func TestSignInPageAfterOneRedirect(t *testing.T) {
 	b.expectHeading("Sign In")
 	b.press("Sign in", "email", p.email, "password", p.password)
 	b.expectHeading("Confirm it is you")
+	b.press("Send Code")
+	b.expectHeading("Check your phone")
+	// The post that completes the sign-in is redirected to the form app: the page's
+	// policy must let its form lead there (browsers check redirects after a post).
+	if csp := b.page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://rp.test;") {
+		t.Errorf("code page policy does not name the form app's origin: %s", csp)
+	}
+	b.press("Verify code", "code", d.smsCode(p.e164))
+	if b.code == "" {
+		t.Fatalf("not back at the form app: %s", b.page)
+	}
 }
 
 func TestClosingThePageKeepsTheJourney(t *testing.T) {
@@ -641,4 +654,49 @@ func TestChangeEmailDuringSignUp(t *testing.T) {
 	b.expectText(journey.MsgCodeWrong)
 	b.press("Verify code", "code", d.latest("email", p.email).Code)
 	b.expectHeading("Your email address has now been verified")
+}
+
+// A journey saved by the release before ReturnOrigin (in flight during an
+// upgrade) still gets a policy that lets its last post reach the form app.
+func TestJourneyWithoutReturnOriginStillReachesTheFormApp(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p)
+	b := d.browser()
+	signIn(d, b, p)
+	b.press("Send Code")
+	b.expectHeading("Check your phone")
+
+	// Strip the field from the stored state, as the older release wrote it.
+	u, _ := url.Parse(d.issuer)
+	var id string
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == web.JourneyCookie {
+			id = c.Value
+		}
+	}
+	ctx := context.Background()
+	raw, version, err := d.app.Ephemeral.Get(ctx, "journey:"+id)
+	if err != nil {
+		t.Fatalf("journey %q: %v", id, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || m["ro"] != "https://rp.test" {
+		t.Fatalf("stored journey has ro=%v (%v)", m["ro"], err)
+	}
+	delete(m, "ro")
+	raw, _ = json.Marshal(m)
+	if _, err := d.app.Ephemeral.CompareAndSet(ctx, "journey:"+id, version, raw, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	b.get("/login")
+	b.expectHeading("Check your phone")
+	if csp := b.page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://rp.test;") {
+		t.Errorf("policy does not name the form app's origin: %s", csp)
+	}
+	b.press("Verify code", "code", d.smsCode(p.e164))
+	if b.code == "" {
+		t.Fatalf("not back at the form app: %s", b.page)
+	}
 }

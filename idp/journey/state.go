@@ -17,12 +17,16 @@ const StateSchema = 1
 // "journey:<ID>" with a TTL and a compare-and-set version. It holds no plain code and
 // no password; names typed at sign-up go straight to CreateUser and are not kept.
 type State struct {
-	Schema        int       `json:"v"`
-	ID            string    `json:"id"`
-	AuthRequestID string    `json:"ar,omitempty"`
-	Kind          Kind      `json:"kind"`
-	Step          Step      `json:"step"`
-	CreatedAt     time.Time `json:"created"`
+	Schema        int    `json:"v"`
+	ID            string `json:"id"`
+	AuthRequestID string `json:"ar,omitempty"`
+	// ReturnOrigin is the scheme://host of the sign-in request's redirect URI, set
+	// with AuthRequestID by the pages: their Content-Security-Policy lets forms
+	// lead there without reading the request back on every page.
+	ReturnOrigin string    `json:"ro,omitempty"`
+	Kind         Kind      `json:"kind"`
+	Step         Step      `json:"step"`
+	CreatedAt    time.Time `json:"created"`
 	// Awaiting is the answer event a Query is waiting for; empty when none.
 	Awaiting EventKind `json:"await,omitempty"`
 	// SendFrom is the step to return to if the send budget refuses the message being

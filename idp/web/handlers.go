@@ -72,7 +72,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 	if ok && j.s.Step != journey.StepDone && j.s.Kind != journey.KindChangePhone {
 		if j.s.AuthRequestID != lr.ID {
 			s := *j.s
-			s.AuthRequestID = lr.ID
+			s.AuthRequestID, s.ReturnOrigin = lr.ID, returnOrigin(lr.RedirectURI)
 			if _, err := h.save(ctx, j, &s); err != nil && !errors.Is(err, store.ErrConflict) {
 				h.fail(w, r, "resume", err)
 				return
@@ -87,6 +87,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 		return
 	}
 	s := h.Machine.NewSignIn(id, lr.ID, h.now())
+	s.ReturnOrigin = returnOrigin(lr.RedirectURI)
 	// login_hint pre-fills the email address: a suggestion, checked like any input
 	// when the person signs in.
 	if hint := strings.TrimSpace(lr.LoginHint); len(hint) <= 254 && strings.Count(hint, "@") == 1 {

@@ -104,26 +104,29 @@ func (h *Handler) allowReturnToForm(w http.ResponseWriter, r *http.Request, s *j
 	if s.AuthRequestID == "" {
 		return
 	}
-	lr, err := h.Provider.LoginRequest(r.Context(), s.AuthRequestID)
-	if err != nil {
-		return
+	origin := s.ReturnOrigin
+	if origin == "" {
+		// A journey saved before ReturnOrigin existed: read the request.
+		lr, err := h.Provider.LoginRequest(r.Context(), s.AuthRequestID)
+		if err != nil {
+			return
+		}
+		origin = returnOrigin(lr.RedirectURI)
 	}
-	origin, ok := formOrigin(lr.RedirectURI)
-	if !ok {
-		return
+	if origin != "" {
+		server.AllowFormTarget(w, origin)
 	}
-	server.AllowFormTarget(w, origin)
 }
 
-// formOrigin is the scheme://host[:port] of a registered redirect URI, when it is
-// one a policy can name safely.
-func formOrigin(redirectURI string) (string, bool) {
+// returnOrigin is the scheme://host[:port] of a registered redirect URI, or ""
+// when it is not one a policy can name safely.
+func returnOrigin(redirectURI string) string {
 	u, err := url.Parse(redirectURI)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
 		strings.ContainsAny(u.Host, " ;,'\"*") {
-		return "", false
+		return ""
 	}
-	return u.Scheme + "://" + u.Host, true
+	return u.Scheme + "://" + u.Host
 }
 
 // nationalOrEmpty refills the number box with a number already given (going back to
