@@ -280,6 +280,9 @@ type Ephemeral interface {
 	Create(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	// Get returns the value and its version; ErrNotFound when absent or expired.
 	Get(ctx context.Context, key string) (value []byte, version int64, err error)
+	// GetMany returns the values of keys in one round trip, in order, with nil for
+	// a key that is absent or expired (a present empty value is non-nil).
+	GetMany(ctx context.Context, keys ...string) ([][]byte, error)
 	// CompareAndSet replaces the value if its version is still version, resets the TTL,
 	// and returns the new version. ErrConflict when the version moved on; ErrNotFound
 	// when the record is absent or expired.

@@ -534,7 +534,8 @@ func (p *Provider) userByID(ctx context.Context, userID string) (*store.User, er
 
 // accessTokenByID returns a live access token record, or an error when it is
 // unknown, expired or revoked (directly, with its refresh family, or by a
-// "revoke everything before" marker for its user).
+// "revoke everything before" marker for its user). Two round trips: the
+// token, then every marker that could revoke it at once.
 func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*accessToken, error) {
 	var at accessToken
 	if _, err := getJSON(ctx, p.eph, keyAccessToken+id, &at); err != nil {
@@ -543,16 +544,19 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*ac
 	if at.UserID != subject || !p.now().Before(at.ExpiresAt) {
 		return nil, errors.New("provider: access token invalid or expired")
 	}
+	keys := revocationKeys(at.UserID, at.ClientID)
+	n := len(keys)
 	if at.FamilyID != "" {
-		_, _, err := p.eph.Get(ctx, keyRevokedFamily+at.FamilyID)
-		if err == nil {
-			return nil, errors.New("provider: access token revoked with its refresh family")
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
+		keys = append(keys, keyRevokedFamily+at.FamilyID)
 	}
-	revoked, err := p.revokedBefore(ctx, at.UserID, at.ClientID, at.IssuedAt)
+	markers, err := p.eph.GetMany(ctx, keys...)
+	if err != nil {
+		return nil, fmt.Errorf("provider: load revocation markers: %w", err)
+	}
+	if at.FamilyID != "" && markers[len(markers)-1] != nil {
+		return nil, errors.New("provider: access token revoked with its refresh family")
+	}
+	revoked, err := revokedBy(markers[:n], at.IssuedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -562,20 +566,33 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*ac
 	return &at, nil
 }
 
-// revokedBefore reports whether something issued at t to the user (and
-// client, if given) has been revoked by RevokeUserTokens or a logout.
-func (p *Provider) revokedBefore(ctx context.Context, userID, clientID string, t time.Time) (bool, error) {
-	keys := []string{keyRevokedUser + userID}
+// revocationKeys are the markers RevokeUserTokens and logouts leave for a user:
+// everything, and (when clientID is given) one client's.
+func revocationKeys(userID, clientID string) []string {
+	keys := make([]string, 0, 3)
+	keys = append(keys, keyRevokedUser+userID)
 	if clientID != "" {
 		keys = append(keys, keyRevokedUser+userID+":"+clientID)
 	}
-	for _, k := range keys {
-		raw, _, err := p.eph.Get(ctx, k)
-		if errors.Is(err, store.ErrNotFound) {
+	return keys
+}
+
+// revokedBefore reports whether something issued at t to the user (and
+// client, if given) has been revoked by RevokeUserTokens or a logout.
+func (p *Provider) revokedBefore(ctx context.Context, userID, clientID string, t time.Time) (bool, error) {
+	markers, err := p.eph.GetMany(ctx, revocationKeys(userID, clientID)...)
+	if err != nil {
+		return false, fmt.Errorf("provider: load revocation markers: %w", err)
+	}
+	return revokedBy(markers, t)
+}
+
+// revokedBy reports whether any revocation marker (a cut-off time; nil when
+// absent) covers something issued at t.
+func revokedBy(markers [][]byte, t time.Time) (bool, error) {
+	for _, raw := range markers {
+		if raw == nil {
 			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("provider: load revocation marker: %w", err)
 		}
 		var cut time.Time
 		if err := cut.UnmarshalText(raw); err != nil {

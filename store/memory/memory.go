@@ -173,6 +173,26 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, int64, error) {
 	return clone(e.value), e.version, nil
 }
 
+// GetMany returns the values of keys, nil where absent or expired.
+func (s *Store) GetMany(ctx context.Context, keys ...string) ([][]byte, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := make([][]byte, len(keys))
+	for i, key := range keys {
+		e := s.live(key)
+		if e == nil {
+			continue
+		}
+		if e.counter {
+			return nil, fmt.Errorf("memory: get %s: key holds a counter, not a record", key)
+		}
+		out[i] = clone(e.value)
+	}
+	return out, nil
+}
+
 // CompareAndSet replaces the value when the stored version is still version.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {
 	if err := checkTTL("compare-and-set", key, ttl); err != nil {

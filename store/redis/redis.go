@@ -195,6 +195,36 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, int64, error) {
 	return []byte(v), n, nil
 }
 
+// GetMany reads every key's value in one pipelined round trip.
+func (s *Store) GetMany(ctx context.Context, keys ...string) ([][]byte, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*goredis.SliceCmd, len(keys))
+	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.HMGet(ctx, s.key(k), "v", "n")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redis: get %d keys: %w", len(keys), err)
+	}
+	out := make([][]byte, len(keys))
+	for i, c := range cmds {
+		vals := c.Val()
+		if len(vals) != 2 || vals[0] == nil || vals[1] == nil {
+			continue
+		}
+		v, ok := vals[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("redis: get %s: unexpected value type %T", keys[i], vals[0])
+		}
+		out[i] = []byte(v)
+	}
+	return out, nil
+}
+
 // CompareAndSet replaces the value when the stored version is still version,
 // resets the TTL and returns the new version.
 func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (int64, error) {

@@ -28,6 +28,7 @@ func RunEphemeral(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 		{"CreateGet", ephemeralCreateGet},
 		{"CreateExisting", ephemeralCreateExisting},
 		{"GetMissing", ephemeralGetMissing},
+		{"GetMany", ephemeralGetMany},
 		{"ValuesAreBytes", ephemeralValuesAreBytes},
 		{"ValuesAreCopied", ephemeralValuesAreCopied},
 		{"CompareAndSet", ephemeralCompareAndSet},
@@ -100,6 +101,50 @@ func ephemeralCreateExisting(t *testing.T, s store.Ephemeral) {
 func ephemeralGetMissing(t *testing.T, s store.Ephemeral) {
 	_, _, err := s.Get(context.Background(), "absent")
 	ephemeralWantErr(t, "Get absent", err, store.ErrNotFound)
+}
+
+func ephemeralGetMany(t *testing.T, s store.Ephemeral) {
+	ctx := context.Background()
+	if got, err := s.GetMany(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("GetMany() = %q, %v; want nothing", got, err)
+	}
+	if err := s.Create(ctx, "many:a", []byte("alpha"), ephemeralLongTTL); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, "many:empty", []byte{}, ephemeralLongTTL); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "many:b", []byte("beta"), ephemeralLongTTL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CompareAndSet(ctx, "many:b", 1, []byte("beta 2"), ephemeralLongTTL); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, "many:gone", []byte("x"), ephemeralLongTTL); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "many:gone"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetMany(ctx, "many:b", "many:absent", "many:a", "many:gone", "many:empty", "many:a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"beta 2", "", "alpha", "", "", "alpha"}
+	present := []bool{true, false, true, false, true, true}
+	if len(got) != len(want) {
+		t.Fatalf("GetMany returned %d values, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if (got[i] != nil) != present[i] || string(got[i]) != want[i] {
+			t.Errorf("value %d = %q (nil %v), want %q (present %v)", i, got[i], got[i] == nil, want[i], present[i])
+		}
+	}
+	// The values are copies: changing one changes nothing stored.
+	got[0][0] = 'X'
+	if v, _ := ephemeralGetOK(t, s, "many:b"); string(v) != "beta 2" {
+		t.Errorf("stored value changed through GetMany's result: %q", v)
+	}
 }
 
 func ephemeralValuesAreBytes(t *testing.T, s store.Ephemeral) {
