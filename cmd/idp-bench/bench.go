@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -40,7 +41,7 @@ type options struct {
 	inFlight     int           // journeys left in flight for the Redis memory measurement; 0 skips
 	peer         string        // "", "install" or the path of the zitadel example OP's binary
 	peers        []string      // with peer: which peers run (peerNames)
-	cpuProfile   io.Writer     // with an in-process server: profile the measured scenarios
+	cpuProfile   io.Writer     // profile this process (the driver, and an in-process server) during the measured scenarios
 	quiet        float64       // wait until the 1-minute load average is below this (0: do not wait)
 	quietFor     time.Duration // how long to wait at most
 }
@@ -177,7 +178,9 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 			return rep, err
 		}
 		d.inbox.resetReads()
+		restore := leanDriver(t)
 		res := d.scenario(ctx, "sign-in journey", func(ctx context.Context, w int) error { return d.signInJourney(ctx) })
+		restore()
 		res.note = "fresh browser: /authorize, Sign in (password), Send Code, SMS code from the dev inbox, code exchange, userinfo"
 		if perPerson := float64(res.ops+res.errors) / float64(people); res.errors > 0 && perPerson > 7 {
 			res.note += fmt.Sprintf("; %.1f journeys per person: the idp sends one number at most 10 texts an hour (sign-up took 2), so run with more -people", perPerson)
@@ -248,6 +251,26 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// leanDriver makes this process spend less CPU on its own runtime while the
+// sign-in journeys run, when the server is another process: the driver
+// shares the cores with the server, and every millisecond it spends is taken
+// from the journeys it measures. One P (the driver needs a small fraction of
+// a core) stops idle Ps spinning and waking each other for every response a
+// transport goroutine hands over; a higher GC target (the driver's live heap
+// is a few MiB) makes collections rarer. The argon2id measurements, which
+// need every core, run outside it. It returns what restores the settings.
+func leanDriver(t *target) (restore func()) {
+	if t.inProcess {
+		return func() {} // the server's runtime too: leave it as it is
+	}
+	procs := runtime.GOMAXPROCS(1)
+	gc := debug.SetGCPercent(400)
+	return func() {
+		runtime.GOMAXPROCS(procs)
+		debug.SetGCPercent(gc)
+	}
 }
 
 func runLength(o options) string {

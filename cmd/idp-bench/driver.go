@@ -554,7 +554,7 @@ func (r *rssWatch) start(pid int) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				if rss, _, err := rssKiB(pid); err == nil {
+				if rss, err := rssNowKiB(pid); err == nil {
 					r.mu.Lock()
 					r.peakKiB = max(r.peakKiB, rss)
 					r.samples++

@@ -14,12 +14,11 @@ import (
 
 // inboxItem is one message of GET /dev/inbox.json (a stable surface of dev mode).
 type inboxItem struct {
-	ID        string    `json:"id"`
-	Channel   string    `json:"channel"` // email, sms or voice
-	To        string    `json:"to"`      // email address or E.164 number
-	Subject   string    `json:"subject"`
-	Code      string    `json:"code"`
-	CreatedAt time.Time `json:"created_at"`
+	ID      string `json:"id"`
+	Channel string `json:"channel"` // email, sms or voice
+	To      string `json:"to"`      // email address or E.164 number
+	Subject string `json:"subject"`
+	Code    string `json:"code"`
 }
 
 // inbox reads codes from the dev inbox as a person reads their phone: the

@@ -149,65 +149,64 @@ func parsePage(u *url.URL, status int, body string) *page {
 		selectSet  bool
 	)
 	startCollect := func(what, tag string) { collecting, collectTag = what, tag; text.Reset() }
-	for _, t := range tokenize(body) {
+	tokenize(body, func(t *token) {
 		switch t.kind {
 		case tokText:
 			if collecting != "" {
-				text.WriteString(t.data)
+				text.WriteString(html.UnescapeString(t.data))
 			}
 		case tokStart:
-			a := t.attrs
 			switch t.name {
 			case "form":
-				cur = &form{action: a["action"], method: strings.ToLower(a["method"])}
+				cur = &form{action: t.get("action"), method: strings.ToLower(t.get("method"))}
 				if cur.method == "" {
 					cur.method = "get"
 				}
 				p.forms = append(p.forms, cur)
 			case "input":
-				typ := strings.ToLower(a["type"])
+				typ := strings.ToLower(t.get("type"))
 				if typ == "" {
 					typ = "text"
 				}
-				_, disabled := a["disabled"]
+				_, disabled := t.attr("disabled")
 				if cur == nil || disabled {
-					continue
+					return
 				}
 				switch typ {
 				case "submit", "image":
-					cur.buttons = append(cur.buttons, button{name: a["name"], value: a["value"], label: normSpace(a["value"])})
+					cur.buttons = append(cur.buttons, button{name: t.get("name"), value: t.get("value"), label: normSpace(t.get("value"))})
 				case "button", "reset", "file":
 				default:
-					if a["name"] != "" {
-						_, checked := a["checked"]
-						val, hasVal := a["value"]
+					if t.get("name") != "" {
+						_, checked := t.attr("checked")
+						val, hasVal := t.attr("value")
 						if !hasVal && (typ == "checkbox" || typ == "radio") {
 							val = "on"
 						}
-						cur.fields = append(cur.fields, field{name: a["name"], typ: typ, value: val, checked: checked})
+						cur.fields = append(cur.fields, field{name: t.get("name"), typ: typ, value: val, checked: checked})
 					}
 				}
 			case "button":
-				typ := strings.ToLower(a["type"])
+				typ := strings.ToLower(t.get("type"))
 				if typ == "" || typ == "submit" {
-					btn = &button{name: a["name"], value: a["value"]}
+					btn = &button{name: t.get("name"), value: t.get("value")}
 					btnForm = cur
 					startCollect("button", "button")
 				}
 			case "textarea":
-				textarea = field{name: a["name"], typ: "textarea"}
+				textarea = field{name: t.get("name"), typ: "textarea"}
 				startCollect("textarea", "textarea")
 			case "select":
-				selectName, selectVal, selectSet = a["name"], "", false
+				selectName, selectVal, selectSet = t.get("name"), "", false
 			case "option":
 				if selectName != "" {
-					_, sel := a["selected"]
+					_, sel := t.attr("selected")
 					if sel || !selectSet {
-						selectVal, selectSet = a["value"], true
+						selectVal, selectSet = t.get("value"), true
 					}
 				}
 			case "a":
-				if href, ok := a["href"]; ok && collecting == "" {
+				if href, ok := t.attr("href"); ok && collecting == "" {
 					anchor = &link{href: href}
 					startCollect("a", "a")
 				}
@@ -216,7 +215,7 @@ func parsePage(u *url.URL, status int, body string) *page {
 			case "title":
 				startCollect("title", "title")
 			case "ul":
-				if strings.Contains(a["class"], "govuk-error-summary__list") {
+				if strings.Contains(t.get("class"), "govuk-error-summary__list") {
 					inErrList = true
 				}
 			case "li":
@@ -224,7 +223,7 @@ func parsePage(u *url.URL, status int, body string) *page {
 					startCollect("error", "li")
 				}
 			case "p", "span":
-				if strings.Contains(a["class"], "govuk-error-message") {
+				if strings.Contains(t.get("class"), "govuk-error-message") {
 					startCollect("error", t.name)
 				}
 			}
@@ -278,7 +277,7 @@ func parsePage(u *url.URL, status int, body string) *page {
 				}
 			}
 		}
-	}
+	})
 	return p
 }
 
@@ -292,86 +291,115 @@ const (
 	tokEnd
 )
 
+// token is one piece of an HTML document. tokenize hands out the same token
+// for every piece: its attrs are valid only until the callback returns (the
+// strings in them stay valid).
 type token struct {
 	kind  tokKind
-	name  string            // lower-case tag name
-	attrs map[string]string // unescaped values; a bare attribute maps to ""
-	data  string            // unescaped text
+	name  string // lower-case tag name
+	attrs []attr // in document order; unescaped values, "" for a bare attribute
+	data  string // text as written (still escaped): unescape it with html.UnescapeString
 }
 
-// rawText elements hold text up to their end tag, markup included.
-var rawText = map[string]bool{"script": true, "style": true, "textarea": true, "title": true}
+type attr struct{ name, val string }
 
-// tokenize splits an HTML document into text, start-tag and end-tag tokens.
-// Comments, doctypes and processing instructions are dropped.
-func tokenize(s string) []token {
-	var out []token
+// attr returns the value of the tag's attribute name; of duplicate
+// attributes, the first wins, as in a browser.
+func (t *token) attr(name string) (string, bool) {
+	for _, a := range t.attrs {
+		if a.name == name {
+			return a.val, true
+		}
+	}
+	return "", false
+}
+
+func (t *token) get(name string) string { v, _ := t.attr(name); return v }
+
+// rawText elements hold text up to their end tag, markup included.
+func rawText(name string) bool {
+	switch name {
+	case "script", "style", "textarea", "title":
+		return true
+	}
+	return false
+}
+
+// tokenize splits an HTML document into text, start-tag and end-tag tokens,
+// handing each to fn in order. Comments, doctypes and processing
+// instructions are dropped.
+func tokenize(s string, fn func(t *token)) {
+	var t token
+	text := func(data string) {
+		t.kind, t.name, t.attrs, t.data = tokText, "", t.attrs[:0], data
+		fn(&t)
+	}
 	for len(s) > 0 {
 		lt := strings.IndexByte(s, '<')
 		if lt < 0 {
-			out = append(out, token{kind: tokText, data: html.UnescapeString(s)})
-			break
+			text(s)
+			return
 		}
 		if lt > 0 {
-			out = append(out, token{kind: tokText, data: html.UnescapeString(s[:lt])})
+			text(s[:lt])
 			s = s[lt:]
 		}
 		switch {
 		case strings.HasPrefix(s, "<!--"):
 			end := strings.Index(s[4:], "-->")
 			if end < 0 {
-				return out
+				return
 			}
 			s = s[4+end+3:]
 			continue
 		case strings.HasPrefix(s, "<!"), strings.HasPrefix(s, "<?"):
 			end := strings.IndexByte(s, '>')
 			if end < 0 {
-				return out
+				return
 			}
 			s = s[end+1:]
 			continue
 		case strings.HasPrefix(s, "</"):
 			end := strings.IndexByte(s, '>')
 			if end < 0 {
-				return out
+				return
 			}
-			name := strings.ToLower(strings.TrimSpace(s[2:end]))
+			name := strings.TrimSpace(s[2:end])
 			if i := strings.IndexAny(name, " \t\n\r\f"); i >= 0 {
 				name = name[:i]
 			}
-			out = append(out, token{kind: tokEnd, name: name})
+			t.kind, t.name, t.attrs, t.data = tokEnd, strings.ToLower(name), t.attrs[:0], ""
+			fn(&t)
 			s = s[end+1:]
 			continue
 		}
 		if len(s) < 2 || !isLetter(s[1]) {
 			// A lone '<' is text.
-			out = append(out, token{kind: tokText, data: "<"})
+			text("<")
 			s = s[1:]
 			continue
 		}
-		t, rest := startTag(s)
-		out = append(out, t)
-		s = rest
-		if rawText[t.name] {
-			end := indexFold(s, "</"+t.name)
+		s = startTag(s, &t)
+		fn(&t)
+		if rawText(t.name) {
+			end := indexEndTag(s, t.name)
 			if end < 0 {
 				end = len(s)
 			}
-			out = append(out, token{kind: tokText, data: html.UnescapeString(s[:end])})
+			text(s[:end])
 			s = s[end:]
 		}
 	}
-	return out
 }
 
-// startTag parses "<name attr=value ...>" at the start of s.
-func startTag(s string) (token, string) {
+// startTag parses "<name attr=value ...>" at the start of s into t and
+// returns the rest of s.
+func startTag(s string, t *token) string {
 	i := 1
 	for i < len(s) && !isSpace(s[i]) && s[i] != '>' && s[i] != '/' {
 		i++
 	}
-	t := token{kind: tokStart, name: strings.ToLower(s[1:i]), attrs: map[string]string{}}
+	t.kind, t.name, t.attrs, t.data = tokStart, strings.ToLower(s[1:i]), t.attrs[:0], ""
 	for i < len(s) {
 		for i < len(s) && (isSpace(s[i]) || s[i] == '/') {
 			i++
@@ -380,7 +408,7 @@ func startTag(s string) (token, string) {
 			break
 		}
 		if s[i] == '>' {
-			return t, s[i+1:]
+			return s[i+1:]
 		}
 		start := i
 		for i < len(s) && !isSpace(s[i]) && s[i] != '=' && s[i] != '>' && s[i] != '/' {
@@ -391,9 +419,7 @@ func startTag(s string) (token, string) {
 			i++
 		}
 		if i >= len(s) || s[i] != '=' {
-			if _, dup := t.attrs[name]; !dup {
-				t.attrs[name] = ""
-			}
+			t.attrs = append(t.attrs, attr{name: name})
 			continue
 		}
 		i++ // '='
@@ -416,23 +442,26 @@ func startTag(s string) (token, string) {
 			}
 			val = s[start:i]
 		}
-		if _, dup := t.attrs[name]; !dup { // the first of duplicate attributes wins
-			t.attrs[name] = html.UnescapeString(val)
-		}
+		t.attrs = append(t.attrs, attr{name: name, val: html.UnescapeString(val)})
 	}
-	return t, ""
+	return ""
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
-// indexFold is strings.Index ignoring ASCII case.
-func indexFold(s, sub string) int {
-	n := len(sub)
-	for i := 0; i+n <= len(s); i++ {
-		if strings.EqualFold(s[i:i+n], sub) {
+// indexEndTag is the index in s of the first end tag "</name" (name compared
+// ignoring ASCII case), or -1.
+func indexEndTag(s, name string) int {
+	for i := 0; ; {
+		j := strings.Index(s[i:], "</")
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if rest := s[i+2:]; len(rest) >= len(name) && strings.EqualFold(rest[:len(name)], name) {
 			return i
 		}
+		i += 2
 	}
-	return -1
 }

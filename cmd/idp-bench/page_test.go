@@ -121,3 +121,52 @@ func TestTokenize(t *testing.T) {
 		t.Errorf("input submit = %+v", b)
 	}
 }
+
+// Raw text ends only at its own end tag, in any case; of duplicate
+// attributes the first wins; bare attributes count as present.
+func TestTokenizeEdges(t *testing.T) {
+	doc := `<SCRIPT>var s = "</scr" + "ipt><form action=/bad>"; x = "</b>"</Script >
+<FORM Action="/good" method=post><INPUT NAME=a name=b VALUE="1" value="2"><Input type=CHECKBOX name=c checked>
+<style>p::after{content:"</stylex>"}</STYLE><textarea name=t></Textarea><button type=submit name=go value=v>Send &amp; go</button></form>
+<a href="/next">Next <b>page</b></a>`
+	u, _ := url.Parse("http://localhost/")
+	p := parsePage(u, 200, doc)
+	if len(p.forms) != 1 || p.forms[0].action != "/good" {
+		t.Fatalf("forms %+v", p.forms)
+	}
+	f, b, ok := p.button("send & go")
+	if !ok || b.name != "go" {
+		t.Fatalf("button = %+v", b)
+	}
+	v, err := f.values(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := url.Values{"a": {"1"}, "c": {"on"}, "t": {""}, "go": {"v"}}
+	if v.Encode() != want.Encode() {
+		t.Errorf("posted %v, want %v", v, want)
+	}
+	if p.hasField("b") {
+		t.Error("a duplicate name attribute made a field")
+	}
+	if href, ok := p.link("next page"); !ok || href != "/next" {
+		t.Errorf("link = %q, %v", href, ok)
+	}
+}
+
+// BenchmarkParsePage is the driver's cost of reading one page of the journey.
+func BenchmarkParsePage(b *testing.B) {
+	tpl, err := ui.New(ui.Options{OrgName: "Norfolk County Council", Dev: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	tpl.Render(rec, 200, ui.PageSignIn, ui.SignInPage{Action: "/login/password", Email: "a@example.org", SignUpURL: "/signup", ForgotPasswordURL: "/forgot"})
+	body := rec.Body.String()
+	u, _ := url.Parse("http://localhost:8080/login/step")
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		parsePage(u, 200, body)
+	}
+}
