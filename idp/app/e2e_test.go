@@ -257,7 +257,9 @@ func TestLoginHintPrefillsTheEmail(t *testing.T) {
 
 // A person following a form's 'Login or Register' sees the Sign In page after one
 // redirect (/authorize, then the provider's continue step serving the page); a
-// reload of that address shows the journey's page again, and the sign-in works.
+// reload of that address shows the journey's page again; the last post is
+// answered with the redirect to the form app; single sign-on takes one redirect
+// on the idp.
 func TestSignInPageAfterOneRedirect(t *testing.T) {
 	d := startIdP(t, embedded, nil)
 	p := newPerson(t, true)
@@ -287,9 +289,23 @@ func TestSignInPageAfterOneRedirect(t *testing.T) {
 	if csp := b.page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://rp.test;") {
 		t.Errorf("code page policy does not name the form app's origin: %s", csp)
 	}
+	hops = nil
 	b.press("Verify code", "code", d.smsCode(p.e164))
 	if b.code == "" {
 		t.Fatalf("not back at the form app: %s", b.page)
+	}
+	// The code's post is answered with the redirect to the form app itself.
+	if len(hops) != 0 {
+		t.Errorf("redirects between 'Verify code' and the form app: %v, want none", hops)
+	}
+	b.exchange()
+
+	// With the IdP session, the next sign-in goes /authorize -> /authorize/continue
+	// -> the form app.
+	hops = nil
+	b.startSignIn()
+	if b.code == "" || len(hops) != 1 || hops[0] != "/authorize/continue" {
+		t.Errorf("single sign-on: code %q after redirects %v, want [/authorize/continue]", b.code, hops)
 	}
 }
 

@@ -13,9 +13,10 @@
 //	        completes it at once; prompt=none without one returns login_required
 //	    --> LoginPath?authRequestID=ID (served in the same response when
 //	        Config.Login is set): the pages call LoginRequest(ID), run
-//	        the journey, then Complete(w, r, ID, Authentication) and redirect
-//	        the browser to the URL it returns
-//	    --> /authorize/callback --> form app redirect URI with code, state, iss
+//	        the journey, then Complete(w, r, ID, Authentication) and
+//	        Redirect(w, r, url) with the URL it returns
+//	    --> /authorize/callback (served in that same response by Redirect and
+//	        by the continue step) --> form app redirect URI with code, state, iss
 //
 // The pages may also call ResumeSession (same rules as the continue step),
 // SessionUser (who is signed in, for account pages) and RevokeUserTokens

@@ -72,7 +72,7 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 	}
 	if redirect != "" {
 		h.finish(w, r, res.State)
-		seeOther(w, r, redirect)
+		h.Provider.Redirect(w, r, redirect)
 		return
 	}
 	errs := append(uiErrors(res.Errors), problems...)

@@ -38,6 +38,9 @@ const (
 type Provider interface {
 	LoginRequest(ctx context.Context, authRequestID string) (*provider.LoginRequest, error)
 	Complete(w http.ResponseWriter, r *http.Request, authRequestID string, a provider.Authentication) (string, error)
+	// Redirect answers with the redirect Complete gave (in the same response
+	// where the provider can) or to any other address.
+	Redirect(w http.ResponseWriter, r *http.Request, to string)
 	SessionUser(r *http.Request) (string, bool)
 	RevokeUserTokens(ctx context.Context, userID string) error
 }
