@@ -371,7 +371,7 @@ func (d *driver) codeExchanges(ctx context.Context, batch int) (authz, exch resu
 		exchUse.busyFrac /= float64(exchWall)
 	}
 	authz.usage, exch.usage = authzUse, exchUse
-	authz.note = "the relying party's redirect with an IdP session: /authorize, /authorize/continue, callback"
+	authz.note = "the relying party's redirect with an IdP session: /authorize, then /authorize/continue answers with the redirect back"
 	if d.login != nil {
 		authz.note = "/authorize, the peer's login pages when it shows them, callback"
 	}
