@@ -632,6 +632,23 @@ func TestSendBudgetPerAddressAcrossJourneys(t *testing.T) {
 	})
 }
 
+// IDP_SEND_HOURLY_PER_RECIPIENT sets the per-address budget (here 4, from 10).
+func TestSendBudgetPerRecipientIsConfigurable(t *testing.T) {
+	d := startIdP(t, embedded, map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "4"})
+	p := newPerson(t, true)
+	b := d.browser()
+	startSignUp(b, p.email)
+	for range 3 {
+		b.press("Send a new code")
+		b.expectText("We have sent you a new code")
+	}
+	b.press("Send a new code")
+	b.expectText("We cannot send any more messages right now")
+	if n := d.count("email", p.email); n != 4 {
+		t.Fatalf("%d emails to one address, want 4", n)
+	}
+}
+
 func TestHomePage(t *testing.T) {
 	d := startIdP(t, embedded, nil)
 	b := d.browser()

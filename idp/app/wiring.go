@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/dev"
@@ -141,7 +142,10 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	pagesHandler, err := web.New(web.Config{JourneyTTL: cfg.JourneyTTL, TrustedProxies: cfg.TrustedProxies}, web.Deps{
+	pagesHandler, err := web.New(web.Config{
+		JourneyTTL: cfg.JourneyTTL, TrustedProxies: cfg.TrustedProxies,
+		Budgets: web.Budgets{PerDestination: cfg.SendPerRecipient, PerIP: cfg.SendPerClient, Window: time.Hour},
+	}, web.Deps{
 		Provider:  p,
 		Store:     a.Durable,
 		Ephemeral: a.Ephemeral,

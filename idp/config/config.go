@@ -79,6 +79,11 @@ type Config struct {
 	// SendDailyCeiling is how many text messages and calls, together, every server
 	// process may send in one UTC day before refusing more (against SMS pumping).
 	SendDailyCeiling int
+	// SendPerRecipient is how many codes an hour one email address or phone number
+	// may be sent (a shared duty phone may need more); SendPerClient how many one
+	// client address may ask for (an office behind one address needs more).
+	SendPerRecipient int
+	SendPerClient    int
 
 	// TrustedProxies are the addresses of load balancers and reverse proxies in front
 	// of the idp, whose X-Forwarded-For header is believed when finding a person's
@@ -149,6 +154,8 @@ var Settings = []Setting{
 	{Env: "IDP_PHONE_COUNTRIES", Flag: "phone-countries", Default: "GB", Usage: "comma-separated ISO 3166 regions whose phone numbers may be used (GB includes GG, IM and JE)"},
 	{Env: "IDP_TRUSTED_PROXIES", Flag: "trusted-proxies", Usage: "comma-separated addresses or CIDR ranges of the load balancers in front of the idp, whose X-Forwarded-For is believed (e.g. 10.0.0.0/8); empty trusts none"},
 	{Env: "IDP_SEND_DAILY_CEILING", Flag: "send-daily-ceiling", Default: "10000", Usage: "text messages and calls all servers may send in one UTC day; past it sending is refused and an alarm metric rises"},
+	{Env: "IDP_SEND_HOURLY_PER_RECIPIENT", Flag: "send-hourly-per-recipient", Default: "10", Usage: "codes (emails, texts, calls) one email address or phone number may be sent in an hour, at least 3"},
+	{Env: "IDP_SEND_HOURLY_PER_CLIENT", Flag: "send-hourly-per-client", Default: "200", Usage: "codes one client address (see IDP_TRUSTED_PROXIES) may ask for in an hour"},
 }
 
 // Load reads the settings from args (flags) and getenv, flags winning, and validates
@@ -369,6 +376,15 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.SendDailyCeiling, err = strconv.Atoi(strings.TrimSpace(r.text)); err != nil || c.SendDailyCeiling < 1 {
 		return nil, settingError(r, "must be a whole number of messages, at least 1")
 	}
+	// A sign-up sends the new number two codes (enrolment, then confirmation):
+	// fewer than three an hour would leave no room for one resend.
+	if c.SendPerRecipient, err = wholeAtLeast(raw["IDP_SEND_HOURLY_PER_RECIPIENT"], 3,
+		"at least 3: a sign-up sends the new number two codes"); err != nil {
+		return nil, err
+	}
+	if c.SendPerClient, err = wholeAtLeast(raw["IDP_SEND_HOURLY_PER_CLIENT"], 1, "at least 1"); err != nil {
+		return nil, err
+	}
 	if c.TrustedProxies, err = parseProxies(raw["IDP_TRUSTED_PROXIES"]); err != nil {
 		return nil, err
 	}
@@ -376,6 +392,15 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// wholeAtLeast reads a whole number of at least min.
+func wholeAtLeast(r rawValue, min int, why string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(r.text))
+	if err != nil || n < min {
+		return 0, settingError(r, "must be a whole number of messages, "+why)
+	}
+	return n, nil
 }
 
 // parseProxies reads addresses ("10.1.2.3") and CIDR ranges ("10.0.0.0/8").
@@ -545,6 +570,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Any("phone_countries", c.PhoneCountries),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.Int("send_daily_ceiling", c.SendDailyCeiling),
+		slog.Int("send_hourly_per_recipient", c.SendPerRecipient),
+		slog.Int("send_hourly_per_client", c.SendPerClient),
 	)
 }
 

@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour,
 		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour,
 		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
-		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000,
+		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendPerRecipient: 10, SendPerClient: 200,
 	}
 	if c.KeyEncryptionKey != nil {
 		t.Errorf("KeyEncryptionKey = %x, want nil", c.KeyEncryptionKey)

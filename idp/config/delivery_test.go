@@ -127,6 +127,10 @@ func TestDeliveryGoodValues(t *testing.T) {
 		{"sender number", merge(p, map[string]string{"IDP_VONAGE_FROM": "+447700900123"}), func(c *Config) bool { return c.VonageFrom == "+447700900123" }},
 		{"countries without GB", map[string]string{"IDP_PHONE_COUNTRIES": "ie,fr"}, func(c *Config) bool { return reflect.DeepEqual(c.PhoneCountries, []string{"IE", "FR"}) }},
 		{"ceiling", map[string]string{"IDP_SEND_DAILY_CEILING": " 250 "}, func(c *Config) bool { return c.SendDailyCeiling == 250 }},
+		{"hourly defaults", nil, func(c *Config) bool { return c.SendPerRecipient == 10 && c.SendPerClient == 200 }},
+		{"hourly limits", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "30", "IDP_SEND_HOURLY_PER_CLIENT": " 1000 "}, func(c *Config) bool {
+			return c.SendPerRecipient == 30 && c.SendPerClient == 1000
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +193,9 @@ func TestDeliveryBadValues(t *testing.T) {
 		{"no country", map[string]string{"IDP_PHONE_COUNTRIES": " , "}, "IDP_PHONE_COUNTRIES: ", "at least one"},
 		{"ceiling zero", map[string]string{"IDP_SEND_DAILY_CEILING": "0"}, "IDP_SEND_DAILY_CEILING: ", "at least 1"},
 		{"ceiling words", map[string]string{"IDP_SEND_DAILY_CEILING": "lots"}, "IDP_SEND_DAILY_CEILING: ", "whole number"},
+		{"per recipient too low", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "2"}, "IDP_SEND_HOURLY_PER_RECIPIENT: ", "at least 3"},
+		{"per recipient words", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "ten"}, "IDP_SEND_HOURLY_PER_RECIPIENT: ", "whole number"},
+		{"per client zero", map[string]string{"IDP_SEND_HOURLY_PER_CLIENT": "0"}, "IDP_SEND_HOURLY_PER_CLIENT: ", "at least 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
