@@ -78,6 +78,10 @@ func serverEnv(dir string, port int, o serverOptions, dbURL string) (map[string]
 		// The daily ceiling on texts across all servers (an SMS-pumping
 		// alarm) would otherwise end a long run; dev mode sends nothing.
 		"IDP_SEND_DAILY_CEILING": "100000000",
+		// Each person's number may otherwise receive 10 codes an hour, which
+		// would cap a long run at 8 sign-ins per person; the budget is still
+		// checked and counted on every send.
+		"IDP_SEND_HOURLY_PER_RECIPIENT": "1000000",
 	}
 	if dbURL != "" {
 		env["IDP_DATABASE_URL"] = dbURL
