@@ -157,6 +157,9 @@ type RefreshTokens interface {
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// RefreshTokenByHash returns the token whether current, used or revoked; ErrNotFound when absent.
 	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
+	// RefreshTokenAndUser returns the token (as RefreshTokenByHash) and its user in one
+	// read; ErrNotFound when either is absent.
+	RefreshTokenAndUser(ctx context.Context, hash string) (*RefreshToken, *User, error)
 	// RotateRefreshToken atomically marks oldHash used at now and inserts next. When oldHash
 	// was already used or revoked it changes nothing and gives ErrConflict (reuse: the caller
 	// revokes the family); ErrNotFound when oldHash does not exist.

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
+
+	"github.com/councilforms/idp/store"
 )
 
 func TestDiscoveryAndJWKS(t *testing.T) {
@@ -268,6 +271,53 @@ func TestRefreshTokenBoundToClient(t *testing.T) {
 		}
 		if _, err := r.refresh(tok.raw.RefreshToken); err != nil {
 			t.Fatalf("owner's refresh after the attempt: %v", err)
+		}
+	})
+}
+
+// A refresh grant reads the account with the token: a disabled account is
+// refused at once (its token left as it was), and its changed name is in the
+// next ID token.
+func TestRefreshFollowsTheAccount(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), nil)
+		u := e.newUser()
+		e.signInAs(u, time.Time{})
+		r := e.rp("formapp")
+		f := newFlow()
+		tok := r.mustExchange(r.signIn(e.browser(), f), f)
+		ctx := context.Background()
+		set := func(change func(*store.User)) {
+			t.Helper()
+			cur, err := e.st.db.UserByID(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			change(cur)
+			if err := e.st.db.UpdateUser(ctx, cur); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		set(func(x *store.User) { x.Status = store.UserDisabled })
+		if _, err := r.refresh(tok.raw.RefreshToken); oauthErrorCode(err) != "invalid_grant" {
+			t.Fatalf("refresh for a disabled account: %v, want invalid_grant", err)
+		}
+		set(func(x *store.User) { x.Status, x.GivenName = store.UserActive, "Annie" })
+		next, err := r.refresh(tok.raw.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh after the account is enabled again: %v", err)
+		}
+		raw, _ := next.Extra("id_token").(string)
+		idt, err := r.verifier.Verify(r.ctx, raw)
+		if err != nil {
+			t.Fatalf("ID token from refresh: %v", err)
+		}
+		var claims struct {
+			GivenName string `json:"given_name"`
+		}
+		if err := idt.Claims(&claims); err != nil || claims.GivenName != "Annie" {
+			t.Errorf("given_name after the change = %q (%v), want Annie", claims.GivenName, err)
 		}
 	})
 }

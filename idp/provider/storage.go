@@ -454,12 +454,17 @@ func (p *Provider) storeAccessToken(ctx context.Context, at *accessToken) error 
 // that was already rotated is reuse: the whole family is revoked (RFC 9700).
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	p := s.p
-	rt, err := p.db.RefreshTokenByHash(ctx, hashToken(value))
+	// The token and its account in one read; the account serves the checks and
+	// the claims of this request (userByID).
+	rt, u, err := p.db.RefreshTokenAndUser(ctx, hashToken(value))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errors.New("provider: unknown refresh token")
+		return nil, errors.New("provider: unknown refresh token, or its account no longer exists")
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(fmt.Errorf("provider: load refresh token: %w", err))
+	}
+	if hc := httpFromContext(ctx); hc != nil {
+		hc.user = u
 	}
 	now := p.now()
 	switch {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -33,20 +34,46 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 }
 
 func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error) {
-	var (
-		t                                               store.RefreshToken
-		authTime, created, expires, idle, used, revoked pgtype.Timestamptz
-	)
-	err := s.pool.QueryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = $1`, hash).Scan(
-		&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &t.Scopes, &t.Audience, &t.AMR,
-		&authTime, &created, &expires, &idle, &used, &revoked)
+	var rs refreshScan
+	err := s.pool.QueryRow(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = $1`, hash).Scan(rs.dests()...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: refresh token: %w", notFound(err))
 	}
+	return rs.token(), nil
+}
+
+// RefreshTokenAndUser reads the token and its account in one query.
+func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (*store.RefreshToken, *store.User, error) {
+	var (
+		rs refreshScan
+		us userScan
+	)
+	err := s.pool.QueryRow(ctx, `SELECT `+qualify("t", refreshColumns)+`, `+qualify("u", userColumns)+`
+		FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash).Scan(append(rs.dests(), us.dests()...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: refresh token and user: %w", notFound(err))
+	}
+	return rs.token(), us.user(), nil
+}
+
+// refreshScan receives the refreshColumns of a row.
+type refreshScan struct {
+	t                                               store.RefreshToken
+	authTime, created, expires, idle, used, revoked pgtype.Timestamptz
+}
+
+func (s *refreshScan) dests() []any {
+	t := &s.t
+	return []any{&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &t.Scopes, &t.Audience, &t.AMR,
+		&s.authTime, &s.created, &s.expires, &s.idle, &s.used, &s.revoked}
+}
+
+func (s *refreshScan) token() *store.RefreshToken {
+	t := s.t
 	t.Scopes, t.Audience, t.AMR = fromList(t.Scopes), fromList(t.Audience), fromList(t.AMR)
-	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromTS(authTime), fromTS(created), fromTS(expires)
-	t.IdleExpiresAt, t.UsedAt, t.RevokedAt = fromTS(idle), fromTS(used), fromTS(revoked)
-	return &t, nil
+	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromTS(s.authTime), fromTS(s.created), fromTS(s.expires)
+	t.IdleExpiresAt, t.UsedAt, t.RevokedAt = fromTS(s.idle), fromTS(s.used), fromTS(s.revoked)
+	return &t
 }
 
 // RotateRefreshToken marks oldHash used only if it is still current (the
@@ -109,4 +136,9 @@ func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID, clientID st
 		return fmt.Errorf("postgres: revoke refresh tokens of user %s: %w", userID, err)
 	}
 	return nil
+}
+
+// qualify prefixes every column of a comma-separated list with a table alias.
+func qualify(alias, columns string) string {
+	return alias + "." + strings.Join(strings.Fields(strings.ReplaceAll(columns, ",", " ")), ", "+alias+".")
 }

@@ -25,22 +25,31 @@ func emailKey(email string) any {
 }
 
 func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
-	var (
-		u                        store.User
-		phoneType, status        string
-		locked, created, updated pgtype.Timestamptz
-	)
-	err := row.Scan(&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
-		&u.Phone, &phoneType, &u.PhoneVerified, &status, &u.FailedLogins, &locked, &created, &updated)
-	if err != nil {
+	var us userScan
+	if err := row.Scan(us.dests()...); err != nil {
 		return nil, err
 	}
-	u.PhoneType = store.PhoneType(phoneType)
-	u.Status = store.UserStatus(status)
-	u.LockedUntil = fromTS(locked)
-	u.CreatedAt = fromTS(created)
-	u.UpdatedAt = fromTS(updated)
-	return &u, nil
+	return us.user(), nil
+}
+
+// userScan receives the userColumns of a row.
+type userScan struct {
+	u                        store.User
+	phoneType, status        string
+	locked, created, updated pgtype.Timestamptz
+}
+
+func (s *userScan) dests() []any {
+	u := &s.u
+	return []any{&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
+		&u.Phone, &s.phoneType, &u.PhoneVerified, &s.status, &u.FailedLogins, &s.locked, &s.created, &s.updated}
+}
+
+func (s *userScan) user() *store.User {
+	u := s.u
+	u.PhoneType, u.Status = store.PhoneType(s.phoneType), store.UserStatus(s.status)
+	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromTS(s.locked), fromTS(s.created), fromTS(s.updated)
+	return &u
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/councilforms/idp/store"
@@ -34,28 +35,64 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) e
 }
 
 func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error) {
-	var (
-		t                                               store.RefreshToken
-		scopes, aud, amr                                string
-		authTime, created, expires, idle, used, revoked sql.NullInt64
-	)
-	err := s.read.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash).Scan(
-		&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &scopes, &aud, &amr,
-		&authTime, &created, &expires, &idle, &used, &revoked)
+	var rs refreshScan
+	err := s.read.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash).Scan(rs.dests()...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: refresh token: %w", notFound(err))
 	}
-	if t.Scopes, err = decodeList(scopes); err == nil {
-		if t.Audience, err = decodeList(aud); err == nil {
-			t.AMR, err = decodeList(amr)
+	return rs.token()
+}
+
+// RefreshTokenAndUser reads the token and its account in one query.
+func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (*store.RefreshToken, *store.User, error) {
+	var (
+		rs refreshScan
+		us userScan
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT `+qualify("t", refreshColumns)+`, `+qualify("u", userColumns)+`
+		FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?`, hash).Scan(append(rs.dests(), us.dests()...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: refresh token and user: %w", notFound(err))
+	}
+	t, err := rs.token()
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, us.user(), nil
+}
+
+// refreshScan receives the refreshColumns of a row.
+type refreshScan struct {
+	t                                               store.RefreshToken
+	scopes, aud, amr                                string
+	authTime, created, expires, idle, used, revoked sql.NullInt64
+}
+
+func (s *refreshScan) dests() []any {
+	t := &s.t
+	return []any{&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &s.scopes, &s.aud, &s.amr,
+		&s.authTime, &s.created, &s.expires, &s.idle, &s.used, &s.revoked}
+}
+
+func (s *refreshScan) token() (*store.RefreshToken, error) {
+	t := s.t
+	var err error
+	if t.Scopes, err = decodeList(s.scopes); err == nil {
+		if t.Audience, err = decodeList(s.aud); err == nil {
+			t.AMR, err = decodeList(s.amr)
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: refresh token in family %s: %w", t.FamilyID, err)
 	}
-	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromNanos(authTime), fromNanos(created), fromNanos(expires)
-	t.IdleExpiresAt, t.UsedAt, t.RevokedAt = fromNanos(idle), fromNanos(used), fromNanos(revoked)
+	t.AuthTime, t.CreatedAt, t.ExpiresAt = fromNanos(s.authTime), fromNanos(s.created), fromNanos(s.expires)
+	t.IdleExpiresAt, t.UsedAt, t.RevokedAt = fromNanos(s.idle), fromNanos(s.used), fromNanos(s.revoked)
 	return &t, nil
+}
+
+// qualify prefixes every column of a comma-separated list with a table alias.
+func qualify(alias, columns string) string {
+	return alias + "." + strings.Join(strings.Fields(strings.ReplaceAll(columns, ",", " ")), ", "+alias+".")
 }
 
 // RotateRefreshToken marks oldHash used only if it is still current (the

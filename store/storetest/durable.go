@@ -38,6 +38,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"ClientDeleteDropsRefreshTokens", durableClientDeleteDropsRefreshTokens},
 		{"SigningKeys", durableSigningKeys},
 		{"RefreshTokenCreateGet", durableRefreshCreateGet},
+		{"RefreshTokenAndUser", durableRefreshTokenAndUser},
 		{"RefreshRotate", durableRefreshRotate},
 		{"RefreshRotateReuse", durableRefreshRotateReuse},
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
@@ -524,6 +525,33 @@ func durableRefreshCreateGet(t *testing.T, s store.Durable) {
 	got, err = s.RefreshTokenByHash(ctx, "hash-1")
 	durableOK(t, "RefreshTokenByHash", err)
 	durableEqual(t, "after refused create", got, want)
+}
+
+func durableRefreshTokenAndUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	u := durableUser("u1", "ada@example.org")
+	u.Phone, u.PhoneType, u.PhoneVerified = "+447700900123", store.PhoneMobile, true
+	durableOK(t, "CreateUser", s.CreateUser(ctx, u))
+	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, want))
+	gotT, gotU, err := s.RefreshTokenAndUser(ctx, "hash-1")
+	durableOK(t, "RefreshTokenAndUser", err)
+	durableEqual(t, "RefreshTokenAndUser token", gotT, want)
+	durableEqual(t, "RefreshTokenAndUser user", gotU, u)
+
+	// A used token comes back as it is (the caller tells reuse from use).
+	now := durableBase.Add(time.Hour)
+	durableOK(t, "RotateRefreshToken", s.RotateRefreshToken(ctx, "hash-1", durableRefresh("hash-2", "fam-1", "u1", "referral"), now))
+	gotT, _, err = s.RefreshTokenAndUser(ctx, "hash-1")
+	durableOK(t, "RefreshTokenAndUser used", err)
+	want.UsedAt = now
+	durableEqual(t, "RefreshTokenAndUser used token", gotT, want)
+
+	_, _, err = s.RefreshTokenAndUser(ctx, "missing")
+	durableWantErr(t, "RefreshTokenAndUser missing", err, store.ErrNotFound)
+	durableOK(t, "CreateRefreshToken without user", s.CreateRefreshToken(ctx, durableRefresh("hash-9", "fam-9", "nobody", "referral")))
+	_, _, err = s.RefreshTokenAndUser(ctx, "hash-9")
+	durableWantErr(t, "RefreshTokenAndUser without user", err, store.ErrNotFound)
 }
 
 func durableRefreshRotate(t *testing.T, s store.Durable) {
