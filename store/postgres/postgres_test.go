@@ -81,6 +81,14 @@ func BenchmarkPostgresRotateRefreshToken(b *testing.B) {
 	storetest.BenchRotateRefreshToken(b, s)
 }
 
+func BenchmarkPostgresRefreshLookup(b *testing.B) {
+	s := openTestStore(b, storetest.PostgresURL(b))
+	if err := s.Migrate(context.Background()); err != nil {
+		b.Fatalf("Migrate: %v", err)
+	}
+	storetest.BenchRefreshLookup(b, s)
+}
+
 // Two stores (two pools) on one database stand for two server processes claiming
 // from the outbox.
 func TestPostgresTwoStoresOutboxClaimRace(t *testing.T) {

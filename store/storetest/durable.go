@@ -973,3 +973,34 @@ func BenchRotateRefreshToken(b *testing.B, s store.Durable) {
 		})
 	})
 }
+
+// BenchRefreshLookup measures what a refresh grant reads before it rotates: the
+// token, then its account, against both in one read (RefreshTokenAndUser).
+func BenchRefreshLookup(b *testing.B, s store.Durable) {
+	ctx := context.Background()
+	u := durableUser("bench-lookup-user", "bench-lookup@example.org")
+	if err := s.CreateUser(ctx, u); err != nil && !errors.Is(err, store.ErrConflict) {
+		b.Fatalf("CreateUser: %v", err)
+	}
+	if err := s.CreateRefreshToken(ctx, durableRefresh("bench-lookup-hash", "bench-lookup-fam", u.ID, "referral")); err != nil && !errors.Is(err, store.ErrConflict) {
+		b.Fatalf("CreateRefreshToken: %v", err)
+	}
+	b.Run("TokenThenUser", func(b *testing.B) {
+		for b.Loop() {
+			t, err := s.RefreshTokenByHash(ctx, "bench-lookup-hash")
+			if err == nil {
+				_, err = s.UserByID(ctx, t.UserID)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Joined", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := s.RefreshTokenAndUser(ctx, "bench-lookup-hash"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
