@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -9,7 +10,9 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,7 +28,29 @@ const AssetPrefix = "/assets/"
 type asset struct {
 	body        []byte
 	contentType string
-	hash        string // first 16 hex digits of the SHA-256 of body
+	hash        string   // first 16 hex digits of the SHA-256 of body
+	gz          *gzipped // nil for a file that does not compress (or not enough)
+}
+
+// gzipped is an asset's gzip encoding, made at its first request that accepts it:
+// the stylesheet is 139 KB as it is and about a sixth of that gzipped, which a
+// phone on a slow connection notices on its first page.
+type gzipped struct {
+	once sync.Once
+	src  []byte
+	body []byte // nil when gzip does not make it smaller
+}
+
+func (g *gzipped) bytes() []byte {
+	g.once.Do(func() {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		zw.Write(g.src)
+		if zw.Close() == nil && b.Len() < len(g.src) {
+			g.body = b.Bytes()
+		}
+	})
+	return g.body
 }
 
 // assets is every embedded static file by URL path, hashed once at start.
@@ -56,7 +81,11 @@ func loadAssets() map[string]asset {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		m[AssetPrefix+strings.TrimPrefix(p, "static/")] = asset{body: body, contentType: ct, hash: hex.EncodeToString(sum[:8])}
+		a := asset{body: body, contentType: ct, hash: hex.EncodeToString(sum[:8])}
+		if strings.HasPrefix(ct, "text/") || strings.HasPrefix(ct, "image/svg") || strings.HasPrefix(ct, "application/json") {
+			a.gz = &gzipped{src: body}
+		}
+		m[AssetPrefix+strings.TrimPrefix(p, "static/")] = a
 		return nil
 	})
 	if err != nil {
@@ -97,14 +126,44 @@ func Assets() http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", a.contentType)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("ETag", `"`+a.hash+`"`)
 		if r.URL.Query().Get("v") == a.hash {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			h.Set("Cache-Control", "public, max-age=86400")
 		}
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+		body, etag := a.body, `"`+a.hash+`"`
+		if a.gz != nil {
+			h.Add("Vary", "Accept-Encoding")
+			if gz := a.gz.bytes(); gz != nil && acceptsGzip(r.Header.Values("Accept-Encoding")) {
+				h.Set("Content-Encoding", "gzip")
+				body, etag = gz, `"`+a.hash+`-gz"`
+			}
+		}
+		h.Set("ETag", etag)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 	})
+}
+
+// acceptsGzip reports whether Accept-Encoding values name gzip (or *) with a
+// non-zero quality.
+func acceptsGzip(values []string) bool {
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name != "gzip" && name != "*" {
+				continue
+			}
+			q, hasQ := strings.CutPrefix(strings.ReplaceAll(strings.ToLower(params), " ", ""), "q=")
+			if !hasQ {
+				return true
+			}
+			if f, err := strconv.ParseFloat(q, 64); err == nil && f > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // AssetURL returns the cache-busting URL of an embedded asset

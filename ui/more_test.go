@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -445,5 +448,58 @@ func TestAssetURL(t *testing.T) {
 	}
 	if u := AssetURL("/assets/missing.js"); u != "/assets/missing.js" {
 		t.Errorf("AssetURL(missing) = %q", u)
+	}
+}
+
+// Text assets go gzipped to browsers that accept it: the same bytes once
+// unzipped, their own ETag, and Vary so caches keep the two apart.
+func TestAssetsGzip(t *testing.T) {
+	h := Assets()
+	get := func(url, acceptEncoding, ifNoneMatch string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, url, nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		if ifNoneMatch != "" {
+			req.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	for _, name := range []string{"/assets/app.min.css", "/assets/govuk-frontend.min.js"} {
+		plain := get(name, "", "")
+		zipped := get(name, "gzip, deflate, br", "")
+		if zipped.Header().Get("Content-Encoding") != "gzip" || !strings.Contains(zipped.Header().Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("%s: Content-Encoding %q, Vary %q", name, zipped.Header().Get("Content-Encoding"), zipped.Header().Get("Vary"))
+		}
+		if zipped.Body.Len() >= plain.Body.Len()/2 {
+			t.Errorf("%s: gzipped %d bytes, plain %d", name, zipped.Body.Len(), plain.Body.Len())
+		}
+		zr, err := gzip.NewReader(zipped.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unzipped, plain.Body.Bytes()) {
+			t.Fatalf("%s: unzipped body differs from the plain one (%v)", name, err)
+		}
+		if zipped.Header().Get("Content-Type") != plain.Header().Get("Content-Type") || zipped.Header().Get("ETag") == plain.Header().Get("ETag") {
+			t.Errorf("%s: types %q/%q, ETags %q/%q", name, zipped.Header().Get("Content-Type"), plain.Header().Get("Content-Type"),
+				zipped.Header().Get("ETag"), plain.Header().Get("ETag"))
+		}
+		if c := get(name, "gzip", zipped.Header().Get("ETag")).Code; c != http.StatusNotModified {
+			t.Errorf("%s: If-None-Match with the gzip ETag: %d", name, c)
+		}
+		if plain.Header().Get("Content-Encoding") != "" || !strings.Contains(plain.Header().Get("Vary"), "Accept-Encoding") {
+			t.Errorf("%s without Accept-Encoding: Content-Encoding %q, Vary %q", name, plain.Header().Get("Content-Encoding"), plain.Header().Get("Vary"))
+		}
+	}
+	for ae, want := range map[string]string{
+		"gzip;q=0": "", "identity": "", "br": "", "GZIP": "gzip", "deflate, gzip;q=0.5": "gzip", "*": "gzip", "gzip; q=0.000": "",
+	} {
+		if got := get("/assets/app.min.css", ae, "").Header().Get("Content-Encoding"); got != want {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q, want %q", ae, got, want)
+		}
 	}
 }
