@@ -20,42 +20,10 @@ import (
 	"github.com/councilforms/idp/factors/vonage/vonagetest"
 )
 
-// outcomes records call results; a challenge settles once, as the journeys' store does.
-type outcomes struct {
-	mu      sync.Mutex
-	pending map[string]bool
-	results map[string]factors.CallResult
-}
-
-func newOutcomes(pending ...string) *outcomes {
-	o := &outcomes{pending: map[string]bool{}, results: map[string]factors.CallResult{}}
-	for _, id := range pending {
-		o.pending[id] = true
-	}
-	return o
-}
-
-func (o *outcomes) RecordCallOutcome(_ context.Context, id string, r factors.CallResult) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if !o.pending[id] {
-		return factors.ErrUnknownCall
-	}
-	delete(o.pending, id)
-	o.results[id] = r
-	return nil
-}
-
-func (o *outcomes) result(id string) factors.CallResult {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.results[id]
-}
-
 type harness struct {
 	fake     *vonagetest.Fake
 	client   *vonage.Client
-	outcomes *outcomes
+	outcomes *vonagetest.Outcomes
 	idp      *httptest.Server
 	receipts []vonage.Receipt
 	reg      *prometheus.Registry
@@ -68,7 +36,7 @@ const (
 
 func newHarness(t *testing.T, from string, pending ...string) *harness {
 	t.Helper()
-	h := &harness{fake: vonagetest.New(t), outcomes: newOutcomes(pending...), reg: prometheus.NewRegistry()}
+	h := &harness{fake: vonagetest.New(t), outcomes: vonagetest.NewOutcomes(pending...), reg: prometheus.NewRegistry()}
 	var handler http.Handler
 	h.idp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(h.idp.Close)
@@ -331,7 +299,7 @@ func TestCallConfirmedByHash(t *testing.T) {
 	if err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("PressHash: %v %d %s", err, resp.Status, resp.Body)
 	}
-	if got := h.outcomes.result("call-1"); got != factors.CallConfirmed {
+	if got := h.outcomes.Result("call-1"); got != factors.CallConfirmed {
 		t.Errorf("outcome %q, want confirmed", got)
 	}
 	if say := nccoText(t, resp.Body); !strings.Contains(say, "return to the page") {
@@ -342,7 +310,7 @@ func TestCallConfirmedByHash(t *testing.T) {
 	if err != nil || resp.Status != http.StatusNoContent {
 		t.Fatalf("completed: %v %d", err, resp.Status)
 	}
-	if got := h.outcomes.result("call-1"); got != factors.CallConfirmed {
+	if got := h.outcomes.Result("call-1"); got != factors.CallConfirmed {
 		t.Errorf("outcome after completed %q", got)
 	}
 }
@@ -353,7 +321,7 @@ func TestCallOtherKeyNotConfirmed(t *testing.T) {
 	if _, err := h.fake.PressKeys(context.Background(), landline, "5"); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.outcomes.result("call-1"); got != factors.CallTimedOut {
+	if got := h.outcomes.Result("call-1"); got != factors.CallTimedOut {
 		t.Errorf("outcome %q, want timed_out for a key other than #", got)
 	}
 }
@@ -365,7 +333,7 @@ func TestCallTimedOut(t *testing.T) {
 	if err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("TimeOut: %v %d", err, resp.Status)
 	}
-	if got := h.outcomes.result("call-1"); got != factors.CallTimedOut {
+	if got := h.outcomes.Result("call-1"); got != factors.CallTimedOut {
 		t.Errorf("outcome %q, want timed_out", got)
 	}
 	if say := nccoText(t, resp.Body); !strings.Contains(say, "did not hear") {
@@ -389,14 +357,14 @@ func TestCallStatuses(t *testing.T) {
 				t.Fatalf("%s: %v %d", s, err, resp.Status)
 			}
 		}
-		if got := h.outcomes.result("call-1"); got != "" {
+		if got := h.outcomes.Result("call-1"); got != "" {
 			t.Fatalf("progress events settled the call: %q", got)
 		}
 		resp, err := h.fake.Status(context.Background(), landline, status, "")
 		if err != nil || resp.Status != http.StatusNoContent {
 			t.Fatalf("%s: %v %d", status, err, resp.Status)
 		}
-		if got := h.outcomes.result("call-1"); got != want {
+		if got := h.outcomes.Result("call-1"); got != want {
 			t.Errorf("%s: outcome %q, want %q", status, got, want)
 		}
 	}
@@ -408,7 +376,7 @@ func TestRejectHelper(t *testing.T) {
 	if _, err := h.fake.Reject(context.Background(), landline); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.outcomes.result("call-1"); got != factors.CallRejected {
+	if got := h.outcomes.Result("call-1"); got != factors.CallRejected {
 		t.Errorf("outcome %q, want rejected", got)
 	}
 }
@@ -421,8 +389,8 @@ func TestEventOnlySettlesItsOwnCall(t *testing.T) {
 	if _, err := h.fake.PressHash(context.Background(), landline); err != nil {
 		t.Fatal(err)
 	}
-	if h.outcomes.result("call-1") != factors.CallConfirmed || h.outcomes.result("call-2") != "" {
-		t.Errorf("results %v", h.outcomes.results)
+	if h.outcomes.Result("call-1") != factors.CallConfirmed || h.outcomes.Result("call-2") != "" {
+		t.Errorf("results %v", h.outcomes.Results())
 	}
 }
 
@@ -471,7 +439,7 @@ func TestWebhookAuthentication(t *testing.T) {
 					t.Errorf("%s: status %d, want 401", u, resp.Status)
 				}
 			}
-			if got := h.outcomes.result("call-1"); got != "" {
+			if got := h.outcomes.Result("call-1"); got != "" {
 				t.Errorf("refused webhook settled the call: %q", got)
 			}
 		})
@@ -490,14 +458,14 @@ func TestWebhookReplayRefused(t *testing.T) {
 		t.Fatalf("first: %v %d", err, resp.Status)
 	}
 	// The same signed request again, even towards another challenge, is refused.
-	h.outcomes.pending["call-1"] = true
+	h.outcomes.Expect("call-1")
 	for _, u := range []string{c.InputURL, strings.Replace(c.InputURL, "call-1", "call-2", 1)} {
 		resp, err = h.fake.Post(ctx, u, body, tok)
 		if err != nil || resp.Status != http.StatusUnauthorized {
 			t.Fatalf("replay to %s: %v %d, want 401", u, err, resp.Status)
 		}
 	}
-	if h.outcomes.result("call-2") != "" {
+	if h.outcomes.Result("call-2") != "" {
 		t.Error("replay settled another call")
 	}
 }
@@ -511,7 +479,7 @@ func TestInputDTMFAsString(t *testing.T) {
 	if resp, err := h.fake.PostSigned(ctx, c.InputURL, body); err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("%v %d", err, resp.Status)
 	}
-	if got := h.outcomes.result("call-1"); got != factors.CallConfirmed {
+	if got := h.outcomes.Result("call-1"); got != factors.CallConfirmed {
 		t.Errorf("outcome %q, want confirmed", got)
 	}
 	body = []byte(`{"dtmf":"","timed_out":true,"uuid":"u"}`)
@@ -519,7 +487,7 @@ func TestInputDTMFAsString(t *testing.T) {
 	if resp, err := h.fake.PostSigned(ctx, u, body); err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("%v %d", err, resp.Status)
 	}
-	if got := h.outcomes.result("call-2"); got != factors.CallTimedOut {
+	if got := h.outcomes.Result("call-2"); got != factors.CallTimedOut {
 		t.Errorf("outcome %q, want timed_out", got)
 	}
 }
@@ -606,7 +574,7 @@ func TestConfigValidate(t *testing.T) {
 func TestWebhookShortSignatureSecret(t *testing.T) {
 	f := vonagetest.New(t)
 	f.SignatureSecret = "Sh0rtS3cret"
-	o := newOutcomes("call-1")
+	o := vonagetest.NewOutcomes("call-1")
 	var handler http.Handler
 	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	defer idp.Close()
@@ -621,7 +589,7 @@ func TestWebhookShortSignatureSecret(t *testing.T) {
 	if resp, err := f.PressHash(context.Background(), landline); err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("PressHash: %v %d", err, resp.Status)
 	}
-	if got := o.result("call-1"); got != factors.CallConfirmed {
+	if got := o.Result("call-1"); got != factors.CallConfirmed {
 		t.Errorf("outcome %q", got)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,38 +32,6 @@ import (
 
 // A UK mobile outside Ofcom's drama ranges: production mode refuses those.
 const dlvMobile = "+447400123456"
-
-// dlvOutcomes records call results for calls it was told to expect.
-type dlvOutcomes struct {
-	mu      sync.Mutex
-	waiting map[string]bool
-	got     map[string]factors.CallResult
-}
-
-func newDlvOutcomes(ids ...string) *dlvOutcomes {
-	o := &dlvOutcomes{waiting: map[string]bool{}, got: map[string]factors.CallResult{}}
-	for _, id := range ids {
-		o.waiting[id] = true
-	}
-	return o
-}
-
-func (o *dlvOutcomes) RecordCallOutcome(_ context.Context, id string, r factors.CallResult) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if !o.waiting[id] {
-		return factors.ErrUnknownCall
-	}
-	delete(o.waiting, id)
-	o.got[id] = r
-	return nil
-}
-
-func (o *dlvOutcomes) result(id string) factors.CallResult {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.got[id]
-}
 
 func dlvSQLite(t *testing.T, path string) store.Durable {
 	t.Helper()
@@ -212,7 +179,7 @@ func TestDeliveryDevSelection(t *testing.T) {
 	}
 	db := dlvSQLite(t, cfg.SQLitePath)
 	reg := prometheus.NewRegistry()
-	outcomes := newDlvOutcomes("call-1")
+	outcomes := vonagetest.NewOutcomes("call-1")
 	d, err := OpenDelivery(context.Background(), cfg, db, memory.New(), reg, outcomes, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +215,7 @@ func TestDeliveryDevSelection(t *testing.T) {
 	if got := dlvDo(t, "POST", srv.URL+"/dev/calls/call-1/keypress", "application/x-www-form-urlencoded", "digits=%23"); got >= 400 {
 		t.Errorf("keypress = %d", got)
 	}
-	if r := outcomes.result("call-1"); r != factors.CallConfirmed {
+	if r := outcomes.Result("call-1"); r != factors.CallConfirmed {
 		t.Errorf("call outcome %q, want confirmed", r)
 	}
 	if got := dlvDo(t, "POST", srv.URL+"/webhooks/vonage/event/call-1", "application/json", "{}"); got != http.StatusNotFound {
@@ -304,7 +271,7 @@ func TestDeliverySMTPAndVonage(t *testing.T) {
 	db := dlvSQLite(t, filepath.Join(t.TempDir(), "idp.db"))
 	eph := memory.New()
 	reg := prometheus.NewRegistry()
-	outcomes := newDlvOutcomes("challenge-1")
+	outcomes := vonagetest.NewOutcomes("challenge-1")
 	d, err := OpenDelivery(ctx, cfg, db, eph, reg, outcomes, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +322,7 @@ func TestDeliverySMTPAndVonage(t *testing.T) {
 	if resp, err := fake.PressHash(ctx, dlvMobile); err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("input webhook: %+v %v", resp, err)
 	}
-	if r := outcomes.result("challenge-1"); r != factors.CallConfirmed {
+	if r := outcomes.Result("challenge-1"); r != factors.CallConfirmed {
 		t.Errorf("outcome %q, want confirmed", r)
 	}
 
@@ -572,7 +539,7 @@ func TestDeliveryReplayAcrossProcessesOnRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { eph.Close() })
-		d, err := OpenDelivery(ctx, cfg, db, eph, nil, newDlvOutcomes(), nil)
+		d, err := OpenDelivery(ctx, cfg, db, eph, nil, vonagetest.NewOutcomes(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,9 @@
 // (HS256 with the signature secret, payload_hash of the body) to the URLs the call
 // request gave.
 //
+// Outcomes stands in for the login pages as the receiver of call results
+// (factors.CallOutcomes).
+//
 // It imports the vonage package only for its Config type; nothing outside tests may
 // import this package.
 package vonagetest
