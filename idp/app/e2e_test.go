@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -174,10 +177,17 @@ func TestSignUpWithSMSThenSignIn(t *testing.T) {
 			`idp_journeys_completed_total{amr="pwd+tel",kind="sign_in"} 1`,
 			`idp_password_checks_total{result="ok"} 2`,
 			`idp_accounts_created_total 1`,
+			fmt.Sprintf("idp_password_hash_slots %d", runtime.NumCPU()),
+			"idp_password_hashes_running 0",
 		} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("/metrics lacks %s", want)
 			}
+		}
+		// The sign-up's hash and the two sign-ins' verifications at least.
+		m := regexp.MustCompile(`idp_password_hash_seconds_count (\d+)`).FindStringSubmatch(metrics)
+		if n, err := strconv.Atoi(append(m, "", "")[1]); err != nil || n < 3 {
+			t.Errorf("/metrics: argon2id hashes counted %v, want at least 3", m)
 		}
 	})
 }

@@ -90,6 +90,11 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
 	hasher := password.NewHasher(password.DefaultParams, 0)
+	if reg := a.Metrics.Registry(); reg != nil {
+		if err := hasher.Instrument(reg); err != nil {
+			return nil, err
+		}
+	}
 
 	var static []*store.Client
 	if cfg.ClientsFile != "" {

@@ -10,7 +10,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -52,6 +54,38 @@ type Hasher struct {
 	dummy string
 	// derive is argon2.IDKey; tests replace it to observe concurrency.
 	derive func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+	// waited and took observe seconds spent waiting for a slot and hashing
+	// (Instrument); nil until then.
+	waited, took prometheus.Observer
+}
+
+// Instrument registers the hasher's metrics with reg:
+// idp_password_hash_wait_seconds (time a hash waited for a slot: sign-ins
+// queueing behind the bound show here first), idp_password_hash_seconds (time
+// to hash), idp_password_hashes_running and idp_password_hash_slots. Call it
+// once, before the hasher is used.
+func (h *Hasher) Instrument(reg prometheus.Registerer) error {
+	wait := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "idp_password_hash_wait_seconds", Help: "Time a password or client secret hash waited for a free slot.",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
+	took := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "idp_password_hash_seconds", Help: "Time to compute one argon2id hash (once it had a slot).",
+		Buckets: []float64{.01, .02, .03, .05, .075, .1, .15, .25, .5},
+	})
+	running := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "idp_password_hashes_running", Help: "argon2id hashes running now.",
+	}, func() float64 { return float64(len(h.sem)) })
+	slots := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "idp_password_hash_slots", Help: "argon2id hashes that may run at once (each holds its memory cost).",
+	}, func() float64 { return float64(cap(h.sem)) })
+	for _, c := range []prometheus.Collector{wait, took, running, slots} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("password: register metrics: %w", err)
+		}
+	}
+	h.waited, h.took = wait, took
+	return nil
 }
 
 // NewHasher returns a Hasher for p that runs at most maxConcurrent hashes at once
@@ -83,12 +117,26 @@ func randomBytes(n uint32) []byte {
 
 // acquire waits for a free slot or for ctx to end.
 func (h *Hasher) acquire(ctx context.Context) error {
+	start := time.Now()
 	select {
 	case h.sem <- struct{}{}:
+		if h.waited != nil {
+			h.waited.Observe(time.Since(start).Seconds())
+		}
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("password: waiting to hash: %w", ctx.Err())
 	}
+}
+
+// key runs argon2id (with a slot held).
+func (h *Hasher) key(password string, salt []byte, p Params) []byte {
+	start := time.Now()
+	k := h.derive([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if h.took != nil {
+		h.took.Observe(time.Since(start).Seconds())
+	}
+	return k
 }
 
 func (h *Hasher) release() { <-h.sem }
@@ -102,8 +150,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	defer h.release()
 	p := h.params
 	salt := randomBytes(p.SaltLen)
-	key := h.derive([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	return encode(p, salt, key), nil
+	return encode(p, salt, h.key(password, salt, p)), nil
 }
 
 func encode(p Params, salt, key []byte) string {
@@ -128,7 +175,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
-	got := h.derive([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.key(password, salt, p)
 	h.release()
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -266,4 +268,86 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(ok, err)
 		}
 	}
+}
+
+// Instrument's metrics count every hash and verification (a dummy one too),
+// time the hashing, and show the bound and how many run.
+func TestInstrument(t *testing.T) {
+	h := NewHasher(testParams, 1)
+	reg := prometheus.NewRegistry()
+	if err := h.Instrument(reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Instrument(reg); err == nil {
+		t.Error("registering the metrics twice succeeded")
+	}
+	release := make(chan struct{})
+	inside := make(chan struct{})
+	h.derive = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+		select {
+		case inside <- struct{}{}:
+			<-release // the first hash holds the only slot until told
+		default:
+		}
+		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+	}
+	ctx := context.Background()
+	done := make(chan string)
+	go func() {
+		enc, _ := h.Hash(ctx, "pw")
+		done <- enc
+	}()
+	<-inside
+	if got := gaugeValue(t, reg, "idp_password_hashes_running"); got != 1 {
+		t.Errorf("running while one hashes = %v", got)
+	}
+	dummy := make(chan struct{})
+	go func() {
+		h.DummyVerify(ctx, "pw") // waits for the slot
+		close(dummy)
+	}()
+	timeSleep(50)
+	close(release)
+	enc := <-done
+	<-dummy
+	if ok, _, err := h.Verify(ctx, "pw", enc); !ok || err != nil {
+		t.Fatalf("Verify = %v, %v", ok, err)
+	}
+	waits := histogram(t, reg, "idp_password_hash_wait_seconds")
+	hashes := histogram(t, reg, "idp_password_hash_seconds")
+	if waits.GetSampleCount() != 3 || hashes.GetSampleCount() != 3 {
+		t.Errorf("samples: wait %d, hash %d; want 3 each", waits.GetSampleCount(), hashes.GetSampleCount())
+	}
+	if hashes.GetSampleSum() < 0.05 {
+		t.Errorf("hash seconds %v, want at least the 50 ms the first hash was held", hashes.GetSampleSum())
+	}
+	if got := gaugeValue(t, reg, "idp_password_hash_slots"); got != 1 {
+		t.Errorf("slots = %v, want 1", got)
+	}
+	if got := gaugeValue(t, reg, "idp_password_hashes_running"); got != 0 {
+		t.Errorf("running afterwards = %v", got)
+	}
+}
+
+func metric(t *testing.T, reg *prometheus.Registry, name string) *dto.Metric {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0]
+		}
+	}
+	t.Fatalf("metric %s not gathered", name)
+	return nil
+}
+
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	return metric(t, reg, name).GetGauge().GetValue()
+}
+
+func histogram(t *testing.T, reg *prometheus.Registry, name string) *dto.Histogram {
+	return metric(t, reg, name).GetHistogram()
 }
