@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/councilforms/idp/factors"
@@ -35,46 +35,38 @@ type parts struct {
 	delivery *Delivery
 }
 
-// lateOutcomes forwards call outcomes to the login pages, which are built after the
-// senders that report to them.
-type lateOutcomes struct {
-	mu     sync.RWMutex
-	target factors.CallOutcomes
+// late holds what the login pages provide to parts built before them (the
+// provider's continue step, the senders' call outcomes): it is set once the
+// pages exist, before anything is served.
+type late[T any] struct{ v atomic.Pointer[T] }
+
+func (l *late[T]) set(v T) { l.v.Store(&v) }
+
+func (l *late[T]) get() (T, bool) {
+	if p := l.v.Load(); p != nil {
+		return *p, true
+	}
+	var zero T
+	return zero, false
 }
 
-func (o *lateOutcomes) set(t factors.CallOutcomes) {
-	o.mu.Lock()
-	o.target = t
-	o.mu.Unlock()
-}
+// lateOutcomes forwards call outcomes to the login pages.
+type lateOutcomes struct{ late[factors.CallOutcomes] }
 
 func (o *lateOutcomes) RecordCallOutcome(ctx context.Context, id string, r factors.CallResult) error {
-	o.mu.RLock()
-	t := o.target
-	o.mu.RUnlock()
-	if t == nil {
+	t, ok := o.get()
+	if !ok {
 		return factors.ErrUnknownCall
 	}
 	return t.RecordCallOutcome(ctx, id, r)
 }
 
-// lateHandler forwards requests to a handler set after it was handed out.
-type lateHandler struct {
-	mu sync.RWMutex
-	h  http.Handler
-}
-
-func (l *lateHandler) set(h http.Handler) {
-	l.mu.Lock()
-	l.h = h
-	l.mu.Unlock()
-}
+// lateHandler forwards requests to the login pages.
+type lateHandler struct{ late[http.Handler] }
 
 func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	l.mu.RLock()
-	h := l.h
-	l.mu.RUnlock()
-	if h == nil {
+	h, ok := l.get()
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
