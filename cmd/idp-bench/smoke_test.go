@@ -28,7 +28,7 @@ func TestSmokePostgresRedis(t *testing.T) {
 func smoke(t *testing.T, so serverOptions) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var serverLog, out bytes.Buffer
+	var serverLog bytes.Buffer
 	so.inProcess, so.log = true, &serverLog
 	o := options{
 		server:       so,
@@ -42,22 +42,11 @@ func smoke(t *testing.T, so serverOptions) {
 		hashDuration: 100 * time.Millisecond,
 		inFlight:     2,
 	}
-	rep, err := bench(ctx, o, &out)
-	rep.print(&out)
-	t.Log("\n" + out.String())
-	if err != nil {
-		t.Fatalf("bench: %v\nserver log:\n%s", err, serverLog.String())
-	}
-	if rep.failed() {
-		t.Fatalf("the run had errors (see the log above)\nserver log:\n%s", serverLog.String())
-	}
+	rep, out := runBench(t, ctx, o, &serverLog)
 	if rep.setup.ops != 3 {
 		t.Errorf("%d people signed up, want 3", rep.setup.ops)
 	}
-	names := map[string]int{}
-	for _, r := range rep.results {
-		names[r.name] = r.ops
-	}
+	names := opsByName(rep.results)
 	for _, want := range []string{"discovery", "JWKS", "sign-in journey", "authorize (SSO session)", "code exchange", "refresh grant (rotation)", "userinfo"} {
 		if names[want] != o.workers*o.iterations {
 			t.Errorf("%s: %d successful operations, want %d", want, names[want], o.workers*o.iterations)
@@ -76,7 +65,7 @@ func smoke(t *testing.T, so serverOptions) {
 			t.Errorf("journey keys hold %d bytes", rep.memory.families["journey"].bytes)
 		}
 	}
-	if !strings.Contains(out.String(), "refresh token reuse: detected") {
+	if !strings.Contains(out, "refresh token reuse: detected") {
 		t.Error("the refresh token reuse check did not run")
 	}
 }
@@ -92,7 +81,7 @@ func TestSmokePeers(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var serverLog, out bytes.Buffer
+	var serverLog bytes.Buffer
 	o := options{
 		server:      serverOptions{inProcess: true, log: &serverLog},
 		clientID:    benchClientID,
@@ -105,15 +94,7 @@ func TestSmokePeers(t *testing.T) {
 		peer:        "install",
 		peers:       peerNames,
 	}
-	rep, err := bench(ctx, o, &out)
-	rep.print(&out)
-	t.Log("\n" + out.String())
-	if err != nil {
-		t.Fatalf("bench: %v\nserver log:\n%s", err, serverLog.String())
-	}
-	if rep.failed() {
-		t.Fatal("the run had errors (see the log above)")
-	}
+	rep, out := runBench(t, ctx, o, &serverLog)
 	if len(rep.peers) != len(peerNames) {
 		t.Fatalf("%d peers reported, want %d", len(rep.peers), len(peerNames))
 	}
@@ -127,10 +108,7 @@ func TestSmokePeers(t *testing.T) {
 		}
 		measured++
 		pe, _ := peerByName(p.name)
-		names := map[string]int{}
-		for _, r := range p.results {
-			names[r.name] = r.ops
-		}
+		names := opsByName(p.results)
 		if names["sign-in (setup)"] != o.workers {
 			t.Errorf("%s: %d workers signed in, want %d", p.name, names["sign-in (setup)"], o.workers)
 		}
@@ -140,10 +118,36 @@ func TestSmokePeers(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(out.String(), "ratio = idp ops/s ÷ peer ops/s") && measured > 0 {
+	if !strings.Contains(out, "ratio = idp ops/s ÷ peer ops/s") && measured > 0 {
 		t.Error("no side-by-side table was printed")
 	}
 	if measured == 0 {
 		t.Skip("no peer could be installed here")
 	}
+}
+
+// runBench runs the bench with o, logs its progress and report, and fails
+// the test on any error; it returns the report and the printed output.
+func runBench(t *testing.T, ctx context.Context, o options, serverLog *bytes.Buffer) (*report, string) {
+	t.Helper()
+	var out bytes.Buffer
+	rep, err := bench(ctx, o, &out)
+	rep.print(&out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatalf("bench: %v\nserver log:\n%s", err, serverLog.String())
+	}
+	if rep.failed() {
+		t.Fatalf("the run had errors (see the log above)\nserver log:\n%s", serverLog.String())
+	}
+	return rep, out.String()
+}
+
+// opsByName maps each result's name to its successful operations.
+func opsByName(results []result) map[string]int {
+	names := map[string]int{}
+	for _, r := range results {
+		names[r.name] = r.ops
+	}
+	return names
 }
