@@ -299,14 +299,21 @@ func TestSignInPageAfterOneRedirect(t *testing.T) {
 	if csp := b.page.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://rp.test;") {
 		t.Errorf("code page policy does not name the form app's origin: %s", csp)
 	}
+	if !hasCookie(b, d.issuer, web.JourneyCookie) {
+		t.Fatal("no journey cookie during the journey")
+	}
 	hops = nil
 	b.press("Verify code", "code", d.smsCode(p.e164))
 	if b.code == "" {
 		t.Fatalf("not back at the form app: %s", b.page)
 	}
-	// The code's post is answered with the redirect to the form app itself.
+	// The code's post is answered with the redirect to the form app itself, and
+	// the finished journey's cookie is gone.
 	if len(hops) != 0 {
 		t.Errorf("redirects between 'Verify code' and the form app: %v, want none", hops)
+	}
+	if hasCookie(b, d.issuer, web.JourneyCookie) {
+		t.Errorf("journey cookie kept after the sign-in finished")
 	}
 	b.exchange()
 
@@ -711,13 +718,7 @@ func TestJourneyWithoutReturnOriginStillReachesTheFormApp(t *testing.T) {
 	b.expectHeading("Check your phone")
 
 	// Strip the field from the stored state, as the older release wrote it.
-	u, _ := url.Parse(d.issuer)
-	var id string
-	for _, c := range b.c.Jar.Cookies(u) {
-		if c.Name == web.JourneyCookie {
-			id = c.Value
-		}
-	}
+	id := cookieValue(b, d.issuer, web.JourneyCookie)
 	ctx := context.Background()
 	raw, version, err := d.app.Ephemeral.Get(ctx, "journey:"+id)
 	if err != nil {
@@ -743,3 +744,16 @@ func TestJourneyWithoutReturnOriginStillReachesTheFormApp(t *testing.T) {
 		t.Fatalf("not back at the form app: %s", b.page)
 	}
 }
+
+// cookieValue is the value of the browser's cookie name for the issuer, "" when none.
+func cookieValue(b *browser, issuer, name string) string {
+	u, _ := url.Parse(issuer)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func hasCookie(b *browser, issuer, name string) bool { return cookieValue(b, issuer, name) != "" }

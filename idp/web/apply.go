@@ -59,7 +59,6 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		h.fail(w, r, "save", err)
 		return
 	}
-	h.setCookie(w, res.State.ID) // the journey's lifetime starts again at every step
 	problems, redirect, err := h.perform(w, r, res)
 	if errors.Is(err, provider.ErrUnknownAuthRequest) {
 		h.finish(w, r, res.State)
@@ -75,6 +74,7 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		h.Provider.Redirect(w, r, redirect)
 		return
 	}
+	h.setCookie(w, res.State.ID) // the journey's lifetime starts again at every step
 	errs := append(uiErrors(res.Errors), problems...)
 	if len(errs) > 0 {
 		h.render(w, r, res.State, http.StatusOK, errs, form, "")
