@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"github.com/councilforms/idp/idp/journey"
 	"html"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
