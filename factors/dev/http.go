@@ -74,9 +74,12 @@ type jsonItem struct {
 func (in *Inbox) serveJSON(w http.ResponseWriter, r *http.Request) {
 	items := in.Items()
 	to := r.URL.Query()["to"]
+	for i, a := range to {
+		to[i] = strings.TrimSpace(a)
+	}
 	out := make([]jsonItem, 0, len(items))
 	for _, it := range items {
-		if len(to) > 0 && !slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(strings.TrimSpace(a), it.To) }) {
+		if len(to) > 0 && !slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, it.To) }) {
 			continue
 		}
 		out = append(out, jsonItem{
