@@ -140,7 +140,7 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 	}
 	fmt.Fprintf(out, "signing up %d people...\n", people)
 	rep.setup, err = d.setupPeople(ctx, people, o.phoneOffset)
-	fmt.Fprintf(out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", rep.setup.name, rep.setup.rate(), ms(rep.setup.p50), ms(rep.setup.p99), rep.setup.errors)
+	printProgress(out, rep.setup)
 	if err != nil {
 		return rep, err
 	}

@@ -73,7 +73,7 @@ func runPeer(ctx context.Context, d *driver, p peer, o options, want func(string
 	}
 	if want("code") || want("refresh") || want("userinfo") {
 		setup, err := pd.signInWorkers(ctx)
-		fmt.Fprintf(d.out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", setup.name, setup.rate(), ms(setup.p50), ms(setup.p99), setup.errors)
+		printProgress(d.out, setup)
 		pr.results = append(pr.results, setup)
 		if err != nil {
 			return pr, err

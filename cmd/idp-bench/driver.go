@@ -86,8 +86,14 @@ func (d *driver) scenario(ctx context.Context, name string, op func(ctx context.
 	wg.Wait()
 	res := rec.result(name, time.Since(start))
 	res.usage = before.to(sampleCPU(d.t.pid))
-	fmt.Fprintf(d.out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", name, res.rate(), ms(res.p50), ms(res.p99), res.errors)
+	printProgress(d.out, res)
 	return res
+}
+
+// printProgress writes one line of progress: a scenario's rate, latency and
+// errors.
+func printProgress(w io.Writer, r result) {
+	fmt.Fprintf(w, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", r.name, r.rate(), ms(r.p50), ms(r.p99), r.errors)
 }
 
 // pace returns a channel that lets d.rate operations a second through, shared
@@ -124,8 +130,22 @@ func (d *driver) pace(ctx context.Context) <-chan struct{} {
 // setupPeople signs every person up, as a browser would, and keeps the
 // browser (its IdP session) and the tokens of that first sign-in.
 func (d *driver) setupPeople(ctx context.Context, n, phoneOffset int) (result, error) {
-	d.people = make([]*person, n)
+	d.makePeople(n, phoneOffset)
+	res := d.eachPerson(ctx, "sign-up journey (setup)", d.signUp)
+	if res.errors > 0 {
+		return res, fmt.Errorf("%d of %d sign-ups failed; first: %s", res.errors, n, firstMessage(res))
+	}
 	d.free = make(chan *person, n)
+	for _, p := range d.people {
+		d.free <- p
+	}
+	return res, nil
+}
+
+// makePeople gives d n people; against a loopback target, each connects from
+// an address of their own.
+func (d *driver) makePeople(n, phoneOffset int) {
+	d.people = make([]*person, n)
 	loopback := isLoopback(d.t.issuer)
 	for i := range n {
 		p := newPerson(d.run, i, phoneOffset)
@@ -135,36 +155,35 @@ func (d *driver) setupPeople(ctx context.Context, n, phoneOffset int) (result, e
 		}
 		d.people[i] = p
 	}
+}
+
+// eachPerson runs fn once for every person of d, from at most d.workers
+// goroutines, timing each call.
+func (d *driver) eachPerson(ctx context.Context, name string, fn func(ctx context.Context, p *person) error) result {
 	var next atomic.Int64
 	rec := newRecorder()
 	before := sampleCPU(d.t.pid)
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range min(d.workers, n) {
+	for range min(d.workers, len(d.people)) {
 		wg.Add(1)
 		go pprof.Do(ctx, pprof.Labels("side", "driver"), func(ctx context.Context) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
+				if i >= len(d.people) || ctx.Err() != nil {
 					return
 				}
 				t0 := time.Now()
-				err := d.signUp(ctx, d.people[i])
+				err := fn(ctx, d.people[i])
 				rec.record(time.Since(t0), err)
 			}
 		})
 	}
 	wg.Wait()
-	res := rec.result("sign-up journey (setup)", time.Since(start))
+	res := rec.result(name, time.Since(start))
 	res.usage = before.to(sampleCPU(d.t.pid))
-	if res.errors > 0 {
-		return res, fmt.Errorf("%d of %d sign-ups failed; first: %s", res.errors, n, firstMessage(res))
-	}
-	for _, p := range d.people {
-		d.free <- p
-	}
-	return res, nil
+	return res
 }
 
 func firstMessage(r result) string {
@@ -376,8 +395,8 @@ func (d *driver) codeExchanges(ctx context.Context, batch int) (authz, exch resu
 		authz.note = "/authorize, the peer's login pages when it shows them, callback"
 	}
 	exch.note = fmt.Sprintf("codes made in rounds of %d per worker (they live 60s); rate over the exchange phases only", batch)
-	fmt.Fprintf(d.out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", authz.name, authz.rate(), ms(authz.p50), ms(authz.p99), authz.errors)
-	fmt.Fprintf(d.out, "  %-28s %8.1f/s  p50 %s  p99 %s  errors %d\n", exch.name, exch.rate(), ms(exch.p50), ms(exch.p99), exch.errors)
+	printProgress(d.out, authz)
+	printProgress(d.out, exch)
 	return authz, exch
 }
 
@@ -407,32 +426,8 @@ func (d *driver) tokenScenarios(ctx context.Context, want func(string) bool, cod
 // their own signed in through the peer's login pages, and the tokens of that
 // first code exchange: what sign-up gives each person of the idp.
 func (d *driver) signInWorkers(ctx context.Context) (result, error) {
-	d.people = make([]*person, d.workers)
-	loopback := isLoopback(d.t.issuer)
-	for i := range d.workers {
-		p := newPerson(d.run, i, 0)
-		p.transport = d.transport
-		if loopback {
-			p.transport = newTransport(2, personAddress(i))
-		}
-		d.people[i] = p
-	}
-	rec := newRecorder()
-	before := sampleCPU(d.t.pid)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for _, p := range d.people {
-		wg.Add(1)
-		go pprof.Do(ctx, pprof.Labels("side", "driver"), func(ctx context.Context) {
-			defer wg.Done()
-			t0 := time.Now()
-			err := d.signInPerson(ctx, p)
-			rec.record(time.Since(t0), err)
-		})
-	}
-	wg.Wait()
-	res := rec.result("sign-in (setup)", time.Since(start))
-	res.usage = before.to(sampleCPU(d.t.pid))
+	d.makePeople(d.workers, 0)
+	res := d.eachPerson(ctx, "sign-in (setup)", d.signInPerson)
 	res.note = "one per worker, through the peer's login pages, then the code exchange"
 	if res.errors > 0 {
 		return res, fmt.Errorf("%d of %d sign-ins at the peer failed; first: %s", res.errors, d.workers, firstMessage(res))
