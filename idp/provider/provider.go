@@ -227,7 +227,7 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle("/.well-known/openid-configuration", withIssuer(http.HandlerFunc(p.discovery)))
 	mux.Handle("/authorize", browser(p.withIssuerParam(p.op), "This sign-in link is not valid",
 		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service."))
-	mux.Handle("/authorize/callback", browser(p.withIssuerParam(p.op), "Your sign-in has expired",
+	mux.Handle(pathCallback, browser(p.withIssuerParam(p.op), "Your sign-in has expired",
 		"You took too long to sign in, or the sign-in was already used. Go back to the service you were using and start again."))
 	// Not wrapped by browser(): the login pages it may serve render their own
 	// error pages, which must reach the person as they are.
@@ -428,7 +428,7 @@ func (p *Provider) Redirect(w http.ResponseWriter, r *http.Request, to string) {
 // serveCallback answers r as a GET of to would be answered, when to is this
 // provider's authorization callback URL; it reports whether it did.
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request, to string) bool {
-	rest, ok := strings.CutPrefix(to, p.cfg.Issuer+"/authorize/callback?id=")
+	rest, ok := strings.CutPrefix(to, p.callbackPrefix())
 	if !ok {
 		return false
 	}
@@ -439,7 +439,7 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request, to stri
 	cr := r.Clone(r.Context())
 	cr.Method, cr.Body, cr.ContentLength, cr.Form, cr.PostForm = http.MethodGet, http.NoBody, 0, nil, nil
 	cr.Header.Del("Content-Type")
-	cr.URL.Path, cr.URL.RawPath, cr.URL.RawQuery = "/authorize/callback", "", "id="+url.QueryEscape(id)
+	cr.URL.Path, cr.URL.RawPath, cr.URL.RawQuery = pathCallback, "", "id="+url.QueryEscape(id)
 	cr.RequestURI = cr.URL.RequestURI()
 	p.handler.ServeHTTP(w, cr)
 	return true
@@ -566,7 +566,13 @@ func (p *Provider) audit(ctx context.Context, kind, userID, clientID, detail str
 	}
 }
 
+// pathCallback is the library's authorization callback, which turns a
+// finished auth request into the redirect to the client with its code.
+const pathCallback = "/authorize/callback"
+
+func (p *Provider) callbackPrefix() string { return p.cfg.Issuer + pathCallback + "?id=" }
+
 // authorizeCallbackURL is where the browser goes once an auth request is done.
 func (p *Provider) authorizeCallbackURL(id string) string {
-	return p.cfg.Issuer + "/authorize/callback?id=" + url.QueryEscape(id)
+	return p.callbackPrefix() + url.QueryEscape(id)
 }
