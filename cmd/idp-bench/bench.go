@@ -154,7 +154,7 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 	}
 	fmt.Fprintf(out, "running scenarios with %d workers, %s each...\n", o.workers, runLength(o))
 	if want("discovery") {
-		rep.results = append(rep.results, d.scenario(ctx, "discovery", d.fetch(t.issuer+"/.well-known/openid-configuration", checkDiscovery(t.issuer))))
+		rep.results = append(rep.results, d.scenario(ctx, "discovery", d.fetch(discoveryURL(t.issuer), checkDiscovery(t.issuer))))
 	}
 	if want("jwks") {
 		rep.results = append(rep.results, d.scenario(ctx, "JWKS", d.fetch(rp.meta.JWKSURI, checkJWKS)))

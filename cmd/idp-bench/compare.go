@@ -65,8 +65,7 @@ func runPeer(ctx context.Context, d *driver, p peer, o options, want func(string
 		return pr, fmt.Errorf("relying party: %w", err)
 	}
 	if want("discovery") {
-		pr.results = append(pr.results, pd.scenario(ctx, "discovery",
-			pd.fetch(strings.TrimSuffix(pt.issuer, "/")+"/.well-known/openid-configuration", checkDiscovery(pt.issuer))))
+		pr.results = append(pr.results, pd.scenario(ctx, "discovery", pd.fetch(discoveryURL(pt.issuer), checkDiscovery(pt.issuer))))
 	}
 	if want("jwks") {
 		pr.results = append(pr.results, pd.scenario(ctx, "JWKS", pd.fetch(pd.rp.meta.JWKSURI, checkJWKS)))

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -148,7 +147,7 @@ func startPeerProcess(ctx context.Context, cmd *exec.Cmd, issuer, backend string
 	client := &http.Client{Transport: tr, Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, err := get(ctx, client, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", "application/json")
+		_, err := get(ctx, client, discoveryURL(issuer), "application/json")
 		if err == nil {
 			return t, nil
 		}

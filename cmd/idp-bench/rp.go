@@ -36,9 +36,15 @@ type relyingParty struct {
 	client *http.Client // server-to-server calls (no cookies)
 }
 
+// discoveryURL is the address of issuer's discovery document, whether or not
+// issuer ends in a slash.
+func discoveryURL(issuer string) string {
+	return strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+}
+
 func discover(ctx context.Context, client *http.Client, issuer string) (discovery, error) {
 	var d discovery
-	body, err := get(ctx, client, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", "application/json")
+	body, err := get(ctx, client, discoveryURL(issuer), "application/json")
 	if err != nil {
 		return d, err
 	}
