@@ -203,17 +203,19 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		// messages: the bench's own share of each journey. Each worker asks
 		// for one person's messages, as the journeys' poller does.
 		var items atomic.Int64
-		inboxRes := d.scenario(ctx, "dev inbox read", func(ctx context.Context, w int) error {
-			to := d.people[w%len(d.people)].e164
-			return d.fetch(t.issuer+"/dev/inbox.json?to="+url.QueryEscape(to), func(b []byte) error {
-				var list []json.RawMessage
-				if err := json.Unmarshal(b, &list); err != nil {
-					return fmt.Errorf("dev inbox: %w", err)
-				}
-				items.Store(int64(len(list)))
-				return nil
-			})(ctx, w)
-		})
+		check := func(b []byte) error {
+			var list []json.RawMessage
+			if err := json.Unmarshal(b, &list); err != nil {
+				return fmt.Errorf("dev inbox: %w", err)
+			}
+			items.Store(int64(len(list)))
+			return nil
+		}
+		reads := make([]func(context.Context, int) error, o.workers)
+		for w := range reads {
+			reads[w] = d.fetch(t.issuer+"/dev/inbox.json?to="+url.QueryEscape(d.people[w].e164), check)
+		}
+		inboxRes := d.scenario(ctx, "dev inbox read", func(ctx context.Context, w int) error { return reads[w](ctx, w) })
 		inboxRes.note = fmt.Sprintf("bench overhead, not a real sign-in's: one person's messages per read (?to=; %d in the last read)", items.Load())
 		rep.results = append(rep.results, inboxRes)
 	}

@@ -47,7 +47,7 @@ func smoke(t *testing.T, so serverOptions) {
 		t.Errorf("%d people signed up, want 3", rep.setup.ops)
 	}
 	names := opsByName(rep.results)
-	for _, want := range []string{"discovery", "JWKS", "sign-in journey", "authorize (SSO session)", "code exchange", "refresh grant (rotation)", "userinfo"} {
+	for _, want := range []string{"discovery", "JWKS", "sign-in journey", "dev inbox read", "authorize (SSO session)", "code exchange", "refresh grant (rotation)", "userinfo"} {
 		if names[want] != o.workers*o.iterations {
 			t.Errorf("%s: %d successful operations, want %d", want, names[want], o.workers*o.iterations)
 		}
