@@ -451,7 +451,8 @@ func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
 // indexEndTag is the index in s of the first end tag "</name" (name compared
-// ignoring ASCII case), or -1.
+// ignoring ASCII case, and followed by a space, '/', '>' or the end of s, so
+// that "</stylex" does not end a style), or -1.
 func indexEndTag(s, name string) int {
 	for i := 0; ; {
 		j := strings.Index(s[i:], "</")
@@ -459,7 +460,8 @@ func indexEndTag(s, name string) int {
 			return -1
 		}
 		i += j
-		if rest := s[i+2:]; len(rest) >= len(name) && strings.EqualFold(rest[:len(name)], name) {
+		if rest := s[i+2:]; len(rest) >= len(name) && strings.EqualFold(rest[:len(name)], name) &&
+			(len(rest) == len(name) || isSpace(rest[len(name)]) || rest[len(name)] == '/' || rest[len(name)] == '>') {
 			return i
 		}
 		i += 2

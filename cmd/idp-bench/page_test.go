@@ -127,7 +127,7 @@ func TestTokenize(t *testing.T) {
 func TestTokenizeEdges(t *testing.T) {
 	doc := `<SCRIPT>var s = "</scr" + "ipt><form action=/bad>"; x = "</b>"</Script >
 <FORM Action="/good" method=post><INPUT NAME=a name=b VALUE="1" value="2"><Input type=CHECKBOX name=c checked>
-<style>p::after{content:"</stylex>"}</STYLE><textarea name=t></Textarea><button type=submit name=go value=v>Send &amp; go</button></form>
+<style>p::after{content:"</stylex><form action=/bad>"}</STYLE><textarea name=t></Textarea><button type=submit name=go value=v>Send &amp; go</button></form>
 <a href="/next">Next <b>page</b></a>`
 	u, _ := url.Parse("http://localhost/")
 	p := parsePage(u, 200, doc)
