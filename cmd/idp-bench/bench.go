@@ -77,12 +77,12 @@ func (r *report) failed() bool {
 	if len(r.errs) > 0 || r.setup.errors > 0 || r.inbox.errors > 0 {
 		return true
 	}
-	all := slices.Clone(r.results)
-	for _, p := range r.peers {
-		all = append(all, p.results...)
+	hasErrors := func(res result) bool { return res.errors > 0 }
+	if slices.ContainsFunc(r.results, hasErrors) {
+		return true
 	}
-	for _, res := range all {
-		if res.errors > 0 {
+	for _, p := range r.peers {
+		if slices.ContainsFunc(p.results, hasErrors) {
 			return true
 		}
 	}

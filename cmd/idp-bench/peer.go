@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -33,17 +34,24 @@ type peer struct {
 	title func() string // for the report, with the version
 }
 
-// peerNames are the peers -peers may name, in the order they run.
-var peerNames = []string{"zitadel", "oidc-provider"}
+// knownPeers are the peers -peers may name, in the order they run.
+var knownPeers = []peer{zitadelPeer, oidcProviderPeer}
+
+// peerNames are the names of knownPeers.
+var peerNames = func() []string {
+	names := make([]string, len(knownPeers))
+	for i, p := range knownPeers {
+		names[i] = p.name
+	}
+	return names
+}()
 
 func peerByName(name string) (peer, bool) {
-	switch name {
-	case "zitadel":
-		return zitadelPeer, true
-	case "oidc-provider":
-		return oidcProviderPeer, true
+	i := slices.IndexFunc(knownPeers, func(p peer) bool { return p.name == name })
+	if i < 0 {
+		return peer{}, false
 	}
-	return peer{}, false
+	return knownPeers[i], true
 }
 
 // zitadelModule is the zitadel/oidc example OpenID provider: the same
