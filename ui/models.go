@@ -22,6 +22,7 @@ const (
 	PageAccount           = "account"             // AccountPage
 	PageMessage           = "message"             // MessagePage
 	PageDevInbox          = "dev-inbox"           // DevInboxPage
+	PageResume            = "resume"              // ResumePage
 )
 
 // pageModels maps each page to its view model type; Render refuses any other.
@@ -40,6 +41,7 @@ var pageModels = map[string]reflect.Type{
 	PageAccount:           reflect.TypeFor[AccountPage](),
 	PageMessage:           reflect.TypeFor[MessagePage](),
 	PageDevInbox:          reflect.TypeFor[DevInboxPage](),
+	PageResume:            reflect.TypeFor[ResumePage](),
 }
 
 // Form field names. Each is both the name a form posts and the id of its
@@ -58,6 +60,17 @@ const (
 	FieldMethod = "method"
 	// FieldDigits is posted by the dev inbox's keypress button ("#").
 	FieldDigits = "digits"
+	// FieldRequest (hidden) names the sign-in request a ResumePage answers.
+	FieldRequest = "request"
+	// FieldChoice is posted by the ResumePage's buttons: ChoiceContinue or
+	// ChoiceRestart.
+	FieldChoice = "choice"
+)
+
+// Values of FieldChoice.
+const (
+	ChoiceContinue = "continue"
+	ChoiceRestart  = "restart"
 )
 
 // Values of FieldMethod.
@@ -250,6 +263,16 @@ type AccountPage struct {
 	Email          string
 	MaskedPhone    string
 	ChangePhoneURL string // 'Change phone number'
+}
+
+// ResumePage asks, when a sign-in link finds an unfinished journey in this
+// browser, whether it is the person's own ('Continue') or not ('Start again'):
+// on a shared computer it may be someone else's.
+type ResumePage struct {
+	Page
+	Action      string
+	Request     string // the new sign-in request, posted back as FieldRequest
+	MaskedEmail string // whose journey it is, masked
 }
 
 // MessagePage is a page of text with an optional way on: errors that end

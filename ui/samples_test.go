@@ -64,6 +64,12 @@ func samples() []sample {
 			labels:     []string{"Your email address has now been verified", "Continue"},
 		},
 		{
+			page:       PageResume,
+			model:      ResumePage{Action: "/login/resume", Request: "req-1", MaskedEmail: "s***@example.org"},
+			withErrors: ResumePage{Page: Page{Errors: []FieldError{{Message: "Something went wrong. Try again."}}}, Action: "/login/resume", Request: "req-1"},
+			labels:     []string{"You have already started signing in", "s***@example.org", "Continue", "Start again"},
+		},
+		{
 			page:  PageSignUpDetails,
 			model: SignUpDetailsPage{Action: "/login/details", GivenName: "Sam", Surname: "Jones"},
 			withErrors: SignUpDetailsPage{

@@ -147,6 +147,7 @@ type browser struct {
 	t        *testing.T
 	idp      *idp
 	c        *http.Client
+	jar      *sessionJar
 	page     page
 	verifier string
 	state    string
@@ -163,9 +164,66 @@ type page struct {
 
 func (p page) String() string { return p.url + "\n" + text(p.body) }
 
-func (d *idp) browser() *browser {
+// sessionJar is a cookie jar that can be restarted as a browser is: cookies
+// without Max-Age or Expires (session cookies) are gone after restart, the others
+// stay until they expire.
+type sessionJar struct {
+	mu   sync.Mutex
+	jar  *cookiejar.Jar
+	kept map[string]keptCookie // name@host -> the last persistent cookie set
+}
+
+type keptCookie struct {
+	u *url.URL
+	c *http.Cookie
+}
+
+func newSessionJar() *sessionJar {
 	jar, _ := cookiejar.New(nil)
-	b := &browser{t: d.t, idp: d}
+	return &sessionJar{jar: jar, kept: map[string]keptCookie{}}
+}
+
+func (j *sessionJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.jar.SetCookies(u, cookies)
+	for _, c := range cookies {
+		key := c.Name + "@" + u.Host
+		if c.MaxAge > 0 || (c.MaxAge == 0 && !c.Expires.IsZero() && c.Expires.After(time.Now())) {
+			if c.MaxAge > 0 && c.Expires.IsZero() {
+				cc := *c
+				cc.Expires, cc.MaxAge = time.Now().Add(time.Duration(c.MaxAge)*time.Second), 0
+				c = &cc
+			}
+			j.kept[key] = keptCookie{u: u, c: c}
+		} else {
+			delete(j.kept, key)
+		}
+	}
+}
+
+func (j *sessionJar) Cookies(u *url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.jar.Cookies(u)
+}
+
+// restart is the browser closed and opened again.
+func (j *sessionJar) restart() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.jar, _ = cookiejar.New(nil)
+	for _, k := range j.kept {
+		j.jar.SetCookies(k.u, []*http.Cookie{k.c})
+	}
+}
+
+// restart closes the browser and opens it again: session cookies are gone.
+func (b *browser) restart() { b.jar.restart() }
+
+func (d *idp) browser() *browser {
+	jar := newSessionJar()
+	b := &browser{t: d.t, idp: d, jar: jar}
 	b.c = &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if req.URL.Host == "rp.test" {
 			return http.ErrUseLastResponse
@@ -233,6 +291,7 @@ var (
 	formRe   = regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
 	buttonRe = regexp.MustCompile(`(?s)<button type="submit"([^>]*)>\s*(.*?)\s*</button>`)
 	attrRe   = regexp.MustCompile(`(name|value)="([^"]*)"`)
+	hiddenRe = regexp.MustCompile(`<input type="hidden"([^>]*)>`)
 	linkRe   = regexp.MustCompile(`(?s)<a [^>]*href="([^"]*)"[^>]*>\s*(.*?)\s*</a>`)
 	tagRe    = regexp.MustCompile(`(?s)<script.*?</script>|<[^>]+>`)
 	spaceRe  = regexp.MustCompile(`\s+`)
@@ -254,6 +313,16 @@ func (b *browser) press(label string, fields ...string) page {
 			}
 			if attrs["name"] != "" {
 				v.Set(attrs["name"], attrs["value"])
+			}
+			// Hidden inputs go with the form, as a browser sends them.
+			for _, in := range hiddenRe.FindAllStringSubmatch(f[2], -1) {
+				ha := map[string]string{}
+				for _, a := range attrRe.FindAllStringSubmatch(in[1], -1) {
+					ha[a[1]] = html.UnescapeString(a[2])
+				}
+				if ha["name"] != "" {
+					v.Set(ha["name"], ha["value"])
+				}
 			}
 			for i := 0; i+1 < len(fields); i += 2 {
 				if !strings.Contains(f[2], `name="`+fields[i]+`"`) {

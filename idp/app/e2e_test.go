@@ -718,11 +718,11 @@ func TestJourneyWithoutReturnOriginStillReachesTheFormApp(t *testing.T) {
 	b.expectHeading("Check your phone")
 
 	// Strip the field from the stored state, as the older release wrote it.
-	id := cookieValue(b, d.issuer, web.JourneyCookie)
+	key := web.JourneyKey(cookieValue(b, d.issuer, web.JourneyCookie))
 	ctx := context.Background()
-	raw, version, err := d.app.Ephemeral.Get(ctx, "journey:"+id)
+	raw, version, err := d.app.Ephemeral.Get(ctx, key)
 	if err != nil {
-		t.Fatalf("journey %q: %v", id, err)
+		t.Fatalf("journey %q: %v", key, err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil || m["ro"] != "https://rp.test" {
@@ -730,7 +730,7 @@ func TestJourneyWithoutReturnOriginStillReachesTheFormApp(t *testing.T) {
 	}
 	delete(m, "ro")
 	raw, _ = json.Marshal(m)
-	if _, err := d.app.Ephemeral.CompareAndSet(ctx, "journey:"+id, version, raw, time.Hour); err != nil {
+	if _, err := d.app.Ephemeral.CompareAndSet(ctx, key, version, raw, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 

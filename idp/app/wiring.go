@@ -140,7 +140,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		return nil, err
 	}
 	pagesHandler, err := web.New(web.Config{
-		JourneyTTL: cfg.JourneyTTL, TrustedProxies: cfg.TrustedProxies,
+		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
 		Budgets: web.Budgets{PerDestination: cfg.SendPerRecipient, PerIP: cfg.SendPerClient, Window: time.Hour},
 	}, web.Deps{
 		Provider:  p,

@@ -57,6 +57,7 @@ type Config struct {
 	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
 	SessionTTL          time.Duration // the IdP's single-sign-on session
 	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
+	JourneyResumeIdle   time.Duration // idle longer than this, a journey is not offered to a new sign-in request
 
 	// Delivery of codes (factors/DELIVERY.md). Without IDP_DEV, both SMTP and Vonage
 	// are required; with IDP_DEV, a channel without a provider goes to the dev inbox.
@@ -141,6 +142,7 @@ var Settings = []Setting{
 	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
 	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
+	{Env: "IDP_JOURNEY_RESUME_IDLE", Flag: "journey-resume-idle", Default: "10m", Usage: "a new sign-in request starts again at Sign In when the browser's unfinished journey has been idle longer than this (shared computers)"},
 	{Env: "IDP_SMTP_URL", Flag: "smtp-url", Usage: "mail relay: smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host (TLS), smtp://host:1025?tls=none (a local relay such as Mailpit); required unless IDP_DEV"},
 	{Env: "IDP_EMAIL_FROM", Flag: "email-from", Usage: "From address of emails, e.g. \"Norfolk County Council <no-reply@norfolk.gov.uk>\"; required with IDP_SMTP_URL"},
 	{Env: "IDP_VONAGE_API_KEY", Flag: "vonage-api-key", Usage: "Vonage API key (text messages); the IDP_VONAGE_ settings are required unless IDP_DEV"},
@@ -358,6 +360,7 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		{"IDP_REFRESH_TOKEN_IDLE_TTL", &c.RefreshTokenIdleTTL},
 		{"IDP_SESSION_TTL", &c.SessionTTL},
 		{"IDP_JOURNEY_TTL", &c.JourneyTTL},
+		{"IDP_JOURNEY_RESUME_IDLE", &c.JourneyResumeIdle},
 	}
 	for _, d := range durations {
 		if *d.dst, err = parseDuration(raw[d.env]); err != nil {

@@ -1,6 +1,9 @@
 package journey
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // MaskPhone shows an E.164 number with all but its last 3 digits hidden, for a
 // challenge page: UK numbers in national form ("+447700900123" -> "07*** ***123"),
@@ -24,4 +27,16 @@ func PhoneEnding(e164 string) string {
 		return ""
 	}
 	return e164[len(e164)-3:]
+}
+
+// MaskEmail shows enough of an address for its owner to recognise it and little
+// to anyone else: the first character of the local part and the domain
+// ("s***@example.org").
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "***@" + domain
 }

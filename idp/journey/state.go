@@ -63,6 +63,10 @@ type State struct {
 
 	// AMR lists what was proven in this journey: "pwd", "sms", "tel".
 	AMR []string `json:"amr,omitempty"`
+
+	// SeenAt is when the journey was last saved: a new sign-in request finding
+	// a journey idle longer than a short limit starts again (a shared computer).
+	SeenAt time.Time `json:"seen,omitzero"`
 }
 
 // Code is one code in flight: its keyed hash, expiry and wrong entries.
@@ -120,6 +124,21 @@ func (s *State) clone() *State {
 	c.PhoneResends = slices.Clone(s.PhoneResends)
 	c.AMR = slices.Clone(s.AMR)
 	return &c
+}
+
+// HoldsProof reports whether the journey carries something a person proved:
+// a password, a phone, an email address verified by its code, or an account
+// found for a reset. Such a journey is not handed silently to a new sign-in
+// request: the next person at a shared computer must not inherit it.
+func (s *State) HoldsProof() bool {
+	if len(s.AMR) > 0 || s.UserID != "" {
+		return true
+	}
+	switch s.Step {
+	case StepSignUpEmailVerified, StepSignUpDetails, StepForgotNewPassword:
+		return true
+	}
+	return false
 }
 
 // Proved reports whether the factor was proven in this journey.

@@ -203,7 +203,7 @@ func (e *env) newInstance() *Provider {
 func (e *env) login(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
 	p := e.pick(r)
-	if _, err := p.LoginRequest(r.Context(), id); err != nil {
+	if _, err := p.LoginRequest(r, id); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -294,6 +294,17 @@ func (e *env) browser() *http.Client {
 			return nil
 		},
 	}
+}
+
+// requestFrom is a request to the provider carrying the browser's cookies, for
+// calling the pages' API (LoginRequest, Complete) as that browser.
+func (e *env) requestFrom(b *http.Client) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, e.issuer+"/login", nil)
+	u, _ := url.Parse(e.issuer)
+	for _, c := range b.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	return req
 }
 
 // authResult is where the browser ended: the RP callback parameters, or an

@@ -122,6 +122,7 @@ type Provider struct {
 	storage    *opStorage
 	handler    http.Handler
 	secrets    *secretVerifier
+	sealer     *responseSealer
 	issuerPath string // path of the issuer URL, "" for the root
 	now        func() time.Time
 	// discoveryDoc is the encoded discovery document and the issuer it was
@@ -168,6 +169,9 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 		issuerPath: strings.TrimSuffix(iss.Path, "/"),
 	}
 	p.storage = &opStorage{p: p}
+	if p.sealer, err = newResponseSealer(cfg.KeyEncryptionKey); err != nil {
+		return nil, err
+	}
 	if err := keys.ensure(context.Background()); err != nil {
 		return nil, err
 	}
@@ -213,9 +217,11 @@ var supportedClaims = []string{
 }
 
 // Handler serves every OpenID Connect endpoint, relative to the issuer's path:
-// /.well-known/openid-configuration, /keys, /authorize (and its /callback and
-// /continue steps), /oauth/token, /userinfo, /oauth/introspect, /revoke,
-// /end_session and /logged-out.
+// /.well-known/openid-configuration, /keys, /authorize (and its /continue
+// step), /oauth/token, /userinfo, /oauth/introspect, /revoke, /end_session
+// and /logged-out. The library's /authorize/callback is deliberately not
+// served: it would hand a finished request's code to any caller that knows
+// the request id. Codes are made by Complete and ResumeSession instead.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 func (p *Provider) routes() http.Handler {
@@ -227,8 +233,6 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle("/.well-known/openid-configuration", withIssuer(http.HandlerFunc(p.discovery)))
 	mux.Handle("/authorize", browser(p.withIssuerParam(p.op), "This sign-in link is not valid",
 		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service."))
-	mux.Handle(pathCallback, browser(p.withIssuerParam(p.op), "Your sign-in has expired",
-		"You took too long to sign in, or the sign-in was already used. Go back to the service you were using and start again."))
 	// Not wrapped by browser(): the login pages it may serve render their own
 	// error pages, which must reach the person as they are.
 	mux.Handle("/authorize/continue", withIssuer(http.HandlerFunc(p.continueAuthorize)))
@@ -380,21 +384,26 @@ func addIssuerParam(loc, issuer string) string {
 // continueAuthorize is where the library sends an /authorize request after
 // storing it: an IdP session that satisfies prompt/max_age completes it at
 // once, prompt=none without one goes back to the client with login_required,
-// and anything else goes to the login pages.
+// and anything else goes to the login pages. Only the browser that sent the
+// /authorize request may continue it.
 func (p *Provider) continueAuthorize(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	redirect, ok, err := p.ResumeSession(w, r, id)
 	if err != nil {
 		w.Header().Set("Cache-Control", "no-store")
-		if errors.Is(err, ErrUnknownAuthRequest) {
+		switch {
+		case errors.Is(err, ErrOtherBrowser):
+			p.log.WarnContext(r.Context(), "authorize: continue refused: request started in another browser")
+			p.cfg.ErrorPage(w, r, http.StatusBadRequest, OtherBrowserTitle, OtherBrowserMessage)
+		case errors.Is(err, ErrUnknownAuthRequest):
 			p.log.InfoContext(r.Context(), "authorize: cannot continue", "err", err)
 			p.cfg.ErrorPage(w, r, http.StatusBadRequest, "Your sign-in has expired",
 				"You took too long to sign in. Go back to the service you were using and start again.")
-			return
+		default:
+			p.log.ErrorContext(r.Context(), "authorize: cannot continue", "err", err)
+			p.cfg.ErrorPage(w, r, http.StatusServiceUnavailable, "Sorry, there is a problem with the service",
+				"Try again in a few minutes.")
 		}
-		p.log.ErrorContext(r.Context(), "authorize: cannot continue", "err", err)
-		p.cfg.ErrorPage(w, r, http.StatusInternalServerError, "Sorry, there is a problem with the service",
-			"Try again later.")
 		return
 	}
 	if !ok {
@@ -409,40 +418,20 @@ func (p *Provider) continueAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.cfg.Login.ServeHTTP(w, lr)
 		return
 	}
-	if !p.serveCallback(w, r, redirect) {
-		http.Redirect(w, r, redirect, http.StatusFound)
-	}
+	p.Redirect(w, r, redirect)
 }
 
-// Redirect ends a request of the login pages with a redirect to `to`. When `to`
-// is the provider's authorization callback (what Complete returns), the
-// callback is served in this response instead: the browser goes straight to
-// the form app with its code, one round trip fewer at the end of every
-// sign-in. Anything else is a 303 See Other.
+// Redirect ends a request of the login pages or the continue step with a
+// redirect to `to`: the client's redirect (with a code or an error) that
+// Complete or ResumeSession returned, or a page of the idp. It is never
+// stored by a cache: it may carry a code.
 func (p *Provider) Redirect(w http.ResponseWriter, r *http.Request, to string) {
-	if !p.serveCallback(w, r, to) {
-		http.Redirect(w, r, to, http.StatusSeeOther)
+	w.Header().Set("Cache-Control", "no-store")
+	status := http.StatusSeeOther
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		status = http.StatusFound
 	}
-}
-
-// serveCallback answers r as a GET of to would be answered, when to is this
-// provider's authorization callback URL; it reports whether it did.
-func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request, to string) bool {
-	rest, ok := strings.CutPrefix(to, p.callbackPrefix())
-	if !ok {
-		return false
-	}
-	id, err := url.QueryUnescape(rest)
-	if err != nil || id == "" {
-		return false
-	}
-	cr := r.Clone(r.Context())
-	cr.Method, cr.Body, cr.ContentLength, cr.Form, cr.PostForm = http.MethodGet, http.NoBody, 0, nil, nil
-	cr.Header.Del("Content-Type")
-	cr.URL.Path, cr.URL.RawPath, cr.URL.RawQuery = pathCallback, "", "id="+url.QueryEscape(id)
-	cr.RequestURI = cr.URL.RequestURI()
-	p.handler.ServeHTTP(w, cr)
-	return true
+	http.Redirect(w, r, to, status)
 }
 
 func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) {
@@ -564,15 +553,4 @@ func (p *Provider) audit(ctx context.Context, kind, userID, clientID, detail str
 	if err != nil {
 		p.log.ErrorContext(ctx, "audit: append failed", "kind", kind, "err", err)
 	}
-}
-
-// pathCallback is the library's authorization callback, which turns a
-// finished auth request into the redirect to the client with its code.
-const pathCallback = "/authorize/callback"
-
-func (p *Provider) callbackPrefix() string { return p.cfg.Issuer + pathCallback + "?id=" }
-
-// authorizeCallbackURL is where the browser goes once an auth request is done.
-func (p *Provider) authorizeCallbackURL(id string) string {
-	return p.callbackPrefix() + url.QueryEscape(id)
 }

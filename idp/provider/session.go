@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/councilforms/idp/store"
 )
@@ -57,11 +58,17 @@ type sessionRecord struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// LoginRequest returns the pending sign-in with this id.
-func (p *Provider) LoginRequest(ctx context.Context, authRequestID string) (*LoginRequest, error) {
-	ar, _, err := p.authRequestByID(ctx, authRequestID)
+// LoginRequest returns the pending sign-in with this id, when r comes from
+// the browser that started it (ErrOtherBrowser otherwise). A finished request
+// is ErrUnknownAuthRequest: it cannot start a journey.
+func (p *Provider) LoginRequest(r *http.Request, authRequestID string) (*LoginRequest, error) {
+	ctx := r.Context()
+	ar, _, err := p.boundRequest(r, authRequestID)
 	if err != nil {
 		return nil, err
+	}
+	if ar.IsDone {
+		return nil, ErrUnknownAuthRequest
 	}
 	c, err := p.client(ctx, ar.ClientID)
 	if err != nil {
@@ -78,26 +85,45 @@ func (p *Provider) LoginRequest(ctx context.Context, authRequestID string) (*Log
 	return lr, nil
 }
 
+// boundRequest loads a request for the browser of r: ErrOtherBrowser when
+// another browser started it.
+func (p *Provider) boundRequest(r *http.Request, id string) (*authRequest, int64, error) {
+	ar, version, err := p.authRequestByID(r.Context(), id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !boundTo(r, ar) {
+		return nil, 0, ErrOtherBrowser
+	}
+	return ar, version, nil
+}
+
 // ResumeSession completes the sign-in from the browser's IdP session when
-// that session satisfies prompt and max_age (ok=true, redirect to follow).
-// With prompt=none and no usable session it returns the client's redirect
-// carrying error=login_required (ok=true). Otherwise ok=false: the login
-// journey must run and finish with Complete.
+// that session satisfies prompt and max_age (ok=true, redirect to follow: the
+// client's redirect URI with the code). With prompt=none and no usable
+// session it returns the client's redirect carrying error=login_required
+// (ok=true). Otherwise ok=false: the login journey must run and finish with
+// Complete. A request started in another browser is ErrOtherBrowser.
 func (p *Provider) ResumeSession(w http.ResponseWriter, r *http.Request, authRequestID string) (string, bool, error) {
 	ctx := r.Context()
-	ar, version, err := p.authRequestByID(ctx, authRequestID)
+	ar, version, err := p.boundRequest(r, authRequestID)
 	if err != nil {
 		return "", false, err
+	}
+	if ar.IsDone {
+		to, err := p.finishedResponse(ctx, ar)
+		return to, err == nil, err
 	}
 	sess, err := p.browserSession(ctx, r)
 	if err != nil {
 		return "", false, err
 	}
 	if sess != nil && p.sessionSatisfies(ar, sess) {
-		if err := p.finish(ctx, ar, version, sess.UserID, sess.AMR, sess.AuthTime); err != nil {
+		to, err := p.finish(ctx, ar, version, sess.UserID, sess.AMR, sess.AuthTime)
+		if err != nil {
 			return "", false, err
 		}
-		return p.authorizeCallbackURL(ar.ID), true, nil
+		return to, true, nil
 	}
 	if slices.Contains(ar.Prompt, oidc.PromptNone) {
 		if err := p.eph.Delete(ctx, keyAuthRequest+ar.ID); err != nil {
@@ -143,7 +169,11 @@ func (p *Provider) clientErrorURL(ar *authRequest, e *oidc.Error) string {
 
 // Complete records that the person was authenticated, starts a new IdP
 // session (a fresh cookie, so a session id is never reused across sign-ins)
-// and returns the URL to send the browser to.
+// and returns the URL to send the browser to: the client's redirect URI with
+// the authorization code, made in this call. Only the browser that started
+// the request may complete it (ErrOtherBrowser). Completing a request that
+// this browser has just completed (a double click, a retry after a lost
+// response) returns the same redirect while its code is unused.
 func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, authRequestID string, a Authentication) (string, error) {
 	ctx := r.Context()
 	if a.UserID == "" || strings.Contains(a.UserID, ":") {
@@ -156,9 +186,15 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, authRequestI
 		a.AuthTime = p.now()
 	}
 	a.AuthTime = a.AuthTime.UTC().Truncate(time.Second)
-	ar, version, err := p.authRequestByID(ctx, authRequestID)
+	ar, version, err := p.boundRequest(r, authRequestID)
 	if err != nil {
 		return "", err
+	}
+	if ar.IsDone {
+		if ar.UserID != a.UserID {
+			return "", ErrUnknownAuthRequest
+		}
+		return p.finishedResponse(ctx, ar)
 	}
 	if err := p.userMaySignIn(ctx, a.UserID); err != nil {
 		return "", err
@@ -178,28 +214,85 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, authRequestI
 		}
 		return p.clientErrorURL(ar, oidc.ErrLoginRequired().WithDescription("A different person signed in.")), nil
 	}
-	if err := p.finish(ctx, ar, version, a.UserID, a.AMR, a.AuthTime); err != nil {
-		return "", err
-	}
-	return p.authorizeCallbackURL(ar.ID), nil
+	return p.finish(ctx, ar, version, a.UserID, a.AMR, a.AuthTime)
 }
 
-// finish marks the auth request done. Compare-and-set: a double submission
-// that lost the race still ends at the same callback.
-func (p *Provider) finish(ctx context.Context, ar *authRequest, version int64, userID string, amr []string, authTime time.Time) error {
+// finish makes the request's authorization code and marks the request done,
+// in one step: the code is stored first, then the request's record is
+// replaced (compare-and-set on the version loaded) by the done request with
+// the sealed response, for the code's lifetime. If another request of the
+// same browser finished it first, this one's code is dropped and that one's
+// response is returned; if the record cannot be written, the code is dropped
+// and the request stays as it was, so trying again works.
+func (p *Provider) finish(ctx context.Context, ar *authRequest, version int64, userID string, amr []string, authTime time.Time) (string, error) {
 	ar.IsDone, ar.UserID, ar.AMR, ar.AuthTime = true, userID, amr, authTime
+	to, err := op.BuildAuthResponseCallbackURL(context.WithValue(ctx, finishingKey{}, ar), ar, p.op)
+	if err != nil {
+		return "", fmt.Errorf("provider: make authorization code: %w", err)
+	}
+	to = addIssuerParam(to, p.cfg.Issuer)
+	ar.Response = p.sealer.seal(ar.ID, to)
 	raw, err := json.Marshal(ar)
 	if err != nil {
-		return fmt.Errorf("provider: encode auth request: %w", err)
+		return "", fmt.Errorf("provider: encode auth request: %w", err)
 	}
-	_, err = p.eph.CompareAndSet(ctx, keyAuthRequest+ar.ID, version, raw, p.cfg.AuthRequestTTL)
-	if errors.Is(err, store.ErrNotFound) {
-		return ErrUnknownAuthRequest
+	_, err = p.eph.CompareAndSet(ctx, keyAuthRequest+ar.ID, version, raw, CodeTTL)
+	if err == nil {
+		return to, nil
 	}
-	if err != nil && !errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("provider: finish auth request: %w", err)
+	p.dropCode(ctx, to)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", ErrUnknownAuthRequest
+	case errors.Is(err, store.ErrConflict):
+		won, _, lerr := p.authRequestByID(ctx, ar.ID)
+		if lerr != nil {
+			return "", lerr
+		}
+		if !won.IsDone || won.UserID != userID {
+			return "", ErrUnknownAuthRequest
+		}
+		return p.finishedResponse(ctx, won)
+	default:
+		return "", fmt.Errorf("provider: finish auth request: %w", err)
 	}
-	return nil
+}
+
+// finishedResponse is the response a done request was finished with, while
+// its code is still unredeemed.
+func (p *Provider) finishedResponse(ctx context.Context, ar *authRequest) (string, error) {
+	to, err := p.sealer.open(ar.ID, ar.Response)
+	if err != nil {
+		return "", ErrUnknownAuthRequest
+	}
+	code := responseCode(to)
+	if code == "" {
+		return "", ErrUnknownAuthRequest
+	}
+	if _, _, err := p.eph.Get(ctx, keyCode+hashToken(code)); errors.Is(err, store.ErrNotFound) {
+		return "", ErrUnknownAuthRequest
+	} else if err != nil {
+		return "", fmt.Errorf("provider: look up code: %w", err)
+	}
+	return to, nil
+}
+
+// dropCode deletes the code carried by an authorization response that will
+// not be sent.
+func (p *Provider) dropCode(ctx context.Context, to string) {
+	if code := responseCode(to); code != "" {
+		if err := p.eph.Delete(ctx, keyCode+hashToken(code)); err != nil {
+			p.log.WarnContext(ctx, "drop unsent authorization code", "err", err)
+		}
+	}
+}
+
+func responseCode(to string) string {
+	u, err := url.Parse(to)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("code")
 }
 
 func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, a Authentication) error {

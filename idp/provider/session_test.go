@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -152,7 +153,7 @@ func TestLoginRequestForThePages(t *testing.T) {
 	if loc.Path != "/login" {
 		t.Fatalf("sent to %v, want /login", loc)
 	}
-	lr, err := e.p.LoginRequest(context.Background(), loc.Query().Get("authRequestID"))
+	lr, err := e.p.LoginRequest(e.requestFrom(b), loc.Query().Get("authRequestID"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +161,11 @@ func TestLoginRequestForThePages(t *testing.T) {
 		lr.MaxAge == nil || *lr.MaxAge != 5*time.Minute || lr.ForceLogin() || lr.RedirectURI != r.conf.RedirectURL {
 		t.Errorf("login request = %+v", lr)
 	}
-	if _, err := e.p.LoginRequest(context.Background(), "no-such-request"); err != ErrUnknownAuthRequest {
+	if _, err := e.p.LoginRequest(e.requestFrom(b), "no-such-request"); err != ErrUnknownAuthRequest {
 		t.Errorf("unknown id: %v", err)
 	}
 	// Complete refuses a user that does not exist.
-	req := httptestRequest(t)
+	req := e.requestFrom(b)
 	if _, err := e.p.Complete(nilWriter{}, req, lr.ID, Authentication{UserID: "ghost", AMR: []string{"pwd"}}); err == nil {
 		t.Error("Complete accepted an unknown user")
 	}
@@ -261,15 +262,6 @@ func browserRequest(t *testing.T, e *env, b *http.Client) *http.Request {
 	return req
 }
 
-func httptestRequest(t *testing.T) *http.Request {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "https://idp.example/login", strings.NewReader(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return req
-}
-
 type nilWriter struct{}
 
 func (nilWriter) Header() http.Header         { return http.Header{} }
@@ -335,7 +327,7 @@ func TestContinueServesLoginInPlace(t *testing.T) {
 	if seen.calls != 1 || seen.path != "/login" {
 		t.Fatalf("login handler saw %d calls, path %q", seen.calls, seen.path)
 	}
-	lr, err := e.p.LoginRequest(context.Background(), seen.id)
+	lr, err := e.p.LoginRequest(e.requestFrom(b), seen.id)
 	if err != nil || lr.ClientID != "formapp" {
 		t.Fatalf("login request %q: %+v, %v", seen.id, lr, err)
 	}
@@ -352,4 +344,62 @@ func TestContinueServesLoginInPlace(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Your sign-in has expired") || seen.calls != 1 {
 		t.Errorf("unknown id: %d %q (login calls %d)", resp.StatusCode, body, seen.calls)
 	}
+}
+
+// pendingRequest starts a sign-in in browser b and returns its request id (the
+// login page is where it stops).
+func (e *env) pendingRequest(b *http.Client) string {
+	e.t.Helper()
+	r := e.rp("formapp")
+	stop := *b
+	stop.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := stop.Get(r.authURL(newFlow()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := resp.Request.URL.Parse(resp.Header.Get("Location"))
+	id := loc.Query().Get("id")
+	if loc.Path != "/authorize/continue" || id == "" {
+		e.t.Fatalf("/authorize sent to %v", loc)
+	}
+	return id
+}
+
+// Complete and LoginRequest belong to the browser that started the request;
+// completing twice in it (a double click) gives the same redirect, one code.
+func TestCompleteIsBoundToTheStartingBrowser(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), nil)
+		u := e.newUser()
+		owner, other := e.browser(), e.browser()
+		id := e.pendingRequest(owner)
+		other.Get(e.issuer + "/.well-known/openid-configuration") // a browser with cookies of its own
+		if _, err := e.p.LoginRequest(e.requestFrom(other), id); !errors.Is(err, ErrOtherBrowser) {
+			t.Fatalf("LoginRequest from another browser: %v, want ErrOtherBrowser", err)
+		}
+		a := Authentication{UserID: u.ID, AMR: []string{"pwd", "sms"}}
+		if _, err := e.p.Complete(nilWriter{}, e.requestFrom(other), id, a); !errors.Is(err, ErrOtherBrowser) {
+			t.Fatalf("Complete from another browser: %v, want ErrOtherBrowser", err)
+		}
+		first, err := e.p.Complete(nilWriter{}, e.requestFrom(owner), id, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := e.p.Complete(nilWriter{}, e.requestFrom(owner), id, a)
+		if err != nil || second != first {
+			t.Fatalf("second Complete = %q, %v; want the first redirect %q", second, err, first)
+		}
+		u1, _ := url.Parse(first)
+		if !strings.HasPrefix(first, "https://"+rpHost+"/formapp/callback?") || u1.Query().Get("code") == "" {
+			t.Fatalf("redirect %q carries no code", first)
+		}
+		// Once redeemed, the request cannot be completed again.
+		if _, err := e.st.eph.Take(context.Background(), keyCode+hashToken(u1.Query().Get("code"))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.p.Complete(nilWriter{}, e.requestFrom(owner), id, a); !errors.Is(err, ErrUnknownAuthRequest) {
+			t.Fatalf("Complete after the code was taken: %v, want ErrUnknownAuthRequest", err)
+		}
+	})
 }

@@ -72,11 +72,16 @@ type authRequest struct {
 	MaxAge              *uint     `json:"max_age,omitempty"`
 	LoginHint           string    `json:"login_hint,omitempty"`
 	HintSubject         string    `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
-	IsDone              bool      `json:"done"`
-	UserID              string    `json:"user_id,omitempty"`
-	AMR                 []string  `json:"amr,omitempty"`
-	AuthTime            time.Time `json:"auth_time"`
-	grantKey            string    // set when loaded by code: where issued tokens are recorded
+	// Binding is the hash of the starting browser's BrowserCookie.
+	Binding string `json:"binding"`
+	IsDone  bool   `json:"done"`
+	// Response, once done, is the sealed authorization response (the
+	// client's redirect with the code), kept as long as the code lives.
+	Response string    `json:"response,omitempty"`
+	UserID   string    `json:"user_id,omitempty"`
+	AMR      []string  `json:"amr,omitempty"`
+	AuthTime time.Time `json:"auth_time"`
+	grantKey string    // set when loaded by code: where issued tokens are recorded
 	// Set when loaded by code: the ids the tokens issued from the code will
 	// have, recorded in the grant before they exist.
 	accessTokenID, familyID string
@@ -158,7 +163,11 @@ func getJSON(ctx context.Context, eph store.Ephemeral, key string, v any) (int64
 
 func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
 	p := s.p
-	if hc := httpFromContext(ctx); hc != nil && hc.r.URL.Query().Get("request_uri") != "" {
+	hc := httpFromContext(ctx)
+	if hc == nil {
+		return nil, errors.New("provider: an auth request is created only by a browser's /authorize")
+	}
+	if hc.r.URL.Query().Get("request_uri") != "" {
 		return nil, &oidc.Error{ErrorType: "request_uri_not_supported", Description: "The request_uri parameter is not supported."}
 	}
 	if req.ResponseType != oidc.ResponseTypeCode {
@@ -194,6 +203,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		Scopes: scopes, State: req.State, Nonce: req.Nonce, ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
 		Prompt: req.Prompt, MaxAge: req.MaxAge, LoginHint: req.LoginHint, HintSubject: hintSubject,
+		Binding: bindBrowser(hc.w, hc.r),
 	}
 	raw, err := json.Marshal(ar)
 	if err != nil {
@@ -228,23 +238,27 @@ func (p *Provider) authRequestByID(ctx context.Context, id string) (*authRequest
 	return &ar, version, nil
 }
 
-// SaveAuthCode turns a finished auth request into a code: the request moves
-// (atomically) from its own key to the code's key, so a replayed callback
-// cannot mint a second code, and the code lives only CodeTTL.
+// SaveAuthCode stores the code of the request being finished in this call
+// (finish, through the library's response builder). A code is made nowhere
+// else: no endpoint turns a stored request into a code, so nobody can poll
+// for one. The request's own record is marked done by finish afterwards.
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	p := s.p
-	raw, err := p.eph.Take(ctx, keyAuthRequest+id)
-	if errors.Is(err, store.ErrNotFound) {
-		return oidc.ErrInvalidRequest().WithDescription("This sign-in was already completed.")
+	ar, ok := ctx.Value(finishingKey{}).(*authRequest)
+	if !ok || ar.ID != id || !ar.IsDone {
+		return oidc.ErrInvalidRequest().WithDescription("This sign-in is not being completed.")
 	}
+	raw, err := json.Marshal(ar)
 	if err != nil {
-		return fmt.Errorf("provider: take auth request: %w", err)
+		return fmt.Errorf("provider: encode auth request: %w", err)
 	}
-	if err := p.eph.Create(ctx, keyCode+hashToken(code), raw, CodeTTL); err != nil {
+	if err := s.p.eph.Create(ctx, keyCode+hashToken(code), raw, CodeTTL); err != nil {
 		return fmt.Errorf("provider: store code: %w", err)
 	}
 	return nil
 }
+
+// finishingKey carries, in finish's context, the request whose code is being made.
+type finishingKey struct{}
 
 // AuthRequestByCode redeems a code: only the first caller gets the request.
 // A later presentation of the same code revokes everything issued from it.

@@ -70,7 +70,7 @@ func (h *Handler) changePhone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := journey.AccountFrom(u)
-	id, err := journey.NewID()
+	cookie, id, err := newJourney()
 	if err != nil {
 		h.fail(w, r, "journey id", err)
 		return
@@ -85,7 +85,7 @@ func (h *Handler) changePhone(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if err := h.create(w, r, s); err != nil {
+	if err := h.create(w, r, cookie, s); err != nil {
 		h.fail(w, r, "create", err)
 		return
 	}

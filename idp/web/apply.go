@@ -74,7 +74,6 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		h.Provider.Redirect(w, r, redirect)
 		return
 	}
-	h.setCookie(w, res.State.ID) // the journey's lifetime starts again at every step
 	errs := append(uiErrors(res.Errors), problems...)
 	if len(errs) > 0 {
 		h.render(w, r, res.State, http.StatusOK, errs, form, "")

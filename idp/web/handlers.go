@@ -50,16 +50,14 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 
 // begin starts the journey for a sign-in request, or resumes the browser's
 // unfinished one: closing the page and following the form's sign-in link again
-// comes back to the step reached.
+// comes back to the step reached. A journey that holds something proven (a
+// password, a phone, a verified email address) is not carried to the new
+// request silently: the page says whose journey it is and offers 'Continue' or
+// 'Start again', and one idle longer than Config.ResumeIdle starts again, so
+// the next person at a shared computer inherits nothing.
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID string) {
-	ctx := r.Context()
-	lr, err := h.Provider.LoginRequest(ctx, authRequestID)
-	if errors.Is(err, provider.ErrUnknownAuthRequest) {
-		h.timedOut(w)
-		return
-	}
-	if err != nil {
-		h.fail(w, r, "sign-in request", err)
+	lr, ok := h.loginRequest(w, r, authRequestID)
+	if !ok {
 		return
 	}
 	j, ok, err := h.load(r)
@@ -70,21 +68,64 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 	// A change of phone number started from the account pages never turns into a
 	// sign-in: it has not checked a password.
 	if ok && j.s.Step != journey.StepDone && j.s.Kind != journey.KindChangePhone {
-		if j.s.AuthRequestID != lr.ID {
-			s := *j.s
-			s.AuthRequestID, s.ReturnOrigin = lr.ID, returnOrigin(lr.RedirectURI)
-			if _, err := h.save(ctx, j, &s); err != nil && !errors.Is(err, store.ErrConflict) {
-				h.fail(w, r, "resume", err)
-				return
-			}
+		switch {
+		case j.s.AuthRequestID == lr.ID:
+			seeOther(w, r, PathLogin)
+			return
+		case h.now().Sub(j.s.SeenAt) > h.cfg.ResumeIdle:
+			// Too long ago to be this person's: start again below.
+		case j.s.HoldsProof():
+			h.Pages.Render(w, http.StatusOK, ui.PageResume, ui.ResumePage{
+				Action: actResume, Request: lr.ID, MaskedEmail: journey.MaskEmail(j.s.Email),
+			})
+			return
+		default:
+			h.attach(w, r, j, lr)
+			return
 		}
-		seeOther(w, r, PathLogin)
+	}
+	h.start(w, r, lr)
+}
+
+// loginRequest reads the sign-in request for this browser, or answers the
+// request itself: 'session has timed out' for an unknown or finished request,
+// the other-browser page for one started elsewhere.
+func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, authRequestID string) (*provider.LoginRequest, bool) {
+	lr, err := h.Provider.LoginRequest(r, authRequestID)
+	switch {
+	case errors.Is(err, provider.ErrUnknownAuthRequest):
+		h.timedOut(w)
+	case errors.Is(err, provider.ErrOtherBrowser):
+		h.otherBrowser(w, r)
+	case err != nil:
+		h.fail(w, r, "sign-in request", err)
+	default:
+		return lr, true
+	}
+	return nil, false
+}
+
+// attach moves the browser's journey on to a new sign-in request (the form's
+// sign-in link followed again) and shows the step reached.
+func (h *Handler) attach(w http.ResponseWriter, r *http.Request, j loaded, lr *provider.LoginRequest) {
+	s := *j.s
+	s.AuthRequestID, s.ReturnOrigin = lr.ID, returnOrigin(lr.RedirectURI)
+	if _, err := h.save(r.Context(), j, &s); err != nil && !errors.Is(err, store.ErrConflict) {
+		h.fail(w, r, "resume", err)
 		return
 	}
-	id, err := journey.NewID()
+	seeOther(w, r, PathLogin)
+}
+
+// start begins a new journey at the Sign In page, replacing any the browser had.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request, lr *provider.LoginRequest) {
+	cookie, id, err := newJourney()
 	if err != nil {
 		h.fail(w, r, "journey id", err)
 		return
+	}
+	if old, ok, err := h.load(r); err == nil && ok {
+		h.discard(r, old.s)
 	}
 	s := h.Machine.NewSignIn(id, lr.ID, h.now())
 	s.ReturnOrigin = returnOrigin(lr.RedirectURI)
@@ -93,7 +134,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 	if hint := strings.TrimSpace(lr.LoginHint); len(hint) <= 254 && strings.Count(hint, "@") == 1 {
 		s.Email = hint
 	}
-	if err := h.create(w, r, s); err != nil {
+	if err := h.create(w, r, cookie, s); err != nil {
 		h.fail(w, r, "create", err)
 		return
 	}
@@ -101,6 +142,42 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 	// The first page in this response, not after a redirect to /login: one round
 	// trip fewer on a phone. Reloading this address resumes the journey above.
 	h.render(w, r, s, http.StatusOK, nil, nil, "")
+}
+
+// discard deletes a journey that a new one replaces.
+func (h *Handler) discard(r *http.Request, s *journey.State) {
+	if err := h.Ephemeral.Delete(r.Context(), journeyKey(s.ID)); err != nil {
+		h.Log.WarnContext(r.Context(), "delete replaced journey", "err", err)
+	}
+}
+
+// resume answers the 'Continue' / 'Start again' question begin asked about an
+// unfinished journey.
+func (h *Handler) resume(w http.ResponseWriter, r *http.Request, f url.Values) {
+	lr, ok := h.loginRequest(w, r, f.Get(ui.FieldRequest))
+	if !ok {
+		return
+	}
+	j, ok, err := h.load(r)
+	if err != nil {
+		h.fail(w, r, "load", err)
+		return
+	}
+	if f.Get(ui.FieldChoice) == ui.ChoiceContinue && ok && j.s.Step != journey.StepDone &&
+		j.s.Kind != journey.KindChangePhone && h.now().Sub(j.s.SeenAt) <= h.cfg.ResumeIdle {
+		h.attach(w, r, j, lr)
+		return
+	}
+	h.start(w, r, lr)
+}
+
+// otherBrowser is the page for a sign-in request started in another browser.
+func (h *Handler) otherBrowser(w http.ResponseWriter, r *http.Request) {
+	h.Log.WarnContext(r.Context(), "sign-in request refused: started in another browser")
+	h.Pages.Render(w, http.StatusBadRequest, ui.PageMessage, ui.MessagePage{
+		Page:       ui.Page{Title: provider.OtherBrowserTitle},
+		Paragraphs: []string{provider.OtherBrowserMessage},
+	})
 }
 
 // Links that move the journey. They are GETs because the council's guide prints
@@ -152,11 +229,15 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	f := r.PostForm
+	if r.PathValue("action") == "resume" {
+		h.resume(w, r, f)
+		return
+	}
 	j, ok := h.mustLoad(w, r)
 	if !ok {
 		return
 	}
-	f := r.PostForm
 	var ev journey.Event
 	switch r.PathValue("action") {
 	case "sign-in":

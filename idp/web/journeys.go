@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"time"
@@ -16,7 +18,19 @@ type loaded struct {
 	version int64
 }
 
+// A journey's id is the SHA-256 of its cookie's value: the ephemeral store (and
+// anything else that records the id, such as a call in flight) holds only the
+// hash, so a listing of its keys or values is not a set of journeys to take over.
 func journeyKey(id string) string { return "journey:" + id }
+
+// JourneyKey is the ephemeral-store key of the journey whose cookie holds
+// cookieValue (for tools and tests that inspect a journey).
+func JourneyKey(cookieValue string) string { return journeyKey(journeyID(cookieValue)) }
+
+func journeyID(cookieValue string) string {
+	sum := sha256.Sum256([]byte(cookieValue))
+	return hex.EncodeToString(sum[:])
+}
 
 // load reads the browser's journey; ok is false when it has none (no cookie, an
 // expired journey, or one written by an incompatible release).
@@ -25,7 +39,7 @@ func (h *Handler) load(r *http.Request) (loaded, bool, error) {
 	if err != nil || c.Value == "" || len(c.Value) > 128 {
 		return loaded{}, false, nil
 	}
-	return h.loadID(r.Context(), c.Value)
+	return h.loadID(r.Context(), journeyID(c.Value))
 }
 
 func (h *Handler) loadID(ctx context.Context, id string) (loaded, bool, error) {
@@ -44,8 +58,19 @@ func (h *Handler) loadID(ctx context.Context, id string) (loaded, bool, error) {
 	return loaded{s: s, version: v}, true, nil
 }
 
-// create stores a new journey and gives the browser its cookie.
-func (h *Handler) create(w http.ResponseWriter, r *http.Request, s *journey.State) error {
+// newJourney makes a journey's cookie value and the id it is stored under.
+func newJourney() (cookieValue, id string, err error) {
+	v, err := journey.NewID()
+	if err != nil {
+		return "", "", err
+	}
+	return v, journeyID(v), nil
+}
+
+// create stores a new journey, whose ID newJourney made with cookieValue, and
+// gives the browser its cookie.
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, cookieValue string, s *journey.State) error {
+	s.SeenAt = h.now().UTC()
 	b, err := s.Marshal()
 	if err != nil {
 		return err
@@ -53,13 +78,19 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	if err := h.Ephemeral.Create(r.Context(), journeyKey(s.ID), b, h.cfg.JourneyTTL); err != nil {
 		return wrapf(err, "create journey")
 	}
-	h.setCookie(w, s.ID)
+	// No Max-Age: closing the browser ends an unfinished journey, so on a shared
+	// computer it does not pass to the next person. Lax: the journey must survive
+	// the top-level redirect back from the provider's /authorize.
+	http.SetCookie(w, &http.Cookie{Name: JourneyCookie, Value: cookieValue, Path: "/",
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	return nil
 }
 
 // save writes s over the version that was loaded. store.ErrConflict means another
-// request (a double click, a second tab) moved the journey on first.
+// request (a double click, a second tab) moved the journey on first. The journey's
+// lifetime starts again at every save.
 func (h *Handler) save(ctx context.Context, j loaded, s *journey.State) (loaded, error) {
+	s.SeenAt = h.now().UTC()
 	b, err := s.Marshal()
 	if err != nil {
 		return j, err
@@ -78,14 +109,6 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	}
 	http.SetCookie(w, &http.Cookie{Name: JourneyCookie, Value: "", Path: "/", MaxAge: -1,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-}
-
-func (h *Handler) setCookie(w http.ResponseWriter, id string) {
-	// Lax: the journey must survive the top-level redirect back from the provider's
-	// /authorize; the cookie outlives the browser session so that closing the page
-	// does not lose the journey (it expires with the journey).
-	http.SetCookie(w, &http.Cookie{Name: JourneyCookie, Value: id, Path: "/",
-		MaxAge: int(h.cfg.JourneyTTL / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
 // waitForWinner is for a request that lost a race it can see (a double-submitted

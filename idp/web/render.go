@@ -25,6 +25,7 @@ const (
 	actSMSCode        = PathLogin + "/sms-code"
 	actResendSMS      = PathLogin + "/resend-sms-code"
 	actNewPassword    = PathLogin + "/new-password"
+	actResume         = PathLogin + "/resume"
 	linkSignUp        = PathLogin + "/sign-up"
 	linkForgot        = PathLogin + "/forgot-password"
 	linkBack          = PathLogin + "/back"
@@ -107,7 +108,7 @@ func (h *Handler) allowReturnToForm(w http.ResponseWriter, r *http.Request, s *j
 	origin := s.ReturnOrigin
 	if origin == "" {
 		// A journey saved before ReturnOrigin existed: read the request.
-		lr, err := h.Provider.LoginRequest(r.Context(), s.AuthRequestID)
+		lr, err := h.Provider.LoginRequest(r, s.AuthRequestID)
 		if err != nil {
 			return
 		}

@@ -36,7 +36,9 @@ const (
 
 // Provider is what the pages need of the OpenID Connect provider (*provider.Provider).
 type Provider interface {
-	LoginRequest(ctx context.Context, authRequestID string) (*provider.LoginRequest, error)
+	// LoginRequest is the pending sign-in, for the browser that started it
+	// (provider.ErrOtherBrowser otherwise).
+	LoginRequest(r *http.Request, authRequestID string) (*provider.LoginRequest, error)
 	Complete(w http.ResponseWriter, r *http.Request, authRequestID string, a provider.Authentication) (string, error)
 	// Redirect answers with the redirect Complete gave (in the same response
 	// where the provider can) or to any other address.
@@ -70,6 +72,10 @@ func DefaultBudgets() Budgets {
 	return Budgets{PerDestination: 10, PerIP: 200, Window: time.Hour}
 }
 
+// DefaultResumeIdle: a journey left for longer than this on a shared computer is
+// more likely someone else's than the same person's coming back.
+const DefaultResumeIdle = 10 * time.Minute
+
 // Config is what the pages need to know of the deployment.
 type Config struct {
 	// JourneyTTL is how long an unfinished journey is kept after its last step.
@@ -84,6 +90,9 @@ type Config struct {
 	// StartURL is where a person whose journey has expired is sent to begin again;
 	// empty says to go back to the online form.
 	StartURL string
+	// ResumeIdle is how long an unfinished journey may have been idle and still
+	// be offered to a new sign-in request in the same browser. Default 10 minutes.
+	ResumeIdle time.Duration
 	// TrustedProxies are load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 }
@@ -134,6 +143,9 @@ func New(cfg Config, d Deps) (*Handler, error) {
 			loc = time.UTC
 		}
 		cfg.Location = loc
+	}
+	if cfg.ResumeIdle <= 0 {
+		cfg.ResumeIdle = DefaultResumeIdle
 	}
 	if cfg.CallRefresh <= 0 {
 		cfg.CallRefresh = 5 * time.Second

@@ -1,0 +1,338 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/provider"
+)
+
+// attacker is someone who starts a sign-in with its own browser and PKCE
+// verifier, hoping to collect the code another person's browser earns.
+type attacker struct {
+	d           *idp
+	c           *http.Client // keeps its own cookies, follows no redirect
+	verifier    string
+	state       string
+	continueURL string
+	id          string // the sign-in request id, read from the Location
+}
+
+func newAttacker(d *idp) *attacker {
+	jar, _ := cookiejar.New(nil)
+	return &attacker{d: d, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// start calls /authorize itself and reads the request id from the redirect to
+// the continue step.
+func (a *attacker) start() {
+	a.d.t.Helper()
+	a.verifier, a.state = oauth2.GenerateVerifier(), randomString()
+	res, err := a.c.Get(a.d.rp.AuthCodeURL(a.state, oauth2.S256ChallengeOption(a.verifier), oidc.Nonce(randomString())))
+	if err != nil {
+		a.d.t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, err := res.Request.URL.Parse(res.Header.Get("Location"))
+	if err != nil || loc.Path != "/authorize/continue" || loc.Query().Get("id") == "" {
+		a.d.t.Fatalf("/authorize answered %d, Location %q: not the continue step", res.StatusCode, res.Header.Get("Location"))
+	}
+	a.continueURL, a.id = loc.String(), loc.Query().Get("id")
+}
+
+// poll asks for the request's code as the library's callback would give it,
+// with no cookie; it returns the code if one came back.
+func (a *attacker) poll() string {
+	res, err := http.DefaultClient.Do(mustRequest(a.d.issuer + "/authorize/callback?id=" + url.QueryEscape(a.id)))
+	if err != nil {
+		return ""
+	}
+	res.Body.Close()
+	if u, err := url.Parse(res.Header.Get("Location")); err == nil && strings.HasPrefix(u.String(), rpRedirect) {
+		return u.Query().Get("code")
+	}
+	return ""
+}
+
+func mustRequest(u string) *http.Request {
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return req
+}
+
+// pollUntil polls in the background until stop is closed, returning the first
+// code collected.
+func (a *attacker) pollUntil(stop <-chan struct{}) func() string {
+	var got atomic.Value
+	var wg sync.WaitGroup
+	wg.Add(1)
+	noRedirect := &http.Client{Timeout: 5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			res, err := noRedirect.Do(mustRequest(a.d.issuer + "/authorize/callback?id=" + url.QueryEscape(a.id)))
+			if err != nil {
+				continue
+			}
+			res.Body.Close()
+			if u, err := url.Parse(res.Header.Get("Location")); err == nil && strings.HasPrefix(u.String(), rpRedirect) &&
+				u.Query().Get("code") != "" {
+				got.Store(u.Query().Get("code"))
+				return
+			}
+		}
+	}()
+	return func() string {
+		wg.Wait()
+		code, _ := got.Load().(string)
+		return code
+	}
+}
+
+// redeem is the attacker's own exchange of a collected code: it fails the test
+// if the attacker gets tokens.
+func (a *attacker) mustNotRedeem(t *testing.T, code string) {
+	t.Helper()
+	if code == "" {
+		return
+	}
+	tok, err := a.d.rp.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier))
+	if err == nil {
+		raw, _ := tok.Extra("id_token").(string)
+		id, _ := a.d.verify.Verify(context.Background(), raw)
+		sub := ""
+		if id != nil {
+			sub = id.Subject
+		}
+		t.Fatalf("the attacker redeemed the victim's code: tokens for %q", sub)
+	}
+	t.Fatalf("the attacker collected a code (%v on redeeming it)", err)
+}
+
+// expectOtherBrowserPage: the lured browser is told what happened, stays at
+// the idp and is not sent to the form app.
+func expectOtherBrowserPage(t *testing.T, b *browser, pg page) {
+	t.Helper()
+	if b.code != "" {
+		t.Fatalf("the lured browser was sent to the form app with a code")
+	}
+	if pg.status != http.StatusBadRequest || b.heading() != provider.OtherBrowserTitle {
+		t.Fatalf("lured browser saw %d %q, want %d %q:\n%s", pg.status, b.heading(),
+			http.StatusBadRequest, provider.OtherBrowserTitle, pg)
+	}
+	b.expectText("Go back to the form and select 'Login or Register' again")
+}
+
+// The attack of security finding 1: the attacker starts a sign-in, lures the
+// victim's browser to its continue link and polls the callback for the code.
+// With a live SSO session the victim would see nothing at all.
+func TestAttackCodeTheftWithSSOSession(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		victim := d.browser()
+		signUp(d, victim, p) // the victim now has an SSO session
+		for try := range 20 {
+			a := newAttacker(d)
+			a.start()
+			stop := make(chan struct{})
+			collected := a.pollUntil(stop)
+			victim.state, victim.code = a.state, "" // whatever reaches the form app carries the attacker's state
+			pg := victim.get(a.continueURL)
+			time.Sleep(20 * time.Millisecond)
+			close(stop)
+			a.mustNotRedeem(t, collected())
+			a.mustNotRedeem(t, a.poll())
+			if try == 0 {
+				expectOtherBrowserPage(t, victim, pg)
+			}
+		}
+		// The victim's own sign-ins still use the session.
+		victim.startSignIn()
+		if victim.code == "" {
+			t.Fatalf("the victim's own sign-in did not use the SSO session:\n%s", victim.page)
+		}
+		victim.exchange()
+	})
+}
+
+func TestAttackCodeTheftWithoutSession(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		signUp(d, d.browser(), p)
+
+		a := newAttacker(d)
+		a.start()
+		victim := d.browser() // no session: the victim will sign in
+		victim.state = a.state
+		stop := make(chan struct{})
+		collected := a.pollUntil(stop)
+		pg := victim.get(a.continueURL)
+		if victim.heading() == "Sign In" {
+			// Before the fix the victim signs in on the attacker's request.
+			victim.press("Sign in", "email", p.email, "password", p.password)
+			proveBySMS(d, victim, p)
+			time.Sleep(20 * time.Millisecond)
+			close(stop)
+			a.mustNotRedeem(t, collected())
+			a.mustNotRedeem(t, a.poll())
+			t.Fatalf("the lured browser was shown the Sign In page of the attacker's request")
+		}
+		close(stop)
+		a.mustNotRedeem(t, collected())
+		expectOtherBrowserPage(t, victim, pg)
+		// The pages' own entry point refuses it too.
+		pg = victim.get("/login?authRequestID=" + url.QueryEscape(a.id))
+		expectOtherBrowserPage(t, victim, pg)
+		a.mustNotRedeem(t, a.poll())
+
+		// The attacker's own browser can still use its request: nothing was
+		// broken for the person who started it.
+		res, err := a.c.Get(a.continueURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("the starting browser's continue answered %d", res.StatusCode)
+		}
+	})
+}
+
+// The library's callback, which turned any finished request into a code for
+// any caller, is not served.
+func TestAuthorizeCallbackIsNotServed(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	signUp(d, b, p)
+	res, err := http.Get(d.issuer + "/authorize/callback?id=anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/authorize/callback answered %d, want 404", res.StatusCode)
+	}
+}
+
+// Security finding 3: a half-finished journey must not pass to the next person
+// on a shared computer.
+func TestSharedComputerBrowserRestart(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		a := newPerson(t, true)
+		signUp(d, d.browser(), a)
+
+		pc := d.browser()
+		forgotToNewPassword(d, pc, a)
+		pc.restart() // A closes the browser at 'Create a new password'
+
+		// The next person follows a form's sign-in link on the same computer.
+		pc.startSignIn()
+		pc.expectHeading("Sign In")
+		pc.expectNoText(journey.MaskEmail(strings.ToLower(a.email)))
+	})
+}
+
+func TestSharedComputerTabClosed(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		a := newPerson(t, true)
+		signUp(d, d.browser(), a)
+
+		pc := d.browser()
+		forgotToNewPassword(d, pc, a)
+		// A closes only the tab; the next person follows a sign-in link.
+		pc.startSignIn()
+		pc.expectHeading("You have already started signing in")
+		pc.expectNoText("Create a new password")
+		pc.expectText(journey.MaskEmail(a.email))
+		pc.press("Start again")
+		pc.expectHeading("Sign In")
+		// A's reset is gone: no way back to it.
+		pc.get("/login")
+		pc.expectHeading("Sign In")
+
+		// Idle longer than the resume limit: straight to Sign In.
+		pc = d.browser()
+		forgotToNewPassword(d, pc, a)
+		d.clock.advance(11 * time.Minute)
+		pc.startSignIn()
+		pc.expectHeading("Sign In")
+	})
+}
+
+// The guide's "without closing the sign-in page" must not matter: the same
+// person closing the tab and following the link again carries on.
+func TestJourneyResumesAfterTabClosed(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		signUp(d, d.browser(), p)
+
+		b := d.browser()
+		signIn(d, b, p)
+		b.startSignIn() // the tab was closed; the form's link again
+		b.expectHeading("You have already started signing in")
+		b.press("Continue")
+		b.expectHeading("Confirm it is you")
+		proveBySMS(d, b, p)
+		checkClaims(t, b.exchange(), p, "pwd", "sms")
+
+		// A journey with nothing proven yet resumes without asking.
+		b = d.browser()
+		startSignUp(b, newPerson(t, true).email)
+		b.startSignIn()
+		b.expectHeading("Check your email")
+	})
+}
+
+// The journey cookie ends with the browser session, and the store holds only a
+// hash of its value.
+func TestJourneyCookieIsASessionCookie(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	b := d.browser()
+	b.startSignIn()
+	for _, h := range b.page.header.Values("Set-Cookie") {
+		if strings.HasPrefix(h, "__Host-idp_journey=") {
+			low := strings.ToLower(h)
+			if strings.Contains(low, "max-age") || strings.Contains(low, "expires") {
+				t.Errorf("journey cookie outlives the browser session: %s", h)
+			}
+			return
+		}
+	}
+	t.Fatalf("no journey cookie set: %v", b.page.header.Values("Set-Cookie"))
+}
+
+// forgotToNewPassword walks 'Forgot your password?' up to 'Create a new
+// password': email and phone proven.
+func forgotToNewPassword(d *idp, b *browser, p person) {
+	d.t.Helper()
+	b.startSignIn()
+	b.follow("Forgot your password?")
+	b.press("Send verification code", "email", p.email)
+	b.press("Verify code", "code", d.latest("email", p.email).Code)
+	b.expectHeading("Confirm it is you")
+	proveBySMS(d, b, p)
+	b.expectHeading("Create a new password")
+}
