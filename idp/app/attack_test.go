@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/webtest"
 )
 
 // attacker is someone who starts a sign-in with its own browser and PKCE
@@ -335,4 +337,41 @@ func forgotToNewPassword(d *idp, b *browser, p person) {
 	b.expectHeading("Confirm it is you")
 	proveBySMS(d, b, p)
 	b.expectHeading("Create a new password")
+}
+
+// The code-theft attack with a real browser as the lured victim: signed in to
+// the idp (an SSO session), it opens a page on the attacker's site, which
+// redirects it to the attacker's continue link. It must stay at the idp on a
+// page that says what happened, and the attacker's polls must get nothing.
+func TestBrowserLuredVictimGivesTheAttackerNothing(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	rp := newRelyingParty(t, d)
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p)
+
+	b := webtest.NewBrowser(t, true)
+	b.Navigate(rp.url)
+	b.Click("Login or Register")
+	g := &guide{t: t, d: d, b: b, p: p, js: true}
+	g.signIn("")
+	g.proveBySMS("")
+	see(t, b, "signed-in", "Signed in")
+
+	a := newAttacker(d)
+	a.start()
+	lure := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, a.continueURL, http.StatusFound)
+	}))
+	t.Cleanup(lure.Close)
+	stop := make(chan struct{})
+	collected := a.pollUntil(stop)
+	b.Navigate(lure.URL + "/free-training")
+	b.WaitHeading(provider.OtherBrowserTitle, 10*time.Second)
+	close(stop)
+	a.mustNotRedeem(t, collected())
+	a.mustNotRedeem(t, a.poll())
+	says(t, b, "Go back to the form and select 'Login or Register' again")
+	if u := b.URL(); !strings.HasPrefix(u, d.issuer) {
+		t.Errorf("the lured browser left the idp for %s", u)
+	}
 }
