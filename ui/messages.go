@@ -64,11 +64,16 @@ func NotFoundMessage() MessagePage {
 	}
 }
 
-// ServerErrorMessage is the 500 page.
+// ServerErrorMessage is the page for a request the service could not finish
+// (a database or the journey store failing: a 503). Nothing the person did
+// before this step is lost, so trying the same thing again is the way on.
 func ServerErrorMessage() MessagePage {
 	return MessagePage{
-		Page:       Page{Title: "Sorry, there is a problem with the service"},
-		Paragraphs: []string{"Try again later."},
+		Page: Page{Title: "Sorry, there is a problem with the service"},
+		Paragraphs: []string{
+			"We could not finish that just now.",
+			"Try again in a few minutes. What you did before this step has been kept.",
+		},
 	}
 }
 

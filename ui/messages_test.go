@@ -36,7 +36,7 @@ func TestStandardMessages(t *testing.T) {
 		"timed out":            {SessionTimedOutMessage(""), []string{"Your session has timed out", "sign in again"}},
 		"timed out with start": {SessionTimedOutMessage("/start"), []string{"Your session has timed out", `href="/start"`, "Start again"}},
 		"not found":            {NotFoundMessage(), []string{"Page not found"}},
-		"server error":         {ServerErrorMessage(), []string{"Sorry, there is a problem with the service", "Try again later."}},
+		"server error":         {ServerErrorMessage(), []string{"Sorry, there is a problem with the service", "Try again in a few minutes."}},
 	} {
 		_, _, body := renderPage(t, tmpl, PageMessage, c.page)
 		for _, w := range c.want {

@@ -203,8 +203,8 @@ func TestInputAttributes(t *testing.T) {
 // TestButtons: the buttons the guide names, with the values handlers read.
 func TestButtons(t *testing.T) {
 	tmpl := newTemplates(t, false)
-	sendCode := `<button type="submit" name="method" value="sms" class="govuk-button`
-	callMe := `<button type="submit" name="method" value="call" class="govuk-button`
+	sendCode := `<button type="submit" name="method" value="sms" data-prevent-double-click="true" class="govuk-button`
+	callMe := `<button type="submit" name="method" value="call" data-prevent-double-click="true" class="govuk-button`
 	cases := []struct {
 		name    string
 		page    string
@@ -372,11 +372,12 @@ func TestComponentsMatchGOVUKFixtures(t *testing.T) {
 		{"password-input", "default", "password-input", map[string]any{"ID": "password", "Label": "Password"}},
 		{"password-input", "with error message", "password-input", map[string]any{"ID": "password-input-with-error-message", "Name": "test-name-3", "Label": "Password", "Hint": "It probably has some letters, numbers and maybe even some symbols in it.", "Error": "Error message goes here"}},
 		{"password-input", "with new-password autocomplete", "password-input", map[string]any{"ID": "password-input-new-password", "Name": "password", "Label": "Password", "Autocomplete": "new-password"}},
-		{"button", "default", "button", map[string]any{"Text": "Save and continue"}},
-		{"button", "secondary", "button", map[string]any{"Text": "Secondary button", "Name": "secondary", "Secondary": true}},
+		{"button", "default", "button", map[string]any{"Text": "Save and continue", "AllowDoubleClick": true}},
+		{"button", "secondary", "button", map[string]any{"Text": "Secondary button", "Name": "secondary", "Secondary": true, "AllowDoubleClick": true}},
 		{"button", "link", "button", map[string]any{"Text": "Link button", "Href": "/"}},
-		{"button", "value", "button", map[string]any{"Text": "Submit", "Value": "start"}},
-		{"button", "name", "button", map[string]any{"Text": "Submit", "Name": "start-now"}},
+		{"button", "value", "button", map[string]any{"Text": "Submit", "Value": "start", "AllowDoubleClick": true}},
+		{"button", "name", "button", map[string]any{"Text": "Submit", "Name": "start-now", "AllowDoubleClick": true}},
+		{"button", "prevent double click", "button", map[string]any{"Text": "Submit"}},
 	}
 	fixtures := map[string]map[string]fixture{}
 	space := regexp.MustCompile(`\s+`)

@@ -375,3 +375,35 @@ func TestBrowserLuredVictimGivesTheAttackerNothing(t *testing.T) {
 		t.Errorf("the lured browser left the idp for %s", u)
 	}
 }
+
+// A double click on the last 'Verify code' (the browser shows the second
+// answer) and a reload afterwards end at the form app with the same code:
+// finding 6 of the fault review.
+func TestLastStepTwiceEndsAtTheFormApp(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, nil)
+		p := newPerson(t, true)
+		signUp(d, d.browser(), p)
+
+		b := d.browser()
+		signIn(d, b, p)
+		b.press("Send Code")
+		code := d.smsCode(p.e164)
+		// The second click leaves before the first answer arrives: it carries
+		// the cookies the browser had before either.
+		idpURL, _ := url.Parse(d.issuer)
+		before := b.c.Jar.Cookies(idpURL)
+		b.press("Verify code", "code", code)
+		first := b.code
+		if first == "" {
+			t.Fatalf("the first click did not reach the form app:\n%s", b.page)
+		}
+		b.code = ""
+		b.c.Jar.SetCookies(idpURL, before)
+		b.press("Verify code", "code", code) // the second click of the double click
+		if b.code != first {
+			t.Fatalf("the second click ended with code %q, want the first %q; on\n%s", b.code, first, b.page)
+		}
+		checkClaims(t, b.exchange(), p, "pwd", "sms")
+	})
+}

@@ -25,10 +25,17 @@ const (
 	msgAccountTaken   = "An account with this email address has already been created. Sign in instead"
 )
 
-// apply runs ev through the journey, saves the result and performs its effects, then
-// answers the browser: the next step's page (303 to GET /login), the same page with
-// the mistakes to fix, or the form app's redirect when the journey is over.
-// form is what was posted, to put back into the page after a mistake.
+// apply runs ev through the journey and answers the browser: the next step's page
+// (303 to GET /login), the same page with the mistakes to fix, or the form app's
+// redirect when the journey is over. form is what was posted, to put back into the
+// page after a mistake.
+//
+// Nothing a person did is lost to a failing dependency: the step's durable writes
+// (the phone, the password, the finished sign-in request) are made before the
+// journey is saved as moved on, and each is safe to repeat. When one fails the
+// journey stays where it was and the person is told to try again, which then
+// works. Messages are sent after the save, so the code a page asks for is the one
+// the saved journey expects.
 func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev journey.Event, form url.Values) {
 	ctx := r.Context()
 	res, err := h.Machine.Drive(j.s, ev, h.now(), h.answer(r, j.s))
@@ -49,6 +56,16 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		h.fail(w, r, "apply "+string(ev.Kind()), err)
 		return
 	}
+	redirect, err := h.performWrites(w, r, res)
+	if err != nil {
+		h.failFinishing(w, r, res.State, "perform "+string(ev.Kind()), err)
+		return
+	}
+	if res.State.Step == journey.StepDone {
+		h.keepFinished(w, r, j, res.State)
+		h.Provider.Redirect(w, r, redirect)
+		return
+	}
 	if _, err := h.save(ctx, j, res.State); errors.Is(err, store.ErrConflict) {
 		seeOther(w, r, PathLogin)
 		return
@@ -59,19 +76,9 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		h.fail(w, r, "save", err)
 		return
 	}
-	problems, redirect, err := h.perform(w, r, res)
-	if errors.Is(err, provider.ErrUnknownAuthRequest) {
-		h.finish(w, r, res.State)
-		h.timedOut(w)
-		return
-	}
+	problems, err := h.performSends(r, res)
 	if err != nil {
 		h.fail(w, r, "perform "+string(ev.Kind()), err)
-		return
-	}
-	if redirect != "" {
-		h.finish(w, r, res.State)
-		h.Provider.Redirect(w, r, redirect)
 		return
 	}
 	errs := append(uiErrors(res.Errors), problems...)
@@ -84,6 +91,60 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		notice = "code-sent"
 	}
 	seeOther(w, r, noticeURL(notice))
+}
+
+// finishedTTL is how long an ended journey is kept, as StepDone, for a repeated
+// last click: at most an authorization code's life.
+const finishedTTL = provider.CodeTTL
+
+// keepFinished stores the ended journey as StepDone for finishedTTL, so that a
+// second click of its last button (or a reload) ends at the same redirect, and
+// removes the browser's cookie. Losing the record only loses that convenience.
+func (h *Handler) keepFinished(w http.ResponseWriter, r *http.Request, j loaded, s *journey.State) {
+	s.SeenAt = h.now().UTC()
+	if b, err := s.Marshal(); err == nil {
+		_, err = h.Ephemeral.CompareAndSet(r.Context(), journeyKey(s.ID), j.version, b, finishedTTL)
+		if err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			h.Log.WarnContext(r.Context(), "keep finished journey", "err", err)
+		}
+	}
+	h.clearCookie(w)
+}
+
+// repeatFinished answers a request on a journey that has just ended (a double
+// click on its last button, a reload): the same redirect the first one got, while
+// its code is unused.
+func (h *Handler) repeatFinished(w http.ResponseWriter, r *http.Request, s *journey.State) {
+	if s.AuthRequestID == "" {
+		if s.Kind == journey.KindChangePhone {
+			seeOther(w, r, noticeAccount("phone-changed"))
+			return
+		}
+		h.timedOut(w)
+		return
+	}
+	to, err := h.Provider.Complete(w, r, s.AuthRequestID, provider.Authentication{UserID: s.UserID, AMR: s.AMR})
+	if err != nil {
+		h.failFinishing(w, r, s, "repeat finished journey", err)
+		return
+	}
+	h.clearCookie(w)
+	h.Provider.Redirect(w, r, to)
+}
+
+// failFinishing answers a failure to end a journey: the sign-in request has gone
+// (timed out), belongs to another browser, or a dependency failed (try again).
+func (h *Handler) failFinishing(w http.ResponseWriter, r *http.Request, s *journey.State, what string, err error) {
+	switch {
+	case errors.Is(err, provider.ErrUnknownAuthRequest):
+		h.finish(w, r, s)
+		h.timedOut(w)
+	case errors.Is(err, provider.ErrOtherBrowser):
+		h.finish(w, r, s)
+		h.otherBrowser(w, r)
+	default:
+		h.fail(w, r, what, err)
+	}
 }
 
 // answer performs the journey's queries against the durable store.

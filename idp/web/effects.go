@@ -25,14 +25,63 @@ func newUserID() (string, error) {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
 }
 
-// perform carries out the effects of a saved transition, in order. It returns
-// problems to show on the page (a message that could not be sent), and the URL to
-// send the browser to when the journey is over.
-func (h *Handler) perform(w http.ResponseWriter, r *http.Request, res journey.Result) ([]ui.FieldError, string, error) {
+// performWrites carries out a transition's durable effects, in order, before the
+// journey is saved as moved on: the account changes, the audit events and the end
+// of the sign-in. Each is safe to repeat, so a retry after a failure completes
+// them. It returns the URL to send the browser to when the journey is over.
+func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res journey.Result) (string, error) {
+	ctx := r.Context()
+	var redirect string
+	for _, e := range res.Effects {
+		switch e := e.(type) {
+		case journey.SetPhone:
+			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
+				u.Phone, u.PhoneType, u.PhoneVerified = e.Number, e.Type, true
+			}); err != nil {
+				return "", wrapf(err, "set phone")
+			}
+		case journey.SetPassword:
+			hash, err := h.Passwords.Hash(ctx, e.Password)
+			if err != nil {
+				return "", wrapf(err, "hash password")
+			}
+			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash = hash }); err != nil {
+				return "", wrapf(err, "set password")
+			}
+		case journey.UnlockAccount:
+			if err := h.Store.ResetLoginFailures(ctx, e.UserID); err != nil {
+				return "", wrapf(err, "unlock account")
+			}
+		case journey.RevokeRefreshTokens:
+			if err := h.Provider.RevokeUserTokens(ctx, e.UserID); err != nil {
+				return "", wrapf(err, "revoke tokens")
+			}
+		case journey.Audit:
+			h.audit(ctx, r, e.Kind, e.UserID, e.Detail)
+		case journey.CompleteAuth:
+			if e.AuthRequestID == "" {
+				redirect = noticeAccount("phone-changed")
+			} else {
+				u, err := h.Provider.Complete(w, r, e.AuthRequestID, provider.Authentication{
+					UserID: e.UserID, AMR: e.AMR, AuthTime: e.AuthTime,
+				})
+				if err != nil {
+					return "", err
+				}
+				redirect = u
+			}
+			h.metrics.complete(res.State.Kind, e.AMR)
+		}
+	}
+	return redirect, nil
+}
+
+// performSends sends a saved transition's messages and places its calls. It
+// returns problems to show on the page (a message that could not be sent).
+func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldError, error) {
 	ctx := r.Context()
 	pol := h.Machine.Policy()
 	var problems []ui.FieldError
-	var redirect string
 	for _, e := range res.Effects {
 		switch e := e.(type) {
 		case journey.SendEmailCode:
@@ -72,48 +121,11 @@ func (h *Handler) perform(w http.ResponseWriter, r *http.Request, res journey.Re
 			}
 		case journey.PlaceCall:
 			if err := h.placeCall(ctx, res.State.ID, e); err != nil {
-				return nil, "", err
+				return nil, err
 			}
-		case journey.SetPhone:
-			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
-				u.Phone, u.PhoneType, u.PhoneVerified = e.Number, e.Type, true
-			}); err != nil {
-				return nil, "", wrapf(err, "set phone")
-			}
-		case journey.SetPassword:
-			hash, err := h.Passwords.Hash(ctx, e.Password)
-			if err != nil {
-				return nil, "", wrapf(err, "hash password")
-			}
-			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash = hash }); err != nil {
-				return nil, "", wrapf(err, "set password")
-			}
-		case journey.UnlockAccount:
-			if err := h.Store.ResetLoginFailures(ctx, e.UserID); err != nil {
-				return nil, "", wrapf(err, "unlock account")
-			}
-		case journey.RevokeRefreshTokens:
-			if err := h.Provider.RevokeUserTokens(ctx, e.UserID); err != nil {
-				return nil, "", wrapf(err, "revoke tokens")
-			}
-		case journey.Audit:
-			h.audit(ctx, r, e.Kind, e.UserID, e.Detail)
-		case journey.CompleteAuth:
-			h.metrics.complete(res.State.Kind, e.AMR)
-			if e.AuthRequestID == "" {
-				redirect = noticeAccount("phone-changed")
-				continue
-			}
-			u, err := h.Provider.Complete(w, r, e.AuthRequestID, provider.Authentication{
-				UserID: e.UserID, AMR: e.AMR, AuthTime: e.AuthTime,
-			})
-			if err != nil {
-				return nil, "", err
-			}
-			redirect = u
 		}
 	}
-	return problems, redirect, nil
+	return problems, nil
 }
 
 func noticeAccount(name string) string { return PathAccount + "?notice=" + name }

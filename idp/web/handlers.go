@@ -36,8 +36,12 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "load", err)
 		return
 	}
-	if !ok || j.s.Step == journey.StepDone {
+	if !ok {
 		h.timedOut(w)
+		return
+	}
+	if j.s.Step == journey.StepDone {
+		h.repeatFinished(w, r, j.s)
 		return
 	}
 	// A waiting page reloads itself: it moves on when the call has ended.
@@ -214,8 +218,13 @@ func (h *Handler) mustLoad(w http.ResponseWriter, r *http.Request) (loaded, bool
 	}
 	if !ok {
 		h.timedOut(w)
+		return j, false
 	}
-	return j, ok
+	if j.s.Step == journey.StepDone {
+		h.repeatFinished(w, r, j.s)
+		return j, false
+	}
+	return j, true
 }
 
 // post serves the forms: one action per kind of event.

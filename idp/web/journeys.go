@@ -107,6 +107,10 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	if err := h.Ephemeral.Delete(r.Context(), journeyKey(s.ID)); err != nil {
 		h.Log.WarnContext(r.Context(), "delete finished journey", "err", err)
 	}
+	h.clearCookie(w)
+}
+
+func (h *Handler) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: JourneyCookie, Value: "", Path: "/", MaxAge: -1,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }

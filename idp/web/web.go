@@ -231,7 +231,10 @@ func (h *Handler) trusted(a netip.Addr) bool {
 // fail shows the 500 page and logs why, without anything secret.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
 	h.Log.ErrorContext(r.Context(), "login page failed", "step", what, "err", err)
-	h.Pages.Render(w, http.StatusInternalServerError, ui.PageMessage, ui.ServerErrorMessage())
+	// A dependency that failed (the database, the journey store) is usually back
+	// in moments; the step was not recorded as done, so trying again works.
+	w.Header().Set("Retry-After", "10")
+	h.Pages.Render(w, http.StatusServiceUnavailable, ui.PageMessage, ui.ServerErrorMessage())
 }
 
 // timedOut shows the 'session has timed out' page: the journey or the sign-in
