@@ -231,8 +231,8 @@ func (p *Provider) routes() http.Handler {
 		return p.withErrorPage(h, title, message)
 	}
 	mux.Handle("/.well-known/openid-configuration", withIssuer(http.HandlerFunc(p.discovery)))
-	mux.Handle("/authorize", browser(p.withIssuerParam(p.op), "This sign-in link is not valid",
-		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service."))
+	mux.Handle("/authorize", p.withOutagePage(browser(p.withIssuerParam(p.op), "This sign-in link is not valid",
+		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service.")))
 	// Not wrapped by browser(): the login pages it may serve render their own
 	// error pages, which must reach the person as they are.
 	mux.Handle("/authorize/continue", withIssuer(http.HandlerFunc(p.continueAuthorize)))
@@ -512,6 +512,10 @@ func plainErrorPage(w http.ResponseWriter, r *http.Request, status int, title, m
 type httpContext struct {
 	w http.ResponseWriter
 	r *http.Request
+	// outage is a dependency failure (the database, the ephemeral store) met
+	// while serving this request: withOutagePage then answers with the
+	// service's outage page, whatever the library made of the error.
+	outage error
 	// user is the account loaded while serving this request: a refresh
 	// grant checks the user may sign in and then reads the same row for the
 	// ID token's claims, one read serves both.
@@ -526,6 +530,69 @@ func withHTTPContext(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpContextKey{}, hc)))
 	})
 }
+
+// dependencyFailed records on the request that a dependency failed, so that a
+// browser endpoint says so (503, try again) instead of calling the sign-in link
+// invalid or sending the person back to the form app with server_error.
+func dependencyFailed(ctx context.Context, err error) {
+	if hc := httpFromContext(ctx); hc != nil && hc.outage == nil {
+		hc.outage = err
+	}
+}
+
+// withOutagePage serves the outage page in place of whatever h answers when a
+// dependency failed while h ran (see dependencyFailed).
+func (p *Provider) withOutagePage(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&outageWriter{ResponseWriter: w, p: p, r: r, hc: httpFromContext(r.Context())}, r)
+	})
+}
+
+type outageWriter struct {
+	http.ResponseWriter
+	p        *Provider
+	r        *http.Request
+	hc       *httpContext
+	started  bool
+	replaced bool
+}
+
+func (o *outageWriter) WriteHeader(status int) {
+	if o.started {
+		return
+	}
+	o.started = true
+	if o.hc == nil || o.hc.outage == nil {
+		o.ResponseWriter.WriteHeader(status)
+		return
+	}
+	o.replaced = true
+	o.p.log.ErrorContext(o.r.Context(), "sign-in request failed: a dependency is unavailable", "path", o.r.URL.Path, "err", o.hc.outage)
+	h := o.ResponseWriter.Header()
+	for _, k := range []string{"Location", "Content-Type", "Content-Length"} {
+		h.Del(k)
+	}
+	h.Set("Cache-Control", "no-store")
+	h.Set("Retry-After", "10")
+	o.p.cfg.ErrorPage(o.ResponseWriter, o.r, http.StatusServiceUnavailable, OutageTitle, OutageMessage)
+}
+
+func (o *outageWriter) Write(b []byte) (int, error) {
+	if !o.started {
+		o.WriteHeader(http.StatusOK)
+	}
+	if o.replaced {
+		return len(b), nil
+	}
+	return o.ResponseWriter.Write(b)
+}
+
+// The page for a sign-in that could not start or go on because a dependency
+// failed: trying again in a little while works.
+const (
+	OutageTitle   = "Sorry, there is a problem with the service"
+	OutageMessage = "We could not start your sign-in just now. Try again in a few minutes: go back to the form and select 'Login or Register' again."
+)
 
 func httpFromContext(ctx context.Context) *httpContext {
 	hc, _ := ctx.Value(httpContextKey{}).(*httpContext)

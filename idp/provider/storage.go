@@ -183,6 +183,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	}
 	client, err := p.client(ctx, req.ClientID)
 	if err != nil {
+		dependencyFailed(ctx, err)
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	var scopes []string
@@ -210,6 +211,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		return nil, fmt.Errorf("provider: encode auth request: %w", err)
 	}
 	if err := p.eph.Create(ctx, keyAuthRequest+ar.ID, raw, p.cfg.AuthRequestTTL); err != nil {
+		dependencyFailed(ctx, err)
 		return nil, fmt.Errorf("provider: store auth request: %w", err)
 	}
 	return ar, nil
@@ -770,6 +772,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 		return nil, fmt.Errorf("provider: unknown client %q", clientID)
 	}
 	if err != nil {
+		dependencyFailed(ctx, err)
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return &oidcClient{c: c, p: s.p}, nil
