@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -405,5 +406,87 @@ func TestLastStepTwiceEndsAtTheFormApp(t *testing.T) {
 			t.Fatalf("the second click ended with code %q, want the first %q; on\n%s", b.code, first, b.page)
 		}
 		checkClaims(t, b.exchange(), p, "pwd", "sms")
+	})
+}
+
+// Security finding 4: password spraying across accounts from one network is
+// throttled, whether the network is one IPv4 address or many addresses of one
+// IPv6 /64; other networks are unaffected.
+func TestAttackPasswordSprayFromOneNetwork(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, map[string]string{
+			"IDP_TRUSTED_PROXIES": "127.0.0.1/32", "IDP_PASSWORD_NETWORK_LIMIT": "30", "IDP_PASSWORD_NETWORK_SLOWDOWN": "30",
+		})
+		p := newPerson(t, true)
+		signUp(d, d.browser(), p)
+
+		refused := 0
+		for i := range 150 {
+			b := d.browser()
+			b.forwardedFor = fmt.Sprintf("2001:db8:1:2::%x", i+1) // a fresh address of one /64 each time
+			b.startSignIn()
+			email := fmt.Sprintf("sprayed%d@example.gov.uk", i)
+			if i%10 == 0 {
+				email = p.email
+			}
+			b.press("Sign in", "email", email, "password", "Winter2026!")
+			switch {
+			case strings.Contains(text(b.page.body), "too many attempts to sign in from your network"):
+				refused++
+			case i >= 30:
+				t.Fatalf("try %d from the same /64 was checked:\n%s", i+1, b.page)
+			}
+		}
+		if refused != 120 {
+			t.Fatalf("%d of 150 tries refused, want the 120 after the first 30", refused)
+		}
+		// The person's right password from that network is refused too...
+		b := d.browser()
+		b.forwardedFor = "2001:db8:1:2::beef"
+		b.startSignIn()
+		b.press("Sign in", "email", p.email, "password", p.password)
+		b.expectText("too many attempts to sign in from your network")
+		// ...while another network (the next /64, an IPv4 office) signs in.
+		for _, addr := range []string{"2001:db8:1:3::1", "198.51.100.20"} {
+			b := d.browser()
+			b.forwardedFor = addr
+			signIn(d, b, p)
+		}
+	})
+}
+
+// Security finding 5: an attacker's wrong passwords lock the account for
+// unknown browsers only; the person's own browser, where they signed in
+// before, still signs in.
+func TestAttackLockoutDoesNotStopTheKnownBrowser(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, map[string]string{"IDP_TRUSTED_PROXIES": "127.0.0.1/32"})
+		p := newPerson(t, true)
+		own := d.browser()
+		own.forwardedFor = "198.51.100.7"
+		signUp(d, own, p) // the person's own browser, now known to the account
+
+		attacker := d.browser()
+		attacker.forwardedFor = "203.0.113.66"
+		for range 10 {
+			attacker.startSignIn()
+			attacker.press("Sign in", "email", p.email, "password", "not their password")
+		}
+		attacker.expectText("Your account is locked")
+
+		// A browser that never signed in to the account is refused, even with
+		// the right password.
+		other := d.browser()
+		other.forwardedFor = "198.51.100.8"
+		other.startSignIn()
+		other.press("Sign in", "email", p.email, "password", p.password)
+		other.expectText("Your account is locked")
+
+		// The person's own browser carries on, another day (the browser was
+		// closed: no SSO session, the device cookie stays).
+		own.restart()
+		signIn(d, own, p)
+		proveBySMS(d, own, p)
+		checkClaims(t, own.exchange(), p, "pwd", "sms")
 	})
 }

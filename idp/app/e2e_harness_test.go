@@ -148,7 +148,10 @@ type browser struct {
 	idp      *idp
 	c        *http.Client
 	jar      *sessionJar
-	page     page
+	// forwardedFor, when set, is sent as X-Forwarded-For: the browser's address
+	// as a trusted proxy (IDP_TRUSTED_PROXIES=127.0.0.1/32) reports it.
+	forwardedFor string
+	page         page
 	verifier string
 	state    string
 	nonce    string
@@ -235,6 +238,9 @@ func (d *idp) browser() *browser {
 
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
+	if b.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", b.forwardedFor)
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

@@ -15,7 +15,9 @@ import (
 	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/factors/otp"
 	"github.com/councilforms/idp/factors/phone"
+	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/web"
@@ -141,6 +143,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	}
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
+		DeviceKey: derive(a.KeyEncryptionKey, "device cookies"),
+		Passwords: passwordRules(cfg),
 		Budgets: web.Budgets{PerDestination: cfg.SendPerRecipient, PerIP: cfg.SendPerClient, Window: time.Hour},
 	}, web.Deps{
 		Provider:  p,
@@ -191,6 +195,13 @@ func (a *App) policy() journey.Policy {
 
 // derive gives a key for one purpose from the key-encryption key, so that one
 // secret shared by every server process keys everything that must agree.
+// passwordRules are the default wrong-password rules with the configured network limits.
+func passwordRules(cfg *config.Config) limits.Passwords {
+	p := limits.DefaultPasswords()
+	p.NetworkRefuseAfter, p.NetworkSlowAfter = cfg.PasswordNetworkLimit, cfg.PasswordNetworkSlowdown
+	return p
+}
+
 func derive(kek []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, kek)
 	m.Write([]byte("councilforms idp: " + purpose))

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/councilforms/idp/idp/limits"
 )
 
 // DatabaseKind says which durable backend IDP_DATABASE_URL selects.
@@ -85,6 +87,10 @@ type Config struct {
 	// client address may ask for (an office behind one address needs more).
 	SendPerRecipient int
 	SendPerClient    int
+	// PasswordNetworkLimit wrong passwords an hour from one network are refused
+	// past; from PasswordNetworkSlowdown each check waits longer (limits.Passwords).
+	PasswordNetworkLimit    int
+	PasswordNetworkSlowdown int
 
 	// TrustedProxies are the addresses of load balancers and reverse proxies in front
 	// of the idp, whose X-Forwarded-For header is believed when finding a person's
@@ -158,6 +164,8 @@ var Settings = []Setting{
 	{Env: "IDP_SEND_DAILY_CEILING", Flag: "send-daily-ceiling", Default: "10000", Usage: "text messages and calls all servers may send in one UTC day; past it sending is refused and an alarm metric rises"},
 	{Env: "IDP_SEND_HOURLY_PER_RECIPIENT", Flag: "send-hourly-per-recipient", Default: "10", Usage: "codes (emails, texts, calls) one email address or phone number may be sent in an hour, at least 3"},
 	{Env: "IDP_SEND_HOURLY_PER_CLIENT", Flag: "send-hourly-per-client", Default: "200", Usage: "codes one client address (see IDP_TRUSTED_PROXIES) may ask for in an hour"},
+	{Env: "IDP_PASSWORD_NETWORK_LIMIT", Flag: "password-network-limit", Default: strconv.Itoa(limits.DefaultPasswords().NetworkRefuseAfter), Usage: "wrong passwords in an hour, across all accounts, after which one network (an IPv4 address or IPv6 /64) is refused until the hour ends"},
+	{Env: "IDP_PASSWORD_NETWORK_SLOWDOWN", Flag: "password-network-slowdown", Default: strconv.Itoa(limits.DefaultPasswords().NetworkSlowAfter), Usage: "wrong passwords in an hour from one network after which each further check waits longer (up to 3 s); at most IDP_PASSWORD_NETWORK_LIMIT"},
 }
 
 // Load reads the settings from args (flags) and getenv, flags winning, and validates
@@ -384,6 +392,15 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.SendPerRecipient, err = wholeAtLeast(raw["IDP_SEND_HOURLY_PER_RECIPIENT"], 3,
 		"at least 3: a sign-up sends the new number two codes"); err != nil {
 		return nil, err
+	}
+	if c.PasswordNetworkLimit, err = wholeAtLeast(raw["IDP_PASSWORD_NETWORK_LIMIT"], 1, "at least 1"); err != nil {
+		return nil, err
+	}
+	if c.PasswordNetworkSlowdown, err = wholeAtLeast(raw["IDP_PASSWORD_NETWORK_SLOWDOWN"], 1, "at least 1"); err != nil {
+		return nil, err
+	}
+	if c.PasswordNetworkSlowdown > c.PasswordNetworkLimit {
+		return nil, settingError(raw["IDP_PASSWORD_NETWORK_SLOWDOWN"], fmt.Sprintf("must not be more than IDP_PASSWORD_NETWORK_LIMIT (%d)", c.PasswordNetworkLimit))
 	}
 	if c.SendPerClient, err = wholeAtLeast(raw["IDP_SEND_HOURLY_PER_CLIENT"], 1, "at least 1"); err != nil {
 		return nil, err

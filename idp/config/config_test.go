@@ -34,6 +34,7 @@ func TestDefaults(t *testing.T) {
 		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute,
 		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
 		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendPerRecipient: 10, SendPerClient: 200,
+		PasswordNetworkLimit: 100, PasswordNetworkSlowdown: 20,
 	}
 	if c.KeyEncryptionKey != nil {
 		t.Errorf("KeyEncryptionKey = %x, want nil", c.KeyEncryptionKey)

@@ -31,10 +31,13 @@ type LookUpAccount struct{ Email string }
 // caller owns the lockout: it counts consecutive failures (store.Users), locks with
 // Policy.LockedUntil, refuses a locked account even with the right password, answers
 // PasswordWrong for an unknown or disabled account (after spending the same time
-// hashing), and resets the failure count on success.
+// hashing), and resets the failure count on success. It also owns the throttles
+// of idp/limits (per network, per journey: Failures is this journey's count of
+// wrong passwords so far), answering PasswordThrottled when one refuses.
 type CheckPassword struct {
 	Email    string
 	Password string
+	Failures int
 }
 
 // CreateUser asks the caller to create the account (email verified, no phone yet),

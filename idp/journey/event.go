@@ -169,13 +169,17 @@ const (
 	PasswordOK     PasswordResult = "ok"
 	PasswordWrong  PasswordResult = "wrong"  // or no such account, or a disabled one
 	PasswordLocked PasswordResult = "locked" // too many wrong passwords; see LockedUntil
+	// PasswordThrottled: too many wrong passwords from this network; nothing was
+	// checked. See RetryAfter.
+	PasswordThrottled PasswordResult = "throttled"
 )
 
 // PasswordChecked answers CheckPassword.
 type PasswordChecked struct {
 	Result      PasswordResult
-	Account     *Account  // set when Result is PasswordOK
-	LockedUntil time.Time // set when Result is PasswordLocked
+	Account     *Account      // set when Result is PasswordOK
+	LockedUntil time.Time     // set when Result is PasswordLocked
+	RetryAfter  time.Duration // set when Result is PasswordThrottled
 }
 
 // UserCreated answers CreateUser with the new account's id.

@@ -61,6 +61,11 @@ func msgLocked(until, now time.Time) string {
 	return fmt.Sprintf("Your account is locked because of too many wrong passwords. Try again in %s, or reset your password with 'Forgot your password?'", humanWait(until.Sub(now)))
 }
 
+// msgThrottled: too many wrong passwords from the person's network.
+func msgThrottled(wait time.Duration) string {
+	return fmt.Sprintf("There have been too many attempts to sign in from your network. Wait %s, then try again", humanWait(wait))
+}
+
 // msgTooManyResends: the journey's own resend budget is spent.
 func msgTooManyResends(wait time.Duration) string {
 	return fmt.Sprintf("You asked for too many new codes. Wait %s, then try again", humanWait(wait))
@@ -76,7 +81,9 @@ func msgSendRefused(wait time.Duration) string {
 
 // humanWait rounds a wait up to whole minutes or hours: "1 minute", "15 minutes", "2 hours".
 func humanWait(d time.Duration) string {
-	minutes := int((d + time.Minute - 1) / time.Minute)
+	// Up to half a second over a whole minute is the gap between the caller's clock
+	// and the journey's, not another minute to wait.
+	minutes := int((d + time.Minute - time.Second/2 - 1) / time.Minute)
 	if minutes < 1 {
 		minutes = 1
 	}

@@ -14,7 +14,7 @@ func submitSignIn(t *tx, e Event) error {
 		return nil
 	}
 	t.s.Email = email
-	t.ask(CheckPassword{Email: email, Password: ev.Password})
+	t.ask(CheckPassword{Email: email, Password: ev.Password, Failures: t.s.PasswordFailures})
 	return nil
 }
 
@@ -29,8 +29,12 @@ func passwordChecked(t *tx, e Event) error {
 		t.s.prove(AMRPassword)
 		return t.advance(passwordAccepted)
 	case PasswordLocked:
+		t.s.PasswordFailures++
 		t.fieldError(FieldEmail, msgLocked(ev.LockedUntil, t.now))
+	case PasswordThrottled:
+		t.fieldError(FieldEmail, msgThrottled(ev.RetryAfter))
 	default:
+		t.s.PasswordFailures++
 		t.fieldError(FieldEmail, MsgSignInIncorrect)
 	}
 	return nil

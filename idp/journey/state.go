@@ -61,6 +61,10 @@ type State struct {
 	EmailResends []int64 `json:"email_resends,omitempty"`
 	PhoneResends []int64 `json:"phone_resends,omitempty"`
 
+	// PasswordFailures counts wrong passwords typed in this journey: each check
+	// after the fifth waits longer (limits.Passwords.JourneyDelay).
+	PasswordFailures int `json:"pw_fails,omitempty"`
+
 	// AMR lists what was proven in this journey: "pwd", "sms", "tel".
 	AMR []string `json:"amr,omitempty"`
 

@@ -43,12 +43,19 @@ const (
 // argon2id hash it can check.
 var ErrMalformedHash = errors.New("password: malformed argon2id hash")
 
+// ErrBusy: so many hashes are already waiting for a slot that this one would
+// wait too long. The caller answers 503 with Retry-After rather than queue
+// without limit (a burst of guesses must not become a queue everyone waits in).
+var ErrBusy = errors.New("password: too many password checks waiting")
+
 // Hasher hashes and verifies passwords with argon2id. Each hash holds Params.Memory
 // KiB while it runs, so a semaphore bounds how many run at once: a burst of sign-ins
-// waits its turn instead of exhausting memory.
+// waits its turn instead of exhausting memory. At most QueueFactor times as many
+// may wait; beyond that a hash fails at once with ErrBusy.
 type Hasher struct {
 	params Params
 	sem    chan struct{}
+	queue  chan struct{} // held while waiting for or holding a slot
 	// dummy is a well-formed hash of no known password, verified by DummyVerify so
 	// that an unknown account costs the same time as a known one.
 	dummy string
@@ -97,6 +104,7 @@ func NewHasher(p Params, maxConcurrent int) *Hasher {
 	h := &Hasher{
 		params: p,
 		sem:    make(chan struct{}, maxConcurrent),
+		queue:  make(chan struct{}, maxConcurrent*(QueueFactor+1)),
 		derive: argon2.IDKey,
 	}
 	h.dummy = encode(p, randomBytes(p.SaltLen), randomBytes(p.KeyLen))
@@ -115,8 +123,17 @@ func randomBytes(n uint32) []byte {
 	return b
 }
 
-// acquire waits for a free slot or for ctx to end.
+// QueueFactor: hashes that may wait for a slot, per slot. With 2 slots and
+// about 50 ms a hash, the last in the queue waits about a fifth of a second.
+const QueueFactor = 4
+
+// acquire waits for a free slot or for ctx to end; ErrBusy when the queue is full.
 func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.queue <- struct{}{}:
+	default:
+		return ErrBusy
+	}
 	start := time.Now()
 	select {
 	case h.sem <- struct{}{}:
@@ -125,6 +142,7 @@ func (h *Hasher) acquire(ctx context.Context) error {
 		}
 		return nil
 	case <-ctx.Done():
+		<-h.queue
 		return fmt.Errorf("password: waiting to hash: %w", ctx.Err())
 	}
 }
@@ -139,7 +157,7 @@ func (h *Hasher) key(password string, salt []byte, p Params) []byte {
 	return k
 }
 
-func (h *Hasher) release() { <-h.sem }
+func (h *Hasher) release() { <-h.sem; <-h.queue }
 
 // Hash returns the PHC string of password with a fresh random salt:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (base64, standard alphabet, no padding).
@@ -185,9 +203,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, need
 
 // DummyVerify costs what a Verify of a real hash with the hasher's parameters
 // costs, and always fails. Call it when no account matches the email, so the
-// response time does not tell whether an account exists.
-func (h *Hasher) DummyVerify(ctx context.Context, password string) {
-	_, _, _ = h.Verify(ctx, password, h.dummy)
+// response time does not tell whether an account exists. Its error is ErrBusy or
+// ctx's, as Verify's would be, so an unknown account is refused the same way.
+func (h *Hasher) DummyVerify(ctx context.Context, password string) error {
+	_, _, err := h.Verify(ctx, password, h.dummy)
+	return err
 }
 
 // decode parses a PHC argon2id string. Every failure wraps ErrMalformedHash and

@@ -171,7 +171,8 @@ func TestDummyVerify(t *testing.T) {
 // TestConcurrencyBound observes the semaphore: with a limit of 2, no more than 2
 // derivations run at once however many callers there are.
 func TestConcurrencyBound(t *testing.T) {
-	const limit, callers = 2, 12
+	const limit = 2
+	const callers = limit * (QueueFactor + 1) // as many as may queue
 	h := NewHasher(testParams, limit)
 	var running, peak atomic.Int32
 	h.derive = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
@@ -207,6 +208,37 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Fatalf("%d derivations ran at once, limit %d", p, limit)
 	} else if p < 2 {
 		t.Fatalf("peak concurrency %d: the test did not exercise the limit", p)
+	}
+}
+
+// TestQueueBound: once the slots are busy and QueueFactor callers per slot are
+// waiting, the next hash fails at once with ErrBusy instead of joining the queue;
+// it succeeds again when the queue drains.
+func TestQueueBound(t *testing.T) {
+	h := NewHasher(testParams, 1)
+	release := make(chan struct{})
+	h.derive = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+		<-release
+		return make([]byte, keyLen)
+	}
+	var wg sync.WaitGroup
+	for range 1 + QueueFactor {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = h.Hash(context.Background(), "pw") }()
+	}
+	for len(h.queue) < 1+QueueFactor {
+		timeSleep(1)
+	}
+	if _, err := h.Hash(context.Background(), "pw"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Hash with a full queue: %v, want ErrBusy", err)
+	}
+	if err := h.DummyVerify(context.Background(), "pw"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("DummyVerify with a full queue: %v, want ErrBusy (an unknown account must be refused the same way)", err)
+	}
+	close(release)
+	wg.Wait()
+	if _, err := h.Hash(context.Background(), "pw"); err != nil {
+		t.Fatalf("Hash after the queue drained: %v", err)
 	}
 }
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/limits"
+	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
@@ -51,6 +54,9 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 			return
 		}
 		seeOther(w, r, PathLogin)
+		return
+	case errors.Is(err, password.ErrBusy):
+		h.busy(w, r)
 		return
 	case err != nil:
 		h.fail(w, r, "apply "+string(ev.Kind()), err)
@@ -173,30 +179,69 @@ func (h *Handler) answer(r *http.Request, s *journey.State) journey.Answer {
 	}
 }
 
-// checkPassword checks a password and owns the lockout: consecutive failures are
-// counted in the durable store and lock the account for a growing period; a locked
-// account is refused even with the right password. An unknown or disabled account
-// costs the same hashing time as a real one.
+// checkPassword checks a password and owns the lockout and the throttles.
+//
+//   - One network (an IPv4 address, an IPv6 /64) that has typed many wrong
+//     passwords, across any accounts, waits longer before each check and is then
+//     refused for the rest of the window; so does a journey with many failures.
+//   - Consecutive failures from browsers unknown to the account are counted in
+//     the durable store and lock the account, for unknown browsers, for a growing
+//     period. A browser holding the account's device cookie (it completed a
+//     sign-in before) has its own budget instead and is not stopped by that lock.
+//
+// An unknown or disabled account costs the same hashing time as a real one.
 func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.CheckPassword) (journey.Event, error) {
-	now := h.now()
-	u, err := h.Store.UserByEmail(ctx, q.Email)
-	if errors.Is(err, store.ErrNotFound) {
-		h.Passwords.DummyVerify(ctx, q.Password)
-		h.audit(ctx, r, "login.failed", "", "no such account")
+	now, rules := h.now(), h.cfg.Passwords
+	network := "pwfail:net:" + h.clientNetwork(r)
+	nf, err := h.Store.Count(ctx, network, rules.NetworkWindow, now)
+	if err != nil {
+		return nil, err
+	}
+	if rules.NetworkRefused(nf) {
+		h.audit(ctx, r, "login.throttled", "", "too many wrong passwords from this network")
+		h.metrics.password(journey.PasswordThrottled)
+		return journey.PasswordChecked{Result: journey.PasswordThrottled, RetryAfter: windowLeft(now, rules.NetworkWindow)}, nil
+	}
+	if err := sleep(ctx, max(rules.NetworkDelay(nf), rules.JourneyDelay(q.Failures))); err != nil {
+		return nil, err
+	}
+	wrong := func(userID, detail string) (journey.Event, error) {
+		if _, err := h.Store.Hit(ctx, network, rules.NetworkWindow, now); err != nil {
+			return nil, err
+		}
+		h.audit(ctx, r, "login.failed", userID, detail)
 		h.metrics.password(journey.PasswordWrong)
 		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+	}
+	u, err := h.Store.UserByEmail(ctx, q.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := h.Passwords.DummyVerify(ctx, q.Password); err != nil {
+			return nil, err
+		}
+		return wrong("", "no such account")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.Status != store.UserActive {
-		h.Passwords.DummyVerify(ctx, q.Password)
-		h.audit(ctx, r, "login.failed", u.ID, "account disabled")
-		h.metrics.password(journey.PasswordWrong)
-		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+		if err := h.Passwords.DummyVerify(ctx, q.Password); err != nil {
+			return nil, err
+		}
+		return wrong(u.ID, "account disabled")
 	}
-	if now.Before(u.LockedUntil) {
-		h.Passwords.DummyVerify(ctx, q.Password)
+	device, known := h.knownBrowser(r, u.ID)
+	deviceKey := "pwfail:device:" + device
+	if known {
+		n, err := h.Store.Count(ctx, deviceKey, rules.KnownBrowserWindow, now)
+		if err != nil {
+			return nil, err
+		}
+		known = n < rules.KnownBrowserFailures // past its budget it is one more unknown browser
+	}
+	if !known && now.Before(u.LockedUntil) {
+		if err := h.Passwords.DummyVerify(ctx, q.Password); err != nil {
+			return nil, err
+		}
 		h.audit(ctx, r, "login.locked", u.ID, "attempt while locked")
 		h.metrics.password(journey.PasswordLocked)
 		return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: u.LockedUntil.In(h.cfg.Location)}, nil
@@ -206,12 +251,21 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 		return nil, wrapf(err, "verify password")
 	}
 	if !ok {
+		if known {
+			if _, err := h.Store.Hit(ctx, deviceKey, rules.KnownBrowserWindow, now); err != nil {
+				return nil, err
+			}
+			return wrong(u.ID, "wrong password (known browser)")
+		}
 		n, err := h.Store.RecordLoginFailure(ctx, u.ID)
 		if err != nil {
 			return nil, err
 		}
-		h.audit(ctx, r, "login.failed", u.ID, "wrong password")
 		if until := h.Machine.Policy().LockedUntil(n, now); !until.IsZero() {
+			if _, err := h.Store.Hit(ctx, network, rules.NetworkWindow, now); err != nil {
+				return nil, err
+			}
+			h.audit(ctx, r, "login.failed", u.ID, "wrong password")
 			if err := h.Store.LockUser(ctx, u.ID, until); err != nil {
 				return nil, err
 			}
@@ -219,10 +273,11 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 			h.metrics.password(journey.PasswordLocked)
 			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
 		}
-		h.metrics.password(journey.PasswordWrong)
-		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+		return wrong(u.ID, "wrong password")
 	}
-	if u.FailedLogins > 0 || !u.LockedUntil.IsZero() {
+	// A right password from an unknown browser ends the run of failures; one
+	// from a known browser leaves the lock others earned for unknown browsers.
+	if !known && (u.FailedLogins > 0 || !u.LockedUntil.IsZero()) {
 		if err := h.Store.ResetLoginFailures(ctx, u.ID); err != nil {
 			return nil, err
 		}
@@ -237,6 +292,30 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	}
 	h.metrics.password(journey.PasswordOK)
 	return journey.PasswordChecked{Result: journey.PasswordOK, Account: journey.AccountFrom(u)}, nil
+}
+
+// clientNetwork is the client's network for per-network limits (limits.NetworkKey).
+func (h *Handler) clientNetwork(r *http.Request) string {
+	ip := h.clientIP(r)
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return limits.NetworkKey(a)
+	}
+	return ip
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // createUser creates the account at 'Create': email verified, no phone yet.

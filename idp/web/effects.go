@@ -70,6 +70,9 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 				}
 				redirect = u
 			}
+			// Both factors proven in this browser: it is known to the account
+			// from now on (its wrong passwords have their own budget).
+			h.rememberBrowser(w, r, e.UserID)
 			h.metrics.complete(res.State.Kind, e.AMR)
 		}
 	}

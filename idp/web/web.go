@@ -16,6 +16,7 @@ import (
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
@@ -93,6 +94,11 @@ type Config struct {
 	// ResumeIdle is how long an unfinished journey may have been idle and still
 	// be offered to a new sign-in request in the same browser. Default 10 minutes.
 	ResumeIdle time.Duration
+	// DeviceKey (32 bytes, from the key-encryption key) signs device cookies;
+	// empty turns them off.
+	DeviceKey []byte
+	// Passwords are the wrong-password throttles; zero takes limits.DefaultPasswords.
+	Passwords limits.Passwords
 	// TrustedProxies are load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 }
@@ -143,6 +149,9 @@ func New(cfg Config, d Deps) (*Handler, error) {
 			loc = time.UTC
 		}
 		cfg.Location = loc
+	}
+	if cfg.Passwords == (limits.Passwords{}) {
+		cfg.Passwords = limits.DefaultPasswords()
 	}
 	if cfg.ResumeIdle <= 0 {
 		cfg.ResumeIdle = DefaultResumeIdle
@@ -235,6 +244,17 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err 
 	// in moments; the step was not recorded as done, so trying again works.
 	w.Header().Set("Retry-After", "10")
 	h.Pages.Render(w, http.StatusServiceUnavailable, ui.PageMessage, ui.ServerErrorMessage())
+}
+
+// busy answers a request refused because too many password checks are waiting:
+// nothing was checked or recorded, so the same click in a moment works.
+func (h *Handler) busy(w http.ResponseWriter, r *http.Request) {
+	h.Log.WarnContext(r.Context(), "login page refused: password checks queue full")
+	w.Header().Set("Retry-After", "5")
+	h.Pages.Render(w, http.StatusServiceUnavailable, ui.PageMessage, ui.MessagePage{
+		Page:       ui.Page{Title: "Sorry, the service is busy"},
+		Paragraphs: []string{"Too many people are signing in at the moment.", "Go back and try again in a minute."},
+	})
 }
 
 // timedOut shows the 'session has timed out' page: the journey or the sign-in
