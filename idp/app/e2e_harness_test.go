@@ -144,18 +144,18 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 // browser is one person's browser: a cookie jar, the page on screen, and the
 // sign-in in progress for the relying party.
 type browser struct {
-	t        *testing.T
-	idp      *idp
-	c        *http.Client
-	jar      *sessionJar
+	t   *testing.T
+	idp *idp
+	c   *http.Client
+	jar *sessionJar
 	// forwardedFor, when set, is sent as X-Forwarded-For: the browser's address
 	// as a trusted proxy (IDP_TRUSTED_PROXIES=127.0.0.1/32) reports it.
 	forwardedFor string
 	page         page
-	verifier string
-	state    string
-	nonce    string
-	code     string // the authorization code once back at the relying party
+	verifier     string
+	state        string
+	nonce        string
+	code         string // the authorization code once back at the relying party
 }
 
 type page struct {

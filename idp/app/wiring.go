@@ -145,7 +145,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
 		DeviceKey: derive(a.KeyEncryptionKey, "device cookies"),
 		Passwords: passwordRules(cfg),
-		Budgets: web.Budgets{PerDestination: cfg.SendPerRecipient, PerIP: cfg.SendPerClient, Window: time.Hour},
+		Budgets:   web.Budgets{PerDestination: cfg.SendPerRecipient, PerIP: cfg.SendPerClient, Window: time.Hour},
 	}, web.Deps{
 		Provider:  p,
 		Store:     a.Durable,
