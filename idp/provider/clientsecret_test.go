@@ -1,14 +1,22 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/idp/limits"
+	"github.com/councilforms/idp/idp/password"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/store/memory"
 )
 
 // tokenAttempt is one client-authenticated POST to an endpoint, as a
@@ -95,5 +103,184 @@ func TestClientSecretGuessingIsThrottled(t *testing.T) {
 		r := e.rp("formapp")
 		f = newFlow()
 		r.mustExchange(r.signIn(e.browser(), f), f)
+	})
+}
+
+// Guesses count at every endpoint that checks a secret, and from one
+// network across client ids (unknown ones too): past the per-network budget
+// that network is refused for any client, while another network, even
+// another /64 next to it, is not. The counters are in the durable store: a
+// fresh ephemeral store (a Redis flush) changes nothing.
+func TestClientSecretGuessingPerNetwork(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), func(c *Config) {
+			c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+		})
+		rule := limits.ClientSecrets()
+		const attacker = "2001:db8:1:2::10"
+		paths := []string{"/oauth/token", "/oauth/introspect", "/revoke"}
+		for i := range rule.PerNetwork {
+			// Fewer than PerClient against the real client id "other", then
+			// made-up ids. (The token endpoint looks the client up before it
+			// checks a secret, so made-up ids there cost nothing and are
+			// not counted.)
+			id, path := "other", paths[i%len(paths)]
+			if i >= rule.PerClient-1 {
+				id, path = "no-such-client-"+strconv.Itoa(i), paths[1+i%2]
+			}
+			a := e.tryClient(path, id, "guess", attacker)
+			if a.status == http.StatusTooManyRequests || a.status < 400 {
+				t.Fatalf("guess %d (%s at %s): %d %v, want a plain refusal", i+1, id, path, a.status, a.body)
+			}
+		}
+		// The same /64, another address: refused, even with a right secret.
+		throttled(t, e.tryClient("/oauth/token", "formapp", e.secrets["formapp"], "2001:db8:1:2::99"))
+		// The next /64 and an IPv4 address are not affected.
+		for _, from := range []string{"2001:db8:1:3::10", "192.0.2.7"} {
+			if a := e.tryClient("/oauth/token", "formapp", e.secrets["formapp"], from); a.status != http.StatusBadRequest || a.body["error"] != "invalid_grant" {
+				t.Fatalf("right secret from %s: %d %v, want 400 invalid_grant", from, a.status, a.body)
+			}
+		}
+		// "other" was guessed at fewer times than its own budget: from
+		// elsewhere it still works.
+		if a := e.tryClient("/oauth/introspect", "other", e.secrets["other"], "192.0.2.8"); a.status != http.StatusOK {
+			t.Fatalf("other from another network: %d %v", a.status, a.body)
+		}
+
+		// Another instance with an empty ephemeral store sees the same counts.
+		fresh, err := newProvider(e.cfg, e.st.db, memory.New(), slog.New(slog.NewTextHandler(io.Discard, nil)), e.clock.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.pick = func(*http.Request) *Provider { return fresh }
+		throttled(t, e.tryClient("/revoke", "other", e.secrets["other"], attacker))
+	})
+}
+
+// A guesser who locks a client id does not lock out the form app itself:
+// a network where the client has authenticated before has its own budget.
+// A new network is refused like the guesser.
+func TestClientSecretLockDoesNotStopAKnownNetwork(t *testing.T) {
+	e := newEnv(t, memorySQLite(t), func(c *Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+	})
+	rule := limits.ClientSecrets()
+	const formApp, guesser = "198.51.100.20", "203.0.113.5"
+	okFrom := func(from string) {
+		t.Helper()
+		if a := e.tryClient("/oauth/token", "formapp", e.secrets["formapp"], from); a.status != http.StatusBadRequest || a.body["error"] != "invalid_grant" {
+			t.Fatalf("right secret from %s: %d %v, want 400 invalid_grant", from, a.status, a.body)
+		}
+	}
+	okFrom(formApp)
+	for i := range rule.PerClient {
+		if a := e.tryClient("/oauth/token", "formapp", "guess", guesser); a.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d %v", i+1, a.status, a.body)
+		}
+	}
+	throttled(t, e.tryClient("/oauth/token", "formapp", e.secrets["formapp"], guesser))
+	throttled(t, e.tryClient("/oauth/token", "formapp", e.secrets["formapp"], "198.51.100.21"))
+	okFrom(formApp)
+
+	// Guesses from the known network itself use up its own budget.
+	for i := range rule.PerClient {
+		if a := e.tryClient("/oauth/token", "formapp", "guess", formApp); a.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d from the known network: %d %v", i+1, a.status, a.body)
+		}
+	}
+	throttled(t, e.tryClient("/oauth/token", "formapp", e.secrets["formapp"], formApp))
+}
+
+// A secret registered before HMAC (an argon2id hash) still works, and its
+// first successful use replaces the stored hash with the HMAC one; a wrong
+// secret changes nothing.
+func TestArgon2idClientSecretIsRehashed(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), nil)
+		ctx := context.Background()
+		secret := randomToken(32)
+		legacy, err := cheapHasher.Hash(ctx, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.db.CreateClient(ctx, &store.Client{ID: "old-form", Name: "Registered long ago", SecretHash: legacy,
+			RedirectURIs: []string{"https://" + rpHost + "/old-form/callback"}, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		stored := func() string {
+			t.Helper()
+			c, err := e.st.db.ClientByID(ctx, "old-form")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.SecretHash
+		}
+		if a := e.tryClient("/oauth/token", "old-form", "wrong-"+secret, ""); a.status != http.StatusUnauthorized {
+			t.Fatalf("wrong secret: %d %v", a.status, a.body)
+		}
+		if stored() != legacy {
+			t.Fatal("a wrong secret changed the stored hash")
+		}
+
+		e.secrets["old-form"] = secret
+		e.signInAs(e.newUser(), time.Time{})
+		r := e.rp("old-form")
+		f := newFlow()
+		r.mustExchange(r.signIn(e.browser(), f), f)
+		if h := stored(); h != e.clientSecrets().Hash(secret) {
+			t.Fatalf("after one use the stored hash is %q, want the HMAC hash", h)
+		}
+		f = newFlow()
+		r.mustExchange(r.signIn(e.browser(), f), f)
+		if a := e.tryClient("/oauth/token", "old-form", "wrong-"+secret, ""); a.status != http.StatusUnauthorized {
+			t.Fatalf("wrong secret after the rehash: %d %v", a.status, a.body)
+		}
+	})
+}
+
+func TestNetworkOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":            "192.0.2.7",
+		"::ffff:192.0.2.7":     "192.0.2.7",
+		"2001:db8:1:2::10":     "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"":                     "unknown",
+		"not-an-address":       "not-an-address",
+	} {
+		if got := networkOf(in); got != want {
+			t.Errorf("networkOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The cost of one client-secret check: argon2id with the parameters secrets
+// were hashed with before (password.DefaultParams), and HMAC-SHA-256 now.
+func BenchmarkClientSecretCheck(b *testing.B) {
+	ctx := context.Background()
+	secret := randomToken(32)
+	b.Run("argon2id", func(b *testing.B) {
+		h := password.NewHasher(password.DefaultParams, 1)
+		hash, err := h.Hash(ctx, secret)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if ok, _, err := h.Verify(ctx, secret, hash); !ok || err != nil {
+				b.Fatal("does not verify")
+			}
+		}
+	})
+	b.Run("hmac-sha256", func(b *testing.B) {
+		s, err := NewClientSecrets(make([]byte, 32))
+		if err != nil {
+			b.Fatal(err)
+		}
+		hash := s.Hash(secret)
+		for b.Loop() {
+			if _, ok := s.verifyHMAC(secret, hash); !ok {
+				b.Fatal("does not verify")
+			}
+		}
 	})
 }
