@@ -17,9 +17,10 @@ type ClientSecretRule struct {
 	// networks that have not authenticated as it before, lock that client id
 	// for them for the rest of the Window.
 	PerClient int
-	// PerNetwork is how many failed authentications (any client id, known or
-	// not) from one network lock that network out of client authentication
-	// for the rest of the Window. A network is an IPv4 address or an IPv6 /64.
+	// PerNetwork is how many wrong secrets (for any of the confidential
+	// clients) from one network lock that network out of client
+	// authentication for the rest of the Window, known to a client or not.
+	// A network is an IPv4 address or an IPv6 /64.
 	PerNetwork int
 	// Window is the length of the fixed counting windows.
 	Window time.Duration

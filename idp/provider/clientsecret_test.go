@@ -3,11 +3,14 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,10 +110,11 @@ func TestClientSecretGuessingIsThrottled(t *testing.T) {
 }
 
 // Guesses count at every endpoint that checks a secret, and from one
-// network across client ids (unknown ones too): past the per-network budget
-// that network is refused for any client, while another network, even
-// another /64 next to it, is not. The counters are in the durable store: a
-// fresh ephemeral store (a Redis flush) changes nothing.
+// network across client ids: past the per-network budget that network is
+// refused for any client, while another network, even another /64 next to
+// it, is not. Made-up client ids have no secret to guess and are not
+// counted. The counters are in the durable store: a fresh ephemeral store
+// (a Redis flush) changes nothing.
 func TestClientSecretGuessingPerNetwork(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
 		e := newEnv(t, open(t), func(c *Config) {
@@ -119,15 +123,23 @@ func TestClientSecretGuessingPerNetwork(t *testing.T) {
 		rule := limits.ClientSecrets()
 		const attacker = "2001:db8:1:2::10"
 		paths := []string{"/oauth/token", "/oauth/introspect", "/revoke"}
-		for i := range rule.PerNetwork {
-			// Fewer than PerClient against the real client id "other", then
-			// made-up ids. (The token endpoint looks the client up before it
-			// checks a secret, so made-up ids there cost nothing and are
-			// not counted.)
-			id, path := "other", paths[i%len(paths)]
-			if i >= rule.PerClient-1 {
-				id, path = "no-such-client-"+strconv.Itoa(i), paths[1+i%2]
+		for i := range 2 * rule.PerNetwork {
+			if a := e.tryClient(paths[1+i%2], "no-such-client-"+strconv.Itoa(i), "guess", attacker); a.status != http.StatusUnauthorized {
+				t.Fatalf("made-up client id %d: %d %v, want 401", i, a.status, a.body)
 			}
+		}
+		// Fewer guesses than PerClient at each of several real clients.
+		var targets []string
+		for i := range rule.PerNetwork/(rule.PerClient-1) + 1 {
+			id := "form-" + strconv.Itoa(i)
+			if _, err := AddClient(context.Background(), e.st.db, e.clientSecrets(), NewClient{ID: id, Name: "Form " + id,
+				RedirectURIs: []string{"https://" + rpHost + "/" + id + "/callback"}}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			targets = append(targets, id)
+		}
+		for i := range rule.PerNetwork {
+			id, path := targets[i/(rule.PerClient-1)], paths[i%len(paths)]
 			a := e.tryClient(path, id, "guess", attacker)
 			if a.status == http.StatusTooManyRequests || a.status < 400 {
 				t.Fatalf("guess %d (%s at %s): %d %v, want a plain refusal", i+1, id, path, a.status, a.body)
@@ -141,8 +153,11 @@ func TestClientSecretGuessingPerNetwork(t *testing.T) {
 				t.Fatalf("right secret from %s: %d %v, want 400 invalid_grant", from, a.status, a.body)
 			}
 		}
-		// "other" was guessed at fewer times than its own budget: from
-		// elsewhere it still works.
+		// Each real client was guessed at fewer times than its own budget:
+		// from elsewhere it still works.
+		if a := e.tryClient("/oauth/introspect", targets[0], "", "192.0.2.8"); a.status != http.StatusUnauthorized {
+			t.Fatalf("%s from another network, wrong secret: %d %v, want 401", targets[0], a.status, a.body)
+		}
 		if a := e.tryClient("/oauth/introspect", "other", e.secrets["other"], "192.0.2.8"); a.status != http.StatusOK {
 			t.Fatalf("other from another network: %d %v", a.status, a.body)
 		}
@@ -283,4 +298,24 @@ func BenchmarkClientSecretCheck(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The README states the rule's numbers; they must be the package's.
+func TestReadmeStatesClientSecretRule(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.Join(strings.Fields(string(raw)), " ")
+	r := limits.ClientSecrets()
+	minutes := int(r.Window.Minutes())
+	for _, want := range []string{
+		fmt.Sprintf("after %d in %d minutes for one client id, or %d from one network", r.PerClient, minutes, r.PerNetwork),
+		fmt.Sprintf("until the %d-minute window ends", minutes),
+		fmt.Sprintf("in the last %d days keeps a budget of its own", int(r.KnownNetworkFor.Hours()/24)),
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README does not say %q", want)
+		}
+	}
 }

@@ -115,26 +115,24 @@ func (t *clientThrottle) checkClient(ctx context.Context, clientID, network stri
 	return nil
 }
 
-// failed records a wrong secret. clientID is empty for an unknown client id
-// or a public client presenting a secret: those count against the network
-// only, so made-up ids leave no counters behind. locked names what this
-// failure has just locked ("network", "client id", "client id on its known
-// network"), or is empty.
+// failed records a wrong secret for a confidential client. locked names
+// what this failure has just locked ("network", "client id", "client id on
+// its known network"), or is empty.
 func (t *clientThrottle) failed(ctx context.Context, clientID, network string) (locked string, err error) {
 	type counter struct {
 		key, what string
 		limit     int
 	}
-	counters := []counter{{failNetworkKey(network), "network", t.rule.PerNetwork}}
-	if clientID != "" {
-		counters = append(counters, counter{failClientKey(clientID), "client id", t.rule.PerClient})
-		known, err := t.isKnown(ctx, clientID, network)
-		if err != nil {
-			return "", err
-		}
-		if known {
-			counters = append(counters, counter{failClientNetworkKey(clientID, network), "client id on its known network", t.rule.PerClient})
-		}
+	counters := []counter{
+		{failNetworkKey(network), "network", t.rule.PerNetwork},
+		{failClientKey(clientID), "client id", t.rule.PerClient},
+	}
+	known, err := t.isKnown(ctx, clientID, network)
+	if err != nil {
+		return "", err
+	}
+	if known {
+		counters = append(counters, counter{failClientNetworkKey(clientID, network), "client id on its known network", t.rule.PerClient})
 	}
 	now := t.now()
 	var just []string
