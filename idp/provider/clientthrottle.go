@@ -23,8 +23,8 @@ import (
 //
 // Counters, one fixed window each:
 //
-//	clientauth:fail:net:<network>            every failure from a network
-//	clientauth:fail:client:<id>              failures as a client id
+//	clientauth:fail:net:<network>            wrong secrets from a network
+//	clientauth:fail:client:<id>              wrong secrets for a client id
 //	clientauth:fail:client:<id>:net:<net>    the same, from one known network
 //	clientauth:ok:client:<id>:net:<net>      successes (KnownNetworkFor windows)
 //
