@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"bufio"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -254,15 +253,15 @@ func TestComposeIdPConfiguration(t *testing.T) {
 	}
 }
 
-// fakeHasher stands in for argon2id: the clients file is read by the
-// idp's own loader, which hashes secrets as it goes.
-type fakeHasher struct{}
-
-func (fakeHasher) Hash(_ context.Context, secret string) (string, error) {
-	return "hash:" + secret, nil
-}
-func (fakeHasher) Verify(_ context.Context, secret, encoded string) (bool, bool, error) {
-	return encoded == "hash:"+secret, false, nil
+// testClientSecrets hashes secrets as the idp does: the clients file is read
+// by the idp's own loader, which hashes them as it goes.
+func testClientSecrets(t *testing.T) *provider.ClientSecrets {
+	t.Helper()
+	s, err := provider.NewClientSecrets(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // The form app's environment is one it accepts, and the client it presents
@@ -281,7 +280,7 @@ func TestComposeFormAppIsARegisteredClient(t *testing.T) {
 	if cfg.BackchannelURL != "http://idp:8080" {
 		t.Errorf("form app back channel %q, want http://idp:8080 (localhost inside its container is itself)", cfg.BackchannelURL)
 	}
-	clients, err := provider.LoadClientsFile(context.Background(), idpEnv("IDP_CLIENTS_FILE"), idpEnv, fakeHasher{})
+	clients, err := provider.LoadClientsFile(idpEnv("IDP_CLIENTS_FILE"), idpEnv, testClientSecrets(t))
 	if err != nil {
 		t.Fatalf("the idp refuses the clients file: %v", err)
 	}

@@ -2,7 +2,6 @@ package deploy_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -193,7 +192,7 @@ func TestKubernetesSketch(t *testing.T) {
 	if cfg.Dev || cfg.DatabaseKind != config.DatabasePostgres || cfg.RedisURL == "" || !cfg.HTTPS() {
 		t.Errorf("idp config: dev=%v database=%s redis=%q https=%v; want production settings", cfg.Dev, cfg.DatabaseKind, cfg.RedisURL, cfg.HTTPS())
 	}
-	registered, err := provider.LoadClientsFile(context.Background(), clients, getenv, fakeHasher{})
+	registered, err := provider.LoadClientsFile(clients, getenv, testClientSecrets(t))
 	if err != nil {
 		t.Fatalf("the idp refuses the clients ConfigMap: %v", err)
 	}

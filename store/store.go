@@ -77,10 +77,12 @@ type Users interface {
 
 // Client is a registered relying party (a form application).
 type Client struct {
-	ID                     string
-	Name                   string
-	SecretHash             string // argon2id PHC string; empty for public clients
-	Public                 bool   // public clients authenticate with none and must use PKCE
+	ID   string
+	Name string
+	// SecretHash is "hmac-sha256$..." (older registrations: an argon2id PHC
+	// string, replaced on the next successful use); empty for public clients.
+	SecretHash             string
+	Public                 bool // public clients authenticate with none and must use PKCE
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	Scopes                 []string // scopes the client may ask for; empty means all supported
@@ -98,6 +100,11 @@ type Clients interface {
 	DeleteClient(ctx context.Context, id string) error
 	// SetClientSecret replaces the secret hash; ErrNotFound when there is no such client.
 	SetClientSecret(ctx context.Context, id, secretHash string) error
+	// ReplaceClientSecretHash sets the secret hash to newHash only while it is still
+	// oldHash (a new hash of the same secret, made when it was last verified): ErrConflict
+	// when it has changed meanwhile (the secret was rotated), ErrNotFound when there is no
+	// such client.
+	ReplaceClientSecretHash(ctx context.Context, id, oldHash, newHash string) error
 }
 
 // SigningKey is a token signing key. The private part is encrypted by the caller

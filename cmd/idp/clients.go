@@ -12,7 +12,6 @@ import (
 
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
-	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 )
@@ -24,7 +23,7 @@ func clients(ctx context.Context, env *environment, args []string) error {
 		return usageError{errors.New("usage: idp clients add|list|show ID|remove ID|rotate-secret ID")}
 	}
 	sub, args := args[0], args[1:]
-	run, ok := map[string]func(context.Context, *environment, store.Durable, []string) error{
+	run, ok := map[string]func(context.Context, *clientAdmin, []string) error{
 		"add": clientsAdd, "list": clientsList, "show": clientsShow, "remove": clientsRemove, "rotate-secret": clientsRotateSecret,
 	}[sub]
 	if !ok {
@@ -38,12 +37,45 @@ func clients(ctx context.Context, env *environment, args []string) error {
 	} else if err := wantArgs(sub, args); err != nil {
 		return err
 	}
-	db, err := adminDatabase(ctx, env)
+	cfg, err := loadAdminConfig(env, nil)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return run(ctx, env, db, args)
+	ca := &clientAdmin{env: env}
+	if sub == "add" || sub == "rotate-secret" {
+		// A new secret is stored as its HMAC under the key-encryption key,
+		// which must be the servers' own; without it nothing is changed.
+		if ca.secrets, err = adminClientSecrets(cfg); err != nil {
+			return err
+		}
+	}
+	if ca.db, err = openAdminDatabase(ctx, cfg); err != nil {
+		return err
+	}
+	defer ca.db.Close()
+	return run(ctx, ca, args)
+}
+
+// clientAdmin is what a clients subcommand works with; secrets is set only
+// for the subcommands that make a secret.
+type clientAdmin struct {
+	env     *environment
+	db      store.Durable
+	secrets *provider.ClientSecrets
+}
+
+// adminClientSecrets hashes client secrets as the servers do, with the
+// key-encryption key of the configuration or the embedded key file.
+func adminClientSecrets(cfg *config.Config) (*provider.ClientSecrets, error) {
+	kek, err := adminKeyEncryptionKey(cfg)
+	if err != nil {
+		var u usageError
+		if errors.As(err, &u) {
+			return nil, usageError{fmt.Errorf("client secrets are hashed with the key-encryption key: %w", u.err)}
+		}
+		return nil, fmt.Errorf("client secrets are hashed with the key-encryption key: %w", err)
+	}
+	return provider.NewClientSecrets(kek)
 }
 
 func wantArgs(sub string, args []string) error {
@@ -130,14 +162,13 @@ func parseClientFlags(env *environment, args []string) (provider.NewClient, erro
 	return nc, nil
 }
 
-func clientSecretHasher() *password.Hasher { return password.NewHasher(password.DefaultParams, 0) }
-
-func clientsAdd(ctx context.Context, env *environment, db store.Durable, args []string) error {
+func clientsAdd(ctx context.Context, ca *clientAdmin, args []string) error {
+	env, db := ca.env, ca.db
 	nc, err := parseClientFlags(env, args)
 	if err != nil {
 		return err
 	}
-	secret, err := provider.AddClient(ctx, db, clientSecretHasher(), nc, time.Now())
+	secret, err := provider.AddClient(ctx, db, ca.secrets, nc, time.Now())
 	if err != nil {
 		if errors.Is(err, provider.ErrInvalidClient) {
 			return usageError{err}
@@ -157,7 +188,8 @@ func printSecret(w io.Writer, secret string) {
 	fmt.Fprintln(w, "This secret is shown only now. Store it in the form app's configuration; it cannot be displayed again.")
 }
 
-func clientsList(ctx context.Context, env *environment, db store.Durable, _ []string) error {
+func clientsList(ctx context.Context, ca *clientAdmin, _ []string) error {
+	env, db := ca.env, ca.db
 	cs, err := db.ListClients(ctx)
 	if err != nil {
 		return fmt.Errorf("list clients: %w", err)
@@ -181,7 +213,8 @@ func clientType(c *store.Client) string {
 	return "confidential"
 }
 
-func clientsShow(ctx context.Context, env *environment, db store.Durable, args []string) error {
+func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
+	env, db := ca.env, ca.db
 	c, err := db.ClientByID(ctx, args[0])
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no client with id %q", args[0])
@@ -204,7 +237,8 @@ func clientsShow(ctx context.Context, env *environment, db store.Durable, args [
 	return tw.Flush()
 }
 
-func clientsRemove(ctx context.Context, env *environment, db store.Durable, args []string) error {
+func clientsRemove(ctx context.Context, ca *clientAdmin, args []string) error {
+	env, db := ca.env, ca.db
 	err := db.DeleteClient(ctx, args[0])
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no client with id %q", args[0])
@@ -217,8 +251,9 @@ func clientsRemove(ctx context.Context, env *environment, db store.Durable, args
 	return nil
 }
 
-func clientsRotateSecret(ctx context.Context, env *environment, db store.Durable, args []string) error {
-	secret, err := provider.RotateClientSecret(ctx, db, clientSecretHasher(), args[0])
+func clientsRotateSecret(ctx context.Context, ca *clientAdmin, args []string) error {
+	env, db := ca.env, ca.db
+	secret, err := provider.RotateClientSecret(ctx, db, ca.secrets, args[0])
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no client with id %q", args[0])
 	}

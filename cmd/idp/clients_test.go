@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/councilforms/idp/idp/app"
-	"github.com/councilforms/idp/idp/password"
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store/sqlite"
 )
 
@@ -22,12 +22,37 @@ func runCmd(t *testing.T, vars map[string]string, args ...string) (int, string, 
 }
 
 func TestClientsCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "idp.db")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "idp.db")
 	vars := map[string]string{"IDP_DATABASE_URL": "sqlite:" + db}
-
-	code, out, errs := runCmd(t, vars, "clients", "add", "--id", "referral", "--name", "Make a social care referral",
+	addReferral := []string{"clients", "add", "--id", "referral", "--name", "Make a social care referral",
 		"--redirect-uri", "https://forms.example.gov.uk/referral/callback", "--redirect-uri", "http://localhost:8081/callback",
-		"--post-logout-redirect-uri", "https://forms.example.gov.uk/referral/")
+		"--post-logout-redirect-uri", "https://forms.example.gov.uk/referral/"}
+
+	// Secrets are hashed with the servers' key-encryption key: before the
+	// server has made its key file there is none, and nothing is changed.
+	code, out, errs := runCmd(t, vars, addReferral...)
+	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "key-encryption key") ||
+		!strings.Contains(errs, "start the server once") || out != "" {
+		t.Fatalf("add without a key: exit %d stdout %q stderr %q, want one line about the key", code, out, errs)
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Fatal("add without a key touched the database")
+	}
+	if code, _, errs := runCmd(t, vars, "clients", "list"); code != 0 {
+		t.Fatalf("list needs no key: %d %q", code, errs)
+	}
+	key := make([]byte, 32)
+	key[0] = 42
+	if err := os.WriteFile(filepath.Join(dir, app.KeyFileName), []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := provider.NewClientSecrets(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errs = runCmd(t, vars, addReferral...)
 	if code != 0 {
 		t.Fatalf("add: %d %q", code, errs)
 	}
@@ -40,21 +65,22 @@ func TestClientsCommands(t *testing.T) {
 		t.Errorf("secret %q is not 32 random bytes", secret)
 	}
 
-	// The secret is stored only as an argon2id hash that verifies it.
-	s, err := sqlite.Open(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
+	// The secret is stored only as its HMAC under the key file's key.
+	storedHash := func(id string) string {
+		t.Helper()
+		s, err := sqlite.Open(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		c, err := s.ClientByID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.SecretHash
 	}
-	c, err := s.ClientByID(context.Background(), "referral")
-	s.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(c.SecretHash, secret) || !strings.HasPrefix(c.SecretHash, "$argon2id$") {
-		t.Fatalf("secret hash %q", c.SecretHash)
-	}
-	if ok, _, err := password.NewHasher(password.DefaultParams, 1).Verify(context.Background(), secret, c.SecretHash); !ok || err != nil {
-		t.Fatalf("stored hash does not verify the printed secret: %v", err)
+	if h := storedHash("referral"); strings.Contains(h, secret) || h != secrets.Hash(secret) || !strings.HasPrefix(h, "hmac-sha256$") {
+		t.Fatalf("secret hash %q is not the HMAC of the printed secret under the key file's key", h)
 	}
 
 	if code, out, _ := runCmd(t, vars, "clients", "add", "--id", "spa", "--name", "Public form", "--public",
@@ -97,6 +123,23 @@ func TestClientsCommands(t *testing.T) {
 	m = regexp.MustCompile(`client secret: (\S+)`).FindStringSubmatch(out)
 	if code != 0 || m == nil || m[1] == secret {
 		t.Fatalf("rotate-secret: %d %q", code, out)
+	}
+	if h := storedHash("referral"); h != secrets.Hash(m[1]) {
+		t.Fatalf("rotated secret hash %q is not the HMAC of the new secret", h)
+	}
+
+	// IDP_KEY_ENCRYPTION_KEY, when set, is the key (as for the server).
+	other := make([]byte, 32)
+	other[0] = 7
+	withKey := map[string]string{"IDP_DATABASE_URL": vars["IDP_DATABASE_URL"], "IDP_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(other)}
+	code, out, errs = runCmd(t, withKey, "clients", "rotate-secret", "referral")
+	m = regexp.MustCompile(`client secret: (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("rotate-secret with IDP_KEY_ENCRYPTION_KEY: %d %q %q", code, out, errs)
+	}
+	otherSecrets, _ := provider.NewClientSecrets(other)
+	if h := storedHash("referral"); h != otherSecrets.Hash(m[1]) {
+		t.Fatalf("secret hash %q is not under IDP_KEY_ENCRYPTION_KEY", h)
 	}
 	if code, _, errs := runCmd(t, vars, "clients", "rotate-secret", "spa"); code == 0 || !strings.Contains(errs, "public") {
 		t.Errorf("rotate-secret of a public client: %d %q", code, errs)

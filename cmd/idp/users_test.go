@@ -336,7 +336,11 @@ func TestUsersCommandsAtTheLoginPages(t *testing.T) {
 	defer srv.Close()
 
 	const redirect = "https://rp.test/callback"
-	if _, err := provider.AddClient(ctx, a.Durable, clientSecretHasher(), provider.NewClient{
+	secrets, err := provider.NewClientSecrets(a.KeyEncryptionKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.AddClient(ctx, a.Durable, secrets, provider.NewClient{
 		ID: "referral-form", Name: "Make a social care referral", RedirectURIs: []string{redirect}, Public: true}, time.Now()); err != nil {
 		t.Fatal(err)
 	}

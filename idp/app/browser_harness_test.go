@@ -16,7 +16,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/councilforms/idp/idp/journey"
-	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/web"
 	"github.com/councilforms/idp/idp/webtest"
@@ -88,7 +87,7 @@ func newRelyingParty(t *testing.T, d *idp) *relyingParty {
 	rp := &relyingParty{t: t, url: "http://" + ln.Addr().String(), pending: map[string]pendingSignIn{}}
 	ctx := context.Background()
 	const id = "browser-form"
-	secret, err := provider.AddClient(ctx, d.app.Durable, password.NewHasher(password.DefaultParams, 0), provider.NewClient{
+	secret, err := provider.AddClient(ctx, d.app.Durable, clientSecretsOf(t, d.app), provider.NewClient{
 		ID: id, Name: "Make a social care referral", RedirectURIs: []string{rp.url + "/callback"},
 		Scopes: []string{"openid", "profile", "email", "phone"},
 	}, time.Now())

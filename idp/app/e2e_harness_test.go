@@ -25,7 +25,6 @@ import (
 	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
-	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store/storetest"
 )
@@ -121,7 +120,7 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	secret, err := provider.AddClient(ctx, a.Durable, password.NewHasher(password.DefaultParams, 0), provider.NewClient{
+	secret, err := provider.AddClient(ctx, a.Durable, clientSecretsOf(t, a), provider.NewClient{
 		ID: "referral-form", Name: "Make a social care referral", RedirectURIs: []string{rpRedirect},
 		Scopes: []string{"openid", "profile", "email", "phone", "offline_access"},
 	}, time.Now())
@@ -555,3 +554,13 @@ var seq struct {
 }
 
 func randomString() string { return oauth2.GenerateVerifier()[:22] }
+
+// clientSecretsOf hashes client secrets as the app's provider does.
+func clientSecretsOf(t *testing.T, a *app.App) *provider.ClientSecrets {
+	t.Helper()
+	s, err := provider.NewClientSecrets(a.KeyEncryptionKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/councilforms/idp/cmd/formapp/formapp"
 	"github.com/councilforms/idp/cmd/formapp/formapp/formapptest"
-	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/webtest"
 )
@@ -63,7 +62,7 @@ func startFormApp(t *testing.T, d *idp, public bool) string {
 	}
 	base := "http://" + ln.Addr().String()
 	const id = "referral-demo"
-	secret, err := provider.AddClient(context.Background(), d.app.Durable, password.NewHasher(password.DefaultParams, 0), provider.NewClient{
+	secret, err := provider.AddClient(context.Background(), d.app.Durable, clientSecretsOf(t, d.app), provider.NewClient{
 		ID: id, Name: "Make a social care referral", Public: public,
 		RedirectURIs:           []string{base + "/callback"},
 		PostLogoutRedirectURIs: []string{base + "/signed-out"},

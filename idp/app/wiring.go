@@ -90,9 +90,13 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		}
 	}
 
+	clientSecrets, err := provider.NewClientSecrets(a.KeyEncryptionKey)
+	if err != nil {
+		return nil, err
+	}
 	var static []*store.Client
 	if cfg.ClientsFile != "" {
-		static, err = provider.LoadClientsFile(ctx, cfg.ClientsFile, os.Getenv, hasher)
+		static, err = provider.LoadClientsFile(cfg.ClientsFile, os.Getenv, clientSecrets)
 		if err != nil {
 			return nil, fmt.Errorf("IDP_CLIENTS_FILE: %w", err)
 		}
@@ -119,7 +123,9 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		LoginPath:           web.PathLogin,
 		Login:               login,
 		StaticClients:       static,
-		SecretHasher:        hasher,
+		// Client secrets registered before HMAC-SHA-256 were argon2id hashes.
+		LegacySecretVerifier: hasher,
+		TrustedProxies:       cfg.TrustedProxies,
 		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
 			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Title: title}, Paragraphs: []string{message}})
 		},

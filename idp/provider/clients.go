@@ -3,8 +3,6 @@ package provider
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
@@ -13,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -23,13 +20,6 @@ import (
 
 	"github.com/councilforms/idp/store"
 )
-
-// SecretHasher hashes and verifies client secrets: *password.Hasher
-// (argon2id).
-type SecretHasher interface {
-	Hash(ctx context.Context, secret string) (string, error)
-	Verify(ctx context.Context, secret, encoded string) (ok, needsRehash bool, err error)
-}
 
 // ErrInvalidClient reports a client registration that breaks the rules; the
 // message says which rule.
@@ -98,49 +88,6 @@ func (c *oidcClient) IsScopeAllowed(string) bool { return false } // no custom s
 // the ID token as well as at userinfo, so a form app needs no extra call.
 func (c *oidcClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c *oidcClient) ClockSkew() time.Duration             { return 0 }
-
-// secretVerifier verifies client secrets against their argon2id hashes and
-// remembers a successful check for a while, so a busy client does not pay a
-// memory-hard hash on every token request. The memory holds only a SHA-256
-// of the secret, compared in constant time, and is dropped when the stored
-// hash changes (secret rotated).
-type secretVerifier struct {
-	h  SecretHasher
-	mu sync.Mutex
-	ok map[string]verifiedSecret
-}
-
-type verifiedSecret struct {
-	hash   string
-	digest [32]byte
-	until  time.Time
-}
-
-const verifiedSecretTTL = 5 * time.Minute
-
-func newSecretVerifier(h SecretHasher) *secretVerifier {
-	return &secretVerifier{h: h, ok: map[string]verifiedSecret{}}
-}
-
-func (v *secretVerifier) verify(ctx context.Context, clientID, secret, hash string) (bool, error) {
-	digest := sha256.Sum256([]byte(secret))
-	now := time.Now()
-	v.mu.Lock()
-	known, found := v.ok[clientID]
-	v.mu.Unlock()
-	if found && known.hash == hash && now.Before(known.until) &&
-		subtle.ConstantTimeCompare(known.digest[:], digest[:]) == 1 {
-		return true, nil
-	}
-	ok, _, err := v.h.Verify(ctx, secret, hash)
-	if err != nil || !ok {
-		return false, err
-	}
-	v.mu.Lock()
-	v.ok[clientID] = verifiedSecret{hash: hash, digest: digest, until: now.Add(verifiedSecretTTL)}
-	v.mu.Unlock()
-	return true, nil
-}
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
@@ -225,9 +172,10 @@ type NewClient struct {
 }
 
 // AddClient validates and registers a client. For a confidential client it
-// returns the generated secret, which is shown once and stored only hashed.
-// A taken id gives an error matching store.ErrConflict and changes nothing.
-func AddClient(ctx context.Context, db store.Clients, h SecretHasher, nc NewClient, now time.Time) (secret string, err error) {
+// returns the generated secret (256 random bits), which is shown once and
+// stored only as its HMAC-SHA-256 hash. A taken id gives an error matching
+// store.ErrConflict and changes nothing.
+func AddClient(ctx context.Context, db store.Clients, secrets *ClientSecrets, nc NewClient, now time.Time) (secret string, err error) {
 	c := &store.Client{
 		ID: nc.ID, Name: strings.TrimSpace(nc.Name), Public: nc.Public, RedirectURIs: nc.RedirectURIs,
 		PostLogoutRedirectURIs: nc.PostLogoutRedirectURIs, Scopes: nc.Scopes, CreatedAt: now,
@@ -237,9 +185,7 @@ func AddClient(ctx context.Context, db store.Clients, h SecretHasher, nc NewClie
 	}
 	if !c.Public {
 		secret = randomToken(32)
-		if c.SecretHash, err = h.Hash(ctx, secret); err != nil {
-			return "", fmt.Errorf("provider: hash client secret: %w", err)
-		}
+		c.SecretHash = secrets.Hash(secret)
 	}
 	if err := db.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -252,7 +198,7 @@ func AddClient(ctx context.Context, db store.Clients, h SecretHasher, nc NewClie
 
 // RotateClientSecret gives a confidential client a new secret, returned once.
 // The old secret stops working at once.
-func RotateClientSecret(ctx context.Context, db store.Clients, h SecretHasher, id string) (string, error) {
+func RotateClientSecret(ctx context.Context, db store.Clients, secrets *ClientSecrets, id string) (string, error) {
 	c, err := db.ClientByID(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("client %q: %w", id, err)
@@ -261,11 +207,7 @@ func RotateClientSecret(ctx context.Context, db store.Clients, h SecretHasher, i
 		return "", fmt.Errorf("%w: client %q is public and has no secret", ErrInvalidClient, id)
 	}
 	secret := randomToken(32)
-	hash, err := h.Hash(ctx, secret)
-	if err != nil {
-		return "", fmt.Errorf("provider: hash client secret: %w", err)
-	}
-	if err := db.SetClientSecret(ctx, id, hash); err != nil {
+	if err := db.SetClientSecret(ctx, id, secrets.Hash(secret)); err != nil {
 		return "", fmt.Errorf("provider: set secret of client %s: %w", id, err)
 	}
 	return secret, nil
@@ -297,16 +239,17 @@ const minStaticSecretLen = 16
 //	    post_logout_redirect_uris: [https://forms.example.gov.uk/referral/]
 //
 // A secret written as ${NAME} is read from the environment through getenv.
-// Secrets are hashed on load; the file's contents are never logged.
-func LoadClientsFile(ctx context.Context, path string, getenv func(string) string, h SecretHasher) ([]*store.Client, error) {
+// Secrets are hashed (HMAC-SHA-256) on load and kept only in memory; the
+// file's contents are never logged.
+func LoadClientsFile(path string, getenv func(string) string, secrets *ClientSecrets) ([]*store.Client, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("clients file: %w", err)
 	}
-	return parseClients(ctx, raw, path, getenv, h)
+	return parseClients(raw, path, getenv, secrets)
 }
 
-func parseClients(ctx context.Context, raw []byte, path string, getenv func(string) string, h SecretHasher) ([]*store.Client, error) {
+func parseClients(raw []byte, path string, getenv func(string) string, secrets *ClientSecrets) ([]*store.Client, error) {
 	var doc struct {
 		Clients []clientFileEntry `yaml:"clients"`
 	}
@@ -343,11 +286,7 @@ func parseClients(ctx context.Context, raw []byte, path string, getenv func(stri
 			return nil, fmt.Errorf("clients file %s: client %q needs a secret of at least %d characters (or public: true)", path, c.ID, minStaticSecretLen)
 		}
 		if secret != "" {
-			hash, err := h.Hash(ctx, secret)
-			if err != nil {
-				return nil, fmt.Errorf("clients file %s: client %q: hash secret: %w", path, c.ID, err)
-			}
-			c.SecretHash = hash
+			c.SecretHash = secrets.Hash(secret)
 		}
 		out = append(out, c)
 	}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -60,12 +61,13 @@ func TestAddClientDuplicateChangesNothing(t *testing.T) {
 	st := memorySQLite(t)
 	ctx := context.Background()
 	nc := NewClient{ID: "referral", Name: "Referral", RedirectURIs: []string{"https://forms.example.gov.uk/cb"}}
-	if _, err := AddClient(ctx, st.db, cheapHasher, nc, time.Now()); err != nil {
+	secrets := testClientSecrets(t)
+	if _, err := AddClient(ctx, st.db, secrets, nc, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := st.db.ClientByID(ctx, "referral")
 	nc.Name = "Changed"
-	if _, err := AddClient(ctx, st.db, cheapHasher, nc, time.Now()); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "already exists") {
+	if _, err := AddClient(ctx, st.db, secrets, nc, time.Now()); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("duplicate: %v", err)
 	}
 	after, _ := st.db.ClientByID(ctx, "referral")
@@ -88,24 +90,35 @@ clients:
     scopes: [openid, email]
 `
 
+func testClientSecrets(t *testing.T) *ClientSecrets {
+	t.Helper()
+	s, err := NewClientSecrets(testKEK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var testKEK = bytes.Repeat([]byte{7}, 32)
+
 func TestClientsFile(t *testing.T) {
-	ctx := context.Background()
+	secrets := testClientSecrets(t)
 	env := map[string]string{"REFERRAL_SECRET": "a-long-secret-from-the-environment"}
 	path := filepath.Join(t.TempDir(), "clients.yaml")
 	if err := os.WriteFile(path, []byte(clientsYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := LoadClientsFile(ctx, path, func(k string) string { return env[k] }, cheapHasher)
+	cs, err := LoadClientsFile(path, func(k string) string { return env[k] }, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 2 || cs[0].ID != "referral" || cs[0].SecretHash == "" || strings.Contains(cs[0].SecretHash, env["REFERRAL_SECRET"]) ||
+	if len(cs) != 2 || cs[0].ID != "referral" || !strings.HasPrefix(cs[0].SecretHash, "hmac-sha256$") || strings.Contains(cs[0].SecretHash, env["REFERRAL_SECRET"]) ||
 		!cs[1].Public || cs[1].SecretHash != "" || len(cs[1].Scopes) != 2 {
 		t.Fatalf("clients = %+v", cs)
 	}
 	// JSON works too.
 	js := `{"clients":[{"id":"j","name":"J","secret":"literal-secret-1234567","redirect_uris":["https://rp.example/j"]}]}`
-	if cs, err := parseClients(ctx, []byte(js), "clients.json", os.Getenv, cheapHasher); err != nil || len(cs) != 1 {
+	if cs, err := parseClients([]byte(js), "clients.json", os.Getenv, secrets); err != nil || len(cs) != 1 {
 		t.Fatalf("json: %v %v", cs, err)
 	}
 	bad := map[string]string{
@@ -117,7 +130,7 @@ func TestClientsFile(t *testing.T) {
 		"http redirect":  strings.ReplaceAll(clientsYAML, "https://rp.example/spa/callback", "http://rp.example/spa/callback"),
 	}
 	for name, doc := range bad {
-		if _, err := parseClients(ctx, []byte(doc), "clients.yaml", func(k string) string { return env[k] }, cheapHasher); err == nil {
+		if _, err := parseClients([]byte(doc), "clients.yaml", func(k string) string { return env[k] }, secrets); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if strings.Contains(err.Error(), env["REFERRAL_SECRET"]) {
 			t.Errorf("%s: error reveals the secret: %v", name, err)
@@ -125,7 +138,7 @@ func TestClientsFile(t *testing.T) {
 	}
 
 	// A static client signs in like a registered one.
-	e := newEnv(t, memorySQLite(t), func(c *Config) { c.StaticClients = cs })
+	e := newEnv(t, memorySQLite(t), func(c *Config) { c.KeyEncryptionKey, c.StaticClients = testKEK, cs })
 	e.secrets["referral"] = env["REFERRAL_SECRET"]
 	e.signInAs(e.newUser(), time.Time{})
 	r := e.rp("referral")

@@ -23,8 +23,11 @@
 // (after a password reset or change).
 //
 // Where state lives:
-//   - durable store: clients, signing keys (private parts sealed with AES-GCM
-//     under the key-encryption key), refresh tokens (SHA-256 of the value only);
+//   - durable store: clients (secrets as HMAC-SHA-256 under a key derived
+//     from the key-encryption key), signing keys (private parts sealed with
+//     AES-GCM under the key-encryption key), refresh tokens (SHA-256 of the
+//     value only), counters of failed client authentications
+//     (limits.ClientSecrets);
 //   - ephemeral store: auth requests, authorization codes (taken atomically,
 //     so each is redeemed once), opaque access tokens, IdP sessions and the
 //     markers that revoke access tokens and sessions early.

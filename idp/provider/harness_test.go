@@ -41,7 +41,8 @@ func TestMain(m *testing.M) {
 // redirect to it, as a real browser would hand over to the form app.
 const rpHost = "rp.example"
 
-// cheapHasher keeps argon2id but at a cost that suits tests.
+// cheapHasher verifies (and makes, for tests) argon2id client-secret hashes
+// of older registrations, at a cost that suits tests.
 var cheapHasher = password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 4)
 
 type stores struct {
@@ -156,12 +157,13 @@ func newEnv(t *testing.T, st stores, tweak func(*Config)) *env {
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL
 	e.cfg = Config{
-		Issuer: e.issuer, KeyEncryptionKey: e.kek, SecretHasher: cheapHasher,
+		Issuer: e.issuer, KeyEncryptionKey: e.kek, LegacySecretVerifier: cheapHasher,
 		AccessTokenTTL: 5 * time.Minute, IDTokenTTL: 5 * time.Minute, SessionTTL: time.Hour,
 	}
 	if tweak != nil {
 		tweak(&e.cfg)
 	}
+	e.kek = e.cfg.KeyEncryptionKey
 	e.p = e.newInstance()
 	e.pick = func(*http.Request) *Provider { return e.p }
 	mux := http.NewServeMux()
@@ -180,13 +182,23 @@ func newEnv(t *testing.T, st stores, tweak func(*Config)) *env {
 		{ID: "other", Name: "Safeguarding concern", RedirectURIs: []string{"https://" + rpHost + "/other/callback"}},
 		{ID: "spa", Name: "Public form", Public: true, RedirectURIs: []string{"https://" + rpHost + "/spa/callback"}},
 	} {
-		secret, err := AddClient(ctx, st.db, cheapHasher, nc, time.Now())
+		secret, err := AddClient(ctx, st.db, e.clientSecrets(), nc, time.Now())
 		if err != nil {
 			t.Fatalf("add client %s: %v", nc.ID, err)
 		}
 		e.secrets[nc.ID] = secret
 	}
 	return e
+}
+
+// clientSecrets hashes client secrets as the env's provider does.
+func (e *env) clientSecrets() *ClientSecrets {
+	e.t.Helper()
+	s, err := NewClientSecrets(e.kek)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return s
 }
 
 func (e *env) newInstance() *Provider {

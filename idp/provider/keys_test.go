@@ -148,7 +148,7 @@ func TestTwoInstancesShareState(t *testing.T) {
 		t.Run("concurrent first start agrees on the key", func(t *testing.T) {
 			st := open(t)
 			e := &env{t: t, st: st, clock: &testClock{}, cfg: Config{
-				Issuer: "https://idp.example", KeyEncryptionKey: bytes.Repeat([]byte{1}, 32), SecretHasher: cheapHasher,
+				Issuer: "https://idp.example", KeyEncryptionKey: bytes.Repeat([]byte{1}, 32),
 			}}
 			var wg sync.WaitGroup
 			ps := make([]*Provider, 2)

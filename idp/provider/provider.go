@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/store"
 )
 
@@ -32,7 +33,8 @@ type Config struct {
 	// a trailing slash. Endpoints are served relative to its path.
 	Issuer string
 	// KeyEncryptionKey (32 bytes) seals signing keys at rest and keys the
-	// opaque access tokens; every process sharing a database needs the same one.
+	// opaque access tokens and the client-secret hashes; every process and
+	// admin command sharing a database needs the same one.
 	KeyEncryptionKey []byte
 	// SigningAlgorithm for new signing keys: RS256 (default) or ES256.
 	SigningAlgorithm string
@@ -58,8 +60,14 @@ type Config struct {
 	// StaticClients are clients from the clients file; they take precedence
 	// over clients in the database with the same id.
 	StaticClients []*store.Client
-	// SecretHasher verifies client secrets. Required.
-	SecretHasher SecretHasher
+	// LegacySecretVerifier verifies the argon2id client-secret hashes of
+	// registrations made before HMAC-SHA-256; each is replaced by its HMAC
+	// hash at its first successful use. Without it such clients cannot
+	// authenticate.
+	LegacySecretVerifier LegacySecretVerifier
+	// TrustedProxies are load balancers whose X-Forwarded-For is believed for
+	// the client address (client-authentication limits, the audit log).
+	TrustedProxies []netip.Prefix
 	// ErrorPage renders an error a person sees in the browser (an invalid
 	// client or redirect URI, an expired sign-in). Default: a plain page.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, title, message string)
@@ -113,18 +121,20 @@ func (c Config) revocationMarkerTTL() time.Duration {
 
 // Provider is the OpenID Connect provider.
 type Provider struct {
-	cfg        Config
-	db         store.Durable
-	eph        store.Ephemeral
-	log        *slog.Logger
-	keys       *keyring
-	op         *op.Provider
-	storage    *opStorage
-	handler    http.Handler
-	secrets    *secretVerifier
-	sealer     *responseSealer
-	issuerPath string // path of the issuer URL, "" for the root
-	now        func() time.Time
+	cfg     Config
+	db      store.Durable
+	eph     store.Ephemeral
+	log     *slog.Logger
+	keys    *keyring
+	op      *op.Provider
+	storage *opStorage
+	handler http.Handler
+	// clientSecrets hashes client secrets; throttle limits guesses at them.
+	clientSecrets *ClientSecrets
+	throttle      *clientThrottle
+	sealer        *responseSealer
+	issuerPath    string // path of the issuer URL, "" for the root
+	now           func() time.Time
 	// discoveryDoc is the encoded discovery document and the issuer it was
 	// made for: it depends on nothing else that can change while running.
 	discoveryDoc atomic.Pointer[encodedDocument]
@@ -150,9 +160,6 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 	if err != nil || iss.Host == "" || (iss.Scheme != "https" && iss.Scheme != "http") {
 		return nil, fmt.Errorf("provider: issuer %q must be an absolute http(s) URL", cfg.Issuer)
 	}
-	if cfg.SecretHasher == nil {
-		return nil, errors.New("provider: a client secret hasher is required")
-	}
 	for _, c := range cfg.StaticClients {
 		if err := ValidateClient(c); err != nil {
 			return nil, fmt.Errorf("provider: static client: %w", err)
@@ -163,10 +170,15 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 		return nil, err
 	}
 	keys.counter = db
+	secrets, err := NewClientSecrets(cfg.KeyEncryptionKey)
+	if err != nil {
+		return nil, err
+	}
 	p := &Provider{
 		cfg: cfg, db: db, eph: eph, log: log, keys: keys, now: now,
-		secrets:    newSecretVerifier(cfg.SecretHasher),
-		issuerPath: strings.TrimSuffix(iss.Path, "/"),
+		clientSecrets: secrets,
+		throttle:      &clientThrottle{rule: limits.ClientSecrets(), db: db, now: now},
+		issuerPath:    strings.TrimSuffix(iss.Path, "/"),
 	}
 	p.storage = &opStorage{p: p}
 	if p.sealer, err = newResponseSealer(cfg.KeyEncryptionKey); err != nil {
@@ -248,8 +260,11 @@ func (p *Provider) routes() http.Handler {
 	}
 	mux.Handle("/keys", withHeader(keys, "Cache-Control", "public, max-age=300"))
 	// Responses carrying tokens or personal data must not be cached (RFC 6749 section 5.1).
-	for _, path := range []string{"/oauth/token", "/userinfo", "/oauth/introspect", "/revoke"} {
-		mux.Handle(path, withHeader(withHeader(p.op, "Cache-Control", "no-store"), "Pragma", "no-cache"))
+	noStore := withHeader(withHeader(p.op, "Cache-Control", "no-store"), "Pragma", "no-cache")
+	mux.Handle("/userinfo", noStore)
+	// The endpoints that authenticate clients answer a throttled guesser 429.
+	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/revoke"} {
+		mux.Handle(path, p.withClientThrottle(noStore))
 	}
 	return withHTTPContext(mux)
 }
@@ -520,6 +535,9 @@ type httpContext struct {
 	// grant checks the user may sign in and then reads the same row for the
 	// ID token's claims, one read serves both.
 	user *store.User
+	// throttled is set when client authentication was refused for too many
+	// failures: withClientThrottle then answers 429.
+	throttled *errThrottled
 }
 
 type httpContextKey struct{}
@@ -599,23 +617,21 @@ func httpFromContext(ctx context.Context) *httpContext {
 	return hc
 }
 
-func clientIP(ctx context.Context) string {
+// clientIP is the address the request being served came from ("" outside
+// a request).
+func (p *Provider) clientIP(ctx context.Context) string {
 	hc := httpFromContext(ctx)
 	if hc == nil {
 		return ""
 	}
-	host, _, err := net.SplitHostPort(hc.r.RemoteAddr)
-	if err != nil {
-		return hc.r.RemoteAddr
-	}
-	return host
+	return clientAddress(hc.r, p.cfg.TrustedProxies)
 }
 
 // audit records a security event; a failure to record is logged, not fatal,
 // because the action itself has already happened.
 func (p *Provider) audit(ctx context.Context, kind, userID, clientID, detail string) {
 	err := p.db.AppendAudit(ctx, &store.AuditEvent{
-		Time: p.now(), Kind: kind, UserID: userID, ClientID: clientID, IP: clientIP(ctx), Detail: detail,
+		Time: p.now(), Kind: kind, UserID: userID, ClientID: clientID, IP: p.clientIP(ctx), Detail: detail,
 	})
 	if err != nil {
 		p.log.ErrorContext(ctx, "audit: append failed", "kind", kind, "err", err)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -96,6 +97,24 @@ func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string) erro
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: set client secret %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) ReplaceClientSecretHash(ctx context.Context, id, oldHash, newHash string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE clients SET secret_hash = $3 WHERE id = $1 AND secret_hash = $2`, id, oldHash, newHash)
+	if err == nil && tag.RowsAffected() == 0 {
+		// Nothing replaced: tell a rotated secret from a removed client.
+		var one int
+		err = s.pool.QueryRow(ctx, `SELECT 1 FROM clients WHERE id = $1`, id).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = store.ErrNotFound
+		} else if err == nil {
+			err = store.ErrConflict
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: replace client secret hash %s: %w", id, err)
 	}
 	return nil
 }

@@ -104,3 +104,21 @@ func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string) erro
 	}
 	return nil
 }
+
+func (s *Store) ReplaceClientSecretHash(ctx context.Context, id, oldHash, newHash string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var current string
+		if err := tx.QueryRowContext(ctx, `SELECT secret_hash FROM clients WHERE id = ?`, id).Scan(&current); err != nil {
+			return notFound(err)
+		}
+		if current != oldHash {
+			return store.ErrConflict
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE clients SET secret_hash = ? WHERE id = ?`, newHash, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: replace client secret hash %s: %w", id, err)
+	}
+	return nil
+}

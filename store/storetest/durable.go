@@ -399,6 +399,27 @@ func durableClients(t *testing.T, s store.Durable) {
 	}
 	durableWantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "missing", "x"), store.ErrNotFound)
 
+	// A rehash replaces the hash only while it is the one that was verified:
+	// one made from a secret that was rotated meanwhile must not bring it back.
+	durableOK(t, "ReplaceClientSecretHash", s.ReplaceClientSecretHash(ctx, "referral-a", "$argon2id$rotated", "hmac-sha256$rehashed"))
+	got, err = s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after rehash", err)
+	if got.SecretHash != "hmac-sha256$rehashed" {
+		t.Errorf("SecretHash = %q after rehash", got.SecretHash)
+	}
+	durableWantErr(t, "ReplaceClientSecretHash stale", s.ReplaceClientSecretHash(ctx, "referral-a", "$argon2id$rotated", "hmac-sha256$stale"), store.ErrConflict)
+	got, err = s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after stale rehash", err)
+	if got.SecretHash != "hmac-sha256$rehashed" {
+		t.Errorf("a stale rehash replaced the secret hash: %q", got.SecretHash)
+	}
+	got, err = s.ClientByID(ctx, "referral-b")
+	durableOK(t, "ClientByID other after rehash", err)
+	if got.SecretHash != b.SecretHash {
+		t.Errorf("rehashing referral-a changed referral-b's secret")
+	}
+	durableWantErr(t, "ReplaceClientSecretHash missing", s.ReplaceClientSecretHash(ctx, "missing", "x", "y"), store.ErrNotFound)
+
 	durableOK(t, "DeleteClient", s.DeleteClient(ctx, "referral-a"))
 	_, err = s.ClientByID(ctx, "referral-a")
 	durableWantErr(t, "ClientByID deleted", err, store.ErrNotFound)

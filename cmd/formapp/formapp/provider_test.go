@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/store/memory"
@@ -59,7 +58,6 @@ func TestAgainstTheProvider(t *testing.T) {
 		Issuer:           idpSrv.URL,
 		KeyEncryptionKey: kek,
 		KeyPublishDelay:  -1, // the first key signs at once
-		SecretHasher:     password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}, 2),
 		// Embedded mode registers this client for the demo.
 		StaticClients: []*store.Client{provider.DemoClient(faBase)},
 	}, db, eph, slog.New(slog.NewTextHandler(io.Discard, nil)))
