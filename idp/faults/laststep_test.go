@@ -1,0 +1,94 @@
+package faults
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// toLastStep signs a person up up to the confirmation code: the texted code
+// for 'Repeat this process' is on the page, its 'Verify code' ends the journey
+// (the phone is stored, the sign-in completed). It returns the code.
+func toLastStep(t *testing.T, p *Person) string {
+	t.Helper()
+	if err := p.SignUpToPhone(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.step(func() error { return p.proveBySMS("phone", p.Phone) }, "Confirm your phone number"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.step(func() error { return p.Press("Send Code") }, "Check your phone"); err != nil {
+		t.Fatal(err)
+	}
+	code, err := p.LatestCode("sms", p.E164)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// lastStepDuringOutage presses the last 'Verify code' while a dependency is
+// down: the person must see the service's 503 page saying to try again (not a
+// 500, not 'session has timed out'), and after the dependency is back the same
+// press must end at the form app with a code that redeems.
+func lastStepDuringOutage(t *testing.T, c *Cluster, stop, start func()) {
+	p := c.Person()
+	code := toLastStep(t, p)
+	page := p.Page
+
+	stop()
+	stopped := true
+	defer func() {
+		if stopped {
+			start()
+		}
+	}()
+	p.Timeout = 10 * time.Second
+	err := p.Press("Verify code", "code", code)
+	var es *ErrStatus
+	switch {
+	case errors.As(err, &es) && es.Status == http.StatusServiceUnavailable:
+		if !strings.Contains(pageText(es.Body), "Try again in a few minutes") {
+			t.Errorf("the outage page does not say to try again:\n%s", pageText(es.Body))
+		}
+	case err != nil:
+		t.Fatalf("last 'Verify code' during the outage: %v, want the 503 page", err)
+	default:
+		t.Fatalf("last 'Verify code' during the outage answered %s, want the 503 page", p.Page)
+	}
+
+	start()
+	stopped = false
+	for _, n := range c.Nodes {
+		if !waitFor(20*time.Second, func() bool { s, err := n.Ready(time.Second); return err == nil && s == 200 }) {
+			t.Fatalf("%s not ready 20 s after the dependency came back", n.Name)
+		}
+	}
+	p.Timeout = 0
+	p.Page = page // the browser's back button: the same form again
+	if err := p.Press("Verify code", "code", code); err != nil {
+		t.Fatalf("the same 'Verify code' after the outage: %v", err)
+	}
+	if _, err := p.Exchange(); err != nil {
+		t.Fatalf("after the outage the form app got no usable code: %v (on %s)", err, firstWords(p.Page.String(), 60))
+	}
+}
+
+// Fault review cause 1: PostgreSQL down at a journey's last step lost the phone
+// proof ('session has timed out' on every retry).
+func TestPostgresDownAtTheLastStepLosesNothing(t *testing.T) {
+	c := NewCluster(t, Options{})
+	defer c.logOnFailure()
+	lastStepDuringOutage(t, c, c.Postgres.Stop, c.Postgres.Start)
+}
+
+// The same with Redis stopped (every journey, sign-in request and code lives
+// there): the press fails with the outage page, and once Redis is back the
+// journey is where it was.
+func TestRedisStalledAtTheLastStepLosesNothing(t *testing.T) {
+	c := NewCluster(t, Options{})
+	defer c.logOnFailure()
+	lastStepDuringOutage(t, c, c.Redis.Pause, c.Redis.Resume)
+}
