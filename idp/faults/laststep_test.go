@@ -92,3 +92,41 @@ func TestRedisStalledAtTheLastStepLosesNothing(t *testing.T) {
 	defer c.logOnFailure()
 	lastStepDuringOutage(t, c, c.Redis.Pause, c.Redis.Resume)
 }
+
+// Fault review cause 5: a form's 'Login or Register' during an outage said
+// "This sign-in link is not valid" (PostgreSQL down) or bounced the person back
+// to the form app with error=server_error (Redis down). It is the service's
+// 503 page saying to try again, and trying again works.
+func TestOutageAtTheStartIsATryAgainPage(t *testing.T) {
+	c := NewCluster(t, Options{})
+	defer c.logOnFailure()
+	for _, fault := range []struct {
+		name        string
+		stop, start func()
+	}{
+		{"postgres stopped", c.Postgres.Stop, c.Postgres.Start},
+		{"redis stalled", c.Redis.Pause, c.Redis.Resume},
+	} {
+		p := c.Person()
+		p.Timeout = 10 * time.Second
+		fault.stop()
+		err := p.StartSignIn()
+		fault.start()
+		var es *ErrStatus
+		switch {
+		case err == nil && p.Heading() == "Sign In":
+			// Registered clients are cached: the Sign In page needs no database.
+		case errors.As(err, &es) && es.Status == http.StatusServiceUnavailable &&
+			strings.Contains(pageText(es.Body), "We could not start your sign-in just now"):
+		default:
+			t.Errorf("%s: 'Login or Register' gave %v, want the Sign In page or the 503 try-again page; on %s",
+				fault.name, err, firstWords(p.Page.String(), 60))
+		}
+		for _, n := range c.Nodes {
+			waitFor(20*time.Second, func() bool { s, err := n.Ready(time.Second); return err == nil && s == 200 })
+		}
+		if err := p.step(p.StartSignIn, "Sign In"); err != nil {
+			t.Errorf("%s: trying again after the outage: %v", fault.name, err)
+		}
+	}
+}
