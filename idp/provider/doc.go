@@ -24,7 +24,9 @@
 //
 // Where state lives:
 //   - durable store: clients, signing keys (private parts sealed with AES-GCM
-//     under the key-encryption key), refresh tokens (SHA-256 of the value only);
+//     under the key-encryption key), refresh tokens (SHA-256 of the value only;
+//     a rotation's successor is derived from the presented token, so that a
+//     retry can be given it again: refresh.go);
 //   - ephemeral store: auth requests, authorization codes (taken atomically,
 //     so each is redeemed once), opaque access tokens, IdP sessions and the
 //     markers that revoke access tokens and sessions early.
