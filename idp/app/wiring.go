@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -129,6 +130,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
 			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Title: title}, Paragraphs: []string{message}})
 		},
+		// The setting's 0s (off) is the provider's negative; its zero is the default.
+		RefreshReuseInterval: cmp.Or(cfg.RefreshTokenReuseInterval, -1),
 	}, a.Durable, a.Ephemeral, a.Log)
 	if err != nil {
 		return nil, err

@@ -66,6 +66,11 @@ type Config struct {
 	// stops at once.
 	ShutdownDrain time.Duration
 
+	// RefreshTokenReuseInterval: for this long after a rotation the token's own
+	// client may present the old token again and get the same successor (a
+	// retry of a lost answer); 0 turns it off.
+	RefreshTokenReuseInterval time.Duration
+
 	// Delivery of codes (factors/DELIVERY.md). Without IDP_DEV, both SMTP and Vonage
 	// are required; with IDP_DEV, a channel without a provider goes to the dev inbox.
 	SMTPURL   string // IDP_SMTP_URL, empty when not set (may hold a password: never log it)
@@ -151,6 +156,7 @@ var Settings = []Setting{
 	{Env: "IDP_ID_TOKEN_TTL", Flag: "id-token-ttl", Default: "15m", Usage: "ID token lifetime"},
 	{Env: "IDP_REFRESH_TOKEN_TTL", Flag: "refresh-token-ttl", Default: "720h", Usage: "absolute refresh token lifetime (rotation does not extend it)"},
 	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
+	{Env: "IDP_REFRESH_TOKEN_REUSE_INTERVAL", Flag: "refresh-token-reuse-interval", Default: "30s", Usage: "for this long after a refresh its client may present the old refresh token again and get the same new one (a retry of a lost answer); 0s turns it off; at most 60s"},
 	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
 	{Env: "IDP_JOURNEY_RESUME_IDLE", Flag: "journey-resume-idle", Default: "10m", Usage: "a new sign-in request starts again at Sign In when the browser's unfinished journey has been idle longer than this (shared computers)"},
@@ -388,6 +394,12 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 
 	if c.ShutdownDrain, err = parseDrain(raw["IDP_SHUTDOWN_DRAIN"]); err != nil {
 		return nil, err
+	}
+	reuse := raw["IDP_REFRESH_TOKEN_REUSE_INTERVAL"]
+	if c.RefreshTokenReuseInterval, err = time.ParseDuration(strings.TrimSpace(reuse.text)); err != nil ||
+		c.RefreshTokenReuseInterval < 0 || c.RefreshTokenReuseInterval > time.Minute {
+		// Longer would let a stolen spent token pass for its client's retry for longer.
+		return nil, settingError(reuse, "must be a duration from 0s (off) to 60s")
 	}
 
 	if c.PhoneCountries, err = parseCountries(raw["IDP_PHONE_COUNTRIES"]); err != nil {
