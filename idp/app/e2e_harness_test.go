@@ -69,6 +69,8 @@ type idp struct {
 	rp     *oauth2.Config
 	verify *oidc.IDTokenVerifier
 	prov   *oidc.Provider
+	// redisURL and redisPrefix are the journey store on postgres+redis.
+	redisURL, redisPrefix string
 }
 
 type backend string
@@ -132,6 +134,7 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 		t.Fatalf("discovery: %v", err)
 	}
 	return &idp{
+		redisURL: vars["IDP_REDIS_URL"], redisPrefix: vars["IDP_REDIS_PREFIX"],
 		seen: map[string]int{},
 		t:    t, app: a, issuer: issuer, clock: ck, prov: prov,
 		verify: prov.Verifier(&oidc.Config{ClientID: "referral-form"}),

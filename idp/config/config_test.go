@@ -33,7 +33,9 @@ func TestDefaults(t *testing.T) {
 		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour, RefreshTokenReuseInterval: 30 * time.Second,
 		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute, ShutdownDrain: 5 * time.Second,
 		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
-		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendPerRecipient: 10, SendPerClient: 200,
+		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendCeilingVerifiedShare: 80,
+		SendPerRecipient: 10, SendPerRecipientDay: 20, SendPerClient: 200, EnrolNumbersPerDay: 3, EnrolSendsPerDay: 10,
+		ContactText:          "contact the council's customer services",
 		PasswordNetworkLimit: 100, PasswordNetworkSlowdown: 20,
 	}
 	if c.KeyEncryptionKey != nil {
