@@ -207,6 +207,9 @@ type Counters interface {
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// Count returns the count for the window containing now without adding to it.
 	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// Unhit takes back one hit from the counter key for the window containing now
+	// (a message counted and then not sent); a counter at zero stays at zero.
+	Unhit(ctx context.Context, key string, window time.Duration, now time.Time) error
 	// AddMember adds member to the set named key for the window containing now,
 	// unless it is there already, and returns its rank in that window's set: 1 for
 	// the first distinct member, 2 for the second, and so on. A member keeps its

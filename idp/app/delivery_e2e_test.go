@@ -127,14 +127,26 @@ func TestProductionTextRefusedOffersACall(t *testing.T) {
 	d.vonage.SetSMSStatus(p.e164, "9") // the account is out of credit
 	b := d.browser()
 	signIn(d, b, p)
-	b.press("Send Code")
-	b.expectHeading("Check your phone")
-	b.expectText("We cannot send text messages at the moment. Select 'Call Me instead'")
-	b.press("Call Me instead")
+	// More refused texts than the number's hourly budget: none of them is
+	// charged to it, and no page claims a code was sent.
+	for range 12 {
+		b.press("Send Code")
+		b.expectHeading("Confirm it is you")
+		b.expectText("We cannot send text messages at the moment. Select 'Call Me' and we will call you instead")
+		b.expectNoText("We have sent")
+	}
+	b.press("Call Me")
 	b.expectHeading("We are calling you")
 	d.pressKeys(p.e164, "#")
 	b.get("/login")
 	checkClaims(t, b.exchange(), p, "pwd", "tel")
+
+	// Texts work again: the refused ones left the budgets as they were.
+	d.vonage.SetSMSStatus(p.e164, "0")
+	b = d.browser()
+	signIn(d, b, p)
+	proveBySMS(d, b, p)
+	checkClaims(t, b.exchange(), p, "pwd", "sms")
 }
 
 func TestProductionWebhooksMustBeSigned(t *testing.T) {

@@ -105,7 +105,7 @@
 //	    phone_enter --> phone_call_wait : submit_phone
 //	    phone_sms_code --> phone_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
 //	    phone_sms_code --> phone_call_wait : choose_method, send_budget_checked
-//	    phone_sms_code --> phone_enter : change_phone_number, send_budget_checked
+//	    phone_sms_code --> phone_enter : change_phone_number, send_budget_checked, sms_not_sent
 //	    phone_sms_code --> phone_confirm : submit_sms_code
 //	    phone_sms_code --> done : submit_sms_code
 //	    phone_call_wait --> phone_call_wait : continue, choose_method, send_budget_checked
@@ -119,7 +119,7 @@
 //	    phone_confirm --> phone_confirm_call_wait : choose_method
 //	    phone_confirm_sms_code --> phone_confirm_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
 //	    phone_confirm_sms_code --> phone_confirm_call_wait : choose_method, send_budget_checked
-//	    phone_confirm_sms_code --> phone_confirm : send_budget_checked
+//	    phone_confirm_sms_code --> phone_confirm : send_budget_checked, sms_not_sent
 //	    phone_confirm_sms_code --> done : submit_sms_code
 //	    phone_confirm_call_wait --> phone_confirm_call_wait : continue, choose_method, send_budget_checked
 //	    phone_confirm_call_wait --> phone_confirm_sms_code : choose_method, send_budget_checked
@@ -131,7 +131,7 @@
 //	    challenge --> challenge_call_wait : choose_method
 //	    challenge_sms_code --> challenge_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
 //	    challenge_sms_code --> challenge_call_wait : choose_method, send_budget_checked
-//	    challenge_sms_code --> challenge : send_budget_checked
+//	    challenge_sms_code --> challenge : send_budget_checked, sms_not_sent
 //	    challenge_sms_code --> done : submit_sms_code
 //	    challenge_sms_code --> forgot_new_password : submit_sms_code
 //	    challenge_sms_code --> phone_enter : submit_sms_code

@@ -38,6 +38,10 @@ const (
 
 	// Reported by the call simulator or the voice provider's webhook.
 	EventCallOutcome EventKind = "call_outcome"
+
+	// Reported by the caller when the text a SendSMSCode asked for could not be
+	// sent (the provider refused it, or the daily ceiling stopped it).
+	EventSMSNotSent EventKind = "sms_not_sent"
 )
 
 // EventKinds lists every event kind.
@@ -47,7 +51,7 @@ var EventKinds = []EventKind{
 	EventContinue, EventSubmitDetails, EventSubmitPhone, EventChooseMethod,
 	EventSubmitSMSCode, EventResendSMSCode, EventChangePhoneNumber, EventSubmitNewPassword,
 	EventAccountLookedUp, EventPasswordChecked, EventUserCreated, EventSendBudgetChecked,
-	EventCallOutcome,
+	EventCallOutcome, EventSMSNotSent,
 }
 
 // isAnswer reports whether k answers a Query: such events are accepted only while the
@@ -235,6 +239,12 @@ func (PasswordChecked) Kind() EventKind     { return EventPasswordChecked }
 func (UserCreated) Kind() EventKind         { return EventUserCreated }
 func (SendBudgetChecked) Kind() EventKind   { return EventSendBudgetChecked }
 func (CallOutcome) Kind() EventKind         { return EventCallOutcome }
+
+// SMSNotSent: the text message of the current code step was not sent. Message
+// says why and what to do instead ("Select 'Call Me'"), in GOV.UK style.
+type SMSNotSent struct{ Message string }
+
+func (SMSNotSent) Kind() EventKind { return EventSMSNotSent }
 
 // Events carrying a password print without it.
 func (e SubmitSignIn) String() string      { return "SubmitSignIn{Email:" + e.Email + "}" }

@@ -148,6 +148,23 @@ func (t *tx) issueSMSCode() error {
 	return nil
 }
 
+// smsNotSent undoes a text that could not be sent: no code is in flight, the
+// journey goes back to the stage's choice of method with the reason (so the page
+// never says a code was sent), and the send does not count as a resend.
+func smsNotSent(t *tx, e Event) error {
+	ev := e.(SMSNotSent)
+	s := t.s
+	s.PhoneCode = nil
+	if n := len(s.PhoneResends); s.StageSent && n > 0 && s.PhoneResends[n-1] >= t.now.Add(-time.Minute).Unix() {
+		s.PhoneResends = s.PhoneResends[:n-1]
+	} else {
+		s.StageSent = false
+	}
+	t.goTo(stageSteps[stageOf(s.Step)].choose)
+	t.fieldError(FieldMethod, ev.Message)
+	return nil
+}
+
 func (t *tx) placeCall() error {
 	id, err := t.m.policy.NewCallID()
 	if err != nil {

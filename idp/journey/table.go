@@ -39,6 +39,7 @@ var transitions = map[Step]map[EventKind]handler{
 	},
 	StepPhoneSMSCode: {
 		EventSubmitSMSCode:     submitSMSCode,
+		EventSMSNotSent:        smsNotSent,
 		EventResendSMSCode:     resendSMSCode,
 		EventChooseMethod:      chooseMethod,
 		EventChangePhoneNumber: changePhoneNumber,
@@ -56,6 +57,7 @@ var transitions = map[Step]map[EventKind]handler{
 	},
 	StepPhoneConfirmSMSCode: {
 		EventSubmitSMSCode:     submitSMSCode,
+		EventSMSNotSent:        smsNotSent,
 		EventResendSMSCode:     resendSMSCode,
 		EventChooseMethod:      chooseMethod,
 		EventSendBudgetChecked: sendBudgetChecked,
@@ -71,6 +73,7 @@ var transitions = map[Step]map[EventKind]handler{
 	},
 	StepChallengeSMSCode: {
 		EventSubmitSMSCode:     submitSMSCode,
+		EventSMSNotSent:        smsNotSent,
 		EventResendSMSCode:     resendSMSCode,
 		EventChooseMethod:      chooseMethod,
 		EventSendBudgetChecked: sendBudgetChecked,

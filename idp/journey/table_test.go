@@ -37,6 +37,7 @@ var sampleEvents = map[EventKind]Event{
 	EventUserCreated:         UserCreated{UserID: "u"},
 	EventSendBudgetChecked:   SendBudgetChecked{Allowed: true},
 	EventCallOutcome:         CallOutcome{CallID: "call-1", Result: factors.CallConfirmed},
+	EventSMSNotSent:          SMSNotSent{Message: "We cannot send text messages at the moment. Select 'Call Me'"},
 }
 
 // stateAt is a plausible state at step s, with a code and a call in flight.

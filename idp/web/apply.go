@@ -23,8 +23,8 @@ var errAccountTaken = errors.New("web: an account with this email was created me
 // Messages for delivery failures, shown on the page the journey moved to.
 const (
 	msgEmailNotSent   = "We could not send the email just now. Select 'Send a new code' to try again"
-	msgTextsDown      = "We cannot send text messages at the moment. Select 'Call Me instead'"
-	msgTextNotAllowed = "We could not send a text message to this number. Select 'Call Me instead', or check the number"
+	msgTextsDown      = "We cannot send text messages at the moment. Select 'Call Me' and we will call you instead"
+	msgTextNotAllowed = "We could not send a text message to this number. Select 'Call Me', or check the number"
 	msgAccountTaken   = "An account with this email address has already been created. Sign in instead"
 )
 
@@ -72,7 +72,8 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		h.Provider.Redirect(w, r, redirect)
 		return
 	}
-	if _, err := h.save(ctx, j, res.State); errors.Is(err, store.ErrConflict) {
+	saved, err := h.save(ctx, j, res.State)
+	if errors.Is(err, store.ErrConflict) {
 		seeOther(w, r, PathLogin)
 		return
 	} else if errors.Is(err, store.ErrNotFound) {
@@ -82,10 +83,23 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		h.fail(w, r, "save", err)
 		return
 	}
-	problems, err := h.performSends(r, res)
+	problems, notSent, err := h.performSends(r, res)
 	if err != nil {
 		h.fail(w, r, "perform "+string(ev.Kind()), err)
 		return
+	}
+	if notSent != nil {
+		// The journey learns the text did not go: it leaves the code page (which
+		// would say a code was sent) for the choice of method, with the reason.
+		h.refundText(ctx, r, res.State, notSent)
+		if res, err = h.Machine.Drive(saved.s, journey.SMSNotSent{Message: notSent.message}, h.now(), h.answer(r, saved.s)); err != nil {
+			h.fail(w, r, "text not sent", err)
+			return
+		}
+		if _, err := h.save(ctx, saved, res.State); err != nil && !errors.Is(err, store.ErrConflict) {
+			h.fail(w, r, "save", err)
+			return
+		}
 	}
 	errs := append(uiErrors(res.Errors), problems...)
 	if len(errs) > 0 {
@@ -379,19 +393,8 @@ func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journe
 			return refuse("enrol_sends", journey.RefusedEnrolmentSends, wait)
 		}
 	}
-	dest := "send:" + string(q.Channel) + ":" + q.To
-	if q.Channel != factors.ChannelEmail {
-		dest = "send:phone:" + q.To // texts and calls share a number's budget
-	}
 	refusedBy, longest := "", time.Duration(0)
-	for _, c := range []struct {
-		budget, key string
-		rule        limits.Sliding
-	}{
-		{"recipient_hour", dest, b.RecipientHour()},
-		{"recipient_day", dest, b.RecipientDay()},
-		{"client_hour", "send:net:" + h.clientNetwork(r), b.ClientHour()},
-	} {
+	for _, c := range h.sendCharges(r, q.Channel, q.To) {
 		ok, wait, err := h.slidingHit(ctx, c.key, c.rule, now)
 		if err != nil {
 			return nil, err
@@ -404,6 +407,41 @@ func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journe
 		return refuse(refusedBy, journey.RefusedBusy, longest)
 	}
 	return journey.SendBudgetChecked{Allowed: true}, nil
+}
+
+// sendCharge is one budget a message is counted against.
+type sendCharge struct {
+	budget, key string
+	rule        limits.Sliding
+}
+
+// sendCharges are the budgets of every message on ch to to from r's network.
+func (h *Handler) sendCharges(r *http.Request, ch factors.Channel, to string) []sendCharge {
+	b := h.cfg.Sends
+	dest := "send:" + string(ch) + ":" + to
+	if ch != factors.ChannelEmail {
+		dest = "send:phone:" + to // texts and calls share a number's budget
+	}
+	return []sendCharge{
+		{"recipient_hour", dest, b.RecipientHour()},
+		{"recipient_day", dest, b.RecipientDay()},
+		{"client_hour", "send:net:" + h.clientNetwork(r), b.ClientHour()},
+	}
+}
+
+// refundText gives back to the person's budgets a text that was counted and
+// then not sent (the provider refused it, or the daily ceiling stopped it).
+func (h *Handler) refundText(ctx context.Context, r *http.Request, s *journey.State, t *textNotSent) {
+	now := h.now()
+	charges := h.sendCharges(r, factors.ChannelSMS, t.to)
+	if !t.verified && s.UserID != "" {
+		charges = append(charges, sendCharge{"enrol_sends", "enrol:sends:" + s.UserID, h.cfg.Sends.EnrolSends()})
+	}
+	for _, c := range charges {
+		if err := h.Store.Unhit(ctx, c.key, c.rule.Window, now); err != nil {
+			h.Log.WarnContext(ctx, "give back an unsent text to its budget", "budget", c.budget, "err", err)
+		}
+	}
 }
 
 // slidingHit counts a hit on key in its fixed window and weighs it with the

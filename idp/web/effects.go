@@ -81,11 +81,13 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 }
 
 // performSends sends a saved transition's messages and places its calls. It
-// returns problems to show on the page (a message that could not be sent).
-func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldError, error) {
+// returns problems to show on the page (an email that could not be sent), and,
+// when a text message could not be sent, why (for journey.SMSNotSent).
+func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldError, *textNotSent, error) {
 	ctx := r.Context()
 	pol := h.Machine.Policy()
 	var problems []ui.FieldError
+	var notSent *textNotSent
 	for _, e := range res.Effects {
 		switch e := e.(type) {
 		case journey.SendEmailCode:
@@ -125,19 +127,27 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				case errors.Is(err, factors.ErrUndeliverable):
 					msg = msgTextNotAllowed
 				}
-				problems = append(problems, ui.FieldError{Message: msg})
+				notSent = &textNotSent{message: msg, to: e.To, verified: e.Verified}
 			}
 		case journey.PlaceCall:
 			problem, err := h.placeCall(ctx, res.State.ID, e)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if problem != "" {
 				problems = append(problems, ui.FieldError{Message: problem})
 			}
 		}
 	}
-	return problems, nil
+	return problems, notSent, nil
+}
+
+// textNotSent is a text message that could not be sent: what to tell the
+// person, and the send to give back to the budgets.
+type textNotSent struct {
+	message  string
+	to       string
+	verified bool
 }
 
 func noticeAccount(name string) string { return PathAccount + "?notice=" + name }

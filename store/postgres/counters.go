@@ -47,6 +47,18 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration, now t
 	return hits, nil
 }
 
+func (s *Store) Unhit(ctx context.Context, key string, window time.Duration, now time.Time) error {
+	start, err := windowStart(window, now)
+	if err != nil {
+		return fmt.Errorf("postgres: unhit counter %s: %w", key, err)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE counters SET hits = hits - 1
+		WHERE key = $1 AND window_ns = $2 AND window_start = $3 AND hits > 0`, key, int64(window), start); err != nil {
+		return fmt.Errorf("postgres: unhit counter %s: %w", key, err)
+	}
+	return nil
+}
+
 func (s *Store) Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error) {
 	start, err := windowStart(window, now)
 	if err != nil {

@@ -47,6 +47,22 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration, now t
 	return hits, nil
 }
 
+func (s *Store) Unhit(ctx context.Context, key string, window time.Duration, now time.Time) error {
+	start, err := windowStart(window, now)
+	if err != nil {
+		return fmt.Errorf("sqlite: unhit counter %s: %w", key, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE counters SET hits = hits - 1
+			WHERE key = ? AND window_ns = ? AND window_start = ? AND hits > 0`, key, int64(window), start)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: unhit counter %s: %w", key, err)
+	}
+	return nil
+}
+
 func (s *Store) Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error) {
 	start, err := windowStart(window, now)
 	if err != nil {

@@ -839,6 +839,21 @@ func durableCounters(t *testing.T, s store.Durable) {
 	if n := hit("sms:+447700900123", 24*hour, start.Add(5*hour)); n != 2 {
 		t.Fatalf("second hit in a day window = %d, want 2", n)
 	}
+	// Unhit takes one back in its own window only, and never below zero.
+	durableOK(t, "Unhit", s.Unhit(ctx, "sms:+447700900123", 24*hour, start.Add(6*hour)))
+	if n := count("sms:+447700900123", 24*hour, start.Add(6*hour)); n != 1 {
+		t.Fatalf("Count after Unhit = %d, want 1", n)
+	}
+	if n := count("sms:+447700900123", hour, start.Add(hour)); n != 1 {
+		t.Fatalf("Unhit on a day window changed an hour window: %d, want 1", n)
+	}
+	for range 3 {
+		durableOK(t, "Unhit", s.Unhit(ctx, "sms:+447700900999", hour, start.Add(hour)))
+	}
+	durableOK(t, "Unhit of an unused counter", s.Unhit(ctx, "unused", hour, start))
+	if n := hit("sms:+447700900999", hour, start.Add(hour)); n != 1 {
+		t.Fatalf("Hit after unhits past zero = %d, want 1", n)
+	}
 }
 
 // The previous window's count stays readable after the next window starts: a
