@@ -67,6 +67,14 @@ if n == 1 or redis.call('PTTL', KEYS[1]) == -1 then
 end
 return n
 `)
+
+	// ARGV: value, max, ttl ms. The newest value is at the head (index 0).
+	pushCappedScript = goredis.NewScript(`
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
 )
 
 // Store is a store.Ephemeral on Redis (single node, Sentinel or Cluster).
@@ -288,6 +296,35 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		return 0, fmt.Errorf("redis: incr %s: %w", key, err)
 	}
 	return n, nil
+}
+
+// PushCapped adds value at the head of the list, trims it to its newest max values
+// and sets its TTL, in one script.
+func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) error {
+	ms, err := ttlMillis("push", key, ttl)
+	if err != nil {
+		return err
+	}
+	if max <= 0 {
+		return fmt.Errorf("redis: push %s: max must be positive, got %d", key, max)
+	}
+	if err := pushCappedScript.Run(ctx, s.c, []string{s.key(key)}, value, max, ms).Err(); err != nil {
+		return fmt.Errorf("redis: push %s: %w", key, err)
+	}
+	return nil
+}
+
+// List returns the list's values, newest first.
+func (s *Store) List(ctx context.Context, key string) ([][]byte, error) {
+	vals, err := s.c.LRange(ctx, s.key(key), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: list %s: %w", key, err)
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		out[i] = []byte(v)
+	}
+	return out, nil
 }
 
 // Ping reports whether Redis answers.
