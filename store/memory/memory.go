@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -303,17 +304,17 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 	return e.count, nil
 }
 
-// PushCapped adds a copy of value at the head of the list, keeps its newest max
-// values and sets its expiry to ttl from now.
-func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) error {
+// PushCapped moves a copy of value to the head of the list, keeps its newest max
+// values, returns the ones dropped and sets its expiry to ttl from now.
+func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) ([][]byte, error) {
 	if err := checkTTL("push", key, ttl); err != nil {
-		return err
+		return nil, err
 	}
 	if max <= 0 {
-		return fmt.Errorf("memory: push %s: max must be positive, got %d", key, max)
+		return nil, fmt.Errorf("memory: push %s: max must be positive, got %d", key, max)
 	}
 	if err := s.lock(); err != nil {
-		return err
+		return nil, err
 	}
 	defer s.mu.Unlock()
 	e := s.live(key)
@@ -321,14 +322,23 @@ func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max in
 		e = &entry{list: true}
 		s.entries[key] = e
 	} else if !e.list {
-		return fmt.Errorf("memory: push %s: key holds %s, not a list", key, e.kind())
+		return nil, fmt.Errorf("memory: push %s: key holds %s, not a list", key, e.kind())
 	}
-	items := make([][]byte, 0, min(len(e.items)+1, max))
+	items := make([][]byte, 0, len(e.items)+1)
 	items = append(items, clone(value))
-	items = append(items, e.items[:min(len(e.items), max-1)]...)
+	for _, v := range e.items {
+		if !bytes.Equal(v, value) {
+			items = append(items, v)
+		}
+	}
+	var dropped [][]byte
+	if len(items) > max {
+		dropped = items[max:]
+		items = items[:max:max]
+	}
 	e.items = items
 	e.expires = s.now().Add(ttl)
-	return nil
+	return dropped, nil
 }
 
 // List returns copies of the list's values, newest first.

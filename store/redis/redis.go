@@ -68,12 +68,16 @@ end
 return n
 `)
 
-	// ARGV: value, max, ttl ms. The newest value is at the head (index 0).
+	// ARGV: value, max, ttl ms. The newest value is at the head (index 0); the
+	// value is listed once. Returns the values trimmed off the tail.
 	pushCappedScript = goredis.NewScript(`
+local max = tonumber(ARGV[2])
+redis.call('LREM', KEYS[1], 0, ARGV[1])
 redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+local dropped = redis.call('LRANGE', KEYS[1], max, -1)
+redis.call('LTRIM', KEYS[1], 0, max - 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return dropped
 `)
 )
 
@@ -298,20 +302,25 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 	return n, nil
 }
 
-// PushCapped adds value at the head of the list, trims it to its newest max values
-// and sets its TTL, in one script.
-func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) error {
+// PushCapped moves value to the head of the list, trims the list to its newest max
+// values and sets its TTL, in one script, and returns the values trimmed.
+func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) ([][]byte, error) {
 	ms, err := ttlMillis("push", key, ttl)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if max <= 0 {
-		return fmt.Errorf("redis: push %s: max must be positive, got %d", key, max)
+		return nil, fmt.Errorf("redis: push %s: max must be positive, got %d", key, max)
 	}
-	if err := pushCappedScript.Run(ctx, s.c, []string{s.key(key)}, value, max, ms).Err(); err != nil {
-		return fmt.Errorf("redis: push %s: %w", key, err)
+	vals, err := pushCappedScript.Run(ctx, s.c, []string{s.key(key)}, value, max, ms).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("redis: push %s: %w", key, err)
 	}
-	return nil
+	var dropped [][]byte
+	for _, v := range vals {
+		dropped = append(dropped, []byte(v))
+	}
+	return dropped, nil
 }
 
 // List returns the list's values, newest first.

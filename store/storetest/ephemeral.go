@@ -628,10 +628,24 @@ func ephemeralList(t *testing.T, s store.Ephemeral, key string) []string {
 	return out
 }
 
-func ephemeralPush(t *testing.T, s store.Ephemeral, key, value string, max int, ttl time.Duration) {
+// ephemeralPush pushes value and returns the values dropped, as strings.
+func ephemeralPush(t *testing.T, s store.Ephemeral, key, value string, max int, ttl time.Duration) []string {
 	t.Helper()
-	if err := s.PushCapped(context.Background(), key, []byte(value), max, ttl); err != nil {
+	dropped, err := s.PushCapped(context.Background(), key, []byte(value), max, ttl)
+	if err != nil {
 		t.Fatalf("PushCapped(%q, %q): %v", key, value, err)
+	}
+	out := make([]string, len(dropped))
+	for i, v := range dropped {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func ephemeralPushDrops(t *testing.T, s store.Ephemeral, key, value string, max int, want ...string) {
+	t.Helper()
+	if got := ephemeralPush(t, s, key, value, max, ephemeralLongTTL); fmt.Sprint(got) != fmt.Sprint(want) || len(got) != len(want) {
+		t.Fatalf("PushCapped(%q, %q, max %d) dropped %q, want %q", key, value, max, got, want)
 	}
 }
 
@@ -647,35 +661,42 @@ func ephemeralPushCappedList(t *testing.T, s store.Ephemeral) {
 	// An absent list is empty, not an error.
 	ephemeralWantList(t, s, "inbox")
 	for _, v := range []string{"a", "b", "c"} {
-		ephemeralPush(t, s, "inbox", v, 10, ephemeralLongTTL)
+		ephemeralPushDrops(t, s, "inbox", v, 10)
 	}
 	ephemeralWantList(t, s, "inbox", "c", "b", "a")
-	// The same value twice is kept twice.
-	ephemeralPush(t, s, "inbox", "a", 10, ephemeralLongTTL)
-	ephemeralWantList(t, s, "inbox", "a", "c", "b", "a")
+	// A value pushed again moves to the head: each value is listed once.
+	ephemeralPushDrops(t, s, "inbox", "a", 10)
+	ephemeralWantList(t, s, "inbox", "a", "c", "b")
+	ephemeralPushDrops(t, s, "inbox", "a", 10)
+	ephemeralWantList(t, s, "inbox", "a", "c", "b")
 	// Other lists are apart.
-	ephemeralPush(t, s, "other", "x", 10, ephemeralLongTTL)
+	ephemeralPushDrops(t, s, "other", "x", 10)
 	ephemeralWantList(t, s, "other", "x")
-	ephemeralWantList(t, s, "inbox", "a", "c", "b", "a")
+	ephemeralWantList(t, s, "inbox", "a", "c", "b")
 	// Delete removes a list.
 	if err := s.Delete(context.Background(), "inbox"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
 	ephemeralWantList(t, s, "inbox")
-	ephemeralPush(t, s, "inbox", "fresh", 10, ephemeralLongTTL)
+	ephemeralPushDrops(t, s, "inbox", "fresh", 10)
 	ephemeralWantList(t, s, "inbox", "fresh")
 }
 
-// ephemeralListIsCapped: a push beyond max drops the oldest values; a smaller max
-// trims the list to it.
+// ephemeralListIsCapped: a push beyond max drops the oldest values and returns them
+// (newest first); a smaller max trims the list to it.
 func ephemeralListIsCapped(t *testing.T, s store.Ephemeral) {
-	for i := 1; i <= 7; i++ {
-		ephemeralPush(t, s, "ring", fmt.Sprint(i), 5, ephemeralLongTTL)
+	for i := 1; i <= 5; i++ {
+		ephemeralPushDrops(t, s, "ring", fmt.Sprint(i), 5)
 	}
+	ephemeralPushDrops(t, s, "ring", "6", 5, "1")
+	ephemeralPushDrops(t, s, "ring", "7", 5, "2")
 	ephemeralWantList(t, s, "ring", "7", "6", "5", "4", "3")
-	ephemeralPush(t, s, "ring", "8", 2, ephemeralLongTTL)
-	ephemeralWantList(t, s, "ring", "8", "7")
-	ephemeralPush(t, s, "ring", "9", 1, ephemeralLongTTL)
+	// Pushing a listed value again drops nothing, even at the cap.
+	ephemeralPushDrops(t, s, "ring", "3", 5)
+	ephemeralWantList(t, s, "ring", "3", "7", "6", "5", "4")
+	ephemeralPushDrops(t, s, "ring", "8", 2, "7", "6", "5", "4")
+	ephemeralWantList(t, s, "ring", "8", "3")
+	ephemeralPushDrops(t, s, "ring", "9", 1, "8", "3")
 	ephemeralWantList(t, s, "ring", "9")
 }
 
@@ -684,7 +705,7 @@ func ephemeralListValuesAreBytes(t *testing.T, s store.Ephemeral) {
 	vals := [][]byte{{}, {0, 1, 2, 0xff, 0xfe, 0}, []byte("ünïcödé \n\r\t"), bytes.Repeat([]byte("x"), 64<<10)}
 	for _, v := range vals {
 		in := append([]byte(nil), v...)
-		if err := s.PushCapped(ctx, "bytes", in, 10, ephemeralLongTTL); err != nil {
+		if _, err := s.PushCapped(ctx, "bytes", in, 10, ephemeralLongTTL); err != nil {
 			t.Fatalf("PushCapped: %v", err)
 		}
 		if len(in) > 0 {
@@ -711,8 +732,9 @@ func ephemeralListValuesAreBytes(t *testing.T, s store.Ephemeral) {
 	}
 }
 
-// ephemeralPushCappedRace: processes pushing at once lose nothing (below the cap)
-// and never leave more than the cap.
+// ephemeralPushCappedRace: processes pushing at once lose nothing: every value is
+// either listed or returned as dropped to exactly one pusher, and the list never
+// holds more than the cap.
 func ephemeralPushCappedRace(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
 	const pushers = 50
@@ -720,30 +742,43 @@ func ephemeralPushCappedRace(t *testing.T, s store.Ephemeral) {
 		key string
 		max int
 	}{{"race:all", 2 * pushers}, {"race:capped", 10}} {
-		var wg sync.WaitGroup
-		start := make(chan struct{})
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			dropped []string
+			start   = make(chan struct{})
+		)
 		for i := 0; i < pushers; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				if err := s.PushCapped(ctx, tc.key, []byte(fmt.Sprint(i)), tc.max, ephemeralLongTTL); err != nil {
+				d, err := s.PushCapped(ctx, tc.key, []byte(fmt.Sprint(i)), tc.max, ephemeralLongTTL)
+				if err != nil {
 					t.Errorf("PushCapped: %v", err)
+					return
 				}
+				mu.Lock()
+				for _, v := range d {
+					dropped = append(dropped, string(v))
+				}
+				mu.Unlock()
 			}()
 		}
 		close(start)
 		wg.Wait()
 		got := ephemeralList(t, s, tc.key)
-		seen := map[string]bool{}
-		for _, v := range got {
-			if seen[v] {
-				t.Fatalf("%s: value %s listed twice: %q", tc.key, v, got)
-			}
-			seen[v] = true
-		}
 		if want := min(pushers, tc.max); len(got) != want {
 			t.Fatalf("%s: %d values after %d pushes with max %d, want %d: %q", tc.key, len(got), pushers, tc.max, want, got)
+		}
+		seen := map[string]int{}
+		for _, v := range append(got, dropped...) {
+			seen[v]++
+		}
+		for i := 0; i < pushers; i++ {
+			if n := seen[fmt.Sprint(i)]; n != 1 {
+				t.Fatalf("%s: value %d listed or dropped %d times, want once (listed %q, dropped %q)", tc.key, i, n, got, dropped)
+			}
 		}
 	}
 }
@@ -791,7 +826,7 @@ func ephemeralListIsItsOwnKind(t *testing.T, s store.Ephemeral) {
 	if err := s.Create(ctx, "record", []byte("r"), ephemeralLongTTL); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PushCapped(ctx, "record", []byte("v"), 10, ephemeralLongTTL); err == nil {
+	if _, err := s.PushCapped(ctx, "record", []byte("v"), 10, ephemeralLongTTL); err == nil {
 		t.Error("PushCapped onto a record succeeded")
 	}
 	if _, err := s.List(ctx, "record"); err == nil {
@@ -806,12 +841,12 @@ func ephemeralListIsItsOwnKind(t *testing.T, s store.Ephemeral) {
 func ephemeralPushCappedRefusesBadArguments(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
 	for _, ttl := range []time.Duration{0, -time.Second} {
-		if err := s.PushCapped(ctx, "k", []byte("v"), 10, ttl); err == nil {
+		if _, err := s.PushCapped(ctx, "k", []byte("v"), 10, ttl); err == nil {
 			t.Errorf("PushCapped with ttl %v succeeded", ttl)
 		}
 	}
 	for _, max := range []int{0, -1} {
-		if err := s.PushCapped(ctx, "k", []byte("v"), max, ephemeralLongTTL); err == nil {
+		if _, err := s.PushCapped(ctx, "k", []byte("v"), max, ephemeralLongTTL); err == nil {
 			t.Errorf("PushCapped with max %d succeeded", max)
 		}
 	}
