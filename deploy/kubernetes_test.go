@@ -12,14 +12,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/councilforms/idp/cmd/formapp/formapp"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/server"
 )
 
 // object is the part of a Kubernetes object the checks read.
@@ -41,8 +44,9 @@ type podSpec struct {
 	SecurityContext struct {
 		RunAsNonRoot bool `yaml:"runAsNonRoot"`
 	} `yaml:"securityContext"`
-	InitContainers []container `yaml:"initContainers"`
-	Containers     []container `yaml:"containers"`
+	TerminationGracePeriodSeconds *int        `yaml:"terminationGracePeriodSeconds"`
+	InitContainers                []container `yaml:"initContainers"`
+	Containers                    []container `yaml:"containers"`
 }
 
 type container struct {
@@ -60,8 +64,18 @@ type container struct {
 		ConfigMapRef *struct{ Name string } `yaml:"configMapRef"`
 		SecretRef    *struct{ Name string } `yaml:"secretRef"`
 	} `yaml:"envFrom"`
-	ReadinessProbe  any `yaml:"readinessProbe"`
-	LivenessProbe   any `yaml:"livenessProbe"`
+	ReadinessProbe any `yaml:"readinessProbe"`
+	LivenessProbe  any `yaml:"livenessProbe"`
+	Lifecycle      struct {
+		PreStop *struct {
+			Sleep *struct {
+				Seconds int `yaml:"seconds"`
+			} `yaml:"sleep"`
+			Exec *struct {
+				Command []string `yaml:"command"`
+			} `yaml:"exec"`
+		} `yaml:"preStop"`
+	} `yaml:"lifecycle"`
 	SecurityContext struct {
 		ReadOnlyRootFilesystem   bool  `yaml:"readOnlyRootFilesystem"`
 		AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
@@ -221,6 +235,57 @@ func TestKubernetesSketch(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the clients ConfigMap does not register %q", fcfg.ClientID)
+	}
+}
+
+// Stopping an idp pod loses no request: the time Kubernetes leaves before SIGKILL
+// covers any preStop sleep, the idp's drain (IDP_SHUTDOWN_DRAIN, read from the
+// manifests by the idp's own loader) and the in-flight requests
+// (server.ShutdownTimeout), and the drain plus any sleep lasts long enough for the
+// endpoint removal to reach the proxies, which Kubernetes does at the same time as it
+// sends SIGTERM.
+func TestKubernetesStopsTheIdPGracefully(t *testing.T) {
+	objs := readManifests(t)
+	pod := objs["Deployment/idp"].Spec.Template.Spec
+	idp := pod.Containers[0]
+	env := containerEnv(t, objs, idp)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env["IDP_KEY_ENCRYPTION_KEY"] = base64.StdEncoding.EncodeToString(key)
+	env["IDP_CLIENTS_FILE"], env["IDP_VONAGE_PRIVATE_KEY_FILE"] = "", vonageKeyFile(t)
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("the idp refuses the Kubernetes configuration: %v", err)
+	}
+
+	var sleep time.Duration
+	if ps := idp.Lifecycle.PreStop; ps != nil {
+		switch {
+		case ps.Sleep != nil:
+			sleep = time.Duration(ps.Sleep.Seconds) * time.Second
+		case ps.Exec != nil && len(ps.Exec.Command) == 2 && ps.Exec.Command[0] == "sleep":
+			n, err := strconv.Atoi(ps.Exec.Command[1])
+			if err != nil {
+				t.Fatalf("preStop %v: not a whole number of seconds", ps.Exec.Command)
+			}
+			sleep = time.Duration(n) * time.Second
+		default:
+			t.Fatalf("preStop hook %+v: only a sleep is understood by this check", ps)
+		}
+	}
+	grace := 30 * time.Second // Kubernetes' default
+	if pod.TerminationGracePeriodSeconds != nil {
+		grace = time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second
+	}
+	if need := sleep + cfg.ShutdownDrain + server.ShutdownTimeout; grace <= need {
+		t.Errorf("terminationGracePeriodSeconds %s, want more than preStop %s + drain %s + in-flight requests %s = %s",
+			grace, sleep, cfg.ShutdownDrain, server.ShutdownTimeout, need)
+	}
+	// Endpoint removal takes seconds to propagate to kube-proxy and ingress controllers.
+	const propagation = 5 * time.Second
+	if sleep+cfg.ShutdownDrain < propagation {
+		t.Errorf("preStop %s + drain %s: the idp stops accepting before the endpoint removal can reach every proxy (allow %s)",
+			sleep, cfg.ShutdownDrain, propagation)
 	}
 }
 

@@ -56,6 +56,10 @@ func (e usageError) Unwrap() error { return e.err }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// The first signal starts a graceful stop (serve drains, then shuts down); from
+	// then on the signals have their default action again, so a second one (Ctrl-C
+	// twice) ends the process at once.
+	go func() { <-ctx.Done(); stop() }()
 	code := run(ctx, os.Args[1:], &environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr})
 	stop()
 	os.Exit(code)

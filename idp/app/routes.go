@@ -20,7 +20,7 @@ func (a *App) routes(p *parts) {
 	p.delivery.Register(a.mux, devInboxPage(p.pages))
 	a.mux.Handle("/", p.provider.Handler())
 	a.mux.Handle("GET /healthz", server.Healthz())
-	a.mux.Handle("GET /readyz", server.Readyz(a.readyChecks(), ReadyTimeout))
+	a.mux.Handle("GET /readyz", server.Readyz(a.readyChecks(), ReadyTimeout, a.drain))
 	a.mux.Handle("GET /metrics", a.Metrics.Handler())
 }
 

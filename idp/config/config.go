@@ -61,6 +61,11 @@ type Config struct {
 	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
 	JourneyResumeIdle   time.Duration // idle longer than this, a journey is not offered to a new sign-in request
 
+	// ShutdownDrain is how long the server keeps serving after SIGTERM while /readyz
+	// says 503, so that load balancers take it out before it stops accepting; zero
+	// stops at once.
+	ShutdownDrain time.Duration
+
 	// Delivery of codes (factors/DELIVERY.md). Without IDP_DEV, both SMTP and Vonage
 	// are required; with IDP_DEV, a channel without a provider goes to the dev inbox.
 	SMTPURL   string // IDP_SMTP_URL, empty when not set (may hold a password: never log it)
@@ -149,6 +154,7 @@ var Settings = []Setting{
 	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
 	{Env: "IDP_JOURNEY_RESUME_IDLE", Flag: "journey-resume-idle", Default: "10m", Usage: "a new sign-in request starts again at Sign In when the browser's unfinished journey has been idle longer than this (shared computers)"},
+	{Env: "IDP_SHUTDOWN_DRAIN", Flag: "shutdown-drain", Default: "5s", Usage: "after SIGTERM, keep serving this long with /readyz answering 503, so load balancers stop sending here; 0s stops at once"},
 	{Env: "IDP_SMTP_URL", Flag: "smtp-url", Usage: "mail relay: smtp://user:pass@host:587 (STARTTLS), smtps://user:pass@host (TLS), smtp://host:1025?tls=none (a local relay such as Mailpit); required unless IDP_DEV"},
 	{Env: "IDP_EMAIL_FROM", Flag: "email-from", Usage: "From address of emails, e.g. \"Norfolk County Council <no-reply@norfolk.gov.uk>\"; required with IDP_SMTP_URL"},
 	{Env: "IDP_VONAGE_API_KEY", Flag: "vonage-api-key", Usage: "Vonage API key (text messages); the IDP_VONAGE_ settings are required unless IDP_DEV"},
@@ -380,6 +386,10 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 			fmt.Sprintf("must not be longer than the absolute lifetime IDP_REFRESH_TOKEN_TTL (%s)", c.RefreshTokenTTL))
 	}
 
+	if c.ShutdownDrain, err = parseDrain(raw["IDP_SHUTDOWN_DRAIN"]); err != nil {
+		return nil, err
+	}
+
 	if c.PhoneCountries, err = parseCountries(raw["IDP_PHONE_COUNTRIES"]); err != nil {
 		return nil, err
 	}
@@ -572,6 +582,20 @@ func parseDuration(r rawValue) (time.Duration, error) {
 	return d, nil
 }
 
+// maxDrain bounds IDP_SHUTDOWN_DRAIN: an orchestrator kills a process that takes
+// longer than its grace period to stop (Kubernetes: 30 s by default), so a drain of
+// minutes is a mistake, not a choice.
+const maxDrain = 5 * time.Minute
+
+// parseDrain reads a duration that may be zero (no drain).
+func parseDrain(r rawValue) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(r.text))
+	if err != nil || d < 0 || d > maxDrain {
+		return 0, settingError(r, "must be a duration from 0s (no drain) to 5m, such as 5s")
+	}
+	return d, nil
+}
+
 // LogValue lets a Config be logged without its secrets: the database and Redis URLs
 // (which may hold passwords) are reduced to their kind and host, and the
 // key-encryption key to whether it is set.
@@ -592,6 +616,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("send_daily_ceiling", c.SendDailyCeiling),
 		slog.Int("send_hourly_per_recipient", c.SendPerRecipient),
 		slog.Int("send_hourly_per_client", c.SendPerClient),
+		slog.Duration("shutdown_drain", c.ShutdownDrain),
 	)
 }
 

@@ -31,7 +31,7 @@ func TestDefaults(t *testing.T) {
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: 15 * time.Minute,
 		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour,
-		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute,
+		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute, ShutdownDrain: 5 * time.Second,
 		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
 		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendPerRecipient: 10, SendPerClient: 200,
 		PasswordNetworkLimit: 100, PasswordNetworkSlowdown: 20,
@@ -109,6 +109,9 @@ func TestGoodValues(t *testing.T) {
 		}},
 		{"session ttl", map[string]string{"IDP_SESSION_TTL": "1h30m"}, func(c *Config) bool { return c.SessionTTL == 90*time.Minute }},
 		{"journey ttl", map[string]string{"IDP_JOURNEY_TTL": "20m"}, func(c *Config) bool { return c.JourneyTTL == 20*time.Minute }},
+		{"drain", map[string]string{"IDP_SHUTDOWN_DRAIN": "15s"}, func(c *Config) bool { return c.ShutdownDrain == 15*time.Second }},
+		{"no drain", map[string]string{"IDP_SHUTDOWN_DRAIN": "0s"}, func(c *Config) bool { return c.ShutdownDrain == 0 }},
+		{"no drain without unit", map[string]string{"IDP_SHUTDOWN_DRAIN": "0"}, func(c *Config) bool { return c.ShutdownDrain == 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,6 +181,9 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_REFRESH_TOKEN_IDLE_TTL": "1000h"}, "IDP_REFRESH_TOKEN_IDLE_TTL: ", "not be longer"},
 		{map[string]string{"IDP_SESSION_TTL": "0"}, "IDP_SESSION_TTL: ", "positive"},
 		{map[string]string{"IDP_JOURNEY_TTL": "1 hour"}, "IDP_JOURNEY_TTL: ", "duration"},
+		{map[string]string{"IDP_SHUTDOWN_DRAIN": "5"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
+		{map[string]string{"IDP_SHUTDOWN_DRAIN": "-1s"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
+		{map[string]string{"IDP_SHUTDOWN_DRAIN": "1h"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
 		{map[string]string{"IDP_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}, "IDP_TRUSTED_PROXIES: ", `"lb.internal" is not an IP address or CIDR range`},
 	}
 	for _, tt := range tests {

@@ -208,8 +208,7 @@ func okClientNetworkKey(id, network string) string {
 	return "clientauth:ok:client:" + id + ":net:" + network
 }
 
-// networkOf is the bucket an address is counted in: an IPv4 address, or the
-// /64 of an IPv6 address (one subscriber or host usually holds a whole /64).
+// networkOf is the bucket an address is counted in (limits.NetworkKey).
 func networkOf(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
@@ -218,11 +217,7 @@ func networkOf(addr string) string {
 		}
 		return addr
 	}
-	a = a.Unmap().WithZone("")
-	if a.Is4() {
-		return a.String()
-	}
-	return netip.PrefixFrom(a, 64).Masked().String()
+	return limits.NetworkKey(a.WithZone(""))
 }
 
 // clientAddress is the address a request came from: the peer, or behind

@@ -1,7 +1,9 @@
 // Package server owns the HTTP base every page and endpoint of the idp sits on: the
 // middleware chain (request id, request log, metrics, security headers, cross-origin
 // protection, panic recovery), the health, readiness and metrics endpoints, and Run,
-// which serves with timeouts and shuts down gracefully.
+// which serves with timeouts and stops gracefully: a Drain first (/readyz says 503,
+// requests are still served, responses close their connections), then no new
+// connections and up to ShutdownTimeout for the requests in flight.
 //
 // It knows nothing of the OIDC protocol, journeys or the store backends: readiness
 // checks see only a Ping method.

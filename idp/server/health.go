@@ -34,9 +34,17 @@ func Healthz() http.Handler {
 // Readyz pings every check in parallel, each bounded by timeout, and answers 200
 // "ready" when all succeed, or 503 with one line per check ("redis: ok",
 // "database: unreachable: <reason>") when any fails, so that a load balancer stops
-// sending traffic while a dependency is down.
-func Readyz(checks []Check, timeout time.Duration) http.Handler {
+// sending traffic while a dependency is down. Once drain has begun (the process is
+// stopping) it answers 503 "shutting down" at once, without pinging; drain may be nil.
+func Readyz(checks []Check, timeout time.Duration, drain *Drain) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if drain.Draining() {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "shutting down")
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		errs := make([]error, len(checks))

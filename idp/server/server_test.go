@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"regexp"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ func newTestServer(t *testing.T, hsts bool) *testServer {
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: ts.logs}, nil))
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", Healthz())
-	mux.Handle("GET /readyz", Readyz([]Check{{"database", ts.db}, {"redis", ts.redis}}, time.Second))
+	mux.Handle("GET /readyz", Readyz([]Check{{"database", ts.db}, {"redis", ts.redis}}, time.Second, nil))
 	mux.Handle("GET /metrics", ts.metrics.Handler())
 	mux.HandleFunc("POST /form", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "accepted") })
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "token") })
@@ -136,7 +137,7 @@ func TestReadyz(t *testing.T) {
 }
 
 func TestReadyzTimesOut(t *testing.T) {
-	h := Readyz([]Check{{"database", slowPinger{}}}, 50*time.Millisecond)
+	h := Readyz([]Check{{"database", slowPinger{}}}, 50*time.Millisecond, nil)
 	rec := httptest.NewRecorder()
 	start := time.Now()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
@@ -335,5 +336,125 @@ func TestRunReportsListenError(t *testing.T) {
 	err = Run(context.Background(), &http.Server{Addr: ln.Addr().String()}, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "listen on") {
 		t.Errorf("Run on a taken port = %v", err)
+	}
+}
+
+// On the stop signal with a drain: /readyz says 503 at once, new and kept-alive
+// connections are still served (each response with Connection: close) for the
+// period, then the server stops accepting, lets the in-flight request finish and
+// returns nil.
+func TestServeDrainsBeforeShuttingDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	drain := NewDrain(time.Hour) // ended by the test through ctx below, never by the clock
+	started, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.Handle("GET /readyz", Readyz(nil, time.Second, drain))
+	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page") })
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		io.WriteString(w, "done")
+	})
+	srv := &http.Server{Handler: mux}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, srv, ln, slog.New(slog.DiscardHandler), WithDrain(drain)) }()
+
+	kept := &http.Client{Transport: &http.Transport{}}
+	get := func(c *http.Client, path string) (*http.Response, string) {
+		t.Helper()
+		res, err := c.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	if res, body := get(kept, "/readyz"); res.StatusCode != 200 || body != "ready\n" || res.Close {
+		t.Fatalf("before the signal: %d %q close=%v", res.StatusCode, body, res.Close)
+	}
+	// kept now holds an idle keep-alive connection.
+
+	slow := make(chan string, 1)
+	go func() {
+		res, err := http.Get(base + "/slow")
+		if err != nil {
+			slow <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		slow <- string(b)
+	}()
+	<-started
+
+	cancel() // the signal: Serve begins the drain and waits (an hour here)
+	var reused bool
+	for !drain.Draining() {
+		time.Sleep(time.Millisecond)
+	}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(),
+		&httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}), "GET", base+"/page", nil)
+	res, err := kept.Do(req)
+	if err != nil {
+		t.Fatalf("a request on the kept-alive connection during the drain: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != "page" || !reused || !res.Close {
+		t.Errorf("during the drain, kept-alive connection: %d %q reused=%v Connection: close=%v; want 200 page, reused, close",
+			res.StatusCode, b, reused, res.Close)
+	}
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if res, body := get(fresh, "/readyz"); res.StatusCode != 503 || body != "shutting down\n" {
+		t.Errorf("/readyz during the drain = %d %q, want 503 shutting down", res.StatusCode, body)
+	}
+	if res, body := get(fresh, "/page"); res.StatusCode != 200 || body != "page" {
+		t.Errorf("a new connection during the drain = %d %q, want 200 page", res.StatusCode, body)
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned during the drain: %v", err)
+	default:
+	}
+	close(release)
+	if body := <-slow; body != "done" {
+		t.Errorf("the request in flight at the signal got %q, want done", body)
+	}
+	srv.Close() // rather than wait the hour out
+	<-served
+}
+
+// The drain ends after its period: the server stops accepting and Serve returns nil.
+func TestServeDrainEndsAfterPeriod(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain := NewDrain(10 * time.Millisecond)
+	srv := &http.Server{Handler: Readyz(nil, time.Second, drain)}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, srv, ln, slog.New(slog.DiscardHandler), WithDrain(drain)) }()
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve = %v, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve still running 30 s after a 10 ms drain")
+	}
+	if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		c.Close()
+		t.Error("still accepting connections after the drain and shutdown")
+	}
+	if !drain.Draining() {
+		t.Error("Draining false after the stop")
 	}
 }

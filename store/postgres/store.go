@@ -18,27 +18,32 @@ var _ store.Durable = (*Store)(nil)
 
 // Store is store.Durable on a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool boundedPool // every statement bounded by StatementTimeout (bounded.go)
 }
 
 // Open connects to the database at url (a postgres:// URL or key=value DSN,
 // with pgxpool's pool_* parameters) and checks that it answers. It does not
-// migrate: call Migrate before use.
+// migrate: call Migrate before use. Connections open within ConnectTimeout unless
+// the URL sets connect_timeout.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The URL may hold a password: do not echo it.
 		return nil, errors.New("postgres: open: cannot parse the database URL")
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	s := &Store{pool: boundedPool{pool}}
+	if err := s.pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return s, nil
 }
 
 // Ping reports whether the database answers.

@@ -81,9 +81,29 @@ return dropped
 `)
 )
 
+// Bounded waits. A Redis that is down refuses connections at once, but a frozen one
+// (a stalled host, a long fork, SIGSTOP) accepts them and answers nothing, so each
+// wait has its own bound, and the whole call one more: a person's click fails within
+// about a second instead of hanging for the stall, and /readyz reports it within its
+// 2 s. The URL may set the first four (dial_timeout=..., as go-redis reads them).
+const (
+	DialTimeout  = time.Second
+	ReadTimeout  = time.Second
+	WriteTimeout = time.Second
+	PoolTimeout  = time.Second // waiting for a free connection of the pool
+	// CallTimeout bounds one command, its retries included, when the caller's
+	// context has no earlier deadline.
+	CallTimeout = 1500 * time.Millisecond
+	// ReadRetries is how often a command that is safe to repeat (a read, DEL, PING)
+	// is sent again after a network error (go-redis's MaxRetries; max_retries in the
+	// URL overrides it). Scripts are never sent again: see onceScripter.
+	ReadRetries = 1
+)
+
 // Store is a store.Ephemeral on Redis (single node, Sentinel or Cluster).
 type Store struct {
 	c      goredis.UniversalClient
+	once   onceScripter // runs the scripts, never retried
 	prefix string
 }
 
@@ -94,7 +114,9 @@ type Store struct {
 //	redis://host:port?master_name=M&addr=h2:p2    Sentinel: the hosts are sentinels
 //	redis://host:port?addr=h2:p2&addr=h3:p3       Cluster: the hosts are seed nodes
 //
-// Options go-redis accepts as query parameters (dial_timeout=3s, ...) apply to all.
+// Options go-redis accepts as query parameters (dial_timeout=3s, ...) apply to all;
+// the timeouts default to the constants above, and deadlines of the caller's context
+// are always honoured.
 func Open(ctx context.Context, url, prefix string) (*Store, error) {
 	c, where, err := newClient(url)
 	if err != nil {
@@ -121,6 +143,8 @@ func newClient(rawURL string) (goredis.UniversalClient, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		boundWaits(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout, &opts.MaxRetries)
+		opts.ContextTimeoutEnabled = true
 		where := fmt.Sprintf("Sentinel master %q via %s", opts.MasterName, strings.Join(opts.SentinelAddrs, ","))
 		return goredis.NewFailoverClient(opts), where, nil
 	case q.Has("addr"):
@@ -128,15 +152,95 @@ func newClient(rawURL string) (goredis.UniversalClient, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		boundWaits(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout, &opts.MaxRetries)
+		opts.ContextTimeoutEnabled = true
 		return goredis.NewClusterClient(opts), "Cluster " + strings.Join(opts.Addrs, ","), nil
 	default:
 		opts, err := goredis.ParseURL(rawURL)
 		if err != nil {
 			return nil, "", err
 		}
+		boundWaits(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.PoolTimeout, &opts.MaxRetries)
+		opts.ContextTimeoutEnabled = true
 		return goredis.NewClient(opts), fmt.Sprintf("%s (db %d)", opts.Addr, opts.DB), nil
 	}
 }
+
+// boundWaits fills in the timeouts and retries the URL left unset (zero). go-redis's
+// own defaults are 5 s per read and write and three retries.
+func boundWaits(dial, read, write, pool *time.Duration, retries *int) {
+	for _, d := range []struct {
+		field *time.Duration
+		def   time.Duration
+	}{{dial, DialTimeout}, {read, ReadTimeout}, {write, WriteTimeout}, {pool, PoolTimeout}} {
+		if *d.field == 0 {
+			*d.field = d.def
+		}
+	}
+	if *retries == 0 {
+		*retries = ReadRetries
+	}
+}
+
+// callBound gives every command (and pipeline) a deadline of CallTimeout unless its
+// context has an earlier one; with ContextTimeoutEnabled go-redis applies it to the
+// pool wait, the dial, the write and the read, retries included.
+type callBound struct{}
+
+func (callBound) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (callBound) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+		defer cancel()
+		return next(ctx, cmd)
+	}
+}
+
+func (callBound) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+		defer cancel()
+		return next(ctx, cmds)
+	}
+}
+
+// onceScripter runs the store's scripts with EVAL and EVALSHA commands that go-redis
+// never sends a second time once they may have reached the server (Cmder.NoRetry).
+// The scripts are not safe to repeat: a compare-and-set whose reply was lost to a
+// timeout would run again, find its own new version and report a conflict that never
+// happened; a take would find the record it already took gone; an increment would
+// count twice. A failed script is an error the caller sees, never a silent second
+// run. (Script.Run's fallback from EVALSHA to EVAL on NOSCRIPT is not a repeat: the
+// server ran nothing.)
+type onceScripter struct{ goredis.UniversalClient }
+
+func (o onceScripter) Eval(ctx context.Context, script string, keys []string, args ...any) *goredis.Cmd {
+	return o.eval(ctx, "eval", script, keys, args)
+}
+
+func (o onceScripter) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *goredis.Cmd {
+	return o.eval(ctx, "evalsha", sha1, keys, args)
+}
+
+func (o onceScripter) eval(ctx context.Context, name, payload string, keys []string, args []any) *goredis.Cmd {
+	a := make([]any, 0, 3+len(keys)+len(args))
+	a = append(a, name, payload, len(keys))
+	for _, k := range keys {
+		a = append(a, k)
+	}
+	cmd := goredis.NewCmd(ctx, append(a, args...)...)
+	if len(keys) > 0 {
+		cmd.SetFirstKeyPos(3) // the key picks the Cluster node
+	}
+	_ = o.Process(ctx, noRetry{cmd})
+	return cmd
+}
+
+// noRetry is a command go-redis must not resend after it may have been sent.
+type noRetry struct{ *goredis.Cmd }
+
+func (noRetry) NoRetry() bool { return true }
 
 // redactURL keeps a parse error from echoing the URL, which may carry a password.
 func redactURL(err error, url string) error {
@@ -147,9 +251,12 @@ func redactURL(err error, url string) error {
 }
 
 // New returns a store on an existing client; every key is prefixed with prefix.
-// The store takes ownership of c: Close closes it.
+// The store takes ownership of c: Close closes it. Every call through the store is
+// bounded by CallTimeout (a hook added to c); the client's own timeouts are the
+// caller's (Open sets them).
 func New(c goredis.UniversalClient, prefix string) *Store {
-	return &Store{c: c, prefix: prefix}
+	c.AddHook(callBound{})
+	return &Store{c: c, once: onceScripter{c}, prefix: prefix}
 }
 
 func (s *Store) key(k string) string { return s.prefix + k }
@@ -173,7 +280,7 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.D
 	if err != nil {
 		return err
 	}
-	n, err := createScript.Run(ctx, s.c, []string{s.key(key)}, value, ms).Int64()
+	n, err := createScript.Run(ctx, s.once, []string{s.key(key)}, value, ms).Int64()
 	if err != nil {
 		return fmt.Errorf("redis: create %s: %w", key, err)
 	}
@@ -244,7 +351,7 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 	if err != nil {
 		return 0, err
 	}
-	n, err := casScript.Run(ctx, s.c, []string{s.key(key)}, strconv.FormatInt(version, 10), value, ms).Int64()
+	n, err := casScript.Run(ctx, s.once, []string{s.key(key)}, strconv.FormatInt(version, 10), value, ms).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("redis: compare-and-set %s: %w", key, err)
 	}
@@ -263,7 +370,7 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err != nil {
 		return err
 	}
-	if err := putScript.Run(ctx, s.c, []string{s.key(key)}, value, ms).Err(); err != nil {
+	if err := putScript.Run(ctx, s.once, []string{s.key(key)}, value, ms).Err(); err != nil {
 		return fmt.Errorf("redis: put %s: %w", key, err)
 	}
 	return nil
@@ -271,7 +378,7 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 
 // Take returns the value and deletes the record in one step.
 func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
-	v, err := takeScript.Run(ctx, s.c, []string{s.key(key)}).Text()
+	v, err := takeScript.Run(ctx, s.once, []string{s.key(key)}).Text()
 	if errors.Is(err, goredis.Nil) {
 		return nil, fmt.Errorf("redis: take %s: %w", key, store.ErrNotFound)
 	}
@@ -295,7 +402,7 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 	if err != nil {
 		return 0, err
 	}
-	n, err := incrScript.Run(ctx, s.c, []string{s.key(key)}, ms).Int64()
+	n, err := incrScript.Run(ctx, s.once, []string{s.key(key)}, ms).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("redis: incr %s: %w", key, err)
 	}
