@@ -419,7 +419,7 @@ func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max in
 	if max <= 0 {
 		return nil, fmt.Errorf("redis: push %s: max must be positive, got %d", key, max)
 	}
-	vals, err := pushCappedScript.Run(ctx, s.c, []string{s.key(key)}, value, max, ms).StringSlice()
+	vals, err := pushCappedScript.Run(ctx, s.once, []string{s.key(key)}, value, max, ms).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("redis: push %s: %w", key, err)
 	}
