@@ -1,6 +1,6 @@
 // Package redis is the production store.Ephemeral: journeys, auth requests,
-// authorization codes, sessions and rate-limit counters in Redis (single node,
-// Sentinel or Cluster through go-redis's UniversalClient; Open picks
+// authorization codes, sessions, rate-limit counters and the dev inbox in Redis
+// (single node, Sentinel or Cluster through go-redis's UniversalClient; Open picks
 // the deployment from the URL).
 //
 // A record is a hash {v: value, n: version} with a TTL; a counter is a plain
