@@ -24,8 +24,8 @@
 // IDP_DEV is on; with IDP_DEV off the endpoints do not exist. The wiring in cmd/idp
 // decides that, not this package.
 //
-// It never logs message bodies, codes or call ids: only the channel and a masked
-// recipient. Of the store it uses only the interfaces and errors of package store,
+// It never logs message bodies or codes: only the channel and a masked recipient
+// (and its own error lines leave out call ids). Of the store it uses only the interfaces and errors of package store,
 // never a backend; it must not import the journeys or the page templates (the page
 // is rendered through an injected function).
 package dev
