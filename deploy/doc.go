@@ -3,7 +3,8 @@
 // registers, and a Kubernetes sketch. Its Go code is only the tests that
 // check docker-compose.yml and the Dockerfile against the configuration
 // the programs actually accept (Docker itself is not needed to run them),
-// and that every build and test script names the Go toolchain of go.mod.
+// that every build and test script names the Go toolchain of go.mod, and
+// that every test the OWASP ASVS table of SECURITY.md cites exists.
 //
 // Nothing imports this package.
 package deploy

@@ -31,6 +31,10 @@ type EmailSender interface {
 type SMS struct {
 	To   string // E.164, e.g. +447700900123
 	Text string
+	// Verified: To is a number already verified on an account (a sign-in
+	// challenge), not one being enrolled. The daily ceiling keeps a share for such
+	// messages; when unsure, leave it false.
+	Verified bool
 }
 
 // SMSSender delivers text messages. An error means the provider refused the message;
@@ -46,6 +50,8 @@ type Call struct {
 	ID     string
 	To     string // E.164
 	Script string // what the call says, in the organisation's name
+	// Verified as for SMS.
+	Verified bool
 }
 
 // Caller places calls. PlaceCall returns once the call is placed; the outcome arrives
@@ -64,6 +70,9 @@ const (
 	CallUnanswered CallResult = "unanswered"
 	CallRejected   CallResult = "rejected"
 	CallFailed     CallResult = "failed"
+	// CallCeilingReached: the call was not placed, because the service's daily
+	// ceiling of texts and calls (or its share for this number) is spent.
+	CallCeilingReached CallResult = "ceiling_reached"
 )
 
 // CallOutcomes receives the result of a call challenge (from the dev call simulator or
@@ -82,4 +91,9 @@ var (
 	// credentials refused, outage). It is not about this destination: the person should be
 	// offered another way (a call instead of a text message, or the other way round).
 	ErrProviderUnavailable = errors.New("factors: provider unavailable")
+	// ErrSendCeiling: the service's own daily ceiling of texts and calls, or the
+	// share of it for this kind of message (new numbers, verified numbers), is
+	// spent: neither a text nor a call will go today. Errors wrapping it also wrap
+	// ErrProviderUnavailable.
+	ErrSendCeiling = errors.New("factors: daily ceiling of texts and calls reached")
 )

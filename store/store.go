@@ -197,14 +197,24 @@ type Audit interface {
 }
 
 // Counters are durable fixed-window counters for limits that must survive a flush of
-// the ephemeral store (send budgets that protect accounts and phone numbers).
+// the ephemeral store (send budgets that protect accounts and phone numbers). Windows
+// are aligned to multiples of their length since the Unix epoch (a day window is a
+// UTC day); the window before the current one is kept, so that a caller can weigh
+// it (limits.Sliding), and older ones may be deleted.
 type Counters interface {
 	// Hit adds one to the counter key for the window containing now and returns the
-	// count in that window including this hit. Windows are aligned to multiples of window
-	// since the Unix epoch.
+	// count in that window including this hit.
 	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
 	// Count returns the count for the window containing now without adding to it.
 	Count(ctx context.Context, key string, window time.Duration, now time.Time) (int, error)
+	// AddMember adds member to the set named key for the window containing now,
+	// unless it is there already, and returns its rank in that window's set: 1 for
+	// the first distinct member, 2 for the second, and so on. A member keeps its
+	// rank for the whole window, so a caller allowing ranks up to a limit lets the
+	// first members through again and again, and never a later one. Concurrent
+	// calls adding different members get different ranks. Sets are counted apart
+	// from Hit's counters; only the current window's set is kept.
+	AddMember(ctx context.Context, key, member string, window time.Duration, now time.Time) (int, error)
 }
 
 // OutboxStatus is where an outgoing message is in its delivery.

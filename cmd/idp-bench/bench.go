@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/councilforms/idp/idp/limits"
 )
 
 // options are the driver's settings (flags in main.go).
@@ -183,7 +185,7 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 		restore()
 		res.note = "fresh browser: /authorize, Sign in (password), Send Code, SMS code from the dev inbox, code exchange, userinfo"
 		if perPerson := float64(res.ops+res.errors) / float64(people); res.errors > 0 && perPerson > 7 {
-			res.note += fmt.Sprintf("; %.1f journeys per person: the idp sends one number at most IDP_SEND_HOURLY_PER_RECIPIENT texts an hour (10 unless set; the idp the driver starts has it raised), so run with more -people", perPerson)
+			res.note += fmt.Sprintf("; %.1f journeys per person: the idp sends one number at most IDP_SEND_HOURLY_PER_RECIPIENT texts an hour (%d unless set; the idp the driver starts has it raised), so run with more -people", perPerson, limits.DefaultSendsPerRecipientHour)
 		}
 		rep.results = append(rep.results, res)
 		rep.journeys = res.rate()

@@ -464,18 +464,25 @@ func (d *driver) refreshGrant(ctx context.Context, w int) error {
 	return nil
 }
 
-// reuseDetected checks, once, that presenting a spent refresh token fails and
-// revokes the family: the current token of that family stops working too.
+// reuseDetected checks, once, that presenting a spent refresh token whose
+// successor was used fails and revokes the family: the newest token stops
+// working too. (Presented again before its successor is used, and within
+// the idp's reuse interval, a spent token is a retry and gets that successor
+// again: not what this checks.)
 func (d *driver) reuseDetected(ctx context.Context, p *person) error {
 	spent := p.refresh
 	tok, err := d.rp.refresh(ctx, spent)
 	if err != nil {
 		return fmt.Errorf("reuse check: %w", err)
 	}
+	newest, err := d.rp.refresh(ctx, tok.RefreshToken)
+	if err != nil {
+		return fmt.Errorf("reuse check: %w", err)
+	}
 	if _, err := d.rp.refresh(ctx, spent); err == nil {
 		return errors.New("reuse check: a spent refresh token was accepted")
 	}
-	if _, err := d.rp.refresh(ctx, tok.RefreshToken); err == nil {
+	if _, err := d.rp.refresh(ctx, newest.RefreshToken); err == nil {
 		return errors.New("reuse check: after reuse, the family's newest refresh token still works")
 	}
 	p.refresh = ""

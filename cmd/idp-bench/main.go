@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/councilforms/idp/idp/limits"
 )
 
 func main() {
@@ -39,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.clientID, "client-id", benchClientID, "public client with redirect URI -redirect-uri that may ask for offline_access")
 	fs.StringVar(&o.redirectURI, "redirect-uri", defaultRedirectURI, "the client's redirect URI (nothing needs to listen there)")
 	fs.IntVar(&o.workers, "c", 16, "concurrent simulated people per scenario")
-	fs.IntVar(&o.people, "people", 200, "accounts signed up before the scenarios (at least -c; at most 1000); an idp given with -issuer lets one number receive IDP_SEND_HOURLY_PER_RECIPIENT texts an hour (10 unless set), so long runs against it need more people")
+	fs.IntVar(&o.people, "people", 200, fmt.Sprintf("accounts signed up before the scenarios (at least -c; at most 1000); an idp given with -issuer lets one number receive IDP_SEND_HOURLY_PER_RECIPIENT texts an hour (%d unless set), so long runs against it need more people", limits.DefaultSendsPerRecipientHour))
 	fs.IntVar(&o.phoneOffset, "phone-offset", 0, "first drama phone number used (07700 900000 + offset)")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "duration of each scenario")
 	fs.IntVar(&o.iterations, "n", 0, "operations per worker and scenario instead of -d")

@@ -78,9 +78,10 @@ func serverEnv(dir string, port int, o serverOptions, dbURL string) (map[string]
 		// The daily ceiling on texts across all servers (an SMS-pumping
 		// alarm) would otherwise end a long run; dev mode sends nothing.
 		"IDP_SEND_DAILY_CEILING": "100000000",
-		// Each person's number may otherwise receive 10 codes an hour, which
-		// would cap a long run at 8 sign-ins per person; the budget is still
-		// checked and counted on every send.
+		// Each person's number may otherwise receive only a few codes an hour
+		// (limits.DefaultSendsPerRecipientHour), which would cap a long run at a
+		// few sign-ins per person; the budget is still checked and counted on
+		// every send. The daily budget per recipient follows it when not set.
 		"IDP_SEND_HOURLY_PER_RECIPIENT": "1000000",
 	}
 	if dbURL != "" {
@@ -319,7 +320,7 @@ func newTransport(conns int, local net.IP) *http.Transport {
 }
 
 // personAddress is the loopback address person n's browser connects from
-// (127.1.x.y), so that the idp's per-address send budget (200 messages an
+// (127.1.x.y), so that the idp's per-client send budget (a few hundred messages an
 // hour from one address) applies per person, as it would to people on their own
 // connections, rather than to the whole bench. Linux routes all of 127/8 to
 // the loopback interface.

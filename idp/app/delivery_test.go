@@ -419,12 +419,13 @@ func dlvCeiling(t *testing.T, db1, db2 store.Durable) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := factors.SMS{To: dlvMobile, Text: "Your code is 111111"}
+	// Challenges to a verified number: with a ceiling of 3, 80% kept for them is all 3.
+	text := factors.SMS{To: dlvMobile, Text: "Your code is 111111", Verified: true}
 	for i, send := range []func() error{
 		func() error { return d1.SMS.SendSMS(ctx, text) },
 		func() error { return d2.SMS.SendSMS(ctx, text) },
 		func() error {
-			return d2.Caller.PlaceCall(ctx, factors.Call{ID: "c1", To: dlvMobile, Script: "Press the hash key"})
+			return d2.Caller.PlaceCall(ctx, factors.Call{ID: "c1", To: dlvMobile, Script: "Press the hash key", Verified: true})
 		},
 	} {
 		if err := send(); err != nil {
@@ -432,20 +433,20 @@ func dlvCeiling(t *testing.T, db1, db2 store.Durable) {
 		}
 	}
 	err = d1.SMS.SendSMS(ctx, text)
-	if !errors.Is(err, factors.ErrProviderUnavailable) {
-		t.Fatalf("4th send: %v, want ErrProviderUnavailable", err)
+	if !errors.Is(err, factors.ErrProviderUnavailable) || !errors.Is(err, factors.ErrSendCeiling) {
+		t.Fatalf("4th send: %v, want ErrSendCeiling and ErrProviderUnavailable", err)
 	}
-	if err := d2.Caller.PlaceCall(ctx, factors.Call{ID: "c2", To: dlvMobile, Script: "Press the hash key"}); !errors.Is(err, factors.ErrProviderUnavailable) {
-		t.Fatalf("5th send (a call): %v, want ErrProviderUnavailable", err)
+	if err := d2.Caller.PlaceCall(ctx, factors.Call{ID: "c2", To: dlvMobile, Script: "Press the hash key", Verified: true}); !errors.Is(err, factors.ErrSendCeiling) {
+		t.Fatalf("5th send (a call): %v, want ErrSendCeiling", err)
 	}
 	if n, c := len(fake.SentSMS()), len(fake.Calls()); n != 2 || c != 1 {
 		t.Errorf("Vonage got %d texts and %d calls, want 2 and 1", n, c)
 	}
-	if n := dlvMetric(t, reg1, "idp_send_ceiling_refused_total", map[string]string{"channel": "sms"}); n != 1 {
-		t.Errorf("process 1 idp_send_ceiling_refused_total{channel=sms} = %v, want 1", n)
+	if n := dlvMetric(t, reg1, "idp_send_ceiling_refused_total", map[string]string{"channel": "sms", "share": "verified"}); n != 1 {
+		t.Errorf("process 1 idp_send_ceiling_refused_total{channel=sms,share=verified} = %v, want 1", n)
 	}
-	if n := dlvMetric(t, reg2, "idp_send_ceiling_refused_total", map[string]string{"channel": "voice"}); n != 1 {
-		t.Errorf("process 2 idp_send_ceiling_refused_total{channel=voice} = %v, want 1", n)
+	if n := dlvMetric(t, reg2, "idp_send_ceiling_refused_total", map[string]string{"channel": "voice", "share": "verified"}); n != 1 {
+		t.Errorf("process 2 idp_send_ceiling_refused_total{channel=voice,share=verified} = %v, want 1", n)
 	}
 	if n := dlvMetric(t, reg2, "idp_send_daily_count", nil); n != 5 {
 		t.Errorf("idp_send_daily_count = %v, want 5", n)
@@ -456,6 +457,141 @@ func dlvCeiling(t *testing.T, db1, db2 store.Durable) {
 	if c := strings.Count(logs.String(), "daily ceiling of text messages and calls reached"); c != 1 {
 		t.Errorf("ceiling warning logged %d times, want once:\n%s", c, logs.String())
 	}
+}
+
+// The ceiling keeps 80% (IDP_SEND_CEILING_VERIFIED_SHARE) for challenges to
+// verified numbers: texts and calls to new numbers get the rest, however many are
+// asked for, and each share has its metrics and warnings.
+func TestDeliveryCeilingShares(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "idp.db")
+		dlvShares(t, dlvSQLite(t, path), dlvSQLite(t, path))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := storetest.PostgresURL(t)
+		dlvShares(t, dlvPostgres(t, url), dlvPostgres(t, url))
+	})
+}
+
+func dlvShares(t *testing.T, db1, db2 store.Durable) {
+	ctx := context.Background()
+	fake := vonagetest.New(t)
+	_, srv := dlvServer(t)
+	cfg := dlvProduction(t, fake, "127.0.0.1:1", srv.URL, map[string]string{"IDP_SEND_DAILY_CEILING": "20"})
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	reg1, reg2 := prometheus.NewRegistry(), prometheus.NewRegistry()
+	d1, err := OpenDelivery(ctx, cfg, db1, memory.New(), reg1, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := OpenDelivery(ctx, cfg, db2, memory.New(), reg2, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both processes count the same day, whatever the time.
+	day := time.Now().UTC().Truncate(24 * time.Hour).Add(12 * time.Hour)
+	d1.setClock(func() time.Time { return day })
+	d2.setClock(func() time.Time { return day })
+	ds := []*Delivery{d1, d2}
+	newNumber := factors.SMS{To: dlvMobile, Text: "Your code is 111111"}
+	verified := factors.SMS{To: dlvMobile, Text: "Your code is 222222", Verified: true}
+
+	// 20% of 20 is 4 for new numbers; 6 asked for, the last 2 refused.
+	for i := range 6 {
+		err := ds[i%2].SMS.SendSMS(ctx, newNumber)
+		if i < 4 && err != nil {
+			t.Fatalf("text %d to a new number: %v", i+1, err)
+		}
+		if i >= 4 && !errors.Is(err, factors.ErrSendCeiling) {
+			t.Fatalf("text %d to a new number: %v, want ErrSendCeiling", i+1, err)
+		}
+	}
+	if err := d1.Caller.PlaceCall(ctx, factors.Call{ID: "c1", To: dlvMobile, Script: "Press the hash key"}); !errors.Is(err, factors.ErrSendCeiling) {
+		t.Fatalf("a call to a new number past its share: %v, want ErrSendCeiling", err)
+	}
+	// The enrolment spam took nothing from verified numbers: 16 go, then the day is full.
+	for i := range 16 {
+		if err := ds[i%2].SMS.SendSMS(ctx, verified); err != nil {
+			t.Fatalf("text %d to a verified number: %v", i+1, err)
+		}
+	}
+	if err := d2.Caller.PlaceCall(ctx, factors.Call{ID: "c2", To: dlvMobile, Script: "Press the hash key", Verified: true}); !errors.Is(err, factors.ErrSendCeiling) {
+		t.Fatalf("a call to a verified number past the ceiling: %v, want ErrSendCeiling", err)
+	}
+	if n := len(fake.SentSMS()); n != 20 {
+		t.Errorf("Vonage got %d texts, want 20", n)
+	}
+
+	for _, m := range []struct {
+		reg    *prometheus.Registry
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{reg1, "idp_send_share_limit", map[string]string{"share": "verified"}, 16},
+		{reg1, "idp_send_share_limit", map[string]string{"share": "enrolment"}, 4},
+		{reg2, "idp_send_share_count", map[string]string{"share": "verified"}, 17},
+		{reg2, "idp_send_share_count", map[string]string{"share": "enrolment"}, 7},
+		{reg2, "idp_send_daily_count", nil, 24},
+		{reg1, "idp_send_daily_ceiling", nil, 20},
+	} {
+		if got := dlvMetric(t, m.reg, m.name, m.labels); got != m.want {
+			t.Errorf("%s%v = %v, want %v", m.name, m.labels, got, m.want)
+		}
+	}
+	refused := func(share string) float64 {
+		return dlvMetric(t, reg1, "idp_send_ceiling_refused_total", map[string]string{"share": share}) +
+			dlvMetric(t, reg2, "idp_send_ceiling_refused_total", map[string]string{"share": share})
+	}
+	if e, v := refused("enrolment"), refused("verified"); e != 3 || v != 1 {
+		t.Errorf("idp_send_ceiling_refused_total: enrolment %v, verified %v; want 3 and 1", e, v)
+	}
+	for _, w := range []string{
+		"80% of the daily share of text messages and calls for numbers being enrolled is spent",
+		"the daily share of text messages and calls for numbers being enrolled is spent; refusing them",
+		"80% of the daily share of text messages and calls for numbers already verified is spent",
+		"daily ceiling of text messages and calls reached",
+	} {
+		if c := strings.Count(logs.String(), w); c != 1 {
+			t.Errorf("warning %q logged %d times, want once:\n%s", w, c, logs.String())
+		}
+	}
+}
+
+// Without its counts the ceiling refuses: nothing is sent uncounted.
+func TestDeliveryCeilingFailsClosed(t *testing.T) {
+	fake := vonagetest.New(t)
+	_, srv := dlvServer(t)
+	cfg := dlvProduction(t, fake, "127.0.0.1:1", srv.URL, nil)
+	for name, counters := range map[string]store.Counters{
+		"hit":   brokenCounters{hit: errors.New("database down")},
+		"count": brokenCounters{count: errors.New("database down")},
+	} {
+		g, err := newSendGuard(cfg, counters, nil, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, verified := range []bool{true, false} {
+			if err := g.admit(context.Background(), factors.ChannelSMS, dlvMobile, verified); err == nil {
+				t.Errorf("%s fails, verified %v: the text was let through", name, verified)
+			}
+		}
+	}
+}
+
+// brokenCounters is a database that cannot count.
+type brokenCounters struct {
+	store.Counters
+	hit, count error
+}
+
+func (b brokenCounters) Hit(context.Context, string, time.Duration, time.Time) (int, error) {
+	return 1, b.hit
+}
+
+func (b brokenCounters) Count(context.Context, string, time.Duration, time.Time) (int, error) {
+	return 0, b.count
 }
 
 // A number outside IDP_PHONE_COUNTRIES is refused before it reaches Vonage or uses
@@ -477,7 +613,7 @@ func TestDeliveryRefusesOtherCountries(t *testing.T) {
 	if len(fake.SentSMS()) != 0 {
 		t.Errorf("Vonage got %+v", fake.SentSMS())
 	}
-	if err := d.SMS.SendSMS(ctx, factors.SMS{To: dlvMobile, Text: "Your code is 111111"}); err != nil {
+	if err := d.SMS.SendSMS(ctx, factors.SMS{To: dlvMobile, Text: "Your code is 111111", Verified: true}); err != nil {
 		t.Errorf("the one text the ceiling allows: %v", err)
 	}
 }

@@ -71,6 +71,8 @@ type idp struct {
 	verify *oidc.IDTokenVerifier
 	prov   *oidc.Provider
 	vars   map[string]string // the configuration it was started with
+	// redisURL and redisPrefix are the journey store on postgres+redis.
+	redisURL, redisPrefix string
 }
 
 type backend string
@@ -118,6 +120,7 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 		t.Fatalf("discovery: %v", err)
 	}
 	return &idp{
+		redisURL: vars["IDP_REDIS_URL"], redisPrefix: vars["IDP_REDIS_PREFIX"],
 		seen: map[string]int{},
 		t:    t, app: a, issuer: issuer, clock: ck, prov: prov, vars: vars,
 		verify: prov.Verifier(&oidc.Config{ClientID: "referral-form"}),
@@ -168,6 +171,7 @@ func (d *idp) sibling() *idp {
 	rp := *d.rp
 	rp.Endpoint = prov.Endpoint()
 	return &idp{
+		redisURL: vars["IDP_REDIS_URL"], redisPrefix: vars["IDP_REDIS_PREFIX"],
 		seen: map[string]int{},
 		t:    d.t, app: a, issuer: vars["IDP_ISSUER"], clock: ck, prov: prov, vars: vars,
 		verify: prov.Verifier(&oidc.Config{ClientID: rp.ClientID}), rp: &rp,

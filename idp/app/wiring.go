@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"sync/atomic"
-	"time"
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/dev"
@@ -129,6 +129,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
 			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Title: title}, Paragraphs: []string{message}})
 		},
+		// The setting's 0s (off) is the provider's negative; its zero is the default.
+		RefreshReuseInterval: cmp.Or(cfg.RefreshTokenReuseInterval, -1),
 	}, a.Durable, a.Ephemeral, a.Log)
 	if err != nil {
 		return nil, err
@@ -147,11 +149,14 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.now != nil {
+		delivery.setClock(o.now)
+	}
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
 		DeviceKey: derive(a.KeyEncryptionKey, "device cookies"),
 		Passwords: passwordRules(cfg),
-		Budgets:   web.Budgets{PerDestination: cfg.SendPerRecipient, PerIP: cfg.SendPerClient, Window: time.Hour},
+		Sends:     cfg.Sends(),
 	}, web.Deps{
 		Provider:  p,
 		Store:     a.Durable,
@@ -180,6 +185,7 @@ func (a *App) policy() journey.Policy {
 	cfg := a.Config
 	p := journey.DefaultPolicy()
 	p.PhoneConfirmTwice = cfg.PhoneConfirmTwice
+	p.ContactText = cfg.ContactText
 	p.ClassifyPhone = func(input string) (string, store.PhoneType, error) {
 		n, err := phone.Parse(input, phone.DefaultRegion, cfg.Dev, cfg.PhoneCountries)
 		if err != nil {

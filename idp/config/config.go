@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/councilforms/idp/idp/limits"
 )
@@ -66,6 +67,11 @@ type Config struct {
 	// stops at once.
 	ShutdownDrain time.Duration
 
+	// RefreshTokenReuseInterval: for this long after a rotation the token's own
+	// client may present the old token again and get the same successor (a
+	// retry of a lost answer); 0 turns it off.
+	RefreshTokenReuseInterval time.Duration
+
 	// Delivery of codes (factors/DELIVERY.md). Without IDP_DEV, both SMTP and Vonage
 	// are required; with IDP_DEV, a channel without a provider goes to the dev inbox.
 	SMTPURL   string // IDP_SMTP_URL, empty when not set (may hold a password: never log it)
@@ -85,13 +91,26 @@ type Config struct {
 	// JE), since libphonenumber reports many +44 mobiles as those.
 	PhoneCountries []string
 	// SendDailyCeiling is how many text messages and calls, together, every server
-	// process may send in one UTC day before refusing more (against SMS pumping).
-	SendDailyCeiling int
+	// process may send in one UTC day before refusing more (against SMS pumping);
+	// SendCeilingVerifiedShare is the per cent of it kept for challenges to numbers
+	// already verified on an account.
+	SendDailyCeiling         int
+	SendCeilingVerifiedShare int
 	// SendPerRecipient is how many codes an hour one email address or phone number
-	// may be sent (a shared duty phone may need more); SendPerClient how many one
-	// client address may ask for (an office behind one address needs more).
-	SendPerRecipient int
-	SendPerClient    int
+	// may be sent (a shared duty phone may need more), SendPerRecipientDay how many
+	// in a day; SendPerClient how many one client network may ask for in an hour
+	// (an office behind one address needs more).
+	SendPerRecipient    int
+	SendPerRecipientDay int
+	SendPerClient       int
+	// EnrolNumbersPerDay is how many different numbers not yet verified one account
+	// may try in a UTC day, EnrolSendsPerDay how many texts and calls to them it may
+	// be sent in a day.
+	EnrolNumbersPerDay int
+	EnrolSendsPerDay   int
+	// ContactText ends the sentences that send a person to a human for help, e.g.
+	// "Try again in 5 hours, or contact the council's customer services".
+	ContactText string
 	// PasswordNetworkLimit wrong passwords an hour from one network are refused
 	// past; from PasswordNetworkSlowdown each check waits longer (limits.Passwords).
 	PasswordNetworkLimit    int
@@ -101,6 +120,19 @@ type Config struct {
 	// of the idp, whose X-Forwarded-For header is believed when finding a person's
 	// address (per-address send limits, the audit log). Empty: the peer address.
 	TrustedProxies []netip.Prefix
+}
+
+// Sends are the send budgets the login pages keep (limits.Sends).
+func (c *Config) Sends() limits.Sends {
+	return limits.Sends{
+		PerRecipientHour: c.SendPerRecipient, PerRecipientDay: c.SendPerRecipientDay, PerClientHour: c.SendPerClient,
+		EnrolNumbersDay: c.EnrolNumbersPerDay, EnrolSendsDay: c.EnrolSendsPerDay,
+	}
+}
+
+// Ceiling is the daily ceiling of texts and calls and its shares (limits.Ceiling).
+func (c *Config) Ceiling() limits.Ceiling {
+	return limits.Ceiling{Daily: c.SendDailyCeiling, VerifiedShare: c.SendCeilingVerifiedShare}
 }
 
 // SMTPConfigured reports whether email goes to an SMTP relay.
@@ -151,6 +183,7 @@ var Settings = []Setting{
 	{Env: "IDP_ID_TOKEN_TTL", Flag: "id-token-ttl", Default: "15m", Usage: "ID token lifetime"},
 	{Env: "IDP_REFRESH_TOKEN_TTL", Flag: "refresh-token-ttl", Default: "720h", Usage: "absolute refresh token lifetime (rotation does not extend it)"},
 	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
+	{Env: "IDP_REFRESH_TOKEN_REUSE_INTERVAL", Flag: "refresh-token-reuse-interval", Default: "30s", Usage: "for this long after a refresh its client may present the old refresh token again and get the same new one (a retry of a lost answer); 0s turns it off; at most 60s"},
 	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
 	{Env: "IDP_JOURNEY_RESUME_IDLE", Flag: "journey-resume-idle", Default: "10m", Usage: "a new sign-in request starts again at Sign In when the browser's unfinished journey has been idle longer than this (shared computers)"},
@@ -165,11 +198,16 @@ var Settings = []Setting{
 	{Env: "IDP_VONAGE_FROM", Flag: "vonage-from", Usage: "sender of text messages and calls: a sender id of up to 11 letters and digits, or a Vonage number in international format"},
 	{Env: "IDP_VONAGE_REST_URL", Flag: "vonage-rest-url", Default: "https://rest.nexmo.com", Usage: "Vonage SMS API base URL"},
 	{Env: "IDP_VONAGE_API_URL", Flag: "vonage-api-url", Default: "https://api.nexmo.com", Usage: "Vonage Voice API base URL"},
-	{Env: "IDP_PHONE_COUNTRIES", Flag: "phone-countries", Default: "GB", Usage: "comma-separated ISO 3166 regions whose phone numbers may be used (GB includes GG, IM and JE)"},
+	{Env: "IDP_PHONE_COUNTRIES", Flag: "phone-countries", Default: limits.DefaultPhoneCountries, Usage: "comma-separated ISO 3166 regions whose phone numbers may be used (GB includes GG, IM and JE)"},
 	{Env: "IDP_TRUSTED_PROXIES", Flag: "trusted-proxies", Usage: "comma-separated addresses or CIDR ranges of the load balancers in front of the idp, whose X-Forwarded-For is believed (e.g. 10.0.0.0/8); empty trusts none"},
-	{Env: "IDP_SEND_DAILY_CEILING", Flag: "send-daily-ceiling", Default: "10000", Usage: "text messages and calls all servers may send in one UTC day; past it sending is refused and an alarm metric rises"},
-	{Env: "IDP_SEND_HOURLY_PER_RECIPIENT", Flag: "send-hourly-per-recipient", Default: "10", Usage: "codes (emails, texts, calls) one email address or phone number may be sent in an hour, at least 3"},
-	{Env: "IDP_SEND_HOURLY_PER_CLIENT", Flag: "send-hourly-per-client", Default: "200", Usage: "codes one client address (see IDP_TRUSTED_PROXIES) may ask for in an hour"},
+	{Env: "IDP_SEND_DAILY_CEILING", Flag: "send-daily-ceiling", Default: strconv.Itoa(limits.DefaultDailyCeiling), Usage: "text messages and calls all servers may send in one UTC day; past it sending is refused and an alarm metric rises"},
+	{Env: "IDP_SEND_CEILING_VERIFIED_SHARE", Flag: "send-ceiling-verified-share", Default: strconv.Itoa(limits.DefaultVerifiedShare), Usage: "per cent (0 to 99) of IDP_SEND_DAILY_CEILING kept for challenges to numbers already verified on an account; texts and calls to new numbers get the rest"},
+	{Env: "IDP_SEND_HOURLY_PER_RECIPIENT", Flag: "send-hourly-per-recipient", Default: strconv.Itoa(limits.DefaultSendsPerRecipientHour), Usage: "codes (emails, texts, calls) one email address or phone number may be sent in an hour, at least " + strconv.Itoa(limits.MinSendsPerRecipientHour)},
+	{Env: "IDP_SEND_DAILY_PER_RECIPIENT", Flag: "send-daily-per-recipient", Default: strconv.Itoa(limits.DefaultSendsPerRecipientDay), Usage: "codes one email address or phone number may be sent in 24 hours, at least IDP_SEND_HOURLY_PER_RECIPIENT (when not set, it is raised to IDP_SEND_HOURLY_PER_RECIPIENT if that is higher)"},
+	{Env: "IDP_SEND_HOURLY_PER_CLIENT", Flag: "send-hourly-per-client", Default: strconv.Itoa(limits.DefaultSendsPerClientHour), Usage: "codes one client network (an IPv4 address, or an IPv6 /64; see IDP_TRUSTED_PROXIES) may ask for in an hour"},
+	{Env: "IDP_ENROL_NUMBERS_PER_DAY", Flag: "enrol-numbers-per-day", Default: strconv.Itoa(limits.DefaultEnrolNumbersPerDay), Usage: "different phone numbers not yet verified that one account may try in a UTC day"},
+	{Env: "IDP_ENROL_SENDS_PER_DAY", Flag: "enrol-sends-per-day", Default: strconv.Itoa(limits.DefaultEnrolSendsPerDay), Usage: "texts and calls one account may be sent in 24 hours to numbers not yet verified, at least " + strconv.Itoa(limits.MinEnrolSendsPerDay)},
+	{Env: "IDP_CONTACT_TEXT", Flag: "contact-text", Default: "contact the council's customer services", Usage: "how a person gets help, ending sentences such as 'Try again in 5 hours, or ...'; e.g. \"call customer services on 01632 960 001\""},
 	{Env: "IDP_PASSWORD_NETWORK_LIMIT", Flag: "password-network-limit", Default: strconv.Itoa(limits.DefaultPasswords().NetworkRefuseAfter), Usage: "wrong passwords in an hour, across all accounts, after which one network (an IPv4 address or IPv6 /64) is refused until the hour ends"},
 	{Env: "IDP_PASSWORD_NETWORK_SLOWDOWN", Flag: "password-network-slowdown", Default: strconv.Itoa(limits.DefaultPasswords().NetworkSlowAfter), Usage: "wrong passwords in an hour from one network after which each further check waits longer (up to 3 s); at most IDP_PASSWORD_NETWORK_LIMIT"},
 }
@@ -389,6 +427,12 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.ShutdownDrain, err = parseDrain(raw["IDP_SHUTDOWN_DRAIN"]); err != nil {
 		return nil, err
 	}
+	reuse := raw["IDP_REFRESH_TOKEN_REUSE_INTERVAL"]
+	if c.RefreshTokenReuseInterval, err = time.ParseDuration(strings.TrimSpace(reuse.text)); err != nil ||
+		c.RefreshTokenReuseInterval < 0 || c.RefreshTokenReuseInterval > time.Minute {
+		// Longer would let a stolen spent token pass for its client's retry for longer.
+		return nil, settingError(reuse, "must be a duration from 0s (off) to 60s")
+	}
 
 	if c.PhoneCountries, err = parseCountries(raw["IDP_PHONE_COUNTRIES"]); err != nil {
 		return nil, err
@@ -397,11 +441,23 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.SendDailyCeiling, err = strconv.Atoi(strings.TrimSpace(r.text)); err != nil || c.SendDailyCeiling < 1 {
 		return nil, settingError(r, "must be a whole number of messages, at least 1")
 	}
-	// A sign-up sends the new number two codes (enrolment, then confirmation):
-	// fewer than three an hour would leave no room for one resend.
-	if c.SendPerRecipient, err = wholeAtLeast(raw["IDP_SEND_HOURLY_PER_RECIPIENT"], 3,
-		"at least 3: a sign-up sends the new number two codes"); err != nil {
+	if c.SendCeilingVerifiedShare, err = parsePercent(raw["IDP_SEND_CEILING_VERIFIED_SHARE"]); err != nil {
 		return nil, err
+	}
+	if c.SendPerRecipient, err = wholeAtLeast(raw["IDP_SEND_HOURLY_PER_RECIPIENT"], limits.MinSendsPerRecipientHour,
+		fmt.Sprintf("at least %d: a sign-up sends the new number two codes", limits.MinSendsPerRecipientHour)); err != nil {
+		return nil, err
+	}
+	if r := raw["IDP_SEND_DAILY_PER_RECIPIENT"]; r.given {
+		if c.SendPerRecipientDay, err = wholeAtLeast(r, c.SendPerRecipient,
+			fmt.Sprintf("at least IDP_SEND_HOURLY_PER_RECIPIENT (%d)", c.SendPerRecipient)); err != nil {
+			return nil, err
+		}
+	} else if c.SendPerRecipientDay, err = wholeAtLeast(r, 1, "at least 1"); err != nil {
+		return nil, err
+	} else {
+		// A deployment that raised the hourly budget (a duty phone) keeps it.
+		c.SendPerRecipientDay = max(c.SendPerRecipientDay, c.SendPerRecipient)
 	}
 	if c.PasswordNetworkLimit, err = wholeAtLeast(raw["IDP_PASSWORD_NETWORK_LIMIT"], 1, "at least 1"); err != nil {
 		return nil, err
@@ -413,6 +469,16 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		return nil, settingError(raw["IDP_PASSWORD_NETWORK_SLOWDOWN"], fmt.Sprintf("must not be more than IDP_PASSWORD_NETWORK_LIMIT (%d)", c.PasswordNetworkLimit))
 	}
 	if c.SendPerClient, err = wholeAtLeast(raw["IDP_SEND_HOURLY_PER_CLIENT"], 1, "at least 1"); err != nil {
+		return nil, err
+	}
+	if c.EnrolNumbersPerDay, err = wholeAtLeast(raw["IDP_ENROL_NUMBERS_PER_DAY"], 1, "at least 1"); err != nil {
+		return nil, err
+	}
+	if c.EnrolSendsPerDay, err = wholeAtLeast(raw["IDP_ENROL_SENDS_PER_DAY"], limits.MinEnrolSendsPerDay,
+		fmt.Sprintf("at least %d: enrolling a number takes two codes", limits.MinEnrolSendsPerDay)); err != nil {
+		return nil, err
+	}
+	if c.ContactText, err = parseContactText(raw["IDP_CONTACT_TEXT"]); err != nil {
 		return nil, err
 	}
 	if c.TrustedProxies, err = parseProxies(raw["IDP_TRUSTED_PROXIES"]); err != nil {
@@ -428,9 +494,35 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 func wholeAtLeast(r rawValue, min int, why string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(r.text))
 	if err != nil || n < min {
-		return 0, settingError(r, "must be a whole number of messages, "+why)
+		return 0, settingError(r, "must be a whole number, "+why)
 	}
 	return n, nil
+}
+
+// parsePercent reads a share of the daily ceiling: 0 to 99, with or without "%".
+func parsePercent(r rawValue) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(r.text), "%"))
+	if err != nil || n < 0 || n > 99 {
+		return 0, settingError(r, "must be a whole per cent from 0 to 99 (100 would leave nothing for new numbers)")
+	}
+	return n, nil
+}
+
+// maxContactText bounds IDP_CONTACT_TEXT: it ends a sentence on a page.
+const maxContactText = 200
+
+// parseContactText reads the end of a sentence: plain text, no line breaks.
+func parseContactText(r rawValue) (string, error) {
+	text := strings.TrimSpace(r.text)
+	switch {
+	case text == "":
+		return "", settingError(r, "must not be blank")
+	case len(text) > maxContactText:
+		return "", settingError(r, fmt.Sprintf("must be %d characters or fewer", maxContactText))
+	case strings.IndexFunc(text, unicode.IsControl) >= 0:
+		return "", settingError(r, "must be one line of text")
+	}
+	return strings.TrimRight(text, "."), nil
 }
 
 // parseProxies reads addresses ("10.1.2.3") and CIDR ranges ("10.0.0.0/8").
@@ -614,8 +706,12 @@ func (c *Config) LogValue() slog.Value {
 		slog.Any("phone_countries", c.PhoneCountries),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.Int("send_daily_ceiling", c.SendDailyCeiling),
+		slog.Int("send_ceiling_verified_share", c.SendCeilingVerifiedShare),
 		slog.Int("send_hourly_per_recipient", c.SendPerRecipient),
+		slog.Int("send_daily_per_recipient", c.SendPerRecipientDay),
 		slog.Int("send_hourly_per_client", c.SendPerClient),
+		slog.Int("enrol_numbers_per_day", c.EnrolNumbersPerDay),
+		slog.Int("enrol_sends_per_day", c.EnrolSendsPerDay),
 		slog.Duration("shutdown_drain", c.ShutdownDrain),
 	)
 }

@@ -30,10 +30,12 @@ func TestDefaults(t *testing.T) {
 		Dev: true, OrgName: "Norfolk County Council", LogFormat: "text", LogLevel: slog.LevelInfo,
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: 15 * time.Minute,
-		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour,
+		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour, RefreshTokenReuseInterval: 30 * time.Second,
 		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute, ShutdownDrain: 5 * time.Second,
 		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
-		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendPerRecipient: 10, SendPerClient: 200,
+		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendCeilingVerifiedShare: 80,
+		SendPerRecipient: 10, SendPerRecipientDay: 20, SendPerClient: 200, EnrolNumbersPerDay: 3, EnrolSendsPerDay: 10,
+		ContactText:          "contact the council's customer services",
 		PasswordNetworkLimit: 100, PasswordNetworkSlowdown: 20,
 	}
 	if c.KeyEncryptionKey != nil {
@@ -107,6 +109,8 @@ func TestGoodValues(t *testing.T) {
 		{"refresh ttl", map[string]string{"IDP_REFRESH_TOKEN_TTL": "24h", "IDP_REFRESH_TOKEN_IDLE_TTL": "24h"}, func(c *Config) bool {
 			return c.RefreshTokenTTL == 24*time.Hour && c.RefreshTokenIdleTTL == 24*time.Hour
 		}},
+		{"refresh reuse interval", map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "1m"}, func(c *Config) bool { return c.RefreshTokenReuseInterval == time.Minute }},
+		{"refresh reuse interval off", map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "0s"}, func(c *Config) bool { return c.RefreshTokenReuseInterval == 0 }},
 		{"session ttl", map[string]string{"IDP_SESSION_TTL": "1h30m"}, func(c *Config) bool { return c.SessionTTL == 90*time.Minute }},
 		{"journey ttl", map[string]string{"IDP_JOURNEY_TTL": "20m"}, func(c *Config) bool { return c.JourneyTTL == 20*time.Minute }},
 		{"drain", map[string]string{"IDP_SHUTDOWN_DRAIN": "15s"}, func(c *Config) bool { return c.ShutdownDrain == 15*time.Second }},
@@ -179,6 +183,9 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_REFRESH_TOKEN_TTL": "0s"}, "IDP_REFRESH_TOKEN_TTL: ", "positive"},
 		{map[string]string{"IDP_REFRESH_TOKEN_IDLE_TTL": "a day"}, "IDP_REFRESH_TOKEN_IDLE_TTL: ", "duration"},
 		{map[string]string{"IDP_REFRESH_TOKEN_IDLE_TTL": "1000h"}, "IDP_REFRESH_TOKEN_IDLE_TTL: ", "not be longer"},
+		{map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "2m"}, "IDP_REFRESH_TOKEN_REUSE_INTERVAL: ", "0s (off) to 60s"},
+		{map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "-1s"}, "IDP_REFRESH_TOKEN_REUSE_INTERVAL: ", "0s (off) to 60s"},
+		{map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "soon"}, "IDP_REFRESH_TOKEN_REUSE_INTERVAL: ", "duration"},
 		{map[string]string{"IDP_SESSION_TTL": "0"}, "IDP_SESSION_TTL: ", "positive"},
 		{map[string]string{"IDP_JOURNEY_TTL": "1 hour"}, "IDP_JOURNEY_TTL: ", "duration"},
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "5"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},

@@ -129,7 +129,22 @@ func TestDeliveryGoodValues(t *testing.T) {
 		{"ceiling", map[string]string{"IDP_SEND_DAILY_CEILING": " 250 "}, func(c *Config) bool { return c.SendDailyCeiling == 250 }},
 		{"hourly defaults", nil, func(c *Config) bool { return c.SendPerRecipient == 10 && c.SendPerClient == 200 }},
 		{"hourly limits", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "30", "IDP_SEND_HOURLY_PER_CLIENT": " 1000 "}, func(c *Config) bool {
-			return c.SendPerRecipient == 30 && c.SendPerClient == 1000
+			// The daily budget, not set, follows a raised hourly one.
+			return c.SendPerRecipient == 30 && c.SendPerClient == 1000 && c.SendPerRecipientDay == 30
+		}},
+		{"daily limit", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "12", "IDP_SEND_DAILY_PER_RECIPIENT": "12"}, func(c *Config) bool {
+			return c.SendPerRecipientDay == 12 && c.Sends().PerRecipientDay == 12
+		}},
+		{"enrolment limits", map[string]string{"IDP_ENROL_NUMBERS_PER_DAY": "1", "IDP_ENROL_SENDS_PER_DAY": "3"}, func(c *Config) bool {
+			s := c.Sends()
+			return s.EnrolNumbersDay == 1 && s.EnrolSendsDay == 3 && s.PerRecipientHour == 10 && s.PerClientHour == 200
+		}},
+		{"share", map[string]string{"IDP_SEND_CEILING_VERIFIED_SHARE": " 90% ", "IDP_SEND_DAILY_CEILING": "100"}, func(c *Config) bool {
+			return c.Ceiling().VerifiedShare == 90 && c.Ceiling().Daily == 100
+		}},
+		{"no share", map[string]string{"IDP_SEND_CEILING_VERIFIED_SHARE": "0"}, func(c *Config) bool { return c.SendCeilingVerifiedShare == 0 }},
+		{"contact", map[string]string{"IDP_CONTACT_TEXT": " call customer services on 01632 960 001. "}, func(c *Config) bool {
+			return c.ContactText == "call customer services on 01632 960 001"
 		}},
 	}
 	for _, tt := range tests {
@@ -196,6 +211,17 @@ func TestDeliveryBadValues(t *testing.T) {
 		{"per recipient too low", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "2"}, "IDP_SEND_HOURLY_PER_RECIPIENT: ", "at least 3"},
 		{"per recipient words", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "ten"}, "IDP_SEND_HOURLY_PER_RECIPIENT: ", "whole number"},
 		{"per client zero", map[string]string{"IDP_SEND_HOURLY_PER_CLIENT": "0"}, "IDP_SEND_HOURLY_PER_CLIENT: ", "at least 1"},
+		{"daily below hourly", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "12", "IDP_SEND_DAILY_PER_RECIPIENT": "11"},
+			"IDP_SEND_DAILY_PER_RECIPIENT: ", "at least IDP_SEND_HOURLY_PER_RECIPIENT (12)"},
+		{"daily words", map[string]string{"IDP_SEND_DAILY_PER_RECIPIENT": "many"}, "IDP_SEND_DAILY_PER_RECIPIENT: ", "whole number"},
+		{"share 100", map[string]string{"IDP_SEND_CEILING_VERIFIED_SHARE": "100"}, "IDP_SEND_CEILING_VERIFIED_SHARE: ", "from 0 to 99"},
+		{"share negative", map[string]string{"IDP_SEND_CEILING_VERIFIED_SHARE": "-1"}, "IDP_SEND_CEILING_VERIFIED_SHARE: ", "from 0 to 99"},
+		{"share fraction", map[string]string{"IDP_SEND_CEILING_VERIFIED_SHARE": "0.8"}, "IDP_SEND_CEILING_VERIFIED_SHARE: ", "whole per cent"},
+		{"enrol numbers zero", map[string]string{"IDP_ENROL_NUMBERS_PER_DAY": "0"}, "IDP_ENROL_NUMBERS_PER_DAY: ", "at least 1"},
+		{"enrol sends too low", map[string]string{"IDP_ENROL_SENDS_PER_DAY": "2"}, "IDP_ENROL_SENDS_PER_DAY: ", "at least 3"},
+		{"contact blank", map[string]string{"IDP_CONTACT_TEXT": "  "}, "IDP_CONTACT_TEXT: ", "not be blank"},
+		{"contact two lines", map[string]string{"IDP_CONTACT_TEXT": "call us\non 01632 960 001"}, "IDP_CONTACT_TEXT: ", "one line"},
+		{"contact too long", map[string]string{"IDP_CONTACT_TEXT": strings.Repeat("call ", 41)}, "IDP_CONTACT_TEXT: ", "200 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@
 //	LookUpAccount   -> AccountLookedUp   (is there an account with this email?)
 //	CheckPassword   -> PasswordChecked   (the caller counts failures and locks accounts)
 //	CreateUser      -> UserCreated       ('Create')
-//	CheckSendBudget -> SendBudgetChecked (durable per-address/number/IP budgets)
+//	CheckSendBudget -> SendBudgetChecked (durable per-recipient, per-network and per-account budgets)
 //
 // The caller then saves Result.State (compare-and-set on the version it loaded: a
 // double click, a back button or a second tab loses with store.ErrConflict and
@@ -58,8 +58,13 @@
 //
 // Codes are 6 digits from crypto/rand, kept only as keyed hashes bound to the
 // journey, channel and destination; email and text codes last 10 minutes; a new code
-// supersedes the old; 5 wrong entries kill a code; a journey may resend at most 5
-// times per 15 minutes per channel (email; phone: texts and calls). Sending to an
+// supersedes the old; a few wrong entries kill a code, and a journey may resend only
+// a few times per channel in a while (email; phone: texts and calls): the numbers
+// are idp/limits' (DefaultCodeAttempts, DefaultResends). Every message is first
+// asked of the caller's durable budgets (CheckSendBudget), which say whose account
+// it is and whether the number is being enrolled (it is not the account's verified
+// number); texts and calls to a verified number say so (Verified), for the share of
+// the daily ceiling kept for them. Sending to an
 // address that already has an account at sign-up sends SendAccountExistsEmail
 // instead, and a password reset for an unknown address sends nothing: the pages are
 // the same either way. The account is created at 'Create'; no journey completes

@@ -51,12 +51,19 @@ type CreateUser struct {
 	Password   string
 }
 
-// CheckSendBudget asks whether the durable budgets (per address or number, per client
-// IP) allow one more message on Channel to To. The caller counts the message in the
-// same step (store.Counters.Hit). Answer: SendBudgetChecked.
+// CheckSendBudget asks whether the durable budgets (limits.Sends: per address or
+// number, per client network, and per account while it enrols a number) allow one
+// more message on Channel to To. The caller counts the message in the same step
+// (store.Counters). Answer: SendBudgetChecked.
 type CheckSendBudget struct {
 	Channel factors.Channel
 	To      string
+	// UserID is the account, once known; every text and call has one.
+	UserID string
+	// Enrolment: a text or call to a number that is not the account's verified
+	// one (sign-up, an account without a phone, a change of number). The account's
+	// enrolment budgets apply.
+	Enrolment bool
 }
 
 // EmailPurpose says which email a code goes in.
@@ -79,16 +86,21 @@ type SendEmailCode struct {
 // same as for a new address, so the page reveals nothing.
 type SendAccountExistsEmail struct{ To string }
 
-// SendSMSCode: text Code to To (E.164).
+// SendSMSCode: text Code to To (E.164). Verified: To is the account's verified
+// number (a challenge), so the text counts against the share of the daily ceiling
+// kept for verified numbers (factors.SMS.Verified).
 type SendSMSCode struct {
-	To   string
-	Code string
+	To       string
+	Code     string
+	Verified bool
 }
 
 // PlaceCall: call To (E.164) and ask for #; report the outcome as CallOutcome{CallID}.
+// Verified as for SendSMSCode.
 type PlaceCall struct {
-	To     string
-	CallID string
+	To       string
+	CallID   string
+	Verified bool
 }
 
 // SetPhone: store Number as the user's verified phone.

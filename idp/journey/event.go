@@ -185,12 +185,28 @@ type PasswordChecked struct {
 // UserCreated answers CreateUser with the new account's id.
 type UserCreated struct{ UserID string }
 
-// SendBudgetChecked answers CheckSendBudget: whether the durable per-address,
-// per-number and per-IP budgets allow one more message, and if not, when to retry.
+// SendBudgetChecked answers CheckSendBudget: whether the durable budgets allow one
+// more message, and if not, which one refused it and when to retry.
 type SendBudgetChecked struct {
 	Allowed    bool
 	RetryAfter time.Duration
+	Reason     SendRefusal
 }
+
+// SendRefusal says which budget refused a message.
+type SendRefusal string
+
+const (
+	// RefusedBusy: a budget of the email address or number, or of the client
+	// network: the person waits RetryAfter.
+	RefusedBusy SendRefusal = ""
+	// RefusedNewNumbers: the account tried too many different numbers not yet
+	// verified today; the person is told to contact the council.
+	RefusedNewNumbers SendRefusal = "new_numbers"
+	// RefusedEnrolmentSends: the account was sent too many codes to numbers not
+	// yet verified today; the person is told to contact the council.
+	RefusedEnrolmentSends SendRefusal = "enrolment_sends"
+)
 
 // CallOutcome is how a call placed by PlaceCall ended.
 type CallOutcome struct {

@@ -75,7 +75,8 @@ type world struct {
 	accounts map[string]*Account // by lower-case email
 	pass     map[string]string   // user id -> password
 	locked   map[string]time.Time
-	deny     bool // durable send budget refuses
+	deny     bool              // durable send budget refuses
+	budgets  []CheckSendBudget // asked, in order
 	users    int
 	effects  []Effect // performed (non-query) effects, in order
 	created  []CreateUser
@@ -128,7 +129,11 @@ func (w *world) answer(q Query) (Event, error) {
 		a := w.addUser(q.Email, q.Password, "")
 		return UserCreated{UserID: a.UserID}, nil
 	case CheckSendBudget:
-		return SendBudgetChecked{Allowed: !w.deny, RetryAfter: 30 * time.Minute}, nil
+		w.budgets = append(w.budgets, q)
+		if w.deny {
+			return SendBudgetChecked{RetryAfter: 30 * time.Minute}, nil
+		}
+		return SendBudgetChecked{Allowed: true}, nil
 	}
 	return nil, fmt.Errorf("unexpected query %T", q)
 }

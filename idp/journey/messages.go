@@ -79,6 +79,37 @@ func msgSendRefused(wait time.Duration) string {
 	return fmt.Sprintf("We cannot send any more messages right now. Wait %s, then try again", humanWait(wait))
 }
 
+// msgTooManyNewNumbers: the account tried its day's different new numbers.
+func msgTooManyNewNumbers(wait time.Duration, contact string) string {
+	return "You have tried too many different phone numbers today. " + tryAgainOr(wait, contact)
+}
+
+// msgTooManyEnrolmentSends: the account's day's codes to new numbers are spent.
+func msgTooManyEnrolmentSends(wait time.Duration, contact string) string {
+	return "We have sent too many codes to new phone numbers for this account today. " + tryAgainOr(wait, contact)
+}
+
+// MsgSendCeiling: the service's daily ceiling of texts and calls is spent, or its
+// share for numbers not yet verified (verified false); wait is until it resets.
+func MsgSendCeiling(verified bool, wait time.Duration, contact string) string {
+	if verified {
+		return "We cannot send text messages or make calls at the moment. " + tryAgainOr(wait, contact)
+	}
+	return "We cannot send codes to new phone numbers at the moment. " + tryAgainOr(wait, contact)
+}
+
+// tryAgainOr: "Try again in 5 hours, or contact the council's customer services".
+func tryAgainOr(wait time.Duration, contact string) string {
+	msg := "Try again later"
+	if wait > 0 {
+		msg = "Try again in " + humanWait(wait)
+	}
+	if contact != "" {
+		msg += ", or " + contact
+	}
+	return msg
+}
+
 // humanWait rounds a wait up to whole minutes or hours: "1 minute", "15 minutes", "2 hours".
 func humanWait(d time.Duration) string {
 	// Up to half a second over a whole minute is the gap between the caller's clock

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/store"
 )
 
@@ -117,6 +118,8 @@ func (t *tx) callFailed(r factors.CallResult) {
 		msg = MsgCallNotAnswered
 	case factors.CallBusy:
 		msg = MsgCallBusy
+	case factors.CallCeilingReached:
+		msg = MsgSendCeiling(t.s.toVerifiedNumber(), limits.WindowLeft(limits.Day, t.now), t.m.policy.ContactText)
 	}
 	t.goTo(stageSteps[stageOf(t.s.Step)].choose)
 	t.fieldError(fieldFor(t.s.Step), msg)

@@ -4,11 +4,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/store"
 )
 
-// Policy holds the rules of the journeys. DefaultPolicy gives the product's defaults;
-// ClassifyPhone has no default and must be set.
+// Policy holds the rules of the journeys. DefaultPolicy gives the product's defaults,
+// the how-often ones from idp/limits; ClassifyPhone has no default and must be set.
 type Policy struct {
 	EmailCodeTTL time.Duration // how long an email code is valid
 	SMSCodeTTL   time.Duration // how long a text-message code is valid
@@ -32,6 +33,11 @@ type Policy struct {
 	LockoutBase      time.Duration
 	LockoutMax       time.Duration
 
+	// ContactText ends the messages that send a person to a human for help ("Try
+	// again in 5 hours, or contact the council's customer services"); empty leaves
+	// the "or ..." out.
+	ContactText string
+
 	// ClassifyPhone parses a number as typed (region, allowed countries and dev ranges
 	// are its business) and returns it in E.164 with its type. A number that is neither
 	// mobile nor landline should come back with store.PhoneNone.
@@ -48,32 +54,26 @@ type Policy struct {
 
 // DefaultPolicy returns the product's rules (see the package documentation).
 func DefaultPolicy() Policy {
+	lock := limits.DefaultLockout()
 	return Policy{
 		EmailCodeTTL:      10 * time.Minute,
 		SMSCodeTTL:        10 * time.Minute,
 		CallTimeout:       2 * time.Minute,
-		MaxAttempts:       5,
-		ResendLimit:       5,
-		ResendWindow:      15 * time.Minute,
+		MaxAttempts:       limits.DefaultCodeAttempts,
+		ResendLimit:       limits.DefaultResends,
+		ResendWindow:      limits.DefaultResendWindow,
 		PhoneConfirmTwice: true,
-		LockoutThreshold:  10,
-		LockoutBase:       time.Minute,
-		LockoutMax:        5 * time.Hour,
+		LockoutThreshold:  lock.Threshold,
+		LockoutBase:       lock.Base,
+		LockoutMax:        lock.Max,
 	}
 }
 
 // LockedUntil returns when an account with failures consecutive wrong passwords is
-// unlocked: zero below the threshold, then LockoutBase doubling per further failure,
-// capped at LockoutMax.
+// unlocked (limits.Lockout): zero below the threshold, then LockoutBase doubling per
+// further failure, capped at LockoutMax.
 func (p Policy) LockedUntil(failures int, now time.Time) time.Time {
-	if p.LockoutThreshold <= 0 || failures < p.LockoutThreshold {
-		return time.Time{}
-	}
-	d := p.LockoutBase
-	for i := p.LockoutThreshold; i < failures && d < p.LockoutMax; i++ {
-		d *= 2
-	}
-	return now.Add(min(d, p.LockoutMax))
+	return limits.Lockout{Threshold: p.LockoutThreshold, Base: p.LockoutBase, Max: p.LockoutMax}.Until(failures, now)
 }
 
 // Password length bounds of DefaultPasswordRule (NIST 800-63B, ASVS 5).

@@ -29,13 +29,20 @@ func (t *tx) requestSend(ch factors.Channel, target Step) error {
 	from := s.Step
 	t.goTo(target)
 	s.SendFrom = from
-	to := s.Phone
-	if ch == factors.ChannelEmail {
-		to = s.Email
+	q := CheckSendBudget{Channel: ch, To: s.Email, UserID: s.UserID}
+	if ch != factors.ChannelEmail {
+		q.To, q.Enrolment = s.Phone, !s.toVerifiedNumber()
+		if s.UserID == "" {
+			return fmt.Errorf("journey: %s: a %s to a number without an account", s.ID, ch)
+		}
 	}
-	t.ask(CheckSendBudget{Channel: ch, To: to})
+	t.ask(q)
 	return nil
 }
+
+// toVerifiedNumber reports whether the number being proven is the account's
+// verified one (a challenge), not one being enrolled.
+func (s *State) toVerifiedNumber() bool { return s.AccountPhone != "" && s.Phone == s.AccountPhone }
 
 func sendBudgetChecked(t *tx, e Event) error {
 	ev := e.(SendBudgetChecked)
@@ -46,7 +53,14 @@ func sendBudgetChecked(t *tx, e Event) error {
 		if from != "" {
 			t.goTo(from)
 		}
-		t.fieldError(fieldFor(s.Step), msgSendRefused(ev.RetryAfter))
+		msg := msgSendRefused(ev.RetryAfter)
+		switch ev.Reason {
+		case RefusedNewNumbers:
+			msg = msgTooManyNewNumbers(ev.RetryAfter, t.m.policy.ContactText)
+		case RefusedEnrolmentSends:
+			msg = msgTooManyEnrolmentSends(ev.RetryAfter, t.m.policy.ContactText)
+		}
+		t.fieldError(fieldFor(s.Step), msg)
 		return nil
 	}
 	ch := channelOf(s.Step)
@@ -130,7 +144,7 @@ func (t *tx) issueSMSCode() error {
 	s.PhoneCode = &Code{Hash: t.m.hasher.Hash(t.smsPurpose(), code), ExpiresAt: t.now.Add(t.m.policy.SMSCodeTTL)}
 	s.Call = nil // one proof in flight at a time
 	s.StageSent = true
-	t.effect(SendSMSCode{To: s.Phone, Code: code})
+	t.effect(SendSMSCode{To: s.Phone, Code: code, Verified: s.toVerifiedNumber()})
 	return nil
 }
 
@@ -143,7 +157,7 @@ func (t *tx) placeCall() error {
 	s.Call = &Call{ID: id, ExpiresAt: t.now.Add(t.m.policy.CallTimeout)}
 	s.PhoneCode = nil
 	s.StageSent = true
-	t.effect(PlaceCall{To: s.Phone, CallID: id})
+	t.effect(PlaceCall{To: s.Phone, CallID: id, Verified: s.toVerifiedNumber()})
 	return nil
 }
 

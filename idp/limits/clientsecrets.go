@@ -41,3 +41,26 @@ func ClientSecrets() ClientSecretRule {
 		KnownNetworkFor: 30 * 24 * time.Hour,
 	}
 }
+
+func clientSecretRules() []Rule {
+	r := ClientSecrets()
+	return []Rule{
+		{
+			Name:    "Failed client authentications as one client id from networks it has not authenticated from",
+			Default: itoa(r.PerClient),
+			Window:  duration(r.Window) + ", fixed",
+			Why:     "RFC 6749 2.3.1: an endpoint taking client passwords must protect them against brute force; answered 429 with Retry-After",
+		},
+		{
+			Name:    "Wrong client secrets from one client network, for any clients",
+			Default: itoa(r.PerNetwork),
+			Window:  duration(r.Window) + ", fixed",
+			Why:     "one network guessing at many clients; OWASP ASVS 5 V6.1.1",
+		},
+		{
+			Name:    "How long a network where a form app authenticated stays known to it",
+			Default: duration(r.KnownNetworkFor),
+			Why:     "guesses from elsewhere that lock the client id do not lock the app out; its known network has a budget of its own",
+		},
+	}
+}

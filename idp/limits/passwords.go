@@ -63,11 +63,14 @@ func (p Passwords) NetworkRefused(failures int) bool {
 	return p.NetworkRefuseAfter > 0 && failures >= p.NetworkRefuseAfter
 }
 
+// JourneySlowAfter wrong passwords in one journey slow each further check there.
+const JourneySlowAfter = 5
+
 // JourneyDelay is the wait before checking a password in a journey that has
 // already had failures wrong ones: the same growth as a network's, from the
 // fifth, so one journey cannot guess quickly either.
 func (p Passwords) JourneyDelay(failures int) time.Duration {
-	return Passwords{NetworkSlowAfter: 5, NetworkMaxDelay: p.NetworkMaxDelay}.NetworkDelay(failures)
+	return Passwords{NetworkSlowAfter: JourneySlowAfter, NetworkMaxDelay: p.NetworkMaxDelay}.NetworkDelay(failures)
 }
 
 // NetworkKey names the network a client address belongs to for per-network
@@ -81,4 +84,41 @@ func NetworkKey(addr netip.Addr) string {
 	}
 	p, _ := addr.Prefix(64)
 	return p.String()
+}
+
+func passwordRules() []Rule {
+	p := DefaultPasswords()
+	return []Rule{
+		{
+			Name:    "Wrong passwords from a browser that signed in to the account before",
+			Default: itoa(p.KnownBrowserFailures),
+			Window:  duration(p.KnownBrowserWindow) + ", fixed",
+			Why:     "OWASP Authentication Cheat Sheet, device cookies: the account's lock does not stop its own browser, which is treated as unknown past this",
+		},
+		{
+			Name:    "Wrong passwords from one client network, across accounts, before each check waits longer",
+			Default: itoa(p.NetworkSlowAfter),
+			Window:  duration(p.NetworkWindow) + ", fixed",
+			Setting: "IDP_PASSWORD_NETWORK_SLOWDOWN",
+			Why:     "password spraying meets no account's lockout (OWASP ASVS 5 V6.3.1, NIST SP 800-63B 5.2.2), and each check costs an argon2id hash",
+		},
+		{
+			Name:    "Wrong passwords from one client network, across accounts, before it is refused",
+			Default: itoa(p.NetworkRefuseAfter),
+			Window:  duration(p.NetworkWindow) + ", fixed",
+			Setting: "IDP_PASSWORD_NETWORK_LIMIT",
+			Why:     "a council office signs in through one address, so the refusal comes late; the page says how long to wait",
+		},
+		{
+			Name:    "Wrong passwords in one journey before each check waits longer",
+			Default: itoa(JourneySlowAfter),
+			Window:  "the journey",
+			Why:     "one journey cannot guess quickly either",
+		},
+		{
+			Name:    "Longest wait before a password check",
+			Default: duration(p.NetworkMaxDelay),
+			Why:     "the delay doubles from the first slowed check; a person still gets an answer within seconds",
+		},
+	}
 }

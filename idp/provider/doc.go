@@ -26,8 +26,9 @@
 //   - durable store: clients (secrets as HMAC-SHA-256 under a key derived
 //     from the key-encryption key), signing keys (private parts sealed with
 //     AES-GCM under the key-encryption key), refresh tokens (SHA-256 of the
-//     value only), counters of failed client authentications
-//     (limits.ClientSecrets);
+//     value only; a rotation's successor is derived from the presented token,
+//     so that a retry can be given it again: refresh.go), counters of failed
+//     client authentications (limits.ClientSecrets);
 //   - ephemeral store: auth requests, authorization codes (taken atomically,
 //     so each is redeemed once), opaque access tokens, IdP sessions and the
 //     markers that revoke access tokens and sessions early.

@@ -27,6 +27,11 @@ import (
 // server-to-server call right after the redirect, so a minute is plenty.
 const CodeTTL = 60 * time.Second
 
+// DefaultRefreshReuseInterval is Config.RefreshReuseInterval's default: long
+// enough for a client's retry after a timeout, short enough that a stolen
+// spent token is still caught as reuse.
+const DefaultRefreshReuseInterval = 30 * time.Second
+
 // Config is what the provider needs from the service configuration.
 type Config struct {
 	// Issuer is the public base URL, e.g. https://login.example.gov.uk, without
@@ -45,6 +50,15 @@ type Config struct {
 	RefreshTokenIdleTTL time.Duration // a refresh token unused this long expires; default 72h
 	SessionTTL          time.Duration // IdP single-sign-on session; default 8h
 	AuthRequestTTL      time.Duration // time to finish signing in; default 1h
+
+	// RefreshReuseInterval is how long after a refresh token was rotated its
+	// own client may present it again and be given the same successor, while
+	// that successor is unused: the retry of a client whose answer was lost.
+	// Past it, from another client, or once the successor is used, a second
+	// presentation is reuse and revokes the family. Default 30s; negative
+	// turns it off.
+	RefreshReuseInterval time.Duration
+
 	// KeyPublishDelay is how long a rotated-in key is published in JWKS before
 	// it signs, so relying parties that cache JWKS have seen it; default 1h.
 	KeyPublishDelay time.Duration
@@ -83,6 +97,9 @@ func (c Config) withDefaults() Config {
 	def(&c.IDTokenTTL, 15*time.Minute)
 	def(&c.RefreshTokenTTL, 720*time.Hour)
 	def(&c.RefreshTokenIdleTTL, 72*time.Hour)
+	if c.RefreshReuseInterval == 0 {
+		c.RefreshReuseInterval = DefaultRefreshReuseInterval
+	}
 	def(&c.SessionTTL, 8*time.Hour)
 	def(&c.AuthRequestTTL, time.Hour)
 	if c.KeyPublishDelay < 0 {
@@ -538,6 +555,10 @@ type httpContext struct {
 	// throttled is set when client authentication was refused for too many
 	// failures: withClientThrottle then answers 429.
 	throttled *errThrottled
+	// clientID is the client the token endpoint looked up (and, when
+	// confidential, authenticated) for this request: a refresh grant tells
+	// its own client's retry from another client's reuse by it.
+	clientID string
 }
 
 type httpContextKey struct{}

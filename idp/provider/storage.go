@@ -112,6 +112,13 @@ func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
 type refreshRequest struct {
 	token  *store.RefreshToken
 	scopes []string // may be narrowed by the request
+	// retry: the presented token was rotated moments ago and its own client
+	// presents it again; token is the successor that rotation made, which
+	// the grant gives again instead of rotating (refresh.go).
+	retry bool
+	// failure is a store error met while validating, reported by
+	// CreateAccessAndRefreshTokens (refreshFailed).
+	failure *oidc.Error
 }
 
 func (r *refreshRequest) GetAMR() []string            { return r.token.AMR }
@@ -390,24 +397,44 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		}
 		return at.ID, value, at.ExpiresAt, nil
 	case *refreshRequest:
-		old := r.token
-		value := randomToken(32)
-		next := &store.RefreshToken{
-			Hash: hashToken(value), FamilyID: old.FamilyID, ClientID: old.ClientID, UserID: old.UserID,
-			Scopes: old.Scopes, Audience: old.Audience, AMR: old.AMR, AuthTime: old.AuthTime, CreatedAt: now,
-			ExpiresAt: old.ExpiresAt, IdleExpiresAt: minTime(now.Add(p.cfg.RefreshTokenIdleTTL), old.ExpiresAt),
+		// Why the steps come in this order: refresh.go.
+		if r.failure != nil {
+			return "", "", time.Time{}, r.failure
 		}
-		err := p.db.RotateRefreshToken(ctx, old.Hash, next, now)
-		if errors.Is(err, store.ErrConflict) {
-			// Lost a race with another presentation of the same token: reuse.
-			p.refreshReuse(ctx, old)
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("The refresh token has already been used.")
+		tok := r.token // the presented token; for a retry, its successor
+		value := p.successorValue(currentRefreshToken)
+		want := hashToken(currentRefreshToken)
+		if r.retry {
+			want = hashToken(value)
+		}
+		if tok.Hash != want {
+			return "", "", time.Time{}, errors.New("provider: refresh request for another token than the one presented")
+		}
+		at := p.newAccessToken(tok.ClientID, tok.UserID, r.scopes, tok.AMR, tok.AuthTime, tok.FamilyID)
+		if err := p.storeAccessToken(ctx, at); err != nil {
+			return "", "", time.Time{}, refreshServerError(err)
+		}
+		if r.retry {
+			return at.ID, value, at.ExpiresAt, nil
+		}
+		next := &store.RefreshToken{
+			Hash: hashToken(value), FamilyID: tok.FamilyID, ClientID: tok.ClientID, UserID: tok.UserID,
+			Scopes: tok.Scopes, Audience: tok.Audience, AMR: tok.AMR, AuthTime: tok.AuthTime, CreatedAt: now,
+			ExpiresAt: tok.ExpiresAt, IdleExpiresAt: minTime(now.Add(p.cfg.RefreshTokenIdleTTL), tok.ExpiresAt),
+		}
+		err := p.db.RotateRefreshToken(ctx, tok.Hash, next, now)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			// Another presentation of the same token rotated it first; nil
+			// when that was this client's retry, made the same successor.
+			err = p.refreshAfterLostRace(ctx, tok, currentRefreshToken)
+		case errors.Is(err, store.ErrNotFound):
+			err = oidc.ErrInvalidGrant().WithDescription("The refresh token is not valid.")
+		case err != nil:
+			err = refreshServerError(fmt.Errorf("provider: rotate refresh token: %w", err))
 		}
 		if err != nil {
-			return "", "", time.Time{}, fmt.Errorf("provider: rotate refresh token: %w", err)
-		}
-		at := p.newAccessToken(old.ClientID, old.UserID, r.scopes, old.AMR, old.AuthTime, old.FamilyID)
-		if err := p.storeAccessToken(ctx, at); err != nil {
+			p.discardAccessToken(ctx, at)
 			return "", "", time.Time{}, err
 		}
 		return at.ID, value, at.ExpiresAt, nil
@@ -455,6 +482,14 @@ func (p *Provider) issueFromCode(ctx context.Context, ar *authRequest, at *acces
 	return nil
 }
 
+// discardAccessToken deletes an access token that was stored for a grant that
+// then failed. It was never handed out; a failure to delete it is only logged.
+func (p *Provider) discardAccessToken(ctx context.Context, at *accessToken) {
+	if err := p.eph.Delete(ctx, keyAccessToken+at.ID); err != nil {
+		p.log.WarnContext(ctx, "refresh: discarding an unissued access token failed", "err", err)
+	}
+}
+
 func (p *Provider) storeAccessToken(ctx context.Context, at *accessToken) error {
 	raw, err := json.Marshal(at)
 	if err != nil {
@@ -467,7 +502,8 @@ func (p *Provider) storeAccessToken(ctx context.Context, at *accessToken) error 
 }
 
 // TokenRequestByRefreshToken validates a presented refresh token. A token
-// that was already rotated is reuse: the whole family is revoked (RFC 9700).
+// that was already rotated is reuse: the whole family is revoked (RFC 9700),
+// unless it is its own client's retry within the reuse interval (refresh.go).
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	p := s.p
 	// The token and its account in one read; the account serves the checks and
@@ -477,18 +513,29 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 		return nil, errors.New("provider: unknown refresh token, or its account no longer exists")
 	}
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(fmt.Errorf("provider: load refresh token: %w", err))
+		return p.refreshFailed(ctx, fmt.Errorf("provider: load refresh token: %w", err)), nil
 	}
 	if hc := httpFromContext(ctx); hc != nil {
 		hc.user = u
 	}
 	now := p.now()
+	retry := false
 	switch {
 	case !rt.RevokedAt.IsZero():
 		return nil, errors.New("provider: refresh token revoked")
 	case !rt.UsedAt.IsZero():
-		p.refreshReuse(ctx, rt)
-		return nil, errors.New("provider: refresh token reused")
+		next, err := p.retriedRotation(ctx, rt, value, now)
+		if err != nil {
+			return p.refreshFailed(ctx, err), nil
+		}
+		if next == nil {
+			p.refreshReuse(ctx, rt)
+			return nil, errors.New("provider: refresh token reused")
+		}
+		// The checks below are the successor's: it is what the client gets.
+		rt, retry = next, true
+	}
+	switch {
 	case !now.Before(rt.ExpiresAt):
 		return nil, errors.New("provider: refresh token past its absolute lifetime")
 	case !now.Before(rt.IdleExpiresAt):
@@ -497,7 +544,7 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 	if err := p.userMaySignIn(ctx, rt.UserID); err != nil {
 		return nil, err
 	}
-	return &refreshRequest{token: rt, scopes: rt.Scopes}, nil
+	return &refreshRequest{token: rt, scopes: rt.Scopes, retry: retry}, nil
 }
 
 func (p *Provider) refreshReuse(ctx context.Context, rt *store.RefreshToken) {
@@ -774,6 +821,9 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 	if err != nil {
 		dependencyFailed(ctx, err)
 		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if hc := httpFromContext(ctx); hc != nil {
+		hc.clientID = c.ID
 	}
 	return &oidcClient{c: c, p: s.p}, nil
 }

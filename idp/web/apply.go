@@ -200,7 +200,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	if rules.NetworkRefused(nf) {
 		h.audit(ctx, r, "login.throttled", "", "too many wrong passwords from this network")
 		h.metrics.password(journey.PasswordThrottled)
-		return journey.PasswordChecked{Result: journey.PasswordThrottled, RetryAfter: windowLeft(now, rules.NetworkWindow)}, nil
+		return journey.PasswordChecked{Result: journey.PasswordThrottled, RetryAfter: limits.WindowLeft(rules.NetworkWindow, now)}, nil
 	}
 	if err := sleep(ctx, max(rules.NetworkDelay(nf), rules.JourneyDelay(q.Failures))); err != nil {
 		return nil, err
@@ -343,33 +343,82 @@ func (h *Handler) createUser(ctx context.Context, r *http.Request, q journey.Cre
 	return journey.UserCreated{UserID: id}, nil
 }
 
-// checkSendBudget counts one more message against the durable budgets of the
-// destination and of the client address, and refuses past either.
+// checkSendBudget counts one more message against the durable budgets
+// (limits.Sends) and refuses past any of them. An enrolment (a number that is not
+// the account's verified one) first meets the account's budgets: different
+// numbers a UTC day, then texts and calls a day; a refusal there counts nothing
+// against the number or the network, so a stopped account cannot use up a
+// number's budget. Then the recipient's budgets (an hour and a day, texts and
+// calls together) and the client network's (an hour), each a sliding window; a
+// message refused by one is still counted by the others, so hammering a refusal
+// does not shorten it. A store that cannot count fails the step, and the page
+// says to try again: nothing is sent uncounted.
 func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journey.CheckSendBudget) (journey.Event, error) {
-	b, now := h.cfg.Budgets, h.now()
+	b, now := h.cfg.Sends, h.now()
+	refuse := func(budget string, reason journey.SendRefusal, wait time.Duration) (journey.Event, error) {
+		h.audit(ctx, r, "send.refused", q.UserID, "send budget "+budget+" spent on "+string(q.Channel))
+		h.metrics.refused.WithLabelValues(budget).Inc()
+		return journey.SendBudgetChecked{Allowed: false, RetryAfter: wait, Reason: reason}, nil
+	}
+	if q.Enrolment {
+		if q.UserID == "" {
+			return nil, errors.New("web: an enrolment without an account")
+		}
+		rank, err := h.Store.AddMember(ctx, "enrol:numbers:"+q.UserID, q.To, b.EnrolNumbers().Window, now)
+		if err != nil {
+			return nil, err
+		}
+		if ok, wait := b.EnrolNumbers().Allow(rank, now); !ok {
+			return refuse("enrol_numbers", journey.RefusedNewNumbers, wait)
+		}
+		ok, wait, err := h.slidingHit(ctx, "enrol:sends:"+q.UserID, b.EnrolSends(), now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return refuse("enrol_sends", journey.RefusedEnrolmentSends, wait)
+		}
+	}
 	dest := "send:" + string(q.Channel) + ":" + q.To
 	if q.Channel != factors.ChannelEmail {
 		dest = "send:phone:" + q.To // texts and calls share a number's budget
 	}
-	nd, err := h.Store.Hit(ctx, dest, b.Window, now)
-	if err != nil {
-		return nil, err
+	refusedBy, longest := "", time.Duration(0)
+	for _, c := range []struct {
+		budget, key string
+		rule        limits.Sliding
+	}{
+		{"recipient_hour", dest, b.RecipientHour()},
+		{"recipient_day", dest, b.RecipientDay()},
+		{"client_hour", "send:net:" + h.clientNetwork(r), b.ClientHour()},
+	} {
+		ok, wait, err := h.slidingHit(ctx, c.key, c.rule, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && wait >= longest {
+			refusedBy, longest = c.budget, wait
+		}
 	}
-	ni, err := h.Store.Hit(ctx, "send:ip:"+h.clientIP(r), b.Window, now)
-	if err != nil {
-		return nil, err
-	}
-	if nd > b.PerDestination || ni > b.PerIP {
-		h.audit(ctx, r, "send.refused", "", "send budget spent on "+string(q.Channel))
-		h.metrics.refused.Inc()
-		return journey.SendBudgetChecked{Allowed: false, RetryAfter: windowLeft(now, b.Window)}, nil
+	if refusedBy != "" {
+		return refuse(refusedBy, journey.RefusedBusy, longest)
 	}
 	return journey.SendBudgetChecked{Allowed: true}, nil
 }
 
-// windowLeft is the time until the fixed window containing now ends.
-func windowLeft(now time.Time, window time.Duration) time.Duration {
-	return window - time.Duration(now.UnixNano()%int64(window))
+// slidingHit counts a hit on key in its fixed window and weighs it with the
+// previous window's count (limits.Sliding).
+func (h *Handler) slidingHit(ctx context.Context, key string, rule limits.Sliding, now time.Time) (bool, time.Duration, error) {
+	cur, err := h.Store.Hit(ctx, key, rule.Window, now)
+	if err != nil {
+		return false, 0, err
+	}
+	prev, err := h.Store.Count(ctx, key, rule.Window, now.Add(-rule.Window))
+	if err != nil {
+		return false, 0, err
+	}
+	ok, wait := rule.Allow(prev, cur, now)
+	return ok, wait, nil
 }
 
 func (h *Handler) audit(ctx context.Context, r *http.Request, kind, userID, detail string) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
@@ -112,19 +113,27 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 		case journey.SendSMSCode:
 			m, err := h.Messages.CodeSMS(e.To, e.Code, pol.SMSCodeTTL)
 			if err == nil {
+				m.Verified = e.Verified
 				err = h.SMS.SendSMS(ctx, m)
 			}
 			if err != nil {
 				h.Log.WarnContext(ctx, "send text message", "ending", journey.PhoneEnding(e.To), "err", err)
 				msg := msgTextsDown
-				if errors.Is(err, factors.ErrUndeliverable) {
+				switch {
+				case errors.Is(err, factors.ErrSendCeiling):
+					msg = h.msgCeiling(e.Verified)
+				case errors.Is(err, factors.ErrUndeliverable):
 					msg = msgTextNotAllowed
 				}
 				problems = append(problems, ui.FieldError{Message: msg})
 			}
 		case journey.PlaceCall:
-			if err := h.placeCall(ctx, res.State.ID, e); err != nil {
+			problem, err := h.placeCall(ctx, res.State.ID, e)
+			if err != nil {
 				return nil, err
+			}
+			if problem != "" {
+				problems = append(problems, ui.FieldError{Message: problem})
 			}
 		}
 	}
@@ -155,20 +164,34 @@ func (h *Handler) callRecordTTL() time.Duration {
 }
 
 // placeCall records the call, then asks the caller to place it. A call that cannot
-// be placed is recorded as failed at once, so the waiting page offers another way.
-func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.PlaceCall) error {
+// be placed is recorded as failed at once, so the waiting page offers another way;
+// one the daily ceiling stopped is recorded as such, and the problem to show says
+// so at once.
+func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.PlaceCall) (string, error) {
 	if err := h.Ephemeral.Put(ctx, callKey(e.CallID), []byte(journeyID), h.callRecordTTL()); err != nil {
-		return wrapf(err, "record call")
+		return "", wrapf(err, "record call")
 	}
 	script, err := h.Messages.CallScript()
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := h.Caller.PlaceCall(ctx, factors.Call{ID: e.CallID, To: e.To, Script: script}); err != nil {
+	err = h.Caller.PlaceCall(ctx, factors.Call{ID: e.CallID, To: e.To, Script: script, Verified: e.Verified})
+	switch {
+	case err == nil:
+		return "", nil
+	case errors.Is(err, factors.ErrSendCeiling):
 		h.Log.WarnContext(ctx, "place call", "ending", journey.PhoneEnding(e.To), "err", err)
-		return h.RecordCallOutcome(ctx, e.CallID, factors.CallFailed)
+		return h.msgCeiling(e.Verified), h.RecordCallOutcome(ctx, e.CallID, factors.CallCeilingReached)
+	default:
+		h.Log.WarnContext(ctx, "place call", "ending", journey.PhoneEnding(e.To), "err", err)
+		return "", h.RecordCallOutcome(ctx, e.CallID, factors.CallFailed)
 	}
-	return nil
+}
+
+// msgCeiling says that the daily ceiling of texts and calls (or the share of it
+// for new numbers) is spent, until the UTC day ends.
+func (h *Handler) msgCeiling(verified bool) string {
+	return journey.MsgSendCeiling(verified, limits.WindowLeft(limits.Day, h.now()), h.Machine.Policy().ContactText)
 }
 
 // RecordCallOutcome implements factors.CallOutcomes: the call simulator and the

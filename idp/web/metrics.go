@@ -14,7 +14,7 @@ type metrics struct {
 	started   prometheus.Counter
 	completed *prometheus.CounterVec // kind, amr
 	passwords *prometheus.CounterVec // result: ok, wrong, locked
-	refused   prometheus.Counter     // sends refused by the durable budgets
+	refused   *prometheus.CounterVec // budget: sends refused by the durable budgets
 	created   prometheus.Counter
 }
 
@@ -29,9 +29,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		passwords: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idp_password_checks_total", Help: "Password checks at sign-in, by result (ok, wrong, locked).",
 		}, []string{"result"}),
-		refused: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "idp_sends_refused_total", Help: "Codes and calls refused by the per-address, per-number or per-client-address budgets.",
-		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idp_sends_refused_total", Help: "Codes and calls refused by the durable send budgets, by budget (recipient_hour, recipient_day, client_hour, enrol_numbers, enrol_sends).",
+		}, []string{"budget"}),
 		created: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "idp_accounts_created_total", Help: "Accounts created at 'Create'.",
 		}),

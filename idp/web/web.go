@@ -55,24 +55,6 @@ type Store interface {
 	store.Audit
 }
 
-// Budgets are the durable send limits that protect addresses and numbers from being
-// flooded and the service from SMS pumping. They survive a flush of the ephemeral
-// store. Zero values take DefaultBudgets' values.
-type Budgets struct {
-	PerDestination int           // messages to one email address or number per Window
-	PerIP          int           // messages asked for from one client address per Window
-	Window         time.Duration // fixed window
-}
-
-// DefaultBudgets: 10 messages an hour to one address or number (the journey itself
-// allows 5 resends per 15 minutes), 200 an hour from one client address: a council
-// office signs in through one address, so this only stops a flood from one place.
-// SMS pumping across many addresses meets the per-number budget, the allowed
-// countries and the daily ceiling of the senders.
-func DefaultBudgets() Budgets {
-	return Budgets{PerDestination: 10, PerIP: 200, Window: time.Hour}
-}
-
 // DefaultResumeIdle: a journey left for longer than this on a shared computer is
 // more likely someone else's than the same person's coming back.
 const DefaultResumeIdle = 10 * time.Minute
@@ -87,7 +69,9 @@ type Config struct {
 	// CallRefresh is how often the call-waiting page reloads itself without
 	// JavaScript. Default 5 s.
 	CallRefresh time.Duration
-	Budgets     Budgets
+	// Sends are the durable budgets on codes and calls (limits.Sends); zero
+	// fields take the defaults.
+	Sends limits.Sends
 	// StartURL is where a person whose journey has expired is sent to begin again;
 	// empty says to go back to the online form.
 	StartURL string
@@ -159,16 +143,7 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if cfg.CallRefresh <= 0 {
 		cfg.CallRefresh = 5 * time.Second
 	}
-	def := DefaultBudgets()
-	if cfg.Budgets.PerDestination <= 0 {
-		cfg.Budgets.PerDestination = def.PerDestination
-	}
-	if cfg.Budgets.PerIP <= 0 {
-		cfg.Budgets.PerIP = def.PerIP
-	}
-	if cfg.Budgets.Window <= 0 {
-		cfg.Budgets.Window = def.Window
-	}
+	cfg.Sends = cfg.Sends.WithDefaults()
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}

@@ -63,3 +63,50 @@ func (s *Store) Count(ctx context.Context, key string, window time.Duration, now
 	}
 	return hits, nil
 }
+
+// sweepMembers bounds how many rows of ended windows one AddMember deletes.
+const sweepMembers = 500
+
+// AddMember inserts the member with the next rank in one statement. The rank is
+// unique per window, so of two concurrent inserts of different members with the
+// same rank one does nothing and tries again with the next. The first member of
+// a window also deletes up to sweepMembers rows of windows of this length that
+// have ended, whatever their key, so the table holds little more than today's
+// sets.
+func (s *Store) AddMember(ctx context.Context, key, member string, window time.Duration, now time.Time) (int, error) {
+	start, err := windowStart(window, now)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: add member to %s: %w", key, err)
+	}
+	for range 20 {
+		var rank int
+		err := s.pool.QueryRow(ctx, `INSERT INTO counter_members (key, window_ns, window_start, member, rank)
+			SELECT $1, $2, $3, $4, COALESCE(MAX(rank), 0) + 1 FROM counter_members
+			WHERE key = $1 AND window_ns = $2 AND window_start = $3
+			ON CONFLICT DO NOTHING RETURNING rank`, key, int64(window), start, member).Scan(&rank)
+		switch {
+		case err == nil:
+			if rank == 1 {
+				if _, err := s.pool.Exec(ctx, `DELETE FROM counter_members WHERE (key, window_ns, window_start, member) IN (
+					SELECT key, window_ns, window_start, member FROM counter_members
+					WHERE window_ns = $1 AND window_start < $2 LIMIT $3)`, int64(window), start, sweepMembers); err != nil {
+					return 0, fmt.Errorf("postgres: add member to %s: clear old windows: %w", key, err)
+				}
+			}
+			return rank, nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return 0, fmt.Errorf("postgres: add member to %s: %w", key, err)
+		}
+		// Already a member, or another member took this rank meanwhile.
+		err = s.pool.QueryRow(ctx, `SELECT rank FROM counter_members
+			WHERE key = $1 AND window_ns = $2 AND window_start = $3 AND member = $4`,
+			key, int64(window), start, member).Scan(&rank)
+		if err == nil {
+			return rank, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return 0, fmt.Errorf("postgres: add member to %s: %w", key, err)
+		}
+	}
+	return 0, fmt.Errorf("postgres: add member to %s: too many concurrent members", key)
+}

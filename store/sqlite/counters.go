@@ -63,3 +63,41 @@ func (s *Store) Count(ctx context.Context, key string, window time.Duration, now
 	}
 	return hits, nil
 }
+
+// sweepMembers bounds how many rows of ended windows one AddMember deletes.
+const sweepMembers = 500
+
+// AddMember runs in one write transaction: SQLite has one writer at a time, so
+// the rank it gives cannot be taken meanwhile. The first member of a window also
+// deletes up to sweepMembers rows of windows of this length that have ended,
+// whatever their key, so the table holds little more than today's sets.
+func (s *Store) AddMember(ctx context.Context, key, member string, window time.Duration, now time.Time) (int, error) {
+	start, err := windowStart(window, now)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: add member to %s: %w", key, err)
+	}
+	var rank int
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT rank FROM counter_members
+			WHERE key = ? AND window_ns = ? AND window_start = ? AND member = ?`,
+			key, int64(window), start, member).Scan(&rank)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO counter_members (key, window_ns, window_start, member, rank)
+			SELECT ?1, ?2, ?3, ?4, COALESCE(MAX(rank), 0) + 1 FROM counter_members
+			WHERE key = ?1 AND window_ns = ?2 AND window_start = ?3
+			RETURNING rank`, key, int64(window), start, member).Scan(&rank)
+		if err != nil || rank != 1 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM counter_members WHERE (key, window_ns, window_start, member) IN (
+			SELECT key, window_ns, window_start, member FROM counter_members
+			WHERE window_ns = ? AND window_start < ? LIMIT ?)`, int64(window), start, sweepMembers)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: add member to %s: %w", key, err)
+	}
+	return rank, nil
+}

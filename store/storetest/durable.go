@@ -45,11 +45,14 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
+		{"CountersPreviousWindow", durableCountersPreviousWindow},
+		{"Members", durableMembers},
 		{"MigrateTwice", durableMigrateTwice},
 		{"Ping", durablePing},
 		{"RotateRace", durableRotateRace},
 		{"CreateUserRace", durableCreateUserRace},
 		{"HitRace", durableHitRace},
+		{"MembersRace", durableMembersRace},
 		{"OutboxLifecycle", durableOutboxLifecycle},
 		{"OutboxNotDue", durableOutboxNotDue},
 		{"OutboxLeaseExpiry", durableOutboxLeaseExpiry},
@@ -835,6 +838,113 @@ func durableCounters(t *testing.T, s store.Durable) {
 	// A day window holds hits from several hours.
 	if n := hit("sms:+447700900123", 24*hour, start.Add(5*hour)); n != 2 {
 		t.Fatalf("second hit in a day window = %d, want 2", n)
+	}
+}
+
+// The previous window's count stays readable after the next window starts: a
+// sliding budget weighs it (limits.Sliding).
+func durableCountersPreviousWindow(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	start := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		_, err := s.Hit(ctx, "ip:192.0.2.1", time.Hour, start.Add(time.Duration(50+i)*time.Minute))
+		durableOK(t, "Hit", err)
+	}
+	n, err := s.Hit(ctx, "ip:192.0.2.1", time.Hour, start.Add(65*time.Minute))
+	durableOK(t, "Hit in the next window", err)
+	if n != 1 {
+		t.Fatalf("Hit in the next window = %d, want 1", n)
+	}
+	prev, err := s.Count(ctx, "ip:192.0.2.1", time.Hour, start.Add(5*time.Minute))
+	durableOK(t, "Count of the previous window", err)
+	if prev != 3 {
+		t.Fatalf("Count of the previous window after the next began = %d, want 3", prev)
+	}
+}
+
+func durableMembers(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	day := 24 * time.Hour
+	start := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC) // a UTC day
+	add := func(key, member string, window time.Duration, now time.Time) int {
+		t.Helper()
+		n, err := s.AddMember(ctx, key, member, window, now)
+		durableOK(t, "AddMember", err)
+		return n
+	}
+	const acct = "enrol:numbers:u1"
+	for i, tc := range []struct {
+		member string
+		at     time.Duration
+		rank   int
+	}{
+		{"+447700900001", time.Hour, 1},
+		{"+447700900002", 2 * time.Hour, 2},
+		{"+447700900001", 3 * time.Hour, 1}, // again: the same rank
+		{"+447700900003", 4 * time.Hour, 3},
+		{"+447700900004", 5 * time.Hour, 4},
+		{"+447700900004", 6 * time.Hour, 4},
+		{"+447700900002", day - time.Nanosecond, 2}, // the window's last nanosecond
+	} {
+		if got := add(acct, tc.member, day, start.Add(tc.at)); got != tc.rank {
+			t.Fatalf("%d: AddMember(%s) = %d, want %d", i, tc.member, got, tc.rank)
+		}
+	}
+	// The next day is a new set.
+	if got := add(acct, "+447700900004", day, start.Add(day)); got != 1 {
+		t.Fatalf("first member of the next day has rank %d, want 1", got)
+	}
+	if got := add(acct, "+447700900001", day, start.Add(day+time.Hour)); got != 2 {
+		t.Fatalf("second member of the next day has rank %d, want 2", got)
+	}
+	// Keys and window lengths are counted apart, and apart from Hit's counters.
+	if got := add("enrol:numbers:u2", "+447700900001", day, start.Add(day)); got != 1 {
+		t.Fatalf("another key: rank %d, want 1", got)
+	}
+	if got := add(acct, "+447700900009", time.Hour, start.Add(day)); got != 1 {
+		t.Fatalf("another window length: rank %d, want 1", got)
+	}
+	_, err := s.Hit(ctx, acct, day, start.Add(day))
+	durableOK(t, "Hit on a set's key", err)
+	if got := add(acct, "+447700900003", day, start.Add(day+2*time.Hour)); got != 3 {
+		t.Fatalf("a counter of the same name moved the set: rank %d, want 3", got)
+	}
+	// Members are kept as given.
+	if got := add(acct, "+447700900001 ", day, start.Add(day+3*time.Hour)); got != 4 {
+		t.Fatalf("a different string is a different member: rank %d, want 4", got)
+	}
+}
+
+func durableMembersRace(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	const n = 20
+	now := time.Date(2026, 3, 14, 10, 30, 0, 0, time.UTC)
+	// Different members at once: ranks 1..n, each once.
+	got := make([]int, n)
+	errs := durableRace(n, func(i int) error {
+		var err error
+		got[i], err = s.AddMember(ctx, "enrol:numbers:race", fmt.Sprintf("+4477009%05d", i), 24*time.Hour, now)
+		return err
+	})
+	seen := make(map[int]bool)
+	for i, err := range errs {
+		durableOK(t, fmt.Sprintf("AddMember %d", i), err)
+		if got[i] < 1 || got[i] > n || seen[got[i]] {
+			t.Fatalf("concurrent AddMember ranks %v are not 1..%d each once", got, n)
+		}
+		seen[got[i]] = true
+	}
+	// The same new member at once: one rank for all.
+	errs = durableRace(n, func(i int) error {
+		var err error
+		got[i], err = s.AddMember(ctx, "enrol:numbers:race", "+447700900999", 24*time.Hour, now)
+		return err
+	})
+	for i, err := range errs {
+		durableOK(t, fmt.Sprintf("AddMember of one member %d", i), err)
+		if got[i] != n+1 {
+			t.Fatalf("concurrent AddMember of one new member gave ranks %v, want %d each", got, n+1)
+		}
 	}
 }
 
