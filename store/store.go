@@ -296,7 +296,8 @@ type Durable interface {
 }
 
 // Ephemeral holds short-lived state (journeys, auth requests, authorization codes,
-// sessions, rate-limit counters): Redis in production, in-process embedded.
+// sessions, rate-limit counters, the dev inbox): Redis in production, in-process
+// embedded.
 // Every record has a TTL and a version; versions start at 1 and grow by one per write.
 type Ephemeral interface {
 	// Create stores a new record with version 1; ErrConflict when the key exists.
@@ -320,6 +321,15 @@ type Ephemeral interface {
 	// Incr adds one to a counter and returns the new value. The TTL is set when the
 	// counter is created and not extended by later increments (a fixed window).
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// PushCapped puts value at the head of the list at key (creating it; a value
+	// already in the list moves to the head, so each value is listed once), keeps only
+	// the newest max values and returns the ones it dropped, and sets the list's TTL:
+	// a list lives until ttl after its last push. max and ttl must be positive. A list
+	// is a key of its own kind, like a record or a counter (Delete removes it).
+	PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) (dropped [][]byte, err error)
+	// List returns the values of the list at key, newest first; none (and no error)
+	// when it is absent or expired.
+	List(ctx context.Context, key string) ([][]byte, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

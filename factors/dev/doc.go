@@ -1,7 +1,6 @@
 // Package dev is the development-mode stand-in for every message provider. Its Inbox
 // implements factors.EmailSender, factors.SMSSender and factors.Caller by capturing
-// each message in memory instead of sending it (a bounded ring of the latest
-// messages), and serves them to people and tests:
+// each message instead of sending it, and serves them to people and tests:
 //
 //	GET  /dev/inbox                   the captured messages as a page
 //	GET  /dev/inbox.json              JSON array, newest first, of
@@ -13,11 +12,20 @@
 // a "voice" item whose body is the call script and whose id is the call challenge's id;
 // its outcome is reported to factors.CallOutcomes as a real provider's webhook would.
 //
+// The messages live in the server's ephemeral store (Store, which store.Ephemeral
+// satisfies): with Redis, every idp process behind a load balancer shows every
+// message and answers every call, whichever process captured it, and a call is
+// ended once however many processes are asked at once; embedded, the in-process
+// store serves the one process. The latest DefaultCapacity messages are kept, each
+// for a TTL (WithTTL) longer than the codes in it live, so codes do not outlast
+// their use in Redis.
+//
 // The server mounts these handlers, and uses the Inbox as its senders, only when
 // IDP_DEV is on; with IDP_DEV off the endpoints do not exist. The wiring in cmd/idp
 // decides that, not this package.
 //
-// It never logs message bodies or codes: only the channel and a masked recipient.
-// It must not import the store, the journeys or the page templates (the page is
-// rendered through an injected function).
+// It never logs message bodies or codes: only the channel and a masked recipient
+// (and its own error lines leave out call ids). Of the store it uses only the interfaces and errors of package store,
+// never a backend; it must not import the journeys or the page templates (the page
+// is rendered through an injected function).
 package dev

@@ -33,7 +33,7 @@ func (in *Inbox) Register(mux *http.ServeMux, render RenderFunc) {
 	}
 	mux.HandleFunc("GET /dev/inbox", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		render(w, r, in.Items())
+		in.servePage(w, r, render)
 	})
 	mux.HandleFunc("GET /dev/inbox.json", in.serveJSON)
 	mux.HandleFunc("POST /dev/calls/{id}/keypress", func(w http.ResponseWriter, r *http.Request) {
@@ -72,16 +72,23 @@ type jsonItem struct {
 // without regard to case, numbers in E.164 as the items show them), so a
 // script waiting for one person's code does not fetch everyone's messages.
 func (in *Inbox) serveJSON(w http.ResponseWriter, r *http.Request) {
-	items := in.Items()
 	to := r.URL.Query()["to"]
 	for i, a := range to {
 		to[i] = strings.TrimSpace(a)
 	}
+	var match func(string) bool
+	if len(to) > 0 {
+		match = func(rcpt string) bool {
+			return slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, rcpt) })
+		}
+	}
+	items, err := in.items(r.Context(), match)
+	if err != nil {
+		in.unreadable(w, r, err)
+		return
+	}
 	out := make([]jsonItem, 0, len(items))
 	for _, it := range items {
-		if len(to) > 0 && !slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, it.To) }) {
-			continue
-		}
 		out = append(out, jsonItem{
 			ID: it.ID, Channel: string(it.Channel), To: it.To, Subject: it.Subject,
 			Body: it.Body, Code: it.Code, CreatedAt: it.CreatedAt.UTC().Format(time.RFC3339Nano),
@@ -91,46 +98,44 @@ func (in *Inbox) serveJSON(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// servePage draws the inbox page with render.
+func (in *Inbox) servePage(w http.ResponseWriter, r *http.Request, render RenderFunc) {
+	items, err := in.Items(r.Context())
+	if err != nil {
+		in.unreadable(w, r, err)
+		return
+	}
+	render(w, r, items)
+}
+
+// unreadable answers 503 when the messages cannot be read (the store is down).
+func (in *Inbox) unreadable(w http.ResponseWriter, r *http.Request, err error) {
+	in.log.ErrorContext(r.Context(), "dev inbox: read messages", slog.Any("error", err))
+	fail(w, r, http.StatusServiceUnavailable, "The captured messages cannot be read just now.")
+}
+
 // answer ends the pending simulated call named in the path with result and reports
-// it to the CallOutcomes. A call can be ended once.
+// it to the CallOutcomes (endCall). A call can be ended once.
 func (in *Inbox) answer(w http.ResponseWriter, r *http.Request, result factors.CallResult) {
 	id := r.PathValue("id")
-	in.mu.Lock()
-	idx, ok := in.findCall(id)
-	if !ok {
-		in.mu.Unlock()
+	err := in.endCall(r.Context(), id, result)
+	switch {
+	case errors.Is(err, errNoCall):
 		fail(w, r, http.StatusNotFound, "No simulated call with that id.")
 		return
-	}
-	if !in.ring[idx].CallPending {
-		in.mu.Unlock()
+	case errors.Is(err, errCallEnded):
 		fail(w, r, http.StatusConflict, "This call has already been answered or hung up.")
 		return
-	}
-	outcomes := in.outcomes
-	if outcomes == nil {
-		in.mu.Unlock()
+	case errors.Is(err, errNoOutcomes):
 		fail(w, r, http.StatusServiceUnavailable, "Nothing is receiving call outcomes yet.")
 		return
-	}
-	// Mark it answered before reporting, so two presses at once report once.
-	in.ring[idx].CallPending = false
-	in.mu.Unlock()
-
-	err := outcomes.RecordCallOutcome(r.Context(), id, result)
-	switch {
 	case errors.Is(err, factors.ErrUnknownCall):
 		// The journey no longer waits for this call (expired or superseded); the call
 		// stays ended.
 		fail(w, r, http.StatusConflict, "The sign-in page is no longer waiting for this call.")
 		return
 	case err != nil:
-		in.mu.Lock()
-		if idx, ok := in.findCall(id); ok {
-			in.ring[idx].CallPending = true // let it be tried again
-		}
-		in.mu.Unlock()
-		in.log.ErrorContext(r.Context(), "dev inbox: record call outcome", slog.String("result", string(result)), slog.Any("error", err))
+		in.log.ErrorContext(r.Context(), "dev inbox: record call outcome", slog.String("result", string(result)), slog.String("error", redactID(err, id)))
 		fail(w, r, http.StatusInternalServerError, "The call outcome could not be recorded.")
 		return
 	}
@@ -140,6 +145,15 @@ func (in *Inbox) answer(w http.ResponseWriter, r *http.Request, result factors.C
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id, "result": string(result)})
+}
+
+// redactID is err's message without the call id (unguessable, so kept out of logs);
+// the store's errors name the keys they failed on.
+func redactID(err error, id string) string {
+	if id == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), id, "<call id>")
 }
 
 // wantsHTML reports whether the request came from the inbox page's form rather than

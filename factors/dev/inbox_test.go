@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/store/memory"
 )
 
 // fakeOutcomes records what the inbox reports, as the journey's call handling would.
@@ -49,9 +50,39 @@ func (f *fakeOutcomes) got(id string) []factors.CallResult {
 	return slices.Clone(f.results[id])
 }
 
+// memoryStore is an in-process store for one test.
+func memoryStore(t *testing.T) Store {
+	s := memory.New()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// newTestInbox is an inbox on its own in-process store.
+func newTestInbox(t *testing.T, outcomes factors.CallOutcomes, opts ...Option) *Inbox {
+	return NewInbox(memoryStore(t), outcomes, nil, opts...)
+}
+
+func itemsOf(t *testing.T, in *Inbox) []Item {
+	t.Helper()
+	items, err := in.Items(context.Background())
+	if err != nil {
+		t.Fatalf("Items: %v", err)
+	}
+	return items
+}
+
+func latestOf(t *testing.T, in *Inbox, channel factors.Channel, to string) (Item, bool) {
+	t.Helper()
+	it, ok, err := in.Latest(context.Background(), channel, to)
+	if err != nil {
+		t.Fatalf("Latest: %v", err)
+	}
+	return it, ok
+}
+
 func TestCapturesEachChannel(t *testing.T) {
 	ctx := context.Background()
-	in := NewInbox(nil, nil)
+	in := newTestInbox(t, nil)
 	if err := in.SendEmail(ctx, factors.Email{To: "ann@example.org", Subject: "Example Council account email verification code", Text: "Your code is 123456.\nIt expires in 10 minutes.", HTML: "<p>ignored</p>"}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,29 +96,29 @@ func TestCapturesEachChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	items := in.Items()
+	items := itemsOf(t, in)
 	if len(items) != 4 {
 		t.Fatalf("got %d items, want 4", len(items))
 	}
-	email, ok := in.Latest(factors.ChannelEmail, "ann@example.org")
+	email, ok := latestOf(t, in, factors.ChannelEmail, "ann@example.org")
 	if !ok || email.Subject != "Example Council account email verification code" || email.Code != "123456" ||
 		!strings.HasPrefix(email.Body, "Your code is 123456.") || email.CallPending || email.ID == "" {
 		t.Errorf("email item = %+v", email)
 	}
-	sms, ok := in.Latest(factors.ChannelSMS, "+447700900123")
+	sms, ok := latestOf(t, in, factors.ChannelSMS, "+447700900123")
 	if !ok || sms.Subject != "" || sms.Code != "654321" || sms.Body != "654321 is your Example Council code" || sms.CallPending {
 		t.Errorf("sms item = %+v", sms)
 	}
-	call, ok := in.Latest(factors.ChannelVoice, "+442079460123")
+	call, ok := latestOf(t, in, factors.ChannelVoice, "+442079460123")
 	if !ok || call.ID != "call-secret-1" || call.Subject != "" || call.Code != "" || !call.CallPending ||
 		call.Body != "This is Example Council. Press the hash key to sign in." {
 		t.Errorf("voice item = %+v", call)
 	}
-	html, _ := in.Latest(factors.ChannelEmail, "bob@example.org")
+	html, _ := latestOf(t, in, factors.ChannelEmail, "bob@example.org")
 	if html.Body != "<p>Sign in or reset your password.</p>" || html.Code != "" {
 		t.Errorf("HTML-only email item = %+v", html)
 	}
-	if _, ok := in.Latest(factors.ChannelSMS, "ann@example.org"); ok {
+	if _, ok := latestOf(t, in, factors.ChannelSMS, "ann@example.org"); ok {
 		t.Error("Latest matched the wrong channel")
 	}
 	if email.ID == sms.ID || email.ID == html.ID {
@@ -109,21 +140,21 @@ func TestCodeExtraction(t *testing.T) {
 		"12345 is five":                         "",
 		"code 987654, then 123456":              "987654",
 	} {
-		in := NewInbox(nil, nil)
+		in := newTestInbox(t, nil)
 		_ = in.SendSMS(context.Background(), factors.SMS{To: "+447700900001", Text: body})
-		if got := in.Items()[0].Code; got != want {
+		if got := itemsOf(t, in)[0].Code; got != want {
 			t.Errorf("code in %q = %q, want %q", body, got, want)
 		}
 	}
-	in := NewInbox(nil, nil)
+	in := newTestInbox(t, nil)
 	_ = in.SendEmail(context.Background(), factors.Email{To: "a@example.org", Subject: "Your code is 246810", Text: "See the subject."})
-	if got := in.Items()[0].Code; got != "246810" {
+	if got := itemsOf(t, in)[0].Code; got != "246810" {
 		t.Errorf("code in subject = %q", got)
 	}
 }
 
 func TestJSONShapeAndOrder(t *testing.T) {
-	in := NewInbox(nil, nil)
+	in := newTestInbox(t, nil)
 	base := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 	tick := 0
 	in.now = func() time.Time { tick++; return base.Add(time.Duration(tick) * time.Second) }
@@ -182,14 +213,14 @@ func TestJSONShapeAndOrder(t *testing.T) {
 
 	// An empty inbox is an empty array, not null.
 	empty := httptest.NewRecorder()
-	NewInbox(nil, nil).Handler(nil).ServeHTTP(empty, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+	newTestInbox(t, nil).Handler(nil).ServeHTTP(empty, httptest.NewRequest("GET", "/dev/inbox.json", nil))
 	if strings.TrimSpace(empty.Body.String()) != "[]" {
 		t.Errorf("empty inbox JSON = %q", empty.Body.String())
 	}
 }
 
 func TestJSONFilterByRecipient(t *testing.T) {
-	in := NewInbox(nil, nil)
+	in := newTestInbox(t, nil)
 	ctx := context.Background()
 	_ = in.SendEmail(ctx, factors.Email{To: "ann@example.org", Subject: "Subject", Text: "code 111111"})
 	_ = in.SendSMS(ctx, factors.SMS{To: "+447700900123", Text: "code 222222"})
@@ -227,7 +258,7 @@ func TestJSONFilterByRecipient(t *testing.T) {
 	// Without a filter the body is byte for byte what it was before filters.
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
-	items := in.Items()
+	items := itemsOf(t, in)
 	all := make([]jsonItem, len(items))
 	for i, it := range items {
 		all[i] = jsonItem{ID: it.ID, Channel: string(it.Channel), To: it.To, Subject: it.Subject,
@@ -271,7 +302,7 @@ func TestKeypressAndHangup(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			outcomes := &fakeOutcomes{}
-			in := NewInbox(nil, nil)
+			in := newTestInbox(t, nil)
 			in.SetCallOutcomes(outcomes)
 			h := in.Handler(nil)
 			_ = in.PlaceCall(context.Background(), factors.Call{ID: "c1", To: "+447700900123", Script: "Press hash"})
@@ -287,7 +318,7 @@ func TestKeypressAndHangup(t *testing.T) {
 			if got := outcomes.got("c1"); !slices.Equal(got, []factors.CallResult{tc.want}) {
 				t.Errorf("recorded %v, want [%s]", got, tc.want)
 			}
-			if it, _ := in.Latest(factors.ChannelVoice, "+447700900123"); it.CallPending {
+			if it, _ := latestOf(t, in, factors.ChannelVoice, "+447700900123"); it.CallPending {
 				t.Error("call still pending after it ended")
 			}
 
@@ -307,7 +338,7 @@ func TestKeypressAndHangup(t *testing.T) {
 
 func TestKeypressFromPageRedirectsToInbox(t *testing.T) {
 	outcomes := &fakeOutcomes{}
-	in := NewInbox(outcomes, nil)
+	in := newTestInbox(t, outcomes)
 	h := in.Handler(nil)
 	_ = in.PlaceCall(context.Background(), factors.Call{ID: "c2", To: "+447700900123", Script: "Press hash"})
 	rec := post(t, h, "/dev/calls/c2/keypress", url.Values{"digits": {"#"}}, true)
@@ -324,9 +355,9 @@ func TestKeypressRefusals(t *testing.T) {
 
 	t.Run("unknown id", func(t *testing.T) {
 		outcomes := &fakeOutcomes{}
-		in := NewInbox(outcomes, nil)
+		in := newTestInbox(t, outcomes)
 		_ = in.SendSMS(ctx, factors.SMS{To: "+447700900123", Text: "123456"})
-		smsID := in.Items()[0].ID
+		smsID := itemsOf(t, in)[0].ID
 		for _, id := range []string{"nope", smsID} { // an sms is not a call
 			rec := post(t, in.Handler(nil), "/dev/calls/"+id+"/keypress", url.Values{"digits": {"#"}}, false)
 			if rec.Code != http.StatusNotFound {
@@ -336,7 +367,7 @@ func TestKeypressRefusals(t *testing.T) {
 	})
 
 	t.Run("GET is not allowed", func(t *testing.T) {
-		in := NewInbox(&fakeOutcomes{}, nil)
+		in := newTestInbox(t, &fakeOutcomes{})
 		_ = in.PlaceCall(ctx, factors.Call{ID: "c", To: "+447700900123"})
 		rec := httptest.NewRecorder()
 		in.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/dev/calls/c/keypress?digits=%23", nil))
@@ -346,20 +377,20 @@ func TestKeypressRefusals(t *testing.T) {
 	})
 
 	t.Run("no outcomes receiver", func(t *testing.T) {
-		in := NewInbox(nil, nil)
+		in := newTestInbox(t, nil)
 		_ = in.PlaceCall(ctx, factors.Call{ID: "c", To: "+447700900123"})
 		rec := post(t, in.Handler(nil), "/dev/calls/c/keypress", url.Values{"digits": {"#"}}, false)
 		if rec.Code != http.StatusServiceUnavailable {
 			t.Errorf("status %d", rec.Code)
 		}
-		if it := in.Items()[0]; !it.CallPending {
+		if it := itemsOf(t, in)[0]; !it.CallPending {
 			t.Error("call ended although nothing recorded it")
 		}
 	})
 
 	t.Run("journey no longer waiting", func(t *testing.T) {
 		outcomes := &fakeOutcomes{known: map[string]bool{}}
-		in := NewInbox(outcomes, nil)
+		in := newTestInbox(t, outcomes)
 		_ = in.PlaceCall(ctx, factors.Call{ID: "old", To: "+447700900123"})
 		rec := post(t, in.Handler(nil), "/dev/calls/old/keypress", url.Values{"digits": {"#"}}, false)
 		if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "no longer waiting") {
@@ -369,7 +400,7 @@ func TestKeypressRefusals(t *testing.T) {
 
 	t.Run("recording fails then succeeds", func(t *testing.T) {
 		outcomes := &fakeOutcomes{err: errors.New("redis down")}
-		in := NewInbox(outcomes, nil)
+		in := newTestInbox(t, outcomes)
 		h := in.Handler(nil)
 		_ = in.PlaceCall(ctx, factors.Call{ID: "c", To: "+447700900123"})
 		if rec := post(t, h, "/dev/calls/c/keypress", url.Values{"digits": {"#"}}, false); rec.Code != http.StatusInternalServerError {
@@ -388,7 +419,7 @@ func TestKeypressRefusals(t *testing.T) {
 }
 
 func TestInboxPage(t *testing.T) {
-	in := NewInbox(&fakeOutcomes{}, nil)
+	in := newTestInbox(t, &fakeOutcomes{})
 	ctx := context.Background()
 	_ = in.SendEmail(ctx, factors.Email{To: "ann@example.org", Subject: "Verification <code>", Text: "Your code is 135790"})
 	_ = in.PlaceCall(ctx, factors.Call{ID: "call-9", To: "+447700900123", Script: "Press hash"})
@@ -423,12 +454,12 @@ func TestInboxPage(t *testing.T) {
 }
 
 func TestRingKeepsTheLatest(t *testing.T) {
-	in := newInbox(nil, nil, 5)
+	in := newTestInbox(t, nil, WithCapacity(5))
 	ctx := context.Background()
 	for i := range 12 {
 		_ = in.SendSMS(ctx, factors.SMS{To: fmt.Sprintf("+4477009001%02d", i), Text: "hi"})
 	}
-	items := in.Items()
+	items := itemsOf(t, in)
 	if len(items) != 5 {
 		t.Fatalf("kept %d items, want 5", len(items))
 	}
@@ -437,15 +468,15 @@ func TestRingKeepsTheLatest(t *testing.T) {
 			t.Errorf("item %d to %s, want %s", i, it.To, want)
 		}
 	}
-	if _, ok := in.Latest(factors.ChannelSMS, "+447700900106"); ok {
+	if _, ok := latestOf(t, in, factors.ChannelSMS, "+447700900106"); ok {
 		t.Error("a dropped message is still found")
 	}
-	if len(NewInbox(nil, nil).ring) != DefaultCapacity {
+	if newTestInbox(t, nil).capacity != DefaultCapacity {
 		t.Error("default capacity not used")
 	}
 
 	// A call dropped from the ring can no longer be answered.
-	in = newInbox(&fakeOutcomes{}, nil, 2)
+	in = newTestInbox(t, &fakeOutcomes{}, WithCapacity(2))
 	_ = in.PlaceCall(ctx, factors.Call{ID: "gone", To: "+447700900123"})
 	_ = in.SendSMS(ctx, factors.SMS{To: "+447700900123", Text: "a"})
 	_ = in.SendSMS(ctx, factors.SMS{To: "+447700900123", Text: "b"})
@@ -456,7 +487,7 @@ func TestRingKeepsTheLatest(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	outcomes := &fakeOutcomes{}
-	in := newInbox(outcomes, nil, 1000)
+	in := newTestInbox(t, outcomes, WithCapacity(1000))
 	h := in.Handler(nil)
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -477,13 +508,13 @@ func TestConcurrentUse(t *testing.T) {
 				case 3:
 					rec := httptest.NewRecorder()
 					h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
-					_, _ = in.Latest(factors.ChannelSMS, "+447700900123")
+					_, _, _ = in.Latest(ctx, factors.ChannelSMS, "+447700900123")
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if n := len(in.Items()); n != 8*30 {
+	if n := len(itemsOf(t, in)); n != 8*30 {
 		t.Errorf("kept %d items, want 240", n)
 	}
 	outcomes.mu.Lock()
@@ -496,7 +527,7 @@ func TestConcurrentUse(t *testing.T) {
 // Two presses at the same moment report one outcome.
 func TestSimultaneousPressesReportOnce(t *testing.T) {
 	outcomes := &fakeOutcomes{}
-	in := NewInbox(outcomes, nil)
+	in := newTestInbox(t, outcomes)
 	h := in.Handler(nil)
 	_ = in.PlaceCall(context.Background(), factors.Call{ID: "race", To: "+447700900123"})
 	var wg sync.WaitGroup
@@ -526,7 +557,7 @@ func TestSimultaneousPressesReportOnce(t *testing.T) {
 
 func TestLogsNeitherCodeNorBody(t *testing.T) {
 	var buf bytes.Buffer
-	in := NewInbox(&fakeOutcomes{}, slog.New(slog.NewTextHandler(&buf, nil)))
+	in := NewInbox(memoryStore(t), &fakeOutcomes{}, slog.New(slog.NewTextHandler(&buf, nil)))
 	ctx := context.Background()
 	_ = in.SendEmail(ctx, factors.Email{To: "annabel@example.org", Subject: "Code 112233", Text: "Your code is 112233 secret-body"})
 	_ = in.SendSMS(ctx, factors.SMS{To: "+447700900987", Text: "445566 secret-sms"})
@@ -549,7 +580,7 @@ func TestRegisterBesideCatchAll(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	in := NewInbox(&fakeOutcomes{}, nil)
+	in := newTestInbox(t, &fakeOutcomes{})
 	in.Register(mux, nil) // panics on a pattern conflict
 	_ = in.PlaceCall(context.Background(), factors.Call{ID: "c", To: "+447700900123"})
 	rec := httptest.NewRecorder()

@@ -18,6 +18,7 @@ import (
 	"github.com/councilforms/idp/factors/phone"
 	"github.com/councilforms/idp/factors/vonage"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/store"
 )
@@ -83,7 +84,9 @@ const (
 
 // OpenDelivery builds the senders cfg selects (see Delivery). durable holds the email
 // outbox, the send counters and the audit log; eph remembers the ids of Vonage
-// webhooks already accepted, so a replay is refused whichever process receives it.
+// webhooks already accepted, so a replay is refused whichever process receives it,
+// and holds the dev inbox's messages and simulated calls, so that every process
+// shows them and answers the calls.
 // outcomes receives the results of calls, from the dev call simulator or from
 // Vonage's webhooks; it may forward to handlers built later. reg receives the
 // metrics (nil: none); log may be nil. Nothing is sent until Run is called for
@@ -107,7 +110,7 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 	var inbox *dev.Inbox
 	captured := func() *dev.Inbox {
 		if inbox == nil {
-			inbox = dev.NewInbox(outcomes, log)
+			inbox = dev.NewInbox(eph, outcomes, log, dev.WithTTL(devInboxTTL(journey.DefaultPolicy())))
 		}
 		return inbox
 	}
@@ -258,6 +261,12 @@ func (d *Delivery) recordReceipt(ctx context.Context, r vonage.Receipt) error {
 		" message-id=" + strconv.Quote(r.MessageID) + " client-ref=" + strconv.Quote(r.ClientRef) +
 		" to=" + strconv.Quote(phone.Mask("+"+r.To))
 	return d.audit.AppendAudit(ctx, &store.AuditEvent{Time: now, Kind: "sms.receipt", Detail: detail})
+}
+
+// devInboxTTL is how long the dev inbox keeps a message in the ephemeral store:
+// longer than any code or call in it lives, with a margin, and no longer.
+func devInboxTTL(p journey.Policy) time.Duration {
+	return max(p.EmailCodeTTL, p.SMSCodeTTL, p.CallTimeout) + 20*time.Minute
 }
 
 // noOutcomes stands in when no CallOutcomes was given: every call is unknown.

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/dev"
 	"github.com/councilforms/idp/factors/email"
 	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/idp/config"
@@ -202,10 +203,10 @@ func TestDeliveryDevSelection(t *testing.T) {
 	if err := d.Caller.PlaceCall(ctx, factors.Call{ID: "call-1", To: "+447700900123", Script: "Press the hash key"}); err != nil {
 		t.Fatal(err)
 	}
-	if it, ok := d.Inbox.Latest(factors.ChannelEmail, "sam@example.org"); !ok || it.Code != "123456" {
+	if it, ok := dlvInboxLatest(t, d, factors.ChannelEmail, "sam@example.org"); !ok || it.Code != "123456" {
 		t.Errorf("email not in the inbox: %+v %v", it, ok)
 	}
-	if it, ok := d.Inbox.Latest(factors.ChannelSMS, "+447700900123"); !ok || it.Code != "654321" {
+	if it, ok := dlvInboxLatest(t, d, factors.ChannelSMS, "+447700900123"); !ok || it.Code != "654321" {
 		t.Errorf("text not in the inbox: %+v %v", it, ok)
 	}
 
@@ -249,13 +250,13 @@ func TestDeliveryDevWithRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	dlvEventually(t, "the email at the relay", func() bool { return len(relay.Messages()) == 1 })
-	if _, ok := d.Inbox.Latest(factors.ChannelEmail, "sam@example.org"); ok {
+	if _, ok := dlvInboxLatest(t, d, factors.ChannelEmail, "sam@example.org"); ok {
 		t.Error("the email was captured in the dev inbox as well")
 	}
 	if err := d.SMS.SendSMS(context.Background(), factors.SMS{To: "+447700900123", Text: "Your code is 654321"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := d.Inbox.Latest(factors.ChannelSMS, "+447700900123"); !ok {
+	if _, ok := dlvInboxLatest(t, d, factors.ChannelSMS, "+447700900123"); !ok {
 		t.Error("the text is not in the dev inbox")
 	}
 }
@@ -689,4 +690,14 @@ func TestDeliveryReplayAcrossProcessesOnRedis(t *testing.T) {
 	if resp, err := fake.Post(ctx, srv2.URL+"/webhooks/vonage/event/challenge-2", body, token); err != nil || resp.Status != http.StatusUnauthorized {
 		t.Errorf("the same webhook at the other process: %+v %v, want 401", resp, err)
 	}
+}
+
+// dlvInboxLatest is the newest dev inbox message on channel to to.
+func dlvInboxLatest(t *testing.T, d *Delivery, channel factors.Channel, to string) (dev.Item, bool) {
+	t.Helper()
+	it, ok, err := d.Inbox.Latest(context.Background(), channel, to)
+	if err != nil {
+		t.Fatalf("read the dev inbox: %v", err)
+	}
+	return it, ok
 }

@@ -6,6 +6,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -69,6 +70,7 @@ type idp struct {
 	rp     *oauth2.Config
 	verify *oidc.IDTokenVerifier
 	prov   *oidc.Provider
+	vars   map[string]string // the configuration it was started with
 	// redisURL and redisPrefix are the journey store on postgres+redis.
 	redisURL, redisPrefix string
 }
@@ -104,6 +106,32 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 	for k, v := range extra {
 		vars[k] = v
 	}
+	a, ck := serveIdP(t, ln, vars)
+	ctx := context.Background()
+	secret, err := provider.AddClient(ctx, a.Durable, clientSecretsOf(t, a), provider.NewClient{
+		ID: "referral-form", Name: "Make a social care referral", RedirectURIs: []string{rpRedirect},
+		Scopes: []string{"openid", "profile", "email", "phone", "offline_access"},
+	}, time.Now())
+	if err != nil {
+		t.Fatalf("add client: %v", err)
+	}
+	prov, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	return &idp{
+		redisURL: vars["IDP_REDIS_URL"], redisPrefix: vars["IDP_REDIS_PREFIX"],
+		seen: map[string]int{},
+		t:    t, app: a, issuer: issuer, clock: ck, prov: prov, vars: vars,
+		verify: prov.Verifier(&oidc.Config{ClientID: "referral-form"}),
+		rp: &oauth2.Config{ClientID: "referral-form", ClientSecret: secret, Endpoint: prov.Endpoint(),
+			RedirectURL: rpRedirect, Scopes: []string{oidc.ScopeOpenID, "profile", "email", "phone", oidc.ScopeOfflineAccess}},
+	}
+}
+
+// serveIdP opens the app vars configure and serves it on ln until the test ends.
+func serveIdP(t *testing.T, ln net.Listener, vars map[string]string) (*app.App, *clock) {
+	t.Helper()
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -121,25 +149,32 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: a.Handler()}}
 	srv.Start()
 	t.Cleanup(srv.Close)
+	return a, ck
+}
 
-	secret, err := provider.AddClient(ctx, a.Durable, clientSecretsOf(t, a), provider.NewClient{
-		ID: "referral-form", Name: "Make a social care referral", RedirectURIs: []string{rpRedirect},
-		Scopes: []string{"openid", "profile", "email", "phone", "offline_access"},
-	}, time.Now())
+// sibling starts a second idp process on d's database and journey store with d's
+// configuration, as a second replica behind a load balancer is, on an address of
+// its own (so its own issuer). The relying party's client is d's.
+func (d *idp) sibling() *idp {
+	d.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("add client: %v", err)
+		d.t.Fatal(err)
 	}
-	prov, err := oidc.NewProvider(ctx, issuer)
+	vars := maps.Clone(d.vars)
+	vars["IDP_ISSUER"], vars["IDP_ADDR"] = "http://"+ln.Addr().String(), ln.Addr().String()
+	a, ck := serveIdP(d.t, ln, vars)
+	prov, err := oidc.NewProvider(context.Background(), vars["IDP_ISSUER"])
 	if err != nil {
-		t.Fatalf("discovery: %v", err)
+		d.t.Fatalf("discovery: %v", err)
 	}
+	rp := *d.rp
+	rp.Endpoint = prov.Endpoint()
 	return &idp{
 		redisURL: vars["IDP_REDIS_URL"], redisPrefix: vars["IDP_REDIS_PREFIX"],
 		seen: map[string]int{},
-		t:    t, app: a, issuer: issuer, clock: ck, prov: prov,
-		verify: prov.Verifier(&oidc.Config{ClientID: "referral-form"}),
-		rp: &oauth2.Config{ClientID: "referral-form", ClientSecret: secret, Endpoint: prov.Endpoint(),
-			RedirectURL: rpRedirect, Scopes: []string{oidc.ScopeOpenID, "profile", "email", "phone", oidc.ScopeOfflineAccess}},
+		t:    d.t, app: a, issuer: vars["IDP_ISSUER"], clock: ck, prov: prov, vars: vars,
+		verify: prov.Verifier(&oidc.Config{ClientID: rp.ClientID}), rp: &rp,
 	}
 }
 

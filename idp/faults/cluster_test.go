@@ -114,7 +114,7 @@ func NewCluster(t *testing.T, o Options) *Cluster {
 		"IDP_REDIS_URL":          c.Redis.URL,
 		"IDP_KEY_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(key),
 		// Development mode is allowed here only because the issuer is loopback: codes
-		// go to each node's dev inbox.
+		// go to the dev inbox, in Redis, which every node shows.
 		"IDP_DEV":          "true",
 		"IDP_CLIENTS_FILE": clients,
 		// Every person comes through the proxy from 127.0.0.1.
@@ -333,14 +333,4 @@ func (c *Cluster) logOnFailure() {
 		c.t.Log(n.Log(40))
 	}
 	c.t.Log("proxy errors:\n" + strings.Join(c.Proxy.Errors(), "\n"))
-}
-
-// nodeInboxes are the dev inbox URLs of every node: a code is captured by the node
-// that sent it.
-func (c *Cluster) nodeInboxes() []string {
-	out := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = n.URL + "/dev/inbox.json"
-	}
-	return out
 }

@@ -27,7 +27,7 @@
 //   - a Person is a cookie-jar browser that reads pages and presses buttons by their
 //     visible labels, and is also the form app: it starts at /authorize and redeems
 //     the code at the token endpoint, all through the Proxy. Codes are read from the
-//     dev inbox of every node directly (the inbox is per process).
+//     dev inbox through the Proxy too: it is in Redis, so every node shows every code.
 //
 // Helpers for new scenarios: Cluster.Postgres and Cluster.Redis (Stop, Start, Pause,
 // Resume), Node (Terminate, Kill, Wait, Start, Restart, Ready, Get, Log),
@@ -35,7 +35,8 @@
 // Expect, LatestCode, Exchange), Cluster.StartLoad (steady traffic through the proxy,
 // every failed request kept for the report).
 //
-// Scenarios: TestRollingRestartFailsNoRequest, TestSIGTERMDrainsBeforeStopping,
+// Scenarios: TestRollingRestartFailsNoRequest, TestDevInboxIsOneForEveryNode,
+// TestSIGTERMDrainsBeforeStopping,
 // TestRedisStallIsAnsweredNotHung, TestPostgresStallIsAnsweredNotHung, and
 // TestHarnessStopsAndStartsEverything for the helpers themselves.
 // IDP_FAULTS_RESTART_ROUNDS=N restarts every node N times instead of twice.

@@ -19,7 +19,7 @@ type Load struct {
 
 	requests  atomic.Int64
 	journeys  atomic.Int64 // sign-ups that reached the form app with tokens
-	abandoned atomic.Int64 // sign-ups given up because a code was lost with its node's inbox
+	abandoned atomic.Int64 // sign-ups given up because their code was not in the dev inbox
 
 	mu       sync.Mutex
 	failures []string // failed requests
@@ -36,7 +36,7 @@ type LoadReport struct {
 }
 
 func (r LoadReport) String() string {
-	s := fmt.Sprintf("%d requests, %d failed; %d sign-ups finished, %d broken, %d abandoned (code lost with a node's inbox)",
+	s := fmt.Sprintf("%d requests, %d failed; %d sign-ups finished, %d broken, %d abandoned (code not in the dev inbox)",
 		r.Requests, len(r.Failures), r.Journeys, len(r.Broken), r.Abandoned)
 	for _, f := range r.Failures {
 		s += "\n  failed: " + f

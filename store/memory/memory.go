@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,15 +20,31 @@ var errClosed = errors.New("memory: store is closed")
 // are never visible (every read checks the expiry); sweeping only bounds memory.
 const DefaultSweepInterval = 30 * time.Second
 
-// entry is one key: either a versioned record or a counter, as in Redis where a
+// entry is one key: a versioned record, a counter or a list, as in Redis where a
 // key holds one type at a time.
 type entry struct {
 	counter bool
-	value   []byte // records only
-	version int64  // records only
-	count   int64  // counters only
+	list    bool
+	value   []byte   // records only
+	version int64    // records only
+	count   int64    // counters only
+	items   [][]byte // lists only, newest first
 	expires time.Time
 }
+
+// kind names what the entry holds, for errors.
+func (e *entry) kind() string {
+	switch {
+	case e.counter:
+		return "a counter"
+	case e.list:
+		return "a list"
+	}
+	return "a record"
+}
+
+// record reports whether the entry is a versioned record.
+func (e *entry) record() bool { return !e.counter && !e.list }
 
 // Store is an in-process store.Ephemeral for embedded mode and tests. Its state
 // lives in one process and is lost on restart, so it suits a single idp process only.
@@ -167,8 +184,8 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, int64, error) {
 	if e == nil {
 		return nil, 0, fmt.Errorf("memory: get %s: %w", key, store.ErrNotFound)
 	}
-	if e.counter {
-		return nil, 0, fmt.Errorf("memory: get %s: key holds a counter, not a record", key)
+	if !e.record() {
+		return nil, 0, fmt.Errorf("memory: get %s: key holds %s, not a record", key, e.kind())
 	}
 	return clone(e.value), e.version, nil
 }
@@ -185,8 +202,8 @@ func (s *Store) GetMany(ctx context.Context, keys ...string) ([][]byte, error) {
 		if e == nil {
 			continue
 		}
-		if e.counter {
-			return nil, fmt.Errorf("memory: get %s: key holds a counter, not a record", key)
+		if !e.record() {
+			return nil, fmt.Errorf("memory: get %s: key holds %s, not a record", key, e.kind())
 		}
 		out[i] = clone(e.value)
 	}
@@ -206,8 +223,8 @@ func (s *Store) CompareAndSet(ctx context.Context, key string, version int64, va
 	if e == nil {
 		return 0, fmt.Errorf("memory: compare-and-set %s: %w", key, store.ErrNotFound)
 	}
-	if e.counter {
-		return 0, fmt.Errorf("memory: compare-and-set %s: key holds a counter, not a record", key)
+	if !e.record() {
+		return 0, fmt.Errorf("memory: compare-and-set %s: key holds %s, not a record", key, e.kind())
 	}
 	if e.version != version {
 		return 0, fmt.Errorf("memory: compare-and-set %s: version %d, stored %d: %w", key, version, e.version, store.ErrConflict)
@@ -228,8 +245,8 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 	}
 	defer s.mu.Unlock()
 	e := s.live(key)
-	if e != nil && e.counter {
-		return fmt.Errorf("memory: put %s: key holds a counter, not a record", key)
+	if e != nil && !e.record() {
+		return fmt.Errorf("memory: put %s: key holds %s, not a record", key, e.kind())
 	}
 	var version int64 = 1
 	if e != nil {
@@ -249,8 +266,8 @@ func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
 	if e == nil {
 		return nil, fmt.Errorf("memory: take %s: %w", key, store.ErrNotFound)
 	}
-	if e.counter {
-		return nil, fmt.Errorf("memory: take %s: key holds a counter, not a record", key)
+	if !e.record() {
+		return nil, fmt.Errorf("memory: take %s: key holds %s, not a record", key, e.kind())
 	}
 	delete(s.entries, key)
 	return e.value, nil
@@ -281,10 +298,67 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		return 1, nil
 	}
 	if !e.counter {
-		return 0, fmt.Errorf("memory: incr %s: key holds a record, not a counter", key)
+		return 0, fmt.Errorf("memory: incr %s: key holds %s, not a counter", key, e.kind())
 	}
 	e.count++
 	return e.count, nil
+}
+
+// PushCapped moves a copy of value to the head of the list, keeps its newest max
+// values, returns the ones dropped and sets its expiry to ttl from now.
+func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) ([][]byte, error) {
+	if err := checkTTL("push", key, ttl); err != nil {
+		return nil, err
+	}
+	if max <= 0 {
+		return nil, fmt.Errorf("memory: push %s: max must be positive, got %d", key, max)
+	}
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	if e == nil {
+		e = &entry{list: true}
+		s.entries[key] = e
+	} else if !e.list {
+		return nil, fmt.Errorf("memory: push %s: key holds %s, not a list", key, e.kind())
+	}
+	items := make([][]byte, 0, len(e.items)+1)
+	items = append(items, clone(value))
+	for _, v := range e.items {
+		if !bytes.Equal(v, value) {
+			items = append(items, v)
+		}
+	}
+	var dropped [][]byte
+	if len(items) > max {
+		dropped = items[max:]
+		items = items[:max:max]
+	}
+	e.items = items
+	e.expires = s.now().Add(ttl)
+	return dropped, nil
+}
+
+// List returns copies of the list's values, newest first.
+func (s *Store) List(ctx context.Context, key string) ([][]byte, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	if e == nil {
+		return nil, nil
+	}
+	if !e.list {
+		return nil, fmt.Errorf("memory: list %s: key holds %s, not a list", key, e.kind())
+	}
+	out := make([][]byte, len(e.items))
+	for i, v := range e.items {
+		out[i] = clone(v)
+	}
+	return out, nil
 }
 
 // Ping fails only after Close.

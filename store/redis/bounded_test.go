@@ -148,6 +148,10 @@ func TestRedisFrozenScriptsFailOnceNotRepeated(t *testing.T) {
 		{"create", func(ctx context.Context) error { return s.Create(ctx, "journey:b", []byte("v"), time.Minute) }},
 		{"take", func(ctx context.Context) error { _, err := s.Take(ctx, "code:c"); return err }},
 		{"incr", func(ctx context.Context) error { _, err := s.Incr(ctx, "count:d", time.Minute); return err }},
+		{"push", func(ctx context.Context) error {
+			_, err := s.PushCapped(ctx, "list:e", []byte("v"), 10, time.Minute)
+			return err
+		}},
 	} {
 		before := f.count("EVALSHA") + f.count("EVAL")
 		done := make(chan error, 1)

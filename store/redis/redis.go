@@ -67,6 +67,18 @@ if n == 1 or redis.call('PTTL', KEYS[1]) == -1 then
 end
 return n
 `)
+
+	// ARGV: value, max, ttl ms. The newest value is at the head (index 0); the
+	// value is listed once. Returns the values trimmed off the tail.
+	pushCappedScript = goredis.NewScript(`
+local max = tonumber(ARGV[2])
+redis.call('LREM', KEYS[1], 0, ARGV[1])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+local dropped = redis.call('LRANGE', KEYS[1], max, -1)
+redis.call('LTRIM', KEYS[1], 0, max - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return dropped
+`)
 )
 
 // Bounded waits. A Redis that is down refuses connections at once, but a frozen one
@@ -395,6 +407,40 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		return 0, fmt.Errorf("redis: incr %s: %w", key, err)
 	}
 	return n, nil
+}
+
+// PushCapped moves value to the head of the list, trims the list to its newest max
+// values and sets its TTL, in one script, and returns the values trimmed.
+func (s *Store) PushCapped(ctx context.Context, key string, value []byte, max int, ttl time.Duration) ([][]byte, error) {
+	ms, err := ttlMillis("push", key, ttl)
+	if err != nil {
+		return nil, err
+	}
+	if max <= 0 {
+		return nil, fmt.Errorf("redis: push %s: max must be positive, got %d", key, max)
+	}
+	vals, err := pushCappedScript.Run(ctx, s.once, []string{s.key(key)}, value, max, ms).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("redis: push %s: %w", key, err)
+	}
+	var dropped [][]byte
+	for _, v := range vals {
+		dropped = append(dropped, []byte(v))
+	}
+	return dropped, nil
+}
+
+// List returns the list's values, newest first.
+func (s *Store) List(ctx context.Context, key string) ([][]byte, error) {
+	vals, err := s.c.LRange(ctx, s.key(key), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: list %s: %w", key, err)
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		out[i] = []byte(v)
+	}
+	return out, nil
 }
 
 // Ping reports whether Redis answers.

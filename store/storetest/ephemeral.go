@@ -47,6 +47,14 @@ func RunEphemeral(t *testing.T, open func(t *testing.T) store.Ephemeral) {
 		{"CounterExpires", ephemeralCounterExpires},
 		{"IncrFixedWindow", ephemeralIncrFixedWindow},
 		{"NonPositiveTTL", ephemeralNonPositiveTTL},
+		{"PushCappedList", ephemeralPushCappedList},
+		{"ListIsCapped", ephemeralListIsCapped},
+		{"ListValuesAreBytes", ephemeralListValuesAreBytes},
+		{"PushCappedRace", ephemeralPushCappedRace},
+		{"ListExpires", ephemeralListExpires},
+		{"PushCappedResetsTTL", ephemeralPushCappedResetsTTL},
+		{"ListIsItsOwnKind", ephemeralListIsItsOwnKind},
+		{"PushCappedRefusesBadArguments", ephemeralPushCappedRefusesBadArguments},
 		{"Ping", ephemeralPing},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -604,4 +612,243 @@ func ephemeralPing(t *testing.T, s store.Ephemeral) {
 	if err := s.Ping(ctx); err == nil {
 		t.Fatal("Ping after Close succeeded")
 	}
+}
+
+// ephemeralList reads the list at key as strings, newest first.
+func ephemeralList(t *testing.T, s store.Ephemeral, key string) []string {
+	t.Helper()
+	vals, err := s.List(context.Background(), key)
+	if err != nil {
+		t.Fatalf("List(%q): %v", key, err)
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// ephemeralPush pushes value and returns the values dropped, as strings.
+func ephemeralPush(t *testing.T, s store.Ephemeral, key, value string, max int, ttl time.Duration) []string {
+	t.Helper()
+	dropped, err := s.PushCapped(context.Background(), key, []byte(value), max, ttl)
+	if err != nil {
+		t.Fatalf("PushCapped(%q, %q): %v", key, value, err)
+	}
+	out := make([]string, len(dropped))
+	for i, v := range dropped {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func ephemeralPushDrops(t *testing.T, s store.Ephemeral, key, value string, max int, want ...string) {
+	t.Helper()
+	if got := ephemeralPush(t, s, key, value, max, ephemeralLongTTL); fmt.Sprint(got) != fmt.Sprint(want) || len(got) != len(want) {
+		t.Fatalf("PushCapped(%q, %q, max %d) dropped %q, want %q", key, value, max, got, want)
+	}
+}
+
+func ephemeralWantList(t *testing.T, s store.Ephemeral, key string, want ...string) {
+	t.Helper()
+	got := ephemeralList(t, s, key)
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != len(want) {
+		t.Fatalf("List(%q) = %q, want %q", key, got, want)
+	}
+}
+
+func ephemeralPushCappedList(t *testing.T, s store.Ephemeral) {
+	// An absent list is empty, not an error.
+	ephemeralWantList(t, s, "inbox")
+	for _, v := range []string{"a", "b", "c"} {
+		ephemeralPushDrops(t, s, "inbox", v, 10)
+	}
+	ephemeralWantList(t, s, "inbox", "c", "b", "a")
+	// A value pushed again moves to the head: each value is listed once.
+	ephemeralPushDrops(t, s, "inbox", "a", 10)
+	ephemeralWantList(t, s, "inbox", "a", "c", "b")
+	ephemeralPushDrops(t, s, "inbox", "a", 10)
+	ephemeralWantList(t, s, "inbox", "a", "c", "b")
+	// Other lists are apart.
+	ephemeralPushDrops(t, s, "other", "x", 10)
+	ephemeralWantList(t, s, "other", "x")
+	ephemeralWantList(t, s, "inbox", "a", "c", "b")
+	// Delete removes a list.
+	if err := s.Delete(context.Background(), "inbox"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	ephemeralWantList(t, s, "inbox")
+	ephemeralPushDrops(t, s, "inbox", "fresh", 10)
+	ephemeralWantList(t, s, "inbox", "fresh")
+}
+
+// ephemeralListIsCapped: a push beyond max drops the oldest values and returns them
+// (newest first); a smaller max trims the list to it.
+func ephemeralListIsCapped(t *testing.T, s store.Ephemeral) {
+	for i := 1; i <= 5; i++ {
+		ephemeralPushDrops(t, s, "ring", fmt.Sprint(i), 5)
+	}
+	ephemeralPushDrops(t, s, "ring", "6", 5, "1")
+	ephemeralPushDrops(t, s, "ring", "7", 5, "2")
+	ephemeralWantList(t, s, "ring", "7", "6", "5", "4", "3")
+	// Pushing a listed value again drops nothing, even at the cap.
+	ephemeralPushDrops(t, s, "ring", "3", 5)
+	ephemeralWantList(t, s, "ring", "3", "7", "6", "5", "4")
+	ephemeralPushDrops(t, s, "ring", "8", 2, "7", "6", "5", "4")
+	ephemeralWantList(t, s, "ring", "8", "3")
+	ephemeralPushDrops(t, s, "ring", "9", 1, "8", "3")
+	ephemeralWantList(t, s, "ring", "9")
+}
+
+func ephemeralListValuesAreBytes(t *testing.T, s store.Ephemeral) {
+	ctx := context.Background()
+	vals := [][]byte{{}, {0, 1, 2, 0xff, 0xfe, 0}, []byte("ünïcödé \n\r\t"), bytes.Repeat([]byte("x"), 64<<10)}
+	for _, v := range vals {
+		in := append([]byte(nil), v...)
+		if _, err := s.PushCapped(ctx, "bytes", in, 10, ephemeralLongTTL); err != nil {
+			t.Fatalf("PushCapped: %v", err)
+		}
+		if len(in) > 0 {
+			in[0] ^= 0xff // changing the slice passed in changes nothing stored
+		}
+	}
+	got, err := s.List(ctx, "bytes")
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(got) != len(vals) {
+		t.Fatalf("List returned %d values, want %d", len(got), len(vals))
+	}
+	for i, v := range vals {
+		if g := got[len(vals)-1-i]; !bytes.Equal(g, v) {
+			t.Fatalf("value %d: got %d bytes, want %d bytes, equal=false", i, len(g), len(v))
+		}
+	}
+	// The values returned are copies.
+	got[0][0] = 'Y'
+	again, err := s.List(ctx, "bytes")
+	if err != nil || again[0][0] != 'x' {
+		t.Fatalf("changing List's result changed the list: %q..., %v", again[0][:1], err)
+	}
+}
+
+// ephemeralPushCappedRace: processes pushing at once lose nothing: every value is
+// either listed or returned as dropped to exactly one pusher, and the list never
+// holds more than the cap.
+func ephemeralPushCappedRace(t *testing.T, s store.Ephemeral) {
+	ctx := context.Background()
+	const pushers = 50
+	for _, tc := range []struct {
+		key string
+		max int
+	}{{"race:all", 2 * pushers}, {"race:capped", 10}} {
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			dropped []string
+			start   = make(chan struct{})
+		)
+		for i := 0; i < pushers; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				d, err := s.PushCapped(ctx, tc.key, []byte(fmt.Sprint(i)), tc.max, ephemeralLongTTL)
+				if err != nil {
+					t.Errorf("PushCapped: %v", err)
+					return
+				}
+				mu.Lock()
+				for _, v := range d {
+					dropped = append(dropped, string(v))
+				}
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		got := ephemeralList(t, s, tc.key)
+		if want := min(pushers, tc.max); len(got) != want {
+			t.Fatalf("%s: %d values after %d pushes with max %d, want %d: %q", tc.key, len(got), pushers, tc.max, want, got)
+		}
+		seen := map[string]int{}
+		for _, v := range append(got, dropped...) {
+			seen[v]++
+		}
+		for i := 0; i < pushers; i++ {
+			if n := seen[fmt.Sprint(i)]; n != 1 {
+				t.Fatalf("%s: value %d listed or dropped %d times, want once (listed %q, dropped %q)", tc.key, i, n, got, dropped)
+			}
+		}
+	}
+}
+
+func ephemeralListExpires(t *testing.T, s store.Ephemeral) {
+	const ttl = 150 * time.Millisecond
+	start := time.Now()
+	ephemeralPush(t, s, "short", "old", 10, ttl)
+	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
+	ephemeralWantList(t, s, "short")
+	// A push after expiry starts a new list.
+	ephemeralPush(t, s, "short", "new", 10, ephemeralLongTTL)
+	ephemeralWantList(t, s, "short", "new")
+}
+
+// ephemeralPushCappedResetsTTL: a list lives until ttl after its latest push, and a
+// push can shorten its life as well as lengthen it.
+func ephemeralPushCappedResetsTTL(t *testing.T, s store.Ephemeral) {
+	const ttl = 200 * time.Millisecond
+	ephemeralPush(t, s, "k", "1", 10, ttl)
+	start := time.Now()
+	ephemeralPush(t, s, "k", "2", 10, ephemeralLongTTL)
+	if time.Since(start) >= ttl/2 {
+		t.Skip("machine too slow to check")
+	}
+	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
+	ephemeralWantList(t, s, "k", "2", "1")
+	start = time.Now()
+	ephemeralPush(t, s, "k", "3", 10, ttl)
+	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
+	ephemeralWantList(t, s, "k")
+}
+
+// ephemeralListIsItsOwnKind: a key holds a list, a record or a counter, and the
+// operations of one kind do not silently read or overwrite another.
+func ephemeralListIsItsOwnKind(t *testing.T, s store.Ephemeral) {
+	ctx := context.Background()
+	ephemeralPush(t, s, "list", "v", 10, ephemeralLongTTL)
+	if _, _, err := s.Get(ctx, "list"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of a list: %v, want an error other than ErrNotFound", err)
+	}
+	if err := s.Create(ctx, "list", []byte("r"), ephemeralLongTTL); err == nil {
+		t.Error("Create over a list succeeded")
+	}
+	if err := s.Create(ctx, "record", []byte("r"), ephemeralLongTTL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PushCapped(ctx, "record", []byte("v"), 10, ephemeralLongTTL); err == nil {
+		t.Error("PushCapped onto a record succeeded")
+	}
+	if _, err := s.List(ctx, "record"); err == nil {
+		t.Error("List of a record succeeded")
+	}
+	if v, n := ephemeralGetOK(t, s, "record"); string(v) != "r" || n != 1 {
+		t.Errorf("record after refused list operations: %q, version %d", v, n)
+	}
+	ephemeralWantList(t, s, "list", "v")
+}
+
+func ephemeralPushCappedRefusesBadArguments(t *testing.T, s store.Ephemeral) {
+	ctx := context.Background()
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		if _, err := s.PushCapped(ctx, "k", []byte("v"), 10, ttl); err == nil {
+			t.Errorf("PushCapped with ttl %v succeeded", ttl)
+		}
+	}
+	for _, max := range []int{0, -1} {
+		if _, err := s.PushCapped(ctx, "k", []byte("v"), max, ephemeralLongTTL); err == nil {
+			t.Errorf("PushCapped with max %d succeeded", max)
+		}
+	}
+	ephemeralWantList(t, s, "k")
 }
