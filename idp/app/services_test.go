@@ -1,6 +1,8 @@
 package app
 
 import (
+	"github.com/councilforms/idp/store/storetest"
+
 	"context"
 	"errors"
 	"io"
@@ -127,13 +129,7 @@ func startRedis(t *testing.T) *redisServer {
 		}
 		t.Skip("redis-server is not on PATH")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	r := &redisServer{port: port, dir: t.TempDir()}
+	r := &redisServer{port: storetest.FreePort(t), dir: t.TempDir()}
 	r.start(t)
 	t.Cleanup(func() {
 		if r.cmd != nil {

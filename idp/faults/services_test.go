@@ -1,6 +1,8 @@
 package faults
 
 import (
+	"github.com/councilforms/idp/store/storetest"
+
 	"bufio"
 	"bytes"
 	"fmt"
@@ -29,16 +31,8 @@ func missing(t testing.TB, format string, args ...any) {
 	t.Skipf("fault suite: "+format, args...)
 }
 
-// freePort is a TCP port on 127.0.0.1 that nothing listened on a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// freePort is a TCP port for a process the suite starts (storetest.FreePort).
+func freePort(t testing.TB) int { return storetest.FreePort(t) }
 
 // scratchDir is a temporary directory that the postgres user may use too (t.TempDir
 // lives under a directory only root may enter).

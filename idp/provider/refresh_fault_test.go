@@ -39,13 +39,7 @@ func startRedis(t *testing.T) *redisServer {
 		}
 		t.Skip("redis-server is not installed")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &redisServer{t: t, port: port, dir: t.TempDir()}
+	s := &redisServer{t: t, port: storetest.FreePort(t), dir: t.TempDir()}
 	s.start()
 	t.Cleanup(func() {
 		if s.cmd != nil {
