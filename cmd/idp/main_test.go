@@ -33,6 +33,35 @@ func TestBadConfigIsOneLineAndExit2(t *testing.T) {
 	}
 }
 
+// `idp serve` in development mode with a public issuer stops before it listens, with
+// exit status 2 and one line naming the setting: its dev inbox would show every code
+// (security review finding 7).
+func TestServeRefusesDevModeWithAPublicIssuer(t *testing.T) {
+	addr := freeAddr(t)
+	env, stdout, stderr := testEnv(map[string]string{
+		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db"),
+		"IDP_ADDR":         addr,
+		"IDP_ISSUER":       "https://login.example.gov.uk",
+		"IDP_DEV":          "true",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"serve"}, env)
+	msg := stderr.String()
+	if code != 2 {
+		t.Errorf("serve = %d, want 2; stderr %q", code, msg)
+	}
+	if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "idp serve: IDP_DEV: ") || !strings.Contains(msg, "IDP_ISSUER") {
+		t.Errorf("stderr = %q, want one line naming IDP_DEV and IDP_ISSUER", msg)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing (no start-up URLs)", stdout)
+	}
+	if got := get("http://" + addr + "/dev/inbox.json"); !strings.Contains(got, "connection refused") {
+		t.Errorf("GET /dev/inbox.json = %q, want nothing listening", got)
+	}
+}
+
 func TestUnknownCommand(t *testing.T) {
 	env, _, stderr := testEnv(nil)
 	if code := run(context.Background(), []string{"frobnicate"}, env); code != 2 || !strings.Contains(stderr.String(), `unknown command "frobnicate"`) {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/councilforms/idp/factors/email/smtptest"
+	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/store/storetest"
 )
@@ -175,10 +177,9 @@ func TestPostgresAndRedis(t *testing.T) {
 	if def, err := config.LoadAdmin(nil, func(k string) string { return vars[k] }); err != nil || def.Dev {
 		t.Errorf("dev mode on by default with PostgreSQL and Redis configured (err %v)", err)
 	}
-	// Production mode needs real delivery settings (tested with the fakes in
-	// delivery_test.go); here the dev inbox stands in.
-	vars["IDP_DEV"] = "true"
-	cfg := load(t, vars)
+	// An https issuer is production mode: delivery through an SMTP relay and a fake
+	// Vonage (development mode is refused with an issuer that is not this machine).
+	cfg := dlvProduction(t, vonagetest.New(t), smtptest.Start(t).Addr, vars["IDP_ISSUER"], vars)
 	a, _ := open(t, cfg)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()

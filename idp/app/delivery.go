@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,7 @@ type Delivery struct {
 	audit    store.Audit
 	eph      store.Ephemeral
 	outcomes factors.CallOutcomes
+	devPeers []netip.Prefix // besides loopback, the peers the dev inbox answers
 	vonage   *vonage.Client // nil without Vonage
 	worker   *email.Worker  // nil without SMTP
 	// receiptCap bounds the SMS delivery receipts written to the audit log per UTC
@@ -91,7 +93,7 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 		outcomes = noOutcomes{}
 	}
 	d := &Delivery{
-		log: log, audit: durable, eph: eph, outcomes: outcomes,
+		log: log, audit: durable, eph: eph, outcomes: outcomes, devPeers: cfg.DevPeers,
 		receiptCap: 4 * int64(cfg.SendDailyCeiling), // a text gets up to a few receipts (accepted, buffered, delivered)
 	}
 	var inbox *dev.Inbox
@@ -166,7 +168,8 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 
 // Register mounts the routes the chosen providers need on mux, and nothing else:
 //
-//	dev inbox (development mode, channels without a provider):
+//	dev inbox (development mode, channels without a provider), to loopback peers
+//	and IDP_DEV_PEERS only:
 //	  GET /dev/inbox, GET /dev/inbox.json, POST /dev/calls/{id}/keypress, POST /dev/calls/{id}/hangup
 //	Vonage webhooks (when Vonage is configured), under vonage.WebhookPrefix:
 //	  POST /webhooks/vonage/input/{id}, POST /webhooks/vonage/event/{id},
@@ -178,7 +181,7 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 // page (nil: a plain page).
 func (d *Delivery) Register(mux *http.ServeMux, render dev.RenderFunc) {
 	if d.Inbox != nil {
-		d.Inbox.Register(mux, render)
+		d.Inbox.Register(mux, render, d.devPeers...)
 	}
 	if d.vonage == nil {
 		return
