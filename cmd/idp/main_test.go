@@ -62,6 +62,33 @@ func TestServeRefusesDevModeWithAPublicIssuer(t *testing.T) {
 	}
 }
 
+// A metrics address in use stops the start with one line naming the setting,
+// rather than serving without metrics.
+func TestServeStopsWhenTheMetricsAddressIsTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := freeAddr(t)
+	env, _, stderr := testEnv(map[string]string{
+		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db"),
+		"IDP_ADDR":         addr,
+		"IDP_ISSUER":       "http://" + addr,
+		"IDP_METRICS_ADDR": taken.Addr().String(),
+		"IDP_LOG_LEVEL":    "error",
+		demoAddrVar:        "off",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if code := run(ctx, nil, env); code != 1 {
+		t.Errorf("serve = %d, want 1", code)
+	}
+	if msg := stderr.String(); strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "idp serve: IDP_METRICS_ADDR: listen on ") {
+		t.Errorf("stderr = %q, want one line naming IDP_METRICS_ADDR", msg)
+	}
+}
+
 func TestUnknownCommand(t *testing.T) {
 	env, _, stderr := testEnv(nil)
 	if code := run(context.Background(), []string{"frobnicate"}, env); code != 2 || !strings.Contains(stderr.String(), `unknown command "frobnicate"`) {
@@ -108,11 +135,12 @@ func TestMigrateSQLite(t *testing.T) {
 // data directory and port differ), checks it answers, and stops it as SIGTERM would.
 func TestServeZeroConfig(t *testing.T) {
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	env, stdout, stderr := testEnv(map[string]string{
 		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(dir, "data", "idp.db"),
 		"IDP_ADDR":         addr,
 		"IDP_ISSUER":       "http://" + addr,
+		"IDP_METRICS_ADDR": metricsAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -135,12 +163,20 @@ func TestServeZeroConfig(t *testing.T) {
 	if got := get("http://" + addr + "/healthz"); got != "200 ok" {
 		t.Errorf("GET /healthz = %q", got)
 	}
+	// Metrics are on their own listener, never on the public one (finding 15).
+	if got := get("http://" + addr + "/metrics"); !strings.HasPrefix(got, "404 ") {
+		t.Errorf("GET /metrics on the public listener = %.80q, want 404", got)
+	}
+	if got := get("http://" + metricsAddr + "/metrics"); !strings.HasPrefix(got, "200 ") || !strings.Contains(got, `route="GET /healthz"`) {
+		t.Errorf("GET /metrics on IDP_METRICS_ADDR = %.80q, want the metrics", got)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d after shutdown: %s", code, stderr)
 	}
 	out := stdout.String()
-	for _, want := range []string{"development mode", "http://" + addr + "/.well-known/openid-configuration", "/dev/inbox", "/healthz"} {
+	for _, want := range []string{"development mode", "http://" + addr + "/.well-known/openid-configuration", "/dev/inbox", "/healthz",
+		"http://" + metricsAddr + "/metrics"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start-up output lacks %q:\n%s", want, out)
 		}

@@ -118,6 +118,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		Login:               login,
 		StaticClients:       static,
 		SecretHasher:        hasher,
+		TrustedProxies:      cfg.TrustedProxies,
 		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
 			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Title: title}, Paragraphs: []string{message}})
 		},

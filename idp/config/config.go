@@ -29,6 +29,9 @@ const (
 // read-only afterwards.
 type Config struct {
 	Addr   string // listen address, host:port
+	// MetricsAddr is where /metrics is served, host:port, never on Addr; empty
+	// when IDP_METRICS_ADDR is off.
+	MetricsAddr string
 	Issuer string // public base URL, without a trailing slash
 
 	DatabaseURL  string       // as given (may hold a password: never log it)
@@ -126,6 +129,7 @@ type Setting struct {
 // Settings lists every setting in the order they are documented.
 var Settings = []Setting{
 	{Env: "IDP_ADDR", Flag: "addr", Default: "localhost:8080", Usage: "listen address (host:port)"},
+	{Env: "IDP_METRICS_ADDR", Flag: "metrics-addr", Default: "localhost:9090", Usage: "listen address (host:port) of the Prometheus /metrics endpoint, apart from the public one; off for none"},
 	{Env: "IDP_ISSUER", Flag: "issuer", Default: "http://localhost:8080", Usage: "public base URL; https required unless the host is localhost"},
 	{Env: "IDP_DATABASE_URL", Flag: "database-url", Default: "sqlite:./data/idp.db", Usage: "postgres://... or postgresql://... for PostgreSQL, sqlite:PATH for SQLite"},
 	{Env: "IDP_REDIS_URL", Flag: "redis-url", Usage: "redis://... or rediss://...; empty keeps journeys in process"},
@@ -271,6 +275,14 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 
 	if c.Addr, err = parseAddr(raw["IDP_ADDR"]); err != nil {
 		return nil, err
+	}
+	if r := raw["IDP_METRICS_ADDR"]; !strings.EqualFold(strings.TrimSpace(r.text), "off") {
+		if c.MetricsAddr, err = parseAddr(r); err != nil {
+			return nil, err
+		}
+		if c.MetricsAddr == c.Addr {
+			return nil, settingError(r, "must differ from IDP_ADDR: metrics are never served on the public listener")
+		}
 	}
 	if c.Issuer, err = parseIssuer(raw["IDP_ISSUER"]); err != nil {
 		return nil, err
@@ -617,6 +629,7 @@ func parseDuration(r rawValue) (time.Duration, error) {
 func (c *Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("issuer", c.Issuer),
 		slog.String("database", string(c.DatabaseKind)+" "+redactedHost(c.DatabaseURL, c.SQLitePath)),
 		slog.String("redis", redactedHost(c.RedisURL, "")),

@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Addr: "localhost:8080", Issuer: "http://localhost:8080",
+		Addr: "localhost:8080", MetricsAddr: "localhost:9090", Issuer: "http://localhost:8080",
 		DatabaseURL: "sqlite:./data/idp.db", DatabaseKind: DatabaseSQLite, SQLitePath: "./data/idp.db", RedisPrefix: "idp:",
 		Dev: true, OrgName: "Norfolk County Council", LogFormat: "text", LogLevel: slog.LevelInfo,
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
@@ -72,6 +72,8 @@ func TestGoodValues(t *testing.T) {
 		{"dev peers", map[string]string{"IDP_DEV_PEERS": "172.16.0.0/12, 192.168.65.3,fd00::/8"}, func(c *Config) bool {
 			return fmt.Sprint(c.DevPeers) == "[172.16.0.0/12 192.168.65.3/32 fd00::/8]"
 		}},
+		{"metrics addr", map[string]string{"IDP_METRICS_ADDR": ":9090"}, func(c *Config) bool { return c.MetricsAddr == ":9090" }},
+		{"metrics off", map[string]string{"IDP_METRICS_ADDR": "Off"}, func(c *Config) bool { return c.MetricsAddr == "" }},
 		{"addr ipv6", map[string]string{"IDP_ADDR": "[::1]:8080"}, func(c *Config) bool { return c.Addr == "[::1]:8080" }},
 		{"issuer https with path", merge(prod, map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/idp/"}), func(c *Config) bool {
 			return c.Issuer == "https://login.example.gov.uk/idp" && c.HTTPS() && !c.Dev
@@ -147,6 +149,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_ADDR": "8080"}, "IDP_ADDR: ", "host:port"},
 		{map[string]string{"IDP_ADDR": "localhost:http99"}, "IDP_ADDR: ", "port"},
 		{map[string]string{"IDP_ADDR": "localhost:70000"}, "IDP_ADDR: ", "port"},
+		{map[string]string{"IDP_METRICS_ADDR": "9090"}, "IDP_METRICS_ADDR: ", "host:port"},
+		{map[string]string{"IDP_METRICS_ADDR": "localhost:8080"}, "IDP_METRICS_ADDR: ", "must differ from IDP_ADDR"},
 		{map[string]string{"IDP_ISSUER": "login.example.gov.uk"}, "IDP_ISSUER: ", "absolute"},
 		{map[string]string{"IDP_ISSUER": "http://login.example.gov.uk"}, "IDP_ISSUER: ", "https"},
 		{map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/?a=b"}, "IDP_ISSUER: ", "query"},

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 )
 
@@ -63,6 +64,9 @@ type Config struct {
 	// ErrorPage renders an error a person sees in the browser (an invalid
 	// client or redirect URI, an expired sign-in). Default: a plain page.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, title, message string)
+	// TrustedProxies are load balancers whose X-Forwarded-For names the client
+	// in audit events (server.ClientIP), as on the login pages.
+	TrustedProxies []netip.Prefix
 }
 
 func (c Config) withDefaults() Config {
@@ -127,6 +131,7 @@ type Provider struct {
 	// discoveryDoc is the encoded discovery document and the issuer it was
 	// made for: it depends on nothing else that can change while running.
 	discoveryDoc atomic.Pointer[encodedDocument]
+	origins      clientOrigins // registered origins, for CORS (cors.go)
 }
 
 type encodedDocument struct {
@@ -182,6 +187,7 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 	opts := []op.Option{
 		op.WithIDTokenHintKeySet(&hintKeySet{keys: keys}),
 		op.WithAccessTokenKeySet(&hintKeySet{keys: keys}),
+		op.WithCORSOptions(p.corsOptions()),
 	}
 	if iss.Scheme == "http" {
 		// Development on http://localhost only; the configuration refuses
@@ -224,7 +230,8 @@ func (p *Provider) routes() http.Handler {
 	browser := func(h http.Handler, title, message string) http.Handler {
 		return p.withErrorPage(h, title, message)
 	}
-	mux.Handle("/.well-known/openid-configuration", withIssuer(http.HandlerFunc(p.discovery)))
+	withCORS := cors.New(*p.op.CORSOptions()).Handler // the policy of cors.go
+	mux.Handle("/.well-known/openid-configuration", withCORS(withIssuer(http.HandlerFunc(p.discovery))))
 	mux.Handle("/authorize", browser(p.withIssuerParam(p.op), "This sign-in link is not valid",
 		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service."))
 	mux.Handle(pathCallback, browser(p.withIssuerParam(p.op), "Your sign-in has expired",
@@ -237,12 +244,8 @@ func (p *Provider) routes() http.Handler {
 	mux.HandleFunc("/logged-out", p.loggedOut)
 	// The library's own /keys handler would decode and encode every key on
 	// each request; this one serves the JWKS encoded once per key set, with
-	// the library's CORS handling.
-	keys := http.Handler(http.HandlerFunc(p.jwks))
-	if opts := p.op.CORSOptions(); opts != nil {
-		keys = cors.New(*opts).Handler(keys)
-	}
-	mux.Handle("/keys", withHeader(keys, "Cache-Control", "public, max-age=300"))
+	// the same CORS policy.
+	mux.Handle("/keys", withHeader(withCORS(http.HandlerFunc(p.jwks)), "Cache-Control", "public, max-age=300"))
 	// Responses carrying tokens or personal data must not be cached (RFC 6749 section 5.1).
 	for _, path := range []string{"/oauth/token", "/userinfo", "/oauth/introspect", "/revoke"} {
 		mux.Handle(path, withHeader(withHeader(p.op, "Cache-Control", "no-store"), "Pragma", "no-cache"))
@@ -343,7 +346,12 @@ type issuerParamWriter struct {
 func (w *issuerParamWriter) WriteHeader(status int) {
 	if !w.done && status >= 300 && status < 400 {
 		if loc := w.Header().Get("Location"); loc != "" {
-			w.Header().Set("Location", addIssuerParam(loc, w.issuer))
+			if withIss, ok := addIssuerParam(loc, w.issuer); ok {
+				// An authorization response (a code, or an error) is for this
+				// browser once: no cache may keep it (RFC 6749 section 5.1 in spirit).
+				w.Header().Set("Location", withIss)
+				w.Header().Set("Cache-Control", "no-store")
+			}
 		}
 	}
 	w.done = true
@@ -357,24 +365,25 @@ func (w *issuerParamWriter) Write(b []byte) (int, error) {
 
 // addIssuerParam adds iss to a redirect that carries an authorization
 // response (code or error, in the query or the fragment); the provider's own
-// redirects (to the login pages, the callback) carry neither and pass as is.
-func addIssuerParam(loc, issuer string) string {
+// redirects (to the login pages, the callback) carry neither and pass as is;
+// ok reports whether loc was an authorization response.
+func addIssuerParam(loc, issuer string) (_ string, ok bool) {
 	u, err := url.Parse(loc)
 	if err != nil {
-		return loc
+		return loc, false
 	}
 	if q := u.Query(); q.Has("code") || q.Has("error") {
 		q.Set("iss", issuer)
 		u.RawQuery = q.Encode()
-		return u.String()
+		return u.String(), true
 	}
 	if f, err := url.ParseQuery(u.RawFragment); err == nil && (f.Has("code") || f.Has("error")) {
 		f.Set("iss", issuer)
 		u.RawFragment = f.Encode()
 		u.Fragment, _ = url.PathUnescape(u.RawFragment)
-		return u.String()
+		return u.String(), true
 	}
-	return loc
+	return loc, false
 }
 
 // continueAuthorize is where the library sends an /authorize request after
@@ -462,7 +471,9 @@ func (p *Provider) withErrorPage(h http.Handler, title, message string) http.Han
 		}
 		p.log.InfoContext(r.Context(), "browser request refused", "path", r.URL.Path, "status", cw.status,
 			"detail", strings.TrimSpace(truncate(cw.body.String(), 300)))
-		for _, k := range []string{"Content-Type", "X-Content-Type-Options", "Content-Length"} {
+		// The library's headers for its text error go; the security headers
+		// (nosniff, the CSP) stay for the page.
+		for _, k := range []string{"Content-Type", "Content-Length"} {
 			w.Header().Del(k)
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -543,23 +554,20 @@ func httpFromContext(ctx context.Context) *httpContext {
 	return hc
 }
 
-func clientIP(ctx context.Context) string {
+// clientIP is the address of the request ctx serves, "" outside one.
+func (p *Provider) clientIP(ctx context.Context) string {
 	hc := httpFromContext(ctx)
 	if hc == nil {
 		return ""
 	}
-	host, _, err := net.SplitHostPort(hc.r.RemoteAddr)
-	if err != nil {
-		return hc.r.RemoteAddr
-	}
-	return host
+	return server.ClientIP(hc.r, p.cfg.TrustedProxies)
 }
 
 // audit records a security event; a failure to record is logged, not fatal,
 // because the action itself has already happened.
 func (p *Provider) audit(ctx context.Context, kind, userID, clientID, detail string) {
 	err := p.db.AppendAudit(ctx, &store.AuditEvent{
-		Time: p.now(), Kind: kind, UserID: userID, ClientID: clientID, IP: clientIP(ctx), Detail: detail,
+		Time: p.now(), Kind: kind, UserID: userID, ClientID: clientID, IP: p.clientIP(ctx), Detail: detail,
 	})
 	if err != nil {
 		p.log.ErrorContext(ctx, "audit: append failed", "kind", kind, "err", err)
