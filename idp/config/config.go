@@ -29,10 +29,10 @@ const (
 // read-only afterwards.
 type Config struct {
 	Addr   string // listen address, host:port
+	Issuer string // public base URL, without a trailing slash
 	// MetricsAddr is where /metrics is served, host:port, never on Addr; empty
 	// when IDP_METRICS_ADDR is off.
 	MetricsAddr string
-	Issuer string // public base URL, without a trailing slash
 
 	DatabaseURL  string       // as given (may hold a password: never log it)
 	DatabaseKind DatabaseKind // postgres or sqlite
