@@ -19,6 +19,7 @@ import (
 	"github.com/councilforms/idp/factors/phone"
 	"github.com/councilforms/idp/factors/vonage"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 )
 
@@ -71,6 +72,9 @@ const (
 	replayKeyPrefix = "vonage-jti:"
 	// receiptKeyPrefix + UTC date counts receipts recorded that day (store.Ephemeral).
 	receiptKeyPrefix = "vonage-receipts:"
+	// callKeyPrefix + challenge id holds the uuid of the Vonage call placed for it
+	// (store.Ephemeral), so a webhook settles only its own call's challenge.
+	callKeyPrefix = "vonage-call:"
 )
 
 // OpenDelivery builds the senders cfg selects (see Delivery). durable holds the email
@@ -130,7 +134,12 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 		if err != nil {
 			return nil, err
 		}
-		c, err := vonage.New(cfg.Vonage(key), vonage.Options{Logger: log, Registerer: registerer})
+		trusted := cfg.TrustedProxies
+		c, err := vonage.New(cfg.Vonage(key), vonage.Options{
+			Logger: log, Registerer: registerer,
+			Calls:    vonage.CallBookFunc(d.bindCall),
+			ClientIP: func(r *http.Request) string { return server.ClientIP(r, trusted) },
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -226,6 +235,23 @@ func (d *Delivery) seenWebhook(ctx context.Context, jti string, ttl time.Duratio
 		return true, nil
 	}
 	return false, err
+}
+
+// bindCall is the Vonage CallBook: the first Create of a challenge's call wins in
+// every process sharing the ephemeral store; later ones read what it recorded.
+func (d *Delivery) bindCall(ctx context.Context, callID, uuid string, ttl time.Duration) (string, error) {
+	err := d.eph.Create(ctx, callKeyPrefix+callID, []byte(uuid), ttl)
+	if err == nil {
+		return uuid, nil
+	}
+	if !errors.Is(err, store.ErrConflict) {
+		return "", fmt.Errorf("delivery: record the call of challenge: %w", err)
+	}
+	bound, _, err := d.eph.Get(ctx, callKeyPrefix+callID)
+	if err != nil {
+		return "", fmt.Errorf("delivery: read the call of challenge: %w", err)
+	}
+	return string(bound), nil
 }
 
 // recordReceipt writes an SMS delivery receipt to the audit log: the status, error

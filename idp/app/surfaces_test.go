@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
 )
@@ -285,4 +287,104 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Finding 16: a validly signed webhook for one call, posted to another call's URL,
+// settled that other call. The body names its call (uuid); a webhook whose uuid is
+// not the call its path settles is refused and moves nothing.
+func TestVonageWebhookBoundToItsCall(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startProduction(t, be)
+		ctx := context.Background()
+		callMe := func(p person) *browser {
+			signUpToPhone(d, d.browser(), p)
+			b := d.browser()
+			b.startSignIn()
+			b.press("Sign in", "email", p.email, "password", p.password)
+			b.press("Call Me", "phone", p.phone)
+			b.expectHeading("We are calling you")
+			return b
+		}
+		latestCall := func(p person) vonagetest.Call {
+			calls := d.vonage.Calls()
+			for i := len(calls) - 1; i >= 0; i-- {
+				if "+"+calls[i].To == p.e164 {
+					return calls[i]
+				}
+			}
+			t.Fatalf("no call to %s", p.e164)
+			return vonagetest.Call{}
+		}
+		alice, bob := realPerson(t, false), realPerson(t, false)
+		callMe(alice)
+		bobPage := callMe(bob)
+		a, b := latestCall(alice), latestCall(bob)
+
+		// Alice's genuine, signed webhooks (her '#', then her call's end) at Bob's URLs.
+		input := []byte(fmt.Sprintf(`{"uuid":%q,"conversation_uuid":"CON-%s","dtmf":{"digits":"#","timed_out":false}}`, a.UUID, a.UUID))
+		if res, err := d.vonage.PostSigned(ctx, b.InputURL, input); err != nil || res.Status != http.StatusUnauthorized {
+			t.Errorf("alice's input webhook at bob's URL: %+v %v, want 401", res, err)
+		}
+		event := []byte(fmt.Sprintf(`{"status":"rejected","uuid":%q}`, a.UUID))
+		if res, err := d.vonage.PostSigned(ctx, b.EventURL, event); err != nil || res.Status != http.StatusUnauthorized {
+			t.Errorf("alice's event webhook at bob's URL: %+v %v, want 401", res, err)
+		}
+		noUUID := []byte(`{"dtmf":{"digits":"#","timed_out":false}}`)
+		if res, err := d.vonage.PostSigned(ctx, b.InputURL, noUUID); err != nil || res.Status != http.StatusUnauthorized {
+			t.Errorf("a webhook naming no call at bob's URL: %+v %v, want 401", res, err)
+		}
+		bobPage.get("/login")
+		bobPage.expectHeading("We are calling you") // nothing moved
+
+		// Bob's own '#' still confirms him.
+		d.pressKeys(bob.e164, "#")
+		bobPage.get("/login")
+		bobPage.expectHeading("Confirm your phone number")
+	})
+}
+
+// Finding 16: delivery receipts are not signed, and 30 forged ones wrote 30 audit
+// rows. They are rate-limited per source address (and overall): a flood from one
+// address is answered 429 and barely reaches the audit log, and receipts are
+// accepted again once it stops.
+func TestUnsignedReceiptsCannotFloodTheAuditLog(t *testing.T) {
+	d := startProduction(t, embedded)
+	ctx := context.Background()
+	receipt := func(i int) string {
+		return url.Values{"messageId": {fmt.Sprintf("forged-%d", i)}, "msisdn": {"447400123456"}, "status": {"delivered"},
+			"err-code": {"0"}, "client-ref": {"ref"}}.Encode()
+	}
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	statuses := map[int]int{}
+	for i := range 200 {
+		status, _, _ := fetch(t, "POST", d.issuer+"/webhooks/vonage/sms-receipt", h, receipt(i))
+		statuses[status]++
+	}
+	rows := func() int {
+		events, err := d.app.Durable.ListAudit(ctx, "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Kind == "sms.receipt" {
+				n++
+			}
+		}
+		return n
+	}
+	n := rows()
+	if n > 25 || statuses[http.StatusTooManyRequests] == 0 {
+		t.Errorf("200 forged receipts from one address: %d audit rows, answers %v; want at most 25 rows and 429s", n, statuses)
+	}
+	if n == 0 {
+		t.Errorf("no receipt at all was recorded (answers %v)", statuses)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if status, _, _ := fetch(t, "POST", d.issuer+"/webhooks/vonage/sms-receipt", h, receipt(1000)); status != http.StatusNoContent {
+		t.Errorf("a receipt after the flood stopped: %d, want 204", status)
+	}
+	if rows() != n+1 {
+		t.Errorf("the receipt after the flood was not recorded")
+	}
 }
