@@ -348,7 +348,7 @@ func (w *issuerParamWriter) WriteHeader(status int) {
 		if loc := w.Header().Get("Location"); loc != "" {
 			if withIss, ok := addIssuerParam(loc, w.issuer); ok {
 				// An authorization response (a code, or an error) is for this
-				// browser once: no cache may keep it (RFC 6749 section 5.1 in spirit).
+				// browser, once: no cache may keep it.
 				w.Header().Set("Location", withIss)
 				w.Header().Set("Cache-Control", "no-store")
 			}
