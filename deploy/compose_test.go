@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/councilforms/idp/cmd/formapp/formapp"
+	"github.com/councilforms/idp/factors/dev"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/provider"
 )
@@ -179,10 +180,19 @@ func TestComposeServicesAndHealth(t *testing.T) {
 			t.Errorf("%s image %q, want %s", name, c.Services[name].Image, want)
 		}
 	}
-	ports := map[string]string{"idp": "8080:8080", "formapp": "8081:8081", "mailpit": "8025:8025"}
+	// Published on the host's loopback only: the dev inbox and Mailpit show every
+	// code, and the issuer is http://localhost anyway.
+	ports := map[string]string{"idp": "127.0.0.1:8080:8080", "formapp": "127.0.0.1:8081:8081", "mailpit": "127.0.0.1:8025:8025"}
 	for name, want := range ports {
 		if !slices.Contains(c.Services[name].Ports, want) {
 			t.Errorf("%s ports %v, want %s published", name, c.Services[name].Ports, want)
+		}
+	}
+	for name, s := range c.Services {
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %q on every interface of the host, want 127.0.0.1:...", name, p)
+			}
 		}
 	}
 	for _, name := range []string{"idp", "formapp"} {
@@ -221,6 +231,17 @@ func TestComposeIdPConfiguration(t *testing.T) {
 	}
 	if cfg.ClientsFile == "" {
 		t.Error("no clients file: the form app would not be registered")
+	}
+	// Development mode is accepted (the issuer is localhost), and the dev inbox
+	// answers a browser on the host, which Docker forwards from the bridge
+	// network's gateway rather than from loopback.
+	if !cfg.Dev {
+		t.Error("the compose stack is not in development mode: texts and calls would need Vonage")
+	}
+	for _, gateway := range []string{"172.17.0.1", "172.18.0.1", "172.31.0.1", "192.168.16.1"} {
+		if !dev.PeerAllowed(gateway+":50000", cfg.DevPeers) {
+			t.Errorf("the dev inbox would refuse a browser on the host forwarded from %s (IDP_DEV_PEERS %v)", gateway, cfg.DevPeers)
+		}
 	}
 	if getenv("IDP_SMTP_URL") != "smtp://mailpit:1025?tls=none" {
 		t.Errorf("IDP_SMTP_URL = %q, want Mailpit's SMTP port", getenv("IDP_SMTP_URL"))

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -306,4 +307,139 @@ func vonageKeyFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// The metrics have their own port, which Prometheus scrapes on the pods and which
+// neither the idp Service the ingress routes to nor the ingress ever names
+// (security review finding 15: /metrics was served to anyone on the public port).
+func TestKubernetesMetricsStayInside(t *testing.T) {
+	type port struct {
+		Name          string `yaml:"name"`
+		ContainerPort int    `yaml:"containerPort"`
+		Port          int    `yaml:"port"`
+		TargetPort    any    `yaml:"targetPort"`
+	}
+	type backend struct {
+		Service struct {
+			Name string `yaml:"name"`
+			Port struct {
+				Name   string `yaml:"name"`
+				Number int    `yaml:"number"`
+			} `yaml:"port"`
+		} `yaml:"service"`
+	}
+	type manifest struct {
+		Kind     string `yaml:"kind"`
+		Metadata struct {
+			Name string `yaml:"name"`
+		} `yaml:"metadata"`
+		Data map[string]string `yaml:"data"`
+		Spec struct {
+			Template struct {
+				Metadata struct {
+					Annotations map[string]string `yaml:"annotations"`
+				} `yaml:"metadata"`
+				Spec struct {
+					Containers []struct {
+						Name  string `yaml:"name"`
+						Ports []port `yaml:"ports"`
+					} `yaml:"containers"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+			Ports []port `yaml:"ports"`
+			Rules []struct {
+				HTTP struct {
+					Paths []struct {
+						Backend backend `yaml:"backend"`
+					} `yaml:"paths"`
+				} `yaml:"http"`
+			} `yaml:"rules"`
+			DefaultBackend *backend `yaml:"defaultBackend"`
+		} `yaml:"spec"`
+	}
+	objs := map[string]manifest{}
+	files, _ := filepath.Glob("kubernetes/*.yaml")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			var m manifest
+			if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			objs[m.Kind+"/"+m.Metadata.Name] = m
+		}
+	}
+
+	addr := objs["ConfigMap/idp-config"].Data["IDP_METRICS_ADDR"]
+	if addr == "" || strings.EqualFold(addr, "off") {
+		t.Fatalf("idp-config sets IDP_METRICS_ADDR %q: want a port Prometheus can reach on the pod, e.g. \":9090\"", addr)
+	}
+	// The listen addresses as the idp reads them (the rest is checked by TestKubernetesSketch).
+	cfg, err := config.LoadAdmin(nil, func(k string) string {
+		if k == "IDP_ADDR" || k == "IDP_METRICS_ADDR" {
+			return objs["ConfigMap/idp-config"].Data[k]
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatalf("idp-config: %v", err)
+	}
+	_, metricsPort, _ := strings.Cut(cfg.MetricsAddr, ":")
+	_, publicPort, _ := strings.Cut(cfg.Addr, ":")
+
+	deploy := objs["Deployment/idp"]
+	var metricsName string
+	for _, p := range deploy.Spec.Template.Spec.Containers[0].Ports {
+		if fmt.Sprint(p.ContainerPort) == metricsPort {
+			metricsName = p.Name
+		}
+	}
+	if metricsName == "" {
+		t.Errorf("the idp container declares no port %s (IDP_METRICS_ADDR %s)", metricsPort, cfg.MetricsAddr)
+	}
+	ann := deploy.Spec.Template.Metadata.Annotations
+	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/port"] != metricsPort || ann["prometheus.io/path"] != "/metrics" {
+		t.Errorf("pod annotations %v: want Prometheus to scrape /metrics on port %s", ann, metricsPort)
+	}
+
+	// Whatever the ingress routes to, no Service port of it leads to the metrics.
+	for name, o := range objs {
+		if o.Kind != "Ingress" {
+			continue
+		}
+		var backends []backend
+		for _, r := range o.Spec.Rules {
+			for _, p := range r.HTTP.Paths {
+				backends = append(backends, p.Backend)
+			}
+		}
+		if o.Spec.DefaultBackend != nil {
+			backends = append(backends, *o.Spec.DefaultBackend)
+		}
+		for _, b := range backends {
+			svc, ok := objs["Service/"+b.Service.Name]
+			if !ok {
+				t.Errorf("%s routes to unknown Service %s", name, b.Service.Name)
+				continue
+			}
+			for _, p := range svc.Spec.Ports {
+				target := fmt.Sprint(p.TargetPort)
+				if target == metricsPort || target == metricsName || (p.TargetPort == nil && fmt.Sprint(p.Port) == metricsPort) {
+					t.Errorf("Service %s, which %s routes to, exposes the metrics port (%s)", b.Service.Name, name, target)
+				}
+			}
+			if b.Service.Name == "idp" && b.Service.Port.Name != "http" {
+				t.Errorf("%s routes to idp port %+v, want the http port", name, b.Service.Port)
+			}
+		}
+	}
+	if metricsPort == publicPort {
+		t.Errorf("metrics and public listeners share port %s", publicPort)
+	}
 }

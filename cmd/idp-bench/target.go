@@ -83,6 +83,9 @@ func serverEnv(dir string, port int, o serverOptions, dbURL string) (map[string]
 		// few sign-ins per person; the budget is still checked and counted on
 		// every send. The daily budget per recipient follows it when not set.
 		"IDP_SEND_HOURLY_PER_RECIPIENT": "1000000",
+		// Several benches (and tests) may run on one machine: no metrics
+		// listener on the default port.
+		"IDP_METRICS_ADDR": "off",
 	}
 	if dbURL != "" {
 		env["IDP_DATABASE_URL"] = dbURL

@@ -35,6 +35,7 @@ func serveEmbedded(t *testing.T, demoAddr string) *serving {
 		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "data", "idp.db"),
 		"IDP_ADDR":         addr,
 		"IDP_ISSUER":       "http://" + addr,
+		"IDP_METRICS_ADDR": "off", // tests run side by side: the default port would clash
 		demoAddrVar:        demoAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -33,6 +33,62 @@ func TestBadConfigIsOneLineAndExit2(t *testing.T) {
 	}
 }
 
+// `idp serve` in development mode with a public issuer stops before it listens, with
+// exit status 2 and one line naming the setting: its dev inbox would show every code
+// (security review finding 7).
+func TestServeRefusesDevModeWithAPublicIssuer(t *testing.T) {
+	addr := freeAddr(t)
+	env, stdout, stderr := testEnv(map[string]string{
+		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db"),
+		"IDP_ADDR":         addr,
+		"IDP_ISSUER":       "https://login.example.gov.uk",
+		"IDP_DEV":          "true",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"serve"}, env)
+	msg := stderr.String()
+	if code != 2 {
+		t.Errorf("serve = %d, want 2; stderr %q", code, msg)
+	}
+	if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "idp serve: IDP_DEV: ") || !strings.Contains(msg, "IDP_ISSUER") {
+		t.Errorf("stderr = %q, want one line naming IDP_DEV and IDP_ISSUER", msg)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing (no start-up URLs)", stdout)
+	}
+	if got := get("http://" + addr + "/dev/inbox.json"); !strings.Contains(got, "connection refused") {
+		t.Errorf("GET /dev/inbox.json = %q, want nothing listening", got)
+	}
+}
+
+// A metrics address in use stops the start with one line naming the setting,
+// rather than serving without metrics.
+func TestServeStopsWhenTheMetricsAddressIsTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := freeAddr(t)
+	env, _, stderr := testEnv(map[string]string{
+		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db"),
+		"IDP_ADDR":         addr,
+		"IDP_ISSUER":       "http://" + addr,
+		"IDP_METRICS_ADDR": taken.Addr().String(),
+		"IDP_LOG_LEVEL":    "error",
+		demoAddrVar:        "off",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if code := run(ctx, nil, env); code != 1 {
+		t.Errorf("serve = %d, want 1", code)
+	}
+	if msg := stderr.String(); strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "idp serve: IDP_METRICS_ADDR: listen on ") {
+		t.Errorf("stderr = %q, want one line naming IDP_METRICS_ADDR", msg)
+	}
+}
+
 func TestUnknownCommand(t *testing.T) {
 	env, _, stderr := testEnv(nil)
 	if code := run(context.Background(), []string{"frobnicate"}, env); code != 2 || !strings.Contains(stderr.String(), `unknown command "frobnicate"`) {
@@ -79,11 +135,12 @@ func TestMigrateSQLite(t *testing.T) {
 // data directory and port differ), checks it answers, and stops it as SIGTERM would.
 func TestServeZeroConfig(t *testing.T) {
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	env, stdout, stderr := testEnv(map[string]string{
 		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(dir, "data", "idp.db"),
 		"IDP_ADDR":         addr,
 		"IDP_ISSUER":       "http://" + addr,
+		"IDP_METRICS_ADDR": metricsAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -106,12 +163,20 @@ func TestServeZeroConfig(t *testing.T) {
 	if got := get("http://" + addr + "/healthz"); got != "200 ok" {
 		t.Errorf("GET /healthz = %q", got)
 	}
+	// Metrics are on their own listener, never on the public one (finding 15).
+	if got := get("http://" + addr + "/metrics"); !strings.HasPrefix(got, "404 ") {
+		t.Errorf("GET /metrics on the public listener = %.80q, want 404", got)
+	}
+	if got := get("http://" + metricsAddr + "/metrics"); !strings.HasPrefix(got, "200 ") || !strings.Contains(got, `route="GET /healthz"`) {
+		t.Errorf("GET /metrics on IDP_METRICS_ADDR = %.80q, want the metrics", got)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d after shutdown: %s", code, stderr)
 	}
 	out := stdout.String()
-	for _, want := range []string{"development mode", "http://" + addr + "/.well-known/openid-configuration", "/dev/inbox", "/healthz"} {
+	for _, want := range []string{"development mode", "http://" + addr + "/.well-known/openid-configuration", "/dev/inbox", "/healthz",
+		"http://" + metricsAddr + "/metrics"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start-up output lacks %q:\n%s", want, out)
 		}

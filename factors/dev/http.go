@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -27,33 +28,71 @@ type RenderFunc func(w http.ResponseWriter, r *http.Request, items []Item)
 // Registering the method-and-path patterns themselves, rather than a "/dev/" subtree,
 // keeps them from conflicting with a catch-all such as "GET /" on the same mux.
 // render draws the inbox page; nil serves a plain page.
-func (in *Inbox) Register(mux *http.ServeMux, render RenderFunc) {
+//
+// The inbox shows every code it holds, so every route answers only requests whose
+// peer is this machine (a loopback address) or in one of the ranges of peers (for
+// example the Docker network a published port forwards from). The peer is the
+// connection's address (RemoteAddr), never a forwarded header a client can write;
+// anyone else gets 403.
+func (in *Inbox) Register(mux *http.ServeMux, render RenderFunc, peers ...netip.Prefix) {
 	if render == nil {
 		render = renderPlain
 	}
-	mux.HandleFunc("GET /dev/inbox", func(w http.ResponseWriter, r *http.Request) {
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, onlyFrom(peers, h)) }
+	handle("GET /dev/inbox", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		in.servePage(w, r, render)
 	})
-	mux.HandleFunc("GET /dev/inbox.json", in.serveJSON)
-	mux.HandleFunc("POST /dev/calls/{id}/keypress", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /dev/inbox.json", in.serveJSON)
+	handle("POST /dev/calls/{id}/keypress", func(w http.ResponseWriter, r *http.Request) {
 		result := factors.CallTimedOut // a wrong key, or none, does not confirm
 		if strings.TrimSpace(r.FormValue("digits")) == "#" {
 			result = factors.CallConfirmed
 		}
 		in.answer(w, r, result)
 	})
-	mux.HandleFunc("POST /dev/calls/{id}/hangup", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /dev/calls/{id}/hangup", func(w http.ResponseWriter, r *http.Request) {
 		in.answer(w, r, factors.CallUnanswered)
 	})
 }
 
 // Handler returns a handler serving only the routes of Register, under their full
-// paths. render may be nil.
-func (in *Inbox) Handler(render RenderFunc) http.Handler {
+// paths, to the same peers. render may be nil.
+func (in *Inbox) Handler(render RenderFunc, peers ...netip.Prefix) http.Handler {
 	mux := http.NewServeMux()
-	in.Register(mux, render)
+	in.Register(mux, render, peers...)
 	return mux
+}
+
+// onlyFrom serves h to loopback peers and peers in ranges, and 403 to the rest.
+func onlyFrom(ranges []netip.Prefix, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !PeerAllowed(r.RemoteAddr, ranges) {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "Forbidden: the development inbox answers only requests from this machine.", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// PeerAllowed reports whether remoteAddr (an http.Request's RemoteAddr, host:port) is
+// a loopback address or in one of ranges.
+func PeerAllowed(remoteAddr string, ranges []netip.Prefix) bool {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap().WithZone("")
+	if a.IsLoopback() {
+		return true
+	}
+	for _, p := range ranges {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonItem is the stable JSON shape of an inbox item.

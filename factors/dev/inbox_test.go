@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -213,7 +215,7 @@ func TestJSONShapeAndOrder(t *testing.T) {
 
 	// An empty inbox is an empty array, not null.
 	empty := httptest.NewRecorder()
-	newTestInbox(t, nil).Handler(nil).ServeHTTP(empty, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+	newTestInbox(t, nil).Handler(nil).ServeHTTP(empty, localRequest("GET", "/dev/inbox.json", nil))
 	if strings.TrimSpace(empty.Body.String()) != "[]" {
 		t.Errorf("empty inbox JSON = %q", empty.Body.String())
 	}
@@ -230,7 +232,7 @@ func TestJSONFilterByRecipient(t *testing.T) {
 	codes := func(query string) []string {
 		t.Helper()
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json"+query, nil))
+		h.ServeHTTP(rec, localRequest("GET", "/dev/inbox.json"+query, nil))
 		if rec.Code != 200 || rec.Header().Get("Cache-Control") != "no-store" {
 			t.Fatalf("%s: status %d, headers %v", query, rec.Code, rec.Header())
 		}
@@ -257,7 +259,7 @@ func TestJSONFilterByRecipient(t *testing.T) {
 	}
 	// Without a filter the body is byte for byte what it was before filters.
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+	h.ServeHTTP(rec, localRequest("GET", "/dev/inbox.json", nil))
 	items := itemsOf(t, in)
 	all := make([]jsonItem, len(items))
 	for i, it := range items {
@@ -274,7 +276,7 @@ func TestJSONFilterByRecipient(t *testing.T) {
 // form would (Accept: text/html).
 func post(t *testing.T, h http.Handler, path string, form url.Values, fromPage bool) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req := localRequest("POST", path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if fromPage {
 		req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
@@ -370,7 +372,7 @@ func TestKeypressRefusals(t *testing.T) {
 		in := newTestInbox(t, &fakeOutcomes{})
 		_ = in.PlaceCall(ctx, factors.Call{ID: "c", To: "+447700900123"})
 		rec := httptest.NewRecorder()
-		in.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/dev/calls/c/keypress?digits=%23", nil))
+		in.Handler(nil).ServeHTTP(rec, localRequest("GET", "/dev/calls/c/keypress?digits=%23", nil))
 		if rec.Code != http.StatusMethodNotAllowed {
 			t.Errorf("status %d", rec.Code)
 		}
@@ -426,7 +428,7 @@ func TestInboxPage(t *testing.T) {
 	h := in.Handler(nil)
 
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox", nil))
+	h.ServeHTTP(rec, localRequest("GET", "/dev/inbox", nil))
 	page := rec.Body.String()
 	for _, want := range []string{"135790", "ann@example.org", "Verification &lt;code&gt;", `action="/dev/calls/call-9/keypress"`, "Press #", `action="/dev/calls/call-9/hangup"`} {
 		if !strings.Contains(page, want) {
@@ -439,7 +441,7 @@ func TestInboxPage(t *testing.T) {
 
 	_ = post(t, h, "/dev/calls/call-9/keypress", url.Values{"digits": {"#"}}, true)
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox", nil))
+	h.ServeHTTP(rec, localRequest("GET", "/dev/inbox", nil))
 	if strings.Contains(rec.Body.String(), "Press #") || !strings.Contains(rec.Body.String(), "Call ended") {
 		t.Error("answered call still offers the buttons")
 	}
@@ -447,7 +449,7 @@ func TestInboxPage(t *testing.T) {
 	// An injected renderer receives the items, newest first.
 	var got []Item
 	custom := in.Handler(func(w http.ResponseWriter, r *http.Request, items []Item) { got = items })
-	custom.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/dev/inbox", nil))
+	custom.ServeHTTP(httptest.NewRecorder(), localRequest("GET", "/dev/inbox", nil))
 	if len(got) != 2 || got[0].ID != "call-9" || got[0].CallPending || got[1].Code != "135790" {
 		t.Errorf("renderer got %+v", got)
 	}
@@ -507,7 +509,7 @@ func TestConcurrentUse(t *testing.T) {
 					post(t, h, "/dev/calls/"+id+"/keypress", url.Values{"digits": {"#"}}, false)
 				case 3:
 					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+					h.ServeHTTP(rec, localRequest("GET", "/dev/inbox.json", nil))
 					_, _, _ = in.Latest(ctx, factors.ChannelSMS, "+447700900123")
 				}
 			}
@@ -584,11 +586,67 @@ func TestRegisterBesideCatchAll(t *testing.T) {
 	in.Register(mux, nil) // panics on a pattern conflict
 	_ = in.PlaceCall(context.Background(), factors.Call{ID: "c", To: "+447700900123"})
 	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+	mux.ServeHTTP(rec, localRequest("GET", "/dev/inbox.json", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"id":"c"`) {
 		t.Errorf("inbox.json: %d %s", rec.Code, rec.Body)
 	}
 	if rec := post(t, mux, "/dev/calls/c/keypress", url.Values{"digits": {"#"}}, false); rec.Code != http.StatusOK {
 		t.Errorf("keypress: %d %s", rec.Code, rec.Body)
 	}
+}
+
+// The inbox shows every code: only loopback peers and the given ranges are served,
+// judged by the connection's address, never by a header the client writes.
+func TestInboxAnswersOnlyItsPeers(t *testing.T) {
+	in := newTestInbox(t, nil)
+	if err := in.SendSMS(context.Background(), factors.SMS{To: "+447700900123", Text: "654321 is your code"}); err != nil {
+		t.Fatal(err)
+	}
+	docker := netip.MustParsePrefix("172.16.0.0/12")
+	for _, tc := range []struct {
+		remote string
+		peers  []netip.Prefix
+		want   int
+	}{
+		{"127.0.0.1:5000", nil, http.StatusOK},
+		{"127.3.4.5:5000", nil, http.StatusOK},
+		{"[::1]:5000", nil, http.StatusOK},
+		{"[::ffff:127.0.0.1]:5000", nil, http.StatusOK},
+		{"172.18.0.1:5000", []netip.Prefix{docker}, http.StatusOK},
+		{"172.18.0.1:5000", nil, http.StatusForbidden},
+		{"192.168.1.20:5000", []netip.Prefix{docker}, http.StatusForbidden},
+		{"[fe80::1%eth0]:5000", nil, http.StatusForbidden},
+		{"203.0.113.9:5000", nil, http.StatusForbidden},
+		{"not an address", nil, http.StatusForbidden},
+	} {
+		for _, path := range []string{"/dev/inbox", "/dev/inbox.json"} {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.RemoteAddr = tc.remote
+			req.Header.Set("X-Forwarded-For", "127.0.0.1")
+			rec := httptest.NewRecorder()
+			in.Handler(nil, tc.peers...).ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("GET %s from %s (peers %v) = %d, want %d", path, tc.remote, tc.peers, rec.Code, tc.want)
+			}
+			if tc.want != http.StatusOK && strings.Contains(rec.Body.String(), "654321") {
+				t.Errorf("GET %s from %s shows the code", path, tc.remote)
+			}
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, "/dev/calls/x/keypress", strings.NewReader("digits=%23"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = "203.0.113.9:5000"
+	rec := httptest.NewRecorder()
+	in.Handler(nil).ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("keypress from a remote peer = %d, want 403", rec.Code)
+	}
+}
+
+// localRequest is httptest.NewRequest from this machine: the inbox answers only
+// loopback peers, and httptest's default peer is 192.0.2.1.
+func localRequest(method, target string, body io.Reader) *http.Request {
+	r := httptest.NewRequest(method, target, body)
+	r.RemoteAddr = "127.0.0.1:40000"
+	return r
 }

@@ -52,7 +52,7 @@ func sharedStores(t *testing.T, run func(t *testing.T, open func() Store)) {
 func getJSON(t *testing.T, h http.Handler) []jsonItem {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/dev/inbox.json", nil))
+	h.ServeHTTP(rec, localRequest("GET", "/dev/inbox.json", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("inbox.json: %d %s", rec.Code, rec.Body)
 	}
@@ -275,7 +275,7 @@ func TestStoreDown(t *testing.T) {
 	h := in.Handler(nil)
 	for _, path := range []string{"/dev/inbox", "/dev/inbox.json"} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		h.ServeHTTP(rec, localRequest("GET", path, nil))
 		if rec.Code != http.StatusServiceUnavailable {
 			t.Errorf("GET %s with the store down: %d", path, rec.Code)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -24,9 +25,15 @@ type Client struct {
 	log  *slog.Logger
 	now  func() time.Time
 
+	calls    CallBook
+	clientIP func(*http.Request) string
+	receipts *receiptLimiter
+
 	sent    *prometheus.CounterVec
 	failed  *prometheus.CounterVec
 	latency *prometheus.HistogramVec
+	// receiptsRefused counts delivery receipts refused past the rate limit.
+	receiptsRefused prometheus.Counter
 }
 
 var (
@@ -44,6 +51,12 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// Calls remembers which Vonage call each challenge is, for every process
+	// that receives webhooks; nil means a MemoryCallBook (one process only).
+	Calls CallBook
+	// ClientIP names the sender of a delivery receipt for its rate limit (the
+	// wiring's rule for trusted proxies); nil means the peer address.
+	ClientIP func(*http.Request) string
 }
 
 // New checks cfg and returns a client.
@@ -56,7 +69,8 @@ func New(cfg Config, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vonage: private key: %w", err)
 	}
-	c := &Client{cfg: cfg, key: key, http: opts.HTTPClient, log: opts.Logger, now: opts.Now}
+	c := &Client{cfg: cfg, key: key, http: opts.HTTPClient, log: opts.Logger, now: opts.Now,
+		calls: opts.Calls, clientIP: opts.ClientIP}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -66,6 +80,13 @@ func New(cfg Config, opts Options) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if c.calls == nil {
+		c.calls = NewMemoryCallBook()
+	}
+	if c.clientIP == nil {
+		c.clientIP = peerAddr
+	}
+	c.receipts = newReceiptLimiter(c.now)
 	c.sent = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "idp_messages_sent_total", Help: "Messages accepted by a provider, by channel and provider.",
 		ConstLabels: prometheus.Labels{"provider": "vonage"},
@@ -79,8 +100,11 @@ func New(cfg Config, opts Options) (*Client, error) {
 		ConstLabels: prometheus.Labels{"provider": "vonage"},
 		Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"channel"})
+	c.receiptsRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "idp_vonage_receipts_refused_total", Help: "Unsigned SMS delivery receipts refused past the rate limit (429).",
+	})
 	if opts.Registerer != nil {
-		for _, m := range []prometheus.Collector{c.sent, c.failed, c.latency} {
+		for _, m := range []prometheus.Collector{c.sent, c.failed, c.latency, c.receiptsRefused} {
 			if err := opts.Registerer.Register(m); err != nil {
 				return nil, fmt.Errorf("vonage: register metrics: %w", err)
 			}
@@ -111,4 +135,13 @@ func randomHex(n int) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// peerAddr is the host of the request's peer address.
+func peerAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

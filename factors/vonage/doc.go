@@ -12,16 +12,19 @@
 //     key press interrupts) then a DTMF input of one digit submitted on '#'.
 //   - Webhooks (Handler): the DTMF input webhook and the call-status webhook, both
 //     refused with 401 unless they carry Vonage's signed-webhook JWT (HS256 with the
-//     signature secret, payload_hash of the raw body, fresh iat, unseen jti); and SMS
-//     delivery receipts, which are recorded only.
+//     signature secret, payload_hash of the raw body, fresh iat, unseen jti, and a
+//     body whose uuid is the challenge's call); and SMS delivery receipts, which are
+//     recorded only, and rate-limited per source address and overall (429).
 //
 // Every call carries its challenge's id (factors.Call.ID, random and unguessable) in
-// its webhook URLs, so an event can only settle its own challenge.
+// its webhook URLs, and PlaceCall records the call's uuid for that id in a CallBook,
+// so a signed event settles only its own challenge.
 //
 // Client implements factors.SMSSender and factors.Caller. It never logs message
 // bodies, codes or secrets; numbers are masked. It must not import the store, the
-// journeys or the page templates: replay protection and receipt recording are given
-// to it as small interfaces (ReplayGuard, a receipt callback).
+// journeys or the page templates: replay protection, the calls' uuids and receipt
+// recording are given to it as small interfaces (ReplayGuard, CallBook, a receipt
+// callback).
 //
 // Package vonagetest holds a fake Vonage for tests.
 package vonage

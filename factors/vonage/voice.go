@@ -157,6 +157,16 @@ func (c *Client) PlaceCall(ctx context.Context, call factors.Call) (err error) {
 		return fmt.Errorf("vonage: place call: 201 without a call uuid: %w", factors.ErrProviderUnavailable)
 	}
 	c.log.InfoContext(ctx, "vonage: call placed", slog.String("to", phone.Mask(call.To)), slog.String("uuid", created.UUID))
+	// Only webhooks naming this uuid may settle the challenge. The call rings
+	// already: a failure here is logged, and the first webhook binds the call.
+	switch bound, err := c.calls.Bind(ctx, call.ID, created.UUID, callBindingTTL); {
+	case err != nil:
+		c.log.WarnContext(ctx, "vonage: record the call of a challenge", slog.String("error", err.Error()))
+	case bound != created.UUID:
+		// A signed webhook for another call reached this challenge's URL first.
+		c.log.ErrorContext(ctx, "vonage: the challenge's webhooks were claimed by another call; its webhooks will be refused",
+			slog.String("uuid", created.UUID), slog.String("claimed_by", clip(bound)))
+	}
 	return nil
 }
 

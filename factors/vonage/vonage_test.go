@@ -394,6 +394,54 @@ func TestEventOnlySettlesItsOwnCall(t *testing.T) {
 	}
 }
 
+// A validly signed webhook of one call, posted to another challenge's URL, is
+// refused: its body names the other call (security review finding 16).
+func TestWebhookOfAnotherCallRefused(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, "+441632960000", "call-1", "call-2")
+	placeCall(t, h, "call-1", landline)
+	placeCall(t, h, "call-2", "+441632960999")
+	c1, c2 := h.fake.Calls()[0], h.fake.Calls()[1]
+	for _, tc := range []struct {
+		url  string
+		body string
+	}{
+		{c2.InputURL, `{"dtmf":{"digits":"#","timed_out":false},"uuid":"` + c1.UUID + `"}`},
+		{c2.EventURL, `{"status":"rejected","uuid":"` + c1.UUID + `"}`},
+		{c2.InputURL, `{"dtmf":{"digits":"#","timed_out":false}}`},
+		{c2.EventURL, `{"status":"busy","uuid":""}`},
+	} {
+		resp, err := h.fake.PostSigned(ctx, tc.url, []byte(tc.body))
+		if err != nil || resp.Status != http.StatusUnauthorized {
+			t.Errorf("%s at %s: %v %d, want 401", tc.body, tc.url, err, resp.Status)
+		}
+	}
+	if got := h.outcomes.Result("call-2"); got != "" {
+		t.Errorf("another call's webhook settled call-2: %q", got)
+	}
+	if _, err := h.fake.PressHash(ctx, "+441632960999"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.outcomes.Result("call-2"); got != factors.CallConfirmed {
+		t.Errorf("call-2's own webhook: %q, want confirmed", got)
+	}
+}
+
+// A webhook that arrives before PlaceCall has recorded its call binds the
+// challenge to it; the call's own answer then agrees, and another call cannot
+// take it over.
+func TestCallBookFirstBindWins(t *testing.T) {
+	ctx := context.Background()
+	b := vonage.NewMemoryCallBook()
+	for _, tc := range []struct{ id, uuid, want string }{
+		{"c1", "u1", "u1"}, {"c1", "u1", "u1"}, {"c1", "u2", "u1"}, {"c2", "u2", "u2"},
+	} {
+		if got, err := b.Bind(ctx, tc.id, tc.uuid, time.Minute); err != nil || got != tc.want {
+			t.Errorf("Bind(%s, %s) = %q %v, want %q", tc.id, tc.uuid, got, err, tc.want)
+		}
+	}
+}
+
 func TestWebhookAuthentication(t *testing.T) {
 	ctx := context.Background()
 	body := []byte(`{"dtmf":{"digits":"#","timed_out":false},"uuid":"u"}`)
@@ -451,7 +499,7 @@ func TestWebhookReplayRefused(t *testing.T) {
 	h := newHarness(t, "+441632960000", "call-1", "call-2")
 	placeCall(t, h, "call-1", landline)
 	c := h.fake.Calls()[0]
-	body := []byte(`{"dtmf":{"digits":"","timed_out":true},"uuid":"u"}`)
+	body := []byte(`{"dtmf":{"digits":"","timed_out":true},"uuid":"` + c.UUID + `"}`)
 	tok := h.fake.Sign(body, nil)
 	resp, err := h.fake.Post(ctx, c.InputURL, body, tok)
 	if err != nil || resp.Status != http.StatusOK {
@@ -475,14 +523,15 @@ func TestInputDTMFAsString(t *testing.T) {
 	h := newHarness(t, "+441632960000", "call-1", "call-2")
 	placeCall(t, h, "call-1", landline)
 	c := h.fake.Calls()[0]
-	body := []byte(`{"dtmf":"#","timed_out":false,"uuid":"u"}`)
+	body := []byte(`{"dtmf":"#","timed_out":false,"uuid":"` + c.UUID + `"}`)
 	if resp, err := h.fake.PostSigned(ctx, c.InputURL, body); err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("%v %d", err, resp.Status)
 	}
 	if got := h.outcomes.Result("call-1"); got != factors.CallConfirmed {
 		t.Errorf("outcome %q, want confirmed", got)
 	}
-	body = []byte(`{"dtmf":"","timed_out":true,"uuid":"u"}`)
+	// call-2 was not placed here: its first webhook binds it to its call.
+	body = []byte(`{"dtmf":"","timed_out":true,"uuid":"call-2-uuid"}`)
 	u := strings.Replace(c.InputURL, "call-1", "call-2", 1)
 	if resp, err := h.fake.PostSigned(ctx, u, body); err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("%v %d", err, resp.Status)

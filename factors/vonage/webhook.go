@@ -82,6 +82,84 @@ func (g *MemoryReplayGuard) Seen(_ context.Context, jti string, ttl time.Duratio
 	return false, nil
 }
 
+// CallBook remembers which Vonage call (its uuid) each call challenge is, so that a
+// signed webhook settles only the challenge whose call it reports. The wiring
+// implements it on the ephemeral store, so that every server process agrees.
+type CallBook interface {
+	// Bind records uuid as the call of challenge callID for ttl unless a call is
+	// recorded already, and returns the uuid recorded (the given one, or the
+	// earlier). The first Bind wins in every process.
+	Bind(ctx context.Context, callID, uuid string, ttl time.Duration) (string, error)
+}
+
+// CallBookFunc adapts a function to CallBook.
+type CallBookFunc func(ctx context.Context, callID, uuid string, ttl time.Duration) (string, error)
+
+func (f CallBookFunc) Bind(ctx context.Context, callID, uuid string, ttl time.Duration) (string, error) {
+	return f(ctx, callID, uuid, ttl)
+}
+
+// MemoryCallBook is a CallBook for one process (tests, a single server).
+type MemoryCallBook struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	calls map[string]boundCall
+}
+
+type boundCall struct {
+	uuid  string
+	until time.Time
+}
+
+// NewMemoryCallBook returns an empty book.
+func NewMemoryCallBook() *MemoryCallBook {
+	return &MemoryCallBook{now: time.Now, calls: map[string]boundCall{}}
+}
+
+func (b *MemoryCallBook) Bind(_ context.Context, callID, uuid string, ttl time.Duration) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for id, c := range b.calls {
+		if now.After(c.until) {
+			delete(b.calls, id)
+		}
+	}
+	if c, ok := b.calls[callID]; ok {
+		return c.uuid, nil
+	}
+	b.calls[callID] = boundCall{uuid: uuid, until: now.Add(ttl)}
+	return uuid, nil
+}
+
+// callBindingTTL is how long a challenge's call is remembered: longer than any
+// call rings, talks and waits for a key, and than the journey that asked for it.
+const callBindingTTL = 2 * time.Hour
+
+// checkCall refuses a verified webhook whose body does not name the call of the
+// challenge its path settles. PlaceCall records each call's uuid as Vonage answers;
+// a webhook that arrives before that is recorded first, and the later answer then
+// has to agree.
+func (h *webhooks) checkCall(ctx context.Context, callID string, body []byte) error {
+	var ev struct {
+		UUID string `json:"uuid"`
+	}
+	if err := json.Unmarshal(body, &ev); err != nil || ev.UUID == "" {
+		return fmt.Errorf("%w: the body names no call uuid", errUnauthorized)
+	}
+	if len(ev.UUID) > maxCallIDLength {
+		return fmt.Errorf("%w: call uuid too long", errUnauthorized)
+	}
+	bound, err := h.c.calls.Bind(ctx, callID, ev.UUID, callBindingTTL)
+	if err != nil {
+		return fmt.Errorf("vonage: webhook call check: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(bound), []byte(ev.UUID)) != 1 {
+		return fmt.Errorf("%w: the body names call %s, not the call %s of this challenge", errUnauthorized, clip(ev.UUID), clip(bound))
+	}
+	return nil
+}
+
 // Receipt is an SMS delivery receipt. It carries no message text.
 type Receipt struct {
 	MessageID string    // Vonage's message-id
@@ -103,8 +181,11 @@ type ReceiptFunc func(ctx context.Context, r Receipt) error
 //	GET|POST {prefix}sms-receipt    SMS delivery receipts
 //	GET|POST {prefix}answer         inbound calls (the application's answer URL)
 //
-// The input and event webhooks must carry a valid signed-webhook JWT, else 401.
-// Delivery receipts are not signed this way and are only recorded, never acted on.
+// The input and event webhooks must carry a valid signed-webhook JWT, and their
+// body's uuid must be the call placed for the challenge in the path, else 401.
+// Delivery receipts are not signed this way: they are only recorded, never acted
+// on, and rate-limited per source address and overall (429 beyond), so a flood of
+// forged ones cannot fill the audit log; Vonage retries what it is refused.
 // outcomes receives call results; receipts may be nil (receipts are then logged only).
 func (c *Client) Handler(outcomes factors.CallOutcomes, replay ReplayGuard, receipts ReceiptFunc) http.Handler {
 	if replay == nil {
@@ -270,6 +351,10 @@ func (h *webhooks) input(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, callID := r.Context(), r.PathValue("id")
+	if err := h.checkCall(ctx, callID, body); err != nil {
+		h.refuse(w, r, err)
+		return
+	}
 	result, err := inputResult(body)
 	if err != nil {
 		h.c.log.WarnContext(ctx, "vonage: unreadable input webhook", slog.String("error", err.Error()))
@@ -336,6 +421,10 @@ func (h *webhooks) event(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent) // a retry would be just as unreadable
 		return
 	}
+	if err := h.checkCall(ctx, callID, body); err != nil {
+		h.refuse(w, r, err)
+		return
+	}
 	result, ok := statusResult(ev.Status)
 	if !ok {
 		w.WriteHeader(http.StatusNoContent)
@@ -357,6 +446,15 @@ func (h *webhooks) event(w http.ResponseWriter, r *http.Request) {
 
 func (h *webhooks) receipt(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if !h.c.receipts.allow(h.c.clientIP(r)) {
+		h.c.receiptsRefused.Inc()
+		if h.c.receipts.warnNow() {
+			h.c.log.WarnContext(ctx, "vonage: sms delivery receipts refused past the rate limit (429); Vonage retries genuine ones")
+		}
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many receipts", http.StatusTooManyRequests)
+		return
+	}
 	var get func(string) string
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var m map[string]any

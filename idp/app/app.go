@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -164,12 +165,53 @@ func migrate(ctx context.Context, durable store.Durable, cfg *config.Config, log
 // Handler is the whole HTTP surface of the idp, middleware included.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Serve serves the handler on the configured address until ctx is cancelled, then
-// drains for IDP_SHUTDOWN_DRAIN (/readyz says 503, requests are still served) and
-// shuts down, letting in-flight requests finish.
+// MetricsHandler serves GET /metrics for the metrics listener (IDP_METRICS_ADDR),
+// which Serve runs apart from the public one: Prometheus scrapes it inside the
+// cluster, and no load balancer or ingress routes to it.
+func (a *App) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	return mux
+}
+
+// Serve serves the handler on the configured address, and the metrics on theirs
+// (unless IDP_METRICS_ADDR is off), until ctx is cancelled, then drains the public one for IDP_SHUTDOWN_DRAIN
+// (/readyz says 503, requests are still served) and shuts down. Both addresses are
+// listened on before anything is served: either one in use stops the start.
 func (a *App) Serve(ctx context.Context) error {
+	var metricsLn net.Listener
+	if addr := a.Config.MetricsAddr; addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("IDP_METRICS_ADDR: listen on %s: %w (choose another address, or off)", addr, err)
+		}
+		metricsLn = ln
+	}
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
 	a.Start(ctx)
-	return server.Run(ctx, &http.Server{Addr: a.Config.Addr, Handler: a.handler}, a.Log, server.WithDrain(a.drain))
+	if metricsLn == nil {
+		return server.Serve(ctx, &http.Server{Handler: a.handler}, ln, a.Log, server.WithDrain(a.drain))
+	}
+	// Either server failing stops both.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	metricsDone := make(chan error, 1)
+	go func() {
+		defer cancel()
+		metricsDone <- server.Serve(ctx, &http.Server{Handler: a.MetricsHandler()}, metricsLn, a.Log.With("listener", "metrics"))
+	}()
+	err = server.Serve(ctx, &http.Server{Handler: a.handler}, ln, a.Log, server.WithDrain(a.drain))
+	cancel()
+	if merr := <-metricsDone; merr != nil {
+		err = errors.Join(err, fmt.Errorf("metrics: %w", merr))
+	}
+	return err
 }
 
 // Start runs the background work (delivering queued email) until ctx is done.
@@ -195,7 +237,11 @@ func (a *App) PrintURLs(w io.Writer) {
 		fmt.Fprintf(w, "  Dev inbox:  %s/dev/inbox\n", c.Issuer)
 	}
 	fmt.Fprintf(w, "  Health:     %s/healthz  %s/readyz\n", c.Issuer, c.Issuer)
-	fmt.Fprintf(w, "  Metrics:    %s/metrics\n", c.Issuer)
+	if c.MetricsAddr == "" {
+		fmt.Fprintf(w, "  Metrics:    off (IDP_METRICS_ADDR)\n")
+	} else {
+		fmt.Fprintf(w, "  Metrics:    %s/metrics (IDP_METRICS_ADDR, not on the public address)\n", metricsURL(c.MetricsAddr))
+	}
 	db := "PostgreSQL"
 	if c.DatabaseKind == config.DatabaseSQLite {
 		db = "SQLite " + c.SQLitePath
@@ -205,4 +251,16 @@ func (a *App) PrintURLs(w io.Writer) {
 		eph = "Redis"
 	}
 	fmt.Fprintf(w, "  Database:   %s; journeys: %s\n\n", db, eph)
+}
+
+// metricsURL is where a person on this machine finds the metrics served on addr.
+func metricsURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/councilforms/idp/factors/email/smtptest"
+	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/store/storetest"
 )
@@ -80,15 +82,17 @@ func TestEmbeddedMode(t *testing.T) {
 	if got := get(t, srv.URL+"/readyz"); got != "200 ready" {
 		t.Errorf("GET /readyz = %q", got)
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
+	metrics := httptest.NewServer(a.MetricsHandler())
+	defer metrics.Close()
+	if got := get(t, metrics.URL+"/metrics"); !strings.HasPrefix(got, "200 ") ||
+		!strings.Contains(got, `idp_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`) {
+		t.Errorf("GET /metrics on the metrics listener = %.100q, lacks the readyz request", got)
+	}
+	resp, err := http.Get(srv.URL + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `idp_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`) {
-		t.Errorf("GET /metrics = %d, lacks the readyz request", resp.StatusCode)
-	}
 	if resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Errorf("headers: CSP %q, HSTS %q (want CSP, no HSTS on http)",
 			resp.Header.Get("Content-Security-Policy"), resp.Header.Get("Strict-Transport-Security"))
@@ -175,10 +179,9 @@ func TestPostgresAndRedis(t *testing.T) {
 	if def, err := config.LoadAdmin(nil, func(k string) string { return vars[k] }); err != nil || def.Dev {
 		t.Errorf("dev mode on by default with PostgreSQL and Redis configured (err %v)", err)
 	}
-	// Production mode needs real delivery settings (tested with the fakes in
-	// delivery_test.go); here the dev inbox stands in.
-	vars["IDP_DEV"] = "true"
-	cfg := load(t, vars)
+	// An https issuer is production mode: delivery through an SMTP relay and a fake
+	// Vonage (development mode is refused with an issuer that is not this machine).
+	cfg := dlvProduction(t, vonagetest.New(t), smtptest.Start(t).Addr, vars["IDP_ISSUER"], vars)
 	a, _ := open(t, cfg)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()

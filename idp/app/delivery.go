@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/limits"
+	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 )
 
@@ -59,6 +61,7 @@ type Delivery struct {
 	audit    store.Audit
 	eph      store.Ephemeral
 	outcomes factors.CallOutcomes
+	devPeers []netip.Prefix // besides loopback, the peers the dev inbox answers
 	vonage   *vonage.Client // nil without Vonage
 	worker   *email.Worker  // nil without SMTP
 	// receiptCap bounds the SMS delivery receipts written to the audit log per UTC
@@ -80,6 +83,9 @@ const (
 	replayKeyPrefix = "vonage-jti:"
 	// receiptKeyPrefix + UTC date counts receipts recorded that day (store.Ephemeral).
 	receiptKeyPrefix = "vonage-receipts:"
+	// callKeyPrefix + challenge id holds the uuid of the Vonage call placed for it
+	// (store.Ephemeral), so a webhook settles only its own call's challenge.
+	callKeyPrefix = "vonage-call:"
 )
 
 // OpenDelivery builds the senders cfg selects (see Delivery). durable holds the email
@@ -104,7 +110,7 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 		outcomes = noOutcomes{}
 	}
 	d := &Delivery{
-		log: log, audit: durable, eph: eph, outcomes: outcomes,
+		log: log, audit: durable, eph: eph, outcomes: outcomes, devPeers: cfg.DevPeers,
 		receiptCap: cfg.Ceiling().Receipts(),
 	}
 	var inbox *dev.Inbox
@@ -141,7 +147,12 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 		if err != nil {
 			return nil, err
 		}
-		c, err := vonage.New(cfg.Vonage(key), vonage.Options{Logger: log, Registerer: registerer})
+		trusted := cfg.TrustedProxies
+		c, err := vonage.New(cfg.Vonage(key), vonage.Options{
+			Logger: log, Registerer: registerer,
+			Calls:    vonage.CallBookFunc(d.bindCall),
+			ClientIP: func(r *http.Request) string { return server.ClientIP(r, trusted) },
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +191,8 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 
 // Register mounts the routes the chosen providers need on mux, and nothing else:
 //
-//	dev inbox (development mode, channels without a provider):
+//	dev inbox (development mode, channels without a provider), to loopback peers
+//	and IDP_DEV_PEERS only:
 //	  GET /dev/inbox, GET /dev/inbox.json, POST /dev/calls/{id}/keypress, POST /dev/calls/{id}/hangup
 //	Vonage webhooks (when Vonage is configured), under vonage.WebhookPrefix:
 //	  POST /webhooks/vonage/input/{id}, POST /webhooks/vonage/event/{id},
@@ -192,7 +204,7 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 // page (nil: a plain page).
 func (d *Delivery) Register(mux *http.ServeMux, render dev.RenderFunc) {
 	if d.Inbox != nil {
-		d.Inbox.Register(mux, render)
+		d.Inbox.Register(mux, render, d.devPeers...)
 	}
 	if d.vonage == nil {
 		return
@@ -237,6 +249,23 @@ func (d *Delivery) seenWebhook(ctx context.Context, jti string, ttl time.Duratio
 		return true, nil
 	}
 	return false, err
+}
+
+// bindCall is the Vonage CallBook: the first Create of a challenge's call wins in
+// every process sharing the ephemeral store; later ones read what it recorded.
+func (d *Delivery) bindCall(ctx context.Context, callID, uuid string, ttl time.Duration) (string, error) {
+	err := d.eph.Create(ctx, callKeyPrefix+callID, []byte(uuid), ttl)
+	if err == nil {
+		return uuid, nil
+	}
+	if !errors.Is(err, store.ErrConflict) {
+		return "", fmt.Errorf("delivery: record the call of challenge: %w", err)
+	}
+	bound, _, err := d.eph.Get(ctx, callKeyPrefix+callID)
+	if err != nil {
+		return "", fmt.Errorf("delivery: read the call of challenge: %w", err)
+	}
+	return string(bound), nil
 }
 
 // recordReceipt writes an SMS delivery receipt to the audit log: the status, error

@@ -329,7 +329,7 @@ func TestDeliverySMTPAndVonage(t *testing.T) {
 
 	// Unsigned and replayed webhooks are refused.
 	eventURL := srv.URL + "/webhooks/vonage/event/challenge-1"
-	body := []byte(`{"status":"completed","uuid":"u-1"}`)
+	body := []byte(`{"status":"completed","uuid":"` + calls[0].UUID + `"}`)
 	if resp, err := fake.Post(ctx, eventURL, body, ""); err != nil || resp.Status != http.StatusUnauthorized {
 		t.Errorf("unsigned webhook: %+v %v, want 401", resp, err)
 	}
@@ -700,4 +700,48 @@ func dlvInboxLatest(t *testing.T, d *Delivery, channel factors.Channel, to strin
 		t.Fatalf("read the dev inbox: %v", err)
 	}
 	return it, ok
+}
+
+// The call placed for a challenge is remembered in the ephemeral store: another
+// process receiving the webhooks refuses one that names another call, and takes
+// the call's own.
+func TestDeliveryCallBindingSharedByProcesses(t *testing.T) {
+	ctx := context.Background()
+	fake := vonagetest.New(t)
+	mux1, srv1 := dlvServer(t)
+	mux2, srv2 := dlvServer(t)
+	cfg := dlvProduction(t, fake, "127.0.0.1:1", srv1.URL, nil)
+	db := dlvSQLite(t, filepath.Join(t.TempDir(), "idp.db"))
+	eph := memory.New() // shared, as Redis is
+	outcomes := vonagetest.NewOutcomes("challenge-3")
+	var placer *Delivery
+	for i, mux := range []*http.ServeMux{mux1, mux2} {
+		d, err := OpenDelivery(ctx, cfg, db, eph, nil, outcomes, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Register(mux, nil)
+		if i == 0 {
+			placer = d
+		}
+	}
+	if err := placer.Caller.PlaceCall(ctx, factors.Call{ID: "challenge-3", To: dlvMobile, Script: "Press the hash key"}); err != nil {
+		t.Fatal(err)
+	}
+	call := fake.Calls()[0]
+	at2 := srv2.URL + "/webhooks/vonage/input/challenge-3"
+	other := []byte(`{"uuid":"00000000-0000-4000-8000-000000000000","dtmf":{"digits":"#","timed_out":false}}`)
+	if resp, err := fake.PostSigned(ctx, at2, other); err != nil || resp.Status != http.StatusUnauthorized {
+		t.Errorf("another call's webhook at the other process: %+v %v, want 401", resp, err)
+	}
+	if r := outcomes.Result("challenge-3"); r != "" {
+		t.Fatalf("settled by another call: %q", r)
+	}
+	own := []byte(`{"uuid":"` + call.UUID + `","dtmf":{"digits":"#","timed_out":false}}`)
+	if resp, err := fake.PostSigned(ctx, at2, own); err != nil || resp.Status != http.StatusOK {
+		t.Errorf("the call's own webhook at the other process: %+v %v, want 200", resp, err)
+	}
+	if r := outcomes.Result("challenge-3"); r != factors.CallConfirmed {
+		t.Errorf("outcome %q, want confirmed", r)
+	}
 }

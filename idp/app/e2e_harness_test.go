@@ -178,6 +178,17 @@ func (d *idp) sibling() *idp {
 	}
 }
 
+// metrics is what Prometheus scrapes from the metrics listener.
+func (d *idp) metrics() string {
+	d.t.Helper()
+	rec := httptest.NewRecorder()
+	d.app.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		d.t.Fatalf("GET /metrics: %d", rec.Code)
+	}
+	return rec.Body.String()
+}
+
 // browser is one person's browser: a cookie jar, the page on screen, and the
 // sign-in in progress for the relying party.
 type browser struct {

@@ -170,7 +170,7 @@ func TestSignUpWithSMSThenSignIn(t *testing.T) {
 		checkClaims(t, b.exchange(), p, "pwd", "tel")
 
 		// Operators see what happened.
-		metrics := d.browser().get("/metrics").body
+		metrics := d.metrics()
 		for _, want := range []string{
 			`idp_journeys_completed_total{amr="pwd+sms",kind="sign_up"} 1`,
 			`idp_journeys_completed_total{amr="pwd+sms",kind="sign_in"} 1`,

@@ -10,7 +10,8 @@ import (
 //
 //	/login..., /account..., /logout   the login pages (idp/web)
 //	/assets/                          GOV.UK Frontend and the site's CSS and JS
-//	/dev/...                          dev inbox and call simulator (IDP_DEV only)
+//	/dev/...                          dev inbox and call simulator (IDP_DEV only,
+//	                                  loopback peers and IDP_DEV_PEERS)
 //	/                                 the OpenID Connect provider: discovery, /keys,
 //	                                  /authorize, /oauth/token, /userinfo, /revoke,
 //	                                  /oauth/introspect, /end_session, /logged-out
@@ -21,7 +22,7 @@ func (a *App) routes(p *parts) {
 	a.mux.Handle("/", p.provider.Handler())
 	a.mux.Handle("GET /healthz", server.Healthz())
 	a.mux.Handle("GET /readyz", server.Readyz(a.readyChecks(), ReadyTimeout, a.drain))
-	a.mux.Handle("GET /metrics", a.Metrics.Handler())
+	// /metrics is not here: it has its own listener (MetricsHandler, IDP_METRICS_ADDR).
 }
 
 // csrfBypass lists the provider endpoints that form apps call from their servers or

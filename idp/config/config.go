@@ -33,6 +33,9 @@ const (
 type Config struct {
 	Addr   string // listen address, host:port
 	Issuer string // public base URL, without a trailing slash
+	// MetricsAddr is where /metrics is served, host:port, never on Addr; empty
+	// when IDP_METRICS_ADDR is off.
+	MetricsAddr string
 
 	DatabaseURL  string       // as given (may hold a password: never log it)
 	DatabaseKind DatabaseKind // postgres or sqlite
@@ -42,6 +45,9 @@ type Config struct {
 
 	Dev     bool   // messages are captured in the dev inbox instead of being sent
 	OrgName string // organisation name in page titles and messages
+	// DevPeers are private ranges whose requests the dev inbox answers besides
+	// loopback peers (a Docker published port forwards from the bridge network).
+	DevPeers []netip.Prefix
 
 	LogFormat string     // text or json
 	LogLevel  slog.Level // debug, info, warn or error
@@ -167,11 +173,13 @@ type Setting struct {
 // Settings lists every setting in the order they are documented.
 var Settings = []Setting{
 	{Env: "IDP_ADDR", Flag: "addr", Default: "localhost:8080", Usage: "listen address (host:port)"},
+	{Env: "IDP_METRICS_ADDR", Flag: "metrics-addr", Default: "localhost:9090", Usage: "listen address (host:port) of the Prometheus /metrics endpoint, apart from the public one; off for none"},
 	{Env: "IDP_ISSUER", Flag: "issuer", Default: "http://localhost:8080", Usage: "public base URL; https required unless the host is localhost"},
 	{Env: "IDP_DATABASE_URL", Flag: "database-url", Default: "sqlite:./data/idp.db", Usage: "postgres://... or postgresql://... for PostgreSQL, sqlite:PATH for SQLite"},
 	{Env: "IDP_REDIS_URL", Flag: "redis-url", Usage: "redis://... or rediss://...; empty keeps journeys in process"},
 	{Env: "IDP_REDIS_PREFIX", Flag: "redis-prefix", Default: "idp:", Usage: "prefix of every Redis key, so that several deployments can share one Redis"},
 	{Env: "IDP_DEV", Flag: "dev", Usage: "development mode: messages without a configured provider go to the dev inbox (default true when neither a database nor Redis is configured)", bool: true},
+	{Env: "IDP_DEV_PEERS", Flag: "dev-peers", Usage: "development mode: comma-separated private addresses or CIDR ranges whose requests the dev inbox (/dev/...) answers besides loopback ones, e.g. 172.16.0.0/12 for a Docker published port; empty: loopback only"},
 	{Env: "IDP_ORG_NAME", Flag: "org-name", Default: "Norfolk County Council", Usage: "organisation name in page titles and messages"},
 	{Env: "IDP_LOG_FORMAT", Flag: "log-format", Default: "text", Usage: "text or json"},
 	{Env: "IDP_LOG_LEVEL", Flag: "log-level", Default: "info", Usage: "debug, info, warn or error"},
@@ -322,6 +330,14 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.Addr, err = parseAddr(raw["IDP_ADDR"]); err != nil {
 		return nil, err
 	}
+	if r := raw["IDP_METRICS_ADDR"]; !strings.EqualFold(strings.TrimSpace(r.text), "off") {
+		if c.MetricsAddr, err = parseAddr(r); err != nil {
+			return nil, err
+		}
+		if c.MetricsAddr == c.Addr {
+			return nil, settingError(r, "must differ from IDP_ADDR: metrics are never served on the public listener")
+		}
+	}
 	if c.Issuer, err = parseIssuer(raw["IDP_ISSUER"]); err != nil {
 		return nil, err
 	}
@@ -337,11 +353,22 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		return nil, settingError(raw["IDP_REDIS_PREFIX"], "must be a non-empty key prefix without spaces or glob characters, e.g. idp:")
 	}
 
-	c.Dev = c.Embedded()
+	// The dev inbox shows every code it captures, so development mode runs only with
+	// an issuer on this machine: it is off by default otherwise, and refused if asked for.
+	loopback := loopbackIssuer(c.Issuer)
+	c.Dev = c.Embedded() && loopback
 	if r := raw["IDP_DEV"]; r.given {
 		if c.Dev, err = parseBool(r); err != nil {
 			return nil, err
 		}
+		if c.Dev && !loopback {
+			return nil, fmt.Errorf("%s: development mode shows every code in its dev inbox, so it needs IDP_ISSUER on localhost, "+
+				"127.0.0.0/8 or ::1 (IDP_ISSUER is %s); turn it off and configure IDP_SMTP_URL and the IDP_VONAGE_ settings", r.source, c.Issuer)
+		}
+	}
+
+	if c.DevPeers, err = parseDevPeers(raw["IDP_DEV_PEERS"]); err != nil {
+		return nil, err
 	}
 
 	c.OrgName = strings.TrimSpace(raw["IDP_ORG_NAME"].text)
@@ -546,6 +573,35 @@ func parseProxies(r rawValue) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// privateRanges are where the dev inbox may answer besides loopback: networks that
+// do not route on the internet (RFC 1918, RFC 4193 unique local addresses).
+var privateRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("fc00::/7"),
+	netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"),
+}
+
+// parseDevPeers reads addresses and CIDR ranges that must lie inside privateRanges:
+// the dev inbox shows every code, so no setting opens it to the internet.
+func parseDevPeers(r rawValue) ([]netip.Prefix, error) {
+	peers, err := parseProxies(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range peers {
+		private := false
+		for _, block := range privateRanges {
+			if p.Bits() >= block.Bits() && block.Contains(p.Addr()) {
+				private = true
+			}
+		}
+		if !private {
+			return nil, settingError(r, fmt.Sprintf("%s is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7): the dev inbox shows every code", p))
+		}
+	}
+	return peers, nil
+}
+
 func parseAddr(r rawValue) (string, error) {
 	host, port, err := net.SplitHostPort(r.text)
 	if err != nil {
@@ -584,6 +640,21 @@ func parseIssuer(r rawValue) (string, error) {
 		return "", settingError(r, want)
 	}
 	return strings.TrimRight(r.text, "/"), nil
+}
+
+// loopbackIssuer reports whether the issuer's host is this machine: localhost, an
+// address in 127.0.0.0/8, or ::1.
+func loopbackIssuer(issuer string) bool {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 func parseDatabase(r rawValue, c *Config) error {
@@ -694,10 +765,12 @@ func parseDrain(r rawValue) (time.Duration, error) {
 func (c *Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("issuer", c.Issuer),
 		slog.String("database", string(c.DatabaseKind)+" "+redactedHost(c.DatabaseURL, c.SQLitePath)),
 		slog.String("redis", redactedHost(c.RedisURL, "")),
 		slog.Bool("dev", c.Dev),
+		slog.Any("dev_peers", c.DevPeers),
 		slog.String("org_name", c.OrgName),
 		slog.Bool("key_encryption_key_set", c.KeyEncryptionKey != nil),
 		slog.String("signing_alg", c.SigningAlg),

@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Addr: "localhost:8080", Issuer: "http://localhost:8080",
+		Addr: "localhost:8080", MetricsAddr: "localhost:9090", Issuer: "http://localhost:8080",
 		DatabaseURL: "sqlite:./data/idp.db", DatabaseKind: DatabaseSQLite, SQLitePath: "./data/idp.db", RedisPrefix: "idp:",
 		Dev: true, OrgName: "Norfolk County Council", LogFormat: "text", LogLevel: slog.LevelInfo,
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
@@ -72,9 +72,14 @@ func TestGoodValues(t *testing.T) {
 		{"trusted proxies", map[string]string{"IDP_TRUSTED_PROXIES": " 10.1.2.3/8,192.168.0.7 , ::1"}, func(c *Config) bool {
 			return fmt.Sprint(c.TrustedProxies) == "[10.0.0.0/8 192.168.0.7/32 ::1/128]"
 		}},
+		{"dev peers", map[string]string{"IDP_DEV_PEERS": "172.16.0.0/12, 192.168.65.3,fd00::/8"}, func(c *Config) bool {
+			return fmt.Sprint(c.DevPeers) == "[172.16.0.0/12 192.168.65.3/32 fd00::/8]"
+		}},
+		{"metrics addr", map[string]string{"IDP_METRICS_ADDR": ":9090"}, func(c *Config) bool { return c.MetricsAddr == ":9090" }},
+		{"metrics off", map[string]string{"IDP_METRICS_ADDR": "Off"}, func(c *Config) bool { return c.MetricsAddr == "" }},
 		{"addr ipv6", map[string]string{"IDP_ADDR": "[::1]:8080"}, func(c *Config) bool { return c.Addr == "[::1]:8080" }},
-		{"issuer https with path", map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/idp/"}, func(c *Config) bool {
-			return c.Issuer == "https://login.example.gov.uk/idp" && c.HTTPS()
+		{"issuer https with path", merge(prod, map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/idp/"}), func(c *Config) bool {
+			return c.Issuer == "https://login.example.gov.uk/idp" && c.HTTPS() && !c.Dev
 		}},
 		{"issuer http 127.0.0.1", map[string]string{"IDP_ISSUER": "http://127.0.0.1:9000"}, func(c *Config) bool { return c.Issuer == "http://127.0.0.1:9000" }},
 		{"issuer http ::1", map[string]string{"IDP_ISSUER": "http://[::1]:9000"}, func(c *Config) bool { return c.Issuer == "http://[::1]:9000" }},
@@ -152,6 +157,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_ADDR": "8080"}, "IDP_ADDR: ", "host:port"},
 		{map[string]string{"IDP_ADDR": "localhost:http99"}, "IDP_ADDR: ", "port"},
 		{map[string]string{"IDP_ADDR": "localhost:70000"}, "IDP_ADDR: ", "port"},
+		{map[string]string{"IDP_METRICS_ADDR": "9090"}, "IDP_METRICS_ADDR: ", "host:port"},
+		{map[string]string{"IDP_METRICS_ADDR": "localhost:8080"}, "IDP_METRICS_ADDR: ", "must differ from IDP_ADDR"},
 		{map[string]string{"IDP_ISSUER": "login.example.gov.uk"}, "IDP_ISSUER: ", "absolute"},
 		{map[string]string{"IDP_ISSUER": "http://login.example.gov.uk"}, "IDP_ISSUER: ", "https"},
 		{map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/?a=b"}, "IDP_ISSUER: ", "query"},
@@ -191,6 +198,10 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "5"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "-1s"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "1h"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
+		{map[string]string{"IDP_DEV_PEERS": "0.0.0.0/0"}, "IDP_DEV_PEERS: ", "not inside a private range"},
+		{map[string]string{"IDP_DEV_PEERS": "10.0.0.0/7"}, "IDP_DEV_PEERS: ", "not inside a private range"},
+		{map[string]string{"IDP_DEV_PEERS": "203.0.113.7"}, "IDP_DEV_PEERS: ", "not inside a private range"},
+		{map[string]string{"IDP_DEV_PEERS": "docker"}, "IDP_DEV_PEERS: ", "not an IP address or CIDR range"},
 		{map[string]string{"IDP_TRUSTED_PROXIES": "10.0.0.0/8, lb.internal"}, "IDP_TRUSTED_PROXIES: ", `"lb.internal" is not an IP address or CIDR range`},
 	}
 	for _, tt := range tests {
@@ -294,5 +305,51 @@ func TestLogValueHidesSecrets(t *testing.T) {
 	if !strings.Contains(out, "db.internal:5432") || !strings.Contains(out, "key_encryption_key_set=true") ||
 		!strings.Contains(out, "smtp=relay.internal:587") || !strings.Contains(out, "application app-id from NorfolkCC") {
 		t.Errorf("logged config lacks the useful parts: %s", out)
+	}
+}
+
+// Development mode shows every code in its dev inbox, so it is refused with an issuer
+// a browser elsewhere could reach (security review finding 7): one line naming the
+// setting, whether it came from the variable or the flag. In embedded mode it is then
+// off by default rather than refused, so an https issuer needs the real providers.
+func TestDevNeedsALoopbackIssuer(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		prefix string
+	}{
+		{"variable", nil, map[string]string{"IDP_DEV": "true", "IDP_ISSUER": "https://login.example.gov.uk"}, "IDP_DEV: "},
+		{"flag", []string{"--dev"}, map[string]string{"IDP_ISSUER": "https://login.example.gov.uk"}, "--dev: "},
+		{"with services", nil, map[string]string{"IDP_DEV": "1", "IDP_ISSUER": "https://login.example.gov.uk",
+			"IDP_DATABASE_URL": "postgres://db/idp", "IDP_KEY_ENCRYPTION_KEY": testKey}, "IDP_DEV: "},
+		{"a name that is not localhost", nil, map[string]string{"IDP_DEV": "true", "IDP_ISSUER": "https://localhost.example.gov.uk"}, "IDP_DEV: "},
+		{"a private address", nil, map[string]string{"IDP_DEV": "true", "IDP_ISSUER": "https://10.0.0.5:8443"}, "IDP_DEV: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.args, env(tt.env))
+			if err == nil {
+				t.Fatal("Load succeeded, want development mode refused")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, tt.prefix) || !strings.Contains(msg, "IDP_ISSUER") || strings.Contains(msg, "\n") {
+				t.Errorf("error = %q, want one line starting %q naming IDP_ISSUER", msg, tt.prefix)
+			}
+		})
+	}
+	for _, issuer := range []string{"http://localhost:8080", "https://localhost:8443", "http://127.0.0.1:9000",
+		"https://127.8.9.10", "http://[::1]:8080", "https://LocalHost:8443"} {
+		c, err := Load(nil, env(map[string]string{"IDP_DEV": "true", "IDP_ISSUER": issuer}))
+		if err != nil || !c.Dev {
+			t.Errorf("IDP_DEV=true with issuer %s: %v", issuer, err)
+		}
+	}
+	c, err := Load(nil, env(merge(providers(t), map[string]string{"IDP_ISSUER": "https://login.example.gov.uk"})))
+	if err != nil || c.Dev {
+		t.Errorf("embedded with an https issuer: dev %v, err %v; want development mode off", c != nil && c.Dev, err)
+	}
+	_, err = Load(nil, env(map[string]string{"IDP_ISSUER": "https://login.example.gov.uk"}))
+	if err == nil || !strings.HasPrefix(err.Error(), "IDP_SMTP_URL: required when IDP_DEV is off") {
+		t.Errorf("embedded with an https issuer and no providers: %v, want the providers asked for", err)
 	}
 }

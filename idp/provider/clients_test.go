@@ -154,3 +154,22 @@ func TestDemoClientIsValid(t *testing.T) {
 		t.Fatalf("demo client %+v: %v", c, err)
 	}
 }
+
+// originOf is what a browser puts in Origin for pages under a redirect URI.
+func TestOriginOf(t *testing.T) {
+	for uri, want := range map[string]string{
+		"https://forms.example.gov.uk/callback":     "https://forms.example.gov.uk",
+		"https://Forms.Example.gov.uk:443/callback": "https://forms.example.gov.uk",
+		"https://forms.example.gov.uk:8443/cb?x=1":  "https://forms.example.gov.uk:8443",
+		"http://localhost:8081/callback":            "http://localhost:8081",
+		"http://127.0.0.1:80/callback":              "http://127.0.0.1",
+		"http://[::1]:8081/callback":                "http://[::1]:8081",
+		"com.example.app:/callback":                 "",
+		"/relative":                                 "",
+		"::not a url":                               "",
+	} {
+		if got := originOf(uri); got != want {
+			t.Errorf("originOf(%q) = %q, want %q", uri, got, want)
+		}
+	}
+}

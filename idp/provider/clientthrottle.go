@@ -1,11 +1,12 @@
 package provider
 
 import (
+	"github.com/councilforms/idp/idp/server"
+
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -220,41 +221,9 @@ func networkOf(addr string) string {
 	return limits.NetworkKey(a.WithZone(""))
 }
 
-// clientAddress is the address a request came from: the peer, or behind
-// trusted proxies the nearest address in X-Forwarded-For that is not one of
-// them (addresses further left are whatever the client claimed). The login
-// pages apply the same rule (idp/web).
+// clientAddress is the address a request came from (server.ClientIP).
 func clientAddress(r *http.Request, trusted []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !isTrustedProxy(peer, trusted) {
-		return host
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a malformed hop: trust nothing further left
-		}
-		peer = a.Unmap()
-		if !isTrustedProxy(peer, trusted) {
-			break
-		}
-	}
-	return peer.String()
-}
-
-func isTrustedProxy(a netip.Addr, trusted []netip.Prefix) bool {
-	a = a.Unmap()
-	for _, p := range trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return server.ClientIP(r, trusted)
 }
 
 // withClientThrottle answers a request refused by the throttle (see

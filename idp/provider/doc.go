@@ -33,6 +33,10 @@
 //     so each is redeemed once), opaque access tokens, IdP sessions and the
 //     markers that revoke access tokens and sessions early.
 //
+// Cross-origin reads (cors.go): only discovery, keys, token, userinfo and
+// revocation answer CORS, only for registered clients' redirect-URI origins,
+// never with credentials.
+//
 // Nothing here renders the login journey or sends messages: it must not
 // import idp/web, idp/journey, factors, ui or any store backend.
 package provider

@@ -20,6 +20,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/councilforms/idp/idp/limits"
+	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 )
 
@@ -80,7 +81,8 @@ type Config struct {
 	// authenticate.
 	LegacySecretVerifier LegacySecretVerifier
 	// TrustedProxies are load balancers whose X-Forwarded-For is believed for
-	// the client address (client-authentication limits, the audit log).
+	// the client address (client-authentication limits, the audit log;
+	// server.ClientIP, as on the login pages).
 	TrustedProxies []netip.Prefix
 	// ErrorPage renders an error a person sees in the browser (an invalid
 	// client or redirect URI, an expired sign-in). Default: a plain page.
@@ -155,6 +157,7 @@ type Provider struct {
 	// discoveryDoc is the encoded discovery document and the issuer it was
 	// made for: it depends on nothing else that can change while running.
 	discoveryDoc atomic.Pointer[encodedDocument]
+	origins      clientOrigins // registered origins, for CORS (cors.go)
 }
 
 type encodedDocument struct {
@@ -215,6 +218,7 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 	opts := []op.Option{
 		op.WithIDTokenHintKeySet(&hintKeySet{keys: keys}),
 		op.WithAccessTokenKeySet(&hintKeySet{keys: keys}),
+		op.WithCORSOptions(p.corsOptions()),
 	}
 	if iss.Scheme == "http" {
 		// Development on http://localhost only; the configuration refuses
@@ -259,7 +263,8 @@ func (p *Provider) routes() http.Handler {
 	browser := func(h http.Handler, title, message string) http.Handler {
 		return p.withErrorPage(h, title, message)
 	}
-	mux.Handle("/.well-known/openid-configuration", withIssuer(http.HandlerFunc(p.discovery)))
+	withCORS := cors.New(*p.op.CORSOptions()).Handler // the policy of cors.go
+	mux.Handle("/.well-known/openid-configuration", withCORS(withIssuer(http.HandlerFunc(p.discovery))))
 	mux.Handle("/authorize", p.withOutagePage(browser(p.withIssuerParam(p.op), "This sign-in link is not valid",
 		"The service that sent you here asked to sign you in in a way this account service does not accept. Go back to the service and try again. If it keeps happening, contact the service.")))
 	// Not wrapped by browser(): the login pages it may serve render their own
@@ -270,12 +275,8 @@ func (p *Provider) routes() http.Handler {
 	mux.HandleFunc("/logged-out", p.loggedOut)
 	// The library's own /keys handler would decode and encode every key on
 	// each request; this one serves the JWKS encoded once per key set, with
-	// the library's CORS handling.
-	keys := http.Handler(http.HandlerFunc(p.jwks))
-	if opts := p.op.CORSOptions(); opts != nil {
-		keys = cors.New(*opts).Handler(keys)
-	}
-	mux.Handle("/keys", withHeader(keys, "Cache-Control", "public, max-age=300"))
+	// the same CORS policy.
+	mux.Handle("/keys", withHeader(withCORS(http.HandlerFunc(p.jwks)), "Cache-Control", "public, max-age=300"))
 	// Responses carrying tokens or personal data must not be cached (RFC 6749 section 5.1).
 	noStore := withHeader(withHeader(p.op, "Cache-Control", "no-store"), "Pragma", "no-cache")
 	mux.Handle("/userinfo", noStore)
@@ -379,7 +380,12 @@ type issuerParamWriter struct {
 func (w *issuerParamWriter) WriteHeader(status int) {
 	if !w.done && status >= 300 && status < 400 {
 		if loc := w.Header().Get("Location"); loc != "" {
-			w.Header().Set("Location", addIssuerParam(loc, w.issuer))
+			if withIss, ok := addIssuerParam(loc, w.issuer); ok {
+				// An authorization response (a code, or an error) is for this
+				// browser, once: no cache may keep it.
+				w.Header().Set("Location", withIss)
+				w.Header().Set("Cache-Control", "no-store")
+			}
 		}
 	}
 	w.done = true
@@ -393,24 +399,25 @@ func (w *issuerParamWriter) Write(b []byte) (int, error) {
 
 // addIssuerParam adds iss to a redirect that carries an authorization
 // response (code or error, in the query or the fragment); the provider's own
-// redirects (to the login pages, the callback) carry neither and pass as is.
-func addIssuerParam(loc, issuer string) string {
+// redirects (to the login pages, the callback) carry neither and pass as is;
+// ok reports whether loc was an authorization response.
+func addIssuerParam(loc, issuer string) (_ string, ok bool) {
 	u, err := url.Parse(loc)
 	if err != nil {
-		return loc
+		return loc, false
 	}
 	if q := u.Query(); q.Has("code") || q.Has("error") {
 		q.Set("iss", issuer)
 		u.RawQuery = q.Encode()
-		return u.String()
+		return u.String(), true
 	}
 	if f, err := url.ParseQuery(u.RawFragment); err == nil && (f.Has("code") || f.Has("error")) {
 		f.Set("iss", issuer)
 		u.RawFragment = f.Encode()
 		u.Fragment, _ = url.PathUnescape(u.RawFragment)
-		return u.String()
+		return u.String(), true
 	}
-	return loc
+	return loc, false
 }
 
 // continueAuthorize is where the library sends an /authorize request after
@@ -483,7 +490,9 @@ func (p *Provider) withErrorPage(h http.Handler, title, message string) http.Han
 		}
 		p.log.InfoContext(r.Context(), "browser request refused", "path", r.URL.Path, "status", cw.status,
 			"detail", strings.TrimSpace(truncate(cw.body.String(), 300)))
-		for _, k := range []string{"Content-Type", "X-Content-Type-Options", "Content-Length"} {
+		// The library's headers for its text error go; the security headers
+		// (nosniff, the CSP) stay for the page.
+		for _, k := range []string{"Content-Type", "Content-Length"} {
 			w.Header().Del(k)
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -645,7 +654,7 @@ func (p *Provider) clientIP(ctx context.Context) string {
 	if hc == nil {
 		return ""
 	}
-	return clientAddress(hc.r, p.cfg.TrustedProxies)
+	return server.ClientIP(hc.r, p.cfg.TrustedProxies)
 }
 
 // audit records a security event; a failure to record is logged, not fatal,

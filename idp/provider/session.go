@@ -230,7 +230,7 @@ func (p *Provider) finish(ctx context.Context, ar *authRequest, version int64, u
 	if err != nil {
 		return "", fmt.Errorf("provider: make authorization code: %w", err)
 	}
-	to = addIssuerParam(to, p.cfg.Issuer)
+	to, _ = addIssuerParam(to, p.cfg.Issuer)
 	ar.Response = p.sealer.seal(ar.ID, to)
 	raw, err := json.Marshal(ar)
 	if err != nil {

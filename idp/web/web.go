@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +17,7 @@ import (
 	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
 )
@@ -176,40 +175,10 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", h.home)
 }
 
-// clientIP is the address a request came from, for per-IP budgets and the audit log:
-// the peer, or behind trusted proxies the nearest address in X-Forwarded-For that
-// is not one of them (addresses further left are whatever the client claimed).
+// clientIP is the address a request came from, for per-IP budgets and the audit log
+// (server.ClientIP: the peer, or behind trusted proxies the nearest untrusted hop).
 func (h *Handler) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !h.trusted(peer) {
-		return host
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a malformed hop: trust nothing further left
-		}
-		peer = a.Unmap()
-		if !h.trusted(peer) {
-			break
-		}
-	}
-	return peer.String()
-}
-
-func (h *Handler) trusted(a netip.Addr) bool {
-	a = a.Unmap()
-	for _, p := range h.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return server.ClientIP(r, h.cfg.TrustedProxies)
 }
 
 // fail shows the 500 page and logs why, without anything secret.

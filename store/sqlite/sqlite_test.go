@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,4 +152,27 @@ func TestSQLiteTwoStoresOutboxClaimRace(t *testing.T) {
 		t.Fatalf("Migrate: %v", err)
 	}
 	storetest.OutboxClaimRace(t, a, []store.Outbox{a, b, a, b})
+}
+
+// The database holds password hashes, sealed signing keys and the audit log: its
+// file and the WAL and shared-memory files beside it are readable by the owner only
+// (security review finding 18: idp.db was created 0644), whatever the umask.
+func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	path := filepath.Join(t.TempDir(), "idp.db")
+	s := openTestStore(t, path)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
 }
