@@ -220,6 +220,21 @@ type Counters interface {
 	AddMember(ctx context.Context, key, member string, window time.Duration, now time.Time) (int, error)
 }
 
+// ConsecutiveFailures are durable runs of consecutive failures per key, for limits
+// that count failures until the next success rather than in a window (wrong
+// one-time codes per destination and per account) and must survive a flush of the
+// ephemeral store. The caller names the keys and decides what a run means.
+type ConsecutiveFailures interface {
+	// RecordFailure atomically adds one to key's run, notes at as its latest
+	// failure, and returns the run's new length: concurrent failures each count.
+	RecordFailure(ctx context.Context, key string, at time.Time) (int, error)
+	// Failures returns the length of key's run and the time of its latest
+	// failure; 0 and the zero time when key has none.
+	Failures(ctx context.Context, key string) (n int, last time.Time, err error)
+	// ResetFailures ends key's run (a success); a key with no run is not an error.
+	ResetFailures(ctx context.Context, key string) error
+}
+
 // OutboxStatus is where an outgoing message is in its delivery.
 type OutboxStatus string
 
@@ -287,6 +302,7 @@ type Durable interface {
 	RefreshTokens
 	Audit
 	Counters
+	ConsecutiveFailures
 	Outbox
 	// Migrate applies pending schema migrations.
 	Migrate(ctx context.Context) error

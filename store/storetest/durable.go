@@ -53,6 +53,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"CreateUserRace", durableCreateUserRace},
 		{"HitRace", durableHitRace},
 		{"MembersRace", durableMembersRace},
+		{"ConsecutiveFailures", durableConsecutiveFailures},
+		{"ConsecutiveFailuresRace", durableConsecutiveFailuresRace},
 		{"OutboxLifecycle", durableOutboxLifecycle},
 		{"OutboxNotDue", durableOutboxNotDue},
 		{"OutboxLeaseExpiry", durableOutboxLeaseExpiry},
@@ -1072,6 +1074,94 @@ func durableHitRace(t *testing.T, s store.Durable) {
 	if c != n {
 		t.Fatalf("Count after %d concurrent hits = %d", n, c)
 	}
+}
+
+// durableSameTime checks a time read back: within a microsecond of want, in UTC.
+func durableSameTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if d := got.Sub(want); got.IsZero() || d > time.Microsecond || d < -time.Microsecond {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+	if got.Location() != time.UTC {
+		t.Errorf("%s in %v, want UTC", what, got.Location())
+	}
+}
+
+func durableConsecutiveFailures(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	failures := func(key string) (int, time.Time) {
+		t.Helper()
+		n, last, err := s.Failures(ctx, key)
+		durableOK(t, "Failures", err)
+		return n, last
+	}
+	const key = "code:dest:email:ada@example.org"
+	if n, last := failures(key); n != 0 || !last.IsZero() {
+		t.Fatalf("Failures of an unused key = %d, %v; want 0 and the zero time", n, last)
+	}
+	durableOK(t, "ResetFailures of an unused key", s.ResetFailures(ctx, key))
+	for want := 1; want <= 3; want++ {
+		n, err := s.RecordFailure(ctx, key, durableBase.Add(time.Duration(want)*time.Minute))
+		durableOK(t, "RecordFailure", err)
+		if n != want {
+			t.Fatalf("RecordFailure = %d, want %d", n, want)
+		}
+	}
+	n, last := failures(key)
+	if n != 3 {
+		t.Fatalf("Failures = %d, want 3", n)
+	}
+	durableSameTime(t, "latest failure", last, durableBase.Add(3*time.Minute))
+	// A failure stamped earlier (a slower request committing last) counts but
+	// does not move the latest failure back.
+	n, err := s.RecordFailure(ctx, key, durableBase)
+	durableOK(t, "RecordFailure earlier", err)
+	if n != 4 {
+		t.Fatalf("RecordFailure = %d, want 4", n)
+	}
+	_, last = failures(key)
+	durableSameTime(t, "latest failure after an earlier one", last, durableBase.Add(3*time.Minute))
+	// Keys are counted apart; a reset ends one run only.
+	const other = "code:account:sms:u1"
+	if n, err := s.RecordFailure(ctx, other, durableBase); err != nil || n != 1 {
+		t.Fatalf("RecordFailure on another key = %d, %v; want 1", n, err)
+	}
+	durableOK(t, "ResetFailures", s.ResetFailures(ctx, key))
+	if n, last := failures(key); n != 0 || !last.IsZero() {
+		t.Fatalf("after reset: %d failures, latest %v; want 0 and the zero time", n, last)
+	}
+	if n, _ := failures(other); n != 1 {
+		t.Fatalf("reset of one key changed another: %d failures, want 1", n)
+	}
+	// A run after a reset starts again at one.
+	if n, err := s.RecordFailure(ctx, key, durableBase.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("RecordFailure after reset = %d, %v; want 1", n, err)
+	}
+}
+
+func durableConsecutiveFailuresRace(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	const n = 50
+	got := make([]int, n)
+	errs := durableRace(n, func(i int) error {
+		var err error
+		got[i], err = s.RecordFailure(ctx, "code:dest:sms:+447700900123", durableBase.Add(time.Duration(i)*time.Second))
+		return err
+	})
+	seen := make(map[int]bool)
+	for i, err := range errs {
+		durableOK(t, fmt.Sprintf("RecordFailure %d", i), err)
+		if got[i] < 1 || got[i] > n || seen[got[i]] {
+			t.Fatalf("RecordFailure results %v are not 1..%d each once", got, n)
+		}
+		seen[got[i]] = true
+	}
+	c, last, err := s.Failures(ctx, "code:dest:sms:+447700900123")
+	durableOK(t, "Failures", err)
+	if c != n {
+		t.Fatalf("Failures after %d concurrent failures = %d", n, c)
+	}
+	durableSameTime(t, "latest of concurrent failures", last, durableBase.Add((n-1)*time.Second))
 }
 
 // BenchRotateRefreshToken measures RotateRefreshToken on s, serially and with

@@ -1,0 +1,8 @@
+-- Runs of consecutive failures, ended by a success (wrong one-time codes per
+-- destination and per account). A row exists only while its run does.
+
+CREATE TABLE failure_runs (
+    key             TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
