@@ -29,7 +29,7 @@ func AccountLockedMessage(until time.Time, resetPasswordURL string) MessagePage 
 		Page: Page{Title: "Your account is locked"},
 		Paragraphs: []string{
 			"Your account is locked because of too many unsuccessful attempts to sign in.",
-			"You can try again after " + formatTime(until) + " or reset your password.",
+			"You can try again after " + FormatTime(until) + " or reset your password.",
 		},
 		LinkText: "Reset your password",
 		LinkURL:  resetPasswordURL,
@@ -77,9 +77,10 @@ func ServerErrorMessage() MessagePage {
 	}
 }
 
-// formatTime writes t in GOV.UK style: "2:05pm on 3 March 2026", "midday on
-// 3 March 2026".
-func formatTime(t time.Time) string {
+// FormatTime writes t, in its own location, in GOV.UK style: "2:05pm on 3 March
+// 2026", "midday on 3 March 2026". The journeys' messages use it too
+// (journey.Policy.FormatTime), so a time reads the same on every page.
+func FormatTime(t time.Time) string {
 	clock := strings.ToLower(t.Format("3:04PM"))
 	switch {
 	case t.Hour() == 12 && t.Minute() == 0:

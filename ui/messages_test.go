@@ -18,8 +18,8 @@ func TestFormatTime(t *testing.T) {
 		{day(0, 0), "midnight on 3 March 2026"},
 		{day(0, 1), "12:01am on 3 March 2026"},
 	} {
-		if got := formatTime(c.t); got != c.want {
-			t.Errorf("formatTime(%v) = %q, want %q", c.t, got, c.want)
+		if got := FormatTime(c.t); got != c.want {
+			t.Errorf("FormatTime(%v) = %q, want %q", c.t, got, c.want)
 		}
 	}
 }

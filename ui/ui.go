@@ -171,7 +171,7 @@ func funcs(opts Options) template.FuncMap {
 		"dict":        dict,
 		"list":        func(v ...any) []any { return v },
 		"join":        strings.Join,
-		"formatTime":  formatTime,
+		"formatTime":  FormatTime,
 	}
 }
 

@@ -193,6 +193,7 @@ func (a *App) policy() journey.Policy {
 		}
 		return n.E164, n.Type, nil
 	}
+	p.FormatTime = ui.FormatTime
 	p.CheckPassword = func(pw string) string {
 		if msg := journey.DefaultPasswordRule(pw); msg != "" {
 			return msg

@@ -18,13 +18,16 @@
 //	CheckPassword   -> PasswordChecked   (the caller counts failures and locks accounts)
 //	CreateUser      -> UserCreated       ('Create')
 //	CheckSendBudget -> SendBudgetChecked (durable per-recipient, per-network and per-account budgets)
+//	CheckCodeGuesses -> CodeGuessesChecked (are this address's, number's or account's codes locked?)
+//	RecordWrongCode  -> WrongCodeRecorded  (count a wrong code: did it lock them?)
 //
 // The caller then saves Result.State (compare-and-set on the version it loaded: a
 // double click, a back button or a second tab loses with store.ErrConflict and
 // reloads) and performs Result.Effects in order: send messages, set the phone or
-// password, revoke tokens, audit, and CompleteAuth. Result.Errors are the messages
-// to show. An event the current step does not accept gives a *Refused error and
-// changes nothing: the handler shows the page of the current step.
+// password, end counts of wrong codes, revoke tokens, audit, and CompleteAuth.
+// Result.Errors are the messages to show. An event the current step does not
+// accept gives a *Refused error and changes nothing: the handler shows the page of
+// the current step.
 //
 // Call outcomes arrive from the call simulator or the voice webhook; the handler of
 // a waiting page applies CallOutcome when one has been recorded for State.Call.ID,
@@ -64,7 +67,12 @@
 // asked of the caller's durable budgets (CheckSendBudget), which say whose account
 // it is and whether the number is being enrolled (it is not the account's verified
 // number); texts and calls to a verified number say so (Verified), for the share of
-// the daily ceiling kept for them. Sending to an
+// the daily ceiling kept for them. Wrong codes are also counted by the caller
+// across journeys, per email address or number and per account: before a code is
+// checked the journey asks whether they are locked (CheckCodeGuesses), and a locked
+// factor refuses every code, even the right one, saying until when; a wrong code is
+// counted (RecordWrongCode), a right one ends the count (ResetWrongCodes). The typed
+// code waits for the answer in memory only (codes.go). Sending to an
 // address that already has an account at sign-up sends SendAccountExistsEmail
 // instead, and a password reset for an unknown address sends nothing: the pages are
 // the same either way. The account is created at 'Create'; no journey completes
@@ -93,9 +101,9 @@
 //	    signup_email --> signup_email : submit_email, account_looked_up
 //	    signup_email --> signup_email_code : account_looked_up
 //	    signup_email --> sign_in : go_to_sign_in
-//	    signup_email_code --> signup_email_code : submit_email_code, resend_email_code, send_budget_checked
+//	    signup_email_code --> signup_email_code : submit_email_code, code_guesses_checked, wrong_code_recorded, resend_email_code, send_budget_checked
 //	    signup_email_code --> signup_email : change_email, send_budget_checked
-//	    signup_email_code --> signup_email_verified : submit_email_code
+//	    signup_email_code --> signup_email_verified : code_guesses_checked
 //	    signup_email_verified --> signup_details : continue
 //	    signup_details --> signup_details : submit_details
 //	    signup_details --> phone_enter : user_created
@@ -103,11 +111,11 @@
 //	    phone_enter --> phone_enter : submit_phone
 //	    phone_enter --> phone_sms_code : submit_phone
 //	    phone_enter --> phone_call_wait : submit_phone
-//	    phone_sms_code --> phone_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
+//	    phone_sms_code --> phone_sms_code : submit_sms_code, code_guesses_checked, wrong_code_recorded, resend_sms_code, choose_method, send_budget_checked
 //	    phone_sms_code --> phone_call_wait : choose_method, send_budget_checked
 //	    phone_sms_code --> phone_enter : change_phone_number, send_budget_checked, sms_not_sent
-//	    phone_sms_code --> phone_confirm : submit_sms_code
-//	    phone_sms_code --> done : submit_sms_code
+//	    phone_sms_code --> phone_confirm : code_guesses_checked
+//	    phone_sms_code --> done : code_guesses_checked
 //	    phone_call_wait --> phone_call_wait : continue, choose_method, send_budget_checked
 //	    phone_call_wait --> phone_sms_code : choose_method, send_budget_checked
 //	    phone_call_wait --> phone_enter : call_outcome, continue, change_phone_number, send_budget_checked
@@ -117,10 +125,10 @@
 //	    phone_confirm --> phone_confirm : choose_method
 //	    phone_confirm --> phone_confirm_sms_code : choose_method
 //	    phone_confirm --> phone_confirm_call_wait : choose_method
-//	    phone_confirm_sms_code --> phone_confirm_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
+//	    phone_confirm_sms_code --> phone_confirm_sms_code : submit_sms_code, code_guesses_checked, wrong_code_recorded, resend_sms_code, choose_method, send_budget_checked
 //	    phone_confirm_sms_code --> phone_confirm_call_wait : choose_method, send_budget_checked
 //	    phone_confirm_sms_code --> phone_confirm : send_budget_checked, sms_not_sent
-//	    phone_confirm_sms_code --> done : submit_sms_code
+//	    phone_confirm_sms_code --> done : code_guesses_checked
 //	    phone_confirm_call_wait --> phone_confirm_call_wait : continue, choose_method, send_budget_checked
 //	    phone_confirm_call_wait --> phone_confirm_sms_code : choose_method, send_budget_checked
 //	    phone_confirm_call_wait --> phone_confirm : call_outcome, continue, send_budget_checked
@@ -129,12 +137,12 @@
 //	    challenge --> challenge : choose_method
 //	    challenge --> challenge_sms_code : choose_method
 //	    challenge --> challenge_call_wait : choose_method
-//	    challenge_sms_code --> challenge_sms_code : submit_sms_code, resend_sms_code, choose_method, send_budget_checked
+//	    challenge_sms_code --> challenge_sms_code : submit_sms_code, code_guesses_checked, wrong_code_recorded, resend_sms_code, choose_method, send_budget_checked
 //	    challenge_sms_code --> challenge_call_wait : choose_method, send_budget_checked
 //	    challenge_sms_code --> challenge : send_budget_checked, sms_not_sent
-//	    challenge_sms_code --> done : submit_sms_code
-//	    challenge_sms_code --> forgot_new_password : submit_sms_code
-//	    challenge_sms_code --> phone_enter : submit_sms_code
+//	    challenge_sms_code --> done : code_guesses_checked
+//	    challenge_sms_code --> forgot_new_password : code_guesses_checked
+//	    challenge_sms_code --> phone_enter : code_guesses_checked
 //	    challenge_call_wait --> challenge_call_wait : continue, choose_method, send_budget_checked
 //	    challenge_call_wait --> challenge_sms_code : choose_method, send_budget_checked
 //	    challenge_call_wait --> challenge : call_outcome, continue, send_budget_checked
@@ -145,10 +153,10 @@
 //	    forgot_email --> forgot_email : submit_email, account_looked_up
 //	    forgot_email --> forgot_email_code : account_looked_up
 //	    forgot_email --> sign_in : go_to_sign_in
-//	    forgot_email_code --> forgot_email_code : submit_email_code, resend_email_code, send_budget_checked
+//	    forgot_email_code --> forgot_email_code : submit_email_code, code_guesses_checked, wrong_code_recorded, resend_email_code, send_budget_checked
 //	    forgot_email_code --> forgot_email : change_email, send_budget_checked
-//	    forgot_email_code --> challenge : submit_email_code
-//	    forgot_email_code --> forgot_new_password : submit_email_code
+//	    forgot_email_code --> challenge : code_guesses_checked
+//	    forgot_email_code --> forgot_new_password : code_guesses_checked
 //	    forgot_new_password --> forgot_new_password : submit_new_password
 //	    forgot_new_password --> done : submit_new_password
 //	    forgot_new_password --> phone_enter : submit_new_password

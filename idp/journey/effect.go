@@ -66,6 +66,36 @@ type CheckSendBudget struct {
 	Enrolment bool
 }
 
+// CodeFactor is what a code proves: Channel (email or sms) to To (the email
+// address as typed, or the number in E.164) for the account UserID, empty when
+// the journey knows no account (a sign-up before 'Create'). Wrong codes are
+// counted against the destination and, when there is one, the account.
+type CodeFactor struct {
+	Channel factors.Channel
+	To      string
+	UserID  string
+}
+
+// CheckCodeGuesses asks, before a code typed for Factor is checked, whether
+// too many wrong codes across journeys have locked the destination or the
+// account. Answer: CodeGuessesChecked. The caller owns the count (a durable
+// run of consecutive failures per destination and per account, which a
+// flush of the ephemeral store does not reset) and the rule (limits.CodeGuesses).
+//
+// The typed code is not in the query: the caller never sees it. The journey
+// keeps it in memory until the answer (State.guess) and checks it only when
+// the answer says the factor is not locked.
+type CheckCodeGuesses struct{ Factor CodeFactor }
+
+// RecordWrongCode asks the caller to count a wrong code for Factor against
+// the destination and the account. Answer: WrongCodeRecorded, saying whether
+// this one locked the factor.
+type RecordWrongCode struct{ Factor CodeFactor }
+
+// ResetWrongCodes: a right code for Factor ends the runs of wrong codes of the
+// destination and the account. A durable write, made before the journey moves on.
+type ResetWrongCodes struct{ Factor CodeFactor }
+
 // EmailPurpose says which email a code goes in.
 type EmailPurpose string
 
@@ -143,6 +173,9 @@ func (LookUpAccount) isEffect()          {}
 func (CheckPassword) isEffect()          {}
 func (CreateUser) isEffect()             {}
 func (CheckSendBudget) isEffect()        {}
+func (CheckCodeGuesses) isEffect()       {}
+func (RecordWrongCode) isEffect()        {}
+func (ResetWrongCodes) isEffect()        {}
 func (SendEmailCode) isEffect()          {}
 func (SendAccountExistsEmail) isEffect() {}
 func (SendSMSCode) isEffect()            {}
@@ -158,6 +191,9 @@ func (LookUpAccount) Answers() EventKind   { return EventAccountLookedUp }
 func (CheckPassword) Answers() EventKind   { return EventPasswordChecked }
 func (CreateUser) Answers() EventKind      { return EventUserCreated }
 func (CheckSendBudget) Answers() EventKind { return EventSendBudgetChecked }
+
+func (CheckCodeGuesses) Answers() EventKind { return EventCodeGuessesChecked }
+func (RecordWrongCode) Answers() EventKind  { return EventWrongCodeRecorded }
 
 // Effects carrying a secret print and log without it.
 

@@ -35,6 +35,10 @@ const (
 	EventPasswordChecked   EventKind = "password_checked"
 	EventUserCreated       EventKind = "user_created"
 	EventSendBudgetChecked EventKind = "send_budget_checked"
+	// The two answers of a code's check: is the factor locked, and did this
+	// wrong code lock it.
+	EventCodeGuessesChecked EventKind = "code_guesses_checked"
+	EventWrongCodeRecorded  EventKind = "wrong_code_recorded"
 
 	// Reported by the call simulator or the voice provider's webhook.
 	EventCallOutcome EventKind = "call_outcome"
@@ -51,6 +55,7 @@ var EventKinds = []EventKind{
 	EventContinue, EventSubmitDetails, EventSubmitPhone, EventChooseMethod,
 	EventSubmitSMSCode, EventResendSMSCode, EventChangePhoneNumber, EventSubmitNewPassword,
 	EventAccountLookedUp, EventPasswordChecked, EventUserCreated, EventSendBudgetChecked,
+	EventCodeGuessesChecked, EventWrongCodeRecorded,
 	EventCallOutcome, EventSMSNotSent,
 }
 
@@ -58,7 +63,8 @@ var EventKinds = []EventKind{
 // state awaits exactly that answer.
 func isAnswer(k EventKind) bool {
 	switch k {
-	case EventAccountLookedUp, EventPasswordChecked, EventUserCreated, EventSendBudgetChecked:
+	case EventAccountLookedUp, EventPasswordChecked, EventUserCreated, EventSendBudgetChecked,
+		EventCodeGuessesChecked, EventWrongCodeRecorded:
 		return true
 	}
 	return false
@@ -212,6 +218,15 @@ const (
 	RefusedEnrolmentSends SendRefusal = "enrolment_sends"
 )
 
+// CodeGuessesChecked answers CheckCodeGuesses. LockedUntil is when the factor
+// unlocks (in the time zone people read, as it is shown to them), the zero
+// time when it is not locked; while it is, the code typed is not checked.
+type CodeGuessesChecked struct{ LockedUntil time.Time }
+
+// WrongCodeRecorded answers RecordWrongCode. LockedUntil is set when this
+// wrong code locked the factor, as for CodeGuessesChecked.
+type WrongCodeRecorded struct{ LockedUntil time.Time }
+
 // CallOutcome is how a call placed by PlaceCall ended.
 type CallOutcome struct {
 	CallID string
@@ -238,6 +253,8 @@ func (AccountLookedUp) Kind() EventKind     { return EventAccountLookedUp }
 func (PasswordChecked) Kind() EventKind     { return EventPasswordChecked }
 func (UserCreated) Kind() EventKind         { return EventUserCreated }
 func (SendBudgetChecked) Kind() EventKind   { return EventSendBudgetChecked }
+func (CodeGuessesChecked) Kind() EventKind  { return EventCodeGuessesChecked }
+func (WrongCodeRecorded) Kind() EventKind   { return EventWrongCodeRecorded }
 func (CallOutcome) Kind() EventKind         { return EventCallOutcome }
 
 // SMSNotSent: the text message of the current code step was not sent. Message

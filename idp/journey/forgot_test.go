@@ -193,11 +193,16 @@ func TestChangePhone(t *testing.T) {
 	s = w.must(s, ChooseMethod{Method: MethodSMS})
 	s, res := w.do(s, SubmitSMSCode{Code: w.lastSMS().Code})
 	wantStep(t, s, StepDone)
-	if res.Effects[0] != (SetPhone{UserID: a.UserID, Number: "+447700900456", Type: "mobile"}) {
+	// The right code ends the count of wrong codes for the new number, then the
+	// number is stored.
+	if res.Effects[0] != (ResetWrongCodes{Factor: CodeFactor{Channel: factors.ChannelSMS, To: "+447700900456", UserID: a.UserID}}) {
 		t.Fatalf("effects %#v", res.Effects)
 	}
-	if res.Effects[1].(Audit).Kind != "phone.changed" {
-		t.Fatalf("audit %#v", res.Effects[1])
+	if res.Effects[1] != (SetPhone{UserID: a.UserID, Number: "+447700900456", Type: "mobile"}) {
+		t.Fatalf("effects %#v", res.Effects)
+	}
+	if res.Effects[2].(Audit).Kind != "phone.changed" {
+		t.Fatalf("audit %#v", res.Effects[2])
 	}
 	if done := w.completion(); done.AuthRequestID != "" || !slices.Equal(done.AMR, []string{"sms", "tel"}) {
 		t.Fatalf("completion %+v", done)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/otp"
+	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/store"
 )
 
@@ -77,14 +78,46 @@ type world struct {
 	locked   map[string]time.Time
 	deny     bool              // durable send budget refuses
 	budgets  []CheckSendBudget // asked, in order
-	users    int
-	effects  []Effect // performed (non-query) effects, in order
-	created  []CreateUser
+	// wrongCodes are the durable runs of wrong codes, by factorKeys, as the
+	// caller keeps them, under the rule codeRule.
+	wrongCodes map[string]codeRun
+	codeRule   limits.CodeGuesses
+	users      int
+	effects    []Effect // performed (non-query) effects, in order
+	created    []CreateUser
 }
 
 func newWorld(t *testing.T, change func(*Policy)) *world {
 	return &world{t: t, m: newMachine(t, change), now: t0,
-		accounts: map[string]*Account{}, pass: map[string]string{}, locked: map[string]time.Time{}}
+		accounts: map[string]*Account{}, pass: map[string]string{}, locked: map[string]time.Time{},
+		wrongCodes: map[string]codeRun{}, codeRule: limits.DefaultCodeGuesses()}
+}
+
+type codeRun struct {
+	n    int
+	last time.Time
+}
+
+// factorKeys are the runs a wrong code for f counts in: its destination and,
+// when known, its account.
+func factorKeys(f CodeFactor) []string {
+	keys := []string{"dest:" + string(f.Channel) + ":" + strings.ToLower(f.To)}
+	if f.UserID != "" {
+		keys = append(keys, "account:"+string(f.Channel)+":"+f.UserID)
+	}
+	return keys
+}
+
+// codesLockedUntil is when f's codes unlock, zero when they are not locked.
+func (w *world) codesLockedUntil(f CodeFactor) time.Time {
+	var until time.Time
+	for _, k := range factorKeys(f) {
+		r := w.wrongCodes[k]
+		if u := w.codeRule.LockedUntil(r.n, r.last); w.now.Before(u) && u.After(until) {
+			until = u
+		}
+	}
+	return until
 }
 
 // addUser makes an account; phone "" means an unfinished enrolment.
@@ -134,6 +167,13 @@ func (w *world) answer(q Query) (Event, error) {
 			return SendBudgetChecked{RetryAfter: 30 * time.Minute}, nil
 		}
 		return SendBudgetChecked{Allowed: true}, nil
+	case CheckCodeGuesses:
+		return CodeGuessesChecked{LockedUntil: w.codesLockedUntil(q.Factor)}, nil
+	case RecordWrongCode:
+		for _, k := range factorKeys(q.Factor) {
+			w.wrongCodes[k] = codeRun{n: w.wrongCodes[k].n + 1, last: w.now}
+		}
+		return WrongCodeRecorded{LockedUntil: w.codesLockedUntil(q.Factor)}, nil
 	}
 	return nil, fmt.Errorf("unexpected query %T", q)
 }
@@ -171,6 +211,13 @@ func (w *world) do(s *State, e Event) (*State, Result) {
 		out.Errors = append(out.Errors, res.Errors...)
 		if res.Sent != "" {
 			out.Sent = res.Sent
+		}
+	}
+	for _, eff := range out.Effects {
+		if r, ok := eff.(ResetWrongCodes); ok {
+			for _, k := range factorKeys(r.Factor) {
+				delete(w.wrongCodes, k)
+			}
 		}
 	}
 	w.effects = append(w.effects, out.Effects...)

@@ -19,7 +19,7 @@ type Machine struct {
 }
 
 // New returns a Machine. Zero durations and counts in p take DefaultPolicy's values,
-// nil CheckPassword, NewCode and NewCallID take the defaults; PhoneConfirmTwice is
+// nil CheckPassword, NewCode, NewCallID and FormatTime take the defaults; PhoneConfirmTwice is
 // taken as given (start from DefaultPolicy to have it on); ClassifyPhone and hasher
 // are required.
 func New(p Policy, hasher *otp.Hasher) (*Machine, error) {
@@ -58,6 +58,9 @@ func New(p Policy, hasher *otp.Hasher) (*Machine, error) {
 	}
 	if p.NewCallID == nil {
 		p.NewCallID = NewID
+	}
+	if p.FormatTime == nil {
+		p.FormatTime = DefaultFormatTime
 	}
 	return &Machine{policy: p, hasher: hasher}, nil
 }
@@ -154,6 +157,9 @@ func (m *Machine) Apply(s *State, e Event, now time.Time) (Result, error) {
 	if k != EventSendBudgetChecked {
 		t.s.SendFrom = ""
 	}
+	if k != EventCodeGuessesChecked {
+		t.s.guess = ""
+	}
 	if err := h(t, e); err != nil {
 		return Result{}, err
 	}
@@ -164,7 +170,7 @@ func (m *Machine) Apply(s *State, e Event, now time.Time) (Result, error) {
 type Answer func(Query) (Event, error)
 
 // maxQueries bounds the queries one Drive may chain (at most two happen today:
-// LookUpAccount then CheckSendBudget).
+// LookUpAccount then CheckSendBudget, or CheckCodeGuesses then RecordWrongCode).
 const maxQueries = 4
 
 // Drive applies e, then performs each Query through answer and applies its answer,

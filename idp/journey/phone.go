@@ -64,13 +64,10 @@ func (t *tx) startProof(m Method) error {
 	return t.requestSend(factors.ChannelVoice, steps.callWait)
 }
 
+// submitSMSCode starts the check of a typed code (codes.go); a right one
+// proves the phone of the current stage (phoneProven).
 func submitSMSCode(t *tx, e Event) error {
-	if !t.checkCode(t.s.PhoneCode, t.smsPurpose(), e.(SubmitSMSCode).Code) {
-		return nil
-	}
-	t.s.PhoneCode = nil // single use
-	t.s.prove(AMRSMS)
-	return t.advance(phoneProven)
+	return t.submitCode(e.(SubmitSMSCode).Code)
 }
 
 func resendSMSCode(t *tx, _ Event) error {

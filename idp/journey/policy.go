@@ -50,7 +50,16 @@ type Policy struct {
 	// NewCode and NewCallID produce codes and call ids; defaults use crypto/rand.
 	NewCode   func() (string, error)
 	NewCallID func() (string, error)
+
+	// FormatTime writes a time a person reads in a message (when locked codes
+	// can be tried again), in the time's own location. Default
+	// DefaultFormatTime; the app gives the pages' style (ui.FormatTime), so a
+	// message reads like the pages around it.
+	FormatTime func(time.Time) string
 }
+
+// DefaultFormatTime writes "14:05 on 3 March 2026".
+func DefaultFormatTime(t time.Time) string { return t.Format("15:04 on 2 January 2006") }
 
 // DefaultPolicy returns the product's rules (see the package documentation).
 func DefaultPolicy() Policy {

@@ -6,12 +6,11 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
-	"github.com/councilforms/idp/factors/otp"
 )
 
 // Sending codes and placing calls, with the two budgets: the journey's own resend
 // budget (in the state) and the durable budgets the caller keeps (CheckSendBudget).
-// Checking codes, with expiry and the attempt limit.
+// Checking them is codes.go's.
 
 // requestSend moves to target and asks the caller's durable budget for one message
 // on ch; the code or call is issued when the answer allows it (sendBudgetChecked).
@@ -190,43 +189,6 @@ func (t *tx) newCode() (string, error) {
 // never verifies for another journey, channel or address.
 func (t *tx) emailPurpose() string { return t.s.ID + "|email|" + strings.ToLower(t.s.Email) }
 func (t *tx) smsPurpose() string   { return t.s.ID + "|sms|" + t.s.Phone }
-
-// checkCode reports whether input is the live code c, counting wrong entries and
-// adding the message to show when it is not.
-func (t *tx) checkCode(c *Code, purpose, input string) bool {
-	if strings.TrimSpace(input) == "" {
-		t.fieldError(FieldCode, MsgEnterCode)
-		return false
-	}
-	code, ok := otp.Normalize(input)
-	if !ok {
-		t.fieldError(FieldCode, MsgCodeFormat)
-		return false
-	}
-	limit := t.m.policy.MaxAttempts
-	switch {
-	case c == nil:
-		t.fieldError(FieldCode, MsgCodeWrong)
-		return false
-	case c.Attempts >= limit:
-		t.fieldError(FieldCode, MsgCodeTooManyWrong)
-		return false
-	case !t.now.Before(c.ExpiresAt):
-		t.fieldError(FieldCode, MsgCodeExpired)
-		return false
-	}
-	if t.m.hasher.Verify(purpose, code, c.Hash) {
-		return true
-	}
-	c.Attempts++
-	if c.Attempts >= limit {
-		t.fieldError(FieldCode, MsgCodeTooManyWrong)
-		t.effect(Audit{Kind: "code.locked", UserID: t.s.UserID, Detail: fmt.Sprintf("%d wrong entries at %s", c.Attempts, t.s.Step)})
-		return false
-	}
-	t.fieldError(FieldCode, MsgCodeWrong)
-	return false
-}
 
 // channelOf is the channel a code or call step receives on.
 func channelOf(s Step) factors.Channel {

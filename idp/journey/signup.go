@@ -31,12 +31,10 @@ func accountLookedUp(t *tx, e Event) error {
 	return t.requestSend(factors.ChannelEmail, StepSignUpEmailCode)
 }
 
+// submitEmailCode starts the check of a typed code (codes.go); a right one
+// proves the email address (emailProven).
 func submitEmailCode(t *tx, e Event) error {
-	if !t.checkCode(t.s.EmailCode, t.emailPurpose(), e.(SubmitEmailCode).Code) {
-		return nil
-	}
-	t.s.EmailCode = nil // single use
-	return t.advance(emailProven)
+	return t.submitCode(e.(SubmitEmailCode).Code)
 }
 
 func resendEmailCode(t *tx, _ Event) error {

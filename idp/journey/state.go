@@ -71,6 +71,11 @@ type State struct {
 	// SeenAt is when the journey was last saved: a new sign-in request finding
 	// a journey idle longer than a short limit starts again (a shared computer).
 	SeenAt time.Time `json:"seen,omitzero"`
+
+	// guess is the code just typed, normalised, while CheckCodeGuesses awaits
+	// its answer within one Drive; it is never stored (unexported, so not in
+	// the JSON) and any other event clears it.
+	guess string
 }
 
 // Code is one code in flight: its keyed hash, expiry and wrong entries.

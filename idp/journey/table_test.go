@@ -36,6 +36,8 @@ var sampleEvents = map[EventKind]Event{
 	EventPasswordChecked:     PasswordChecked{Result: PasswordWrong},
 	EventUserCreated:         UserCreated{UserID: "u"},
 	EventSendBudgetChecked:   SendBudgetChecked{Allowed: true},
+	EventCodeGuessesChecked:  CodeGuessesChecked{},
+	EventWrongCodeRecorded:   WrongCodeRecorded{},
 	EventCallOutcome:         CallOutcome{CallID: "call-1", Result: factors.CallConfirmed},
 	EventSMSNotSent:          SMSNotSent{Message: "We cannot send text messages at the moment. Select 'Call Me'"},
 }

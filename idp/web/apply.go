@@ -187,6 +187,10 @@ func (h *Handler) answer(r *http.Request, s *journey.State) journey.Answer {
 			return h.createUser(ctx, r, q)
 		case journey.CheckSendBudget:
 			return h.checkSendBudget(ctx, r, q)
+		case journey.CheckCodeGuesses:
+			return h.checkCodeGuesses(ctx, r, q)
+		case journey.RecordWrongCode:
+			return h.recordWrongCode(ctx, r, q)
 		default:
 			return nil, errors.New("web: unknown journey query")
 		}

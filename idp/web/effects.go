@@ -27,8 +27,8 @@ func newUserID() (string, error) {
 }
 
 // performWrites carries out a transition's durable effects, in order, before the
-// journey is saved as moved on: the account changes, the audit events and the end
-// of the sign-in. Each is safe to repeat, so a retry after a failure completes
+// journey is saved as moved on: the account changes, the end of a run of wrong
+// codes, the audit events and the end of the sign-in. Each is safe to repeat, so a retry after a failure completes
 // them. It returns the URL to send the browser to when the journey is over.
 func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res journey.Result) (string, error) {
 	ctx := r.Context()
@@ -48,6 +48,10 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			}
 			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash = hash }); err != nil {
 				return "", wrapf(err, "set password")
+			}
+		case journey.ResetWrongCodes:
+			if err := h.resetWrongCodes(ctx, e.Factor); err != nil {
+				return "", wrapf(err, "reset wrong codes")
 			}
 		case journey.UnlockAccount:
 			if err := h.Store.ResetLoginFailures(ctx, e.UserID); err != nil {

@@ -16,6 +16,8 @@ type metrics struct {
 	passwords *prometheus.CounterVec // result: ok, wrong, locked
 	refused   *prometheus.CounterVec // budget: sends refused by the durable budgets
 	created   prometheus.Counter
+	// codeLocks counts factors locked by too many wrong codes, by channel.
+	codeLocks *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -35,9 +37,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		created: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "idp_accounts_created_total", Help: "Accounts created at 'Create'.",
 		}),
+		codeLocks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idp_code_locks_total", Help: "Email addresses, numbers or accounts whose codes (email, sms) were locked by too many wrong codes.",
+		}, []string{"channel"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.started, m.completed, m.passwords, m.refused, m.created} {
+		for _, c := range []prometheus.Collector{m.started, m.completed, m.passwords, m.refused, m.created, m.codeLocks} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

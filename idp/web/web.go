@@ -51,6 +51,7 @@ type Provider interface {
 type Store interface {
 	store.Users
 	store.Counters
+	store.ConsecutiveFailures
 	store.Audit
 }
 
@@ -82,6 +83,9 @@ type Config struct {
 	DeviceKey []byte
 	// Passwords are the wrong-password throttles; zero takes limits.DefaultPasswords.
 	Passwords limits.Passwords
+	// CodeGuesses caps wrong codes across journeys; zero takes
+	// limits.DefaultCodeGuesses.
+	CodeGuesses limits.CodeGuesses
 	// TrustedProxies are load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 }
@@ -135,6 +139,9 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	}
 	if cfg.Passwords == (limits.Passwords{}) {
 		cfg.Passwords = limits.DefaultPasswords()
+	}
+	if cfg.CodeGuesses == (limits.CodeGuesses{}) {
+		cfg.CodeGuesses = limits.DefaultCodeGuesses()
 	}
 	if cfg.ResumeIdle <= 0 {
 		cfg.ResumeIdle = DefaultResumeIdle

@@ -135,6 +135,14 @@ func (s *Store) live(key string) *entry {
 	return e
 }
 
+// Flush removes every key, as FLUSHDB does to a Redis database: tests use it to
+// show what must survive the loss of the ephemeral store.
+func (s *Store) Flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.entries)
+}
+
 func checkTTL(op, key string, ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("memory: %s %s: ttl must be positive, got %v", op, key, ttl)

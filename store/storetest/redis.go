@@ -44,6 +44,22 @@ func Redis(t testing.TB) (url, prefix string) {
 	return url, prefix
 }
 
+// FlushRedis deletes every key under prefix (from Redis), as FLUSHDB would
+// for a deployment alone in its database, without touching the keys of the
+// tests running beside it: a test shows what survives the loss of Redis.
+func FlushRedis(t testing.TB, url, prefix string) {
+	t.Helper()
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("flush Redis: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := deleteRedisPrefix(ctx, opts, prefix); err != nil {
+		t.Fatalf("flush Redis keys %s*: %v", prefix, err)
+	}
+}
+
 // deleteRedisPrefix deletes every key that starts with prefix. The prefix holds
 // only characters that are not glob-special, so it can go into MATCH as is.
 func deleteRedisPrefix(ctx context.Context, opts *goredis.Options, prefix string) error {
