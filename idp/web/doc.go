@@ -5,11 +5,12 @@
 // "journey:<id>" (TTL Config.JourneyTTL, compare-and-set on its version) and the
 // id in the __Host-idp_journey cookie. Every request loads the state, turns the
 // form post into a journey.Event, runs Machine.Drive with the answers from the
-// durable store (accounts, password checks and lockout, send budgets), saves the
-// new state with compare-and-set (a double click, a back button or a second tab
-// loses and is shown the step reached), then performs the effects: messages
-// through the factors senders, phone and password changes, token revocation, and
-// at the end provider.Complete, which sends the browser back to the form app.
+// durable store (accounts, password checks and lockout, send budgets, runs of
+// wrong codes across journeys), saves the new state with compare-and-set (a
+// double click, a back button or a second tab loses and is shown the step
+// reached), then performs the effects: messages through the factors senders,
+// phone and password changes, token revocation, and at the end
+// provider.Complete, which sends the browser back to the form app.
 //
 // Routes (mounted by idp/app):
 //
