@@ -130,14 +130,25 @@ func (t *tx) liveCode() (*Code, string) {
 // msgCodesLocked tells the person that the codes of this email address or
 // number are locked, until when (rounded up to the minute, so that the time
 // shown is never early), and what else they can do: a text-message code page
-// offers a call, which has no code to guess.
+// offers a call, which has no code to guess; and a human (Policy.ContactText).
 func (t *tx) msgCodesLocked(until time.Time) string {
 	if r := until.Truncate(time.Minute); r.Before(until) {
 		until = r.Add(time.Minute)
 	}
-	when := t.m.policy.FormatTime(until)
-	if t.s.Step.IsEmailCodeStep() {
-		return "Too many wrong codes have been entered for this email address. You can try again after " + when + ", or contact the council"
+	what, options := "email address", []string{"You can try again after " + t.m.policy.FormatTime(until)}
+	if !t.s.Step.IsEmailCodeStep() {
+		what, options = "phone number", append(options, "select 'Call Me instead'")
 	}
-	return "Too many wrong codes have been entered for this phone number. You can try again after " + when + ", select 'Call Me instead', or contact the council"
+	if c := t.m.policy.ContactText; c != "" {
+		options = append(options, c)
+	}
+	msg := "Too many wrong codes have been entered for this " + what + ". " + options[0]
+	for i, o := range options[1:] {
+		if i == len(options)-2 {
+			msg += ", or " + o
+		} else {
+			msg += ", " + o
+		}
+	}
+	return msg
 }

@@ -64,12 +64,12 @@ func wrongCode(right string) string {
 }
 
 // lockMessage is what the journey says while f's codes are locked until until
-// (DefaultFormatTime; rounded up to the minute).
+// (DefaultFormatTime; rounded up to the minute), with no Policy.ContactText.
 func lockMessage(ch factors.Channel, until string) string {
 	if ch == factors.ChannelEmail {
-		return "Too many wrong codes have been entered for this email address. You can try again after " + until + ", or contact the council"
+		return "Too many wrong codes have been entered for this email address. You can try again after " + until
 	}
-	return "Too many wrong codes have been entered for this phone number. You can try again after " + until + ", select 'Call Me instead', or contact the council"
+	return "Too many wrong codes have been entered for this phone number. You can try again after " + until + ", or select 'Call Me instead'"
 }
 
 // At every code step, the rule applies the same way: a locked destination or
@@ -231,27 +231,31 @@ func TestTypedCodeIsNeverStored(t *testing.T) {
 }
 
 // The lock's end is shown rounded up to the minute, in the format Policy gives
-// (the app's: the pages' own).
+// (the app's: the pages' own), with the other ways on: a call for a text code,
+// and the contact text.
 func TestCodesLockedMessage(t *testing.T) {
-	m := newMachine(t, func(p *Policy) {
-		p.FormatTime = func(t time.Time) string { return t.Format("3:04pm, 2 Jan") }
-	})
 	london, err := time.LoadLocation("Europe/London")
 	if err != nil {
 		t.Skip("no time zone database")
 	}
+	format := func(p *Policy) { p.FormatTime = func(t time.Time) string { return t.Format("3:04pm, 2 Jan") } }
 	for _, tc := range []struct {
-		step  Step
-		until time.Time
-		want  string
+		step    Step
+		until   time.Time
+		contact string
+		want    string
 	}{
-		{StepSignUpEmailCode, time.Date(2026, 3, 2, 14, 5, 0, 0, time.UTC), lockMessage(factors.ChannelEmail, "2:05pm, 2 Mar")},
-		{StepForgotEmailCode, time.Date(2026, 3, 2, 14, 5, 0, 1, time.UTC), lockMessage(factors.ChannelEmail, "2:06pm, 2 Mar")},
-		{StepChallengeSMSCode, time.Date(2026, 6, 2, 14, 5, 59, 0, time.UTC).In(london), lockMessage(factors.ChannelSMS, "3:06pm, 2 Jun")},
-		{StepPhoneSMSCode, time.Date(2026, 3, 2, 23, 59, 30, 0, time.UTC), lockMessage(factors.ChannelSMS, "12:00am, 3 Mar")},
+		{StepSignUpEmailCode, time.Date(2026, 3, 2, 14, 5, 0, 0, time.UTC), "",
+			"Too many wrong codes have been entered for this email address. You can try again after 2:05pm, 2 Mar"},
+		{StepForgotEmailCode, time.Date(2026, 3, 2, 14, 5, 0, 1, time.UTC), "contact the council's customer services",
+			"Too many wrong codes have been entered for this email address. You can try again after 2:06pm, 2 Mar, or contact the council's customer services"},
+		{StepChallengeSMSCode, time.Date(2026, 6, 2, 14, 5, 59, 0, time.UTC).In(london), "",
+			"Too many wrong codes have been entered for this phone number. You can try again after 3:06pm, 2 Jun, or select 'Call Me instead'"},
+		{StepPhoneSMSCode, time.Date(2026, 3, 2, 23, 59, 30, 0, time.UTC), "call 01632 960 001",
+			"Too many wrong codes have been entered for this phone number. You can try again after 12:00am, 3 Mar, select 'Call Me instead', or call 01632 960 001"},
 	} {
-		got := (&tx{m: m, s: &State{Step: tc.step}}).msgCodesLocked(tc.until)
-		if got != tc.want {
+		m := newMachine(t, func(p *Policy) { format(p); p.ContactText = tc.contact })
+		if got := (&tx{m: m, s: &State{Step: tc.step}}).msgCodesLocked(tc.until); got != tc.want {
 			t.Errorf("%s until %v:\n got %q\nwant %q", tc.step, tc.until, got, tc.want)
 		}
 	}

@@ -44,17 +44,15 @@ func (c CodeGuesses) LockedUntil(failures int, last time.Time) time.Time {
 	return last.Add(c.LockFor)
 }
 
-// codeGuessRules describes the rules for people and operators as plain values,
-// in the fields (and order) of the README's limits table: what is limited, its
-// default, what it counts over, its setting (none: fixed), and why.
-func codeGuessRules() []struct{ Name, Default, Window, Setting, Why string } {
+// codeGuessRules describes the rules for the README's limits table.
+func codeGuessRules() []Rule {
 	lock := strconv.Itoa(int(DefaultCodeGuessLock/time.Minute)) + " minutes"
 	if DefaultCodeGuessLock == time.Hour {
 		lock = "1 hour"
 	}
-	return []struct{ Name, Default, Window, Setting, Why string }{
+	return []Rule{
 		{
-			Name:    "Consecutive wrong codes (email or text message) before the email address, number or account's codes are locked",
+			Name:    "Consecutive wrong codes (email or text message) before the codes of the email address, number or account are locked",
 			Default: strconv.Itoa(DefaultCodeGuessThreshold),
 			Window:  "across journeys, until a right code",
 			Why:     "NIST SP 800-63B §5.2.2: at most 100 consecutive failed attempts per account; fresh journeys alone gave 1,200 guesses a day",
@@ -63,7 +61,7 @@ func codeGuessRules() []struct{ Name, Default, Window, Setting, Why string } {
 			Name:    "Lock after too many wrong codes, again after each further wrong code",
 			Default: lock,
 			Window:  "from the latest wrong code",
-			Why:     "NIST SP 800-63B §5.2.2 rate limiting: past the threshold one guess per lock keeps far below 100 while the person can still get in",
+			Why:     "NIST SP 800-63B §5.2.2 rate limiting: past the threshold one guess per lock keeps far below 100, and a call still proves the phone",
 		},
 	}
 }
