@@ -138,7 +138,8 @@ func NewCluster(t *testing.T, o Options) *Cluster {
 	backends := make([]string, o.Nodes)
 	for i := range o.Nodes {
 		n := &Node{t: t, bin: bin, Name: fmt.Sprintf("node%d", i+1), Port: freePort(t), log: filepath.Join(dir, fmt.Sprintf("node%d.log", i+1))}
-		n.env = append(append([]string{}, c.env...), "IDP_ADDR="+n.Addr())
+		// Each node its own metrics port: the default (localhost:9090) would be taken by the first.
+		n.env = append(append([]string{}, c.env...), "IDP_ADDR="+n.Addr(), fmt.Sprintf("IDP_METRICS_ADDR=127.0.0.1:%d", freePort(t)))
 		n.URL = "http://" + n.Addr()
 		backends[i] = n.Addr()
 		c.Nodes = append(c.Nodes, n)
