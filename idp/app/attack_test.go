@@ -490,3 +490,34 @@ func TestAttackLockoutDoesNotStopTheKnownBrowser(t *testing.T) {
 		checkClaims(t, own.exchange(), p, "pwd", "sms")
 	})
 }
+
+// Security finding 9: the lock after wrong passwords reads the same for an
+// address with an account and one without (no enumeration by the lock
+// message), and says the true wait.
+func TestAttackLockMessageDoesNotTellAccountsApart(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		d := startIdP(t, be, map[string]string{"IDP_TRUSTED_PROXIES": "127.0.0.1/32"})
+		p := newPerson(t, true)
+		signUp(d, d.browser(), p)
+		seen := map[string]string{}
+		for i, email := range []string{p.email, "nobody.here@example.gov.uk"} {
+			b := d.browser()
+			b.forwardedFor = fmt.Sprintf("203.0.113.%d", 10+i)
+			var last string
+			for range 11 {
+				b.startSignIn()
+				b.press("Sign in", "email", email, "password", "Winter2026!")
+				last = text(b.page.body)
+			}
+			seen[email] = last
+		}
+		real, unknown := seen[p.email], seen["nobody.here@example.gov.uk"]
+		if !strings.Contains(real, "Your account is locked") || !strings.Contains(real, "Try again in 1 minute,") {
+			t.Fatalf("real account after 11 wrong passwords:\n%s", real)
+		}
+		// The pages differ only by the address typed back into the field.
+		if strings.ReplaceAll(real, p.email, "X") != strings.ReplaceAll(unknown, "nobody.here@example.gov.uk", "X") {
+			t.Fatalf("the lock reads differently for an unknown address:\nreal:    %s\nunknown: %s", real, unknown)
+		}
+	})
+}

@@ -33,6 +33,7 @@ func Rules() []Rule {
 		journeyRules(),      // journeys.go
 		sendRules(),         // sends.go
 		clientSecretRules(), // clientsecrets.go
+		codeGuessRules(),    // codes.go
 	)
 }
 

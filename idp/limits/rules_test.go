@@ -17,6 +17,28 @@ var update = flag.Bool("update", false, "rewrite the README's limits table from 
 // ruleTests holds a table test for each rule, by its name: a new rule needs one
 // (TestEveryRuleHasATest).
 var ruleTests = map[string]func(t *testing.T){
+	"Consecutive wrong codes (email or text message) before the codes of the email address, number or account are locked": func(t *testing.T) {
+		c, last := limits.DefaultCodeGuesses(), time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+		for _, tc := range []struct {
+			failures int
+			locked   bool
+		}{{0, false}, {19, false}, {20, true}, {100, true}} {
+			if got := !c.LockedUntil(tc.failures, last).IsZero(); got != tc.locked {
+				t.Errorf("%d wrong codes: locked %v, want %v", tc.failures, got, tc.locked)
+			}
+		}
+		if !(limits.CodeGuesses{LockFor: time.Hour}).LockedUntil(1000, last).IsZero() {
+			t.Error("a rule with no threshold locks")
+		}
+	},
+	"Lock after too many wrong codes, again after each further wrong code": func(t *testing.T) {
+		c, last := limits.DefaultCodeGuesses(), time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+		for _, n := range []int{20, 21, 60} {
+			if got, want := c.LockedUntil(n, last), last.Add(time.Hour); !got.Equal(want) {
+				t.Errorf("%d wrong codes, the latest at %v: locked until %v, want %v", n, last, got, want)
+			}
+		}
+	},
 	"Consecutive wrong passwords from unknown browsers before an account is locked for them": func(t *testing.T) {
 		l := limits.DefaultLockout()
 		for _, tc := range []struct {

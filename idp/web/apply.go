@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/councilforms/idp/factors"
@@ -231,21 +234,46 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 		h.metrics.password(journey.PasswordWrong)
 		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
 	}
-	u, err := h.Store.UserByEmail(ctx, q.Email)
-	if errors.Is(err, store.ErrNotFound) {
+	// No account, or a disabled one: the same hashing time, and the same lock
+	// after the same number of failures as a real account, so neither the words
+	// nor the wait tell whether the address has an account.
+	noAccount := func(userID, detail string) (journey.Event, error) {
+		key := "pwfail:email:" + emailKey(q.Email)
+		n, last, err := h.Store.Failures(ctx, key)
+		if err != nil {
+			return nil, err
+		}
 		if err := h.Passwords.DummyVerify(ctx, q.Password); err != nil {
 			return nil, err
 		}
-		return wrong("", "no such account")
+		if until := h.Machine.Policy().LockedUntil(n, last); now.Before(until) {
+			h.audit(ctx, r, "login.locked", userID, "attempt while locked ("+detail+")")
+			h.metrics.password(journey.PasswordLocked)
+			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
+		}
+		n, err = h.Store.RecordFailure(ctx, key, now)
+		if err != nil {
+			return nil, err
+		}
+		if until := h.Machine.Policy().LockedUntil(n, now); !until.IsZero() {
+			if _, err := h.Store.Hit(ctx, network, rules.NetworkWindow, now); err != nil {
+				return nil, err
+			}
+			h.audit(ctx, r, "login.failed", userID, detail)
+			h.metrics.password(journey.PasswordLocked)
+			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
+		}
+		return wrong(userID, detail)
+	}
+	u, err := h.Store.UserByEmail(ctx, q.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return noAccount("", "no such account")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.Status != store.UserActive {
-		if err := h.Passwords.DummyVerify(ctx, q.Password); err != nil {
-			return nil, err
-		}
-		return wrong(u.ID, "account disabled")
+		return noAccount(u.ID, "account disabled")
 	}
 	device, known := h.knownBrowser(r, u.ID)
 	deviceKey := "pwfail:device:" + device
@@ -310,6 +338,13 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	}
 	h.metrics.password(journey.PasswordOK)
 	return journey.PasswordChecked{Result: journey.PasswordOK, Account: journey.AccountFrom(u)}, nil
+}
+
+// emailKey names an email address in durable counters without holding it: the
+// hex SHA-256 of its lower-case form.
+func emailKey(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:])
 }
 
 // clientNetwork is the client's network for per-network limits (limits.NetworkKey).
