@@ -130,3 +130,40 @@ func TestOutageAtTheStartIsATryAgainPage(t *testing.T) {
 		}
 	}
 }
+
+// kill -9 of a node under steady sign-ups: only requests in flight on the
+// killed process fail (the load balancer answers them with an error), no
+// sign-up ends on a page it should not, and the node comes back into rotation.
+func TestKillNodeUnderLoad(t *testing.T) {
+	c := NewCluster(t, Options{})
+	defer c.logOnFailure()
+	load := c.StartLoad(2, 3)
+	if !waitFor(30*time.Second, func() bool { return load.Requests() >= 50 }) {
+		t.Fatalf("the load made only %d requests in 30 s", load.Requests())
+	}
+	c.Nodes[1].Kill()
+	if !waitFor(10*time.Second, func() bool { return c.Proxy.InRotation() == len(c.Nodes)-1 }) {
+		t.Fatalf("the killed node is still in rotation")
+	}
+	before := load.Requests()
+	if !waitFor(30*time.Second, func() bool { return load.Requests() >= before+50 }) {
+		t.Fatalf("the load stalled after the kill")
+	}
+	c.Nodes[1].Start()
+	if !waitFor(10*time.Second, func() bool { return c.Proxy.InRotation() == len(c.Nodes) }) {
+		t.Fatalf("the restarted node did not come back into rotation")
+	}
+	rep := load.Stop()
+	t.Log(rep)
+	if len(rep.Broken) > 0 {
+		t.Errorf("sign-ups ended on a page they should not have: %s", rep)
+	}
+	// Requests in flight on the killed process, and at most a request per
+	// connection the proxy had open to it, may fail; nothing more.
+	if len(rep.Failures) > 10 {
+		t.Errorf("%d requests failed after one kill -9: %s", len(rep.Failures), rep)
+	}
+	if rep.Journeys == 0 {
+		t.Errorf("no sign-up finished: the load did not run")
+	}
+}
