@@ -60,13 +60,8 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 // 'Start again', and one idle longer than Config.ResumeIdle starts again, so
 // the next person at a shared computer inherits nothing.
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID string) {
-	lr, ok := h.loginRequest(w, r, authRequestID)
-	if !ok {
-		return
-	}
-	j, ok, err := h.load(r)
-	if err != nil {
-		h.fail(w, r, "load", err)
+	lr, j, ok, handled := h.requestAndJourney(w, r, authRequestID)
+	if handled {
 		return
 	}
 	// A change of phone number started from the account pages never turns into a
@@ -89,6 +84,21 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 		}
 	}
 	h.start(w, r, lr)
+}
+
+// requestAndJourney reads the sign-in request for this browser and the
+// browser's journey (ok: it has one), or answers the request itself (handled).
+func (h *Handler) requestAndJourney(w http.ResponseWriter, r *http.Request, authRequestID string) (lr *provider.LoginRequest, j loaded, ok, handled bool) {
+	lr, found := h.loginRequest(w, r, authRequestID)
+	if !found {
+		return nil, loaded{}, false, true
+	}
+	j, ok, err := h.load(r)
+	if err != nil {
+		h.fail(w, r, "load", err)
+		return nil, loaded{}, false, true
+	}
+	return lr, j, ok, false
 }
 
 // loginRequest reads the sign-in request for this browser, or answers the
@@ -158,13 +168,8 @@ func (h *Handler) discard(r *http.Request, s *journey.State) {
 // resume answers the 'Continue' / 'Start again' question begin asked about an
 // unfinished journey.
 func (h *Handler) resume(w http.ResponseWriter, r *http.Request, f url.Values) {
-	lr, ok := h.loginRequest(w, r, f.Get(ui.FieldRequest))
-	if !ok {
-		return
-	}
-	j, ok, err := h.load(r)
-	if err != nil {
-		h.fail(w, r, "load", err)
+	lr, j, ok, handled := h.requestAndJourney(w, r, f.Get(ui.FieldRequest))
+	if handled {
 		return
 	}
 	if f.Get(ui.FieldChoice) == ui.ChoiceContinue && ok && j.s.Step != journey.StepDone &&
