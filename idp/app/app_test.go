@@ -228,10 +228,10 @@ func TestReadyzFollowsDatabase(t *testing.T) {
 
 // TestReadyzFollowsRedis stops and restarts a real redis-server.
 func TestReadyzFollowsRedis(t *testing.T) {
-	r := startRedis(t)
+	r := storetest.StartRedis(t)
 	cfg := load(t, map[string]string{
 		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "idp.db"),
-		"IDP_REDIS_URL":    r.url(),
+		"IDP_REDIS_URL":    r.URL(),
 		"IDP_DEV":          "true",
 	})
 	a, _ := open(t, cfg)
@@ -239,11 +239,11 @@ func TestReadyzFollowsRedis(t *testing.T) {
 	defer srv.Close()
 
 	eventually(t, srv.URL+"/readyz", "200 ready")
-	r.stop(t)
+	r.Stop()
 	got := get(t, srv.URL+"/readyz")
 	if !strings.HasPrefix(got, "503 database: ok\nredis: unreachable: ") {
 		t.Errorf("GET /readyz with Redis stopped = %q", got)
 	}
-	r.start(t)
+	r.Start()
 	eventually(t, srv.URL+"/readyz", "200 ready")
 }
