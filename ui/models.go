@@ -285,9 +285,24 @@ type MessagePage struct {
 	// ButtonText and ButtonURL give a button link (a GET) when both are set.
 	ButtonText string
 	ButtonURL  string
+	// Form, when set, is a POST form with one button, shown before the link
+	// (a question such as "Do you want to sign out?" with 'Cancel' as the link).
+	Form *MessageForm
 	// LinkText and LinkURL give a plain link when both are set.
 	LinkText string
 	LinkURL  string
+}
+
+// MessageForm is the one-button form of a MessagePage.
+type MessageForm struct {
+	Action string
+	Button string
+	Hidden []HiddenField
+}
+
+// HiddenField is a hidden input of a form.
+type HiddenField struct {
+	Name, Value string
 }
 
 // DevInboxPage lists the messages captured in development mode, newest

@@ -25,10 +25,16 @@ func (a *App) routes(p *parts) {
 	// /metrics is not here: it has its own listener (MetricsHandler, IDP_METRICS_ADDR).
 }
 
-// csrfBypass lists the provider endpoints that form apps call from their servers or
-// from browser JavaScript on their own origin: they authenticate the client, not a
-// cookie, so cross-origin protection does not apply.
-var csrfBypass = []string{"/oauth/token", "/revoke", "/userinfo", "/oauth/introspect"}
+// csrfBypass lists the provider endpoints that cross-origin protection does not
+// apply to. Form apps call /oauth/token, /revoke, /userinfo and /oauth/introspect
+// from their servers or from browser JavaScript on their own origin: they
+// authenticate the client, not a cookie. /authorize and /end_session receive
+// form POSTs from a form app's pages (OIDC Core 3.1.2.1, RP-Initiated Logout 1.0
+// section 2) and are protected by the protocol: an authorization request only
+// starts a sign-in bound to this browser, and a logout without a valid
+// id_token_hint for the signed-in person only asks (the question's 'Sign out',
+// POST /logout, keeps the origin check).
+var csrfBypass = []string{"/oauth/token", "/revoke", "/userinfo", "/oauth/introspect", "/authorize", "/end_session"}
 
 // readyChecks names the dependencies /readyz reports on.
 func (a *App) readyChecks() []server.Check {

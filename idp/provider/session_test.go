@@ -205,10 +205,23 @@ func TestEndSession(t *testing.T) {
 		if _, err := r.userinfo(tok.raw.AccessToken); err == nil {
 			t.Error("access token still works after logout")
 		}
-		// Without a registered URI the provider shows its own page.
-		res = e.visit(b, endSession)
+		// Without an id_token_hint the provider does not sign out: it sends
+		// the browser to the question (the login pages' /logout), keeping the
+		// registered post-logout URI and state.
+		noFollow := &http.Client{Jar: b.Jar, Transport: b.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		q = url.Values{"client_id": {"formapp"}, "post_logout_redirect_uri": {"https://" + rpHost + "/formapp/signed-out"}, "state": {"s2"}}
+		resp, err := noFollow.Get(endSession + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != LogoutQuestionPath+"?"+q.Encode() {
+			t.Fatalf("end_session without a hint: %d %q, want 302 to the question", resp.StatusCode, loc)
+		}
+		// Signed out, the provider shows its own page.
+		res = e.visit(b, e.issuer+"/logged-out")
 		if res.status != http.StatusOK || !strings.Contains(res.body, "You have signed out") {
-			t.Fatalf("bare end_session: status %d body %q", res.status, res.body)
+			t.Fatalf("/logged-out: status %d body %q", res.status, res.body)
 		}
 	})
 }

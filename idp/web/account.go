@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
 )
@@ -109,8 +110,72 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// logout serves the header's 'Sign out' link: the provider's end-session endpoint
-// ends the IdP session in this browser.
+// logout serves GET /logout: the header's 'Sign out' link and the question
+// the provider's end-session endpoint sends a person to when a form app asked
+// to sign them out without proving who they are (no id_token_hint, or another
+// person's). It only asks; 'Sign out' posts the answer to signOut, a same-site
+// form like every other, so a link or an image on another site cannot sign a
+// person out.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	seeOther(w, r, "/end_session")
+	lr, ok := h.logoutRequest(w, r)
+	if !ok {
+		return
+	}
+	cancel := lr.Cancel
+	if cancel == "" {
+		cancel = PathAccount
+	}
+	var hidden []ui.HiddenField
+	for _, f := range []struct{ name, value string }{
+		{"client_id", lr.ClientID}, {"post_logout_redirect_uri", lr.PostLogoutRedirectURI}, {"state", lr.State},
+	} {
+		if f.value != "" {
+			hidden = append(hidden, ui.HiddenField{Name: f.name, Value: f.value})
+		}
+	}
+	title := "Do you want to sign out?"
+	if h.cfg.OrgName != "" {
+		title = "Do you want to sign out of " + h.cfg.OrgName + "?"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.MessagePage{
+		Page:       ui.Page{Title: title},
+		Paragraphs: []string{"If you sign out, you will need to sign in again to use an online form on this device."},
+		Form:       &ui.MessageForm{Action: PathLogout, Button: "Sign out", Hidden: hidden},
+		LinkText:   "Cancel", LinkURL: cancel,
+	})
+}
+
+// signOut serves POST /logout, the question's 'Sign out': it ends the IdP
+// session in this browser, revokes the person's tokens for the form app that
+// asked, and goes on to its post-logout URI (with state) or "You have signed out".
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
+	lr, ok := h.logoutRequest(w, r)
+	if !ok {
+		return
+	}
+	to, err := h.Provider.SignOut(w, r, lr)
+	if err != nil {
+		h.fail(w, r, "sign out", err)
+		return
+	}
+	h.Provider.Redirect(w, r, to)
+}
+
+func (h *Handler) logoutRequest(w http.ResponseWriter, r *http.Request) (*provider.LogoutRequest, bool) {
+	lr, err := h.Provider.LogoutRequest(r)
+	if errors.Is(err, provider.ErrBadLogout) {
+		h.Log.InfoContext(r.Context(), "logout request refused", "err", err)
+		w.Header().Set("Cache-Control", "no-store")
+		h.Pages.Render(w, http.StatusBadRequest, ui.PageMessage, ui.MessagePage{
+			Page:       ui.Page{Title: "You could not be signed out"},
+			Paragraphs: []string{"The service that sent you here asked to sign you out in a way this account service does not accept. Close your browser to end your session."},
+		})
+		return nil, false
+	}
+	if err != nil {
+		h.fail(w, r, "logout request", err)
+		return nil, false
+	}
+	return lr, true
 }

@@ -45,6 +45,10 @@ type Provider interface {
 	Redirect(w http.ResponseWriter, r *http.Request, to string)
 	SessionUser(r *http.Request) (string, bool)
 	RevokeUserTokens(ctx context.Context, userID string) error
+	// LogoutRequest reads the sign-out question's parameters (provider.ErrBadLogout
+	// when they are not valid); SignOut ends the session and says where to go.
+	LogoutRequest(r *http.Request) (*provider.LogoutRequest, error)
+	SignOut(w http.ResponseWriter, r *http.Request, lr *provider.LogoutRequest) (string, error)
 }
 
 // Store is the part of the durable store the pages use.
@@ -88,6 +92,9 @@ type Config struct {
 	CodeGuesses limits.CodeGuesses
 	// TrustedProxies are load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// OrgName is the organisation running the service ("Do you want to sign out
+	// of <OrgName>?"); empty leaves it out.
+	OrgName string
 }
 
 // Deps are the parts the pages use.
@@ -179,6 +186,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathAccount, h.account)
 	mux.HandleFunc("GET "+PathAccount+"/change-phone", h.changePhone)
 	mux.HandleFunc("GET "+PathLogout, h.logout)
+	mux.HandleFunc("POST "+PathLogout, h.signOut)
 	mux.HandleFunc("GET /{$}", h.home)
 }
 
