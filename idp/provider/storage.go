@@ -607,6 +607,9 @@ func (p *Provider) userByID(ctx context.Context, userID string) (*store.User, er
 func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*accessToken, error) {
 	var at accessToken
 	if _, err := getJSON(ctx, p.eph, keyAccessToken+id, &at); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			dependencyFailed(ctx, err)
+		}
 		return nil, fmt.Errorf("provider: access token: %w", err)
 	}
 	if at.UserID != subject || !p.now().Before(at.ExpiresAt) {
@@ -619,6 +622,7 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*ac
 	}
 	markers, err := p.eph.GetMany(ctx, keys...)
 	if err != nil {
+		dependencyFailed(ctx, err)
 		return nil, fmt.Errorf("provider: load revocation markers: %w", err)
 	}
 	if at.FamilyID != "" && markers[len(markers)-1] != nil {
