@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // The library answers some protocol errors in ways strict clients reject
@@ -63,8 +66,12 @@ func hasBearerToken(r *http.Request) bool {
 func (p *Provider) withClientAuthErrors(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		usedBasic := strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "basic ")
+		if r.URL.Path == "/oauth/introspect" && r.Method == http.MethodPost {
+			// Parsed here, so the form the library reads is this request's too.
+			_ = r.ParseForm()
+		}
 		if r.URL.Path == "/oauth/introspect" && r.Header.Get("Authorization") == "" && r.Method == http.MethodPost {
-			if err := r.ParseForm(); err == nil {
+			if r.PostForm != nil {
 				id, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 				if id != "" && secret != "" {
 					// The library unescapes Basic credentials (RFC 6749 section 2.3.1).
@@ -77,6 +84,13 @@ func (p *Provider) withClientAuthErrors(h http.Handler) http.Handler {
 			}
 		}
 		h.ServeHTTP(&rewriteWriter{ResponseWriter: w, rewrite: func(status int, hdr http.Header) (int, any, bool) {
+			if status == http.StatusOK && r.URL.Path == "/oauth/introspect" {
+				// The library knows only access tokens: a refresh token
+				// comes back inactive. The client authenticated (200).
+				if resp := p.introspectRefreshToken(r); resp != nil {
+					return http.StatusOK, resp, true
+				}
+			}
 			if status != http.StatusUnauthorized {
 				return 0, nil, false
 			}
@@ -127,4 +141,91 @@ func (w *rewriteWriter) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// introspectRefreshToken answers RFC 7662 for a current refresh token of the
+// authenticated client, or nil when the token is not one (the library's
+// answer then stands).
+func (p *Provider) introspectRefreshToken(r *http.Request) map[string]any {
+	token := r.PostForm.Get("token")
+	user, _, ok := r.BasicAuth()
+	if token == "" || !ok {
+		return nil
+	}
+	clientID, err := url.QueryUnescape(user)
+	if err != nil {
+		return nil
+	}
+	ctx := r.Context()
+	rt, err := p.db.RefreshTokenByHash(ctx, hashToken(token))
+	if err != nil {
+		return nil
+	}
+	now := p.now()
+	if rt.ClientID != clientID || !rt.RevokedAt.IsZero() || !rt.UsedAt.IsZero() ||
+		!now.Before(rt.ExpiresAt) || !now.Before(rt.IdleExpiresAt) {
+		return nil
+	}
+	if err := p.userMaySignIn(ctx, rt.UserID); err != nil {
+		return nil
+	}
+	exp := rt.ExpiresAt
+	if rt.IdleExpiresAt.Before(exp) {
+		exp = rt.IdleExpiresAt
+	}
+	aud := rt.Audience
+	if len(aud) == 0 {
+		aud = []string{rt.ClientID}
+	}
+	return map[string]any{
+		"active":    true,
+		"scope":     strings.Join(rt.Scopes, " "),
+		"client_id": rt.ClientID,
+		"sub":       rt.UserID,
+		"aud":       aud,
+		"iss":       p.cfg.Issuer,
+		"iat":       rt.CreatedAt.Unix(),
+		"exp":       exp.Unix(),
+		"auth_time": rt.AuthTime.Unix(),
+	}
+}
+
+// authorizeParameters are the parameters of an /authorize request as sent:
+// the query, and the form body of a POST when it has been read.
+func authorizeParameters(r *http.Request) []url.Values {
+	vs := []url.Values{r.URL.Query()}
+	if r.PostForm != nil {
+		vs = append(vs, r.PostForm)
+	}
+	return vs
+}
+
+// askedResponseType is the response_type of the /authorize request being
+// served, if any (see oidcClient.ResponseTypes).
+func askedResponseType(ctx context.Context) oidc.ResponseType {
+	hc := httpFromContext(ctx)
+	if hc == nil || hc.r == nil {
+		return ""
+	}
+	for _, v := range authorizeParameters(hc.r) {
+		if rt := v.Get("response_type"); rt != "" {
+			return oidc.ResponseType(rt)
+		}
+	}
+	return ""
+}
+
+// repeatedParameter refuses a request that sends a parameter more than once
+// (RFC 6749 section 3.1); the library would take the first value.
+func repeatedParameter(r *http.Request) error {
+	seen := map[string]int{}
+	for _, v := range authorizeParameters(r) {
+		for k, vals := range v {
+			seen[k] += len(vals)
+			if seen[k] > 1 {
+				return oidc.ErrInvalidRequest().WithDescription("A parameter was sent more than once.")
+			}
+		}
+	}
+	return nil
 }

@@ -144,6 +144,15 @@ func TestFailedClientAuthenticationIsInvalidClient(t *testing.T) {
 		}
 
 		freshCode()
+		req = formRequest(uri, form)
+		req.SetBasicAuth("no-such-client", "whatever")
+		got = e.do(req)
+		wantJSONError(t, name+" unknown client id", got, http.StatusUnauthorized, "invalid_client")
+		if h := got.header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Basic") {
+			t.Errorf("%s unknown client id: WWW-Authenticate %q, want a Basic challenge", name, h)
+		}
+
+		freshCode()
 		post := url.Values{"client_id": {"formapp"}, "client_secret": {"not-the-secret"}}
 		for k, v := range form {
 			post[k] = v
@@ -173,6 +182,40 @@ func TestIntrospectionWithClientSecretPost(t *testing.T) {
 	if got.status != http.StatusOK || got.body["active"] != true || got.body["client_id"] != "formapp" {
 		t.Fatalf("introspection with client_secret_post: %d %q, want 200 active", got.status, got.raw)
 	}
+}
+
+// RFC 7662: a refresh token introspects active while it can be used, for its
+// own client only.
+func TestIntrospectRefreshToken(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) stores) {
+		e := newEnv(t, open(t), nil)
+		e.signInAs(e.newUser(), time.Time{})
+		r := e.rp("formapp")
+		f := newFlow()
+		tok := r.mustExchange(r.signIn(e.browser(), f), f)
+		rt := tok.raw.RefreshToken
+		if rt == "" {
+			t.Fatal("no refresh token")
+		}
+		got := r.introspect(rt)
+		if got["active"] != true || got["client_id"] != "formapp" || got["sub"] != tok.idToken.Subject ||
+			!strings.Contains(got["scope"].(string), "offline_access") {
+			t.Fatalf("refresh token introspection: %v, want active for formapp", got)
+		}
+		if exp, _ := got["exp"].(float64); int64(exp) <= e.clock.now().Unix() {
+			t.Errorf("exp %v not in the future", got["exp"])
+		}
+		if got := e.rp("other").introspect(rt); got["active"] != false {
+			t.Errorf("another client's introspection: %v, want inactive", got)
+		}
+		// Rotated: the old one is no longer active.
+		if _, err := r.refresh(rt); err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if got := r.introspect(rt); got["active"] != false {
+			t.Errorf("rotated refresh token: %v, want inactive", got)
+		}
+	})
 }
 
 // Discovery names only endpoints that answer, and every claim the ID token
@@ -224,5 +267,26 @@ func TestDiscoveryListsWhatExists(t *testing.T) {
 				t.Errorf("%s carries %q, not in claims_supported %v", what, c, supported)
 			}
 		}
+	}
+}
+
+// RFC 6749 section 3.1: a parameter sent twice is invalid_request, sent back
+// to the (validated) redirect URI.
+func TestAuthorizeRepeatedParameter(t *testing.T) {
+	e := newEnv(t, memorySQLite(t), nil)
+	e.signInAs(e.newUser(), time.Time{})
+	r := e.rp("formapp")
+	for _, name := range []string{"state", "response_type", "client_id", "redirect_uri", "scope", "nonce"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFlow()
+			u, _ := url.Parse(r.authURL(f))
+			q := u.Query()
+			q.Add(name, q.Get(name)) // the same value again
+			u.RawQuery = q.Encode()
+			res := e.visit(e.browser(), u.String())
+			if res.param("error") != "invalid_request" || res.param("state") != f.state || res.param("iss") != e.issuer {
+				t.Errorf("callback %v (status %d %q), want error=invalid_request with state", res.callback, res.status, res.body)
+			}
+		})
 	}
 }

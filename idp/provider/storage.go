@@ -174,6 +174,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if hc == nil {
 		return nil, errors.New("provider: an auth request is created only by a browser's /authorize")
 	}
+	if err := repeatedParameter(hc.r); err != nil {
+		return nil, err
+	}
 	if hc.r.URL.Query().Get("request_uri") != "" {
 		return nil, &oidc.Error{ErrorType: "request_uri_not_supported", Description: "The request_uri parameter is not supported."}
 	}
@@ -829,7 +832,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 	if hc := httpFromContext(ctx); hc != nil {
 		hc.clientID = c.ID
 	}
-	return &oidcClient{c: c, p: s.p}, nil
+	return &oidcClient{c: c, p: s.p, askedResponseType: askedResponseType(ctx)}, nil
 }
 
 // AuthorizeClientIDSecret checks a client's secret, after the limits on
