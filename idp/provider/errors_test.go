@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/store/storetest"
 )
 
 // rawResponse is a response as a strict client sees it.
@@ -288,5 +290,28 @@ func TestAuthorizeRepeatedParameter(t *testing.T) {
 				t.Errorf("callback %v (status %d %q), want error=invalid_request with state", res.callback, res.status, res.body)
 			}
 		})
+	}
+}
+
+// A userinfo request that cannot be checked because Redis is down is not a
+// bad token: the form app must not throw the token away.
+func TestUserinfoWithRedisDownIsUnavailable(t *testing.T) {
+	rs := storetest.StartRedis(t)
+	e := newEnv(t, postgresAndRedis(t, rs), nil)
+	e.signInAs(e.newUser(), time.Time{})
+	r := e.rp("formapp")
+	f := newFlow()
+	tok := r.mustExchange(r.signIn(e.browser(), f), f)
+	get := func() rawResponse {
+		req, _ := http.NewRequest(http.MethodGet, r.endpoint("userinfo_endpoint"), nil)
+		req.Header.Set("Authorization", "Bearer "+tok.raw.AccessToken)
+		return e.do(req)
+	}
+	rs.Stop()
+	got := get()
+	rs.Start() // (a throwaway Redis: the access token does not survive the restart)
+	wantJSONError(t, "userinfo with Redis down", got, http.StatusServiceUnavailable, "temporarily_unavailable")
+	if h := got.header.Get("WWW-Authenticate"); h != "" {
+		t.Errorf("userinfo with Redis down: WWW-Authenticate %q, want none", h)
 	}
 }
