@@ -43,6 +43,8 @@ func (p *Provider) client(ctx context.Context, id string) (*store.Client, error)
 type oidcClient struct {
 	c *store.Client
 	p *Provider
+	// askedResponseType is the response_type of the request being served.
+	askedResponseType oidc.ResponseType
 }
 
 var _ op.Client = (*oidcClient)(nil)
@@ -50,7 +52,15 @@ var _ op.Client = (*oidcClient)(nil)
 func (c *oidcClient) GetID() string                    { return c.c.ID }
 func (c *oidcClient) RedirectURIs() []string           { return c.c.RedirectURIs }
 func (c *oidcClient) PostLogoutRedirectURIs() []string { return c.c.PostLogoutRedirectURIs }
+
+// ResponseTypes includes the response type the current /authorize request
+// asks for, so the library lets it through to CreateAuthRequest, which
+// refuses anything but code with unsupported_response_type (the library would
+// answer unauthorized_client, which means something else: RFC 6749 4.1.2.1).
 func (c *oidcClient) ResponseTypes() []oidc.ResponseType {
+	if c.askedResponseType != "" && c.askedResponseType != oidc.ResponseTypeCode {
+		return []oidc.ResponseType{oidc.ResponseTypeCode, c.askedResponseType}
+	}
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 func (c *oidcClient) GrantTypes() []oidc.GrantType {

@@ -432,12 +432,15 @@ func TestAuthorizeErrorsGoBackToClient(t *testing.T) {
 		opts []oauth2.AuthCodeOption
 		want string
 	}{
-		"plain PKCE":           {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("code_challenge_method", "plain")}, "invalid_request"},
-		"implicit flow":        {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_type", "id_token")}, "unauthorized_client"},
-		"request_uri":          {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("request_uri", "https://"+rpHost+"/req")}, "request_uri_not_supported"},
-		"no openid scope":      {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", "email")}, "invalid_scope"},
-		"prompt none and more": {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "none login")}, "invalid_request"},
-		"form_post":            {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_mode", "form_post")}, "invalid_request"},
+		"plain PKCE":            {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("code_challenge_method", "plain")}, "invalid_request"},
+		"implicit flow":         {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_type", "id_token")}, "unsupported_response_type"},
+		"token":                 {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_type", "token")}, "unsupported_response_type"},
+		"hybrid":                {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_type", "code id_token")}, "unsupported_response_type"},
+		"unknown response_type": {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_type", "foo")}, "unsupported_response_type"},
+		"request_uri":           {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("request_uri", "https://"+rpHost+"/req")}, "request_uri_not_supported"},
+		"no openid scope":       {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("scope", "email")}, "invalid_scope"},
+		"prompt none and more":  {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "none login")}, "invalid_request"},
+		"form_post":             {[]oauth2.AuthCodeOption{oauth2.SetAuthURLParam("response_mode", "form_post")}, "invalid_request"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

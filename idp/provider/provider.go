@@ -245,7 +245,7 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 var supportedScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess}
 
 var supportedClaims = []string{
-	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash",
+	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "client_id",
 	"name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified",
 }
 
@@ -278,10 +278,11 @@ func (p *Provider) routes() http.Handler {
 	mux.Handle("/keys", withHeader(withCORS(http.HandlerFunc(p.jwks)), "Cache-Control", "public, max-age=300"))
 	// Responses carrying tokens or personal data must not be cached (RFC 6749 section 5.1).
 	noStore := withHeader(withHeader(p.op, "Cache-Control", "no-store"), "Pragma", "no-cache")
-	mux.Handle("/userinfo", noStore)
-	// The endpoints that authenticate clients answer a throttled guesser 429.
+	mux.Handle("/userinfo", p.withBearerErrors(noStore))
+	// The endpoints that authenticate clients answer a throttled guesser 429
+	// and any other failed client authentication 401 invalid_client (errors.go).
 	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/revoke"} {
-		mux.Handle(path, p.withClientThrottle(noStore))
+		mux.Handle(path, p.withClientThrottle(p.withClientAuthErrors(noStore)))
 	}
 	return withHTTPContext(mux)
 }
@@ -341,6 +342,9 @@ func (p *Provider) encodeDiscovery(ctx context.Context) ([]byte, error) {
 	// RFC 9207: every authorization response names the issuer, so a form app
 	// talking to several providers cannot be fooled into mixing them up.
 	fields["authorization_response_iss_parameter_supported"] = true
+	// The library advertises a device authorization endpoint this provider
+	// does not serve.
+	delete(fields, "device_authorization_endpoint")
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(fields); err != nil {
 		return nil, err

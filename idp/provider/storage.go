@@ -174,6 +174,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if hc == nil {
 		return nil, errors.New("provider: an auth request is created only by a browser's /authorize")
 	}
+	if err := repeatedParameter(hc.r); err != nil {
+		return nil, err
+	}
 	if hc.r.URL.Query().Get("request_uri") != "" {
 		return nil, &oidc.Error{ErrorType: "request_uri_not_supported", Description: "The request_uri parameter is not supported."}
 	}
@@ -607,6 +610,9 @@ func (p *Provider) userByID(ctx context.Context, userID string) (*store.User, er
 func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*accessToken, error) {
 	var at accessToken
 	if _, err := getJSON(ctx, p.eph, keyAccessToken+id, &at); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			dependencyFailed(ctx, err)
+		}
 		return nil, fmt.Errorf("provider: access token: %w", err)
 	}
 	if at.UserID != subject || !p.now().Before(at.ExpiresAt) {
@@ -619,6 +625,7 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*ac
 	}
 	markers, err := p.eph.GetMany(ctx, keys...)
 	if err != nil {
+		dependencyFailed(ctx, err)
 		return nil, fmt.Errorf("provider: load revocation markers: %w", err)
 	}
 	if at.FamilyID != "" && markers[len(markers)-1] != nil {
@@ -825,7 +832,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 	if hc := httpFromContext(ctx); hc != nil {
 		hc.clientID = c.ID
 	}
-	return &oidcClient{c: c, p: s.p}, nil
+	return &oidcClient{c: c, p: s.p, askedResponseType: askedResponseType(ctx)}, nil
 }
 
 // AuthorizeClientIDSecret checks a client's secret, after the limits on
