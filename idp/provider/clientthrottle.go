@@ -1,8 +1,6 @@
 package provider
 
 import (
-	"github.com/councilforms/idp/idp/server"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -219,11 +217,6 @@ func networkOf(addr string) string {
 		return addr
 	}
 	return limits.NetworkKey(a.WithZone(""))
-}
-
-// clientAddress is the address a request came from (server.ClientIP).
-func clientAddress(r *http.Request, trusted []netip.Prefix) string {
-	return server.ClientIP(r, trusted)
 }
 
 // withClientThrottle answers a request refused by the throttle (see
