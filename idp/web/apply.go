@@ -226,13 +226,26 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	if err := sleep(ctx, max(rules.NetworkDelay(nf), rules.JourneyDelay(q.Failures))); err != nil {
 		return nil, err
 	}
-	wrong := func(userID, detail string) (journey.Event, error) {
+	// failed counts a wrong password against the network and answers it: wrong,
+	// or locked until until when this failure locked the account (or address).
+	failed := func(userID, detail string, until time.Time) (journey.Event, error) {
 		if _, err := h.Store.Hit(ctx, network, rules.NetworkWindow, now); err != nil {
 			return nil, err
 		}
 		h.audit(ctx, r, "login.failed", userID, detail)
-		h.metrics.password(journey.PasswordWrong)
-		return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+		if until.IsZero() {
+			h.metrics.password(journey.PasswordWrong)
+			return journey.PasswordChecked{Result: journey.PasswordWrong}, nil
+		}
+		h.metrics.password(journey.PasswordLocked)
+		return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
+	}
+	// whileLocked answers an attempt on a locked account (or address): nothing
+	// is counted, and the right password is refused too.
+	whileLocked := func(userID, detail string, until time.Time) (journey.Event, error) {
+		h.audit(ctx, r, "login.locked", userID, detail)
+		h.metrics.password(journey.PasswordLocked)
+		return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
 	}
 	// No account, or a disabled one: the same hashing time, and the same lock
 	// after the same number of failures as a real account, so neither the words
@@ -247,23 +260,13 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 			return nil, err
 		}
 		if until := h.Machine.Policy().LockedUntil(n, last); now.Before(until) {
-			h.audit(ctx, r, "login.locked", userID, "attempt while locked ("+detail+")")
-			h.metrics.password(journey.PasswordLocked)
-			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
+			return whileLocked(userID, "attempt while locked ("+detail+")", until)
 		}
 		n, err = h.Store.RecordFailure(ctx, key, now)
 		if err != nil {
 			return nil, err
 		}
-		if until := h.Machine.Policy().LockedUntil(n, now); !until.IsZero() {
-			if _, err := h.Store.Hit(ctx, network, rules.NetworkWindow, now); err != nil {
-				return nil, err
-			}
-			h.audit(ctx, r, "login.failed", userID, detail)
-			h.metrics.password(journey.PasswordLocked)
-			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
-		}
-		return wrong(userID, detail)
+		return failed(userID, detail, h.Machine.Policy().LockedUntil(n, now))
 	}
 	u, err := h.Store.UserByEmail(ctx, q.Email)
 	if errors.Is(err, store.ErrNotFound) {
@@ -288,9 +291,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 		if err := h.Passwords.DummyVerify(ctx, q.Password); err != nil {
 			return nil, err
 		}
-		h.audit(ctx, r, "login.locked", u.ID, "attempt while locked")
-		h.metrics.password(journey.PasswordLocked)
-		return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: u.LockedUntil.In(h.cfg.Location)}, nil
+		return whileLocked(u.ID, "attempt while locked", u.LockedUntil)
 	}
 	ok, rehash, err := h.Passwords.Verify(ctx, q.Password, u.PasswordHash)
 	if err != nil {
@@ -301,25 +302,20 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 			if _, err := h.Store.Hit(ctx, deviceKey, rules.KnownBrowserWindow, now); err != nil {
 				return nil, err
 			}
-			return wrong(u.ID, "wrong password (known browser)")
+			return failed(u.ID, "wrong password (known browser)", time.Time{})
 		}
 		n, err := h.Store.RecordLoginFailure(ctx, u.ID)
 		if err != nil {
 			return nil, err
 		}
-		if until := h.Machine.Policy().LockedUntil(n, now); !until.IsZero() {
-			if _, err := h.Store.Hit(ctx, network, rules.NetworkWindow, now); err != nil {
-				return nil, err
-			}
-			h.audit(ctx, r, "login.failed", u.ID, "wrong password")
+		until := h.Machine.Policy().LockedUntil(n, now)
+		if !until.IsZero() {
 			if err := h.Store.LockUser(ctx, u.ID, until); err != nil {
 				return nil, err
 			}
 			h.audit(ctx, r, "account.locked", u.ID, "too many wrong passwords")
-			h.metrics.password(journey.PasswordLocked)
-			return journey.PasswordChecked{Result: journey.PasswordLocked, LockedUntil: until.In(h.cfg.Location)}, nil
 		}
-		return wrong(u.ID, "wrong password")
+		return failed(u.ID, "wrong password", until)
 	}
 	// A right password from an unknown browser ends the run of failures; one
 	// from a known browser leaves the lock others earned for unknown browsers.
