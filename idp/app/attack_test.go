@@ -18,6 +18,7 @@ import (
 
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/web"
 	"github.com/councilforms/idp/idp/webtest"
 )
 
@@ -520,4 +521,25 @@ func TestAttackLockMessageDoesNotTellAccountsApart(t *testing.T) {
 			t.Fatalf("the lock reads differently for an unknown address:\nreal:    %s\nunknown: %s", real, unknown)
 		}
 	})
+}
+
+// Security finding 10: a listing of the journey store is not a set of journeys
+// to take over. The journey is stored under a hash of its cookie, and the
+// stored state does not hold the cookie's value.
+func TestJourneyStoreHoldsNoCookieValue(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	b := d.browser()
+	b.startSignIn()
+	cookie := cookieValue(b, d.issuer, web.JourneyCookie)
+	ctx := context.Background()
+	if _, _, err := d.app.Ephemeral.Get(ctx, "journey:"+cookie); err == nil {
+		t.Fatalf("the journey is stored under its cookie's value")
+	}
+	raw, _, err := d.app.Ephemeral.Get(ctx, web.JourneyKey(cookie))
+	if err != nil {
+		t.Fatalf("no journey under the hash of the cookie: %v", err)
+	}
+	if strings.Contains(string(raw), cookie) {
+		t.Fatalf("the stored journey holds its cookie's value: %s", raw)
+	}
 }
