@@ -36,27 +36,24 @@ var vonageRequired = []string{
 // PEM is a few kilobytes.
 const maxPrivateKeyFile = 64 << 10
 
-// parseDelivery reads the SMTP and Vonage settings; require says whether production
-// (IDP_DEV off) needs both providers. The grammar of IDP_SMTP_URL and the
-// checks on the Vonage values are the factors' own (email.SMTPConfig.Validate,
+// checkDelivery checks the SMTP and Vonage settings together, once Settings are
+// parsed: production (IDP_DEV off) needs both providers when p.requireDelivery, and
+// Vonage is all or nothing. The grammar of IDP_SMTP_URL and the checks on the
+// Vonage values are the factors' own (email.SMTPConfig.Validate,
 // vonage.Config.Validate), so that what loads here is what the senders accept.
-func parseDelivery(raw map[string]rawValue, c *Config, require bool) error {
-	smtpURL := strings.TrimSpace(raw["IDP_SMTP_URL"].text)
-	c.EmailFrom = strings.TrimSpace(raw["IDP_EMAIL_FROM"].text)
+func checkDelivery(p *parsing) error {
+	c, raw := p.c, p.raw
 	switch {
-	case smtpURL != "":
+	case c.SMTPURL != "":
 		// Its errors name IDP_SMTP_URL or IDP_EMAIL_FROM and never repeat the password.
-		if err := (email.SMTPConfig{URL: smtpURL, From: c.EmailFrom}).Validate(); err != nil {
+		if err := c.SMTP().Validate(); err != nil {
 			return err
 		}
-		c.SMTPURL = smtpURL
-	case !c.Dev && require:
+	case !c.Dev && p.requireDelivery:
 		return errors.New("IDP_SMTP_URL: required when IDP_DEV is off (verification codes are emailed through it, " +
 			"e.g. smtp://user:password@relay.example.gov.uk:587 with IDP_EMAIL_FROM; or set IDP_DEV=true to capture email in the dev inbox)")
 	}
 
-	c.VonageRestURL = strings.TrimRight(strings.TrimSpace(raw["IDP_VONAGE_REST_URL"].text), "/")
-	c.VonageAPIURL = strings.TrimRight(strings.TrimSpace(raw["IDP_VONAGE_API_URL"].text), "/")
 	var set, missing []string
 	for _, k := range vonageRequired {
 		if strings.TrimSpace(raw[k].text) != "" {
@@ -66,7 +63,7 @@ func parseDelivery(raw map[string]rawValue, c *Config, require bool) error {
 		}
 	}
 	switch {
-	case len(set) == 0 && (c.Dev || !require):
+	case len(set) == 0 && (c.Dev || !p.requireDelivery):
 		return nil
 	case len(set) == 0:
 		return fmt.Errorf("IDP_VONAGE_API_KEY: required when IDP_DEV is off (text messages and calls are sent through Vonage: "+
@@ -80,19 +77,10 @@ func parseDelivery(raw map[string]rawValue, c *Config, require bool) error {
 			strings.Join(missing, ", "), strings.Join(set, ", "), verb, strings.Join(vonageRequired, ", "))
 	}
 
-	c.VonageAPIKey = strings.TrimSpace(raw["IDP_VONAGE_API_KEY"].text)
-	c.VonageAPISecret = strings.TrimSpace(raw["IDP_VONAGE_API_SECRET"].text)
-	c.VonageApplicationID = strings.TrimSpace(raw["IDP_VONAGE_APPLICATION_ID"].text)
-	c.VonageSignatureSecret = strings.TrimSpace(raw["IDP_VONAGE_SIGNATURE_SECRET"].text)
-	c.VonageFrom = strings.TrimSpace(raw["IDP_VONAGE_FROM"].text)
-
-	r := raw["IDP_VONAGE_PRIVATE_KEY_FILE"]
-	keyPEM, err := readPrivateKey(r)
+	keyPEM, err := readPrivateKey(raw["IDP_VONAGE_PRIVATE_KEY_FILE"])
 	if err != nil {
 		return err
 	}
-	c.VonagePrivateKeyFile = r.text
-
 	// Its errors name the variable at fault and never repeat a secret.
 	return c.Vonage(keyPEM).Validate()
 }

@@ -1,0 +1,92 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the README's configuration tables from config.Settings")
+
+// Every setting has its names, documentation and parse; the flag is the variable's
+// name in lower case without IDP_, as the README says (--addr for IDP_ADDR).
+func TestSettingsTable(t *testing.T) {
+	envs, flags := map[string]bool{}, map[string]bool{}
+	for _, s := range Settings {
+		if envs[s.Env] || flags[s.Flag] {
+			t.Errorf("%s (--%s) is listed twice", s.Env, s.Flag)
+		}
+		envs[s.Env], flags[s.Flag] = true, true
+		if want := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s.Env, "IDP_")), "_", "-"); s.Flag != want || !strings.HasPrefix(s.Env, "IDP_") {
+			t.Errorf("%s has flag --%s, want --%s", s.Env, s.Flag, want)
+		}
+		if s.parse == nil || strings.TrimSpace(s.Doc) == "" {
+			t.Errorf("%s lacks a parse or its documentation", s.Env)
+		}
+		if s.Section != sectionGeneral && s.Section != sectionDelivery {
+			t.Errorf("%s is in no README table (section %q)", s.Env, s.Section)
+		}
+	}
+}
+
+// readmeTables are the README's tables of settings, each between its markers.
+var readmeTables = []struct {
+	section       section
+	start, finish string
+}{
+	{sectionGeneral,
+		"<!-- settings table: generated from config.Settings (general) by `go test ./idp/config -update`; do not edit by hand -->\n",
+		"<!-- end of settings table (general) -->"},
+	{sectionDelivery,
+		"<!-- settings table: generated from config.Settings (delivery) by `go test ./idp/config -update`; do not edit by hand -->\n",
+		"<!-- end of settings table (delivery) -->"},
+}
+
+const readmePath = "../../README.md"
+
+// The README's configuration tables are Markdown of Settings; -update rewrites them.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := readme
+	for _, tab := range readmeTables {
+		i := bytes.Index(out, []byte(tab.start))
+		j := bytes.Index(out, []byte(tab.finish))
+		if i < 0 || j < i {
+			t.Fatalf("README.md has no settings table between %q and %q", strings.TrimSpace(tab.start), tab.finish)
+		}
+		got, want := string(out[i+len(tab.start):j]), Markdown(tab.section)
+		if got == want {
+			continue
+		}
+		if !*update {
+			t.Errorf("README.md's %s settings table is not config.Settings; run go test ./idp/config -update\ngot:\n%s\nwant:\n%s", tab.section, got, want)
+			continue
+		}
+		out = append(append(append([]byte{}, out[:i+len(tab.start)]...), want...), out[j:]...)
+	}
+	if *update && !bytes.Equal(out, readme) {
+		if err := os.WriteFile(readmePath, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// `idp help` shows every setting's documentation, as plain text.
+func TestUsageShowsTheDocumentation(t *testing.T) {
+	var b strings.Builder
+	Usage(&b)
+	usage := strings.Join(strings.Fields(b.String()), " ")
+	for _, s := range Settings {
+		if doc := strings.Join(strings.Fields(plainText(s.Doc)), " "); !strings.Contains(usage, doc) {
+			t.Errorf("usage lacks the documentation of %s: %q", s.Env, doc)
+		}
+	}
+	if strings.Contains(usage, "`") || strings.Contains(usage, "](#") {
+		t.Errorf("usage holds Markdown: %s", usage)
+	}
+}
