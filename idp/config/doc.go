@@ -3,6 +3,13 @@
 // start. A bad value gives one error line naming the variable (or flag) and what is
 // wrong with it; nothing later re-reads the environment.
 //
+// Settings (settings.go) is the one table of them: each entry carries its names, its
+// default, its documentation and its parse function, which fills its field of Config
+// (config.go) and may check it against settings listed before it. The flags, `idp
+// help` (Usage) and the README's configuration tables (Markdown; a test, with
+// -update, keeps the README in step) are made from that table. The parse functions
+// live in parse.go and network.go.
+//
 // Message delivery (delivery.go): without IDP_DEV both an SMTP relay and a complete
 // Vonage configuration are required; a partial Vonage configuration is refused
 // whatever the mode, naming what is missing. The relay URL and the Vonage values are

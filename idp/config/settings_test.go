@@ -29,6 +29,12 @@ func TestSettingsTable(t *testing.T) {
 			t.Errorf("%s is in no README table (section %q)", s.Env, s.Section)
 		}
 	}
+	// The settings checkDelivery reads by name exist (a typo would read as not set).
+	for _, env := range append([]string{"IDP_VONAGE_PRIVATE_KEY_FILE"}, vonageRequired...) {
+		if !envs[env] {
+			t.Errorf("checkDelivery reads %s, which is not a setting", env)
+		}
+	}
 }
 
 // readmeTables are the README's tables of settings, each between its markers.
