@@ -166,4 +166,3 @@ func parseRedis(r rawValue) (string, error) {
 	}
 	return r.text, nil
 }
-
