@@ -81,85 +81,73 @@
 // Policy.PhoneConfirmTwice a newly enrolled number is proven a second time. AMR in
 // CompleteAuth lists what was proven in the journey ("pwd", "sms", "tel").
 //
-// # Steps and transitions
+// # The journey for people
 //
-// Every transition of the table in table.go; a self-loop is a mistake shown on the
-// page, a resend, or a query in progress. A test keeps this diagram and the table in
-// step.
+// The moves a person makes from page to page, and when each is taken. Every page
+// also stays where it is on a mistake (shown on the page), a resend ('Send a new
+// code', 'Call Me again'), a message the send budgets refuse, or a locked code;
+// those moves are left out here. The queries in between (account look-ups, password
+// checks, budgets, code locks) are the machine's business: MACHINE.md has every
+// transition of the table in table.go, answers included, generated from the random
+// walks of walk_test.go, which also keep this diagram in step with the machine.
 //
 //	```mermaid
 //	stateDiagram-v2
-//	    [*] --> sign_in
-//	    [*] --> challenge : NewChangePhone
+//	    [*] --> sign_in : a form app's sign-in link
+//	    [*] --> challenge : 'Change phone number' on the account page (NewChangePhone)
 //
-//	    sign_in --> sign_in : submit_sign_in, password_checked
-//	    sign_in --> challenge : password_checked
-//	    sign_in --> phone_enter : password_checked
-//	    sign_in --> signup_email : start_sign_up
-//	    sign_in --> forgot_email : start_forgot_password
+//	    sign_in --> signup_email : 'Sign up now'
+//	    sign_in --> phone_enter : 'Sign in' with the right password, the account has no phone yet
+//	    sign_in --> challenge : 'Sign in' with the right password, the account has a phone
+//	    sign_in --> forgot_email : 'Forgot your password?'
 //
-//	    signup_email --> signup_email : submit_email, account_looked_up
-//	    signup_email --> signup_email_code : account_looked_up
-//	    signup_email --> sign_in : go_to_sign_in
-//	    signup_email_code --> signup_email_code : submit_email_code, code_guesses_checked, wrong_code_recorded, resend_email_code, send_budget_checked
-//	    signup_email_code --> signup_email : change_email, send_budget_checked
-//	    signup_email_code --> signup_email_verified : code_guesses_checked
-//	    signup_email_verified --> signup_details : continue
-//	    signup_details --> signup_details : submit_details
-//	    signup_details --> phone_enter : user_created
+//	    signup_email --> sign_in : 'Back'
+//	    signup_email --> signup_email_code : 'Send verification code' with an address (a code, or an account-exists email)
+//	    signup_email_code --> signup_email : 'Change e-mail'
+//	    signup_email_code --> signup_email_verified : 'Verify code' with the right code in time
+//	    signup_email_verified --> signup_details : 'Continue'
+//	    signup_details --> phone_enter : 'Create' with both names and a password the rule accepts, typed twice
 //
-//	    phone_enter --> phone_enter : submit_phone
-//	    phone_enter --> phone_sms_code : submit_phone
-//	    phone_enter --> phone_call_wait : submit_phone
-//	    phone_sms_code --> phone_sms_code : submit_sms_code, code_guesses_checked, wrong_code_recorded, resend_sms_code, choose_method, send_budget_checked
-//	    phone_sms_code --> phone_call_wait : choose_method, send_budget_checked
-//	    phone_sms_code --> phone_enter : change_phone_number, send_budget_checked, sms_not_sent
-//	    phone_sms_code --> phone_confirm : code_guesses_checked
-//	    phone_sms_code --> done : code_guesses_checked
-//	    phone_call_wait --> phone_call_wait : continue, choose_method, send_budget_checked
-//	    phone_call_wait --> phone_sms_code : choose_method, send_budget_checked
-//	    phone_call_wait --> phone_enter : call_outcome, continue, change_phone_number, send_budget_checked
-//	    phone_call_wait --> phone_confirm : call_outcome
-//	    phone_call_wait --> done : call_outcome
+//	    phone_enter --> phone_sms_code : 'Send Code' with a mobile number
+//	    phone_enter --> phone_call_wait : 'Call Me' with a mobile or landline number
+//	    phone_sms_code --> phone_enter : 'Back', or the text is not sent
+//	    phone_sms_code --> phone_call_wait : 'Call Me instead'
+//	    phone_sms_code --> phone_confirm : 'Verify code' with the right code, and the number is verified twice
+//	    phone_sms_code --> done : 'Verify code' with the right code, and the number is verified once
+//	    phone_call_wait --> phone_enter : 'Back', or the call ends without the hash key, or 'Continue' after the call is overdue
+//	    phone_call_wait --> phone_sms_code : 'Send Code instead' (a mobile)
+//	    phone_call_wait --> phone_confirm : the hash key pressed on the call, and the number is verified twice
+//	    phone_call_wait --> done : the hash key pressed on the call, and the number is verified once
 //
-//	    phone_confirm --> phone_confirm : choose_method
-//	    phone_confirm --> phone_confirm_sms_code : choose_method
-//	    phone_confirm --> phone_confirm_call_wait : choose_method
-//	    phone_confirm_sms_code --> phone_confirm_sms_code : submit_sms_code, code_guesses_checked, wrong_code_recorded, resend_sms_code, choose_method, send_budget_checked
-//	    phone_confirm_sms_code --> phone_confirm_call_wait : choose_method, send_budget_checked
-//	    phone_confirm_sms_code --> phone_confirm : send_budget_checked, sms_not_sent
-//	    phone_confirm_sms_code --> done : code_guesses_checked
-//	    phone_confirm_call_wait --> phone_confirm_call_wait : continue, choose_method, send_budget_checked
-//	    phone_confirm_call_wait --> phone_confirm_sms_code : choose_method, send_budget_checked
-//	    phone_confirm_call_wait --> phone_confirm : call_outcome, continue, send_budget_checked
-//	    phone_confirm_call_wait --> done : call_outcome
+//	    phone_confirm --> phone_confirm_sms_code : 'Send Code' (a mobile)
+//	    phone_confirm --> phone_confirm_call_wait : 'Call Me'
+//	    phone_confirm_sms_code --> phone_confirm : the text is not sent
+//	    phone_confirm_sms_code --> phone_confirm_call_wait : 'Call Me instead'
+//	    phone_confirm_sms_code --> done : 'Verify code' with the right code
+//	    phone_confirm_call_wait --> phone_confirm : the call ends without the hash key, or 'Continue' after the call is overdue
+//	    phone_confirm_call_wait --> phone_confirm_sms_code : 'Send Code instead' (a mobile)
+//	    phone_confirm_call_wait --> done : the hash key pressed on the call
 //
-//	    challenge --> challenge : choose_method
-//	    challenge --> challenge_sms_code : choose_method
-//	    challenge --> challenge_call_wait : choose_method
-//	    challenge_sms_code --> challenge_sms_code : submit_sms_code, code_guesses_checked, wrong_code_recorded, resend_sms_code, choose_method, send_budget_checked
-//	    challenge_sms_code --> challenge_call_wait : choose_method, send_budget_checked
-//	    challenge_sms_code --> challenge : send_budget_checked, sms_not_sent
-//	    challenge_sms_code --> done : code_guesses_checked
-//	    challenge_sms_code --> forgot_new_password : code_guesses_checked
-//	    challenge_sms_code --> phone_enter : code_guesses_checked
-//	    challenge_call_wait --> challenge_call_wait : continue, choose_method, send_budget_checked
-//	    challenge_call_wait --> challenge_sms_code : choose_method, send_budget_checked
-//	    challenge_call_wait --> challenge : call_outcome, continue, send_budget_checked
-//	    challenge_call_wait --> done : call_outcome
-//	    challenge_call_wait --> forgot_new_password : call_outcome
-//	    challenge_call_wait --> phone_enter : call_outcome
+//	    challenge --> challenge_sms_code : 'Send Code' (the account's number is a mobile)
+//	    challenge --> challenge_call_wait : 'Call Me'
+//	    challenge_sms_code --> phone_enter : 'Verify code' with the right code, changing the phone
+//	    challenge_sms_code --> challenge : the text is not sent
+//	    challenge_sms_code --> challenge_call_wait : 'Call Me instead'
+//	    challenge_sms_code --> forgot_new_password : 'Verify code' with the right code, resetting the password
+//	    challenge_sms_code --> done : 'Verify code' with the right code, signing in
+//	    challenge_call_wait --> phone_enter : the hash key pressed on the call, changing the phone
+//	    challenge_call_wait --> challenge : the call ends without the hash key, or 'Continue' after the call is overdue
+//	    challenge_call_wait --> challenge_sms_code : 'Send Code instead' (a mobile)
+//	    challenge_call_wait --> forgot_new_password : the hash key pressed on the call, resetting the password
+//	    challenge_call_wait --> done : the hash key pressed on the call, signing in
 //
-//	    forgot_email --> forgot_email : submit_email, account_looked_up
-//	    forgot_email --> forgot_email_code : account_looked_up
-//	    forgot_email --> sign_in : go_to_sign_in
-//	    forgot_email_code --> forgot_email_code : submit_email_code, code_guesses_checked, wrong_code_recorded, resend_email_code, send_budget_checked
-//	    forgot_email_code --> forgot_email : change_email, send_budget_checked
-//	    forgot_email_code --> challenge : code_guesses_checked
-//	    forgot_email_code --> forgot_new_password : code_guesses_checked
-//	    forgot_new_password --> forgot_new_password : submit_new_password
-//	    forgot_new_password --> done : submit_new_password
-//	    forgot_new_password --> phone_enter : submit_new_password
+//	    forgot_email --> sign_in : 'Back'
+//	    forgot_email --> forgot_email_code : 'Send verification code' with an address (a code only if it has an account)
+//	    forgot_email_code --> forgot_email : 'Change e-mail'
+//	    forgot_email_code --> challenge : 'Verify code' with the right code, the account has a phone
+//	    forgot_email_code --> forgot_new_password : 'Verify code' with the right code, the account has no phone
+//	    forgot_new_password --> phone_enter : 'Continue' with a new password the rule accepts, the account has no phone yet
+//	    forgot_new_password --> done : 'Continue' with a new password the rule accepts, the phone proven in this journey
 //
 //	    done --> [*]
 //	```

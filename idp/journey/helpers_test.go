@@ -331,7 +331,7 @@ func confirmCall(id string) CallOutcome {
 	return CallOutcome{CallID: id, Result: factors.CallConfirmed}
 }
 
-// The diagram in doc.go, parsed.
+// The machine diagram in MACHINE.md, parsed.
 
 type edge struct {
 	from  Step
@@ -339,10 +339,10 @@ type edge struct {
 	to    Step
 }
 
-var edgeLine = regexp.MustCompile(`^//\s+(\w+) --> (\w+) : ([a-z_, ]+)$`)
+var edgeLine = regexp.MustCompile(`^\s+(\w+) --> (\w+) : ([a-z_, ]+)$`)
 
 func diagramEdges() (map[edge]bool, error) {
-	b, err := os.ReadFile("doc.go")
+	b, err := os.ReadFile(machineFile)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +357,7 @@ func diagramEdges() (map[edge]bool, error) {
 		}
 	}
 	if len(edges) == 0 {
-		return nil, errors.New("no transitions found in doc.go")
+		return nil, errors.New("no transitions found in " + machineFile)
 	}
 	return edges, nil
 }
@@ -382,7 +382,7 @@ func observe(t *testing.T, from Step, k EventKind, to Step) {
 	}
 	e := edge{from, k, to}
 	if !diagram[e] {
-		t.Errorf("transition %s --%s--> %s is missing from the diagram in doc.go", from, k, to)
+		t.Errorf("transition %s --%s--> %s is missing from the diagram in %s", from, k, to, machineFile)
 	}
 	observed[e] = true
 }

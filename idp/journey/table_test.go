@@ -103,7 +103,7 @@ func TestDoneRefusesEverything(t *testing.T) {
 	}
 }
 
-// The diagram in doc.go and the table describe the same machine.
+// The machine diagram (MACHINE.md) and the table describe the same machine.
 func TestDiagramMatchesTable(t *testing.T) {
 	edges, err := diagramEdges()
 	if err != nil {
