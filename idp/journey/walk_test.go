@@ -53,8 +53,8 @@ type walkFindings struct {
 	done  int           // walks that completed
 }
 
-// personEvents are the events a person (or the world reporting a call or a text
-// not sent) causes; the rest answer queries.
+// personEvent reports whether a person (or the world reporting a call or a text
+// not sent) causes k; the other events answer queries.
 func personEvent(k EventKind) bool { return !isAnswer(k) }
 
 var walkEmails = []string{"has-mobile@example.com", "has-landline@example.com", "no-phone@example.com",
@@ -243,6 +243,9 @@ func (w *walker) step(s *State) *State {
 				w.fail(cur, "the answer %s to the machine's own query was refused: %v", e.Kind(), err)
 			}
 			return s // refused: nothing happened
+		}
+		if i == 0 && isAnswer(person) {
+			w.fail(cur, "accepted the answer %s, which no query asked for", person)
 		}
 		to := res.State.Step
 		if _, ok := transitions[to]; !ok {
