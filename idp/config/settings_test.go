@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -94,5 +96,56 @@ func TestUsageShowsTheDocumentation(t *testing.T) {
 	}
 	if strings.Contains(usage, "`") || strings.Contains(usage, "](#") {
 		t.Errorf("usage holds Markdown: %s", usage)
+	}
+}
+
+// Every field of Config is filled by some setting's parse: each setting in turn
+// takes values from a pool of plausible ones, and a field some value changed from
+// its default is covered. A field no setting fills, or a parse that fills none,
+// fails here.
+func TestEveryFieldComesFromASetting(t *testing.T) {
+	clients := filepath.Join(t.TempDir(), "clients.yaml")
+	if err := os.WriteFile(clients, []byte("clients: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := merge(providers(t), map[string]string{"IDP_KEY_ENCRYPTION_KEY": testKey})
+	pool := []string{":9000", "localhost:9999", "http://127.0.0.1:9000", "postgres://db/idp", "redis://cache:6379",
+		"staging:", "true", "false", "10.0.0.0/8", "Suffolk County Council", "json", "debug", clients, "ES256",
+		"1m", "2h", "45s", "0s", "GB,FR", "5", "50", "4", "https://example.com/",
+		"Ada <ada@example.gov.uk>", "smtp://relay.example.gov.uk:25?tls=none", "ab12", "OtherFrom", "1000h",
+		"YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=", // 32 bytes, another key
+		vonageKeyFile(t)} // another file
+	for _, v := range base {
+		pool = append(pool, v)
+	}
+	defaults, err := Load(nil, env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := reflect.ValueOf(*defaults)
+	fields := want.Type()
+	covered := map[string]bool{}
+	for _, s := range Settings {
+		changed := false
+		for _, v := range pool {
+			c, err := Load(nil, env(merge(base, map[string]string{s.Env: v})))
+			if err != nil {
+				continue
+			}
+			got := reflect.ValueOf(*c)
+			for i := range fields.NumField() {
+				if !reflect.DeepEqual(got.Field(i).Interface(), want.Field(i).Interface()) {
+					covered[fields.Field(i).Name], changed = true, true
+				}
+			}
+		}
+		if !changed {
+			t.Errorf("%s: no value changes the Config (does its parse fill a field?)", s.Env)
+		}
+	}
+	for i := range fields.NumField() {
+		if name := fields.Field(i).Name; !covered[name] {
+			t.Errorf("Config.%s is filled by no setting", name)
+		}
 	}
 }
