@@ -8,7 +8,9 @@ import "fmt"
 type handler func(t *tx, e Event) error
 
 // transitions is the whole journey: for each step, the events it accepts. Any other
-// event is refused. Keep doc.go's diagram in step with it (a test checks).
+// event is refused. MACHINE.md is its diagram, and doc.go's the moves a person makes;
+// TestRandomWalks keeps both in step with it (go test -run TestRandomWalks -update
+// rewrites MACHINE.md).
 var transitions = map[Step]map[EventKind]handler{
 	StepSignIn: {
 		EventSubmitSignIn:        submitSignIn,
