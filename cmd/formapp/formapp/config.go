@@ -160,7 +160,7 @@ func (c *Config) secureCookies() bool {
 // RedirectURL with BackchannelLogoutPath. The provider must reach it
 // directly (in docker compose, the form app's service name in place of
 // localhost).
-func (c *Config) BackchannelLogoutURI() string {
+func (c Config) BackchannelLogoutURI() string {
 	u, err := url.Parse(c.RedirectURL)
 	if err != nil {
 		return ""
