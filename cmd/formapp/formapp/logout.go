@@ -87,6 +87,9 @@ type LogoutClaims struct {
 // Each refusal wraps one of the ErrLogoutToken errors. Refusing a jti seen
 // before is the caller's part (the App keeps a replay guard).
 func VerifyLogoutToken(ctx context.Context, raw, issuer, clientID string, keys oidc.KeySet, algs []string, now time.Time) (*LogoutClaims, error) {
+	if keys == nil {
+		return nil, errors.New("formapp: VerifyLogoutToken needs the provider's key set")
+	}
 	parts := strings.Split(raw, ".")
 	switch {
 	case len(parts) == 5:
@@ -231,7 +234,7 @@ func decodeSegment(seg string, v any) error {
 		return errors.New("not base64url")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return errors.New("not a JSON object")
+		return errors.New("not a JSON object with string alg and typ")
 	}
 	return nil
 }

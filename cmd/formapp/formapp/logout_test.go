@@ -172,6 +172,9 @@ func TestLogoutTokenRules(t *testing.T) {
 		{"header not base64", func() string { return "@@@.e30.sig" }, ErrLogoutTokenMalformed, "header: not base64url"},
 		{"JSON serialization", func() string { return `{"payload":"e30","signatures":[]}` }, ErrLogoutTokenMalformed, ""},
 		{"encrypted", func() string { return "a.b.c.d.e" }, ErrLogoutTokenEncrypted, ""},
+		{"typ not a string", func() string {
+			return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":5}`)) + ".e30.sig"
+		}, ErrLogoutTokenMalformed, "header: not a JSON object with string alg and typ"},
 		{"alg none", func() string { return unsigned(t, logoutClaims(ti, "sid-1", "user-1")) }, ErrLogoutTokenAlgNone, ""},
 		{"alg HS256 (not advertised)", func() string {
 			key := jose.SigningKey{Algorithm: jose.HS256, Key: []byte("a shared secret of thirty-two by")}
