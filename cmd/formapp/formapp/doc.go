@@ -21,7 +21,8 @@
 //     VerifyLogoutToken checks rule by rule (section 2.6), a replay guard
 //     refuses a jti seen in the last MaxLogoutTokenAge, and every session
 //     holding that sid (the ID token's, kept at sign-in), or of that sub when
-//     the token has no sid, ends; the person's next visit signs in again.
+//     the token has no sid, ends (a session whose ID token had no sid ends by
+//     the token's sub); the person's next visit signs in again.
 //     The endpoint is server to server, so it alone skips the cross-origin
 //     check; it answers 200 (Cache-Control: no-store) or 400 with a JSON
 //     invalid_request error naming the rule that failed, and 503 while the

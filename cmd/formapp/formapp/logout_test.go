@@ -508,6 +508,16 @@ func TestEndedSessionStaysEnded(t *testing.T) {
 	if s.get("b") == nil {
 		t.Error("a session that was not signed in was ended")
 	}
+	// A session whose ID token had no sid ends by the sub of a token with a
+	// sid, but not by a token with only a sid.
+	s.put(&Session{ID: "c", Person: &Person{Subject: "user-1"}})
+	s.put(&Session{ID: "d", Person: &Person{Subject: "user-2"}})
+	if n := s.endSignIns("sid-2", ""); n != 0 || s.get("c") == nil {
+		t.Errorf("a token with only a sid ended %d sessions", n)
+	}
+	if n := s.endSignIns("sid-2", "user-1"); n != 1 || s.get("c") != nil || s.get("d") == nil {
+		t.Errorf("a token with sid and sub ended %d sessions, want the one of that sub without a sid", n)
+	}
 	if n := s.endSignIns("", ""); n != 0 {
 		t.Errorf("endSignIns with neither sid nor sub ended %d sessions", n)
 	}

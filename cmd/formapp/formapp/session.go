@@ -132,11 +132,13 @@ func (s *sessions) delete(id string) {
 	delete(s.byID, id)
 }
 
-// endSignIns ends every signed-in session of the provider session sid
-// whose person is sub (either may be empty, not both): when sid is given, the
-// sessions it names, for sub too when sub is given; otherwise every session
-// of sub. It returns how many it ended. The table is scanned: a demo holds
-// few sessions.
+// endSignIns ends the signed-in sessions a logout token for provider
+// session sid and person sub names (either may be empty, not both): when sid
+// is given, the sessions of that sid (of that sub too when sub is given);
+// otherwise every session of sub. A session whose ID token had no sid (one
+// from before the provider sent sid) cannot be told apart, so a token with
+// sub ends it whatever its sid. It returns how many it ended. The table is
+// scanned: a demo holds few sessions.
 func (s *sessions) endSignIns(sid, sub string) int {
 	if sid == "" && sub == "" {
 		return 0
@@ -146,7 +148,10 @@ func (s *sessions) endSignIns(sid, sub string) int {
 	now := s.now()
 	n := 0
 	for id, sess := range s.byID {
-		if sess.Person == nil || (sid != "" && sess.ProviderSession != sid) || (sub != "" && sess.Person.Subject != sub) {
+		if sess.Person == nil || (sub != "" && sess.Person.Subject != sub) {
+			continue
+		}
+		if sid != "" && sess.ProviderSession != sid && (sub == "" || sess.ProviderSession != "") {
 			continue
 		}
 		delete(s.byID, id)
