@@ -86,7 +86,12 @@ type Client struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	Scopes                 []string // scopes the client may ask for; empty means all supported
-	CreatedAt              time.Time
+	// BackchannelLogoutURI is where the form app is told, by a signed logout
+	// token, that a session it holds tokens of has ended; empty for none.
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: the form app needs sid in the logout token.
+	BackchannelLogoutSessionRequired bool
+	CreatedAt                        time.Time
 }
 
 // Clients stores relying parties registered by admins.
