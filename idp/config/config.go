@@ -65,6 +65,9 @@ type Config struct {
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
 	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
 	SessionTTL          time.Duration // the IdP's single-sign-on session
+	// BackchannelRetryMax is the longest wait between two attempts to deliver a
+	// back-channel logout notice to a form app that is down.
+	BackchannelRetryMax time.Duration
 	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
 	JourneyResumeIdle   time.Duration // idle longer than this, a journey is not offered to a new sign-in request
 
@@ -193,6 +196,7 @@ var Settings = []Setting{
 	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
 	{Env: "IDP_REFRESH_TOKEN_REUSE_INTERVAL", Flag: "refresh-token-reuse-interval", Default: "30s", Usage: "for this long after a refresh its client may present the old refresh token again and get the same new one (a retry of a lost answer); 0s turns it off; at most 60s"},
 	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
+	{Env: "IDP_BACKCHANNEL_RETRY_MAX", Flag: "backchannel-retry-max", Default: "1m", Usage: "longest wait between two attempts to tell a form app that is down that a session ended (back-channel logout); retries start after 1s and double"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
 	{Env: "IDP_JOURNEY_RESUME_IDLE", Flag: "journey-resume-idle", Default: "10m", Usage: "a new sign-in request starts again at Sign In when the browser's unfinished journey has been idle longer than this (shared computers)"},
 	{Env: "IDP_SHUTDOWN_DRAIN", Flag: "shutdown-drain", Default: "5s", Usage: "after SIGTERM, keep serving this long with /readyz answering 503, so load balancers stop sending here; 0s stops at once"},
@@ -438,6 +442,7 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		{"IDP_REFRESH_TOKEN_TTL", &c.RefreshTokenTTL},
 		{"IDP_REFRESH_TOKEN_IDLE_TTL", &c.RefreshTokenIdleTTL},
 		{"IDP_SESSION_TTL", &c.SessionTTL},
+		{"IDP_BACKCHANNEL_RETRY_MAX", &c.BackchannelRetryMax},
 		{"IDP_JOURNEY_TTL", &c.JourneyTTL},
 		{"IDP_JOURNEY_RESUME_IDLE", &c.JourneyResumeIdle},
 	}
