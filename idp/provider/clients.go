@@ -317,5 +317,7 @@ func DemoClient(baseURL string) *store.Client {
 		RedirectURIs:           []string{base + "/callback"},
 		PostLogoutRedirectURIs: []string{base + "/signed-out"},
 		Scopes:                 []string{"openid", "profile", "email", "phone"},
+		// The demo form app ends its session when told (back-channel logout).
+		BackchannelLogoutURI: base + "/backchannel-logout", BackchannelLogoutSessionRequired: true,
 	}
 }
