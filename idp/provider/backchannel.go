@@ -78,7 +78,8 @@ func enqueueLogout(ctx context.Context, db store.Outbox, clientID, userID, sid s
 	if err != nil {
 		return fmt.Errorf("provider: encode logout notice: %w", err)
 	}
-	m := &store.OutboxMessage{Channel: ChannelBackchannelLogout, Recipient: clientID, Text: string(body), CreatedAt: now.UTC()}
+	m := &store.OutboxMessage{Channel: ChannelBackchannelLogout, Recipient: clientID, Subject: "Back-channel logout",
+		Text: string(body), CreatedAt: now.UTC()}
 	if err := db.EnqueueOutbox(ctx, m); err != nil {
 		return fmt.Errorf("provider: queue logout notice for %s: %w", clientID, err)
 	}
