@@ -28,7 +28,7 @@ type logoutReceiver struct {
 	clientID string
 	srv      *httptest.Server
 	down     atomic.Bool
-	attempts atomic.Int32 // POSTs received, down or up
+	attempts atomic.Int32  // POSTs received, down or up
 	tried    chan struct{} // one per POST
 
 	mu       sync.Mutex
