@@ -571,6 +571,9 @@ type httpContext struct {
 	// confidential, authenticated) for this request: a refresh grant tells
 	// its own client's retry from another client's reuse by it.
 	clientID string
+	// signingAlg is clientID's id_token_signed_response_alg ("" for the
+	// default): SigningKey signs the request's ID token with it.
+	signingAlg string
 }
 
 type httpContextKey struct{}
