@@ -426,3 +426,36 @@ func TestSigningKeyFor(t *testing.T) {
 		t.Errorf("clientSigningAlg of a client without a choice = %q, want \"\" (the default)", got)
 	}
 }
+
+// A database from before per-client algorithms holds only RS256 keys: the
+// server keeps signing with them and adds an ES256 key, which signs at once
+// (no ES256 token was ever issued, so no relying party holds a JWKS without it).
+func TestUpgradeAddsTheOtherAlgorithm(t *testing.T) {
+	st := memorySQLite(t)
+	kek := bytes.Repeat([]byte{5}, 32)
+	old, err := newKeyring(st.db, kek, "RS256", time.Minute, 5*time.Minute, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := old.create(context.Background(), jose.RS256, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, st, func(c *Config) { c.KeyEncryptionKey = kek })
+	if kids := jwksKids(t, e, "RS256"); len(kids) != 1 || kids[0] != rs.ID {
+		t.Fatalf("RS256 keys after the upgrade = %v, want only %s", kids, rs.ID)
+	}
+	es := jwksKids(t, e, "ES256")
+	if len(es) != 1 {
+		t.Fatalf("ES256 keys after the upgrade = %v, want one", es)
+	}
+	setClientAlg(t, e, "other", "ES256")
+	e.signInAs(e.newUser(), time.Time{})
+	for client, kid := range map[string]string{"formapp": rs.ID, "other": es[0]} {
+		r := e.rp(client)
+		f := newFlow()
+		if got := kidOf(t, r.mustExchange(r.signIn(e.browser(), f), f).rawID); got != kid {
+			t.Errorf("%s: signed with %s, want %s", client, got, kid)
+		}
+	}
+}
