@@ -172,7 +172,7 @@ func (k *keyring) ensureAlg(ctx context.Context, alg jose.SignatureAlgorithm) er
 		}
 	}
 	now := k.now()
-	sk, err := k.create(ctx, alg, now)
+	sk, err := k.create(ctx, alg, immediateActiveFrom(keys, alg, now))
 	if err != nil {
 		return err
 	}
@@ -189,6 +189,24 @@ func (k *keyring) ensureAlg(ctx context.Context, alg jose.SignatureAlgorithm) er
 	}
 	_, err = k.load(ctx, true)
 	return err
+}
+
+// immediateActiveFrom is when a key of alg that must sign at once starts:
+// now, or just before the key of another algorithm that signs now if that
+// one started later. A server of the version before per-client algorithms
+// signs with the newest active key whatever its algorithm; during a rolling
+// upgrade it must not take up the new algorithm's key for every client.
+func immediateActiveFrom(keys []*store.SigningKey, alg jose.SignatureAlgorithm, now time.Time) time.Time {
+	from := now
+	for _, sk := range keys {
+		if sk.Algorithm == string(alg) || sk.ActiveFrom.After(now) || (!sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now)) {
+			continue
+		}
+		if before := sk.ActiveFrom.Add(-time.Second); before.Before(from) {
+			from = before
+		}
+	}
+	return from
 }
 
 // keyCreateWait bounds how long a starting process waits for another one to

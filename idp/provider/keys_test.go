@@ -449,6 +449,25 @@ func TestUpgradeAddsTheOtherAlgorithm(t *testing.T) {
 	if len(es) != 1 {
 		t.Fatalf("ES256 keys after the upgrade = %v, want one", es)
 	}
+	// A server of the previous version, still running during a rolling
+	// upgrade, signs with the newest active key whatever its algorithm: that
+	// must stay its RS256 key.
+	keys, err := st.db.ListSigningKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest *store.SigningKey
+	for _, k := range keys {
+		if !k.ActiveFrom.After(time.Now()) && (newest == nil || k.ActiveFrom.After(newest.ActiveFrom)) {
+			newest = k
+		}
+	}
+	if newest == nil {
+		t.Fatal("no active key")
+	}
+	if newest.ID != rs.ID {
+		t.Fatalf("the newest active key is the %s key %s, want the RS256 key %s", newest.Algorithm, newest.ID, rs.ID)
+	}
 	setClientAlg(t, e, "other", "ES256")
 	e.signInAs(e.newUser(), time.Time{})
 	for client, kid := range map[string]string{"formapp": rs.ID, "other": es[0]} {
