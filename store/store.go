@@ -86,12 +86,16 @@ type Client struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	Scopes                 []string // scopes the client may ask for; empty means all supported
-	// BackchannelLogoutURI is where the form app is told, by a signed logout
-	// token, that a session it holds tokens of has ended; empty for none.
+	// BackchannelLogoutURI receives a logout token when a session the client
+	// took part in ends (OpenID Connect Back-Channel Logout 1.0); empty for none.
 	BackchannelLogoutURI string
-	// BackchannelLogoutSessionRequired: the form app needs sid in the logout token.
+	// BackchannelLogoutSessionRequired: the client needs the sid claim in
+	// its logout tokens (and ID tokens).
 	BackchannelLogoutSessionRequired bool
-	CreatedAt                        time.Time
+	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens
+	// (RS256 or ES256); empty means the provider's default.
+	IDTokenSignedResponseAlg string
+	CreatedAt                time.Time
 }
 
 // Clients stores relying parties registered by admins.
@@ -99,6 +103,9 @@ type Clients interface {
 	// CreateClient gives ErrConflict when the id is taken.
 	CreateClient(ctx context.Context, c *Client) error
 	ClientByID(ctx context.Context, id string) (*Client, error)
+	// UpdateClient overwrites every field of the client with c.ID except its
+	// secret hash and CreatedAt; ErrNotFound when there is no such client.
+	UpdateClient(ctx context.Context, c *Client) error
 	// ListClients returns every client ordered by id.
 	ListClients(ctx context.Context) ([]*Client, error)
 	// DeleteClient gives ErrNotFound when there is no such client.

@@ -179,7 +179,8 @@ func redactURLError(err error) error {
 // exp, jti, sub, sid and the back-channel logout event, never a nonce, with
 // the explicit type logout+jwt (RFC 8725 section 3.11).
 func (p *Provider) logoutToken(ctx context.Context, c *store.Client, n logoutNotice) (string, error) {
-	key, err := p.keys.signingKey(ctx)
+	// Signed like the client's ID tokens, with the algorithm it registered.
+	key, err := p.signingKeyFor(ctx, clientSigningAlg(c))
 	if err != nil {
 		return "", err
 	}

@@ -44,7 +44,9 @@ type Config struct {
 	// opaque access tokens and the client-secret hashes; every process and
 	// admin command sharing a database needs the same one.
 	KeyEncryptionKey []byte
-	// SigningAlgorithm for new signing keys: RS256 (default) or ES256.
+	// SigningAlgorithm signs the ID tokens of clients that registered no
+	// id_token_signed_response_alg: RS256 (default) or ES256. A signing key
+	// of both algorithms is kept and published either way.
 	SigningAlgorithm string
 
 	AccessTokenTTL      time.Duration // default 15m
@@ -313,7 +315,7 @@ func withHeader(h http.Handler, name, value string) http.Handler {
 // discovery serves the discovery document, narrowed to what this provider
 // actually supports (the library advertises more by default). It is encoded
 // once per issuer: the rest comes from the configuration and the signing
-// algorithm, which are fixed while the process runs.
+// algorithms, which are fixed while the process runs.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	issuer := op.IssuerFromContext(r.Context())
 	doc := p.discoveryDoc.Load()
@@ -592,6 +594,9 @@ type httpContext struct {
 	// confidential, authenticated) for this request: a refresh grant tells
 	// its own client's retry from another client's reuse by it.
 	clientID string
+	// signingAlg is clientID's id_token_signed_response_alg ("" for the
+	// default): SigningKey signs the request's ID token with it.
+	signingAlg string
 }
 
 type httpContextKey struct{}

@@ -831,16 +831,28 @@ func (k publicKey) Algorithm() jose.SignatureAlgorithm {
 func (k publicKey) Use() string { return "sig" }
 func (k publicKey) Key() any    { return k.jwk.Key }
 
+// SigningKey is the key for the client of the token request being served:
+// the library asks with only a context, so GetClientByClientID, which the
+// library calls with the client id it authenticates (Basic or form) before
+// it creates any token, notes that client's algorithm on the request. The
+// library takes the at_hash and c_hash algorithm from the same key. Outside
+// a token request it is the default algorithm's key.
 func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	jwk, err := s.p.keys.signingKey(ctx)
+	alg := ""
+	if hc := httpFromContext(ctx); hc != nil {
+		alg = hc.signingAlg
+	}
+	jwk, err := s.p.signingKeyFor(ctx, alg)
 	if err != nil {
 		return nil, err
 	}
 	return signingKey{jwk: jwk}, nil
 }
 
+// SignatureAlgorithms are every algorithm a client may choose, the default
+// first (discovery's id_token_signing_alg_values_supported).
 func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{s.p.keys.alg}, nil
+	return slices.Clone(s.p.keys.algs), nil
 }
 
 func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
@@ -867,7 +879,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if hc := httpFromContext(ctx); hc != nil {
-		hc.clientID = c.ID
+		hc.clientID, hc.signingAlg = c.ID, clientSigningAlg(c)
 	}
 	return &oidcClient{c: c, p: s.p, askedResponseType: askedResponseType(ctx)}, nil
 }

@@ -36,6 +36,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"ListUsers", durableListUsers},
 		{"Clients", durableClients},
 		{"ClientDeleteDropsRefreshTokens", durableClientDeleteDropsRefreshTokens},
+		{"ClientUpdate", durableClientUpdate},
 		{"SigningKeys", durableSigningKeys},
 		{"RefreshTokenCreateGet", durableRefreshCreateGet},
 		{"RefreshTokenAndUser", durableRefreshTokenAndUser},
@@ -368,6 +369,9 @@ func durableClients(t *testing.T, s store.Durable) {
 	}
 
 	b, a := durableClient("referral-b"), durableClient("referral-a")
+	a.BackchannelLogoutURI = "https://forms.example.gov.uk/referral-a/backchannel-logout"
+	a.BackchannelLogoutSessionRequired = true
+	a.IDTokenSignedResponseAlg = "ES256"
 	public := &store.Client{ID: "referral-c", Name: "Public form", Public: true,
 		RedirectURIs: []string{"https://forms.example.gov.uk/c"}, CreatedAt: durableBase}
 	for _, c := range []*store.Client{b, a, public} {
@@ -436,6 +440,47 @@ func durableClients(t *testing.T, s store.Durable) {
 	if len(cs) != 2 || cs[0].ID != "referral-b" || cs[1].ID != "referral-c" {
 		t.Errorf("ListClients after delete = %v", durableClientIDs(cs))
 	}
+}
+
+// UpdateClient replaces the metadata, never the secret hash or CreatedAt,
+// and touches no other client.
+func durableClientUpdate(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	a, b := durableClient("referral-a"), durableClient("referral-b")
+	for _, c := range []*store.Client{a, b} {
+		durableOK(t, "CreateClient "+c.ID, s.CreateClient(ctx, c))
+	}
+	changed := &store.Client{
+		ID: "referral-a", Name: "Renamed referral", SecretHash: "hmac-sha256$must-not-be-written", Public: true,
+		RedirectURIs:                     []string{"https://forms.example.gov.uk/new/callback"},
+		PostLogoutRedirectURIs:           nil,
+		Scopes:                           []string{"openid"},
+		BackchannelLogoutURI:             "https://forms.example.gov.uk/new/backchannel-logout",
+		BackchannelLogoutSessionRequired: true,
+		IDTokenSignedResponseAlg:         "ES256",
+		CreatedAt:                        durableBase.Add(time.Hour),
+	}
+	durableOK(t, "UpdateClient", s.UpdateClient(ctx, changed))
+	got, err := s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after update", err)
+	want := *changed
+	want.SecretHash, want.CreatedAt = a.SecretHash, a.CreatedAt
+	durableEqual(t, "ClientByID after update", got, &want)
+
+	// Back again: every field can be cleared.
+	back := *a
+	back.SecretHash = ""
+	durableOK(t, "UpdateClient back", s.UpdateClient(ctx, &back))
+	got, err = s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after second update", err)
+	durableEqual(t, "ClientByID after second update", got, a)
+
+	got, err = s.ClientByID(ctx, "referral-b")
+	durableOK(t, "ClientByID other", err)
+	durableEqual(t, "other client after update", got, b)
+	durableWantErr(t, "UpdateClient missing", s.UpdateClient(ctx, durableClient("missing")), store.ErrNotFound)
+	_, err = s.ClientByID(ctx, "missing")
+	durableWantErr(t, "UpdateClient created a client", err, store.ErrNotFound)
 }
 
 func durableClientIDs(cs []*store.Client) []string {
