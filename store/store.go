@@ -86,7 +86,16 @@ type Client struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	Scopes                 []string // scopes the client may ask for; empty means all supported
-	CreatedAt              time.Time
+	// BackchannelLogoutURI receives a logout token when a session the client
+	// took part in ends (OpenID Connect Back-Channel Logout 1.0); empty for none.
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired: the client needs the sid claim in
+	// its logout tokens (and ID tokens).
+	BackchannelLogoutSessionRequired bool
+	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens
+	// (RS256 or ES256); empty means the provider's default.
+	IDTokenSignedResponseAlg string
+	CreatedAt                time.Time
 }
 
 // Clients stores relying parties registered by admins.
@@ -94,6 +103,9 @@ type Clients interface {
 	// CreateClient gives ErrConflict when the id is taken.
 	CreateClient(ctx context.Context, c *Client) error
 	ClientByID(ctx context.Context, id string) (*Client, error)
+	// UpdateClient overwrites every field of the client with c.ID except its
+	// secret hash and CreatedAt; ErrNotFound when there is no such client.
+	UpdateClient(ctx context.Context, c *Client) error
 	// ListClients returns every client ordered by id.
 	ListClients(ctx context.Context) ([]*Client, error)
 	// DeleteClient gives ErrNotFound when there is no such client.
@@ -140,10 +152,13 @@ type SigningKeys interface {
 // RefreshToken is one link of a rotation chain (a family). Only a hash of the token
 // value is stored.
 type RefreshToken struct {
-	Hash      string // hex SHA-256 of the token value: the lookup key
-	FamilyID  string // shared by every token rotated from the same grant
-	ClientID  string
-	UserID    string
+	Hash     string // hex SHA-256 of the token value: the lookup key
+	FamilyID string // shared by every token rotated from the same grant
+	ClientID string
+	UserID   string
+	// SessionID is the sid of the IdP session the grant came from (empty for
+	// tokens issued before sessions had ids): ending that session revokes it.
+	SessionID string
 	Scopes    []string
 	Audience  []string
 	AMR       []string
@@ -176,6 +191,20 @@ type RefreshTokens interface {
 	// RevokeUserRefreshTokens marks every token of the user revoked (logout everywhere,
 	// password change), optionally only those of one client when clientID is not empty.
 	RevokeUserRefreshTokens(ctx context.Context, userID, clientID string, now time.Time) error
+	// SessionClients returns the distinct (session, client) pairs of the user's refresh
+	// tokens that are live at now (neither revoked nor past their absolute expiry) and
+	// carry a session id, only those of sessionID when it is not empty: who must be
+	// told when those sessions end (back-channel logout).
+	SessionClients(ctx context.Context, userID, sessionID string, now time.Time) ([]SessionClient, error)
+	// RevokeSessionRefreshTokens marks every token of the user's IdP session sessionID
+	// revoked, whatever its client.
+	RevokeSessionRefreshTokens(ctx context.Context, userID, sessionID string, now time.Time) error
+}
+
+// SessionClient is a form app that holds tokens of one IdP session.
+type SessionClient struct {
+	SessionID string
+	ClientID  string
 }
 
 // AuditEvent is one security-relevant action. Audit events are append-only.
@@ -248,7 +277,7 @@ const (
 // OutboxMessage is one outgoing message (email today) waiting for or past delivery.
 type OutboxMessage struct {
 	ID        int64  // set by the store
-	Channel   string // "email"
+	Channel   string // "email", or "backchannel_logout" (Recipient is then a client id)
 	Recipient string
 	Subject   string
 	// Text and HTML are the bodies. They carry one-time codes, so they are never
@@ -265,8 +294,9 @@ type OutboxMessage struct {
 	LastError     string    // why the last attempt failed; never a body
 }
 
-// Outbox is the durable queue of outgoing email, delivered at least once by workers
-// in any number of server processes.
+// Outbox is the durable queue of outgoing messages (email, and back-channel logout
+// notices to form apps), delivered at least once by workers in any number of server
+// processes; each channel has its own workers.
 //
 // The changes that cause these messages (sign-up and password-reset journey steps)
 // live in the ephemeral store, so there is no durable change to share a transaction
@@ -277,11 +307,11 @@ type Outbox interface {
 	// EnqueueOutbox stores m as queued and sets m.ID and m.Status. CreatedAt defaults to
 	// the current time and NextAttemptAt to CreatedAt; Attempts starts at zero.
 	EnqueueOutbox(ctx context.Context, m *OutboxMessage) error
-	// ClaimOutbox atomically takes up to limit messages that are due at now (queued with
+	// ClaimOutbox atomically takes up to limit messages of channel that are due at now (queued with
 	// NextAttemptAt <= now, or sending with an expired lease), oldest due first: each
 	// becomes sending with NextAttemptAt = now+lease and one more attempt. Two claimers,
 	// in one process or several, never get the same message while its lease runs.
-	ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*OutboxMessage, error)
+	ClaimOutbox(ctx context.Context, channel string, now time.Time, limit int, lease time.Duration) ([]*OutboxMessage, error)
 	// MarkOutboxSent records delivery at now and clears the bodies. ErrNotFound when
 	// there is no such message.
 	MarkOutboxSent(ctx context.Context, id int64, now time.Time) error

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,31 +18,50 @@ import (
 )
 
 // clients manages registered relying parties in the database named by
-// IDP_DATABASE_URL: idp clients add|list|show|remove|rotate-secret.
+// IDP_DATABASE_URL: idp clients add|list|show|update|remove|rotate-secret.
 func clients(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 {
-		return usageError{errors.New("usage: idp clients add|list|show ID|remove ID|rotate-secret ID")}
+		return usageError{errors.New("usage: idp clients add|list|show ID|update ID|remove ID|rotate-secret ID")}
 	}
 	sub, args := args[0], args[1:]
 	run, ok := map[string]func(context.Context, *clientAdmin, []string) error{
-		"add": clientsAdd, "list": clientsList, "show": clientsShow, "remove": clientsRemove, "rotate-secret": clientsRotateSecret,
+		"add": clientsAdd, "list": clientsList, "show": clientsShow, "update": clientsUpdate, "remove": clientsRemove,
+		"rotate-secret": clientsRotateSecret,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (add, list, show, remove, rotate-secret)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (add, list, show, update, remove, rotate-secret)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
-	if sub == "add" {
+	switch sub {
+	case "add":
 		if _, err := parseClientFlags(env, args); err != nil {
 			return err
 		}
-	} else if err := wantArgs(sub, args); err != nil {
-		return err
+	case "update":
+		if _, _, err := parseClientUpdate(env, args); err != nil {
+			return err
+		}
+	default:
+		if err := wantArgs(sub, args); err != nil {
+			return err
+		}
 	}
 	cfg, err := loadAdminConfig(env, nil)
 	if err != nil {
 		return err
 	}
-	ca := &clientAdmin{env: env}
+	if sub == "update" && cfg.ClientsFile != "" {
+		// The file's clients take precedence over the database's: a change
+		// here would be stored and never seen.
+		ids, err := provider.ClientsFileIDs(cfg.ClientsFile)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(ids, args[0]) {
+			return fmt.Errorf("client %q is defined in the clients file %s: change it there (the file takes precedence over the database)", args[0], cfg.ClientsFile)
+		}
+	}
+	ca := &clientAdmin{env: env, defaultAlg: cfg.SigningAlg}
 	if sub == "add" || sub == "rotate-secret" {
 		// A new secret is stored as its HMAC under the key-encryption key,
 		// which must be the servers' own; without it nothing is changed.
@@ -62,6 +82,8 @@ type clientAdmin struct {
 	env     *environment
 	db      store.Durable
 	secrets *provider.ClientSecrets
+	// defaultAlg signs the ID tokens of clients that chose no algorithm.
+	defaultAlg string
 }
 
 // adminClientSecrets hashes client secrets as the servers do, with the
@@ -128,38 +150,136 @@ func (s *stringList) Set(v string) error {
 	return nil
 }
 
+// clientFlags are the settings add and update share.
+type clientFlags struct {
+	name                          string
+	redirects, postLogout, scopes stringList
+	backchannelURI                string
+	backchannelSession            bool
+	alg                           string
+}
+
+func (f *clientFlags) bind(fs *flag.FlagSet, lists string) {
+	fs.StringVar(&f.name, "name", "", "name shown to people signing in")
+	fs.Var(&f.redirects, "redirect-uri", "redirect URI (repeatable; https, or http only for localhost)"+lists)
+	fs.Var(&f.postLogout, "post-logout-redirect-uri", "where to return after sign-out (repeatable)"+lists)
+	fs.Var(&f.scopes, "scope", "scope the client may ask for (repeatable; default: all)"+lists)
+	fs.StringVar(&f.backchannelURI, "backchannel-logout-uri", "",
+		"where the form app receives logout tokens (Back-Channel Logout; https, or http only for localhost)")
+	fs.BoolVar(&f.backchannelSession, "backchannel-logout-session-required", false,
+		"the form app needs the sid claim in logout tokens")
+	fs.StringVar(&f.alg, "id-token-signed-response-alg", "",
+		"algorithm of the client's ID tokens: RS256 or ES256 (default: the service's IDP_SIGNING_ALG)")
+}
+
+// scopeList splits --scope values, which may also be comma or space separated.
+func (f *clientFlags) scopeList() []string {
+	var out []string
+	for _, s := range f.scopes {
+		out = append(out, strings.Fields(strings.ReplaceAll(s, ",", " "))...)
+	}
+	return out
+}
+
+// signingAlg is --id-token-signed-response-alg, in the case JOSE spells it.
+func (f *clientFlags) signingAlg() string { return strings.ToUpper(strings.TrimSpace(f.alg)) }
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
 func parseClientFlags(env *environment, args []string) (provider.NewClient, error) {
 	fs := flag.NewFlagSet("idp clients add", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	var nc provider.NewClient
-	var redirects, postLogout, scopes stringList
+	var f clientFlags
 	fs.StringVar(&nc.ID, "id", "", "client id (letters, digits, '.', '_', '-')")
-	fs.StringVar(&nc.Name, "name", "", "name shown to people signing in")
-	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable; https, or http only for localhost)")
-	fs.Var(&postLogout, "post-logout-redirect-uri", "where to return after sign-out (repeatable)")
-	fs.Var(&scopes, "scope", "scope the client may ask for (repeatable; default: all)")
+	f.bind(fs, "")
 	fs.BoolVar(&nc.Public, "public", false, "public client (no secret; must use PKCE)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nc, err
-		}
-		return nc, usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return nc, err
 	}
-	if fs.NArg() > 0 {
-		return nc, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
-	if nc.ID == "" || nc.Name == "" || len(redirects) == 0 {
+	if nc.ID == "" || f.name == "" || len(f.redirects) == 0 {
 		return nc, usageError{errors.New("--id, --name and at least one --redirect-uri are required")}
 	}
-	nc.RedirectURIs, nc.PostLogoutRedirectURIs = redirects, postLogout
-	for _, s := range scopes {
-		nc.Scopes = append(nc.Scopes, strings.Fields(strings.ReplaceAll(s, ",", " "))...)
-	}
-	c := &store.Client{ID: nc.ID, Name: nc.Name, RedirectURIs: nc.RedirectURIs, PostLogoutRedirectURIs: nc.PostLogoutRedirectURIs, Scopes: nc.Scopes}
-	if err := provider.ValidateClient(c); err != nil {
+	nc.Name, nc.RedirectURIs, nc.PostLogoutRedirectURIs, nc.Scopes = f.name, f.redirects, f.postLogout, f.scopeList()
+	nc.BackchannelLogoutURI, nc.BackchannelLogoutSessionRequired = f.backchannelURI, f.backchannelSession
+	nc.IDTokenSignedResponseAlg = f.signingAlg()
+	if err := provider.ValidateClient(nc.Client()); err != nil {
 		return nc, usageError{err}
 	}
 	return nc, nil
+}
+
+const updateUsage = "usage: idp clients update ID [--name NAME] [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] " +
+	"[--scope SCOPE ...] [--backchannel-logout-uri URI] [--backchannel-logout-session-required[=false]] " +
+	"[--id-token-signed-response-alg RS256|ES256]"
+
+// parseClientUpdate reads `update ID` and the flags given: only those change.
+// A list flag replaces the whole list; given as "" it empties it (and
+// --backchannel-logout-uri "" or --id-token-signed-response-alg "" removes
+// the setting).
+func parseClientUpdate(env *environment, args []string) (string, provider.ClientChange, error) {
+	var ch provider.ClientChange
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", ch, usageError{errors.New(updateUsage)}
+	}
+	id := args[0]
+	fs := flag.NewFlagSet("idp clients update", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	var f clientFlags
+	f.bind(fs, "; replaces the list, an empty value empties it")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return "", ch, err
+	}
+	nonEmpty := func(l []string) *[]string {
+		out := []string{}
+		for _, v := range l {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return &out
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "name":
+			ch.Name = &f.name
+		case "redirect-uri":
+			ch.RedirectURIs = nonEmpty(f.redirects)
+		case "post-logout-redirect-uri":
+			ch.PostLogoutRedirectURIs = nonEmpty(f.postLogout)
+		case "scope":
+			ch.Scopes = nonEmpty(f.scopeList())
+		case "backchannel-logout-uri":
+			uri := strings.TrimSpace(f.backchannelURI)
+			ch.BackchannelLogoutURI = &uri
+		case "backchannel-logout-session-required":
+			ch.BackchannelLogoutSessionRequired = &f.backchannelSession
+		case "id-token-signed-response-alg":
+			alg := f.signingAlg()
+			ch.IDTokenSignedResponseAlg = &alg
+		}
+	})
+	if ch == (provider.ClientChange{}) {
+		return "", ch, usageError{errors.New("nothing to change: give at least one setting; " + updateUsage)}
+	}
+	// What can be checked without the stored client is checked before the
+	// database is opened.
+	probe := ch.Apply(&store.Client{ID: id, Name: "probe", RedirectURIs: []string{"https://probe.example/"}})
+	if err := provider.ValidateClient(probe); err != nil {
+		return "", ch, usageError{err}
+	}
+	return id, ch, nil
 }
 
 func clientsAdd(ctx context.Context, ca *clientAdmin, args []string) error {
@@ -181,6 +301,46 @@ func clientsAdd(ctx context.Context, ca *clientAdmin, args []string) error {
 		printSecret(env.stdout, secret)
 	}
 	return nil
+}
+
+func clientsUpdate(ctx context.Context, ca *clientAdmin, args []string) error {
+	env, db := ca.env, ca.db
+	id, ch, err := parseClientUpdate(env, args)
+	if err != nil {
+		return err
+	}
+	if _, err := provider.UpdateClient(ctx, db, id, ch); err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("no client with id %q", id)
+		case errors.Is(err, provider.ErrInvalidClient):
+			return usageError{err}
+		}
+		return fmt.Errorf("update client: %w", err)
+	}
+	audit(ctx, env, db, "client.updated", id, "changed with the admin command: "+strings.Join(changedSettings(ch), ", "))
+	fmt.Fprintf(env.stdout, "client %s updated; its secret is unchanged\n", id)
+	return nil
+}
+
+// changedSettings names the settings a change gives, for the audit log.
+func changedSettings(ch provider.ClientChange) []string {
+	var out []string
+	for _, s := range []struct {
+		name  string
+		given bool
+	}{
+		{"name", ch.Name != nil}, {"redirect URIs", ch.RedirectURIs != nil},
+		{"post-logout redirect URIs", ch.PostLogoutRedirectURIs != nil}, {"scopes", ch.Scopes != nil},
+		{"back-channel logout URI", ch.BackchannelLogoutURI != nil},
+		{"back-channel logout session required", ch.BackchannelLogoutSessionRequired != nil},
+		{"ID token signing algorithm", ch.IDTokenSignedResponseAlg != nil},
+	} {
+		if s.given {
+			out = append(out, s.name)
+		}
+	}
+	return out
 }
 
 func printSecret(w io.Writer, secret string) {
@@ -233,8 +393,26 @@ func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 	fmt.Fprintf(tw, "redirect URIs:\t%s\n", strings.Join(c.RedirectURIs, " "))
 	fmt.Fprintf(tw, "post-logout redirect URIs:\t%s\n", strings.Join(c.PostLogoutRedirectURIs, " "))
 	fmt.Fprintf(tw, "scopes:\t%s\n", scopes)
+	bcl := "none"
+	if c.BackchannelLogoutURI != "" {
+		bcl = c.BackchannelLogoutURI
+	}
+	fmt.Fprintf(tw, "back-channel logout URI:\t%s\n", bcl)
+	fmt.Fprintf(tw, "back-channel logout session required:\t%s\n", yesNo(c.BackchannelLogoutSessionRequired))
+	alg := c.IDTokenSignedResponseAlg
+	if alg == "" {
+		alg = "default (" + ca.defaultAlg + ")"
+	}
+	fmt.Fprintf(tw, "ID token signing algorithm:\t%s\n", alg)
 	fmt.Fprintf(tw, "created:\t%s\n", c.CreatedAt.UTC().Format(time.RFC3339))
 	return tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func clientsRemove(ctx context.Context, ca *clientAdmin, args []string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -17,12 +18,38 @@ import (
 	"github.com/councilforms/idp/idp/provider"
 )
 
-// keys lists and rotates token signing keys: idp keys list|rotate. Running
-// servers pick a rotated key up by themselves (they re-read the keys every
-// 30 seconds); the new key is published in JWKS an hour before it signs.
+// keysUsage names the subcommands and the algorithms a key is kept for.
+const keysUsage = "usage: idp keys list | idp keys rotate [--alg RS256|ES256]"
+
+// keys lists and rotates token signing keys: idp keys list|rotate. There is
+// one signing key per algorithm (RS256 and ES256), each rotating on its own;
+// rotate without --alg rotates both. Running servers pick a rotated key up by
+// themselves (they re-read the keys every 30 seconds); the new key is
+// published in JWKS an hour before it signs.
 func keys(ctx context.Context, env *environment, args []string) error {
-	if len(args) != 1 || (args[0] != "list" && args[0] != "rotate") {
-		return usageError{errors.New("usage: idp keys list|rotate")}
+	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+		return usageError{errors.New(keysUsage)}
+	}
+	sub, alg := args[0], ""
+	if sub == "list" && len(args) != 1 {
+		return usageError{errors.New(keysUsage)}
+	}
+	if sub == "rotate" {
+		fs := flag.NewFlagSet("idp keys rotate", flag.ContinueOnError)
+		fs.SetOutput(env.stderr)
+		fs.StringVar(&alg, "alg", "", "rotate only the key of this algorithm: RS256 or ES256 (default: both)")
+		if err := fs.Parse(args[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err}
+		}
+		if fs.NArg() > 0 {
+			return usageError{fmt.Errorf("unexpected argument %q; %s", fs.Arg(0), keysUsage)}
+		}
+		if alg != "" && alg != "RS256" && alg != "ES256" {
+			return usageError{fmt.Errorf("--alg %q is not supported (use RS256 or ES256)", alg)}
+		}
 	}
 	cfg, err := loadAdminConfig(env, nil)
 	if err != nil {
@@ -38,15 +65,14 @@ func keys(ctx context.Context, env *environment, args []string) error {
 	}
 	defer db.Close()
 	pcfg := providerKeyConfig(cfg, kek)
-	if args[0] == "rotate" {
-		k, err := provider.RotateSigningKey(ctx, db, pcfg)
-		if err != nil {
-			return err
+	if sub == "rotate" {
+		ks, err := provider.RotateSigningKeys(ctx, db, pcfg, alg)
+		for _, k := range ks {
+			audit(ctx, env, db, "key.rotated", "", k.Algorithm+" signing key "+k.ID+" created")
+			fmt.Fprintf(env.stdout, "new %s signing key %s is published now and signs from %s\n",
+				k.Algorithm, k.ID, k.ActiveFrom.UTC().Format(time.RFC3339))
 		}
-		audit(ctx, env, db, "key.rotated", "", "signing key "+k.ID+" created")
-		fmt.Fprintf(env.stdout, "new %s signing key %s is published now and signs from %s\n",
-			k.Algorithm, k.ID, k.ActiveFrom.UTC().Format(time.RFC3339))
-		return nil
+		return err
 	}
 	infos, err := provider.ListSigningKeys(ctx, db, pcfg)
 	if err != nil {

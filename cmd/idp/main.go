@@ -32,8 +32,8 @@ var commands = map[string]command{
 	"serve":   {"run the identity provider (the default)", serve},
 	"migrate": {"apply pending database migrations and exit", migrate},
 	"version": {"print the version and exit", version},
-	"clients": {"manage relying parties: add, list, show ID, remove ID, rotate-secret ID", clients},
-	"keys":    {"list or rotate token signing keys: list, rotate", keys},
+	"clients": {"manage relying parties: add, list, show ID, update ID, remove ID, rotate-secret ID", clients},
+	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--alg RS256|ES256]", keys},
 	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable or reset-phone EMAIL", users},
 
 	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},

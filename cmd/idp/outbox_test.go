@@ -26,7 +26,7 @@ func fillOutbox(t *testing.T, s store.Outbox) {
 			t.Fatal(err)
 		}
 	}
-	claimed, err := s.ClaimOutbox(ctx, now, 2, time.Minute)
+	claimed, err := s.ClaimOutbox(ctx, "email", now, 2, time.Minute)
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claim: %d, %v", len(claimed), err)
 	}

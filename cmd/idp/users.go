@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 )
 
@@ -204,10 +205,17 @@ func usersDisable(ctx context.Context, env *environment, db store.Durable, u *st
 		return fmt.Errorf("disable user: %w", err)
 	}
 	auditUser(ctx, env, db, "admin.disable", u.ID, "disabled with the admin command")
+	// The form apps holding their tokens are told first (back-channel logout,
+	// delivered by the running server), so that a failure leaves nothing revoked
+	// unannounced: running the command again tells them again.
+	told, err := provider.QueueUserLogouts(ctx, db, u.ID, now)
+	if err != nil {
+		return fmt.Errorf("user %s is disabled, but telling their form apps failed (run the command again): %w", u.Email, err)
+	}
 	if err := db.RevokeUserRefreshTokens(ctx, u.ID, "", now); err != nil {
 		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
 	}
-	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect') and their refresh tokens are revoked\n", u.Email)
+	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and %d form app sessions end (form apps with a back-channel logout URI are told)\n", u.Email, told)
 	return nil
 }
 

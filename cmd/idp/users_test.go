@@ -62,7 +62,7 @@ func seedHelpdeskUser(t *testing.T, s store.Durable, passwordHash string) *store
 		t.Fatal(err)
 	}
 	rt := &store.RefreshToken{Hash: strings.Repeat("ab", 32), FamilyID: "family-1", ClientID: "referral", UserID: u.ID,
-		Scopes: []string{"openid"}, AMR: []string{"pwd", "sms"}, AuthTime: now, CreatedAt: now,
+		SessionID: "session-1", Scopes: []string{"openid"}, AMR: []string{"pwd", "sms"}, AuthTime: now, CreatedAt: now,
 		ExpiresAt: now.Add(720 * time.Hour), IdleExpiresAt: now.Add(72 * time.Hour)}
 	if err := s.CreateRefreshToken(ctx, rt); err != nil {
 		t.Fatal(err)
@@ -132,6 +132,15 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	s.Close()
 	if err != nil || rt.RevokedAt.IsZero() {
 		t.Errorf("refresh token after disable: %+v, %v; want it revoked", rt, err)
+	}
+	// The form app holding it is owed a back-channel logout of its session,
+	// delivered by the running server.
+	s = open()
+	notices, err := s.ListOutbox(ctx, store.OutboxQueued, 0)
+	s.Close()
+	if err != nil || len(notices) != 1 || notices[0].Channel != "backchannel_logout" || notices[0].Recipient != "referral" ||
+		!strings.Contains(notices[0].Text, `"sid":"session-1"`) {
+		t.Errorf("outbox after disable: %+v, %v; want one back-channel logout notice for referral's session", notices, err)
 	}
 	if code, out, _ := runCmd(t, vars, "users", "disable", helpdeskEmail); code != 0 || !strings.Contains(out, "already disabled") {
 		t.Errorf("disable twice: %d %q", code, out)

@@ -4,7 +4,8 @@
 //
 //   - Outbox implements factors.EmailSender: SendEmail only writes the rendered message
 //     to the outbox table (store.Outbox) and wakes the worker of this process.
-//   - Worker claims due messages (a lease, so two processes never take the same one),
+//   - Worker runs the outbox's delivery loop (store/outbox) for the email channel:
+//     it claims due messages (a lease, so two processes never take the same one),
 //     sends each through an SMTPSender, and marks it sent (clearing its bodies, which
 //     hold codes), or schedules a retry with exponential backoff and jitter, or gives
 //     up after a day or on a permanent refusal (5xx to the recipient or the content).

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/store/outbox"
 )
 
 // Sender delivers one email now; the Worker uses it. An error wrapping ErrPermanent
@@ -26,8 +27,8 @@ type Sender interface {
 }
 
 // ErrPermanent: the relay refused the message for good (a 5xx reply to the recipient
-// or to the content).
-var ErrPermanent = errors.New("email: permanently refused")
+// or to the content). It is the outbox's ErrPermanent, so the worker gives up at once.
+var ErrPermanent = outbox.ErrPermanent
 
 // sendTimeout bounds one delivery when the caller's context has no deadline.
 const sendTimeout = 60 * time.Second

@@ -214,9 +214,17 @@ func (a *App) Serve(ctx context.Context) error {
 	return err
 }
 
-// Start runs the background work (delivering queued email) until ctx is done.
-// Serve calls it; a caller serving Handler itself calls it once.
-func (a *App) Start(ctx context.Context) { go a.parts.delivery.Run(ctx) }
+// Start runs the background work (delivering queued email and back-channel
+// logout notices) until ctx is done. Serve calls it; a caller serving Handler
+// itself calls it once.
+func (a *App) Start(ctx context.Context) {
+	go a.parts.delivery.Run(ctx)
+	go func() {
+		if err := a.parts.provider.RunLogoutDelivery(ctx); err != nil {
+			a.Log.Error("back-channel logout delivery stopped", "err", err)
+		}
+	}()
+}
 
 // Close closes both stores.
 func (a *App) Close() error {

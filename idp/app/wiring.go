@@ -120,6 +120,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		RefreshTokenTTL:     cfg.RefreshTokenTTL,
 		RefreshTokenIdleTTL: cfg.RefreshTokenIdleTTL,
 		SessionTTL:          cfg.SessionTTL,
+		BackchannelRetryMax: cfg.BackchannelRetryMax,
+		Registerer:          a.Metrics.Registry(),
 		LoginPath:           web.PathLogin,
 		Login:               login,
 		StaticClients:       static,

@@ -59,6 +59,9 @@ type Config struct {
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
 	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
 	SessionTTL          time.Duration // the IdP's single-sign-on session
+	// BackchannelRetryMax is the longest wait between two attempts to deliver a
+	// back-channel logout notice to a form app that is down.
+	BackchannelRetryMax time.Duration
 	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
 	JourneyResumeIdle   time.Duration // idle longer than this, a journey is not offered to a new sign-in request
 

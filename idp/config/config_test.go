@@ -31,7 +31,7 @@ func TestDefaults(t *testing.T) {
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: 15 * time.Minute,
 		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour, RefreshTokenReuseInterval: 30 * time.Second,
-		SessionTTL: 8 * time.Hour, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute, ShutdownDrain: 5 * time.Second,
+		SessionTTL: 8 * time.Hour, BackchannelRetryMax: time.Minute, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute, ShutdownDrain: 5 * time.Second,
 		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
 		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendCeilingVerifiedShare: 80,
 		SendPerRecipient: 10, SendPerRecipientDay: 20, SendPerClient: 200, EnrolNumbersPerDay: 3, EnrolSendsPerDay: 10,

@@ -99,12 +99,45 @@ func (c *oidcClient) IsScopeAllowed(string) bool { return false } // no custom s
 func (c *oidcClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c *oidcClient) ClockSkew() time.Duration             { return 0 }
 
+// IDTokenSigningAlg is the JWS algorithm of the client's ID tokens: its
+// id_token_signed_response_alg, else the provider's default. The library has
+// no such hook; SigningKey picks the key by it (storage.go).
+func (c *oidcClient) IDTokenSigningAlg() string {
+	if alg := clientSigningAlg(c.c); alg != "" {
+		return alg
+	}
+	return c.p.cfg.SigningAlgorithm
+}
+
+// BackchannelLogoutURI is where the client receives logout tokens; "" for none.
+func (c *oidcClient) BackchannelLogoutURI() string { return c.c.BackchannelLogoutURI }
+
+// BackchannelLogoutSessionRequired: the client's logout tokens must carry sid.
+func (c *oidcClient) BackchannelLogoutSessionRequired() bool {
+	return c.c.BackchannelLogoutSessionRequired
+}
+
+// signingAlgorithms are the values id_token_signed_response_alg may take;
+// a signing key of each is kept (keys.go).
+var signingAlgorithms = []string{"RS256", "ES256"}
+
+// clientSigningAlg is the algorithm a client registered for its ID tokens
+// (and logout tokens), "" when it registered none: the provider's default
+// then applies (signingKeyFor takes "" to mean that).
+func clientSigningAlg(c *store.Client) string {
+	if c == nil {
+		return ""
+	}
+	return c.IDTokenSignedResponseAlg
+}
+
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // ValidateClient checks a client registration: id pattern, a name, at least
-// one redirect URI, every redirect and post-logout URI absolute, https (plain
-// http only for localhost, 127.0.0.1 and ::1), without fragment, user info or
-// wildcard; scopes among those supported.
+// one redirect URI, every redirect, post-logout and back-channel logout URI
+// absolute, https (plain http only for localhost, 127.0.0.1 and ::1), without
+// fragment, user info or wildcard; scopes among those supported; an ID token
+// signing algorithm, when given, RS256 or ES256.
 func ValidateClient(c *store.Client) error {
 	if !clientIDPattern.MatchString(c.ID) {
 		return fmt.Errorf("%w: id %q must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", ErrInvalidClient, c.ID)
@@ -130,6 +163,14 @@ func ValidateClient(c *store.Client) error {
 		if !slices.Contains(supportedScopes, s) {
 			return fmt.Errorf("%w: scope %q is not supported (use %s)", ErrInvalidClient, s, strings.Join(supportedScopes, ", "))
 		}
+	}
+	if u := c.BackchannelLogoutURI; u != "" {
+		if err := validateClientURI(u); err != nil {
+			return fmt.Errorf("%w: back-channel logout URI %q: %v", ErrInvalidClient, u, err)
+		}
+	}
+	if alg := c.IDTokenSignedResponseAlg; alg != "" && !slices.Contains(signingAlgorithms, alg) {
+		return fmt.Errorf("%w: ID token signing algorithm %q is not supported (use %s)", ErrInvalidClient, alg, strings.Join(signingAlgorithms, " or "))
 	}
 	return nil
 }
@@ -179,6 +220,22 @@ type NewClient struct {
 	PostLogoutRedirectURIs []string
 	Scopes                 []string
 	Public                 bool
+	// BackchannelLogoutURI, BackchannelLogoutSessionRequired and
+	// IDTokenSignedResponseAlg are as in store.Client.
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
+	IDTokenSignedResponseAlg         string
+}
+
+// Client is the registration a NewClient asks for, without secret or time.
+func (nc NewClient) Client() *store.Client {
+	return &store.Client{
+		ID: nc.ID, Name: strings.TrimSpace(nc.Name), Public: nc.Public, RedirectURIs: nc.RedirectURIs,
+		PostLogoutRedirectURIs: nc.PostLogoutRedirectURIs, Scopes: nc.Scopes,
+		BackchannelLogoutURI:             nc.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: nc.BackchannelLogoutSessionRequired,
+		IDTokenSignedResponseAlg:         nc.IDTokenSignedResponseAlg,
+	}
 }
 
 // AddClient validates and registers a client. For a confidential client it
@@ -186,10 +243,8 @@ type NewClient struct {
 // stored only as its HMAC-SHA-256 hash. A taken id gives an error matching
 // store.ErrConflict and changes nothing.
 func AddClient(ctx context.Context, db store.Clients, secrets *ClientSecrets, nc NewClient, now time.Time) (secret string, err error) {
-	c := &store.Client{
-		ID: nc.ID, Name: strings.TrimSpace(nc.Name), Public: nc.Public, RedirectURIs: nc.RedirectURIs,
-		PostLogoutRedirectURIs: nc.PostLogoutRedirectURIs, Scopes: nc.Scopes, CreatedAt: now,
-	}
+	c := nc.Client()
+	c.CreatedAt = now
 	if err := ValidateClient(c); err != nil {
 		return "", err
 	}
@@ -204,6 +259,64 @@ func AddClient(ctx context.Context, db store.Clients, secrets *ClientSecrets, nc
 		return "", fmt.Errorf("provider: register client %s: %w", c.ID, err)
 	}
 	return secret, nil
+}
+
+// ClientChange is an admin's change to a registered client: nil fields stay
+// as they are. A slice field given as empty clears the list.
+type ClientChange struct {
+	Name                             *string
+	RedirectURIs                     *[]string
+	PostLogoutRedirectURIs           *[]string
+	Scopes                           *[]string
+	BackchannelLogoutURI             *string
+	BackchannelLogoutSessionRequired *bool
+	IDTokenSignedResponseAlg         *string
+}
+
+// Apply returns a copy of c with the change made.
+func (ch ClientChange) Apply(c *store.Client) *store.Client {
+	n := *c
+	if ch.Name != nil {
+		n.Name = strings.TrimSpace(*ch.Name)
+	}
+	if ch.RedirectURIs != nil {
+		n.RedirectURIs = *ch.RedirectURIs
+	}
+	if ch.PostLogoutRedirectURIs != nil {
+		n.PostLogoutRedirectURIs = *ch.PostLogoutRedirectURIs
+	}
+	if ch.Scopes != nil {
+		n.Scopes = *ch.Scopes
+	}
+	if ch.BackchannelLogoutURI != nil {
+		n.BackchannelLogoutURI = *ch.BackchannelLogoutURI
+	}
+	if ch.BackchannelLogoutSessionRequired != nil {
+		n.BackchannelLogoutSessionRequired = *ch.BackchannelLogoutSessionRequired
+	}
+	if ch.IDTokenSignedResponseAlg != nil {
+		n.IDTokenSignedResponseAlg = *ch.IDTokenSignedResponseAlg
+	}
+	return &n
+}
+
+// UpdateClient changes a registered client's metadata, never its secret:
+// the result must pass ValidateClient, else nothing is changed. It returns
+// the client as stored; an unknown id gives an error matching
+// store.ErrNotFound.
+func UpdateClient(ctx context.Context, db store.Clients, id string, ch ClientChange) (*store.Client, error) {
+	c, err := db.ClientByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("client %q: %w", id, err)
+	}
+	n := ch.Apply(c)
+	if err := ValidateClient(n); err != nil {
+		return nil, err
+	}
+	if err := db.UpdateClient(ctx, n); err != nil {
+		return nil, fmt.Errorf("provider: update client %s: %w", id, err)
+	}
+	return n, nil
 }
 
 // RotateClientSecret gives a confidential client a new secret, returned once.
@@ -232,6 +345,11 @@ type clientFileEntry struct {
 	RedirectURIs           []string `yaml:"redirect_uris"`
 	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris"`
 	Scopes                 []string `yaml:"scopes"`
+	// Client metadata names (OpenID Connect Dynamic Client Registration 1.0,
+	// Back-Channel Logout 1.0).
+	BackchannelLogoutURI             string `yaml:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool   `yaml:"backchannel_logout_session_required"`
+	IDTokenSignedResponseAlg         string `yaml:"id_token_signed_response_alg"`
 }
 
 var envReference = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
@@ -247,6 +365,9 @@ const minStaticSecretLen = 16
 //	    secret: ${REFERRAL_FORM_SECRET}
 //	    redirect_uris: [https://forms.example.gov.uk/referral/callback]
 //	    post_logout_redirect_uris: [https://forms.example.gov.uk/referral/]
+//	    backchannel_logout_uri: https://forms.example.gov.uk/referral/backchannel-logout
+//	    backchannel_logout_session_required: true
+//	    id_token_signed_response_alg: ES256
 //
 // A secret written as ${NAME} is read from the environment through getenv.
 // Secrets are hashed (HMAC-SHA-256) on load and kept only in memory; the
@@ -271,10 +392,13 @@ func parseClients(raw []byte, path string, getenv func(string) string, secrets *
 	seen := map[string]bool{}
 	var out []*store.Client
 	for i, e := range doc.Clients {
-		c := &store.Client{
-			ID: e.ID, Name: strings.TrimSpace(e.Name), Public: e.Public, RedirectURIs: e.RedirectURIs,
+		c := NewClient{
+			ID: e.ID, Name: e.Name, Public: e.Public, RedirectURIs: e.RedirectURIs,
 			PostLogoutRedirectURIs: e.PostLogoutRedirectURIs, Scopes: e.Scopes,
-		}
+			BackchannelLogoutURI:             e.BackchannelLogoutURI,
+			BackchannelLogoutSessionRequired: e.BackchannelLogoutSessionRequired,
+			IDTokenSignedResponseAlg:         e.IDTokenSignedResponseAlg,
+		}.Client()
 		if err := ValidateClient(c); err != nil {
 			return nil, fmt.Errorf("clients file %s: client %d: %w", path, i+1, err)
 		}
@@ -303,6 +427,27 @@ func parseClients(raw []byte, path string, getenv func(string) string, secrets *
 	return out, nil
 }
 
+// ClientsFileIDs returns the ids of the clients a clients file defines,
+// without checking or reading their secrets (an admin command refuses to
+// change a client the file defines: the file would take precedence).
+func ClientsFileIDs(path string) ([]string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("clients file: %w", err)
+	}
+	var doc struct {
+		Clients []clientFileEntry `yaml:"clients"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("clients file %s: %w", path, err)
+	}
+	ids := make([]string, len(doc.Clients))
+	for i, e := range doc.Clients {
+		ids[i] = e.ID
+	}
+	return ids, nil
+}
+
 // DemoClientID is the client embedded mode registers for the demo form app
 // (cmd/formapp), whose defaults match it.
 const DemoClientID = "demo-formapp"
@@ -317,5 +462,7 @@ func DemoClient(baseURL string) *store.Client {
 		RedirectURIs:           []string{base + "/callback"},
 		PostLogoutRedirectURIs: []string{base + "/signed-out"},
 		Scopes:                 []string{"openid", "profile", "email", "phone"},
+		// The demo form app ends its session when told (back-channel logout).
+		BackchannelLogoutURI: base + "/backchannel-logout", BackchannelLogoutSessionRequired: true,
 	}
 }

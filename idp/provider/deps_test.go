@@ -16,7 +16,9 @@ func TestImports(t *testing.T) {
 	forbidden := []string{
 		"github.com/councilforms/idp/idp/web", "github.com/councilforms/idp/idp/journey",
 		"github.com/councilforms/idp/factors", "github.com/councilforms/idp/ui",
-		"github.com/councilforms/idp/store/", "github.com/jackc/pgx", "github.com/redis/go-redis", "modernc.org/sqlite",
+		"github.com/councilforms/idp/store/memory", "github.com/councilforms/idp/store/postgres",
+		"github.com/councilforms/idp/store/redis", "github.com/councilforms/idp/store/sqlite",
+		"github.com/councilforms/idp/store/storetest", "github.com/jackc/pgx", "github.com/redis/go-redis", "modernc.org/sqlite",
 	}
 	for _, imp := range pkg.Imports {
 		for _, f := range forbidden {

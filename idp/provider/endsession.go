@@ -29,11 +29,12 @@ const (
 
 // endSession serves /end_session (RP-Initiated Logout 1.0). It ends the
 // session at once, through the library, only for a valid id_token_hint that
-// names the person signed in to this browser; without a hint, with another
-// person's hint, or when the request carries no session cookie (a cross-site
-// form POST sends no SameSite=Lax cookie) it sends the person to the question
-// page, which ends the session only when they choose 'Sign out' (section 2:
-// the OP asks). Malformed requests get a 400 page, not the library's 500.
+// names the person signed in to this browser, or, when the request carries no
+// session cookie (a cross-site form POST sends no SameSite=Lax cookie), the
+// session whose sid the hint carries. Without a hint, or with another
+// person's hint, it sends the person to the question page, which ends the
+// session only when they choose 'Sign out' (section 2: the OP asks).
+// Malformed requests get a 400 page, not the library's 500.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req, err := p.parseEndSession(w, r)
@@ -60,6 +61,12 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 				p.op.ServeHTTP(w, r)
 				return
 			}
+		} else if claims != nil && claims.SessionID != "" {
+			// No cookie (a cross-site form POST sends no SameSite=Lax
+			// cookie): the hint names the session to end, and the form app
+			// proves with it that it was given tokens of that session.
+			p.op.ServeHTTP(w, r)
+			return
 		}
 	}
 	session, err := op.ValidateEndSessionRequest(ctx, req, p.op)

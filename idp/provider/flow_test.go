@@ -73,7 +73,7 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 				t.Errorf("token auth methods lack %s: %v", m, d.TokenAuthMethods)
 			}
 		}
-		if !slices.Equal(d.IDTokenAlgs, []string{"RS256"}) {
+		if !slices.Equal(d.IDTokenAlgs, []string{"RS256", "ES256"}) {
 			t.Errorf("id_token algs = %v", d.IDTokenAlgs)
 		}
 		for name, u := range map[string]string{"end_session": d.EndSession, "userinfo": d.Userinfo, "introspection": d.Introspection, "revocation": d.Revocation} {
@@ -90,8 +90,15 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 			t.Errorf("token endpoint error: status %d headers %v", tr.StatusCode, tr.Header)
 		}
 		keys := fetchJWKS(t, e, d.JWKSURI)
-		if len(keys.Keys) != 1 || keys.Keys[0].KeyID == "" || keys.Keys[0].Algorithm != "RS256" || !keys.Keys[0].IsPublic() {
-			t.Fatalf("jwks = %+v, want one public RS256 key with a kid", keys.Keys)
+		var algs []string
+		for _, k := range keys.Keys {
+			if k.KeyID == "" || !k.IsPublic() {
+				t.Fatalf("jwks = %+v, want public keys with a kid", keys.Keys)
+			}
+			algs = append(algs, k.Algorithm)
+		}
+		if slices.Sort(algs); !slices.Equal(algs, []string{"ES256", "RS256"}) {
+			t.Fatalf("jwks algorithms = %v, want one RS256 and one ES256 key", algs)
 		}
 	})
 }

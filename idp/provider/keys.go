@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,14 +52,19 @@ type KeyInfo struct {
 	ExpiresAt  time.Time
 }
 
-// keyring reads, caches, creates and rotates signing keys. Every process
-// derives the signing key from the same rows, so processes sharing a
+// keyring reads, caches, creates and rotates signing keys: one signing key
+// per algorithm at a time (RS256 and ES256, as clients choose with
+// id_token_signed_response_alg), each rotating on its own. Every process
+// derives the signing keys from the same rows, so processes sharing a
 // database agree without talking to each other.
 type keyring struct {
-	db           store.SigningKeys
-	counter      store.Counters // optional: serialises creation of a first key
-	sealer       cipher.AEAD
-	alg          jose.SignatureAlgorithm
+	db      store.SigningKeys
+	counter store.Counters // optional: serialises creation of a first key
+	sealer  cipher.AEAD
+	// alg is the default algorithm, for clients that registered none.
+	alg jose.SignatureAlgorithm
+	// algs are the algorithms a signing key is kept for, the default first.
+	algs         []jose.SignatureAlgorithm
 	publishDelay time.Duration // how long a new key is published before it signs
 	keepAfter    time.Duration // how long a retired key stays published
 	now          func() time.Time
@@ -91,8 +97,14 @@ func newKeyring(db store.SigningKeys, kek []byte, alg string, publishDelay, keep
 	if err != nil {
 		return nil, fmt.Errorf("provider: key-encryption key: %w", err)
 	}
+	algs := []jose.SignatureAlgorithm{sa}
+	for _, a := range signingAlgorithms {
+		if a != string(sa) {
+			algs = append(algs, jose.SignatureAlgorithm(a))
+		}
+	}
 	return &keyring{
-		db: db, sealer: aead, alg: sa, publishDelay: publishDelay,
+		db: db, sealer: aead, alg: sa, algs: algs, publishDelay: publishDelay,
 		keepAfter: keepAfter + keyCacheTTL, now: now,
 		private: map[string]*jose.JSONWebKey{}, public: map[string]jose.JSONWebKey{},
 	}, nil
@@ -123,38 +135,50 @@ func (k *keyring) load(ctx context.Context, force bool) ([]*store.SigningKey, er
 	return keys, nil
 }
 
-// ensure makes sure a key can sign now. When none can, it creates one that
-// signs at once: either there is no key at all (nothing can have cached a
-// JWKS yet), or the keys were rotated while no server ran. If a rotated key
-// is waiting to activate, the new key hands over to it at that moment.
+// ensure makes sure a key of every algorithm can sign now (see ensureAlg).
 func (k *keyring) ensure(ctx context.Context) error {
+	for _, alg := range k.algs {
+		if err := k.ensureAlg(ctx, alg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureAlg makes sure a key of alg can sign now. When none can, it creates
+// one that signs at once: either there is no key of alg at all (no token
+// signed with alg exists, so no relying party can hold a JWKS it must find
+// the key in; one meeting a new kid fetches the JWKS again), or the keys were
+// rotated while no server ran. If a rotated key is waiting to activate, the
+// new key hands over to it at that moment.
+func (k *keyring) ensureAlg(ctx context.Context, alg jose.SignatureAlgorithm) error {
 	keys, err := k.load(ctx, true)
 	if err != nil {
 		return err
 	}
-	if activeKey(keys, k.now()) != nil {
+	if activeKey(keys, alg, k.now()) != nil {
 		return nil
 	}
 	// Processes starting together must not each make a key: the first to
 	// count makes it, the others wait for it to appear (and make one only if
 	// it never does, say because the first one died).
 	if k.counter != nil {
-		n, err := k.counter.Hit(ctx, "oidc:signing-key-create", keyCreateWait, k.now())
+		n, err := k.counter.Hit(ctx, "oidc:signing-key-create:"+string(alg), keyCreateWait, k.now())
 		if err != nil {
 			return fmt.Errorf("provider: signing key creation lock: %w", err)
 		}
-		if n > 1 && k.waitForActive(ctx) {
+		if n > 1 && k.waitForActive(ctx, alg) {
 			return nil
 		}
 	}
 	now := k.now()
-	sk, err := k.create(ctx, now)
+	sk, err := k.create(ctx, alg, immediateActiveFrom(keys, alg, now))
 	if err != nil {
 		return err
 	}
 	var next time.Time
 	for _, p := range keys {
-		if p.ActiveFrom.After(now) && p.RetiredAt.IsZero() && (next.IsZero() || p.ActiveFrom.Before(next)) {
+		if p.Algorithm == string(alg) && p.ActiveFrom.After(now) && p.RetiredAt.IsZero() && (next.IsZero() || p.ActiveFrom.Before(next)) {
 			next = p.ActiveFrom
 		}
 	}
@@ -167,11 +191,29 @@ func (k *keyring) ensure(ctx context.Context) error {
 	return err
 }
 
+// immediateActiveFrom is when a key of alg that must sign at once starts:
+// now, or just before the key of another algorithm that signs now if that
+// one started later. A server of the version before per-client algorithms
+// signs with the newest active key whatever its algorithm; during a rolling
+// upgrade it must not take up the new algorithm's key for every client.
+func immediateActiveFrom(keys []*store.SigningKey, alg jose.SignatureAlgorithm, now time.Time) time.Time {
+	from := now
+	for _, sk := range keys {
+		if sk.Algorithm == string(alg) || sk.ActiveFrom.After(now) || (!sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now)) {
+			continue
+		}
+		if before := sk.ActiveFrom.Add(-time.Second); before.Before(from) {
+			from = before
+		}
+	}
+	return from
+}
+
 // keyCreateWait bounds how long a starting process waits for another one to
 // create the first signing key.
 const keyCreateWait = 10 * time.Second
 
-func (k *keyring) waitForActive(ctx context.Context) bool {
+func (k *keyring) waitForActive(ctx context.Context, alg jose.SignatureAlgorithm) bool {
 	deadline := time.Now().Add(keyCreateWait)
 	for time.Now().Before(deadline) {
 		select {
@@ -180,18 +222,18 @@ func (k *keyring) waitForActive(ctx context.Context) bool {
 		case <-time.After(100 * time.Millisecond):
 		}
 		keys, err := k.load(ctx, true)
-		if err == nil && activeKey(keys, k.now()) != nil {
+		if err == nil && activeKey(keys, alg, k.now()) != nil {
 			return true
 		}
 	}
 	return false
 }
 
-// create generates, seals and stores a key that starts signing at activeFrom.
-func (k *keyring) create(ctx context.Context, activeFrom time.Time) (*store.SigningKey, error) {
+// create generates, seals and stores a key of alg that starts signing at activeFrom.
+func (k *keyring) create(ctx context.Context, alg jose.SignatureAlgorithm, activeFrom time.Time) (*store.SigningKey, error) {
 	var priv any
 	var err error
-	switch k.alg {
+	switch alg {
 	case jose.ES256:
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	default:
@@ -201,7 +243,7 @@ func (k *keyring) create(ctx context.Context, activeFrom time.Time) (*store.Sign
 		return nil, fmt.Errorf("provider: generate signing key: %w", err)
 	}
 	kid := randomID(16)
-	jwk := jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: string(k.alg), Use: "sig"}
+	jwk := jose.JSONWebKey{Key: priv, KeyID: kid, Algorithm: string(alg), Use: "sig"}
 	privJSON, err := jwk.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("provider: encode signing key: %w", err)
@@ -216,7 +258,7 @@ func (k *keyring) create(ctx context.Context, activeFrom time.Time) (*store.Sign
 	}
 	now := k.now()
 	sk := &store.SigningKey{
-		ID: kid, Algorithm: string(k.alg), PublicJWK: pubJSON, PrivateEncrypted: sealed,
+		ID: kid, Algorithm: string(alg), PublicJWK: pubJSON, PrivateEncrypted: sealed,
 		CreatedAt: now, ActiveFrom: activeFrom,
 	}
 	if err := k.db.CreateSigningKey(ctx, sk); err != nil {
@@ -225,25 +267,26 @@ func (k *keyring) create(ctx context.Context, activeFrom time.Time) (*store.Sign
 	return sk, nil
 }
 
-// rotate publishes a new key that starts signing after the publish delay and
-// retires every other key at that moment. Retired keys stay in JWKS until the
-// tokens they signed have expired; keys past that are deleted.
-func (k *keyring) rotate(ctx context.Context) (*store.SigningKey, error) {
+// rotate publishes a new key of alg that starts signing after the publish
+// delay and retires every other key of alg at that moment; keys of the other
+// algorithm are left alone. Retired keys stay in JWKS until the tokens they
+// signed have expired; keys past that are deleted.
+func (k *keyring) rotate(ctx context.Context, alg jose.SignatureAlgorithm) (*store.SigningKey, error) {
 	keys, err := k.load(ctx, true)
 	if err != nil {
 		return nil, err
 	}
 	now := k.now()
 	activeFrom := now.Add(k.publishDelay)
-	if len(keys) == 0 {
-		activeFrom = now // nothing was ever published, so nothing to wait for
+	if !slices.ContainsFunc(keys, func(sk *store.SigningKey) bool { return sk.Algorithm == string(alg) }) {
+		activeFrom = now // nothing of alg was ever published, so nothing to wait for
 	}
-	next, err := k.create(ctx, activeFrom)
+	next, err := k.create(ctx, alg, activeFrom)
 	if err != nil {
 		return nil, err
 	}
 	for _, sk := range keys {
-		if !sk.RetiredAt.IsZero() && !sk.RetiredAt.After(activeFrom) {
+		if sk.Algorithm != string(alg) || (!sk.RetiredAt.IsZero() && !sk.RetiredAt.After(activeFrom)) {
 			continue // already stops signing before the new key starts
 		}
 		if err := k.db.RetireSigningKey(ctx, sk.ID, activeFrom, activeFrom.Add(k.keepAfter)); err != nil {
@@ -259,13 +302,13 @@ func (k *keyring) rotate(ctx context.Context) (*store.SigningKey, error) {
 	return next, nil
 }
 
-// active picks the signing key: among keys whose ActiveFrom has passed and
-// that have not stopped signing, the one that became active last (ties by
-// id), so every process with the same rows picks the same key.
-func activeKey(keys []*store.SigningKey, now time.Time) *store.SigningKey {
+// activeKey picks the signing key of alg: among its keys whose ActiveFrom
+// has passed and that have not stopped signing, the one that became active
+// last (ties by id), so every process with the same rows picks the same key.
+func activeKey(keys []*store.SigningKey, alg jose.SignatureAlgorithm, now time.Time) *store.SigningKey {
 	var best *store.SigningKey
 	for _, sk := range keys {
-		if sk.ActiveFrom.After(now) || (!sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now)) {
+		if sk.Algorithm != string(alg) || sk.ActiveFrom.After(now) || (!sk.RetiredAt.IsZero() && !sk.RetiredAt.After(now)) {
 			continue
 		}
 		if best == nil || sk.ActiveFrom.After(best.ActiveFrom) ||
@@ -289,27 +332,51 @@ func keyState(sk *store.SigningKey, active *store.SigningKey, now time.Time) Key
 	}
 }
 
-// signingKey returns the key to sign with now, unsealed.
+// signingKey returns the key of the default algorithm to sign with now, unsealed.
 func (k *keyring) signingKey(ctx context.Context) (*jose.JSONWebKey, error) {
+	return k.signingKeyFor(ctx, k.alg)
+}
+
+// signingKeyFor returns the key of alg to sign with now, unsealed.
+func (k *keyring) signingKeyFor(ctx context.Context, alg jose.SignatureAlgorithm) (*jose.JSONWebKey, error) {
+	if !slices.Contains(k.algs, alg) {
+		return nil, fmt.Errorf("provider: no signing key is kept for %s", alg)
+	}
 	keys, err := k.load(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	sk := activeKey(keys, k.now())
+	sk := activeKey(keys, alg, k.now())
 	if sk == nil {
 		// Keys changed underneath the cache (rotated or removed): read again
 		// and, if the database really holds no usable key, make one.
-		if err := k.ensure(ctx); err != nil {
+		if err := k.ensureAlg(ctx, alg); err != nil {
 			return nil, err
 		}
 		if keys, err = k.load(ctx, false); err != nil {
 			return nil, err
 		}
-		if sk = activeKey(keys, k.now()); sk == nil {
-			return nil, errors.New("provider: no signing key is active")
+		if sk = activeKey(keys, alg, k.now()); sk == nil {
+			return nil, fmt.Errorf("provider: no %s signing key is active", alg)
 		}
 	}
 	return k.unseal(sk)
+}
+
+// signingKeyFor returns the unsealed private key that signs tokens with alg
+// now: ID tokens of a client whose id_token_signed_response_alg is alg, and
+// its logout tokens (pass clientSigningAlg(c)). alg "" means the default
+// algorithm (Config.SigningAlgorithm); one other than RS256 and ES256 is an
+// error.
+func (p *Provider) signingKeyFor(ctx context.Context, alg string) (*jose.JSONWebKey, error) {
+	if alg == "" {
+		alg = p.cfg.SigningAlgorithm
+	}
+	sa, err := parseAlgorithm(alg)
+	if err != nil {
+		return nil, err
+	}
+	return p.keys.signingKeyFor(ctx, sa)
 }
 
 // published returns the public keys to put in JWKS: pending, active and
@@ -427,10 +494,9 @@ func (k *keyring) infos(ctx context.Context) ([]KeyInfo, error) {
 		return nil, err
 	}
 	now := k.now()
-	active := activeKey(keys, now)
 	out := make([]KeyInfo, 0, len(keys))
 	for _, sk := range keys {
-		out = append(out, keyInfo(sk, active, now))
+		out = append(out, keyInfo(sk, activeKey(keys, jose.SignatureAlgorithm(sk.Algorithm), now), now))
 	}
 	return out, nil
 }
@@ -452,21 +518,35 @@ func ListSigningKeys(ctx context.Context, db store.SigningKeys, cfg Config) ([]K
 	return k.infos(ctx)
 }
 
-// RotateSigningKey publishes a new signing key that starts signing after
-// cfg.KeyPublishDelay and retires the current one at that moment (for
-// `idp keys rotate`). Every server process picks the new key up by itself.
-func RotateSigningKey(ctx context.Context, db store.SigningKeys, cfg Config) (KeyInfo, error) {
+// RotateSigningKeys publishes, for alg (RS256 or ES256) or for every
+// algorithm when alg is "", a new signing key that starts signing after
+// cfg.KeyPublishDelay and retires the current key of its algorithm at that
+// moment (for `idp keys rotate`). Every server process picks the new keys up
+// by itself.
+func RotateSigningKeys(ctx context.Context, db store.SigningKeys, cfg Config, alg string) ([]KeyInfo, error) {
 	cfg = cfg.withDefaults()
 	k, err := newKeyring(db, cfg.KeyEncryptionKey, cfg.SigningAlgorithm, cfg.KeyPublishDelay, cfg.keyKeepAfter(), time.Now)
 	if err != nil {
-		return KeyInfo{}, err
+		return nil, err
 	}
-	sk, err := k.rotate(ctx)
-	if err != nil {
-		return KeyInfo{}, err
+	algs := k.algs
+	if alg != "" {
+		sa, err := parseAlgorithm(alg)
+		if err != nil {
+			return nil, err
+		}
+		algs = []jose.SignatureAlgorithm{sa}
 	}
-	now := time.Now()
-	return keyInfo(sk, activeKey(k.keys, now), now), nil
+	var out []KeyInfo
+	for _, a := range algs {
+		sk, err := k.rotate(ctx, a)
+		if err != nil {
+			return out, err
+		}
+		now := time.Now()
+		out = append(out, keyInfo(sk, activeKey(k.keys, a, now), now))
+	}
+	return out, nil
 }
 
 // hintKeySet verifies signatures of tokens this provider issued (an

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -22,6 +23,7 @@ import (
 	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/store/outbox"
 )
 
 // CodeTTL is the lifetime of an authorization code. Codes are redeemed by a
@@ -42,7 +44,9 @@ type Config struct {
 	// opaque access tokens and the client-secret hashes; every process and
 	// admin command sharing a database needs the same one.
 	KeyEncryptionKey []byte
-	// SigningAlgorithm for new signing keys: RS256 (default) or ES256.
+	// SigningAlgorithm signs the ID tokens of clients that registered no
+	// id_token_signed_response_alg: RS256 (default) or ES256. A signing key
+	// of both algorithms is kept and published either way.
 	SigningAlgorithm string
 
 	AccessTokenTTL      time.Duration // default 15m
@@ -84,6 +88,13 @@ type Config struct {
 	// the client address (client-authentication limits, the audit log;
 	// server.ClientIP, as on the login pages).
 	TrustedProxies []netip.Prefix
+	// BackchannelRetryMax is the longest wait between two attempts to tell a
+	// form app that is down that a session ended (the first retry comes after
+	// a second, each later one waits twice as long, up to this); default 1m.
+	BackchannelRetryMax time.Duration
+	// Registerer receives the back-channel logout delivery metrics (under the
+	// outbox's metric names, provider "backchannel"); nil means none.
+	Registerer prometheus.Registerer
 	// ErrorPage renders an error a person sees in the browser (an invalid
 	// client or redirect URI, an expired sign-in). Default: a plain page.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, title, message string)
@@ -104,6 +115,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.SessionTTL, 8*time.Hour)
 	def(&c.AuthRequestTTL, time.Hour)
+	def(&c.BackchannelRetryMax, time.Minute)
 	if c.KeyPublishDelay < 0 {
 		c.KeyPublishDelay = 0
 	} else if c.KeyPublishDelay == 0 {
@@ -158,6 +170,9 @@ type Provider struct {
 	// made for: it depends on nothing else that can change while running.
 	discoveryDoc atomic.Pointer[encodedDocument]
 	origins      clientOrigins // registered origins, for CORS (cors.go)
+	// logouts delivers back-channel logout notices (backchannel.go).
+	logouts    *outbox.Worker
+	logoutHTTP *http.Client
 }
 
 type encodedDocument struct {
@@ -201,6 +216,9 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 		issuerPath:    strings.TrimSuffix(iss.Path, "/"),
 	}
 	p.storage = &opStorage{p: p}
+	if p.logouts, err = p.newLogoutWorker(cfg.Registerer); err != nil {
+		return nil, err
+	}
 	if p.sealer, err = newResponseSealer(cfg.KeyEncryptionKey); err != nil {
 		return nil, err
 	}
@@ -245,7 +263,7 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 var supportedScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess}
 
 var supportedClaims = []string{
-	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "client_id",
+	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "client_id", "sid",
 	"name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified",
 }
 
@@ -297,7 +315,7 @@ func withHeader(h http.Handler, name, value string) http.Handler {
 // discovery serves the discovery document, narrowed to what this provider
 // actually supports (the library advertises more by default). It is encoded
 // once per issuer: the rest comes from the configuration and the signing
-// algorithm, which are fixed while the process runs.
+// algorithms, which are fixed while the process runs.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	issuer := op.IssuerFromContext(r.Context())
 	doc := p.discoveryDoc.Load()
@@ -342,6 +360,11 @@ func (p *Provider) encodeDiscovery(ctx context.Context) ([]byte, error) {
 	// RFC 9207: every authorization response names the issuer, so a form app
 	// talking to several providers cannot be fooled into mixing them up.
 	fields["authorization_response_iss_parameter_supported"] = true
+	// Back-Channel Logout 1.0: form apps that register a back-channel logout
+	// URI are told when a session ends, with sid in the logout token and in
+	// every ID token (backchannel.go).
+	fields["backchannel_logout_supported"] = true
+	fields["backchannel_logout_session_supported"] = true
 	// The library advertises a device authorization endpoint this provider
 	// does not serve.
 	delete(fields, "device_authorization_endpoint")
@@ -571,6 +594,9 @@ type httpContext struct {
 	// confidential, authenticated) for this request: a refresh grant tells
 	// its own client's retry from another client's reuse by it.
 	clientID string
+	// signingAlg is clientID's id_token_signed_response_alg ("" for the
+	// default): SigningKey signs the request's ID token with it.
+	signingAlg string
 }
 
 type httpContextKey struct{}

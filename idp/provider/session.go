@@ -56,6 +56,10 @@ type sessionRecord struct {
 	AMR       []string  `json:"amr"`
 	AuthTime  time.Time `json:"auth_time"`
 	CreatedAt time.Time `json:"created_at"`
+	// SID is the session's id (sid in ID tokens and logout tokens): it stays
+	// when the same person signs in again in this browser, and is never the
+	// cookie's value (sessions.go).
+	SID string `json:"sid,omitempty"`
 }
 
 // LoginRequest returns the pending sign-in with this id, when r comes from
@@ -119,7 +123,7 @@ func (p *Provider) ResumeSession(w http.ResponseWriter, r *http.Request, authReq
 		return "", false, err
 	}
 	if sess != nil && p.sessionSatisfies(ar, sess) {
-		to, err := p.finish(ctx, ar, version, sess.UserID, sess.AMR, sess.AuthTime)
+		to, err := p.finish(ctx, ar, version, sess.UserID, sess.AMR, sess.AuthTime, sess.SID)
 		if err != nil {
 			return "", false, err
 		}
@@ -199,10 +203,19 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, authRequestI
 	if err := p.userMaySignIn(ctx, a.UserID); err != nil {
 		return "", err
 	}
-	if _, err := p.endBrowserSession(ctx, w, r); err != nil {
+	// The same person signing in again keeps their session's id (so form apps
+	// holding its tokens stay in it); anyone else's session in this browser
+	// ends everywhere first (a shared office computer).
+	old, err := p.endBrowserSession(ctx, w, r, a.UserID)
+	if err != nil {
 		return "", err
 	}
-	if err := p.startSession(ctx, w, a); err != nil {
+	sid := ""
+	if old != nil && old.UserID == a.UserID {
+		sid = old.SID
+	}
+	sid, err = p.startSession(ctx, w, a, sid)
+	if err != nil {
 		return "", err
 	}
 	p.audit(ctx, "login.completed", a.UserID, ar.ClientID, "signed in with "+strings.Join(a.AMR, "+"))
@@ -214,7 +227,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, authRequestI
 		}
 		return p.clientErrorURL(ar, oidc.ErrLoginRequired().WithDescription("A different person signed in.")), nil
 	}
-	return p.finish(ctx, ar, version, a.UserID, a.AMR, a.AuthTime)
+	return p.finish(ctx, ar, version, a.UserID, a.AMR, a.AuthTime, sid)
 }
 
 // finish makes the request's authorization code and marks the request done,
@@ -224,8 +237,13 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, authRequestI
 // same browser finished it first, this one's code is dropped and that one's
 // response is returned; if the record cannot be written, the code is dropped
 // and the request stays as it was, so trying again works.
-func (p *Provider) finish(ctx context.Context, ar *authRequest, version int64, userID string, amr []string, authTime time.Time) (string, error) {
-	ar.IsDone, ar.UserID, ar.AMR, ar.AuthTime = true, userID, amr, authTime
+func (p *Provider) finish(ctx context.Context, ar *authRequest, version int64, userID string, amr []string, authTime time.Time, sid string) (string, error) {
+	ar.IsDone, ar.UserID, ar.AMR, ar.AuthTime, ar.SessionID = true, userID, amr, authTime, sid
+	// The session remembers the form app before the code exists, so that a
+	// logout always reaches every form app that could hold its tokens.
+	if err := p.joinSession(ctx, sid, ar.ClientID); err != nil {
+		return "", err
+	}
 	to, err := op.BuildAuthResponseCallbackURL(context.WithValue(ctx, finishingKey{}, ar), ar, p.op)
 	if err != nil {
 		return "", fmt.Errorf("provider: make authorization code: %w", err)
@@ -295,21 +313,31 @@ func responseCode(to string) string {
 	return u.Query().Get("code")
 }
 
-func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, a Authentication) error {
+// startSession stores a new session record under a fresh cookie and sets
+// the cookie. sid is the session id to keep (the same person signing in
+// again), or empty for a new one; it returns the session's id.
+func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, a Authentication, sid string) (string, error) {
 	value := randomToken(32)
-	raw, err := json.Marshal(sessionRecord{UserID: a.UserID, AMR: a.AMR, AuthTime: a.AuthTime, CreatedAt: p.now()})
-	if err != nil {
-		return fmt.Errorf("provider: encode session: %w", err)
+	if sid == "" {
+		sid = randomID(16)
 	}
-	if err := p.eph.Create(ctx, keySession+hashToken(value), raw, p.cfg.SessionTTL); err != nil {
-		return fmt.Errorf("provider: store session: %w", err)
+	key := keySession + hashToken(value)
+	raw, err := json.Marshal(sessionRecord{UserID: a.UserID, AMR: a.AMR, AuthTime: a.AuthTime, CreatedAt: p.now(), SID: sid})
+	if err != nil {
+		return "", fmt.Errorf("provider: encode session: %w", err)
+	}
+	if err := p.eph.Create(ctx, key, raw, p.cfg.SessionTTL); err != nil {
+		return "", fmt.Errorf("provider: store session: %w", err)
+	}
+	if err := p.indexSession(ctx, sid, a.UserID, key); err != nil {
+		return "", err
 	}
 	// No Max-Age: the cookie goes when the browser closes (shared office
 	// computers); the server-side record ends it after SessionTTL anyway.
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: value, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
-	return nil
+	return sid, nil
 }
 
 // browserSession returns the live IdP session of this browser, or nil.
@@ -324,7 +352,7 @@ func (p *Provider) browserSession(ctx context.Context, r *http.Request) (*sessio
 	} else if err != nil {
 		return nil, fmt.Errorf("provider: load session: %w", err)
 	}
-	revoked, err := p.revokedBefore(ctx, sess.UserID, "", sess.CreatedAt)
+	revoked, err := p.revokedBefore(ctx, sess.UserID, "", sess.CreatedAt, sess.SID)
 	if err != nil {
 		return nil, err
 	}
@@ -341,26 +369,37 @@ func (p *Provider) browserSession(ctx context.Context, r *http.Request) (*sessio
 	return &sess, nil
 }
 
-// endBrowserSession deletes this browser's session record and cookie; it
-// returns the session that was ended, if any.
-func (p *Provider) endBrowserSession(ctx context.Context, w http.ResponseWriter, r *http.Request) (*sessionRecord, error) {
+// endBrowserSession ends this browser's IdP session and clears its cookie;
+// it returns the session record that was there, if any. The session ends
+// everywhere (endSSOSession: its form apps are told and its tokens revoked)
+// unless it is keepUser's, who is signing in again and keeps it; its record
+// is deleted only after that, so a failure leaves it to be ended by a retry.
+func (p *Provider) endBrowserSession(ctx context.Context, w http.ResponseWriter, r *http.Request, keepUser string) (*sessionRecord, error) {
 	ck, err := r.Cookie(SessionCookie)
 	if err != nil || ck.Value == "" {
 		return nil, nil
 	}
 	key := keySession + hashToken(ck.Value)
-	var sess sessionRecord
-	_, gerr := getJSON(ctx, p.eph, key, &sess)
+	var sess *sessionRecord
+	var rec sessionRecord
+	switch _, err := getJSON(ctx, p.eph, key, &rec); {
+	case err == nil:
+		sess = &rec
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("provider: load session: %w", err)
+	}
+	if sess != nil && sess.UserID != keepUser {
+		if err := p.endSSOSession(ctx, sess.UserID, sess.SID); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.eph.Delete(ctx, key); err != nil {
 		return nil, fmt.Errorf("provider: delete session: %w", err)
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
-	if gerr != nil {
-		return nil, nil
-	}
-	return &sess, nil
+	return sess, nil
 }
 
 // SessionUser returns the user signed in to the IdP in this browser, for
@@ -381,6 +420,9 @@ func (p *Provider) SessionUser(r *http.Request) (string, bool) {
 // access tokens and IdP sessions in every browser (password reset or change).
 // A sign-in completed afterwards is unaffected.
 func (p *Provider) RevokeUserTokens(ctx context.Context, userID string) error {
+	if err := p.endUserSessions(ctx, userID); err != nil {
+		return err
+	}
 	if err := p.db.RevokeUserRefreshTokens(ctx, userID, "", p.now()); err != nil {
 		return fmt.Errorf("provider: revoke refresh tokens of %s: %w", userID, err)
 	}

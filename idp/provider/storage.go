@@ -37,6 +37,11 @@ const (
 	keySession       = "oidc:session:"  // + sha256(cookie value)
 	keyRevokedFamily = "oidc:rvk:fam:"  // + family id: access tokens of the family are void
 	keyRevokedUser   = "oidc:rvk:user:" // + user id [+ ":" + client id]: tokens issued before the stored time are void
+	// IdP sessions by their sid (sessions.go).
+	keySessionByID    = "oidc:sid:"        // + sid: the session record's key and its user
+	keySessionClients = "oidc:sidclients:" // + sid: a list of the clients given a code in the session
+	keyUserSessions   = "oidc:usersids:"   // + user id: a list of the sids of the user's sessions
+	keyRevokedSession = "oidc:rvk:sid:"    // + sid: tokens issued in the session are void
 )
 
 // ACR values: what strength of sign-in the amr proves.
@@ -81,7 +86,9 @@ type authRequest struct {
 	UserID   string    `json:"user_id,omitempty"`
 	AMR      []string  `json:"amr,omitempty"`
 	AuthTime time.Time `json:"auth_time"`
-	grantKey string    // set when loaded by code: where issued tokens are recorded
+	// SessionID is the sid of the IdP session the request was finished in.
+	SessionID string `json:"sid,omitempty"`
+	grantKey  string // set when loaded by code: where issued tokens are recorded
 	// Set when loaded by code: the ids the tokens issued from the code will
 	// have, recorded in the grant before they exist.
 	accessTokenID, familyID string
@@ -142,6 +149,7 @@ type accessToken struct {
 	IssuedAt  time.Time `json:"iat"`
 	ExpiresAt time.Time `json:"exp"`
 	FamilyID  string    `json:"family_id,omitempty"`
+	SessionID string    `json:"sid,omitempty"` // the IdP session it was issued in
 }
 
 // grantRecord remembers what was issued from one authorization code, for as
@@ -375,7 +383,7 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 		return "", time.Time{}, fmt.Errorf("provider: unsupported token request %T", req)
 	}
 	at := s.p.newAccessToken(ar.ClientID, ar.UserID, ar.Scopes, ar.AMR, ar.AuthTime, "")
-	at.ID = ar.accessTokenID
+	at.ID, at.SessionID = ar.accessTokenID, ar.SessionID
 	if err := s.p.issueFromCode(ctx, ar, at, nil); err != nil {
 		return "", time.Time{}, err
 	}
@@ -389,12 +397,12 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case *authRequest:
 		value := randomToken(32)
 		rt := &store.RefreshToken{
-			Hash: hashToken(value), FamilyID: r.familyID, ClientID: r.ClientID, UserID: r.UserID,
+			Hash: hashToken(value), FamilyID: r.familyID, ClientID: r.ClientID, UserID: r.UserID, SessionID: r.SessionID,
 			Scopes: r.Scopes, Audience: r.GetAudience(), AMR: r.AMR, AuthTime: r.AuthTime, CreatedAt: now,
 			ExpiresAt: now.Add(p.cfg.RefreshTokenTTL), IdleExpiresAt: now.Add(p.cfg.RefreshTokenIdleTTL),
 		}
 		at := p.newAccessToken(r.ClientID, r.UserID, r.Scopes, r.AMR, r.AuthTime, rt.FamilyID)
-		at.ID = r.accessTokenID
+		at.ID, at.SessionID = r.accessTokenID, r.SessionID
 		if err := p.issueFromCode(ctx, r, at, rt); err != nil {
 			return "", "", time.Time{}, err
 		}
@@ -414,6 +422,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 			return "", "", time.Time{}, errors.New("provider: refresh request for another token than the one presented")
 		}
 		at := p.newAccessToken(tok.ClientID, tok.UserID, r.scopes, tok.AMR, tok.AuthTime, tok.FamilyID)
+		at.SessionID = tok.SessionID
 		if err := p.storeAccessToken(ctx, at); err != nil {
 			return "", "", time.Time{}, refreshServerError(err)
 		}
@@ -422,7 +431,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		}
 		next := &store.RefreshToken{
 			Hash: hashToken(value), FamilyID: tok.FamilyID, ClientID: tok.ClientID, UserID: tok.UserID,
-			Scopes: tok.Scopes, Audience: tok.Audience, AMR: tok.AMR, AuthTime: tok.AuthTime, CreatedAt: now,
+			SessionID: tok.SessionID, Scopes: tok.Scopes, Audience: tok.Audience, AMR: tok.AMR, AuthTime: tok.AuthTime, CreatedAt: now,
 			ExpiresAt: tok.ExpiresAt, IdleExpiresAt: minTime(now.Add(p.cfg.RefreshTokenIdleTTL), tok.ExpiresAt),
 		}
 		err := p.db.RotateRefreshToken(ctx, tok.Hash, next, now)
@@ -620,16 +629,21 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*ac
 	}
 	keys := revocationKeys(at.UserID, at.ClientID)
 	n := len(keys)
-	if at.FamilyID != "" {
-		keys = append(keys, keyRevokedFamily+at.FamilyID)
+	// Presence markers: the token's refresh family, its IdP session.
+	for _, k := range []string{keyRevokedFamily + at.FamilyID, keyRevokedSession + at.SessionID} {
+		if !strings.HasSuffix(k, ":") {
+			keys = append(keys, k)
+		}
 	}
 	markers, err := p.eph.GetMany(ctx, keys...)
 	if err != nil {
 		dependencyFailed(ctx, err)
 		return nil, fmt.Errorf("provider: load revocation markers: %w", err)
 	}
-	if at.FamilyID != "" && markers[len(markers)-1] != nil {
-		return nil, errors.New("provider: access token revoked with its refresh family")
+	for _, m := range markers[n:] {
+		if m != nil {
+			return nil, errors.New("provider: access token revoked with its refresh family or its session")
+		}
 	}
 	revoked, err := revokedBy(markers[:n], at.IssuedAt)
 	if err != nil {
@@ -653,11 +667,22 @@ func revocationKeys(userID, clientID string) []string {
 }
 
 // revokedBefore reports whether something issued at t to the user (and
-// client, if given) has been revoked by RevokeUserTokens or a logout.
-func (p *Provider) revokedBefore(ctx context.Context, userID, clientID string, t time.Time) (bool, error) {
-	markers, err := p.eph.GetMany(ctx, revocationKeys(userID, clientID)...)
+// client, if given) has been revoked by RevokeUserTokens or a logout, or its
+// IdP session sid (if given) has ended.
+func (p *Provider) revokedBefore(ctx context.Context, userID, clientID string, t time.Time, sid string) (bool, error) {
+	keys := revocationKeys(userID, clientID)
+	if sid != "" {
+		keys = append(keys, keyRevokedSession+sid)
+	}
+	markers, err := p.eph.GetMany(ctx, keys...)
 	if err != nil {
 		return false, fmt.Errorf("provider: load revocation markers: %w", err)
+	}
+	if sid != "" {
+		if markers[len(markers)-1] != nil {
+			return true, nil
+		}
+		markers = markers[:len(markers)-1]
 	}
 	return revokedBy(markers, t)
 }
@@ -697,17 +722,29 @@ func (s *opStorage) TerminateSession(ctx context.Context, userID, clientID strin
 	return err
 }
 
-// TerminateSessionFromRequest ends the browser's IdP session and revokes the
-// user's tokens for the client that asked (RP-initiated logout). The library
-// has already checked that the redirect is a registered post-logout URI.
+// TerminateSessionFromRequest ends the browser's IdP session everywhere (its
+// form apps are told by back-channel logout and its tokens revoked), or,
+// without a session cookie, the session a valid id_token_hint names; and it
+// revokes the person's tokens for the client that asked (RP-initiated
+// logout). The library has already checked that the redirect is a
+// registered post-logout URI.
 func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
 	p := s.p
 	userID := req.UserID
+	ended := false
 	if hc := httpFromContext(ctx); hc != nil {
-		if sess, err := p.endBrowserSession(ctx, hc.w, hc.r); err != nil {
+		if sess, err := p.endBrowserSession(ctx, hc.w, hc.r, ""); err != nil {
 			return "", err
-		} else if sess != nil && userID == "" {
-			userID = sess.UserID
+		} else if sess != nil {
+			ended = true
+			if userID == "" {
+				userID = sess.UserID
+			}
+		}
+	}
+	if hint := req.IDTokenHintClaims; !ended && hint != nil && hint.SessionID != "" {
+		if err := p.endSessionByHint(ctx, hint.GetSubject(), hint.SessionID); err != nil {
+			return "", err
 		}
 	}
 	if userID != "" && req.ClientID != "" {
@@ -794,16 +831,28 @@ func (k publicKey) Algorithm() jose.SignatureAlgorithm {
 func (k publicKey) Use() string { return "sig" }
 func (k publicKey) Key() any    { return k.jwk.Key }
 
+// SigningKey is the key for the client of the token request being served:
+// the library asks with only a context, so GetClientByClientID, which the
+// library calls with the client id it authenticates (Basic or form) before
+// it creates any token, notes that client's algorithm on the request. The
+// library takes the at_hash and c_hash algorithm from the same key. Outside
+// a token request it is the default algorithm's key.
 func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	jwk, err := s.p.keys.signingKey(ctx)
+	alg := ""
+	if hc := httpFromContext(ctx); hc != nil {
+		alg = hc.signingAlg
+	}
+	jwk, err := s.p.signingKeyFor(ctx, alg)
 	if err != nil {
 		return nil, err
 	}
 	return signingKey{jwk: jwk}, nil
 }
 
+// SignatureAlgorithms are every algorithm a client may choose, the default
+// first (discovery's id_token_signing_alg_values_supported).
 func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{s.p.keys.alg}, nil
+	return slices.Clone(s.p.keys.algs), nil
 }
 
 func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) {
@@ -830,7 +879,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if hc := httpFromContext(ctx); hc != nil {
-		hc.clientID = c.ID
+		hc.clientID, hc.signingAlg = c.ID, clientSigningAlg(c)
 	}
 	return &oidcClient{c: c, p: s.p, askedResponseType: askedResponseType(ctx)}, nil
 }
@@ -909,8 +958,23 @@ func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, strin
 	return nil // superseded by SetUserinfoFromRequest
 }
 
+// SetUserinfoFromRequest fills an ID token's claims: the user's, and sid, the
+// IdP session the grant came from (Back-Channel Logout 1.0 section 2.1).
 func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	return s.p.setUserinfo(ctx, info, req.GetSubject(), scopes)
+	if err := s.p.setUserinfo(ctx, info, req.GetSubject(), scopes); err != nil {
+		return err
+	}
+	var sid string
+	switch r := req.(type) {
+	case *authRequest:
+		sid = r.SessionID
+	case *refreshRequest:
+		sid = r.token.SessionID
+	}
+	if sid != "" {
+		info.AppendClaims("sid", sid)
+	}
+	return nil
 }
 
 func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {

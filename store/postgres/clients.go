@@ -11,7 +11,8 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at`
+const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at,
+	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg`
 
 func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 	var (
@@ -19,7 +20,7 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 		created pgtype.Timestamptz
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
-		&c.Scopes, &created); err != nil {
+		&c.Scopes, &created, &c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg); err != nil {
 		return nil, err
 	}
 	c.RedirectURIs = fromList(c.RedirectURIs)
@@ -30,9 +31,9 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		c.ID, c.Name, c.SecretHash, c.Public, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		list(c.Scopes), ts(c.CreatedAt))
+		list(c.Scopes), ts(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: create client %s: id taken: %w", c.ID, store.ErrConflict)
 	}
@@ -48,6 +49,21 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error
 		return nil, fmt.Errorf("postgres: client %s: %w", id, notFound(err))
 	}
 	return c, nil
+}
+
+func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE clients SET name = $2, public = $3, redirect_uris = $4,
+		post_logout_redirect_uris = $5, scopes = $6, backchannel_logout_uri = $7,
+		backchannel_logout_session_required = $8, id_token_signed_response_alg = $9 WHERE id = $1`,
+		c.ID, c.Name, c.Public, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Scopes),
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg)
+	if err == nil {
+		err = checkAffected(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: update client %s: %w", c.ID, err)
+	}
+	return nil
 }
 
 func (s *Store) ListClients(ctx context.Context) ([]*store.Client, error) {

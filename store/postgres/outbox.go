@@ -40,7 +40,7 @@ func (s *Store) EnqueueOutbox(ctx context.Context, m *store.OutboxMessage) error
 // (in any process) pass over each other's rows instead of waiting for them, and sets
 // the lease in the same statement. A row whose lease another claimer has just set is
 // no longer due when re-checked, so it is never handed out twice.
-func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*store.OutboxMessage, error) {
+func (s *Store) ClaimOutbox(ctx context.Context, channel string, now time.Time, limit int, lease time.Duration) ([]*store.OutboxMessage, error) {
 	if limit <= 0 || lease <= 0 {
 		return nil, fmt.Errorf("postgres: claim outbox: limit %d and lease %v must be positive", limit, lease)
 	}
@@ -48,7 +48,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `WITH due AS (
 				SELECT id FROM outbox
-				WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1
+				WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 AND channel = $4
 				ORDER BY next_attempt_at, id
 				LIMIT $2
 				FOR UPDATE SKIP LOCKED)
@@ -56,7 +56,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease
 			FROM due WHERE o.id = due.id
 			RETURNING o.id, o.channel, o.recipient, o.subject, o.text_body, o.html_body, o.status, o.attempts,
 				o.next_attempt_at, o.created_at, o.sent_at, o.last_error`,
-			now.UTC(), limit, now.Add(lease).UTC())
+			now.UTC(), limit, now.Add(lease).UTC(), channel)
 		if err != nil {
 			return err
 		}

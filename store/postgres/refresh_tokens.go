@@ -6,19 +6,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/councilforms/idp/store"
 )
 
 const refreshColumns = `hash, family_id, client_id, user_id, scopes, audience, amr,
-	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at`
+	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at, session_id`
 
 func insertRefreshToken(ctx context.Context, q querier, t *store.RefreshToken) error {
 	_, err := q.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
-		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt))
+		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt), t.SessionID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("hash taken: %w", store.ErrConflict)
 	}
@@ -65,7 +66,7 @@ type refreshScan struct {
 func (s *refreshScan) dests() []any {
 	t := &s.t
 	return []any{&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &t.Scopes, &t.Audience, &t.AMR,
-		&s.authTime, &s.created, &s.expires, &s.idle, &s.used, &s.revoked}
+		&s.authTime, &s.created, &s.expires, &s.idle, &s.used, &s.revoked, &t.SessionID}
 }
 
 func (s *refreshScan) token() *store.RefreshToken {
@@ -85,14 +86,14 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *st
 	// used only if it is current, and the next one is inserted only if it was.
 	t := next
 	tag, err := s.pool.Exec(ctx, `WITH used AS (
-			UPDATE refresh_tokens SET used_at = $14
-			WHERE hash = $15 AND used_at IS NULL AND revoked_at IS NULL
+			UPDATE refresh_tokens SET used_at = $15
+			WHERE hash = $16 AND used_at IS NULL AND revoked_at IS NULL
 			RETURNING 1)
 		INSERT INTO refresh_tokens (`+refreshColumns+`)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM used`,
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM used`,
 		t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
 		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt),
-		now.UTC(), oldHash)
+		t.SessionID, now.UTC(), oldHash)
 	switch {
 	case isUniqueViolation(err):
 		err = fmt.Errorf("hash taken: %w", store.ErrConflict)
@@ -134,6 +135,37 @@ func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID, clientID st
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: revoke refresh tokens of user %s: %w", userID, err)
+	}
+	return nil
+}
+
+func (s *Store) SessionClients(ctx context.Context, userID, sessionID string, now time.Time) ([]store.SessionClient, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT session_id, client_id FROM refresh_tokens
+		WHERE user_id = $1 AND session_id <> '' AND ($2 = '' OR session_id = $2)
+			AND revoked_at IS NULL AND expires_at > $3
+		ORDER BY session_id, client_id`, userID, sessionID, now.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: session clients of user %s: %w", userID, err)
+	}
+	scs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.SessionClient, error) {
+		var sc store.SessionClient
+		err := row.Scan(&sc.SessionID, &sc.ClientID)
+		return sc, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: session clients of user %s: %w", userID, err)
+	}
+	return scs, nil
+}
+
+func (s *Store) RevokeSessionRefreshTokens(ctx context.Context, userID, sessionID string, now time.Time) error {
+	if sessionID == "" {
+		return fmt.Errorf("postgres: revoke session refresh tokens of user %s: no session id", userID)
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $1
+		WHERE user_id = $2 AND session_id = $3 AND revoked_at IS NULL`, now.UTC(), userID, sessionID)
+	if err != nil {
+		return fmt.Errorf("postgres: revoke session refresh tokens of user %s: %w", userID, err)
 	}
 	return nil
 }

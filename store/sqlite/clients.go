@@ -8,7 +8,8 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at`
+const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at,
+	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg`
 
 func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 	var (
@@ -16,7 +17,8 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 		redirects, logouts, scp string
 		created                 sql.NullInt64
 	)
-	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &redirects, &logouts, &scp, &created); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &redirects, &logouts, &scp, &created,
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg); err != nil {
 		return nil, err
 	}
 	var err error
@@ -34,9 +36,9 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, c.Public, encodeList(c.RedirectURIs), encodeList(c.PostLogoutRedirectURIs),
-		encodeList(c.Scopes), nanos(c.CreatedAt))
+		encodeList(c.Scopes), nanos(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create client %s: id taken: %w", c.ID, store.ErrConflict)
 	}
@@ -52,6 +54,21 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error
 		return nil, fmt.Errorf("sqlite: client %s: %w", id, notFound(err))
 	}
 	return c, nil
+}
+
+func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE clients SET name = ?, public = ?, redirect_uris = ?,
+		post_logout_redirect_uris = ?, scopes = ?, backchannel_logout_uri = ?,
+		backchannel_logout_session_required = ?, id_token_signed_response_alg = ? WHERE id = ?`,
+		c.Name, c.Public, encodeList(c.RedirectURIs), encodeList(c.PostLogoutRedirectURIs), encodeList(c.Scopes),
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg, c.ID)
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: update client %s: %w", c.ID, err)
+	}
+	return nil
 }
 
 func (s *Store) ListClients(ctx context.Context) ([]*store.Client, error) {

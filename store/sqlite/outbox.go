@@ -37,7 +37,7 @@ func (s *Store) EnqueueOutbox(ctx context.Context, m *store.OutboxMessage) error
 // ClaimOutbox is one UPDATE on the single write connection, inside an IMMEDIATE
 // transaction: it holds the file's write lock, so claimers in other processes wait
 // and then no longer find the rows due.
-func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*store.OutboxMessage, error) {
+func (s *Store) ClaimOutbox(ctx context.Context, channel string, now time.Time, limit int, lease time.Duration) ([]*store.OutboxMessage, error) {
 	if limit <= 0 || lease <= 0 {
 		return nil, fmt.Errorf("sqlite: claim outbox: limit %d and lease %v must be positive", limit, lease)
 	}
@@ -46,9 +46,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int, lease
 		rows, err := tx.QueryContext(ctx, `UPDATE outbox
 			SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?
 			WHERE id IN (SELECT id FROM outbox
-				WHERE status IN ('queued', 'sending') AND next_attempt_at <= ?
+				WHERE status IN ('queued', 'sending') AND next_attempt_at <= ? AND channel = ?
 				ORDER BY next_attempt_at, id LIMIT ?)
-			RETURNING `+outboxCols, now.Add(lease).UnixNano(), now.UnixNano(), limit)
+			RETURNING `+outboxCols, now.Add(lease).UnixNano(), now.UnixNano(), channel, limit)
 		if err != nil {
 			return err
 		}

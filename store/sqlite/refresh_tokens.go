@@ -12,14 +12,14 @@ import (
 )
 
 const refreshColumns = `hash, family_id, client_id, user_id, scopes, audience, amr,
-	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at`
+	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at, session_id`
 
 func insertRefreshToken(ctx context.Context, q querier, t *store.RefreshToken) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Hash, t.FamilyID, t.ClientID, t.UserID, encodeList(t.Scopes), encodeList(t.Audience), encodeList(t.AMR),
 		nanos(t.AuthTime), nanos(t.CreatedAt), nanos(t.ExpiresAt), nanos(t.IdleExpiresAt),
-		nanos(t.UsedAt), nanos(t.RevokedAt))
+		nanos(t.UsedAt), nanos(t.RevokedAt), t.SessionID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("hash taken: %w", store.ErrConflict)
 	}
@@ -71,7 +71,7 @@ type refreshScan struct {
 func (s *refreshScan) dests() []any {
 	t := &s.t
 	return []any{&t.Hash, &t.FamilyID, &t.ClientID, &t.UserID, &s.scopes, &s.aud, &s.amr,
-		&s.authTime, &s.created, &s.expires, &s.idle, &s.used, &s.revoked}
+		&s.authTime, &s.created, &s.expires, &s.idle, &s.used, &s.revoked, &t.SessionID}
 }
 
 func (s *refreshScan) token() (*store.RefreshToken, error) {
@@ -149,6 +149,41 @@ func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID, clientID st
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: revoke refresh tokens of user %s: %w", userID, err)
+	}
+	return nil
+}
+
+func (s *Store) SessionClients(ctx context.Context, userID, sessionID string, now time.Time) ([]store.SessionClient, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT session_id, client_id FROM refresh_tokens
+		WHERE user_id = ? AND session_id <> '' AND (? = '' OR session_id = ?)
+			AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY session_id, client_id`, userID, sessionID, sessionID, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: session clients of user %s: %w", userID, err)
+	}
+	defer rows.Close()
+	var scs []store.SessionClient
+	for rows.Next() {
+		var sc store.SessionClient
+		if err := rows.Scan(&sc.SessionID, &sc.ClientID); err != nil {
+			return nil, fmt.Errorf("sqlite: session clients of user %s: %w", userID, err)
+		}
+		scs = append(scs, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: session clients of user %s: %w", userID, err)
+	}
+	return scs, nil
+}
+
+func (s *Store) RevokeSessionRefreshTokens(ctx context.Context, userID, sessionID string, now time.Time) error {
+	if sessionID == "" {
+		return fmt.Errorf("sqlite: revoke session refresh tokens of user %s: no session id", userID)
+	}
+	_, err := s.write.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?
+		WHERE user_id = ? AND session_id = ? AND revoked_at IS NULL`, now.UnixNano(), userID, sessionID)
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke session refresh tokens of user %s: %w", userID, err)
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"ListUsers", durableListUsers},
 		{"Clients", durableClients},
 		{"ClientDeleteDropsRefreshTokens", durableClientDeleteDropsRefreshTokens},
+		{"ClientUpdate", durableClientUpdate},
 		{"SigningKeys", durableSigningKeys},
 		{"RefreshTokenCreateGet", durableRefreshCreateGet},
 		{"RefreshTokenAndUser", durableRefreshTokenAndUser},
@@ -43,6 +44,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRotateReuse", durableRefreshRotateReuse},
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
+		{"RefreshSessions", durableRefreshSessions},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
 		{"CountersPreviousWindow", durableCountersPreviousWindow},
@@ -60,6 +62,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"OutboxLeaseExpiry", durableOutboxLeaseExpiry},
 		{"OutboxList", durableOutboxList},
 		{"OutboxClaimRace", durableOutboxClaimRace},
+		{"OutboxChannels", durableOutboxChannels},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -366,6 +369,9 @@ func durableClients(t *testing.T, s store.Durable) {
 	}
 
 	b, a := durableClient("referral-b"), durableClient("referral-a")
+	a.BackchannelLogoutURI = "https://forms.example.gov.uk/referral-a/backchannel-logout"
+	a.BackchannelLogoutSessionRequired = true
+	a.IDTokenSignedResponseAlg = "ES256"
 	public := &store.Client{ID: "referral-c", Name: "Public form", Public: true,
 		RedirectURIs: []string{"https://forms.example.gov.uk/c"}, CreatedAt: durableBase}
 	for _, c := range []*store.Client{b, a, public} {
@@ -434,6 +440,47 @@ func durableClients(t *testing.T, s store.Durable) {
 	if len(cs) != 2 || cs[0].ID != "referral-b" || cs[1].ID != "referral-c" {
 		t.Errorf("ListClients after delete = %v", durableClientIDs(cs))
 	}
+}
+
+// UpdateClient replaces the metadata, never the secret hash or CreatedAt,
+// and touches no other client.
+func durableClientUpdate(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	a, b := durableClient("referral-a"), durableClient("referral-b")
+	for _, c := range []*store.Client{a, b} {
+		durableOK(t, "CreateClient "+c.ID, s.CreateClient(ctx, c))
+	}
+	changed := &store.Client{
+		ID: "referral-a", Name: "Renamed referral", SecretHash: "hmac-sha256$must-not-be-written", Public: true,
+		RedirectURIs:                     []string{"https://forms.example.gov.uk/new/callback"},
+		PostLogoutRedirectURIs:           nil,
+		Scopes:                           []string{"openid"},
+		BackchannelLogoutURI:             "https://forms.example.gov.uk/new/backchannel-logout",
+		BackchannelLogoutSessionRequired: true,
+		IDTokenSignedResponseAlg:         "ES256",
+		CreatedAt:                        durableBase.Add(time.Hour),
+	}
+	durableOK(t, "UpdateClient", s.UpdateClient(ctx, changed))
+	got, err := s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after update", err)
+	want := *changed
+	want.SecretHash, want.CreatedAt = a.SecretHash, a.CreatedAt
+	durableEqual(t, "ClientByID after update", got, &want)
+
+	// Back again: every field can be cleared.
+	back := *a
+	back.SecretHash = ""
+	durableOK(t, "UpdateClient back", s.UpdateClient(ctx, &back))
+	got, err = s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after second update", err)
+	durableEqual(t, "ClientByID after second update", got, a)
+
+	got, err = s.ClientByID(ctx, "referral-b")
+	durableOK(t, "ClientByID other", err)
+	durableEqual(t, "other client after update", got, b)
+	durableWantErr(t, "UpdateClient missing", s.UpdateClient(ctx, durableClient("missing")), store.ErrNotFound)
+	_, err = s.ClientByID(ctx, "missing")
+	durableWantErr(t, "UpdateClient created a client", err, store.ErrNotFound)
 }
 
 func durableClientIDs(cs []*store.Client) []string {
@@ -527,6 +574,7 @@ func durableRefresh(hash, family, user, client string) *store.RefreshToken {
 		FamilyID:      family,
 		ClientID:      client,
 		UserID:        user,
+		SessionID:     "sid-" + family,
 		Scopes:        []string{"openid", "email", "offline_access"},
 		Audience:      []string{client},
 		AMR:           []string{"pwd", "sms"},
@@ -708,6 +756,59 @@ func durableRefreshRevokeUser(t *testing.T, s store.Durable) {
 	if !revoked("u1-a") || !revoked("u1-b") || revoked("u2-a") {
 		t.Fatalf("by user: u1-a %v, u1-b %v, u2-a %v; want true true false",
 			revoked("u1-a"), revoked("u1-b"), revoked("u2-a"))
+	}
+}
+
+// durableRefreshSessions: the form apps holding live tokens of a session are
+// found by session, and ending the session revokes its tokens of every client
+// and nothing else.
+func durableRefreshSessions(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	tok := func(hash, session, user, client string) *store.RefreshToken {
+		rt := durableRefresh(hash, "fam-"+hash, user, client)
+		rt.SessionID = session
+		return rt
+	}
+	expired := tok("s1-old", "s1", "u1", "client-old")
+	expired.ExpiresAt = durableBase.Add(-time.Second)
+	for _, rt := range []*store.RefreshToken{
+		tok("s1-a", "s1", "u1", "client-a"),
+		tok("s1-a2", "s1", "u1", "client-a"),
+		tok("s1-b", "s1", "u1", "client-b"),
+		tok("s2-a", "s2", "u1", "client-a"),
+		tok("none", "", "u1", "client-c"),
+		tok("other", "s1", "u2", "client-a"),
+		expired,
+	} {
+		durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, rt))
+	}
+	got, err := s.SessionClients(ctx, "u1", "s1", durableBase)
+	durableOK(t, "SessionClients s1", err)
+	sessionClientsEqual(t, "SessionClients s1", got, []store.SessionClient{{SessionID: "s1", ClientID: "client-a"}, {SessionID: "s1", ClientID: "client-b"}})
+	got, err = s.SessionClients(ctx, "u1", "", durableBase)
+	durableOK(t, "SessionClients all", err)
+	sessionClientsEqual(t, "SessionClients all", got, []store.SessionClient{{SessionID: "s1", ClientID: "client-a"}, {SessionID: "s1", ClientID: "client-b"}, {SessionID: "s2", ClientID: "client-a"}})
+
+	durableOK(t, "RevokeSessionRefreshTokens", s.RevokeSessionRefreshTokens(ctx, "u1", "s1", durableBase))
+	for hash, want := range map[string]bool{"s1-a": true, "s1-a2": true, "s1-b": true, "s2-a": false, "none": false, "other": false} {
+		rt, err := s.RefreshTokenByHash(ctx, hash)
+		durableOK(t, "RefreshTokenByHash "+hash, err)
+		if got := !rt.RevokedAt.IsZero(); got != want {
+			t.Errorf("after ending session s1, token %s revoked = %v, want %v", hash, got, want)
+		}
+	}
+	got, err = s.SessionClients(ctx, "u1", "", durableBase)
+	durableOK(t, "SessionClients after revoking s1", err)
+	sessionClientsEqual(t, "SessionClients after revoking s1", got, []store.SessionClient{{SessionID: "s2", ClientID: "client-a"}})
+	if err := s.RevokeSessionRefreshTokens(ctx, "u1", "", durableBase); err == nil {
+		t.Error("RevokeSessionRefreshTokens without a session id succeeded")
+	}
+}
+
+func sessionClientsEqual(t *testing.T, what string, got, want []store.SessionClient) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
 	}
 }
 

@@ -58,7 +58,7 @@ func durableOutboxLifecycle(t *testing.T, s store.Durable) {
 
 	now := durableBase.Add(2 * time.Second)
 	lease := time.Minute
-	claimed, err := s.ClaimOutbox(ctx, now, 10, lease)
+	claimed, err := s.ClaimOutbox(ctx, "email", now, 10, lease)
 	durableOK(t, "ClaimOutbox", err)
 	if len(claimed) != 2 || claimed[0].ID != a.ID || claimed[1].ID != b.ID {
 		t.Fatalf("claimed %v, want [%d %d]", outboxIDs(claimed), a.ID, b.ID)
@@ -67,7 +67,7 @@ func durableOutboxLifecycle(t *testing.T, s store.Durable) {
 	want.Status, want.Attempts, want.NextAttemptAt = store.OutboxSending, 1, now.Add(lease)
 	durableEqual(t, "claimed message", claimed[0], &want)
 
-	again, err := s.ClaimOutbox(ctx, now, 10, lease)
+	again, err := s.ClaimOutbox(ctx, "email", now, 10, lease)
 	durableOK(t, "ClaimOutbox again", err)
 	if len(again) != 0 {
 		t.Fatalf("claimed %v again while their lease runs", outboxIDs(again))
@@ -86,12 +86,12 @@ func durableOutboxLifecycle(t *testing.T, s store.Durable) {
 		got.Text != b.Text || got.HTML != b.HTML {
 		t.Errorf("after retry: %+v", got)
 	}
-	early, err := s.ClaimOutbox(ctx, retryAt.Add(-time.Millisecond), 10, lease)
+	early, err := s.ClaimOutbox(ctx, "email", retryAt.Add(-time.Millisecond), 10, lease)
 	durableOK(t, "ClaimOutbox before retry is due", err)
 	if len(early) != 0 {
 		t.Fatalf("claimed %v before it was due", outboxIDs(early))
 	}
-	due, err := s.ClaimOutbox(ctx, retryAt, 10, lease)
+	due, err := s.ClaimOutbox(ctx, "email", retryAt, 10, lease)
 	durableOK(t, "ClaimOutbox when retry is due", err)
 	if len(due) != 1 || due[0].ID != b.ID || due[0].Attempts != 2 || due[0].LastError != "dial tcp: connection refused" {
 		t.Fatalf("claimed %+v, want message %d on its second attempt", due, b.ID)
@@ -103,7 +103,7 @@ func durableOutboxLifecycle(t *testing.T, s store.Durable) {
 		got.Subject != b.Subject || got.Recipient != b.Recipient || !got.SentAt.IsZero() {
 		t.Errorf("after failure: %+v", got)
 	}
-	none, err := s.ClaimOutbox(ctx, now.Add(24*time.Hour), 10, lease)
+	none, err := s.ClaimOutbox(ctx, "email", now.Add(24*time.Hour), 10, lease)
 	durableOK(t, "ClaimOutbox after all settled", err)
 	if len(none) != 0 {
 		t.Errorf("claimed settled messages %v", outboxIDs(none))
@@ -112,7 +112,7 @@ func durableOutboxLifecycle(t *testing.T, s store.Durable) {
 	durableWantErr(t, "MarkOutboxSent missing", s.MarkOutboxSent(ctx, 999999, now), store.ErrNotFound)
 	durableWantErr(t, "MarkOutboxRetry missing", s.MarkOutboxRetry(ctx, 999999, now, "x"), store.ErrNotFound)
 	durableWantErr(t, "MarkOutboxFailed missing", s.MarkOutboxFailed(ctx, 999999, "x"), store.ErrNotFound)
-	if _, err := s.ClaimOutbox(ctx, now, 0, lease); err == nil {
+	if _, err := s.ClaimOutbox(ctx, "email", now, 0, lease); err == nil {
 		t.Error("ClaimOutbox with limit 0 succeeded")
 	}
 }
@@ -130,7 +130,7 @@ func durableOutboxNotDue(t *testing.T, s store.Durable) {
 	}
 	now := durableBase.Add(time.Minute)
 	lease := 2 * time.Hour // outlasts the rest of the test
-	got, err := s.ClaimOutbox(ctx, now, 2, lease)
+	got, err := s.ClaimOutbox(ctx, "email", now, 2, lease)
 	durableOK(t, "ClaimOutbox", err)
 	ids := map[int64]bool{}
 	for _, m := range got {
@@ -139,12 +139,12 @@ func durableOutboxNotDue(t *testing.T, s store.Durable) {
 	if len(got) != 2 || !ids[first.ID] || !ids[second.ID] {
 		t.Fatalf("claimed %v, want the two due earliest: %d and %d", outboxIDs(got), first.ID, second.ID)
 	}
-	got, err = s.ClaimOutbox(ctx, now, 10, lease)
+	got, err = s.ClaimOutbox(ctx, "email", now, 10, lease)
 	durableOK(t, "ClaimOutbox rest", err)
 	if len(got) != 1 || got[0].ID != third.ID {
 		t.Fatalf("claimed %v, want only %d (the other is not due)", outboxIDs(got), third.ID)
 	}
-	got, err = s.ClaimOutbox(ctx, durableBase.Add(time.Hour), 10, lease)
+	got, err = s.ClaimOutbox(ctx, "email", durableBase.Add(time.Hour), 10, lease)
 	durableOK(t, "ClaimOutbox when due", err)
 	if len(got) != 1 || got[0].ID != later.ID {
 		t.Fatalf("claimed %v, want %d once due", outboxIDs(got), later.ID)
@@ -158,17 +158,17 @@ func durableOutboxLeaseExpiry(t *testing.T, s store.Durable) {
 	m := outboxEmail(1, durableBase)
 	durableOK(t, "EnqueueOutbox", s.EnqueueOutbox(ctx, m))
 	lease := 2 * time.Minute
-	got, err := s.ClaimOutbox(ctx, durableBase, 10, lease)
+	got, err := s.ClaimOutbox(ctx, "email", durableBase, 10, lease)
 	durableOK(t, "ClaimOutbox", err)
 	if len(got) != 1 {
 		t.Fatalf("claimed %d, want 1", len(got))
 	}
-	got, err = s.ClaimOutbox(ctx, durableBase.Add(lease-time.Second), 10, lease)
+	got, err = s.ClaimOutbox(ctx, "email", durableBase.Add(lease-time.Second), 10, lease)
 	durableOK(t, "ClaimOutbox during the lease", err)
 	if len(got) != 0 {
 		t.Fatalf("reclaimed during the lease")
 	}
-	got, err = s.ClaimOutbox(ctx, durableBase.Add(lease), 10, lease)
+	got, err = s.ClaimOutbox(ctx, "email", durableBase.Add(lease), 10, lease)
 	durableOK(t, "ClaimOutbox after the lease", err)
 	if len(got) != 1 || got[0].ID != m.ID || got[0].Attempts != 2 || got[0].Status != store.OutboxSending ||
 		got[0].Text != m.Text {
@@ -189,7 +189,7 @@ func durableOutboxList(t *testing.T, s store.Durable) {
 		durableOK(t, "EnqueueOutbox", s.EnqueueOutbox(ctx, m))
 		all = append(all, m)
 	}
-	claimed, err := s.ClaimOutbox(ctx, durableBase.Add(time.Minute), 3, time.Minute)
+	claimed, err := s.ClaimOutbox(ctx, "email", durableBase.Add(time.Minute), 3, time.Minute)
 	durableOK(t, "ClaimOutbox", err)
 	if len(claimed) != 3 {
 		t.Fatalf("claimed %d", len(claimed))
@@ -245,7 +245,7 @@ func OutboxClaimRace(t *testing.T, seed store.Outbox, claimers []store.Outbox) {
 			defer wg.Done()
 			<-start
 			for {
-				ms, err := c.ClaimOutbox(ctx, now, 3, time.Hour)
+				ms, err := c.ClaimOutbox(ctx, "email", now, 3, time.Hour)
 				if err != nil {
 					errs[i] = err
 					return
@@ -275,5 +275,25 @@ func OutboxClaimRace(t *testing.T, seed store.Outbox, claimers []store.Outbox) {
 		if c != 1 {
 			t.Errorf("message %d claimed %d times", id, c)
 		}
+	}
+}
+
+// durableOutboxChannels: a claim takes only its own channel's messages.
+func durableOutboxChannels(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	email := outboxEmail(1, durableBase)
+	notice := &store.OutboxMessage{Channel: "backchannel_logout", Recipient: "referral",
+		Text: `{"sub":"u1","sid":"s1"}`, CreatedAt: durableBase}
+	durableOK(t, "EnqueueOutbox email", s.EnqueueOutbox(ctx, email))
+	durableOK(t, "EnqueueOutbox notice", s.EnqueueOutbox(ctx, notice))
+	got, err := s.ClaimOutbox(ctx, "backchannel_logout", durableBase, 10, time.Minute)
+	durableOK(t, "ClaimOutbox backchannel_logout", err)
+	if ids := outboxIDs(got); len(ids) != 1 || ids[0] != notice.ID || got[0].Recipient != "referral" || got[0].Text != notice.Text {
+		t.Fatalf("claimed %v, want only the notice %d with its recipient and text", ids, notice.ID)
+	}
+	got, err = s.ClaimOutbox(ctx, "email", durableBase, 10, time.Minute)
+	durableOK(t, "ClaimOutbox email", err)
+	if ids := outboxIDs(got); len(ids) != 1 || ids[0] != email.ID {
+		t.Fatalf("claimed %v, want only the email %d", ids, email.ID)
 	}
 }

@@ -21,6 +21,7 @@ type App struct {
 	log      *slog.Logger
 	issuer   *issuer
 	sessions *sessions
+	seen     *seenLogoutTokens
 	pages    *pages
 	now      func() time.Time
 	handler  http.Handler
@@ -57,6 +58,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log:      log.With("component", "formapp"),
 		issuer:   is,
 		sessions: newSessions(cfg.SessionTTL),
+		seen:     newSeenLogoutTokens(),
 		pages:    p,
 		now:      time.Now,
 	}
@@ -129,6 +131,7 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /sign-out", a.signOut)
 	mux.HandleFunc("POST /sign-out", a.signOut)
 	mux.HandleFunc("GET /signed-out", a.showSignedOut)
+	mux.HandleFunc("POST "+BackchannelLogoutPath, a.backchannelLogout)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusNotFound, "message", &view{
 			Title:   "Page not found",
@@ -138,6 +141,9 @@ func (a *App) routes() http.Handler {
 	})
 
 	csrf := http.NewCrossOriginProtection()
+	// The provider posts logout tokens server to server; the signed token,
+	// not the origin, is what protects this endpoint.
+	csrf.AddInsecureBypassPattern("POST " + BackchannelLogoutPath)
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.log.Warn("cross-origin form post refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
 		a.render(w, r, http.StatusForbidden, "message", &view{

@@ -34,6 +34,12 @@ type response struct {
 // newFormApp starts the form app for ti. edit may change the configuration.
 func newFormApp(t *testing.T, ti *testIssuer, edit func(*Config)) *formApp {
 	t.Helper()
+	return newFormAppLogging(t, ti, edit, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// newFormAppLogging is newFormApp with the app logging to log.
+func newFormAppLogging(t *testing.T, ti *testIssuer, edit func(*Config), log *slog.Logger) *formApp {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
 	cfg := Config{
@@ -46,7 +52,7 @@ func newFormApp(t *testing.T, ti *testIssuer, edit func(*Config)) *formApp {
 	if edit != nil {
 		edit(&cfg)
 	}
-	app, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

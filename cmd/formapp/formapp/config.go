@@ -154,3 +154,16 @@ func isLoopback(host string) bool {
 func (c *Config) secureCookies() bool {
 	return strings.HasPrefix(c.RedirectURL, "https://")
 }
+
+// BackchannelLogoutURI is this app's back-channel logout endpoint, the
+// backchannel_logout_uri to register with the provider: the origin of
+// RedirectURL with BackchannelLogoutPath. The provider must reach it
+// directly (in docker compose, the form app's service name in place of
+// localhost).
+func (c Config) BackchannelLogoutURI() string {
+	u, err := url.Parse(c.RedirectURL)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: BackchannelLogoutPath}).String()
+}

@@ -1,6 +1,8 @@
 package formapp
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -29,6 +31,11 @@ type testIssuer struct {
 	srv    *httptest.Server
 	issuer string // the issuer named in discovery and tokens
 	key    *rsa.PrivateKey
+	// ecKey is published in the JWKS too (kid test-ec-key), for ES256
+	// logout tokens.
+	ecKey *ecdsa.PrivateKey
+	// algs is id_token_signing_alg_values_supported; nil is RS256 only.
+	algs []string
 
 	mu    sync.Mutex
 	down  bool // discovery answers 503
@@ -56,7 +63,11 @@ func newTestIssuer(t *testing.T, issuerURL string) *testIssuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ti := &testIssuer{t: t, key: key, codes: make(map[string]grant)}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti := &testIssuer{t: t, key: key, ecKey: ecKey, codes: make(map[string]grant)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", ti.discovery)
 	mux.HandleFunc("GET /keys", ti.keys)
@@ -81,7 +92,11 @@ func (ti *testIssuer) setDown(down bool) {
 func (ti *testIssuer) discovery(w http.ResponseWriter, r *http.Request) {
 	ti.mu.Lock()
 	down := ti.down
+	algs := ti.algs
 	ti.mu.Unlock()
+	if algs == nil {
+		algs = []string{"RS256"}
+	}
 	if down {
 		http.Error(w, "starting", http.StatusServiceUnavailable)
 		return
@@ -95,7 +110,7 @@ func (ti *testIssuer) discovery(w http.ResponseWriter, r *http.Request) {
 		"end_session_endpoint":                  ti.issuer + "/end_session",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"id_token_signing_alg_values_supported": algs,
 		"code_challenge_methods_supported":      []string{"S256"},
 	})
 }
@@ -104,6 +119,7 @@ func (ti *testIssuer) keys(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
 		{Key: ti.key.Public(), KeyID: "test-key", Algorithm: "RS256", Use: "sig"},
+		{Key: ti.ecKey.Public(), KeyID: "test-ec-key", Algorithm: "ES256", Use: "sig"},
 	}})
 }
 

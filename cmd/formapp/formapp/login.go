@@ -116,7 +116,7 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 			"Sorry, there is a problem with the sign-in service", "Your answers have been kept. Try signing in again.")
 		return
 	}
-	person, rawIDToken, err := a.verify(r, d, tok, pending.Nonce)
+	person, sid, rawIDToken, err := a.verify(r, d, tok, pending.Nonce)
 	if err != nil {
 		a.log.Error("ID token refused", "err", err)
 		a.loginFailed(w, r, http.StatusBadGateway, pending.ReturnTo,
@@ -130,31 +130,38 @@ func (a *App) callback(w http.ResponseWriter, r *http.Request) {
 	sess.ID = newSessionID()
 	sess.Person = person
 	sess.IDToken = rawIDToken
+	sess.ProviderSession = sid
 	a.save(w, sess)
-	a.log.Info("signed in", "sub", person.Subject)
+	a.log.Info("signed in", "sub", person.Subject, "sid", sid)
 	http.Redirect(w, r, pending.ReturnTo, http.StatusSeeOther)
 }
 
 // verify checks the ID token in tok (signature, issuer, audience, expiry)
-// and that it carries the nonce sent, and reads the person's claims.
-func (a *App) verify(r *http.Request, d *discovered, tok *oauth2.Token, nonce string) (*Person, string, error) {
+// and that it carries the nonce sent, and reads the person's claims and the
+// provider's session id (sid, which back-channel logout tokens name). It
+// returns the person, the sid ("" when there is none) and the raw ID token.
+func (a *App) verify(r *http.Request, d *discovered, tok *oauth2.Token, nonce string) (*Person, string, string, error) {
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok || raw == "" {
-		return nil, "", errors.New("token response has no id_token")
+		return nil, "", "", errors.New("token response has no id_token")
 	}
 	idt, err := d.verifier.Verify(a.issuer.clientContext(r.Context()), raw)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if idt.Nonce != nonce {
-		return nil, "", errors.New("ID token nonce does not match the one sent")
+		return nil, "", "", errors.New("ID token nonce does not match the one sent")
 	}
-	var p Person
-	if err := idt.Claims(&p); err != nil {
-		return nil, "", err
+	var claims struct {
+		Person
+		SessionID string `json:"sid"`
 	}
-	p.Subject = idt.Subject
-	return &p, raw, nil
+	if err := idt.Claims(&claims); err != nil {
+		return nil, "", "", err
+	}
+	person := claims.Person
+	person.Subject = idt.Subject
+	return &person, claims.SessionID, raw, nil
 }
 
 // loginFailed shows a sign-in problem with a 'Try again' button that starts

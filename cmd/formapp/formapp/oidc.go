@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,10 +40,39 @@ type issuer struct {
 
 // discovered is what one successful discovery gives.
 type discovered struct {
-	provider   *oidc.Provider
-	oauth      *oauth2.Config
-	verifier   *oidc.IDTokenVerifier
+	provider *oidc.Provider
+	oauth    *oauth2.Config
+	verifier *oidc.IDTokenVerifier
+	// keys is the provider's JWKS, shared by the ID token verifier and the
+	// back-channel logout endpoint, so both see the same keys (and a key
+	// rotation fetches them once).
+	keys *oidc.RemoteKeySet
+	// algs are the signing algorithms the provider advertises for ID tokens
+	// that this app accepts; logout tokens are held to the same list.
+	algs       []string
 	endSession string // end_session_endpoint; empty when the provider has none
+}
+
+// acceptedAlgs are the JWS algorithms go-oidc verifies (never none, nor the
+// HMAC ones, which a public client has no key for).
+var acceptedAlgs = []string{
+	oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.PS256, oidc.PS384, oidc.PS512, oidc.EdDSA,
+}
+
+// signingAlgs is advertised ∩ acceptedAlgs, or RS256 (the algorithm every
+// provider must support) when discovery names none of them.
+func signingAlgs(advertised []string) []string {
+	var algs []string
+	for _, a := range advertised {
+		if slices.Contains(acceptedAlgs, a) && !slices.Contains(algs, a) {
+			algs = append(algs, a)
+		}
+	}
+	if len(algs) == 0 {
+		algs = []string{oidc.RS256}
+	}
+	return algs
 }
 
 func newIssuer(cfg Config) (*issuer, error) {
@@ -95,11 +125,20 @@ func (is *issuer) discover(ctx context.Context) (*discovered, error) {
 		return nil, fmt.Errorf("formapp: discover %s: %w", is.cfg.Issuer, err)
 	}
 	var meta struct {
-		EndSession string `json:"end_session_endpoint"`
+		EndSession string   `json:"end_session_endpoint"`
+		JWKS       string   `json:"jwks_uri"`
+		Algs       []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("formapp: discovery document of %s: %w", is.cfg.Issuer, err)
 	}
+	if meta.JWKS == "" {
+		return nil, fmt.Errorf("formapp: discovery document of %s has no jwks_uri", is.cfg.Issuer)
+	}
+	// The key set outlives this request: it gets a background context with
+	// the back-channel client, as Provider.Verifier would give it.
+	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), is.client), meta.JWKS)
+	algs := signingAlgs(meta.Algs)
 	endpoint := p.Endpoint()
 	if is.cfg.ClientSecret == "" {
 		// A public client sends only its client_id; the PKCE verifier
@@ -115,7 +154,9 @@ func (is *issuer) discover(ctx context.Context) (*discovered, error) {
 			RedirectURL:  is.cfg.RedirectURL,
 			Scopes:       scopes,
 		},
-		verifier:   p.Verifier(&oidc.Config{ClientID: is.cfg.ClientID}),
+		verifier:   oidc.NewVerifier(is.cfg.Issuer, keys, &oidc.Config{ClientID: is.cfg.ClientID, SupportedSigningAlgs: algs}),
+		keys:       keys,
+		algs:       algs,
 		endSession: meta.EndSession,
 	}, nil
 }

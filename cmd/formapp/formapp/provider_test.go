@@ -159,4 +159,8 @@ func TestDefaultsMatchTheEmbeddedDemoClient(t *testing.T) {
 	if len(demo.PostLogoutRedirectURIs) != 1 || demo.PostLogoutRedirectURIs[0] != cfg.PostLogoutRedirectURL {
 		t.Errorf("demo client post-logout URIs %v, form app %s", demo.PostLogoutRedirectURIs, cfg.PostLogoutRedirectURL)
 	}
+	if demo.BackchannelLogoutURI != cfg.BackchannelLogoutURI() || !demo.BackchannelLogoutSessionRequired {
+		t.Errorf("demo client back-channel logout URI %q (session required %v), form app %s",
+			demo.BackchannelLogoutURI, demo.BackchannelLogoutSessionRequired, cfg.BackchannelLogoutURI())
+	}
 }

@@ -22,6 +22,10 @@ type Session struct {
 	Person *Person
 	// IDToken is the raw ID token, sent back as id_token_hint on sign out.
 	IDToken string
+	// ProviderSession is the ID token's sid: the provider's session this
+	// sign-in belongs to, which a back-channel logout token names. Empty when
+	// the provider sent none.
+	ProviderSession string
 
 	// Pending is the sign-in started by 'Login or Register', until /callback.
 	Pending *PendingLogin
@@ -69,17 +73,26 @@ type PendingLogin struct {
 	Started  time.Time
 }
 
+// endedKeep is how long the id of a session ended by a back-channel logout
+// is remembered, so that a request that read the session just before the
+// logout cannot store it again when it finishes (requests last at most the
+// server's 30-second timeouts).
+const endedKeep = 5 * time.Minute
+
 // sessions is an in-memory session table with idle expiry.
 type sessions struct {
-	mu    sync.Mutex
-	byID  map[string]*Session
+	mu   sync.Mutex
+	byID map[string]*Session
+	// ended holds the ids of sessions ended by a back-channel logout, until
+	// the time given; put drops them.
+	ended map[string]time.Time
 	ttl   time.Duration
 	now   func() time.Time
 	swept time.Time
 }
 
 func newSessions(ttl time.Duration) *sessions {
-	return &sessions{byID: make(map[string]*Session), ttl: ttl, now: time.Now}
+	return &sessions{byID: make(map[string]*Session), ended: make(map[string]time.Time), ttl: ttl, now: time.Now}
 }
 
 // get returns a copy of the live session with this id, or nil.
@@ -98,11 +111,15 @@ func (s *sessions) get(id string) *Session {
 	return &c
 }
 
-// put stores sess (a copy), extending its expiry.
+// put stores sess (a copy), extending its expiry. A session ended by a
+// back-channel logout stays ended: put drops it.
 func (s *sessions) put(sess *Session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	if _, ok := s.ended[sess.ID]; ok {
+		return
+	}
 	sess.Expires = now.Add(s.ttl)
 	c := *sess
 	s.byID[sess.ID] = &c
@@ -115,8 +132,37 @@ func (s *sessions) delete(id string) {
 	delete(s.byID, id)
 }
 
-// sweep drops expired sessions, at most once a minute, so that abandoned
-// visits do not pile up.
+// endSignIns ends the signed-in sessions a logout token for provider
+// session sid and person sub names (either may be empty, not both): when sid
+// is given, the sessions of that sid (of that sub too when sub is given);
+// otherwise every session of sub. A session whose ID token had no sid (one
+// from before the provider sent sid) cannot be told apart, so a token with
+// sub ends it whatever its sid. It returns how many it ended. The table is
+// scanned: a demo holds few sessions.
+func (s *sessions) endSignIns(sid, sub string) int {
+	if sid == "" && sub == "" {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	n := 0
+	for id, sess := range s.byID {
+		if sess.Person == nil || (sub != "" && sess.Person.Subject != sub) {
+			continue
+		}
+		if sid != "" && sess.ProviderSession != sid && (sub == "" || sess.ProviderSession != "") {
+			continue
+		}
+		delete(s.byID, id)
+		s.ended[id] = now.Add(endedKeep)
+		n++
+	}
+	return n
+}
+
+// sweep drops expired sessions (and ended ids past keeping), at most once a
+// minute, so that abandoned visits do not pile up.
 func (s *sessions) sweep(now time.Time) {
 	if now.Sub(s.swept) < time.Minute {
 		return
@@ -125,6 +171,11 @@ func (s *sessions) sweep(now time.Time) {
 	for id, sess := range s.byID {
 		if !now.Before(sess.Expires) {
 			delete(s.byID, id)
+		}
+	}
+	for id, until := range s.ended {
+		if !now.Before(until) {
+			delete(s.ended, id)
 		}
 	}
 }

@@ -1,0 +1,210 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/store/outbox"
+)
+
+// OpenID Connect Back-Channel Logout 1.0: when an IdP session ends, every
+// form app that was given tokens in it and registered a back-channel logout
+// URI is sent a logout token, server to server. The notice (who, which
+// session, which form app) is queued in the durable outbox when the session
+// ends (sessions.go); the outbox worker of any server process delivers it,
+// signing a fresh logout token at each attempt, and retries a form app that
+// is down: after a second, then waiting twice as long each time up to
+// Config.BackchannelRetryMax, for a day.
+
+// ChannelBackchannelLogout is the outbox channel of logout notices; the
+// message's recipient is the client id.
+const ChannelBackchannelLogout = "backchannel_logout"
+
+// backchannelLogoutEvent is the event a logout token carries (section 2.4).
+const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// logoutTokenTTL is how long a logout token is valid after it is signed:
+// long enough for clock skew, short enough that a captured one is useless.
+const logoutTokenTTL = 2 * time.Minute
+
+// logoutSendTimeout bounds one delivery to a form app.
+const logoutSendTimeout = 10 * time.Second
+
+// logoutNotice is the outbox message's body: what the logout token will say.
+type logoutNotice struct {
+	Subject   string `json:"sub"`
+	SessionID string `json:"sid"`
+}
+
+// queueLogouts queues a logout notice of session sid for each of clientIDs
+// that has a back-channel logout URI, and returns how many it queued.
+func (p *Provider) queueLogouts(ctx context.Context, userID, sid string, clientIDs []string) (int, error) {
+	told := 0
+	for _, id := range clientIDs {
+		c, err := p.client(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // removed since: nobody to tell
+		}
+		if err != nil {
+			return told, err
+		}
+		if c.BackchannelLogoutURI == "" {
+			continue
+		}
+		if err := enqueueLogout(ctx, p.db, id, userID, sid, p.now()); err != nil {
+			return told, err
+		}
+		told++
+	}
+	if told > 0 && p.logouts != nil {
+		p.logouts.Wake()
+	}
+	return told, nil
+}
+
+func enqueueLogout(ctx context.Context, db store.Outbox, clientID, userID, sid string, now time.Time) error {
+	body, err := json.Marshal(logoutNotice{Subject: userID, SessionID: sid})
+	if err != nil {
+		return fmt.Errorf("provider: encode logout notice: %w", err)
+	}
+	m := &store.OutboxMessage{Channel: ChannelBackchannelLogout, Recipient: clientID, Subject: "Back-channel logout",
+		Text: string(body), CreatedAt: now.UTC()}
+	if err := db.EnqueueOutbox(ctx, m); err != nil {
+		return fmt.Errorf("provider: queue logout notice for %s: %w", clientID, err)
+	}
+	return nil
+}
+
+// QueueUserLogouts queues a logout notice to every form app that holds a live
+// refresh token of any of userID's sessions, for admin commands that end a
+// person's access without a running provider (idp users disable). Call it
+// before revoking the tokens. The server's outbox worker delivers the notices
+// to the form apps with a back-channel logout URI; it returns how many were
+// queued.
+func QueueUserLogouts(ctx context.Context, db store.Durable, userID string, now time.Time) (int, error) {
+	held, err := db.SessionClients(ctx, userID, "", now)
+	if err != nil {
+		return 0, fmt.Errorf("provider: load the person's sessions: %w", err)
+	}
+	for i, sc := range held {
+		if err := enqueueLogout(ctx, db, sc.ClientID, userID, sc.SessionID, now); err != nil {
+			return i, err
+		}
+	}
+	return len(held), nil
+}
+
+// newLogoutWorker makes the outbox worker of the logout channel.
+func (p *Provider) newLogoutWorker(reg prometheus.Registerer) (*outbox.Worker, error) {
+	p.logoutHTTP = &http.Client{
+		// A logout URI that redirects is not followed: the notice is for
+		// the registered URI only.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return outbox.New(outbox.Config{
+		Store: p.db, Channel: ChannelBackchannelLogout, Provider: "backchannel",
+		Deliver:     p.deliverLogout,
+		Recipient:   func(m *store.OutboxMessage) string { return m.Recipient }, // a client id, not personal
+		SendTimeout: logoutSendTimeout, Lease: time.Minute,
+		MinBackoff: time.Second, MaxBackoff: p.cfg.BackchannelRetryMax, GiveUpAfter: 24 * time.Hour,
+		Logger: p.log, Registerer: reg, Now: p.now,
+	})
+}
+
+// RunLogoutDelivery delivers back-channel logout notices until ctx ends; run
+// it once in every server process.
+func (p *Provider) RunLogoutDelivery(ctx context.Context) error { return p.logouts.Run(ctx) }
+
+// deliverLogout sends one notice: a fresh logout token, POSTed to the form
+// app's back-channel logout URI, which must answer 200 (or 204).
+func (p *Provider) deliverLogout(ctx context.Context, m *store.OutboxMessage) error {
+	var n logoutNotice
+	if err := json.Unmarshal([]byte(m.Text), &n); err != nil || n.Subject == "" {
+		return fmt.Errorf("%w: malformed logout notice", outbox.ErrPermanent)
+	}
+	c, err := p.client(ctx, m.Recipient)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: the form app is no longer registered", outbox.ErrPermanent)
+	}
+	if err != nil {
+		return err
+	}
+	if c.BackchannelLogoutURI == "" {
+		return nil // registered without one since (or queued by an admin command): nothing owed
+	}
+	token, err := p.logoutToken(ctx, c, n)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BackchannelLogoutURI,
+		strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+	if err != nil {
+		return fmt.Errorf("%w: %w", outbox.ErrPermanent, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := p.logoutHTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("back-channel logout to %s: %w", c.ID, redactURLError(err))
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4<<10))
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("back-channel logout to %s: the form app answered %s", c.ID, res.Status)
+	}
+	return nil
+}
+
+// redactURLError drops the request details a *url.Error repeats (the URI is
+// the client's registration, not a secret, but the body never appears).
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// logoutToken signs a logout token (section 2.4) for client c: iss, aud, iat,
+// exp, jti, sub, sid and the back-channel logout event, never a nonce, with
+// the explicit type logout+jwt (RFC 8725 section 3.11).
+func (p *Provider) logoutToken(ctx context.Context, c *store.Client, n logoutNotice) (string, error) {
+	// Signed like the client's ID tokens, with the algorithm it registered.
+	key, err := p.signingKeyFor(ctx, clientSigningAlg(c))
+	if err != nil {
+		return "", err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(key.Algorithm), Key: key},
+		(&jose.SignerOptions{}).WithType("logout+jwt"))
+	if err != nil {
+		return "", fmt.Errorf("provider: logout token signer: %w", err)
+	}
+	now := p.now()
+	claims := map[string]any{
+		"iss": p.cfg.Issuer, "aud": c.ID, "iat": now.Unix(), "exp": now.Add(logoutTokenTTL).Unix(),
+		"jti": randomID(16), "sub": n.Subject,
+		"events": map[string]any{backchannelLogoutEvent: map[string]any{}},
+	}
+	if n.SessionID != "" {
+		claims["sid"] = n.SessionID
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("provider: encode logout token: %w", err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("provider: sign logout token: %w", err)
+	}
+	return jws.CompactSerialize()
+}
