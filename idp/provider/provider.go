@@ -288,7 +288,7 @@ func (p *Provider) routes() http.Handler {
 	// Not wrapped by browser(): the login pages it may serve render their own
 	// error pages, which must reach the person as they are.
 	mux.Handle("/authorize/continue", withIssuer(http.HandlerFunc(p.continueAuthorize)))
-	mux.Handle("/end_session", browser(withIssuer(http.HandlerFunc(p.endSession)), logoutErrorTitle, logoutErrorMessage))
+	mux.Handle("/end_session", p.withOutagePage(browser(withIssuer(http.HandlerFunc(p.endSession)), logoutErrorTitle, logoutErrorMessage)))
 	mux.HandleFunc("/logged-out", p.loggedOut)
 	// The library's own /keys handler would decode and encode every key on
 	// each request; this one serves the JWKS encoded once per key set, with

@@ -730,11 +730,17 @@ func (s *opStorage) TerminateSession(ctx context.Context, userID, clientID strin
 // registered post-logout URI.
 func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
 	p := s.p
+	// Every failure here is the database's or the ephemeral store's: the
+	// person gets the try-again page, and trying again ends what is left.
+	failed := func(err error) (string, error) {
+		dependencyFailed(ctx, err)
+		return "", err
+	}
 	userID := req.UserID
 	ended := false
 	if hc := httpFromContext(ctx); hc != nil {
 		if sess, err := p.endBrowserSession(ctx, hc.w, hc.r, ""); err != nil {
-			return "", err
+			return failed(err)
 		} else if sess != nil {
 			ended = true
 			if userID == "" {
@@ -744,15 +750,15 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 	}
 	if hint := req.IDTokenHintClaims; !ended && hint != nil && hint.SessionID != "" {
 		if err := p.endSessionByHint(ctx, hint.GetSubject(), hint.SessionID); err != nil {
-			return "", err
+			return failed(err)
 		}
 	}
 	if userID != "" && req.ClientID != "" {
 		if err := p.db.RevokeUserRefreshTokens(ctx, userID, req.ClientID, p.now()); err != nil {
-			return "", fmt.Errorf("provider: revoke refresh tokens: %w", err)
+			return failed(fmt.Errorf("provider: revoke refresh tokens: %w", err))
 		}
 		if err := p.markRevoked(ctx, userID, req.ClientID); err != nil {
-			return "", err
+			return failed(err)
 		}
 	}
 	if userID != "" {
