@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/idp/password"
 )
 
 // sampleEvents has one event of every kind.
@@ -248,17 +249,17 @@ func TestSecretsDoNotPrint(t *testing.T) {
 func TestNew(t *testing.T) {
 	h := newMachine(t, nil).hasher
 	if _, err := New(DefaultPolicy(), h); err == nil {
-		t.Fatal("New without ClassifyPhone accepted")
+		t.Fatal("New without NewPasswordRule accepted")
 	}
 	if _, err := New(testPolicy(), nil); err == nil {
 		t.Fatal("New without a hasher accepted")
 	}
-	m, err := New(Policy{ClassifyPhone: classify}, h)
+	m, err := New(Policy{NewPasswordRule: password.Check}, h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p, d := m.Policy(), DefaultPolicy()
-	if p.EmailCodeTTL != d.EmailCodeTTL || p.MaxAttempts != 5 || p.ResendLimit != 5 || p.LockoutThreshold != 10 || p.CheckPassword == nil || p.NewCode == nil {
+	if p.EmailCodeTTL != d.EmailCodeTTL || p.MaxAttempts != 5 || p.ResendLimit != 5 || p.LockoutThreshold != 10 || p.NewCode == nil {
 		t.Fatalf("defaults not filled: %+v", p)
 	}
 	// A zero Policy leaves confirm-twice off: it is a boolean the caller sets.
