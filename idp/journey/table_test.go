@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -270,22 +269,5 @@ func TestNew(t *testing.T) {
 	id2, _ := NewID()
 	if len(id1) != 43 || id1 == id2 {
 		t.Fatalf("ids %q %q", id1, id2)
-	}
-}
-
-// The package stays pure: no HTTP, SQL, Redis, OIDC library, UI or store backends.
-func TestImports(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	if err != nil {
-		t.Skipf("go list: %v", err)
-	}
-	forbidden := []string{"net/http", "database/sql", "github.com/jackc/pgx", "github.com/redis/go-redis",
-		"github.com/zitadel/oidc", "github.com/councilforms/idp/ui", "github.com/councilforms/idp/store/"}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, f := range forbidden {
-			if dep == f || strings.HasPrefix(dep, f) {
-				t.Errorf("idp/journey depends on %s", dep)
-			}
-		}
 	}
 }
