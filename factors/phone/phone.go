@@ -57,15 +57,17 @@ type refusal struct {
 func (r *refusal) Error() string        { return r.msg }
 func (r *refusal) Is(target error) bool { return target == r.kind }
 
-// Message is the text a person sees for an error from Parse: the error's own text,
-// or ErrFormat's for any other error.
+// Message is the text a person sees for an error from Parse, even wrapped with
+// detail: the refusal's or sentinel's own text, or ErrFormat's for any other error.
 func Message(err error) string {
 	var r *refusal
-	switch {
-	case errors.As(err, &r):
+	if errors.As(err, &r) {
 		return r.msg
-	case errors.Is(err, ErrEmpty), errors.Is(err, ErrFormat), errors.Is(err, ErrRegion), errors.Is(err, ErrNotPersonal):
-		return err.Error()
+	}
+	for _, e := range []error{ErrEmpty, ErrFormat, ErrRegion, ErrNotPersonal} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
 	}
 	return ErrFormat.Error()
 }
@@ -90,11 +92,8 @@ func regionError(allowed []string) error {
 		}
 		names = append(names, name)
 	}
-	if len(names) == 1 && uk {
-		return ErrRegion
-	}
-	if len(names) == 0 {
-		return ErrRegion
+	if len(names) == 0 || len(names) == 1 && uk {
+		return ErrRegion // "Enter a UK phone number"
 	}
 	list := names[0]
 	if len(names) > 1 {

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -149,6 +150,12 @@ func TestMessages(t *testing.T) {
 	}
 	if got := Message(errors.New("libphonenumber: detail")); got != ErrFormat.Error() {
 		t.Errorf("Message of another error = %q", got)
+	}
+	if got := Message(fmt.Errorf("enrol +4480...: %w", ErrFreephone)); got != ErrFreephone.Error() {
+		t.Errorf("Message of a wrapped refusal = %q", got)
+	}
+	if got := Message(fmt.Errorf("detail: %w", ErrEmpty)); got != "Enter a phone number" {
+		t.Errorf("Message of a wrapped sentinel = %q", got)
 	}
 }
 
