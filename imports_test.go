@@ -33,6 +33,10 @@ type importRule struct {
 	// (app and web reach the OIDC library through idp/provider) is kept out by the
 	// two lists above, not here.
 	never []string
+	// tests, when set, are what the package's tests may import besides project and
+	// external; then its tests' imports are checked too. Most packages leave it nil:
+	// their tests may drive real parts from anywhere.
+	tests []string
 	why   string
 }
 
@@ -64,7 +68,11 @@ var importRules = []importRule{
 	{pkg: "cmd/formapp", project: []string{"cmd/formapp/formapp"}, why: "main of the demo form app"},
 	{pkg: "cmd/formapp/formapp", project: []string{"ui"}, external: []string{"github.com/coreos/go-oidc/v3/...", "golang.org/x/oauth2/..."},
 		never: join([]string{module + "/idp/...", module + "/store/...", module + "/factors/..."}, protocol),
-		why:   "the demo form app is a plain OpenID Connect client: standard libraries and the GOV.UK assets of ui"},
+		// Its tests sign test ID tokens, drive a browser, and run the project's
+		// provider with a stand-in for its login pages.
+		tests: []string{"github.com/go-jose/go-jose/v4/...", "cmd/formapp/formapp/formapptest", "idp/webtest",
+			"idp/provider", "idp/password", "store", "store/memory", "store/sqlite"},
+		why: "the demo form app is a plain OpenID Connect client: standard libraries and the GOV.UK assets of ui"},
 	{pkg: "cmd/formapp/formapp/formapptest", project: []string{"idp/webtest"}, external: []string{"github.com/chromedp/..."},
 		why: "browser steps for the form app's tests"},
 	{pkg: "deploy", why: "tests of the deployment files only"},
@@ -155,11 +163,13 @@ func layer(pkg string) int {
 }
 
 type listedPackage struct {
-	ImportPath string
-	Imports    []string
-	Deps       []string
-	Standard   bool
-	Error      *struct{ Err string }
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Deps         []string
+	Standard     bool
+	Error        *struct{ Err string }
 }
 
 // listPackages is `go list -deps` of the whole module: its packages and everything
@@ -170,7 +180,7 @@ func listPackages(t *testing.T) map[string]listedPackage {
 	if _, err := os.Stat(goCmd); err != nil {
 		goCmd = "go"
 	}
-	cmd := exec.Command(goCmd, "list", "-e", "-deps", "-json=ImportPath,Imports,Deps,Standard,Error", "./...")
+	cmd := exec.Command(goCmd, "list", "-e", "-deps", "-json=ImportPath,Imports,TestImports,XTestImports,Deps,Standard,Error", "./...")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -254,6 +264,21 @@ func TestImportRules(t *testing.T) {
 			for _, dep := range p.Deps {
 				if dep != path && matchesAny(dep, r.never) {
 					t.Errorf("%s reaches %s: %s", rel, dep, r.why)
+				}
+			}
+			if r.tests == nil {
+				return
+			}
+			for _, imp := range slices.Concat(p.TestImports, p.XTestImports) {
+				// A test-only import need not be among the listed packages; the
+				// standard library's paths have no dot in their first element.
+				if first, _, _ := strings.Cut(imp, "/"); !strings.Contains(first, ".") || imp == path {
+					continue
+				}
+				impRel, inModule := strings.CutPrefix(imp, module+"/")
+				if inModule && !matchesAny(impRel, r.project) && !matchesAny(impRel, r.tests) ||
+					!inModule && !matchesAny(imp, r.external) && !matchesAny(imp, r.tests) {
+					t.Errorf("%s's tests import %s, which its rule does not list: %s", rel, imp, r.why)
 				}
 			}
 		})
