@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"go/parser"
-	"go/token"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -413,32 +411,6 @@ func TestComponentsMatchGOVUKFixtures(t *testing.T) {
 	summary := regexp.MustCompile(`(?s)<div class="govuk-error-summary".*?</ul>\s*</div>\s*</div>\s*</div>`).FindString(body)
 	if want := norm(load("error-summary")["default"].HTML); norm(summary) != want {
 		t.Errorf("error summary differs from govuk-frontend:\n got: %s\nwant: %s", norm(summary), want)
-	}
-}
-
-// TestImports: ui holds no business rules and reaches no storage.
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		pf, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range pf.Imports {
-			path := strings.Trim(imp.Path.Value, `"`)
-			if strings.HasPrefix(path, "github.com/councilforms/idp/") {
-				t.Errorf("%s imports %s: ui must not depend on store, factors or idp packages", f, path)
-			}
-			if strings.Contains(path, ".") && !strings.HasPrefix(path, "golang.org/x/") {
-				t.Errorf("%s imports third-party %s", f, path)
-			}
-		}
 	}
 }
 

@@ -81,7 +81,7 @@ type Config struct {
 	// retry of a lost answer); 0 turns it off.
 	RefreshTokenReuseInterval time.Duration
 
-	// Delivery of codes (factors/DELIVERY.md). Without IDP_DEV, both SMTP and Vonage
+	// Delivery of codes (README, "Delivering email, text messages and calls"). Without IDP_DEV, both SMTP and Vonage
 	// are required; with IDP_DEV, a channel without a provider goes to the dev inbox.
 	SMTPURL   string // IDP_SMTP_URL, empty when not set (may hold a password: never log it)
 	EmailFrom string // IDP_EMAIL_FROM

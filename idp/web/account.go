@@ -70,7 +70,7 @@ func (h *Handler) changePhone(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a := journey.AccountFrom(u)
+	a := accountOf(u)
 	cookie, id, err := newJourney()
 	if err != nil {
 		h.fail(w, r, "journey id", err)
