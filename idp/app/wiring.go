@@ -120,6 +120,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		RefreshTokenTTL:     cfg.RefreshTokenTTL,
 		RefreshTokenIdleTTL: cfg.RefreshTokenIdleTTL,
 		SessionTTL:          cfg.SessionTTL,
+		SessionIdleTTL:      cfg.SessionIdleTTL,
 		LoginPath:           web.PathLogin,
 		Login:               login,
 		StaticClients:       static,

@@ -64,7 +64,8 @@ type Config struct {
 	IDTokenTTL          time.Duration
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
 	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
-	SessionTTL          time.Duration // the IdP's single-sign-on session
+	SessionTTL          time.Duration // the IdP's single-sign-on session, absolute
+	SessionIdleTTL      time.Duration // a single-sign-on session unused this long ends
 	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
 	JourneyResumeIdle   time.Duration // idle longer than this, a journey is not offered to a new sign-in request
 
@@ -192,7 +193,8 @@ var Settings = []Setting{
 	{Env: "IDP_REFRESH_TOKEN_TTL", Flag: "refresh-token-ttl", Default: "720h", Usage: "absolute refresh token lifetime (rotation does not extend it)"},
 	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
 	{Env: "IDP_REFRESH_TOKEN_REUSE_INTERVAL", Flag: "refresh-token-reuse-interval", Default: "30s", Usage: "for this long after a refresh its client may present the old refresh token again and get the same new one (a retry of a lost answer); 0s turns it off; at most 60s"},
-	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
+	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime (absolute: use does not extend it)"},
+	{Env: "IDP_SESSION_IDLE_TTL", Flag: "session-idle-ttl", Default: "30m", Usage: "a single sign-on session no form app has used for this long ends (NIST SP 800-63B AAL2 inactivity); at most IDP_SESSION_TTL"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
 	{Env: "IDP_JOURNEY_RESUME_IDLE", Flag: "journey-resume-idle", Default: "10m", Usage: "a new sign-in request starts again at Sign In when the browser's unfinished journey has been idle longer than this (shared computers)"},
 	{Env: "IDP_SHUTDOWN_DRAIN", Flag: "shutdown-drain", Default: "5s", Usage: "after SIGTERM, keep serving this long with /readyz answering 503, so load balancers stop sending here; 0s stops at once"},
@@ -438,6 +440,7 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		{"IDP_REFRESH_TOKEN_TTL", &c.RefreshTokenTTL},
 		{"IDP_REFRESH_TOKEN_IDLE_TTL", &c.RefreshTokenIdleTTL},
 		{"IDP_SESSION_TTL", &c.SessionTTL},
+		{"IDP_SESSION_IDLE_TTL", &c.SessionIdleTTL},
 		{"IDP_JOURNEY_TTL", &c.JourneyTTL},
 		{"IDP_JOURNEY_RESUME_IDLE", &c.JourneyResumeIdle},
 	}
@@ -449,6 +452,15 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.RefreshTokenIdleTTL > c.RefreshTokenTTL {
 		return nil, settingError(raw["IDP_REFRESH_TOKEN_IDLE_TTL"],
 			fmt.Sprintf("must not be longer than the absolute lifetime IDP_REFRESH_TOKEN_TTL (%s)", c.RefreshTokenTTL))
+	}
+
+	if idle := raw["IDP_SESSION_IDLE_TTL"]; c.SessionIdleTTL > c.SessionTTL {
+		if idle.given {
+			return nil, settingError(idle,
+				fmt.Sprintf("must not be longer than the absolute lifetime IDP_SESSION_TTL (%s)", c.SessionTTL))
+		}
+		// The default under a shorter absolute lifetime: the absolute one is the limit.
+		c.SessionIdleTTL = c.SessionTTL
 	}
 
 	if c.ShutdownDrain, err = parseDrain(raw["IDP_SHUTDOWN_DRAIN"]); err != nil {
