@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Issue 16 item 2: the idp's own 'Sign out' in the header of the account pages
@@ -37,5 +38,18 @@ func TestHeaderSignOutIsAPostForm(t *testing.T) {
 	}
 	b.get("/account")
 	b.expectHeading("You are not signed in")
+	expectSignedOut(t, b)
+}
+
+// IDP_SESSION_IDLE_TTL reaches the provider: a single sign-on session left
+// unused for longer ends, and the next sign-in asks for the password again.
+// (The provider's own test, TestSessionIdleTimeout, moves a clock; this one
+// waits, so its timeout is seconds.)
+func TestSessionIdleTTLSetting(t *testing.T) {
+	d := startIdP(t, embedded, map[string]string{"IDP_SESSION_IDLE_TTL": "5s"})
+	b := d.browser()
+	signUp(d, b, newPerson(t, true))
+	expectSSO(t, b)
+	time.Sleep(6 * time.Second)
 	expectSignedOut(t, b)
 }
