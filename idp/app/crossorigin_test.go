@@ -76,6 +76,10 @@ func startCrossSiteForms(t *testing.T, d *idp, rp *relyingParty) string {
 		render(w, formAppPage{Heading: "Leave the form", Action: d.issuer + "/end_session", Button: "Sign out of the form",
 			Fields: map[string]string{"client_id": rp.conf.ClientID}})
 	})
+	// A page of another site that tries what the idp's own 'Sign out' does.
+	mux.HandleFunc("GET /forge", func(w http.ResponseWriter, r *http.Request) {
+		render(w, formAppPage{Heading: "Win a prize", Action: d.issuer + "/logout", Button: "Claim"})
+	})
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: mux}}
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -86,8 +90,9 @@ func startCrossSiteForms(t *testing.T, d *idp, rp *relyingParty) string {
 // posts the authorization request as a form to /authorize (accepted, not 403)
 // and, later, a logout request without an id_token_hint as a form to
 // /end_session: the idp asks "Do you want to sign out of ...?" and the session
-// stays until 'Sign out' is chosen. Scripts off, so the pages (the header's
-// 'Sign out' form included) work without them.
+// stays until 'Sign out' is chosen. The idp's own POST /logout from that site
+// is refused. Scripts off, so the pages (the header's 'Sign out' form
+// included) work without them.
 func TestBrowserCrossSiteFormPosts(t *testing.T) {
 	d := startIdP(t, embedded, nil)
 	rp := newRelyingParty(t, d)
@@ -131,6 +136,14 @@ func TestBrowserCrossSiteFormPosts(t *testing.T) {
 	see(t, b, "logout-question-again", question)
 	b.FollowLink("Cancel")
 	see(t, b, "cancelled", "Your account")
+
+	// The idp's own sign-out, POST /logout, posted from the other site:
+	// refused by cross-origin protection, nothing ended.
+	b.Navigate(forms + "/forge")
+	b.ClickButton("Claim")
+	b.Screenshot("forged-sign-out")
+	says(t, b, "this form was sent from another site")
+	signedIn("after-forged-sign-out")
 
 	// 'Sign out' ends the session.
 	b.Navigate(forms + "/leave")
