@@ -346,6 +346,20 @@ func (p *Provider) browserSession(ctx context.Context, r *http.Request) (*sessio
 		}
 		return nil, nil
 	}
+	revoked, err := p.revokedBefore(ctx, sess.UserID, "", sess.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, nil
+	}
+	if err := p.userMaySignIn(ctx, sess.UserID); err != nil {
+		var oe *oidc.Error
+		if errors.As(err, &oe) {
+			return nil, err // a server fault, not a gone user
+		}
+		return nil, nil
+	}
 	if now.Sub(sess.LastUsed) >= min(sessionTouchEvery, p.cfg.SessionIdleTTL/2) {
 		used := sess
 		used.LastUsed = now
@@ -361,20 +375,6 @@ func (p *Provider) browserSession(ctx context.Context, r *http.Request) (*sessio
 		} else if err != nil && !errors.Is(err, store.ErrConflict) {
 			return nil, fmt.Errorf("provider: record session use: %w", err)
 		}
-	}
-	revoked, err := p.revokedBefore(ctx, sess.UserID, "", sess.CreatedAt)
-	if err != nil {
-		return nil, err
-	}
-	if revoked {
-		return nil, nil
-	}
-	if err := p.userMaySignIn(ctx, sess.UserID); err != nil {
-		var oe *oidc.Error
-		if errors.As(err, &oe) {
-			return nil, err // a server fault, not a gone user
-		}
-		return nil, nil
 	}
 	return &sess, nil
 }
