@@ -129,7 +129,8 @@ func TestLayoutVariants(t *testing.T) {
 	for _, want := range []string{
 		banner,
 		`Signed in as <strong>Sam &lt;Jones&gt;</strong>`,
-		`<a class="govuk-service-navigation__link" href="/logout">Sign out</a>`,
+		`<form method="post" action="/logout" class="app-service-navigation__form" novalidate>`,
+		`<button type="submit" class="govuk-service-navigation__link app-service-navigation__button">Sign out</button>`,
 		`<a href="/back" class="govuk-back-link">Back</a>`,
 		`<a href="#main-content" class="govuk-skip-link" data-module="govuk-skip-link">Skip to main content</a>`,
 		`<main class="govuk-main-wrapper" id="main-content">`,
@@ -152,7 +153,7 @@ func TestLayoutVariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, out := renderPage(t, custom, PageAccount, AccountPage{Page: Page{SignedInAs: "Sam"}})
-	for _, want := range []string{`href="https://acme.example/"`, `Acme account`, `href="/end">Sign out`, `<title>Your account – Acme</title>`} {
+	for _, want := range []string{`href="https://acme.example/"`, `Acme account`, `<form method="post" action="/end"`, `<title>Your account – Acme</title>`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %s", want)
 		}

@@ -122,6 +122,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		SessionTTL:          cfg.SessionTTL,
 		BackchannelRetryMax: cfg.BackchannelRetryMax,
 		Registerer:          a.Metrics.Registry(),
+		SessionIdleTTL:      cfg.SessionIdleTTL,
 		LoginPath:           web.PathLogin,
 		Login:               login,
 		StaticClients:       static,

@@ -64,7 +64,8 @@ type Config struct {
 	IDTokenTTL          time.Duration
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
 	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
-	SessionTTL          time.Duration // the IdP's single-sign-on session
+	SessionTTL          time.Duration // the IdP's single-sign-on session, absolute
+	SessionIdleTTL      time.Duration // a single-sign-on session unused this long ends
 	// BackchannelRetryMax is the longest wait between two attempts to deliver a
 	// back-channel logout notice to a form app that is down.
 	BackchannelRetryMax time.Duration
@@ -195,7 +196,8 @@ var Settings = []Setting{
 	{Env: "IDP_REFRESH_TOKEN_TTL", Flag: "refresh-token-ttl", Default: "720h", Usage: "absolute refresh token lifetime (rotation does not extend it)"},
 	{Env: "IDP_REFRESH_TOKEN_IDLE_TTL", Flag: "refresh-token-idle-ttl", Default: "72h", Usage: "a refresh token unused this long expires"},
 	{Env: "IDP_REFRESH_TOKEN_REUSE_INTERVAL", Flag: "refresh-token-reuse-interval", Default: "30s", Usage: "for this long after a refresh its client may present the old refresh token again and get the same new one (a retry of a lost answer); 0s turns it off; at most 60s"},
-	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime"},
+	{Env: "IDP_SESSION_TTL", Flag: "session-ttl", Default: "8h", Usage: "single sign-on session lifetime (absolute: use does not extend it)"},
+	{Env: "IDP_SESSION_IDLE_TTL", Flag: "session-idle-ttl", Default: "30m", Usage: "a single sign-on session no form app has used for this long ends (NIST SP 800-63B AAL2 inactivity); at most IDP_SESSION_TTL"},
 	{Env: "IDP_BACKCHANNEL_RETRY_MAX", Flag: "backchannel-retry-max", Default: "1m", Usage: "longest wait between two attempts to tell a form app that is down that a session ended (back-channel logout); retries start after 1s and double"},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Usage: "lifetime of an unfinished sign-up or sign-in"},
 	{Env: "IDP_JOURNEY_RESUME_IDLE", Flag: "journey-resume-idle", Default: "10m", Usage: "a new sign-in request starts again at Sign In when the browser's unfinished journey has been idle longer than this (shared computers)"},
@@ -442,6 +444,7 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		{"IDP_REFRESH_TOKEN_TTL", &c.RefreshTokenTTL},
 		{"IDP_REFRESH_TOKEN_IDLE_TTL", &c.RefreshTokenIdleTTL},
 		{"IDP_SESSION_TTL", &c.SessionTTL},
+		{"IDP_SESSION_IDLE_TTL", &c.SessionIdleTTL},
 		{"IDP_BACKCHANNEL_RETRY_MAX", &c.BackchannelRetryMax},
 		{"IDP_JOURNEY_TTL", &c.JourneyTTL},
 		{"IDP_JOURNEY_RESUME_IDLE", &c.JourneyResumeIdle},
@@ -454,6 +457,15 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	if c.RefreshTokenIdleTTL > c.RefreshTokenTTL {
 		return nil, settingError(raw["IDP_REFRESH_TOKEN_IDLE_TTL"],
 			fmt.Sprintf("must not be longer than the absolute lifetime IDP_REFRESH_TOKEN_TTL (%s)", c.RefreshTokenTTL))
+	}
+
+	if idle := raw["IDP_SESSION_IDLE_TTL"]; c.SessionIdleTTL > c.SessionTTL {
+		if idle.given {
+			return nil, settingError(idle,
+				fmt.Sprintf("must not be longer than the absolute lifetime IDP_SESSION_TTL (%s)", c.SessionTTL))
+		}
+		// The default under a shorter absolute lifetime: the absolute one is the limit.
+		c.SessionIdleTTL = c.SessionTTL
 	}
 
 	if c.ShutdownDrain, err = parseDrain(raw["IDP_SHUTDOWN_DRAIN"]); err != nil {

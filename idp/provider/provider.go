@@ -53,7 +53,8 @@ type Config struct {
 	IDTokenTTL          time.Duration // default 15m
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family; default 720h
 	RefreshTokenIdleTTL time.Duration // a refresh token unused this long expires; default 72h
-	SessionTTL          time.Duration // IdP single-sign-on session; default 8h
+	SessionTTL          time.Duration // IdP single-sign-on session, absolute; default 8h
+	SessionIdleTTL      time.Duration // an IdP session unused this long ends; default 30m, at most SessionTTL
 	AuthRequestTTL      time.Duration // time to finish signing in; default 1h
 
 	// RefreshReuseInterval is how long after a refresh token was rotated its
@@ -114,6 +115,8 @@ func (c Config) withDefaults() Config {
 		c.RefreshReuseInterval = DefaultRefreshReuseInterval
 	}
 	def(&c.SessionTTL, 8*time.Hour)
+	def(&c.SessionIdleTTL, 30*time.Minute)
+	c.SessionIdleTTL = min(c.SessionIdleTTL, c.SessionTTL)
 	def(&c.AuthRequestTTL, time.Hour)
 	def(&c.BackchannelRetryMax, time.Minute)
 	if c.KeyPublishDelay < 0 {
