@@ -14,15 +14,6 @@ var (
 	ErrConflict = errors.New("store: conflict")
 )
 
-// PhoneType is how a phone number was classified when it was enrolled.
-type PhoneType string
-
-const (
-	PhoneNone     PhoneType = ""
-	PhoneMobile   PhoneType = "mobile"
-	PhoneLandline PhoneType = "landline"
-)
-
 // UserStatus is whether an account may sign in at all. A temporary lockout after
 // wrong passwords is kept separately in User.LockedUntil.
 type UserStatus string
@@ -41,7 +32,7 @@ type User struct {
 	FamilyName    string
 	PasswordHash  string // argon2id PHC string, never the password
 	Phone         string // E.164, empty until enrolled
-	PhoneType     PhoneType
+	PhoneType     string // how Phone was classified at enrolment: factors/phone's Type ("mobile", "landline"); empty with no phone
 	PhoneVerified bool
 	Status        UserStatus
 	FailedLogins  int       // consecutive wrong passwords since the last success

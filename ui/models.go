@@ -100,7 +100,7 @@ type Page struct {
 	// message at each field and "Error: " before the page title.
 	Errors []FieldError
 	// SignedInAs is the signed-in person's name; when set the header shows
-	// it with a 'Sign out' link.
+	// it with a 'Sign out' button (a POST form).
 	SignedInAs string
 	// BackURL, when set, shows a 'Back' link above the content.
 	BackURL string

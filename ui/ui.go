@@ -30,8 +30,8 @@ type Options struct {
 	ServiceName string
 	// HomeURL is where the organisation name in the header links. Default "/".
 	HomeURL string
-	// SignOutURL is the target of the 'Sign out' link shown to a signed-in
-	// person. Default "/logout".
+	// SignOutURL is where the header's 'Sign out' button, shown to a
+	// signed-in person, posts its form. Default "/logout".
 	SignOutURL string
 	// Logger receives rendering failures. Default slog.Default().
 	Logger *slog.Logger

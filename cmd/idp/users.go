@@ -152,7 +152,7 @@ func phoneSummary(u *store.User) string {
 	if u.Phone == "" {
 		return "none (a phone is enrolled at the next sign-in)"
 	}
-	kind := string(u.PhoneType)
+	kind := u.PhoneType
 	if kind == "" {
 		kind = "unknown type"
 	}
@@ -236,7 +236,7 @@ func usersEnable(ctx context.Context, env *environment, db store.Durable, u *sto
 // usersResetPhone is for someone who lost their phone: without a verified phone the
 // sign-in journey resumes at phone enrolment once the password is accepted.
 func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
-	if u.Phone == "" && u.PhoneType == store.PhoneNone && !u.PhoneVerified {
+	if u.Phone == "" && u.PhoneType == "" && !u.PhoneVerified {
 		fmt.Fprintf(env.stdout, "user %s has no phone number; nothing changed. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", u.Email)
 		return nil
 	}
@@ -244,7 +244,7 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 	if ending := journey.PhoneEnding(u.Phone); ending != "" {
 		removed += " ending " + ending
 	}
-	u.Phone, u.PhoneType, u.PhoneVerified, u.UpdatedAt = "", store.PhoneNone, false, time.Now()
+	u.Phone, u.PhoneType, u.PhoneVerified, u.UpdatedAt = "", "", false, time.Now()
 	if err := db.UpdateUser(ctx, u); err != nil {
 		return fmt.Errorf("reset phone: %w", err)
 	}

@@ -21,13 +21,13 @@
 // their use in Redis.
 //
 // The server mounts these handlers, and uses the Inbox as its senders, only when
-// IDP_DEV is on; with IDP_DEV off the endpoints do not exist. The wiring in cmd/idp
+// IDP_DEV is on; with IDP_DEV off the endpoints do not exist. The wiring in idp/app
 // decides that, not this package. Since the inbox shows every code, its routes answer
 // only loopback peers and the private ranges the wiring names (Register's peers),
 // judged by the connection's address, never a forwarded header; the rest get 403.
 //
 // It never logs message bodies or codes: only the channel and a masked recipient
-// (and its own error lines leave out call ids). Of the store it uses only the interfaces and errors of package store,
-// never a backend; it must not import the journeys or the page templates (the page
-// is rendered through an injected function).
+// (and its own error lines leave out call ids). Of the store it uses only the
+// interfaces and errors of package store, never a backend; it must not import the
+// journeys or the page templates (the page is rendered through an injected function).
 package dev

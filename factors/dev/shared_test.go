@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"go/parser"
-	"go/token"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -282,30 +279,5 @@ func TestStoreDown(t *testing.T) {
 	}
 	if rec := post(t, h, "/dev/calls/c/keypress", url.Values{"digits": {"#"}}, false); rec.Code != http.StatusInternalServerError {
 		t.Errorf("keypress with the store down: %d", rec.Code)
-	}
-}
-
-// TestImports: of the store the inbox knows only the interfaces; which backend holds
-// the messages is the wiring's choice. It knows nothing of journeys or pages.
-func TestImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	allowed := []string{"github.com/councilforms/idp/factors", "github.com/councilforms/idp/factors/phone", "github.com/councilforms/idp/store"}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		pf, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, imp := range pf.Imports {
-			path := strings.Trim(imp.Path.Value, `"`)
-			if strings.HasPrefix(path, "github.com/councilforms/idp/") && !slices.Contains(allowed, path) {
-				t.Errorf("%s imports %s; the dev inbox may import only %v", f, path, allowed)
-			}
-		}
 	}
 }

@@ -10,8 +10,9 @@
 //     hold codes), or schedules a retry with exponential backoff and jitter, or gives
 //     up after a day or on a permanent refusal (5xx to the recipient or the content).
 //   - SMTPSender speaks SMTP with net/smtp: implicit TLS (smtps://) or STARTTLS
-//     (smtp://, required unless switched off for a local relay), PLAIN or LOGIN auth,
-//     and builds a multipart/alternative message with plain-text and HTML parts.
+//     (smtp://, required unless switched off for a local relay), PLAIN or LOGIN auth
+//     (github.com/emersion/go-sasl's clients), and builds a multipart/alternative
+//     message with plain-text and HTML parts.
 //   - WriteOutboxTable formats the outbox for operators (idp outbox list), never with
 //     bodies.
 //

@@ -467,6 +467,38 @@ func TestSTARTTLSWithAuth(t *testing.T) {
 	}
 }
 
+// A relay that offers only LOGIN (Microsoft 365, some others) gets LOGIN; one that
+// offers neither PLAIN nor LOGIN is named in the error, which is retryable.
+func TestAuthMechanisms(t *testing.T) {
+	tlsConfig, pool := selfSigned(t)
+	for _, tc := range []struct {
+		mechs []string
+		sent  bool
+	}{
+		{[]string{"LOGIN"}, true},
+		{[]string{"PLAIN", "LOGIN"}, true},
+		{[]string{"CRAM-MD5"}, false},
+	} {
+		r := newRelay(t)
+		r.tlsConfig, r.user, r.password, r.mechs = tlsConfig, "idp", "s3cret p@ss", tc.mechs
+		r.start()
+		s, err := email.NewSMTPSender(email.SMTPConfig{URL: "smtp://idp:s3cret%20p%40ss@" + r.addr + "?tls=starttls", From: from}, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Send(context.Background(), verificationEmail(t, "ada@example.org", "123456"))
+		if tc.sent {
+			if err != nil || len(r.messages()) != 1 {
+				t.Errorf("AUTH %v: %v, %d messages", tc.mechs, err, len(r.messages()))
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "PLAIN or LOGIN is needed") || errors.Is(err, email.ErrPermanent) {
+			t.Errorf("AUTH %v: %v, want a retryable error naming PLAIN and LOGIN", tc.mechs, err)
+		}
+	}
+}
+
 func TestImplicitTLS(t *testing.T) {
 	tlsConfig, pool := selfSigned(t)
 	r := newRelay(t)

@@ -29,8 +29,9 @@ type relay struct {
 	// Set before start.
 	tlsConfig *tls.Config // offers STARTTLS (or implicit TLS with implicit) when set
 	implicit  bool
-	user      string // requires AUTH PLAIN when set
+	user      string // requires AUTH when set
 	password  string
+	mechs     []string // the AUTH mechanisms offered (PLAIN, LOGIN); nil means PLAIN
 
 	mu       sync.Mutex
 	srv      *smtp.Server
@@ -119,17 +120,52 @@ func (s *session) AuthMechanisms() []string {
 	if s.relay.user == "" {
 		return nil
 	}
+	if s.relay.mechs != nil {
+		return s.relay.mechs
+	}
 	return []string{sasl.Plain}
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(identity, user, password string) error {
+	check := func(user, password string) error {
 		if user != s.relay.user || password != s.relay.password {
 			return errors.New("invalid credentials")
 		}
 		s.authed = true
 		return nil
-	}), nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(_, user, password string) error { return check(user, password) }), nil
+	case sasl.Login:
+		return &loginServer{check: check}, nil
+	}
+	return nil, errors.New("unsupported mechanism")
+}
+
+// loginServer is the relay's side of LOGIN (go-sasl has only the client): the user
+// name, as the initial response or after "Username:", then the password after
+// "Password:".
+type loginServer struct {
+	check     func(user, password string) error
+	user      []byte
+	askedUser bool
+	askedPass bool
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	switch {
+	case l.user == nil && response == nil && !l.askedUser:
+		l.askedUser = true
+		return []byte("Username:"), false, nil
+	case l.user == nil:
+		l.user = response
+		l.askedPass = true
+		return []byte("Password:"), false, nil
+	case l.askedPass:
+		return nil, true, l.check(string(l.user), string(response))
+	}
+	return nil, true, errors.New("unexpected LOGIN response")
 }
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-sasl"
+
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/store/outbox"
 )
@@ -157,16 +159,18 @@ func (s *SMTPSender) connect(ctx context.Context) (*smtp.Client, error) {
 		if !ok {
 			return fail(errors.New("the relay does not offer AUTH but IDP_SMTP_URL has credentials"))
 		}
-		var auth smtp.Auth
+		// PLAIN (RFC 4616) when offered; LOGIN for relays such as Microsoft 365 that
+		// offer it instead.
+		var auth sasl.Client
 		switch list := strings.Fields(strings.ToUpper(mechs)); {
-		case slices.Contains(list, "PLAIN"):
-			auth = plainAuth{user: r.user, password: r.password}
-		case slices.Contains(list, "LOGIN"):
-			auth = &loginAuth{user: r.user, password: r.password}
+		case slices.Contains(list, sasl.Plain):
+			auth = sasl.NewPlainClient("", r.user, r.password)
+		case slices.Contains(list, sasl.Login):
+			auth = sasl.NewLoginClient(r.user, r.password)
 		default:
 			return fail(fmt.Errorf("the relay offers AUTH %s; PLAIN or LOGIN is needed", mechs))
 		}
-		if err := c.Auth(auth); err != nil {
+		if err := c.Auth(smtpAuth{auth}); err != nil {
 			return fail(fmt.Errorf("AUTH: %w", err))
 		}
 	}
@@ -183,49 +187,17 @@ func classify(err error) error {
 	return err
 }
 
-// plainAuth is SASL PLAIN (RFC 4616). net/smtp's PlainAuth also refuses to send
-// credentials except over TLS or to localhost; the connection rules above already
-// decide that (tls=none with credentials is only accepted for a loopback relay).
-type plainAuth struct{ user, password string }
+// smtpAuth runs a go-sasl client as net/smtp's Auth. net/smtp's own PlainAuth also
+// refuses to send credentials except over TLS or to localhost; the connection rules
+// above already decide that (tls=none with credentials is only accepted for a
+// loopback relay).
+type smtpAuth struct{ sasl.Client }
 
-func (a plainAuth) Start(*smtp.ServerInfo) (string, []byte, error) {
-	return "PLAIN", []byte("\x00" + a.user + "\x00" + a.password), nil
-}
+func (a smtpAuth) Start(*smtp.ServerInfo) (string, []byte, error) { return a.Client.Start() }
 
-func (a plainAuth) Next(_ []byte, more bool) ([]byte, error) {
-	if more {
-		return nil, errors.New("unexpected server challenge")
-	}
-	return nil, nil
-}
-
-// loginAuth is the LOGIN mechanism that Microsoft 365 and other relays offer instead
-// of PLAIN.
-type loginAuth struct {
-	user, password string
-	step           int
-}
-
-func (a *loginAuth) Start(*smtp.ServerInfo) (string, []byte, error) {
-	a.step = 0
-	return "LOGIN", nil, nil
-}
-
-func (a *loginAuth) Next(challenge []byte, more bool) ([]byte, error) {
+func (a smtpAuth) Next(challenge []byte, more bool) ([]byte, error) {
 	if !more {
 		return nil, nil
 	}
-	a.step++
-	prompt := strings.ToLower(strings.TrimSpace(string(challenge)))
-	switch {
-	case strings.HasPrefix(prompt, "user"):
-		return []byte(a.user), nil
-	case strings.HasPrefix(prompt, "pass"):
-		return []byte(a.password), nil
-	case a.step == 1:
-		return []byte(a.user), nil
-	case a.step == 2:
-		return []byte(a.password), nil
-	}
-	return nil, errors.New("unexpected LOGIN challenge")
+	return a.Client.Next(challenge)
 }

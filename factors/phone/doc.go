@@ -1,10 +1,12 @@
 // Package phone parses, classifies and masks the phone numbers people enrol as their
-// second factor. It owns the rules for which numbers are accepted (mobiles and
-// landlines in the allowed regions; never premium rate, shared cost, freephone,
-// personal or pager numbers), the Ofcom drama ranges accepted only in development
-// mode, and the user-facing error messages for a number that cannot be used.
+// second factor. It is the one place of the phone rules: which numbers are accepted
+// (Rules: mobiles and landlines in the allowed countries; never freephone, premium
+// rate, shared cost, personal or pager numbers), how IDP_PHONE_COUNTRIES is read
+// (Countries), the Ofcom drama ranges accepted only in development mode, whether a
+// number can take texts (Type), and the messages a person sees for a number that
+// cannot be used (the Err values, Message).
 //
 // It wraps github.com/nyaruka/phonenumbers (libphonenumber) so no other package needs
-// to know that library. It must not import the store implementations, net/http or
-// anything of the login journeys; it imports store only for the store.PhoneType values.
+// to know that library. It imports no other package of this module: not store (the
+// store keeps a Type as its string), net/http, or anything of the login journeys.
 package phone

@@ -2,16 +2,16 @@ package phone
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
-
-	"github.com/councilforms/idp/store"
 )
 
 func TestParse(t *testing.T) {
 	const (
-		mob  = store.PhoneMobile
-		land = store.PhoneLandline
+		mob  = Mobile
+		land = Landline
 	)
 	tests := []struct {
 		name    string
@@ -19,7 +19,7 @@ func TestParse(t *testing.T) {
 		dev     bool
 		regions []string
 		e164    string
-		typ     store.PhoneType
+		typ     Type
 		region  string
 		err     error
 	}{
@@ -43,10 +43,11 @@ func TestParse(t *testing.T) {
 		{name: "UK-wide 03 is call-only", input: "0300 123 4567", e164: "+443001234567", typ: land, region: "GB"},
 
 		// Numbers that cannot be a personal second factor.
-		{name: "freephone", input: "0800 123 4567", err: ErrNotPersonal},
-		{name: "premium rate", input: "0901 123 4567", err: ErrNotPersonal},
-		{name: "084 number", input: "0845 123 4567", err: ErrNotPersonal},
-		{name: "personal 070", input: "070 3123 4567", err: ErrNotPersonal},
+		{name: "freephone", input: "0800 123 4567", err: ErrFreephone},
+		{name: "freephone 0808", input: "0808 123 4567", err: ErrFreephone},
+		{name: "premium rate", input: "0901 123 4567", err: ErrPremiumRate},
+		{name: "084 number is a service number, charged as premium rate", input: "0845 123 4567", err: ErrPremiumRate},
+		{name: "personal 070", input: "070 3123 4567", err: ErrPersonalNumber},
 
 		// Empty and malformed input.
 		{name: "empty", input: "", err: ErrEmpty},
@@ -73,7 +74,8 @@ func TestParse(t *testing.T) {
 		{name: "dev drama London first", input: "020 7946 0000", dev: true, e164: "+442079460000", typ: land, region: "GB"},
 		{name: "dev drama London last", input: "(020) 7946 0999", dev: true, e164: "+442079460999", typ: land, region: "GB"},
 		{name: "dev drama 01632", input: "01632 960 001", dev: true, e164: "+441632960001", typ: land, region: "GB"},
-		{name: "dev drama freephone is still not personal", input: "+44 808 157 0192", dev: true, err: ErrNotPersonal},
+		{name: "dev drama freephone is still not personal", input: "+44 808 157 0192", dev: true, err: ErrFreephone},
+		{name: "dev drama premium rate", input: "0909 879 0000", dev: true, err: ErrPremiumRate},
 		{name: "freephone drama outside dev", input: "+44 808 157 0192", err: ErrFormat},
 		{name: "dev drama with GB not allowed", input: "07700 900982", dev: true, regions: []string{"FR"}, err: ErrRegion},
 
@@ -88,7 +90,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Parse(tc.input, "", tc.dev, tc.regions)
+			got, err := Rules{Countries: tc.regions, DevRanges: tc.dev}.Parse(tc.input)
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("Parse(%q) = %+v, %v; want error %q", tc.input, got, err, tc.err)
@@ -109,25 +111,76 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestParseDefaultRegion(t *testing.T) {
-	got, err := Parse("06 12 34 56 78", "FR", false, []string{"FR"})
-	if err != nil {
-		t.Fatal(err)
+// Every refusal of a kind of number is also ErrNotPersonal, and a refusal of a
+// country ErrRegion, so callers can match the general reason.
+func TestRefusalsMatchTheirKind(t *testing.T) {
+	for _, err := range []error{ErrFreephone, ErrPremiumRate, ErrSharedCost, ErrPersonalNumber} {
+		if !errors.Is(err, ErrNotPersonal) || errors.Is(err, ErrRegion) {
+			t.Errorf("%q: not ErrNotPersonal only", err)
+		}
 	}
-	if got.E164 != "+33612345678" || got.Type != store.PhoneMobile {
-		t.Errorf("got %+v", got)
+	_, err := Rules{Countries: []string{"GB", "GG", "IM", "JE", "IE"}}.Parse("+33 6 12 34 56 78")
+	if !errors.Is(err, ErrRegion) || errors.Is(err, ErrNotPersonal) {
+		t.Errorf("French number with GB and IE allowed: %v", err)
 	}
 }
 
-func TestErrorMessagesAreGOVUKWording(t *testing.T) {
-	for err, want := range map[error]string{
-		ErrEmpty:       "Enter a phone number",
-		ErrFormat:      "Enter a phone number in the correct format, like 01632 960 001, 07700 900 982 or +44 808 157 0192",
-		ErrRegion:      "Enter a UK phone number",
-		ErrNotPersonal: "Enter a landline or mobile number",
+// What the person reads, word for word: the one place these messages are written.
+func TestMessages(t *testing.T) {
+	ukIE := []string{"GB", "GG", "IM", "JE", "IE"}
+	for _, tc := range []struct {
+		input     string
+		countries []string
+		want      string
+	}{
+		{"", nil, "Enter a phone number"},
+		{"12345", nil, "Enter a phone number in the correct format, like 01632 960 001 or 07700 900 982"},
+		{"0800 123 4567", nil, "Enter a landline or mobile phone number, not a freephone number"},
+		{"0901 123 4567", nil, "Enter a landline or mobile phone number, not a premium rate number"},
+		{"070 3123 4567", nil, "Enter a landline or mobile phone number, not a personal number starting 070"},
+		{"+33 6 12 34 56 78", nil, "Enter a UK phone number"},
+		{"+33 6 12 34 56 78", ukIE, "Enter a phone number from the UK or Ireland"},
+		{"+1 202 555 0123", []string{"GB", "IE", "FR"}, "Enter a phone number from the UK, Ireland or France"},
+		{"07400 123456", []string{"FR"}, "Enter a phone number from France"},
 	} {
-		if err.Error() != want {
-			t.Errorf("message %q, want %q", err.Error(), want)
+		_, err := Rules{Countries: tc.countries}.Parse(tc.input)
+		if got := Message(err); got != tc.want {
+			t.Errorf("Parse(%q) with %v: message %q, want %q", tc.input, tc.countries, got, tc.want)
+		}
+	}
+	if got := Message(errors.New("libphonenumber: detail")); got != ErrFormat.Error() {
+		t.Errorf("Message of another error = %q", got)
+	}
+	if got := Message(fmt.Errorf("enrol +4480...: %w", ErrFreephone)); got != ErrFreephone.Error() {
+		t.Errorf("Message of a wrapped refusal = %q", got)
+	}
+	if got := Message(fmt.Errorf("detail: %w", ErrEmpty)); got != "Enter a phone number" {
+		t.Errorf("Message of a wrapped sentinel = %q", got)
+	}
+}
+
+func TestCountries(t *testing.T) {
+	for _, tc := range []struct {
+		list string
+		want []string
+		err  string
+	}{
+		{"GB", UKRegions, ""},
+		{"gb, ie", []string{"GB", "GG", "IM", "JE", "IE"}, ""},
+		{"IE,FR,IE", []string{"IE", "FR"}, ""},
+		{"UK", nil, "UK is not an ISO 3166 code: use GB for the United Kingdom"},
+		{"GBR", nil, `"GBR" is not an ISO 3166 two-letter country code (e.g. GB, IE, FR)`},
+		{" , ", nil, "must list at least one country code, e.g. GB"},
+	} {
+		got, err := Countries(tc.list)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("Countries(%q) = %v, %v; want error %q", tc.list, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("Countries(%q) = %v, %v; want %v", tc.list, got, err, tc.want)
 		}
 	}
 }
@@ -198,15 +251,15 @@ func TestDramaRangeBounds(t *testing.T) {
 			if !IsDramaNumber(n) {
 				t.Errorf("IsDramaNumber(%s) = false", n)
 			}
-			got, err := Parse(n, "", true, nil)
-			if r.typ == store.PhoneNone {
-				if !errors.Is(err, ErrNotPersonal) {
-					t.Errorf("dev Parse(%s) = %+v, %v; want ErrNotPersonal", n, got, err)
+			got, err := Rules{DevRanges: true}.Parse(n)
+			if r.refused != nil {
+				if !errors.Is(err, r.refused) {
+					t.Errorf("dev Parse(%s) = %+v, %v; want %v", n, got, err, r.refused)
 				}
 			} else if err != nil || got.Type != r.typ || got.E164 != n {
 				t.Errorf("dev Parse(%s) = %+v, %v; want %s", n, got, err, r.typ)
 			}
-			if _, err := Parse(n, "", false, nil); !errors.Is(err, ErrFormat) {
+			if _, err := (Rules{}).Parse(n); !errors.Is(err, ErrFormat) {
 				t.Errorf("Parse(%s) outside dev: %v, want ErrFormat", n, err)
 			}
 		}

@@ -308,12 +308,11 @@ func (noOutcomes) RecordCallOutcome(context.Context, string, factors.CallResult)
 // sendGuard is checked before every text message and call: allowed destination and
 // the global daily ceiling with its shares.
 type sendGuard struct {
-	counters  store.Counters
-	ceiling   limits.Ceiling
-	countries []string
-	dev       bool
-	log       *slog.Logger
-	now       func() time.Time
+	counters store.Counters
+	ceiling  limits.Ceiling
+	numbers  phone.Rules
+	log      *slog.Logger
+	now      func() time.Time
 
 	limit      prometheus.Gauge
 	count      prometheus.Gauge
@@ -324,7 +323,7 @@ type sendGuard struct {
 
 func newSendGuard(cfg *config.Config, counters store.Counters, reg prometheus.Registerer, log *slog.Logger) (*sendGuard, error) {
 	g := &sendGuard{
-		counters: counters, ceiling: cfg.Ceiling(), countries: cfg.PhoneCountries, dev: cfg.Dev,
+		counters: counters, ceiling: cfg.Ceiling(), numbers: phoneRules(cfg),
 		log: log, now: time.Now,
 		limit: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "idp_send_daily_ceiling", Help: "Text messages and calls all servers may send in one UTC day (IDP_SEND_DAILY_CEILING).",
@@ -366,7 +365,7 @@ var shareNames = map[limits.Share]string{
 // admit checks a text message or call to number on channel before it is sent;
 // verified says the number is already verified on an account.
 func (g *sendGuard) admit(ctx context.Context, ch factors.Channel, number string, verified bool) error {
-	if _, err := phone.Parse(number, phone.DefaultRegion, g.dev, g.countries); err != nil {
+	if _, err := g.numbers.Parse(number); err != nil {
 		// Checked again here, not only at enrolment, so that a number enrolled before
 		// IDP_PHONE_COUNTRIES changed is not sent to.
 		reason := "not a personal landline or mobile number"

@@ -13,6 +13,9 @@
 // replicas starting together apply each migration once. `idp migrate` runs the same
 // migrations without serving, for deployments that migrate before rolling out.
 //
-// It is the only package besides cmd/idp that imports the store backends. It holds
-// no business rules: those live in the packages it mounts.
+// It is the only package that imports the store backends. It holds no business
+// rules: those live in the packages it mounts and configures. It hands the journeys
+// the phone rules (factors/phone.Rules, from IDP_PHONE_COUNTRIES and IDP_DEV) and the
+// new-password rule (idp/password.Check), and applies the same phone rules and the
+// daily ceiling of idp/limits before every text and call (delivery.go).
 package app

@@ -122,6 +122,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		SessionTTL:          cfg.SessionTTL,
 		BackchannelRetryMax: cfg.BackchannelRetryMax,
 		Registerer:          a.Metrics.Registry(),
+		SessionIdleTTL:      cfg.SessionIdleTTL,
 		LoginPath:           web.PathLogin,
 		Login:               login,
 		StaticClients:       static,
@@ -189,24 +190,16 @@ func (a *App) policy() journey.Policy {
 	p := journey.DefaultPolicy()
 	p.PhoneConfirmTwice = cfg.PhoneConfirmTwice
 	p.ContactText = cfg.ContactText
-	p.ClassifyPhone = func(input string) (string, store.PhoneType, error) {
-		n, err := phone.Parse(input, phone.DefaultRegion, cfg.Dev, cfg.PhoneCountries)
-		if err != nil {
-			return "", store.PhoneNone, err
-		}
-		return n.E164, n.Type, nil
-	}
+	p.Phone = phoneRules(cfg)
+	p.NewPasswordRule = password.Check
 	p.FormatTime = ui.FormatTime
-	p.CheckPassword = func(pw string) string {
-		if msg := journey.DefaultPasswordRule(pw); msg != "" {
-			return msg
-		}
-		if password.IsCommon(pw) {
-			return "This password is too easy to guess. Choose a different password"
-		}
-		return ""
-	}
 	return p
+}
+
+// phoneRules are the numbers this configuration accepts, at enrolment and again
+// before every text and call.
+func phoneRules(cfg *config.Config) phone.Rules {
+	return phone.Rules{Countries: cfg.PhoneCountries, DevRanges: cfg.Dev}
 }
 
 // derive gives a key for one purpose from the key-encryption key, so that one

@@ -58,7 +58,8 @@ type Config struct {
 	IDTokenTTL          time.Duration
 	RefreshTokenTTL     time.Duration // absolute lifetime of a refresh token family
 	RefreshTokenIdleTTL time.Duration // a refresh token unused for this long expires
-	SessionTTL          time.Duration // the IdP's single-sign-on session
+	SessionTTL          time.Duration // the IdP's single-sign-on session, absolute
+	SessionIdleTTL      time.Duration // a single-sign-on session unused this long ends
 	// BackchannelRetryMax is the longest wait between two attempts to deliver a
 	// back-channel logout notice to a form app that is down.
 	BackchannelRetryMax time.Duration
@@ -75,7 +76,7 @@ type Config struct {
 	// retry of a lost answer); 0 turns it off.
 	RefreshTokenReuseInterval time.Duration
 
-	// Delivery of codes (factors/DELIVERY.md). Without IDP_DEV, both SMTP and Vonage
+	// Delivery of codes (README, "Delivering email, text messages and calls"). Without IDP_DEV, both SMTP and Vonage
 	// are required; with IDP_DEV, a channel without a provider goes to the dev inbox.
 	SMTPURL   string // IDP_SMTP_URL, empty when not set (may hold a password: never log it)
 	EmailFrom string // IDP_EMAIL_FROM

@@ -9,10 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
-
-	"golang.org/x/text/language"
 
 	"github.com/councilforms/idp/factors/email"
 	"github.com/councilforms/idp/factors/phone"
@@ -152,31 +149,9 @@ func readPrivateKey(r rawValue) ([]byte, error) {
 
 // parseCountries reads a comma-separated list of ISO 3166 region codes.
 func parseCountries(r rawValue) ([]string, error) {
-	var out []string
-	for _, f := range strings.Split(r.text, ",") {
-		code := strings.ToUpper(strings.TrimSpace(f))
-		if code == "" {
-			continue
-		}
-		if code == "UK" {
-			return nil, settingError(r, "UK is not an ISO 3166 code: use GB for the United Kingdom")
-		}
-		reg, err := language.ParseRegion(code)
-		if len(code) != 2 || err != nil || !reg.IsCountry() || reg.String() != code {
-			return nil, settingError(r, fmt.Sprintf("%q is not an ISO 3166 two-letter country code (e.g. GB, IE, FR)", code))
-		}
-		regions := []string{code}
-		if code == "GB" {
-			regions = phone.UKRegions
-		}
-		for _, rg := range regions {
-			if !slices.Contains(out, rg) {
-				out = append(out, rg)
-			}
-		}
+	countries, err := phone.Countries(r.text)
+	if err != nil {
+		return nil, settingError(r, err.Error())
 	}
-	if len(out) == 0 {
-		return nil, settingError(r, "must list at least one country code, e.g. GB")
-	}
-	return out, nil
+	return countries, nil
 }

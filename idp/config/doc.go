@@ -18,7 +18,9 @@
 // read and parsed once here, and again by the app when it builds the client (the
 // key is not kept in the Config).
 //
-// It imports factors/email, factors/vonage and factors/phone only for those checks.
+// IDP_PHONE_COUNTRIES is read by factors/phone (Countries), which owns the phone
+// rules. It imports factors/email, factors/vonage and factors/phone only for those
+// checks.
 // It must not import the store backends, the HTTP handlers of the idp or the OIDC
 // library.
 package config

@@ -172,6 +172,23 @@ func parseRefreshIdle(p *parsing, r rawValue) (err error) {
 	return nil
 }
 
+// parseSessionIdle reads the idle lifetime of the single sign-on session after the
+// absolute one, which bounds it; the default under a shorter absolute lifetime is
+// that lifetime.
+func parseSessionIdle(p *parsing, r rawValue) (err error) {
+	c := p.c
+	if c.SessionIdleTTL, err = parseDuration(r); err != nil {
+		return err
+	}
+	if c.SessionIdleTTL > c.SessionTTL {
+		if r.given {
+			return settingError(r, fmt.Sprintf("must not be longer than the absolute lifetime IDP_SESSION_TTL (%s)", c.SessionTTL))
+		}
+		c.SessionIdleTTL = c.SessionTTL
+	}
+	return nil
+}
+
 func parseReuseInterval(p *parsing, r rawValue) (err error) {
 	d, err := time.ParseDuration(strings.TrimSpace(r.text))
 	if err != nil || d < 0 || d > time.Minute {

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
-	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/factors/phone"
 )
 
 // Effect is something the caller must do for a transition: send a message, write to
@@ -137,7 +137,7 @@ type PlaceCall struct {
 type SetPhone struct {
 	UserID string
 	Number string
-	Type   store.PhoneType
+	Type   phone.Type
 }
 
 // SetPassword: hash Password and store it as the user's password.

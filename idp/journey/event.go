@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
-	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/factors/phone"
 )
 
 // EventKind names an event; the transition table is keyed by it.
@@ -125,7 +125,7 @@ type SubmitDetails struct {
 
 // SubmitPhone: a phone number with 'Send Code' (MethodSMS) or 'Call Me' (MethodCall).
 type SubmitPhone struct {
-	Number string // as typed; Policy.ClassifyPhone parses it
+	Number string // as typed; Policy.Phone parses it
 	Method Method
 }
 
@@ -148,20 +148,13 @@ type SubmitNewPassword struct {
 	Confirm  string
 }
 
-// Account is what the store knows about a person, as far as journeys need it.
+// Account is what the store knows about a person, as far as journeys need it; the
+// caller fills it from its own record of the account.
 type Account struct {
 	UserID        string
 	Phone         string // E.164; empty when none
-	PhoneType     store.PhoneType
+	PhoneType     phone.Type
 	PhoneVerified bool
-}
-
-// AccountFrom gives the journey's view of a stored user; nil for nil.
-func AccountFrom(u *store.User) *Account {
-	if u == nil {
-		return nil
-	}
-	return &Account{UserID: u.ID, Phone: u.Phone, PhoneType: u.PhoneType, PhoneVerified: u.PhoneVerified}
 }
 
 // hasPhone reports whether the account has a verified phone to challenge.

@@ -14,30 +14,13 @@ import (
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/otp"
+	"github.com/councilforms/idp/factors/phone"
 	"github.com/councilforms/idp/idp/limits"
+	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/store"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-
-// classify stands in for the phone package: 07... mobile, 01/02... landline, 09...
-// neither, anything else malformed.
-func classify(input string) (string, store.PhoneType, error) {
-	d := strings.NewReplacer(" ", "", "-", "").Replace(input)
-	if len(d) != 11 || strings.Trim(d, "0123456789") != "" {
-		return "", "", errors.New("not a UK number")
-	}
-	e164 := "+44" + d[1:]
-	switch {
-	case strings.HasPrefix(d, "07"):
-		return e164, store.PhoneMobile, nil
-	case strings.HasPrefix(d, "01"), strings.HasPrefix(d, "02"):
-		return e164, store.PhoneLandline, nil
-	case strings.HasPrefix(d, "09"):
-		return e164, store.PhoneNone, nil
-	}
-	return "", "", errors.New("not a UK number")
-}
 
 const (
 	mobile   = "07700 900123"
@@ -47,7 +30,8 @@ const (
 
 func testPolicy() Policy {
 	p := DefaultPolicy()
-	p.ClassifyPhone = classify
+	p.Phone = phone.Rules{DevRanges: true} // the numbers below are Ofcom drama numbers
+	p.NewPasswordRule = password.Check
 	return p
 }
 
@@ -125,11 +109,11 @@ func (w *world) addUser(email, password, phone string) *Account {
 	w.users++
 	a := &Account{UserID: fmt.Sprintf("user-%d", w.users)}
 	if phone != "" {
-		e164, typ, err := classify(phone)
+		n, err := testPolicy().Phone.Parse(phone)
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		a.Phone, a.PhoneType, a.PhoneVerified = e164, typ, true
+		a.Phone, a.PhoneType, a.PhoneVerified = n.E164, n.Type, true
 	}
 	w.accounts[strings.ToLower(email)] = a
 	w.pass[a.UserID] = password

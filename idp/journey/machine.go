@@ -19,15 +19,15 @@ type Machine struct {
 }
 
 // New returns a Machine. Zero durations and counts in p take DefaultPolicy's values,
-// nil CheckPassword, NewCode, NewCallID and FormatTime take the defaults; PhoneConfirmTwice is
-// taken as given (start from DefaultPolicy to have it on); ClassifyPhone and hasher
-// are required.
+// nil NewCode, NewCallID and FormatTime take the defaults; PhoneConfirmTwice is taken
+// as given (start from DefaultPolicy to have it on); NewPasswordRule and the hasher are
+// required.
 func New(p Policy, hasher *otp.Hasher) (*Machine, error) {
 	if hasher == nil {
 		return nil, errors.New("journey: a code hasher is required")
 	}
-	if p.ClassifyPhone == nil {
-		return nil, errors.New("journey: Policy.ClassifyPhone is required")
+	if p.NewPasswordRule == nil {
+		return nil, errors.New("journey: Policy.NewPasswordRule is required")
 	}
 	d := DefaultPolicy()
 	fill := func(v *time.Duration, def time.Duration) {
@@ -49,9 +49,6 @@ func New(p Policy, hasher *otp.Hasher) (*Machine, error) {
 	}
 	if p.LockoutThreshold <= 0 {
 		p.LockoutThreshold = d.LockoutThreshold
-	}
-	if p.CheckPassword == nil {
-		p.CheckPassword = DefaultPasswordRule
 	}
 	if p.NewCode == nil {
 		p.NewCode = otp.NewCode

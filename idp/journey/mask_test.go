@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/factors/phone"
 )
 
 func TestMaskPhone(t *testing.T) {
@@ -58,26 +58,15 @@ func TestHumanWait(t *testing.T) {
 	}
 }
 
-func TestDefaultPasswordRule(t *testing.T) {
-	for pw, ok := range map[string]bool{
-		"1234567": false, "12345678": true, "ééééééé": false, "éééééééé": true,
-		string(make([]byte, 256)): true, string(make([]byte, 257)): false,
-	} {
-		if got := DefaultPasswordRule(pw) == ""; got != ok {
-			t.Errorf("DefaultPasswordRule(%d chars) ok=%v, want %v", len(pw), got, ok)
-		}
+// An account's phone counts for the challenge only once verified.
+func TestAccountHasPhone(t *testing.T) {
+	if !(&Account{UserID: "u", Phone: "+447700900123", PhoneType: phone.Mobile, PhoneVerified: true}).hasPhone() {
+		t.Fatal("a verified phone does not count")
 	}
-}
-
-func TestAccountFrom(t *testing.T) {
-	if AccountFrom(nil) != nil {
-		t.Fatal("nil user gave an account")
-	}
-	a := AccountFrom(&store.User{ID: "u", Phone: "+447700900123", PhoneType: store.PhoneMobile, PhoneVerified: true})
-	if *a != (Account{UserID: "u", Phone: "+447700900123", PhoneType: store.PhoneMobile, PhoneVerified: true}) || !a.hasPhone() {
-		t.Fatalf("%+v", a)
-	}
-	if AccountFrom(&store.User{ID: "u", Phone: "+447700900123"}).hasPhone() {
+	if (&Account{UserID: "u", Phone: "+447700900123"}).hasPhone() {
 		t.Fatal("an unverified phone counts for the challenge")
+	}
+	if (*Account)(nil).hasPhone() {
+		t.Fatal("no account has a phone")
 	}
 }

@@ -27,7 +27,8 @@ const (
 	FieldMethod     = "method"
 )
 
-// Messages a person may see. Pages and tests refer to them by name.
+// Messages a person may see. Pages and tests refer to them by name. The phone
+// number's are factors/phone's (phone.Message), a new password's idp/password's.
 const (
 	MsgEnterEmail         = "Enter your email address"
 	MsgEmailFormat        = "Enter an email address in the correct format, like name@example.com"
@@ -47,9 +48,6 @@ const (
 	MsgCodeWrong          = "The code you entered is not correct, or may have expired"
 	MsgCodeExpired        = "The code has expired. Ask for a new code"
 	MsgCodeTooManyWrong   = "You entered the wrong code too many times. Ask for a new code"
-	MsgEnterPhone         = "Enter a phone number"
-	MsgPhoneFormat        = "Enter a phone number in the correct format, like 01632 960 001 or 07700 900 982"
-	MsgPhoneNotUsable     = "Enter a landline or mobile phone number"
 	MsgLandlineNoText     = "We cannot send a text message to a landline. Select 'Call Me' instead"
 	MsgCallNotAnswered    = "The call was not answered with the hash key (#) in time. Try again, or choose another way"
 	MsgCallBusy           = "The line was busy. Try again, or choose another way"

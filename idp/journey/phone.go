@@ -1,11 +1,9 @@
 package journey
 
 import (
-	"strings"
-
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/phone"
 	"github.com/councilforms/idp/idp/limits"
-	"github.com/councilforms/idp/store"
 )
 
 // Phone pages: enter a number, choose 'Send Code' or 'Call Me', type the code, wait
@@ -17,26 +15,20 @@ func submitPhone(t *tx, e Event) error {
 	if !ev.Method.valid() {
 		return refuse(t.s, EventSubmitPhone, "unknown method "+string(ev.Method))
 	}
-	input := strings.TrimSpace(ev.Number)
-	if input == "" {
-		t.fieldError(FieldPhone, MsgEnterPhone)
-		return nil
-	}
-	e164, typ, err := t.m.policy.ClassifyPhone(input)
+	n, err := t.m.policy.Phone.Parse(ev.Number)
 	if err != nil {
-		t.fieldError(FieldPhone, MsgPhoneFormat)
+		// The phone package's own message: a freephone number, a country the
+		// council does not accept, a mistyped number each say so.
+		t.fieldError(FieldPhone, phone.Message(err))
 		return nil
 	}
-	if typ != store.PhoneMobile && typ != store.PhoneLandline {
-		t.fieldError(FieldPhone, MsgPhoneNotUsable)
-		return nil
-	}
+	e164, typ := n.E164, n.Type
 	s := t.s
 	if e164 != s.Phone {
 		s.PhoneCode, s.Call = nil, nil // a proof in flight belongs to the old number
 	}
 	s.Phone, s.PhoneType = e164, typ
-	if ev.Method == MethodSMS && typ != store.PhoneMobile {
+	if ev.Method == MethodSMS && !typ.CanText() {
 		t.fieldError(FieldPhone, MsgLandlineNoText)
 		return nil
 	}
@@ -48,7 +40,7 @@ func chooseMethod(t *tx, e Event) error {
 	if !m.valid() {
 		return refuse(t.s, EventChooseMethod, "unknown method "+string(m))
 	}
-	if m == MethodSMS && t.s.PhoneType != store.PhoneMobile {
+	if m == MethodSMS && !t.s.PhoneType.CanText() {
 		t.fieldError(FieldMethod, MsgLandlineNoText)
 		return nil
 	}

@@ -2,14 +2,15 @@ package journey
 
 import (
 	"time"
-	"unicode/utf8"
 
+	"github.com/councilforms/idp/factors/phone"
 	"github.com/councilforms/idp/idp/limits"
-	"github.com/councilforms/idp/store"
 )
 
 // Policy holds the rules of the journeys. DefaultPolicy gives the product's defaults,
-// the how-often ones from idp/limits; ClassifyPhone has no default and must be set.
+// the how-often ones from idp/limits. The rules of what a person types live with
+// their subject: which phone numbers are accepted in factors/phone (Phone), what a
+// new password must be in idp/password (NewPasswordRule, which has no default).
 type Policy struct {
 	EmailCodeTTL time.Duration // how long an email code is valid
 	SMSCodeTTL   time.Duration // how long a text-message code is valid
@@ -38,14 +39,16 @@ type Policy struct {
 	// the "or ..." out.
 	ContactText string
 
-	// ClassifyPhone parses a number as typed (region, allowed countries and dev ranges
-	// are its business) and returns it in E.164 with its type. A number that is neither
-	// mobile nor landline should come back with store.PhoneNone.
-	ClassifyPhone func(input string) (e164 string, t store.PhoneType, err error)
+	// Phone says which numbers may be enrolled (allowed countries, development
+	// ranges); its errors are the messages a person sees. The zero value accepts UK
+	// mobiles and landlines.
+	Phone phone.Rules
 
-	// CheckPassword returns a GOV.UK-style message when a new password is not
-	// acceptable, or "". Default: DefaultPasswordRule.
-	CheckPassword func(password string) string
+	// NewPasswordRule judges a new password (sign-up, reset): nil, or an error whose
+	// text is shown to the person next to the field. Required: the app gives
+	// password.Check (length and blocklist). The journey does not import
+	// idp/password itself because that package's hasher metrics reach net/http.
+	NewPasswordRule func(password string) error
 
 	// NewCode and NewCallID produce codes and call ids; defaults use crypto/rand.
 	NewCode   func() (string, error)
@@ -83,22 +86,4 @@ func DefaultPolicy() Policy {
 // further failure, capped at LockoutMax.
 func (p Policy) LockedUntil(failures int, now time.Time) time.Time {
 	return limits.Lockout{Threshold: p.LockoutThreshold, Base: p.LockoutBase, Max: p.LockoutMax}.Until(failures, now)
-}
-
-// Password length bounds of DefaultPasswordRule (NIST 800-63B, ASVS 5).
-const (
-	MinPasswordLen = 8
-	MaxPasswordLen = 256
-)
-
-// DefaultPasswordRule checks length only: no composition rules, as NIST 800-63B asks.
-func DefaultPasswordRule(password string) string {
-	n := utf8.RuneCountInString(password)
-	switch {
-	case n < MinPasswordLen:
-		return "Your password must be at least 8 characters"
-	case n > MaxPasswordLen:
-		return "Your password must be 256 characters or fewer"
-	}
-	return ""
 }

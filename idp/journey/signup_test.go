@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
-	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/factors/phone"
 )
 
 // toDetails runs sign-up from the sign-in page to the details page.
@@ -74,7 +74,7 @@ func TestSignUpBySMSWithConfirmation(t *testing.T) {
 	s = w.must(s, SubmitSMSCode{Code: w.lastSMS().Code})
 	wantStep(t, s, StepDone)
 
-	if got := w.effects[len(w.effects)-4]; got != (SetPhone{UserID: s.UserID, Number: "+447700900123", Type: store.PhoneMobile}) {
+	if got := w.effects[len(w.effects)-4]; got != (SetPhone{UserID: s.UserID, Number: "+447700900123", Type: phone.Mobile}) {
 		t.Fatalf("want SetPhone before completion, got %#v", got)
 	}
 	done := w.completion()
@@ -92,7 +92,7 @@ func TestSignUpLandlineByCall(t *testing.T) {
 	// A text to a landline is refused with a clear message; the number is kept.
 	s = w.wantErr(s, SubmitPhone{Number: landline, Method: MethodSMS}, FieldPhone, MsgLandlineNoText)
 	wantStep(t, s, StepPhoneEnter)
-	if s.Phone != "+442079460123" || s.PhoneType != store.PhoneLandline {
+	if s.Phone != "+442079460123" || s.PhoneType != phone.Landline {
 		t.Fatalf("number not kept: %q %q", s.Phone, s.PhoneType)
 	}
 	s = w.must(s, SubmitPhone{Number: landline, Method: MethodCall})
@@ -161,7 +161,13 @@ func TestSignUpMistakes(t *testing.T) {
 	wantFields(t, res.Errors, FieldGivenName, FieldFamilyName, FieldPassword, FieldConfirm)
 	wantStep(t, n, StepSignUpDetails)
 	_, res = w.do(s, SubmitDetails{GivenName: "Ada", FamilyName: "L", Password: "short", Confirm: "short"})
-	wantFields(t, res.Errors, FieldPassword)
+	if len(res.Errors) != 1 || res.Errors[0] != (FieldError{FieldPassword, "Password must be 8 characters or more"}) {
+		t.Fatalf("short password: errors %v", res.Errors)
+	}
+	_, res = w.do(s, SubmitDetails{GivenName: "Ada", FamilyName: "L", Password: "Password123!", Confirm: "Password123!"})
+	if len(res.Errors) != 1 || res.Errors[0] != (FieldError{FieldPassword, "Choose a password that is harder to guess"}) {
+		t.Fatalf("common password: errors %v", res.Errors)
+	}
 	_, res = w.do(s, SubmitDetails{GivenName: "Ada", FamilyName: "L", Password: "long enough", Confirm: "long enougH"})
 	if len(res.Errors) != 1 || res.Errors[0] != (FieldError{FieldConfirm, MsgPasswordsDontMatch}) {
 		t.Fatalf("errors %v", res.Errors)
@@ -171,9 +177,17 @@ func TestSignUpMistakes(t *testing.T) {
 	}
 
 	s = w.must(s, SubmitDetails{GivenName: "Ada", FamilyName: "L", Password: "long enough", Confirm: "long enough"})
-	s = w.wantErr(s, SubmitPhone{Number: " ", Method: MethodSMS}, FieldPhone, MsgEnterPhone)
-	s = w.wantErr(s, SubmitPhone{Number: "12345", Method: MethodSMS}, FieldPhone, MsgPhoneFormat)
-	s = w.wantErr(s, SubmitPhone{Number: "09098 765432", Method: MethodCall}, FieldPhone, MsgPhoneNotUsable)
+	// Each number that cannot be used says why, in the phone package's words.
+	for _, tc := range []struct{ number, msg string }{
+		{" ", "Enter a phone number"},
+		{"12345", "Enter a phone number in the correct format, like 01632 960 001 or 07700 900 982"},
+		{"0800 123 4567", "Enter a landline or mobile phone number, not a freephone number"},
+		{"0901 123 4567", "Enter a landline or mobile phone number, not a premium rate number"},
+		{"09098 765432", "Enter a landline or mobile phone number, not a premium rate number"},
+		{"+33 6 12 34 56 78", "Enter a UK phone number"},
+	} {
+		s = w.wantErr(s, SubmitPhone{Number: tc.number, Method: MethodCall}, FieldPhone, tc.msg)
+	}
 	wantStep(t, s, StepPhoneEnter)
 	if _, err := w.apply(s, SubmitPhone{Number: mobile, Method: "pigeon"}); !isRefused(err) {
 		t.Fatalf("unknown method: %v", err)

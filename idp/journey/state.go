@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/factors/phone"
 )
 
 // StateSchema is the layout version of State; Unmarshal refuses any other, so a
@@ -41,17 +41,17 @@ type State struct {
 	// UserID is the account, once known (password checked, created, or found by email).
 	UserID string `json:"user,omitempty"`
 	// Account phone as stored, for the challenge; empty when the account has none.
-	AccountPhone     string          `json:"acct_phone,omitempty"`
-	AccountPhoneType store.PhoneType `json:"acct_phone_type,omitempty"`
+	AccountPhone     string     `json:"acct_phone,omitempty"`
+	AccountPhoneType phone.Type `json:"acct_phone_type,omitempty"`
 
 	EmailCode *Code `json:"email_code,omitempty"`
 
 	// Phone and PhoneType: the number being proven (challenge: the account's; enrolment:
 	// the new one).
-	Phone     string          `json:"phone,omitempty"`
-	PhoneType store.PhoneType `json:"phone_type,omitempty"`
-	PhoneCode *Code           `json:"sms_code,omitempty"`
-	Call      *Call           `json:"call,omitempty"`
+	Phone     string     `json:"phone,omitempty"`
+	PhoneType phone.Type `json:"phone_type,omitempty"`
+	PhoneCode *Code      `json:"sms_code,omitempty"`
+	Call      *Call      `json:"call,omitempty"`
 	// StageSent: a message already went out for the current phone proof, so the next
 	// one is a resend and counts against the resend budget.
 	StageSent bool `json:"stage_sent,omitempty"`

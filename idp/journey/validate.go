@@ -69,8 +69,8 @@ func (t *tx) checkNewPassword(password, confirm string) {
 	case password == "":
 		t.fieldError(FieldPassword, MsgCreatePassword)
 	default:
-		if msg := t.m.policy.CheckPassword(password); msg != "" {
-			t.fieldError(FieldPassword, msg)
+		if err := t.m.policy.NewPasswordRule(password); err != nil {
+			t.fieldError(FieldPassword, err.Error())
 		}
 	}
 	switch {

@@ -86,11 +86,11 @@ func (w *walker) addUser(email, phone string) *Account {
 	w.users++
 	a := &Account{UserID: fmt.Sprintf("user-%d", w.users)}
 	if phone != "" {
-		e164, typ, err := classify(phone)
+		n, err := w.m.Policy().Phone.Parse(phone)
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		a.Phone, a.PhoneType, a.PhoneVerified = e164, typ, true
+		a.Phone, a.PhoneType, a.PhoneVerified = n.E164, n.Type, true
 	}
 	w.accounts[strings.ToLower(email)] = a
 	w.pass[a.UserID] = walkPassword

@@ -18,7 +18,7 @@
 // (Sliding, Fixed, WindowLeft, Ceiling), and answers questions about counts that
 // the callers read from the stores, as the journey's queries are answered. It
 // does no I/O and imports only the standard library, never net/http,
-// database/sql, a store backend, pgx or go-redis (deps_test.go checks).
+// database/sql, a store backend, pgx or go-redis (imports_test.go at the module root checks).
 //
 // # Adding rules
 //

@@ -49,7 +49,9 @@ const minStemLen = 4
 
 // Check applies the password policy: length limits and a blocklist of common
 // passwords. There are no composition rules (NIST SP 800-63B advises against
-// them). It returns ErrTooShort, ErrTooLong, ErrCommon or nil.
+// them). It returns ErrTooShort, ErrTooLong, ErrCommon or nil. It is the one rule
+// for a new password: the journeys apply it at sign-up and reset (the app gives it
+// as journey.Policy.NewPasswordRule).
 func Check(password string) error {
 	n := utf8.RuneCountInString(password)
 	if n < MinLength {

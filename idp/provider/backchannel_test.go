@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/store/storetest"
 )
 
 // logoutReceiver is a form app's back-channel logout endpoint: it checks each
@@ -336,4 +337,26 @@ func TestBackchannelLogoutOnPasswordResetAndCrossSitePost(t *testing.T) {
 		}
 		be.assertSignedOutOfB(b2, tb2)
 	})
+}
+
+// A logout while Redis is down is a try-again page, not "you could not be
+// signed out" and not a redirect that pretends it worked; trying again once
+// Redis is back signs out and tells every form app.
+func TestLogoutDuringRedisOutageIsRetried(t *testing.T) {
+	rs := storetest.StartRedis(t)
+	be := newBCLEnv(t, postgresAndRedis(t, rs))
+	_, b, ta, tb := be.signedInToBoth()
+	q := url.Values{"id_token_hint": {ta.rawID}, "post_logout_redirect_uri": {"https://" + rpHost + "/referral/signed-out"}}
+	endSession := be.rp(be.a.clientID).endpoint("end_session_endpoint") + "?" + q.Encode()
+
+	rs.Stop()
+	res := be.visit(b, endSession)
+	rs.Start()
+	if res.status != http.StatusServiceUnavailable || res.callback != nil || !strings.Contains(res.body, OutageTitle) {
+		t.Fatalf("logout with Redis down: status %d callback %v body %q, want the 503 try-again page", res.status, res.callback, res.body)
+	}
+	be.logoutFromA(b, ta)
+	be.a.await()
+	be.b.await()
+	be.assertSignedOutOfB(b, tb)
 }

@@ -28,10 +28,36 @@
 //     AES-GCM under the key-encryption key), refresh tokens (SHA-256 of the
 //     value only; a rotation's successor is derived from the presented token,
 //     so that a retry can be given it again: refresh.go), counters of failed
-//     client authentications (limits.ClientSecrets);
+//     client authentications (limits.ClientSecrets), and the outbox of
+//     back-channel logout notices (backchannel.go);
 //   - ephemeral store: auth requests, authorization codes (taken atomically,
-//     so each is redeemed once), opaque access tokens, IdP sessions and the
-//     markers that revoke access tokens and sessions early.
+//     so each is redeemed once), opaque access tokens, IdP sessions with
+//     their ids and form apps (sessions.go), and the markers that revoke
+//     access tokens and sessions early. Key names: storage.go.
+//
+// Where things are, one idea per file:
+//
+//	provider.go      Config, New, the routes
+//	discovery.go     discovery document and JWKS
+//	browser.go       the authorization hand-off, error and outage pages, per-request context
+//	authrequest.go   auth requests, codes, grant records
+//	tokens.go        access and refresh token issue, access-token checks
+//	refresh.go       the refresh grant's rotation, retries and reuse
+//	claims.go        claims, acr, whether an account may still be served
+//	revocation.go    revocation markers, RP-initiated logout, RFC 7009
+//	session.go       the login pages' API and the session cookie
+//	sessions.go      session ids (sid), ending a session everywhere
+//	backchannel.go   back-channel logout: notices, logout tokens, delivery
+//	endsession.go    /end_session and the logout question
+//	errors.go        error answers strict clients accept
+//	clients.go       clients as the library sees them, registration rules
+//	clientadmin.go   add, update, rotate secrets, the clients file
+//	clientauth.go    client lookup and secret check
+//	clientsecrets.go, clientthrottle.go  secret hashes, limits on wrong secrets
+//	keys.go          the keyring: one signing key per algorithm, rotation, sealing
+//	keyadmin.go      idp keys list and rotate
+//	keyadapters.go   keys as the library's types
+//	binding.go       the browser binding of a sign-in; cors.go: CORS
 //
 // Cross-origin reads (cors.go): only discovery, keys, token, userinfo and
 // revocation answer CORS, only for registered clients' redirect-URI origins,

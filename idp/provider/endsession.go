@@ -52,6 +52,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 			sess, err := p.browserSession(ctx, r)
 			if err != nil {
 				p.log.ErrorContext(ctx, "end session: load session", "err", err)
+				dependencyFailed(ctx, err) // the outage page, not the bad-logout one
 				p.cfg.ErrorPage(w, r, http.StatusServiceUnavailable, "Sorry, there is a problem with the service", "Try again in a few minutes.")
 				return
 			}
@@ -130,6 +131,7 @@ func (p *Provider) badLogout(w http.ResponseWriter, r *http.Request, err error) 
 	var oe *oidc.Error
 	if errors.As(err, &oe) && oe.ErrorType == oidc.ServerError {
 		p.log.ErrorContext(r.Context(), "end session failed", "err", err)
+		dependencyFailed(r.Context(), err)
 		p.cfg.ErrorPage(w, r, http.StatusServiceUnavailable, "Sorry, there is a problem with the service", "Try again in a few minutes.")
 		return
 	}

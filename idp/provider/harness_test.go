@@ -249,7 +249,7 @@ func (e *env) newUser() *store.User {
 	now := time.Now()
 	u := &store.User{
 		ID: fmt.Sprintf("user-%d-%d", n, now.UnixNano()), Email: fmt.Sprintf("ann.smith%d@example.org", n), EmailVerified: true,
-		GivenName: "Ann", FamilyName: "Smith", PasswordHash: "x", Phone: "+447700900123", PhoneType: store.PhoneMobile,
+		GivenName: "Ann", FamilyName: "Smith", PasswordHash: "x", Phone: "+447700900123", PhoneType: "mobile",
 		PhoneVerified: true, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := e.st.db.CreateUser(context.Background(), u); err != nil {

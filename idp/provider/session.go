@@ -1,5 +1,11 @@
 package provider
 
+// The single-sign-on session from the login pages' side (about 430 lines,
+// one idea): the hand-off API the pages call (LoginRequest, ResumeSession,
+// Complete), the finishing of a request into its code, and the browser's
+// session cookie. Session ids, ending sessions everywhere and back-channel
+// logout are in sessions.go and backchannel.go.
+
 import (
 	"context"
 	"encoding/json"
@@ -60,7 +66,15 @@ type sessionRecord struct {
 	// when the same person signs in again in this browser, and is never the
 	// cookie's value (sessions.go).
 	SID string `json:"sid,omitempty"`
+	// LastUsed is when the session last served a request, to within
+	// sessionTouchEvery: unused for SessionIdleTTL, it has ended. Zero in a
+	// record written before the idle timeout existed (taken as now).
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
+
+// sessionTouchEvery is how stale LastUsed may grow before a use rewrites the
+// record: most requests of a sign-in read the session without writing it.
+const sessionTouchEvery = time.Minute
 
 // LoginRequest returns the pending sign-in with this id, when r comes from
 // the browser that started it (ErrOtherBrowser otherwise). A finished request
@@ -322,7 +336,8 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, a Au
 		sid = randomID(16)
 	}
 	key := keySession + hashToken(value)
-	raw, err := json.Marshal(sessionRecord{UserID: a.UserID, AMR: a.AMR, AuthTime: a.AuthTime, CreatedAt: p.now(), SID: sid})
+	now := p.now()
+	raw, err := json.Marshal(sessionRecord{UserID: a.UserID, AMR: a.AMR, AuthTime: a.AuthTime, CreatedAt: now, LastUsed: now, SID: sid})
 	if err != nil {
 		return "", fmt.Errorf("provider: encode session: %w", err)
 	}
@@ -340,17 +355,30 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, a Au
 	return sid, nil
 }
 
-// browserSession returns the live IdP session of this browser, or nil.
+// browserSession returns the live IdP session of this browser, or nil. A
+// session unused for SessionIdleTTL has ended (its record is deleted); a use
+// is recorded at most once a minute, and never keeps the record past the
+// session's absolute lifetime (SessionTTL from its start).
 func (p *Provider) browserSession(ctx context.Context, r *http.Request) (*sessionRecord, error) {
 	ck, err := r.Cookie(SessionCookie)
 	if err != nil || ck.Value == "" {
 		return nil, nil
 	}
+	key := keySession + hashToken(ck.Value)
 	var sess sessionRecord
-	if _, err := getJSON(ctx, p.eph, keySession+hashToken(ck.Value), &sess); errors.Is(err, store.ErrNotFound) {
+	version, err := getJSON(ctx, p.eph, key, &sess)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("provider: load session: %w", err)
+	}
+	now := p.now()
+	left := sess.CreatedAt.Add(p.cfg.SessionTTL).Sub(now)
+	if left <= 0 || (!sess.LastUsed.IsZero() && now.Sub(sess.LastUsed) > p.cfg.SessionIdleTTL) {
+		if err := p.eph.Delete(ctx, key); err != nil {
+			return nil, fmt.Errorf("provider: delete ended session: %w", err)
+		}
+		return nil, nil
 	}
 	revoked, err := p.revokedBefore(ctx, sess.UserID, "", sess.CreatedAt, sess.SID)
 	if err != nil {
@@ -365,6 +393,22 @@ func (p *Provider) browserSession(ctx context.Context, r *http.Request) (*sessio
 			return nil, err // a server fault, not a gone user
 		}
 		return nil, nil
+	}
+	if now.Sub(sess.LastUsed) >= min(sessionTouchEvery, p.cfg.SessionIdleTTL/2) {
+		used := sess
+		used.LastUsed = now
+		raw, err := json.Marshal(used)
+		if err != nil {
+			return nil, fmt.Errorf("provider: encode session: %w", err)
+		}
+		// A conflict is another request of this browser recording the same
+		// use; not found is a sign-out that came first.
+		_, err = p.eph.CompareAndSet(ctx, key, version, raw, left)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		} else if err != nil && !errors.Is(err, store.ErrConflict) {
+			return nil, fmt.Errorf("provider: record session use: %w", err)
+		}
 	}
 	return &sess, nil
 }

@@ -70,7 +70,7 @@ func (h *Handler) changePhone(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a := journey.AccountFrom(u)
+	a := accountOf(u)
 	cookie, id, err := newJourney()
 	if err != nil {
 		h.fail(w, r, "journey id", err)
@@ -110,12 +110,12 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// logout serves GET /logout: the header's 'Sign out' link and the question
-// the provider's end-session endpoint sends a person to when a form app asked
-// to sign them out without proving who they are (no id_token_hint, or another
-// person's). It only asks; 'Sign out' posts the answer to signOut, a same-site
-// form like every other, so a link or an image on another site cannot sign a
-// person out.
+// logout serves GET /logout: the question the provider's end-session endpoint
+// sends a person to when a form app asked to sign them out without proving who
+// they are (no id_token_hint, or another person's), and what an old link or a
+// bookmark of /logout gets. It only asks; 'Sign out' posts the answer to
+// signOut, a same-site form like every other (the header's 'Sign out' is one
+// too), so a link or an image on another site cannot sign a person out.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	lr, ok := h.logoutRequest(w, r)
 	if !ok {
@@ -146,7 +146,8 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// signOut serves POST /logout, the question's 'Sign out': it ends the IdP
+// signOut serves POST /logout, the question's or the header's 'Sign out'
+// (cross-origin protection has refused it from another site): it ends the IdP
 // session in this browser, revokes the person's tokens for the form app that
 // asked, and goes on to its post-logout URI (with state) or "You have signed out".
 func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/phone"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/password"
@@ -183,7 +184,7 @@ func (h *Handler) answer(r *http.Request, s *journey.State) journey.Answer {
 			if err != nil {
 				return nil, err
 			}
-			return journey.AccountLookedUp{Account: journey.AccountFrom(u)}, nil
+			return journey.AccountLookedUp{Account: accountOf(u)}, nil
 		case journey.CheckPassword:
 			return h.checkPassword(ctx, r, q)
 		case journey.CreateUser:
@@ -198,6 +199,14 @@ func (h *Handler) answer(r *http.Request, s *journey.State) journey.Answer {
 			return nil, errors.New("web: unknown journey query")
 		}
 	}
+}
+
+// accountOf is the journey's view of a stored account; nil for nil.
+func accountOf(u *store.User) *journey.Account {
+	if u == nil {
+		return nil
+	}
+	return &journey.Account{UserID: u.ID, Phone: u.Phone, PhoneType: phone.Type(u.PhoneType), PhoneVerified: u.PhoneVerified}
 }
 
 // checkPassword checks a password and owns the lockout and the throttles.
@@ -333,7 +342,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 		}
 	}
 	h.metrics.password(journey.PasswordOK)
-	return journey.PasswordChecked{Result: journey.PasswordOK, Account: journey.AccountFrom(u)}, nil
+	return journey.PasswordChecked{Result: journey.PasswordOK, Account: accountOf(u)}, nil
 }
 
 // emailKey names an email address in durable counters without holding it: the

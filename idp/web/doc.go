@@ -24,10 +24,11 @@
 //	GET  /login/status             JSON {"done":bool} for the call-waiting page
 //	GET  /account                  the signed-in person's details
 //	GET  /account/change-phone     starts a change of phone number
-//	GET  /logout                   asks "Do you want to sign out?" (the header
-//	                               link; /end_session without a matching hint)
-//	POST /logout                   'Sign out': ends the IdP session, then the
-//	                               post-logout URI or "You have signed out"
+//	GET  /logout                   asks "Do you want to sign out?" (/end_session
+//	                               without a matching hint; an old link or bookmark)
+//	POST /logout                   'Sign out' (the question's, or the header's form
+//	                               on every signed-in page): ends the IdP session,
+//	                               then the post-logout URI or "You have signed out"
 //
 // After a successful post the browser is redirected (303) to GET /login, so a
 // refresh never posts twice; a post with mistakes renders the page with them.

@@ -37,7 +37,7 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 		switch e := e.(type) {
 		case journey.SetPhone:
 			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
-				u.Phone, u.PhoneType, u.PhoneVerified = e.Number, e.Type, true
+				u.Phone, u.PhoneType, u.PhoneVerified = e.Number, string(e.Type), true
 			}); err != nil {
 				return "", wrapf(err, "set phone")
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/server"
-	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
 )
 
@@ -47,7 +46,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		return fallback
 	}
 	masked := journey.MaskPhone(s.Phone)
-	mobile := s.PhoneType == store.PhoneMobile
+	mobile := s.PhoneType.CanText()
 	var name string
 	var data any
 	switch s.Step {

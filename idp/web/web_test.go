@@ -1,11 +1,14 @@
 package web
 
 import (
-	"github.com/councilforms/idp/idp/journey"
-	"github.com/councilforms/idp/ui"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
+
+	"github.com/councilforms/idp/factors/phone"
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui"
 )
 
 func TestClientIP(t *testing.T) {
@@ -66,5 +69,17 @@ func TestJourneyFieldsAreInputIDs(t *testing.T) {
 		if journeyField != input {
 			t.Errorf("journey field %q, page input %q", journeyField, input)
 		}
+	}
+}
+
+// The journey sees a stored account through accountOf: its id and phone, the phone's
+// type as factors/phone names it.
+func TestAccountOf(t *testing.T) {
+	if accountOf(nil) != nil {
+		t.Fatal("no user gave an account")
+	}
+	u := &store.User{ID: "u", Email: "a@example.com", Phone: "+447700900123", PhoneType: "mobile", PhoneVerified: true}
+	if got, want := *accountOf(u), (journey.Account{UserID: "u", Phone: "+447700900123", PhoneType: phone.Mobile, PhoneVerified: true}); got != want {
+		t.Fatalf("accountOf = %+v, want %+v", got, want)
 	}
 }

@@ -47,7 +47,7 @@ func (s *userScan) dests() []any {
 
 func (s *userScan) user() *store.User {
 	u := s.u
-	u.PhoneType, u.Status = store.PhoneType(s.phoneType), store.UserStatus(s.status)
+	u.PhoneType, u.Status = s.phoneType, store.UserStatus(s.status)
 	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromTS(s.locked), fromTS(s.created), fromTS(s.updated)
 	return &u
 }
@@ -56,7 +56,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
-		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins,
+		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
 		ts(u.LockedUntil), ts(u.CreatedAt), ts(u.UpdatedAt), emailKey(u.Email))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
@@ -95,7 +95,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 		updated_at = $13
 		WHERE id = $14`,
 		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
-		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins, ts(u.LockedUntil),
+		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins, ts(u.LockedUntil),
 		ts(u.UpdatedAt), u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: update user %s: email taken: %w", u.ID, store.ErrConflict)

@@ -45,7 +45,7 @@ func (s *userScan) dests() []any {
 
 func (s *userScan) user() *store.User {
 	u := s.u
-	u.PhoneType, u.Status = store.PhoneType(s.phoneType), store.UserStatus(s.status)
+	u.PhoneType, u.Status = s.phoneType, store.UserStatus(s.status)
 	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromNanos(s.locked), fromNanos(s.created), fromNanos(s.updated)
 	return &u
 }
@@ -54,7 +54,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
-		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins,
+		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
 		nanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt), emailKey(u.Email))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
@@ -93,7 +93,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 		updated_at = ?
 		WHERE id = ?`,
 		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
-		u.Phone, string(u.PhoneType), u.PhoneVerified, string(u.Status), u.FailedLogins, nanos(u.LockedUntil),
+		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins, nanos(u.LockedUntil),
 		nanos(u.UpdatedAt), u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: update user %s: email taken: %w", u.ID, store.ErrConflict)

@@ -133,7 +133,7 @@ func durableUser(id, email string) *store.User {
 		FamilyName:    "Lovelace",
 		PasswordHash:  "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHQ$aGFzaGhhc2g",
 		Phone:         "+447700900123",
-		PhoneType:     store.PhoneMobile,
+		PhoneType:     "mobile",
 		PhoneVerified: true,
 		Status:        store.UserActive,
 		CreatedAt:     durableBase,
@@ -208,7 +208,7 @@ func durableUserUpdate(t *testing.T, s store.Durable) {
 	u.EmailVerified = false
 	u.GivenName, u.FamilyName = "Augusta", "King"
 	u.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=2$bmV3c2FsdA$bmV3aGFzaA"
-	u.Phone, u.PhoneType, u.PhoneVerified = "+441632960000", store.PhoneLandline, false
+	u.Phone, u.PhoneType, u.PhoneVerified = "+441632960000", "landline", false
 	u.Status = store.UserDisabled
 	u.FailedLogins = 2
 	u.LockedUntil = later.Add(time.Minute)
@@ -604,7 +604,7 @@ func durableRefreshCreateGet(t *testing.T, s store.Durable) {
 func durableRefreshTokenAndUser(t *testing.T, s store.Durable) {
 	ctx := context.Background()
 	u := durableUser("u1", "ada@example.org")
-	u.Phone, u.PhoneType, u.PhoneVerified = "+447700900123", store.PhoneMobile, true
+	u.Phone, u.PhoneType, u.PhoneVerified = "+447700900123", "mobile", true
 	durableOK(t, "CreateUser", s.CreateUser(ctx, u))
 	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
 	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, want))

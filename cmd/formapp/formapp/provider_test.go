@@ -38,7 +38,7 @@ func TestAgainstTheProvider(t *testing.T) {
 	now := time.Now().UTC()
 	ada := &store.User{
 		ID: "u-" + strings.ToLower(rand.Text()), Email: "ada@example.org", EmailVerified: true,
-		GivenName: "Ada", FamilyName: "Lovelace", Phone: "+447700900123", PhoneType: store.PhoneMobile,
+		GivenName: "Ada", FamilyName: "Lovelace", Phone: "+447700900123", PhoneType: "mobile",
 		PhoneVerified: true, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := db.CreateUser(ctx, ada); err != nil {
