@@ -24,6 +24,7 @@ import (
 	"github.com/councilforms/idp/factors/vonage"
 	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/store/outbox"
 	"github.com/councilforms/idp/store/postgres"
 	"github.com/councilforms/idp/store/sqlite"
 	"github.com/councilforms/idp/store/storetest"
@@ -75,8 +76,10 @@ func fastWorker(t *testing.T, s store.Outbox, snd email.Sender, edit func(*email
 	t.Helper()
 	cfg := email.WorkerConfig{
 		Store: s, Sender: snd,
-		PollInterval: 20 * time.Millisecond, MinBackoff: 30 * time.Millisecond, MaxBackoff: 150 * time.Millisecond,
-		Lease: time.Minute, SendTimeout: 5 * time.Second,
+		Tuning: outbox.Tuning{
+			PollInterval: 20 * time.Millisecond, MinBackoff: 30 * time.Millisecond, MaxBackoff: 150 * time.Millisecond,
+			Lease: time.Minute, SendTimeout: 5 * time.Second,
+		},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -612,7 +615,7 @@ func TestWriteOutboxTable(t *testing.T) {
 // Email and Vonage metrics share families in one registry.
 func TestWorkerRefusesShortLease(t *testing.T) {
 	db := sqliteStore(t, filepath.Join(t.TempDir(), "idp.db"))
-	_, err := email.NewWorker(email.WorkerConfig{Store: db, Sender: sender(t, newRelay(t)), Lease: time.Second, SendTimeout: time.Second})
+	_, err := email.NewWorker(email.WorkerConfig{Store: db, Sender: sender(t, newRelay(t)), Tuning: outbox.Tuning{Lease: time.Second, SendTimeout: time.Second}})
 	if err == nil {
 		t.Fatal("NewWorker accepted a lease shorter than two send timeouts")
 	}

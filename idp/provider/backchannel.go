@@ -114,10 +114,12 @@ func (p *Provider) newLogoutWorker(reg prometheus.Registerer) (*outbox.Worker, e
 	}
 	return outbox.New(outbox.Config{
 		Store: p.db, Channel: ChannelBackchannelLogout, Provider: "backchannel",
-		Deliver:     p.deliverLogout,
-		Recipient:   func(m *store.OutboxMessage) string { return m.Recipient }, // a client id, not personal
-		SendTimeout: logoutSendTimeout, Lease: time.Minute,
-		MinBackoff: time.Second, MaxBackoff: p.cfg.BackchannelRetryMax, GiveUpAfter: 24 * time.Hour,
+		Deliver:   p.deliverLogout,
+		Recipient: func(m *store.OutboxMessage) string { return m.Recipient }, // a client id, not personal
+		Tuning: outbox.Tuning{
+			SendTimeout: logoutSendTimeout, Lease: time.Minute,
+			MinBackoff: time.Second, MaxBackoff: p.cfg.BackchannelRetryMax, GiveUpAfter: 24 * time.Hour,
+		},
 		Logger: p.log, Registerer: reg, Now: p.now,
 	})
 }
