@@ -67,13 +67,11 @@ func (d *Delivery) setClock(now func() time.Time) { d.guard.SetClock(now) }
 
 // Keys of the delivery's records in the stores.
 const (
-	// replayKeyPrefix + jti marks a Vonage webhook as seen (store.Ephemeral).
-	replayKeyPrefix = "vonage-jti:"
-	// receiptKeyPrefix + UTC date counts receipts recorded that day (store.Ephemeral).
-	receiptKeyPrefix = "vonage-receipts:"
+	replayKeyPrefix  = store.KeyVonageReplay
+	receiptKeyPrefix = store.KeyVonageReceipts
 	// callKeyPrefix + challenge id holds the uuid of the Vonage call placed for it
 	// (store.Ephemeral), so a webhook settles only its own call's challenge.
-	callKeyPrefix = "vonage-call:"
+	callKeyPrefix = store.KeyVonageCall
 )
 
 // OpenDelivery builds the senders cfg selects (see Delivery). durable holds the email

@@ -30,7 +30,7 @@ import (
 
 // shareKeyPrefix + share counts the day's text messages and calls of that share
 // of the daily ceiling (store.Counters, limits.Day windows).
-const shareKeyPrefix = "send:global:phone:"
+const shareKeyPrefix = store.KeySendShare
 
 // Guard is checked before every text message and call: allowed destination and
 // the global daily ceiling with its shares.

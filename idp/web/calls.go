@@ -16,8 +16,8 @@ import (
 
 // Calls in flight: "call:<id>" names the journey a call belongs to, and
 // "callresult:<id>" holds its outcome once reported.
-func callKey(id string) string   { return "call:" + id }
-func resultKey(id string) string { return "callresult:" + id }
+func callKey(id string) string   { return store.KeyCall + id }
+func resultKey(id string) string { return store.KeyCallResult + id }
 
 // callRecordTTL keeps a call's records a while after it may last, so that a late
 // webhook still finds its call (and is then refused as finished).

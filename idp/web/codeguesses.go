@@ -8,6 +8,7 @@ import (
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/store"
 )
 
 // Wrong one-time codes across journeys. The journey asks before it checks a
@@ -26,9 +27,9 @@ func codeGuessKeys(f journey.CodeFactor) []string {
 	if f.Channel == factors.ChannelEmail {
 		to = strings.ToLower(to)
 	}
-	keys := []string{"code:dest:" + string(f.Channel) + ":" + to}
+	keys := []string{store.KeyCodeFailDestination + string(f.Channel) + ":" + to}
 	if f.UserID != "" {
-		keys = append(keys, "code:account:"+string(f.Channel)+":"+f.UserID)
+		keys = append(keys, store.KeyCodeFailAccount+string(f.Channel)+":"+f.UserID)
 	}
 	return keys
 }

@@ -72,7 +72,7 @@ func accountOf(u *store.User) *journey.Account {
 // An unknown or disabled account costs the same hashing time as a real one.
 func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.CheckPassword) (journey.Event, error) {
 	now, rules := h.now(), h.cfg.Passwords
-	network := "pwfail:net:" + h.clientNetwork(r)
+	network := store.KeyPasswordFailNetwork + h.clientNetwork(r)
 	nf, err := h.Store.Count(ctx, network, rules.NetworkWindow, now)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	// after the same number of failures as a real account, so neither the words
 	// nor the wait tell whether the address has an account.
 	noAccount := func(userID, detail string) (journey.Event, error) {
-		key := "pwfail:email:" + emailKey(q.Email)
+		key := store.KeyPasswordFailEmail + emailKey(q.Email)
 		n, last, err := h.Store.Failures(ctx, key)
 		if err != nil {
 			return nil, err
@@ -138,7 +138,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 		return noAccount(u.ID, "account disabled")
 	}
 	device, known := h.knownBrowser(r, u.ID)
-	deviceKey := "pwfail:device:" + device
+	deviceKey := store.KeyPasswordFailDevice + device
 	if known {
 		n, err := h.Store.Count(ctx, deviceKey, rules.KnownBrowserWindow, now)
 		if err != nil {
@@ -272,14 +272,14 @@ func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journe
 		if q.UserID == "" {
 			return nil, errors.New("web: an enrolment without an account")
 		}
-		rank, err := h.Store.AddMember(ctx, "enrol:numbers:"+q.UserID, q.To, b.EnrolNumbers().Window, now)
+		rank, err := h.Store.AddMember(ctx, store.KeyEnrolNumbers+q.UserID, q.To, b.EnrolNumbers().Window, now)
 		if err != nil {
 			return nil, err
 		}
 		if ok, wait := b.EnrolNumbers().Allow(rank, now); !ok {
 			return refuse("enrol_numbers", journey.RefusedNewNumbers, wait)
 		}
-		ok, wait, err := h.slidingHit(ctx, "enrol:sends:"+q.UserID, b.EnrolSends(), now)
+		ok, wait, err := h.slidingHit(ctx, store.KeyEnrolSends+q.UserID, b.EnrolSends(), now)
 		if err != nil {
 			return nil, err
 		}
@@ -312,14 +312,14 @@ type sendCharge struct {
 // sendCharges are the budgets of every message on ch to to from r's network.
 func (h *Handler) sendCharges(r *http.Request, ch factors.Channel, to string) []sendCharge {
 	b := h.cfg.Sends
-	dest := "send:" + string(ch) + ":" + to
+	dest := store.KeySend + string(ch) + ":" + to
 	if ch != factors.ChannelEmail {
-		dest = "send:phone:" + to // texts and calls share a number's budget
+		dest = store.KeySendPhone + to // texts and calls share a number's budget
 	}
 	return []sendCharge{
 		{"recipient_hour", dest, b.RecipientHour()},
 		{"recipient_day", dest, b.RecipientDay()},
-		{"client_hour", "send:net:" + h.clientNetwork(r), b.ClientHour()},
+		{"client_hour", store.KeySendNetwork + h.clientNetwork(r), b.ClientHour()},
 	}
 }
 
@@ -329,7 +329,7 @@ func (h *Handler) refundText(ctx context.Context, r *http.Request, s *journey.St
 	now := h.now()
 	charges := h.sendCharges(r, factors.ChannelSMS, t.to)
 	if !t.verified && s.UserID != "" {
-		charges = append(charges, sendCharge{"enrol_sends", "enrol:sends:" + s.UserID, h.cfg.Sends.EnrolSends()})
+		charges = append(charges, sendCharge{"enrol_sends", store.KeyEnrolSends + s.UserID, h.cfg.Sends.EnrolSends()})
 	}
 	for _, c := range charges {
 		if err := h.Store.Unhit(ctx, c.key, c.rule.Window, now); err != nil {
