@@ -14,13 +14,13 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"
+const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL"
 
 // userAuditShown is how many of a person's latest audit events `idp users show` lists.
 const userAuditShown = 10
 
 // users is the IT team's helpdesk tool for people's accounts in the database named
-// by IDP_DATABASE_URL: idp users show|unlock|disable|enable|reset-phone EMAIL.
+// by IDP_DATABASE_URL: idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL.
 // Accounts are found by email address, compared case-insensitively. Every change
 // appends an audit event "admin.<action>" to the person's audit log.
 // `idp users list` finds accounts by part of their email address.
@@ -34,9 +34,10 @@ func users(ctx context.Context, env *environment, args []string) error {
 	}
 	run, ok := map[string]func(context.Context, *environment, store.Durable, *store.User) error{
 		"show": usersShow, "unlock": usersUnlock, "disable": usersDisable, "enable": usersEnable, "reset-phone": usersResetPhone,
+		"end-sessions": usersEndSessions,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone, end-sessions)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
 	if len(args) != 1 || strings.TrimSpace(args[0]) == "" || strings.HasPrefix(args[0], "-") {
@@ -205,17 +206,29 @@ func usersDisable(ctx context.Context, env *environment, db store.Durable, u *st
 		return fmt.Errorf("disable user: %w", err)
 	}
 	auditUser(ctx, env, db, "admin.disable", u.ID, "disabled with the admin command")
-	// The form apps holding their tokens are told first (back-channel logout,
-	// delivered by the running server), so that a failure leaves nothing revoked
-	// unannounced: running the command again tells them again.
-	told, err := provider.QueueUserLogouts(ctx, db, u.ID, now)
-	if err != nil {
-		return fmt.Errorf("user %s is disabled, but telling their form apps failed (run the command again): %w", u.Email, err)
+	// The running servers end their sessions in every browser and tell the form
+	// apps (a durable request: queued before anything is revoked here, so that a
+	// failure leaves nothing revoked unannounced).
+	if err := provider.QueueEndSessions(ctx, db, u.ID, now); err != nil {
+		return fmt.Errorf("user %s is disabled, but ending their sessions failed (run the command again): %w", u.Email, err)
 	}
 	if err := db.RevokeUserRefreshTokens(ctx, u.ID, "", now); err != nil {
 		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
 	}
-	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and %d form app sessions end (form apps with a back-channel logout URI are told)\n", u.Email, told)
+	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
+	return nil
+}
+
+// usersEndSessions signs a person out everywhere without disabling the account
+// (a lost or shared device): the running servers end their sessions in every
+// browser, revoke their tokens at every form app and tell the form apps by
+// back-channel logout. Their next sign-in asks for the password and phone.
+func usersEndSessions(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	if err := provider.QueueEndSessions(ctx, db, u.ID, time.Now()); err != nil {
+		return fmt.Errorf("end the sessions of %s: %w", u.Email, err)
+	}
+	auditUser(ctx, env, db, "admin.end_sessions", u.ID, "every session ended with the admin command")
+	fmt.Fprintf(env.stdout, "user %s: the running servers end their sessions in every browser within seconds, revoke their tokens at every form app and tell the form apps; their next sign-in asks for the password and phone\n", u.Email)
 	return nil
 }
 

@@ -133,14 +133,13 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	if err != nil || rt.RevokedAt.IsZero() {
 		t.Errorf("refresh token after disable: %+v, %v; want it revoked", rt, err)
 	}
-	// The form app holding it is owed a back-channel logout of its session,
-	// delivered by the running server.
+	// The running servers are asked to end their sessions everywhere and tell
+	// the form apps (provider: TestEndSessionsRequestedByAnAdminCommand).
 	s = open()
 	notices, err := s.ListOutbox(ctx, store.OutboxQueued, 0)
 	s.Close()
-	if err != nil || len(notices) != 1 || notices[0].Channel != "backchannel_logout" || notices[0].Recipient != "referral" ||
-		!strings.Contains(notices[0].Text, `"sid":"session-1"`) {
-		t.Errorf("outbox after disable: %+v, %v; want one back-channel logout notice for referral's session", notices, err)
+	if err != nil || len(notices) != 1 || notices[0].Channel != "end_sessions" || notices[0].Recipient != u.ID {
+		t.Errorf("outbox after disable: %+v, %v; want one request to end %s's sessions", notices, err, u.ID)
 	}
 	if code, out, _ := runCmd(t, vars, "users", "disable", helpdeskEmail); code != 0 || !strings.Contains(out, "already disabled") {
 		t.Errorf("disable twice: %d %q", code, out)
@@ -205,6 +204,22 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	if d := events[0].Detail; !strings.Contains(d, "ending 123") {
 		t.Errorf("reset-phone audit detail %q", d)
 	}
+
+	// Signing someone out everywhere is a request the running servers carry out.
+	code, out, errs = runCmd(t, vars, "users", "end-sessions", helpdeskEmail)
+	if code != 0 || !strings.Contains(out, "end their sessions in every browser") {
+		t.Fatalf("end-sessions: %d %q %q", code, out, errs)
+	}
+	s = open()
+	queued, err := s.ListOutbox(ctx, store.OutboxQueued, 0)
+	latest, _ := s.ListAudit(ctx, u.ID, 1)
+	s.Close()
+	if err != nil || len(queued) != 2 || queued[0].Channel != "end_sessions" || queued[0].Recipient != u.ID {
+		t.Errorf("outbox after end-sessions: %+v, %v; want a second request to end %s's sessions", queued, err, u.ID)
+	}
+	if len(latest) != 1 || latest[0].Kind != "admin.end_sessions" {
+		t.Errorf("audit after end-sessions: %+v", latest)
+	}
 }
 
 // checkUsersErrors: bad usage exits 2, an unknown email 1, each with one line on
@@ -249,7 +264,7 @@ func checkUsersErrors(t *testing.T, vars map[string]string, open func() store.Du
 		code int
 		msg  string
 	}{
-		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"},
+		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL"},
 		{[]string{"users", "find"}, 2, `unknown subcommand "find"`},
 		{[]string{"users", "delete", helpdeskEmail}, 2, `unknown subcommand "delete"`},
 		{[]string{"users", "disable"}, 2, "usage: idp users disable EMAIL"},

@@ -171,6 +171,8 @@ type Provider struct {
 	// logouts delivers back-channel logout notices (backchannel.go).
 	logouts    *outbox.Worker
 	logoutHTTP *http.Client
+	// sessionEnds carries out admin commands' requests to end a person's sessions.
+	sessionEnds *outbox.Worker
 }
 
 type encodedDocument struct {
@@ -215,6 +217,9 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 	}
 	p.storage = &opStorage{p: p}
 	if p.logouts, err = p.newLogoutWorker(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	if p.sessionEnds, err = p.newEndSessionsWorker(cfg.Registerer); err != nil {
 		return nil, err
 	}
 	if p.sealer, err = newResponseSealer(cfg.KeyEncryptionKey); err != nil {
