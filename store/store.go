@@ -86,7 +86,12 @@ type Client struct {
 	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens
 	// (RS256 or ES256); empty means the provider's default.
 	IDTokenSignedResponseAlg string
-	CreatedAt                time.Time
+	// PreviousSecretHash is the secret a rotation replaced, which keeps working
+	// until PreviousSecretExpiresAt (so the form app can switch without an
+	// outage); empty when there is none.
+	PreviousSecretHash      string
+	PreviousSecretExpiresAt time.Time
+	CreatedAt               time.Time
 }
 
 // Clients stores relying parties registered by admins.
@@ -102,7 +107,11 @@ type Clients interface {
 	// DeleteClient gives ErrNotFound when there is no such client.
 	DeleteClient(ctx context.Context, id string) error
 	// SetClientSecret replaces the secret hash; ErrNotFound when there is no such client.
-	SetClientSecret(ctx context.Context, id, secretHash string) error
+	// The secret it replaces keeps working until keepPreviousUntil (it becomes
+	// PreviousSecretHash); with a zero time it stops at once and no previous
+	// secret is kept. Updated in one statement, so a concurrent use sees the old
+	// pair or the new one.
+	SetClientSecret(ctx context.Context, id, secretHash string, keepPreviousUntil time.Time) error
 	// ReplaceClientSecretHash sets the secret hash to newHash only while it is still
 	// oldHash (a new hash of the same secret, made when it was last verified): ErrConflict
 	// when it has changed meanwhile (the secret was rotated), ErrNotFound when there is no

@@ -397,18 +397,30 @@ func durableClients(t *testing.T, s store.Durable) {
 		durableEqual(t, fmt.Sprintf("ListClients[%d]", i), cs[i], want)
 	}
 
-	durableOK(t, "SetClientSecret", s.SetClientSecret(ctx, "referral-a", "$argon2id$rotated"))
+	// A rotation with an overlap keeps the replaced secret until the given
+	// time; one without keeps none (and forgets an earlier overlap).
+	first := a.SecretHash
+	until := durableBase.Add(24 * time.Hour)
+	durableOK(t, "SetClientSecret with overlap", s.SetClientSecret(ctx, "referral-a", "hmac-sha256$second", until))
+	got, err = s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after rotation with overlap", err)
+	if got.SecretHash != "hmac-sha256$second" || got.PreviousSecretHash != first ||
+		got.PreviousSecretExpiresAt.Sub(until).Abs() > time.Microsecond {
+		t.Errorf("after rotation with overlap: secret %q previous %q until %v; want the new one, %q until %v",
+			got.SecretHash, got.PreviousSecretHash, got.PreviousSecretExpiresAt, first, until)
+	}
+	durableOK(t, "SetClientSecret", s.SetClientSecret(ctx, "referral-a", "$argon2id$rotated", time.Time{}))
 	got, err = s.ClientByID(ctx, "referral-a")
 	durableOK(t, "ClientByID after rotation", err)
-	if got.SecretHash != "$argon2id$rotated" {
-		t.Errorf("SecretHash = %q after rotation", got.SecretHash)
+	if got.SecretHash != "$argon2id$rotated" || got.PreviousSecretHash != "" || !got.PreviousSecretExpiresAt.IsZero() {
+		t.Errorf("after rotation without overlap: secret %q previous %q until %v", got.SecretHash, got.PreviousSecretHash, got.PreviousSecretExpiresAt)
 	}
 	got, err = s.ClientByID(ctx, "referral-b")
 	durableOK(t, "ClientByID other", err)
 	if got.SecretHash != b.SecretHash {
 		t.Errorf("rotating referral-a changed referral-b's secret")
 	}
-	durableWantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "missing", "x"), store.ErrNotFound)
+	durableWantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "missing", "x", time.Time{}), store.ErrNotFound)
 
 	// A rehash replaces the hash only while it is the one that was verified:
 	// one made from a secret that was rotated meanwhile must not bring it back.
