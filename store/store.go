@@ -216,6 +216,10 @@ type AuditEvent struct {
 	ClientID string
 	IP       string
 	Detail   string // never a code, password, token or secret
+	// Operator is who did it on the person's or form app's behalf: an admin
+	// command's operator ("cli:<name>"), later a console operator; empty for
+	// what people and form apps do themselves and for the service's own work.
+	Operator string
 }
 
 // Audit stores the audit log.

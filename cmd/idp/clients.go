@@ -498,7 +498,7 @@ func clientsRotateSecret(ctx context.Context, ca *clientAdmin, args []string) er
 // audit records an admin action; the action is done already, so a failure
 // to record it is reported but does not fail the command.
 func audit(ctx context.Context, env *environment, db store.Audit, kind, clientID, detail string) {
-	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, ClientID: clientID, Detail: detail})
+	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, ClientID: clientID, Detail: detail, Operator: env.auditOperator()})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "warning: audit event %s not recorded: %v\n", kind, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -46,6 +47,50 @@ type environment struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
+	// operator is who runs an admin command (--operator NAME, else the OS
+	// user): the audit events of what it changes name them.
+	operator string
+}
+
+// operatorOf takes --operator NAME (or --operator=NAME) out of an admin
+// command's arguments, wherever it stands.
+func operatorOf(args []string) (string, []string, error) {
+	var name string
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--operator" || a == "-operator":
+			if i+1 >= len(args) || strings.TrimSpace(args[i+1]) == "" {
+				return "", nil, usageError{errors.New("--operator needs a name (who is running this command, for the audit log)")}
+			}
+			name, i = args[i+1], i+1
+		case strings.HasPrefix(a, "--operator=") || strings.HasPrefix(a, "-operator="):
+			_, name, _ = strings.Cut(a, "=")
+			if strings.TrimSpace(name) == "" {
+				return "", nil, usageError{errors.New("--operator needs a name (who is running this command, for the audit log)")}
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return strings.TrimSpace(name), rest, nil
+}
+
+// auditOperator is how audit events name who ran the command: "cli:" and the
+// --operator name, or the OS user when none was given.
+func (env *environment) auditOperator() string {
+	name := env.operator
+	if name == "" {
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			name = u.Username
+		} else if n := env.getenv("USER"); n != "" {
+			name = n
+		} else {
+			name = "unknown"
+		}
+	}
+	return "cli:" + name
 }
 
 // usageError is a mistake in how the command was called (exit status 2).
@@ -81,7 +126,13 @@ func run(ctx context.Context, args []string, env *environment) int {
 		fmt.Fprintf(env.stderr, "idp: unknown command %q (run `idp help`)\n", name)
 		return 2
 	}
-	err := cmd.run(ctx, env, args)
+	var err error
+	if name == "users" || name == "clients" || name == "keys" {
+		env.operator, args, err = operatorOf(args)
+	}
+	if err == nil {
+		err = cmd.run(ctx, env, args)
+	}
 	switch {
 	case err == nil:
 		return 0

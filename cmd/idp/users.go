@@ -133,9 +133,9 @@ func usersShow(ctx context.Context, env *environment, db store.Durable, u *store
 	}
 	fmt.Fprintf(env.stdout, "\nlatest audit events (at most %d, newest first):\n", userAuditShown)
 	tw = tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tKIND\tCLIENT\tIP\tDETAIL")
+	fmt.Fprintln(tw, "TIME\tKIND\tCLIENT\tIP\tOPERATOR\tDETAIL")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), e.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), orDash(e.Operator), e.Detail)
 	}
 	return tw.Flush()
 }
@@ -270,7 +270,7 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 // clients: the change is made already, so a failure to record it is reported but
 // does not fail the command.
 func auditUser(ctx context.Context, env *environment, db store.Audit, kind, userID, detail string) {
-	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, UserID: userID, Detail: detail})
+	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, UserID: userID, Detail: detail, Operator: env.auditOperator()})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "warning: audit event %s not recorded: %v\n", kind, err)
 	}

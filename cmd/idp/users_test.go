@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -206,7 +207,7 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	}
 
 	// Signing someone out everywhere is a request the running servers carry out.
-	code, out, errs = runCmd(t, vars, "users", "end-sessions", helpdeskEmail)
+	code, out, errs = runCmd(t, vars, "users", "end-sessions", "--operator", "Sam Helpdesk", helpdeskEmail)
 	if code != 0 || !strings.Contains(out, "end their sessions in every browser") {
 		t.Fatalf("end-sessions: %d %q %q", code, out, errs)
 	}
@@ -217,8 +218,18 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	if err != nil || len(queued) != 2 || queued[0].Channel != "end_sessions" || queued[0].Recipient != u.ID {
 		t.Errorf("outbox after end-sessions: %+v, %v; want a second request to end %s's sessions", queued, err, u.ID)
 	}
-	if len(latest) != 1 || latest[0].Kind != "admin.end_sessions" {
-		t.Errorf("audit after end-sessions: %+v", latest)
+	// Every admin change names who ran the command: --operator, else the OS user.
+	if len(latest) != 1 || latest[0].Kind != "admin.end_sessions" || latest[0].Operator != "cli:Sam Helpdesk" {
+		t.Errorf("audit after end-sessions --operator: %+v", latest)
+	}
+	if me, err := user.Current(); err == nil && events[0].Operator != "cli:"+me.Username {
+		t.Errorf("audit of reset-phone without --operator names %q, want cli:%s", events[0].Operator, me.Username)
+	}
+	if code, out, _ := runCmd(t, vars, "users", "show", helpdeskEmail); code != 0 || !strings.Contains(out, "cli:Sam Helpdesk") {
+		t.Errorf("show does not name the operator:\n%s", out)
+	}
+	if code, _, errs := runCmd(t, vars, "users", "unlock", helpdeskEmail, "--operator"); code != 2 || !strings.Contains(errs, "--operator needs a name") {
+		t.Errorf("--operator without a name: %d %q", code, errs)
 	}
 }
 

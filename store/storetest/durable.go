@@ -845,6 +845,9 @@ func durableAudit(t *testing.T, s store.Durable) {
 			IP:       "192.0.2.10",
 			Detail:   fmt.Sprintf("attempt %d", i),
 		}
+		if i%5 == 0 {
+			e.Kind, e.Operator = "admin.unlock", "cli:helpdesk"
+		}
 		durableOK(t, "AppendAudit", s.AppendAudit(ctx, e))
 		if e.ID == 0 {
 			t.Fatalf("AppendAudit left ID zero")
