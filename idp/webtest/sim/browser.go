@@ -19,8 +19,9 @@ const MaxBody = 4 << 20
 // Browser is one person's web browser: its own cookie jar, redirects followed
 // as a browser follows them, forms posted with the Origin and Sec-Fetch-Site
 // headers a browser sends, until a redirect leads to the relying party's
-// redirect URI, where it stops (nothing need listen there) and keeps that URL
-// in Callback for the relying party to read.
+// origin, where it stops (nothing need listen there): at the redirect URI it
+// keeps that URL in Callback for the relying party to read; elsewhere (a
+// post-logout URI) the redirect itself is the Page.
 //
 // A Browser is used by one goroutine at a time.
 type Browser struct {
@@ -41,6 +42,8 @@ type Browser struct {
 
 	// Page is the last page shown (nil once the redirect URI is reached).
 	Page *Page
+	// Status is the status of the last response.
+	Status int
 	// Callback is the redirect URI with its query, once a redirect reached it.
 	Callback *url.URL
 
@@ -77,7 +80,7 @@ func NewBrowser(issuer, redirectURI string, o Options) (*Browser, error) {
 		Jar:       jar,
 		Timeout:   o.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if b.AtRedirectURI(req.URL) {
+			if b.atRelyingParty(req.URL) {
 				return http.ErrUseLastResponse
 			}
 			if len(via) >= 20 {
@@ -92,6 +95,12 @@ func NewBrowser(issuer, redirectURI string, o Options) (*Browser, error) {
 // AtRedirectURI reports whether u is the relying party's redirect URI.
 func (b *Browser) AtRedirectURI(u *url.URL) bool {
 	return u.Scheme == b.redirect.Scheme && u.Host == b.redirect.Host && u.Path == b.redirect.Path
+}
+
+// atRelyingParty reports whether u is on the relying party's origin, where
+// the browser stops: nothing need listen there.
+func (b *Browser) atRelyingParty(u *url.URL) bool {
+	return u.Scheme == b.redirect.Scheme && u.Host == b.redirect.Host
 }
 
 // StatusError is a page answered with a status of 400 or more; the browser
@@ -205,7 +214,7 @@ func (b *Browser) Do(req *http.Request) (err error) {
 	for k, vs := range b.Header {
 		req.Header[k] = vs
 	}
-	b.Callback = nil
+	b.Callback, b.Status = nil, 0
 	if b.OnRequest != nil {
 		start, label := time.Now(), req.Method+" "+PathLabel(req.URL.Path)
 		defer func() { b.OnRequest(label, time.Since(start), err) }()
@@ -215,13 +224,20 @@ func (b *Browser) Do(req *http.Request) (err error) {
 		return err
 	}
 	defer res.Body.Close()
+	b.Status = res.StatusCode
 	body, err := io.ReadAll(io.LimitReader(res.Body, MaxBody))
 	if err != nil {
 		return fmt.Errorf("%s %s: read body: %w", req.Method, res.Request.URL.Path, err)
 	}
 	if res.StatusCode/100 == 3 {
-		if loc, err := res.Location(); err == nil && b.AtRedirectURI(loc) {
-			b.Callback, b.Page = loc, nil
+		if loc, err := res.Location(); err == nil && b.atRelyingParty(loc) {
+			if b.AtRedirectURI(loc) {
+				b.Callback, b.Page = loc, nil
+				return nil
+			}
+			// Another address of the form app (a post-logout URI): the
+			// redirect is what the browser shows.
+			b.Page = &Page{URL: res.Request.URL, Status: res.StatusCode, Header: res.Header}
 			return nil
 		}
 	}
