@@ -47,8 +47,9 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	now     func() time.Time
-	demoURL string
+	now         func() time.Time
+	demoURL     string
+	callRefresh time.Duration
 }
 
 // WithDemoFormApp registers the embedded demo form app's client at base (e.g.
@@ -58,6 +59,11 @@ func WithDemoFormApp(base string) Option { return func(o *options) { o.demoURL =
 // WithClock makes the login pages read time from now: tests move it on to expire
 // codes and locks.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithCallRefresh makes the call-waiting page reload itself every d instead of
+// every 5 s (whole seconds, at least one: a meta refresh counts in seconds), so
+// that a test without JavaScript sees it move on soon after '#'.
+func WithCallRefresh(d time.Duration) Option { return func(o *options) { o.callRefresh = d } }
 
 // Open opens and migrates the stores cfg selects and builds the handler.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {

@@ -128,7 +128,10 @@ func serveIdP(t *testing.T, ln net.Listener, vars map[string]string) (*app.App, 
 	}
 	ck := &clock{}
 	ctx := context.Background()
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithClock(ck.now))
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithClock(ck.now),
+		// The call-waiting page reloads every second (not 5): a browser test
+		// without JavaScript sees '#' move it on at once.
+		app.WithCallRefresh(time.Second))
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -71,7 +71,7 @@ type Config struct {
 	// Europe/London.
 	Location *time.Location
 	// CallRefresh is how often the call-waiting page reloads itself without
-	// JavaScript. Default 5 s.
+	// JavaScript, in whole seconds (at least one). Default 5 s; tests shorten it.
 	CallRefresh time.Duration
 	// Sends are the durable budgets on codes and calls (limits.Sends); zero
 	// fields take the defaults.
