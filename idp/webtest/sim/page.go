@@ -509,36 +509,41 @@ end:
 // them (lower-case keys, unescaped values, copies the tokenizer does not
 // reuse). A value becomes a string only when the page keeps it.
 type tagAttrs struct {
-	keys, vals [][]byte
+	list []tagAttr
+	room [12]tagAttr // list's first backing array: most tags have fewer attributes
 }
 
+type tagAttr struct{ key, val []byte }
+
 func (a *tagAttrs) read(z *html.Tokenizer) {
-	a.keys, a.vals = a.keys[:0], a.vals[:0]
+	if a.list == nil {
+		a.list = a.room[:0]
+	}
+	a.list = a.list[:0]
 	for more := true; more; {
 		var k, v []byte
 		k, v, more = z.TagAttr()
 		if k == nil {
 			break
 		}
-		a.keys = append(a.keys, k)
-		a.vals = append(a.vals, v)
+		a.list = append(a.list, tagAttr{k, v})
 	}
 }
 
 // raw is the value of the attribute name (of duplicates the first, as in a
 // browser), or nil.
 func (a *tagAttrs) raw(name string) []byte {
-	for i, k := range a.keys {
-		if string(k) == name {
-			return a.vals[i]
+	for _, at := range a.list {
+		if string(at.key) == name {
+			return at.val
 		}
 	}
 	return nil
 }
 
 func (a *tagAttrs) has(name string) bool {
-	for _, k := range a.keys {
-		if string(k) == name {
+	for _, at := range a.list {
+		if string(at.key) == name {
 			return true
 		}
 	}
@@ -546,9 +551,9 @@ func (a *tagAttrs) has(name string) bool {
 }
 
 func (a *tagAttrs) lookup(name string) (string, bool) {
-	for i, k := range a.keys {
-		if string(k) == name {
-			return string(a.vals[i]), true
+	for _, at := range a.list {
+		if string(at.key) == name {
+			return string(at.val), true
 		}
 	}
 	return "", false
