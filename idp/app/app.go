@@ -61,8 +61,9 @@ func WithDemoFormApp(base string) Option { return func(o *options) { o.demoURL =
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithCallRefresh makes the call-waiting page reload itself every d instead of
-// every 5 s (whole seconds, at least one: a meta refresh counts in seconds), so
-// that a test without JavaScript sees it move on soon after '#'.
+// every 5 s (whole seconds, at least web.MinCallRefresh, so that with JavaScript
+// the page still polls first), so that a test without JavaScript sees it move on
+// soon after '#'.
 func WithCallRefresh(d time.Duration) Option { return func(o *options) { o.callRefresh = d } }
 
 // Open opens and migrates the stores cfg selects and builds the handler.

@@ -81,9 +81,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		if s.Step == journey.StepPhoneCallWait {
 			page.BackURL = linkChangeNumber
 		}
-		// A meta refresh counts whole seconds; under one second would be 0, which
-		// reloads at once and for ever.
-		page.RefreshSeconds = max(1, int((h.cfg.CallRefresh+time.Second-1)/time.Second))
+		// A meta refresh counts whole seconds (New keeps it at least MinCallRefresh).
+		page.RefreshSeconds = int((h.cfg.CallRefresh + time.Second - 1) / time.Second)
 		name, data = ui.PageCallWait, ui.CallWaitPage{Page: page, Action: actContinue, MaskedPhone: masked,
 			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod}
 	case journey.StepPhoneConfirm:

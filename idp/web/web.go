@@ -63,6 +63,11 @@ type Store interface {
 // more likely someone else's than the same person's coming back.
 const DefaultResumeIdle = 10 * time.Minute
 
+// MinCallRefresh is the shortest reload of the call-waiting page: with
+// JavaScript the page asks PathStatus every 2 s (ui/static/app.js), and a page
+// that reloads sooner would never ask.
+const MinCallRefresh = 3 * time.Second
+
 // Config is what the pages need to know of the deployment.
 type Config struct {
 	// JourneyTTL is how long an unfinished journey is kept after its last step.
@@ -71,7 +76,8 @@ type Config struct {
 	// Europe/London.
 	Location *time.Location
 	// CallRefresh is how often the call-waiting page reloads itself without
-	// JavaScript, in whole seconds (at least one). Default 5 s; tests shorten it.
+	// JavaScript, in whole seconds, at least MinCallRefresh. Default 5 s; tests
+	// shorten it.
 	CallRefresh time.Duration
 	// Sends are the durable budgets on codes and calls (limits.Sends); zero
 	// fields take the defaults.
@@ -155,6 +161,9 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	}
 	if cfg.CallRefresh <= 0 {
 		cfg.CallRefresh = 5 * time.Second
+	}
+	if cfg.CallRefresh < MinCallRefresh {
+		cfg.CallRefresh = MinCallRefresh
 	}
 	cfg.Sends = cfg.Sends.WithDefaults()
 	if d.Log == nil {
