@@ -95,7 +95,8 @@ func TestParseButtonsAndErrors(t *testing.T) {
 }
 
 // BenchmarkParsePage is the driver's cost of reading one page of the journey
-// (sim.Parse, the x/net/html tokenizer; BENCHMARKS.md records it).
+// (sim.ParseMain: the x/net/html tokenizer over the page's <main>, as the driver
+// reads pages; BENCHMARKS.md records it).
 func BenchmarkParsePage(b *testing.B) {
 	tpl, err := ui.New(ui.Options{OrgName: "Norfolk County Council", Dev: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -26,7 +26,6 @@ import (
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/provider"
-	"github.com/councilforms/idp/idp/web"
 	"github.com/councilforms/idp/idp/webtest/sim"
 	"github.com/councilforms/idp/store/storetest"
 )
@@ -130,9 +129,9 @@ func serveIdP(t *testing.T, ln net.Listener, vars map[string]string) (*app.App, 
 	ck := &clock{}
 	ctx := context.Background()
 	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithClock(ck.now),
-		// The call-waiting page reloads as often as it may (3 s, not 5): a
-		// browser test without JavaScript sees '#' move it on sooner.
-		app.WithCallRefresh(web.MinCallRefresh))
+		// The call-waiting page reloads every second (not 5) and with JavaScript
+		// asks every 200 ms (not 2 s): a browser test sees '#' move it on at once.
+		app.WithCallWait(time.Second, 200*time.Millisecond))
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -63,10 +63,16 @@ type Store interface {
 // more likely someone else's than the same person's coming back.
 const DefaultResumeIdle = 10 * time.Minute
 
-// MinCallRefresh is the shortest reload of the call-waiting page: with
-// JavaScript the page asks PathStatus every 2 s (ui/static/app.js), and a page
-// that reloads sooner would never ask.
-const MinCallRefresh = 3 * time.Second
+// DefaultCallPoll is how often, with JavaScript, the call-waiting page asks
+// PathStatus whether the call was answered (the script's own default).
+const DefaultCallPoll = 2 * time.Second
+
+// minCallRefresh is the shortest reload of the call-waiting page when the
+// script polls every poll: a page that reloads before it has asked would never
+// ask. A meta refresh counts whole seconds.
+func minCallRefresh(poll time.Duration) time.Duration {
+	return (poll + time.Second/2 + time.Second - 1).Truncate(time.Second)
+}
 
 // Config is what the pages need to know of the deployment.
 type Config struct {
@@ -76,9 +82,12 @@ type Config struct {
 	// Europe/London.
 	Location *time.Location
 	// CallRefresh is how often the call-waiting page reloads itself without
-	// JavaScript, in whole seconds, at least MinCallRefresh. Default 5 s; tests
-	// shorten it.
+	// JavaScript, in whole seconds, at least half a second longer than
+	// CallPoll. Default 5 s; tests shorten it.
 	CallRefresh time.Duration
+	// CallPoll is how often, with JavaScript, that page asks whether the call
+	// was answered. Default DefaultCallPoll; tests shorten it.
+	CallPoll time.Duration
 	// Sends are the durable budgets on codes and calls (limits.Sends); zero
 	// fields take the defaults.
 	Sends limits.Sends
@@ -162,8 +171,11 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if cfg.CallRefresh <= 0 {
 		cfg.CallRefresh = 5 * time.Second
 	}
-	if cfg.CallRefresh < MinCallRefresh {
-		cfg.CallRefresh = MinCallRefresh
+	if cfg.CallPoll <= 0 {
+		cfg.CallPoll = DefaultCallPoll
+	}
+	if m := minCallRefresh(cfg.CallPoll); cfg.CallRefresh < m {
+		cfg.CallRefresh = m
 	}
 	cfg.Sends = cfg.Sends.WithDefaults()
 	if d.Log == nil {
