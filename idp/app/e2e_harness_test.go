@@ -284,24 +284,26 @@ func (b *browser) do(req *http.Request) page {
 	if b.forwardedFor != "" {
 		req.Header.Set("X-Forwarded-For", b.forwardedFor)
 	}
-	err := b.sim.Do(req)
-	if cb := b.sim.Callback; cb != nil {
+	// Fetch, not Do: a test may submit one page twice at once from copies of
+	// this browser (same cookies, separate pages).
+	r, err := b.sim.Fetch(req)
+	if cb := r.Callback; cb != nil {
 		code, err := b.relyingParty().Code(b.authorization(), cb)
 		if err != nil {
 			b.t.Fatalf("back at the relying party: %v", err)
 		}
 		b.code = code
-		return page{status: b.sim.Status, url: cb.String()}
+		return page{status: r.Status, url: cb.String()}
 	}
 	var status *sim.StatusError
 	switch {
-	case err == nil, errors.Is(err, sim.ErrNotHTML) && b.sim.Status < 500, errors.As(err, &status) && b.sim.Status < 500:
-	case b.sim.Page != nil:
-		b.t.Fatalf("%s %s: %d\n%s", req.Method, req.URL, b.sim.Status, text(b.sim.Page.Body))
+	case err == nil, errors.Is(err, sim.ErrNotHTML) && r.Status < 500, errors.As(err, &status) && r.Status < 500:
+	case r.Page != nil:
+		b.t.Fatalf("%s %s: %d\n%s", req.Method, req.URL, r.Status, text(r.Page.Body))
 	default:
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
-	p := b.sim.Page
+	p := r.Page
 	b.page = page{status: p.Status, url: p.URL.String(), body: p.Body, header: p.Header, parsed: p}
 	return b.page
 }

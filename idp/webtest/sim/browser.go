@@ -211,50 +211,69 @@ func (b *Browser) Post(ctx context.Context, action string, vals url.Values) erro
 // A page with a status of 400 or more is a *StatusError, an answer other than
 // HTML wraps ErrNotHTML; either way it is kept as Page.
 func (b *Browser) Do(req *http.Request) (err error) {
-	for k, vs := range b.Header {
-		req.Header[k] = vs
-	}
 	b.Callback, b.Status = nil, 0
 	if b.OnRequest != nil {
 		start, label := time.Now(), req.Method+" "+PathLabel(req.URL.Path)
 		defer func() { b.OnRequest(label, time.Since(start), err) }()
 	}
+	r, err := b.Fetch(req)
+	b.Status = r.Status
+	if r.Page != nil || r.Callback != nil {
+		b.Page, b.Callback = r.Page, r.Callback
+	}
+	return err
+}
+
+// Result is what one request showed: a page, or the redirect URI reached.
+type Result struct {
+	Page     *Page    // nil at the redirect URI, or when no answer came
+	Callback *url.URL // the redirect URI with its query, when reached
+	Status   int      // of the last response; 0 when none came
+}
+
+// Fetch is Do without changing what the browser shows (Page, Callback,
+// Status): requests on the same cookies from several goroutines at once (a
+// double-submitted form) each get their own Result.
+func (b *Browser) Fetch(req *http.Request) (Result, error) {
+	for k, vs := range b.Header {
+		req.Header[k] = vs
+	}
 	res, err := b.Client.Do(req)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	defer res.Body.Close()
-	b.Status = res.StatusCode
+	r := Result{Status: res.StatusCode}
 	body, err := io.ReadAll(io.LimitReader(res.Body, MaxBody))
 	if err != nil {
-		return fmt.Errorf("%s %s: read body: %w", req.Method, res.Request.URL.Path, err)
+		return r, fmt.Errorf("%s %s: read body: %w", req.Method, res.Request.URL.Path, err)
 	}
 	if res.StatusCode/100 == 3 {
 		if loc, err := res.Location(); err == nil && b.atRelyingParty(loc) {
 			if b.AtRedirectURI(loc) {
-				b.Callback, b.Page = loc, nil
-				return nil
+				r.Callback = loc
+				return r, nil
 			}
 			// Another address of the form app (a post-logout URI): the
 			// redirect is what the browser shows.
-			b.Page = &Page{URL: res.Request.URL, Status: res.StatusCode, Header: res.Header}
-			return nil
+			r.Page = &Page{URL: res.Request.URL, Status: res.StatusCode, Header: res.Header}
+			return r, nil
 		}
 	}
 	ct, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type"))
 	if ct != "text/html" {
-		b.Page = &Page{URL: res.Request.URL, Status: res.StatusCode, Header: res.Header, Body: string(body)}
-		return fmt.Errorf("%s %s: status %d, %w (%s): %.200s", req.Method, res.Request.URL.Path, res.StatusCode, ErrNotHTML, ct, body)
+		r.Page = &Page{URL: res.Request.URL, Status: res.StatusCode, Header: res.Header, Body: string(body)}
+		return r, fmt.Errorf("%s %s: status %d, %w (%s): %.200s", req.Method, res.Request.URL.Path, res.StatusCode, ErrNotHTML, ct, body)
 	}
 	parse := Parse
 	if b.MainOnly {
 		parse = ParseMain
 	}
-	b.Page = parse(res.Request.URL, res.StatusCode, res.Header, string(body))
+	r.Page = parse(res.Request.URL, res.StatusCode, res.Header, string(body))
 	if res.StatusCode >= 400 {
-		return &StatusError{Method: req.Method, Page: b.Page}
+		return r, &StatusError{Method: req.Method, Page: r.Page}
 	}
-	return nil
+	return r, nil
 }
 
 // PathLabel names a request path for a step breakdown: segments that look
