@@ -100,22 +100,22 @@ func (p *Person) do(req *http.Request) error {
 	defer cancel()
 	req = req.WithContext(ctx)
 	p.Requests.Add(1)
-	err := p.browser.Do(req)
+	r, err := p.browser.Fetch(req)
 	var status *sim.StatusError
 	if err != nil && !errors.As(err, &status) && !errors.Is(err, sim.ErrNotHTML) {
 		// No answer, or the answer broke off.
-		p.report(req.Method, req.URL.Path, p.browser.Status, err)
+		p.report(req.Method, req.URL.Path, r.Status, err)
 		return fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
-	if cb := p.browser.Callback; cb != nil {
-		p.report(req.Method, req.URL.Path, p.browser.Status, nil)
+	if cb := r.Callback; cb != nil {
+		p.report(req.Method, req.URL.Path, r.Status, nil)
 		if p.code, err = p.rp.Code(p.auth, cb); err != nil {
 			return fmt.Errorf("back at the form app: %w", err)
 		}
-		p.Page = Page{Status: p.browser.Status, URL: cb.String()}
+		p.Page = Page{Status: r.Status, URL: cb.String()}
 		return nil
 	}
-	pg := p.browser.Page
+	pg := r.Page
 	p.report(req.Method, pg.URL.Path, pg.Status, nil)
 	p.Page = Page{Status: pg.Status, URL: pg.URL.String(), Body: pg.Body, parsed: pg}
 	if pg.Status >= 500 {
