@@ -111,11 +111,15 @@ func summarise(r io.Reader, w io.Writer, verbose bool, t *tally) (failed bool, e
 			switch e.Action {
 			case "pass":
 				t.Passed++
-			case "skip":
-				t.Skipped++
-			case "fail":
-				t.Failed++
-				failed = true
+			case "skip", "fail":
+				if e.Action == "skip" {
+					t.Skipped++
+				} else {
+					t.Failed++
+					failed = true
+				}
+				// A skip is shown with its reason too: with every service
+				// provided, nothing should skip unseen.
 				if !verbose {
 					for _, l := range lines {
 						if !strings.HasPrefix(l, "=== ") {

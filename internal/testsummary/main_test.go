@@ -49,7 +49,7 @@ func TestSkipped(t *testing.T) { t.Skip("not here") }
 		t.Errorf("failed %v, counts %+v; want true, %+v", failed, got, want)
 	}
 	text := out.String()
-	for _, s := range []string{"--- FAIL: TestFails/inner", "the reason it failed", "FAIL\texample.test/sample"} {
+	for _, s := range []string{"--- FAIL: TestFails/inner", "the reason it failed", "FAIL\texample.test/sample", "--- SKIP: TestSkipped", "not here"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("output lacks %q:\n%s", s, text)
 		}
