@@ -91,12 +91,14 @@ func fastWorker(t *testing.T, s store.Outbox, snd email.Sender, edit func(*email
 	return w
 }
 
-// run runs w until the test ends.
-func run(t *testing.T, w *email.Worker) {
+// run runs w until the test ends or stop is called; stop returns once w.Run has.
+func run(t *testing.T, w *email.Worker) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool) {
@@ -237,8 +239,8 @@ func relayOutage(t *testing.T, a, b store.Outbox) {
 	r := newRelay(t) // not started: the relay is down
 	wa := fastWorker(t, a, sender(t, r), nil)
 	wb := fastWorker(t, b, sender(t, r), nil)
-	run(t, wa)
-	run(t, wb)
+	stopA := run(t, wa)
+	stopB := run(t, wb)
 	outs := []*email.Outbox{email.NewOutbox(a, wa, nil), email.NewOutbox(b, wb, nil)}
 	const n = 30
 	for i := 0; i < n; i++ {
@@ -276,7 +278,10 @@ func relayOutage(t *testing.T, a, b store.Outbox) {
 		ms, err := b.ListOutbox(ctx, store.OutboxSent, 1000)
 		return err == nil && len(ms) == n
 	})
-	time.Sleep(200 * time.Millisecond) // room for a duplicate to show up
+	// A duplicate could only come from a worker still running: once both have
+	// stopped (each send finishes before Run returns), what the relay has is final.
+	stopA()
+	stopB()
 	got := r.messages()
 	count := map[string]int{}
 	for _, to := range recipients(got) {

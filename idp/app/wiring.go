@@ -157,6 +157,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	}
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
+		CallRefresh: o.callRefresh, CallPoll: o.callPoll,
 		OrgName:   cfg.OrgName,
 		DeviceKey: derive(a.KeyEncryptionKey, "device cookies"),
 		Passwords: passwordRules(cfg),

@@ -281,11 +281,25 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// closeSignalling is a listener that says when it has been closed.
+type closeSignalling struct {
+	net.Listener
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (l *closeSignalling) Close() error {
+	err := l.Listener.Close()
+	l.once.Do(func() { close(l.closed) })
+	return err
+}
+
 func TestServeShutsDownGracefully(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := &closeSignalling{Listener: inner, closed: make(chan struct{})}
 	started, release := make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
@@ -311,7 +325,12 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}()
 	<-started
 	cancel() // as SIGTERM would
-	time.Sleep(50 * time.Millisecond)
+	// Shutdown closes the listener first, while the request is still in flight.
+	select {
+	case <-ln.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener was not closed after shutdown began")
+	}
 	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
 		t.Error("still accepting connections after shutdown began")
 	}

@@ -80,9 +80,14 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		if s.Step == journey.StepPhoneCallWait {
 			page.BackURL = linkChangeNumber
 		}
-		page.RefreshSeconds = int(h.cfg.CallRefresh / time.Second)
+		// A meta refresh counts whole seconds (New keeps it longer than the poll).
+		page.RefreshSeconds = int((h.cfg.CallRefresh + time.Second - 1) / time.Second)
+		poll := 0 // the script's default
+		if h.cfg.CallPoll != DefaultCallPoll {
+			poll = int(h.cfg.CallPoll / time.Millisecond)
+		}
 		name, data = ui.PageCallWait, ui.CallWaitPage{Page: page, Action: actContinue, MaskedPhone: masked,
-			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod}
+			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod, PollEvery: poll}
 	case journey.StepPhoneConfirm:
 		page.Title = confirmPhoneTitle
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}

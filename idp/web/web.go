@@ -63,6 +63,17 @@ type Store interface {
 // more likely someone else's than the same person's coming back.
 const DefaultResumeIdle = 10 * time.Minute
 
+// DefaultCallPoll is how often, with JavaScript, the call-waiting page asks
+// PathStatus whether the call was answered (the script's own default).
+const DefaultCallPoll = 2 * time.Second
+
+// minCallRefresh is the shortest reload of the call-waiting page when the
+// script polls every poll: a page that reloads before it has asked would never
+// ask. A meta refresh counts whole seconds.
+func minCallRefresh(poll time.Duration) time.Duration {
+	return (poll + time.Second/2 + time.Second - 1).Truncate(time.Second)
+}
+
 // Config is what the pages need to know of the deployment.
 type Config struct {
 	// JourneyTTL is how long an unfinished journey is kept after its last step.
@@ -71,8 +82,12 @@ type Config struct {
 	// Europe/London.
 	Location *time.Location
 	// CallRefresh is how often the call-waiting page reloads itself without
-	// JavaScript. Default 5 s.
+	// JavaScript, in whole seconds, at least half a second longer than
+	// CallPoll. Default 5 s; tests shorten it.
 	CallRefresh time.Duration
+	// CallPoll is how often, with JavaScript, that page asks whether the call
+	// was answered. Default DefaultCallPoll; tests shorten it.
+	CallPoll time.Duration
 	// Sends are the durable budgets on codes and calls (limits.Sends); zero
 	// fields take the defaults.
 	Sends limits.Sends
@@ -155,6 +170,12 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	}
 	if cfg.CallRefresh <= 0 {
 		cfg.CallRefresh = 5 * time.Second
+	}
+	if cfg.CallPoll <= 0 {
+		cfg.CallPoll = DefaultCallPoll
+	}
+	if m := minCallRefresh(cfg.CallPoll); cfg.CallRefresh < m {
+		cfg.CallRefresh = m
 	}
 	cfg.Sends = cfg.Sends.WithDefaults()
 	if d.Log == nil {
