@@ -64,7 +64,9 @@ const (
 
 // Durable counters (Counters: windows of idp/limits' rules) and runs of
 // failures (ConsecutiveFailures: until the next success). They survive a
-// flush of the ephemeral store.
+// flush of the ephemeral store. An email address or a phone number appears in
+// them only as a keyed hash ("hash" below: HMAC-SHA-256 under a key derived
+// from the key-encryption key, idp/web's personal), never in clear.
 const (
 	// KeyPasswordFailNetwork + network: wrong passwords from one network (idp/web).
 	KeyPasswordFailNetwork = "pwfail:net:"
@@ -73,19 +75,19 @@ const (
 	KeyPasswordFailEmail = "pwfail:email:"
 	// KeyPasswordFailDevice + device id: wrong passwords from a browser that signed in before.
 	KeyPasswordFailDevice = "pwfail:device:"
-	// KeyCodeFailDestination + channel + ":" + address or number: a run of wrong one-time codes.
+	// KeyCodeFailDestination + channel + ":" + hash of the address or number: a run of wrong one-time codes.
 	KeyCodeFailDestination = "code:dest:"
 	// KeyCodeFailAccount + channel + ":" + user id: a run of wrong one-time codes for an account.
 	KeyCodeFailAccount = "code:account:"
-	// KeySend + channel + ":" + address or number: messages sent to one destination.
+	// KeySend + channel + ":" + hash of the address: messages sent to one destination.
 	KeySend = "send:"
-	// KeySendPhone + number: texts and calls to one number (they share its budget).
+	// KeySendPhone + hash of a number: texts and calls to one number (they share its budget).
 	KeySendPhone = "send:phone:"
 	// KeySendNetwork + network: texts and calls asked for from one network.
 	KeySendNetwork = "send:net:"
 	// KeySendShare + share: the day's texts and calls in a share of the daily ceiling (idp/sendguard).
 	KeySendShare = "send:global:phone:"
-	// KeyEnrolNumbers + user id: the distinct numbers an account tried to enrol.
+	// KeyEnrolNumbers + user id: the distinct numbers (members: their hashes) an account tried to enrol.
 	KeyEnrolNumbers = "enrol:numbers:"
 	// KeyEnrolSends + user id: texts and calls to numbers an account is enrolling.
 	KeyEnrolSends = "enrol:sends:"

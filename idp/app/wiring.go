@@ -158,10 +158,11 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
 		CallRefresh: o.callRefresh, CallPoll: o.callPoll,
-		OrgName:   cfg.OrgName,
-		DeviceKey: derive(a.KeyEncryptionKey, "device cookies"),
-		Passwords: passwordRules(cfg),
-		Sends:     cfg.Sends(),
+		OrgName:    cfg.OrgName,
+		DeviceKey:  derive(a.KeyEncryptionKey, "device cookies"),
+		CounterKey: derive(a.KeyEncryptionKey, "counter keys"),
+		Passwords:  passwordRules(cfg),
+		Sends:      cfg.Sends(),
 	}, web.Deps{
 		Provider:  p,
 		Store:     a.Durable,

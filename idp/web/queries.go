@@ -6,8 +6,9 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/netip"
@@ -110,7 +111,7 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 	// after the same number of failures as a real account, so neither the words
 	// nor the wait tell whether the address has an account.
 	noAccount := func(userID, detail string) (journey.Event, error) {
-		key := store.KeyPasswordFailEmail + emailKey(q.Email)
+		key := store.KeyPasswordFailEmail + h.personal(q.Email)
 		n, last, err := h.Store.Failures(ctx, key)
 		if err != nil {
 			return nil, err
@@ -196,10 +197,21 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 }
 
 // emailKey names an email address in durable counters without holding it: the
-// hex SHA-256 of its lower-case form.
-func emailKey(email string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
-	return hex.EncodeToString(sum[:])
+
+// personal is how an email address or a phone number appears in the name of a
+// durable counter or run of failures (store/keys.go): a keyed hash (HMAC-SHA-256
+// under CounterKey, 128 bits) of the value as the stores compare it (an address
+// folded to lower case, a number in E.164), so the database holds no address or
+// number in clear, and without the key-encryption key nobody can tell whose
+// budget a key is, or test a guess.
+func (h *Handler) personal(v string) string {
+	key := h.cfg.CounterKey
+	if len(key) == 0 {
+		key = []byte("idp/web counter keys without a configured key")
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strings.ToLower(strings.TrimSpace(v))))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // clientNetwork is the client's network for per-network limits (limits.NetworkKey).
@@ -272,7 +284,7 @@ func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journe
 		if q.UserID == "" {
 			return nil, errors.New("web: an enrolment without an account")
 		}
-		rank, err := h.Store.AddMember(ctx, store.KeyEnrolNumbers+q.UserID, q.To, b.EnrolNumbers().Window, now)
+		rank, err := h.Store.AddMember(ctx, store.KeyEnrolNumbers+q.UserID, h.personal(q.To), b.EnrolNumbers().Window, now)
 		if err != nil {
 			return nil, err
 		}
@@ -312,9 +324,9 @@ type sendCharge struct {
 // sendCharges are the budgets of every message on ch to to from r's network.
 func (h *Handler) sendCharges(r *http.Request, ch factors.Channel, to string) []sendCharge {
 	b := h.cfg.Sends
-	dest := store.KeySend + string(ch) + ":" + to
+	dest := store.KeySend + string(ch) + ":" + h.personal(to)
 	if ch != factors.ChannelEmail {
-		dest = store.KeySendPhone + to // texts and calls share a number's budget
+		dest = store.KeySendPhone + h.personal(to) // texts and calls share a number's budget
 	}
 	return []sendCharge{
 		{"recipient_hour", dest, b.RecipientHour()},

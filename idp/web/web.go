@@ -100,6 +100,11 @@ type Config struct {
 	// DeviceKey (32 bytes, from the key-encryption key) signs device cookies;
 	// empty turns them off.
 	DeviceKey []byte
+	// CounterKey (32 bytes, from the key-encryption key) keys the hashes of
+	// email addresses and phone numbers in the names of durable counters and
+	// runs of failures (store/keys.go), so the database holds none in clear.
+	// Empty in tests that build a Handler by hand: a fixed key, still hashed.
+	CounterKey []byte
 	// Passwords are the wrong-password throttles; zero takes limits.DefaultPasswords.
 	Passwords limits.Passwords
 	// CodeGuesses caps wrong codes across journeys; zero takes
