@@ -60,7 +60,7 @@ func join(lists ...[]string) []string { return slices.Concat(lists...) }
 // the entries say which neighbours a package may use.
 var importRules = []importRule{
 	// cmd: mains are wiring.
-	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/app", "idp/config", "idp/journey", "idp/provider", "factors/email", "store"},
+	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/app", "idp/config", "idp/journey", "idp/provider", "factors", "factors/email", "factors/messages", "store"},
 		why: "the idp command runs the app and its admin commands; backends are the app's choice"},
 	{pkg: "cmd/idp-bench", project: []string{"idp/app", "idp/config", "idp/limits", "idp/password", "idp/webtest/sim", "ui"},
 		external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9", "golang.org/x/oauth2/..."},

@@ -16,8 +16,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/store"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name and
@@ -50,6 +52,9 @@ type environment struct {
 	// operator is who runs an admin command (--operator NAME, else the OS
 	// user): the audit events of what it changes name them.
 	operator string
+	// notify tells a person by email what an admin command changed on their
+	// account (idp users); it returns the line to print about it.
+	notify func(ctx context.Context, u *store.User, ch messages.Change) string
 }
 
 // operatorOf takes --operator NAME (or --operator=NAME) out of an admin

@@ -9,6 +9,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/email"
+	"github.com/councilforms/idp/factors/messages"
+	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
@@ -44,11 +48,16 @@ func users(ctx context.Context, env *environment, args []string) error {
 		return usageError{fmt.Errorf("usage: idp users %s EMAIL", sub)}
 	}
 	email := strings.TrimSpace(args[0])
-	db, err := adminDatabase(ctx, env)
+	cfg, err := loadAdminConfig(env, nil)
+	if err != nil {
+		return err
+	}
+	db, err := openAdminDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	env.notify = accountNotifier(cfg, db)
 	u, err := db.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user with email %q", email)
@@ -216,6 +225,7 @@ func usersDisable(ctx context.Context, env *environment, db store.Durable, u *st
 		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
 	}
 	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
+	fmt.Fprintln(env.stdout, env.notify(ctx, u, messages.DisabledByCouncil{}))
 	return nil
 }
 
@@ -263,7 +273,31 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 	}
 	auditUser(ctx, env, db, "admin.reset_phone", u.ID, removed+" removed with the admin command")
 	fmt.Fprintf(env.stdout, "%s removed from user %s. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", removed, u.Email)
+	fmt.Fprintln(env.stdout, env.notify(ctx, u, messages.PhoneRemovedByCouncil{}))
 	return nil
+}
+
+// accountNotifier tells the owner of an account what an admin command changed,
+// through the durable email outbox the servers deliver (the same notice the
+// login pages send after a password reset). Without an SMTP relay (IDP_DEV)
+// there is no outbox to deliver it, and it says so.
+func accountNotifier(cfg *config.Config, db store.Outbox) func(context.Context, *store.User, messages.Change) string {
+	return func(ctx context.Context, u *store.User, ch messages.Change) string {
+		if !cfg.SMTPConfigured() {
+			return "No email relay is configured (IDP_SMTP_URL), so they are not told by email."
+		}
+		catalogue, err := messages.New(cfg.OrgName)
+		if err == nil {
+			var m factors.Email
+			if m, err = catalogue.AccountChangedEmail(u.Email, ch, time.Now(), cfg.ContactText); err == nil {
+				err = email.NewOutbox(db, nil, nil).SendEmail(ctx, m)
+			}
+		}
+		if err != nil {
+			return fmt.Sprintf("Warning: the email telling them was not queued: %v", err)
+		}
+		return "An email telling them what changed is queued for " + u.Email + "."
+	}
 }
 
 // auditUser records an admin action on a person's account, like audit does for

@@ -362,6 +362,11 @@ func TestForgotPassword(t *testing.T) {
 		b.press("Continue", "password", p.password, "confirm-password", p.password)
 		after := b.exchange()
 		checkClaims(t, after, p, "pwd", "sms")
+		// The owner is told, by email, what changed and when (issue 18 item 3).
+		if n := d.latest("email", p.email); n.Subject != "Your Norfolk County Council account has changed" ||
+			!strings.Contains(n.Body, "The password of your Norfolk County Council account was changed.") || n.Code != "" {
+			t.Errorf("after the reset the latest email is %q:\n%s", n.Subject, n.Body)
+		}
 
 		// Every refresh token issued before the reset is dead.
 		_, err := d.rp.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
@@ -400,6 +405,10 @@ func TestChangePhoneNumber(t *testing.T) {
 		b.expectHeading("Your account")
 		b.expectText("Your phone number has been changed")
 		b.expectText(journey.MaskPhone(p.e164))
+		if n := d.latest("email", p.email); n.Subject != "Your Norfolk County Council account has changed" ||
+			!strings.Contains(n.Body, "changed to a number ending "+journey.PhoneEnding(p.e164)) {
+			t.Errorf("after the change the latest email is %q:\n%s", n.Subject, n.Body)
+		}
 
 		// The next sign-in challenges the new number.
 		b = d.browser()

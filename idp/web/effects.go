@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/provider"
@@ -35,18 +36,31 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 	for _, e := range res.Effects {
 		switch e := e.(type) {
 		case journey.SetPhone:
+			var notice messages.Change
+			var to string
 			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
+				if u.PhoneVerified && u.Phone != "" && u.Phone != e.Number {
+					// A verified number replaced (not a first enrolment): its owner is told.
+					notice, to = messages.PhoneChanged{Ending: journey.PhoneEnding(e.Number)}, u.Email
+				}
 				u.Phone, u.PhoneType, u.PhoneVerified = e.Number, string(e.Type), true
 			}); err != nil {
 				return "", wrapf(err, "set phone")
+			}
+			if err := h.notify(ctx, to, notice); err != nil {
+				return "", err
 			}
 		case journey.SetPassword:
 			hash, err := h.Passwords.Hash(ctx, e.Password)
 			if err != nil {
 				return "", wrapf(err, "hash password")
 			}
-			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash = hash }); err != nil {
+			var to string
+			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash, to = hash, u.Email }); err != nil {
 				return "", wrapf(err, "set password")
+			}
+			if err := h.notify(ctx, to, messages.PasswordChanged{}); err != nil {
+				return "", err
 			}
 		case journey.ResetWrongCodes:
 			if err := h.resetWrongCodes(ctx, e.Factor); err != nil {
@@ -154,6 +168,27 @@ type textNotSent struct {
 }
 
 func noticeAccount(name string) string { return PathAccount + "?notice=" + name }
+
+// notify queues the notice of a change to an account for its owner (to; none
+// when ch is nil). It goes through the durable outbox before the journey moves
+// on: a step that fails here is repeated, and at worst the notice goes twice.
+func (h *Handler) notify(ctx context.Context, to string, ch messages.Change) error {
+	if ch == nil || to == "" {
+		return nil
+	}
+	m, err := h.Messages.AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
+	if err != nil {
+		return wrapf(err, "account notice")
+	}
+	switch err := h.Email.SendEmail(ctx, m); {
+	case errors.Is(err, factors.ErrUndeliverable):
+		// An address no message can reach: nothing to retry.
+		h.Log.WarnContext(ctx, "account notice not sent: the address cannot take email", "err", err)
+	case err != nil:
+		return wrapf(err, "queue the account notice")
+	}
+	return nil
+}
 
 func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.User)) error {
 	u, err := h.Store.UserByID(ctx, id)
