@@ -14,7 +14,8 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"
+const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL | " +
+	"idp users import --from-b2c FILE|--from-export FILE [--dry-run] [--json] | idp users export [--format jsonl]"
 
 // userAuditShown is how many of a person's latest audit events `idp users show` lists.
 const userAuditShown = 10
@@ -29,14 +30,19 @@ func users(ctx context.Context, env *environment, args []string) error {
 		return usageError{errors.New(usersUsage)}
 	}
 	sub, args := args[0], args[1:]
-	if sub == "list" {
+	switch sub {
+	case "list":
 		return usersList(ctx, env, args)
+	case "import":
+		return usersImport(ctx, env, args)
+	case "export":
+		return usersExport(ctx, env, args)
 	}
 	run, ok := map[string]func(context.Context, *environment, store.Durable, *store.User) error{
 		"show": usersShow, "unlock": usersUnlock, "disable": usersDisable, "enable": usersEnable, "reset-phone": usersResetPhone,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone, import, export)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
 	if len(args) != 1 || strings.TrimSpace(args[0]) == "" || strings.HasPrefix(args[0], "-") {
