@@ -93,6 +93,8 @@ var importRules = []importRule{
 		never: join(storeBackends, protocol, []string{"html/template", module + "/ui", module + "/idp/web", module + "/idp/provider"}),
 		tests: []string{"idp/migrate/graphtest", "store/sqlite", "store/storetest"},
 		why:   "imports and exports accounts over store.Users: the B2C and export formats and the import rules; no backend, no pages"},
+	{pkg: "idp/migrate/graphtest", project: []string{"idp/migrate"},
+		why: "generated B2C tenants and a strict fake of Microsoft Graph for tests"},
 	{pkg: "idp/limits", never: []string{"net/http", "net", "os", "database/sql"},
 		why: "limits are pure rules: the standard library only, no I/O"},
 	{pkg: "idp/password", external: []string{"golang.org/x/crypto/argon2", prom},
