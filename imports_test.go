@@ -91,7 +91,7 @@ var importRules = []importRule{
 		why:   "the journey is a pure state machine: no I/O, no store (it asks its caller), no pages, no provider"},
 	{pkg: "idp/migrate", project: []string{"factors/phone", "idp/journey", "store"},
 		never: join(storeBackends, protocol, []string{"html/template", module + "/ui", module + "/idp/web", module + "/idp/provider"}),
-		tests: []string{"idp/migrate/graphtest", "store/sqlite", "store/storetest"},
+		tests: []string{"idp/migrate/graphtest", "store/postgres", "store/sqlite", "store/storetest"},
 		why:   "imports and exports accounts over store.Users: the B2C and export formats and the import rules; no backend, no pages"},
 	{pkg: "idp/migrate/graphtest", project: []string{"idp/migrate"},
 		why: "generated B2C tenants and a strict fake of Microsoft Graph for tests"},
