@@ -155,15 +155,20 @@ func eachLine(data []byte, fn func(Position, []byte)) error {
 	return nil
 }
 
-// b2cRecord applies the import rules to one Graph user.
+// b2cRecord applies the import rules to one Graph user as JSON.
 func b2cRecord(pos Position, raw []byte, rules Rules) Record {
-	rec := Record{Pos: pos}
 	var g GraphUser
 	if err := json.Unmarshal(raw, &g); err != nil {
+		rec := Record{Pos: pos}
 		rec.Skip = rec.problem(ReasonUnreadable, "not a Graph user object: "+jsonProblem(err))
 		return rec
 	}
-	rec.SourceID = g.ID
+	return graphRecord(pos, &g, rules)
+}
+
+// graphRecord applies the import rules to one Graph user.
+func graphRecord(pos Position, g *GraphUser, rules Rules) Record {
+	rec := Record{Pos: pos, SourceID: g.ID}
 	if msg := checkID(g.ID); msg != "" {
 		rec.Skip = rec.problem(ReasonUnreadable, msg)
 		return rec
@@ -331,4 +336,37 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
 	}
 	return "invalid JSON"
+}
+
+// GraphPage is one Graph list response of users.
+type GraphPage struct {
+	Value    []GraphUser `json:"value"`
+	NextLink string      `json:"@odata.nextLink,omitempty"`
+}
+
+// GraphRecords applies the import rules to pages of users fetched from Graph,
+// with the positions ReadB2C gives the same pages written by WriteB2C.
+func GraphRecords(pages []GraphPage, rules Rules) []Record {
+	var recs []Record
+	for p, page := range pages {
+		for i := range page.Value {
+			recs = append(recs, graphRecord(Position{Page: p + 1, Index: i}, &page.Value[i], rules))
+		}
+	}
+	return recs
+}
+
+// WriteB2C writes pages in the --from-b2c format: one Graph list response after
+// another, each user with its phoneMethods.
+func WriteB2C(w io.Writer, pages []GraphPage) error {
+	enc := json.NewEncoder(w)
+	for _, p := range pages {
+		if p.Value == nil {
+			p.Value = []GraphUser{}
+		}
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
