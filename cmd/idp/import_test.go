@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -408,4 +409,46 @@ func TestExportImport(t *testing.T) {
 			t.Errorf("account %d after export and import: %+v", i, u)
 		}
 	}
+}
+
+// --from-graph imports the same tenant from a strict fake of Microsoft Graph,
+// waiting out its 429s; --save writes a file that imports to the same accounts.
+func TestImportFromGraph(t *testing.T) {
+	dir := t.TempDir()
+	fake := &graphtest.Graph{Tenant: graphtest.TenantDomain, ClientID: "app-1", ClientSecret: "s3cret~value",
+		Users: importTenant(), PageSize: pageSize, ThrottleEvery: 120, RetryAfter: 1}
+	srv := fake.Start()
+	defer srv.Close()
+	vars := map[string]string{"IDP_DATABASE_URL": "sqlite:" + filepath.Join(dir, "idp.db"),
+		"IDP_B2C_TENANT": fake.Tenant, "IDP_B2C_GRAPH_CLIENT_ID": fake.ClientID, "IDP_B2C_GRAPH_CLIENT_SECRET": fake.ClientSecret,
+		"IDP_B2C_AUTHORITY_URL": srv.URL, "IDP_B2C_GRAPH_URL": srv.URL}
+
+	wrong := maps.Clone(vars)
+	wrong["IDP_B2C_GRAPH_CLIENT_SECRET"] = "not-the-secret"
+	rep := importJSON(t, wrong, 1, "--from-graph")
+	if !strings.Contains(rep.Error, "AADSTS7000215") || rep.Created != 0 {
+		t.Errorf("wrong secret: %+v", rep)
+	}
+	for k, v := range map[string]string{"IDP_B2C_GRAPH_CLIENT_SECRET": "", "IDP_B2C_GRAPH_URL": "http://graph.example.org"} {
+		bad := maps.Clone(vars)
+		bad[k] = v
+		if code, out, errs := runCmd(t, bad, "users", "import", "--from-graph"); code != 2 || out != "" || !strings.Contains(errs, k) {
+			t.Errorf("%s=%q: exit %d %q %q, want a usage error naming it", k, v, code, out, errs)
+		}
+	}
+
+	saved := filepath.Join(dir, "saved.json")
+	rep = importJSON(t, vars, 0, "--from-graph", "--save", saved)
+	checkCounts(t, "from Graph", rep, counts{records: tenantSize, created: tenantSize - 3, skipped: 3, partly: 1})
+	if _, throttled, _, _ := fake.Stats(); throttled == 0 {
+		t.Error("the fake never throttled")
+	}
+	if len(rep.Problems) == 0 || rep.Problems[0].Where != "page 1 value[40]" {
+		t.Errorf("problems %+v", rep.Problems)
+	}
+	if st, err := os.Stat(saved); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("saved file: %v %v", st, err)
+	}
+	rep = importJSON(t, vars, 0, "--from-b2c", saved)
+	checkCounts(t, "the saved file", rep, counts{records: tenantSize, unchanged: tenantSize - 3, skipped: 3, partly: 1})
 }
