@@ -259,6 +259,14 @@ func checkB2CImport(t *testing.T, vars map[string]string, open func() store.Dura
 	if code != 0 || !strings.Contains(out, "migrated (from Azure AD B2C") {
 		t.Errorf("users show of a migrated account:\n%s", out)
 	}
+	// A helpdesk change to an account not yet migrated warns that an import undoes it.
+	code, _, errs := runCmd(t, vars, "users", "reset-phone", graphtest.Email(0))
+	if code != 0 || !strings.Contains(errs, "has not signed in here yet: another import would bring the phone back") {
+		t.Errorf("reset-phone of an account not yet migrated: %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, vars, "users", "disable", graphtest.Email(migratedLater)); code != 0 || strings.Contains(errs, "warning") {
+		t.Errorf("disable of a migrated account warns: %q", errs)
+	}
 }
 
 func TestImportB2CSQLite(t *testing.T) {

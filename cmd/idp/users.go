@@ -261,6 +261,7 @@ func usersDisable(ctx context.Context, env *environment, db store.Durable, u *st
 	if err := db.RevokeUserRefreshTokens(ctx, u.ID, "", now); err != nil {
 		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
 	}
+	warnReimport(env, u, "enable them again")
 	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and %d form app sessions end (form apps with a back-channel logout URI are told)\n", u.Email, told)
 	return nil
 }
@@ -275,6 +276,7 @@ func usersEnable(ctx context.Context, env *environment, db store.Durable, u *sto
 		return fmt.Errorf("enable user: %w", err)
 	}
 	auditUser(ctx, env, db, "admin.enable", u.ID, "enabled with the admin command")
+	warnReimport(env, u, "disable them again if they are disabled there")
 	fmt.Fprintf(env.stdout, "user %s enabled: they can sign in again\n", u.Email)
 	return nil
 }
@@ -295,8 +297,23 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 		return fmt.Errorf("reset phone: %w", err)
 	}
 	auditUser(ctx, env, db, "admin.reset_phone", u.ID, removed+" removed with the admin command")
+	warnReimport(env, u, "bring the phone back if it is still there")
 	fmt.Fprintf(env.stdout, "%s removed from user %s. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", removed, u.Email)
 	return nil
+}
+
+// warnReimport says that a change to an account imported and not yet signed in
+// here lasts only until the next import, which updates such accounts from B2C.
+func warnReimport(env *environment, u *store.User, undo string) {
+	if !u.AwaitingMigration() {
+		return
+	}
+	from := importSources[u.ImportedFrom]
+	if from == "" {
+		from = u.ImportedFrom
+	}
+	fmt.Fprintf(env.stderr, "warning: %s was imported from %s and has not signed in here yet: another import would %s; make the change there too\n",
+		u.Email, from, undo)
 }
 
 // auditUser records an admin action on a person's account, like audit does for
