@@ -59,6 +59,19 @@ type Position struct {
 	Index int `json:"index"`
 }
 
+// MarshalJSON gives {"line": n} or {"page": p, "index": i}.
+func (p Position) MarshalJSON() ([]byte, error) {
+	if p.Line > 0 {
+		return json.Marshal(struct {
+			Line int `json:"line"`
+		}{p.Line})
+	}
+	return json.Marshal(struct {
+		Page  int `json:"page"`
+		Index int `json:"index"`
+	}{p.Page, p.Index})
+}
+
 func (p Position) String() string {
 	if p.Line > 0 {
 		return fmt.Sprintf("line %d", p.Line)
