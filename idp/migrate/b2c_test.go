@@ -34,7 +34,9 @@ func TestB2CRules(t *testing.T) {
 			}},
 		{"mobile before alternateMobile before office, whatever their order",
 			`{"id":"c",` + ident + `,"phoneMethods":[{"id":"1","phoneNumber":"+44 20 7123 4567","phoneType":"office"},{"id":"2","phoneNumber":"+447400111222","phoneType":"alternateMobile"},{"id":"3","phoneNumber":"+44 7400333444","phoneType":"mobile"}]}`, "", "",
-			func(u *store.User) bool { return u.Phone == "+447400333444" && u.PhoneType == "mobile" && u.PhoneVerified }},
+			func(u *store.User) bool {
+				return u.Phone == "+447400333444" && u.PhoneType == "mobile" && u.PhoneVerified
+			}},
 		{"an unusable mobile falls back to the office line, a landline",
 			`{"id":"d",` + ident + `,"phoneMethods":[{"id":"3","phoneNumber":"+33 6 12 34 56 78","phoneType":"mobile"},{"id":"1","phoneNumber":"020 7123 4567","phoneType":"office"}]}`, "", "",
 			func(u *store.User) bool { return u.Phone == "+442071234567" && u.PhoneType == "landline" }},
