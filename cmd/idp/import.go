@@ -71,7 +71,7 @@ func usersImport(ctx context.Context, env *environment, args []string) error {
 	}
 	source += path
 	rep := &accountmigrate.Report{Source: source, DryRun: *dryRun}
-	print := func() {
+	printReport := func() {
 		if *asJSON {
 			_ = rep.WriteJSON(env.stdout)
 		} else {
@@ -81,7 +81,7 @@ func usersImport(ctx context.Context, env *environment, args []string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		rep.Error = err.Error()
-		print()
+		printReport()
 		return fmt.Errorf("%w: %v", accountmigrate.ErrIncomplete, err)
 	}
 	recs, err := read(f, rules)
@@ -89,7 +89,7 @@ func usersImport(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		// A file that cannot be read as a whole imports nothing.
 		rep.Error = fmt.Sprintf("%s is not a file the import understands: %v; nothing was imported", path, err)
-		print()
+		printReport()
 		return fmt.Errorf("%w: %s", accountmigrate.ErrIncomplete, rep.Error)
 	}
 	db, err := openAdminDatabase(ctx, cfg)
@@ -99,7 +99,7 @@ func usersImport(ctx context.Context, env *environment, args []string) error {
 	defer db.Close()
 	im := &accountmigrate.Import{Accounts: db, DryRun: *dryRun}
 	rep, err = im.Run(ctx, source, recs)
-	print()
+	printReport()
 	return err
 }
 
@@ -139,7 +139,7 @@ func graphSettings(env *environment) (*accountmigrate.Graph, error) {
 func importFromGraph(ctx context.Context, env *environment, cfg *config.Config, g *accountmigrate.Graph, rules accountmigrate.Rules,
 	save string, dryRun, asJSON bool) error {
 	source := "Microsoft Graph, tenant " + g.Tenant
-	print := func(rep *accountmigrate.Report) {
+	printReport := func(rep *accountmigrate.Report) {
 		if asJSON {
 			_ = rep.WriteJSON(env.stdout)
 		} else {
@@ -162,7 +162,7 @@ func importFromGraph(ctx context.Context, env *environment, cfg *config.Config, 
 	}
 	if err != nil {
 		rep := &accountmigrate.Report{Source: source, DryRun: dryRun, Error: "fetching from Microsoft Graph failed, and nothing was imported: " + err.Error()}
-		print(rep)
+		printReport(rep)
 		return fmt.Errorf("%w: %s", accountmigrate.ErrIncomplete, rep.Error)
 	}
 	if save != "" {
@@ -176,7 +176,7 @@ func importFromGraph(ctx context.Context, env *environment, cfg *config.Config, 
 	}
 	defer db.Close()
 	rep, err := (&accountmigrate.Import{Accounts: db, DryRun: dryRun}).Run(ctx, source, accountmigrate.GraphRecords(pages, rules))
-	print(rep)
+	printReport(rep)
 	return err
 }
 
