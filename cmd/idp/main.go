@@ -37,7 +37,7 @@ var commands = map[string]command{
 	"version": {"print the version and exit", version},
 	"clients": {"manage relying parties: add, list, show ID, update ID, remove ID, rotate-secret ID", clients},
 	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--alg RS256|ES256]", keys},
-	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL", users},
+	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL; import (from Azure AD B2C or an export), export", users},
 
 	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
 	"healthcheck": {"exit 0 if the server on IDP_ADDR (or --url) answers /healthz with 200 (container health checks)", healthcheck},

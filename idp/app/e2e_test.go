@@ -169,6 +169,11 @@ func TestSignUpWithSMSThenSignIn(t *testing.T) {
 		proveByCall(d, b, p)
 		checkClaims(t, b.exchange(), p, "pwd", "tel")
 
+		// The account knows when it last signed in (users show, users export).
+		if u, err := d.app.Durable.UserByEmail(context.Background(), p.email); err != nil || u.LastSignInAt.IsZero() {
+			t.Errorf("after three sign-ins: last sign-in %v, %v", u, err)
+		}
+
 		// Operators see what happened.
 		metrics := d.metrics()
 		for _, want := range []string{

@@ -87,6 +87,11 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 					return "", err
 				}
 				redirect = u
+				// When the person last signed in (users show, users export) is a
+				// record, not a rule: a failure to keep it does not stop the sign-in.
+				if err := h.Store.RecordSignIn(ctx, e.UserID, h.now()); err != nil {
+					h.Log.WarnContext(ctx, "record sign-in", "user", e.UserID, "err", err)
+				}
 			}
 			// Both factors proven in this browser: it is known to the account
 			// from now on (its wrong passwords have their own budget).
