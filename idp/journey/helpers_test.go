@@ -70,8 +70,8 @@ type world struct {
 	// imported answers CheckPassword for these accounts (by user id): an
 	// account imported from another service without a password here yet.
 	imported map[string]PasswordResult
-	effects    []Effect // performed (non-query) effects, in order
-	created    []CreateUser
+	effects  []Effect // performed (non-query) effects, in order
+	created  []CreateUser
 }
 
 func newWorld(t *testing.T, change func(*Policy)) *world {
