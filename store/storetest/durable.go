@@ -34,6 +34,10 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"UserNotFound", durableUserNotFound},
 		{"LoginFailures", durableLoginFailures},
 		{"ListUsers", durableListUsers},
+		{"RecordSignIn", durableRecordSignIn},
+		{"ImportUsers", durableImportUsers},
+		{"ImportUsersBatchRules", durableImportUsersBatchRules},
+		{"ImportUsersAllOrNothing", durableImportUsersAllOrNothing},
 		{"Clients", durableClients},
 		{"ClientDeleteDropsRefreshTokens", durableClientDeleteDropsRefreshTokens},
 		{"ClientUpdate", durableClientUpdate},
@@ -212,6 +216,9 @@ func durableUserUpdate(t *testing.T, s store.Durable) {
 	u.Status = store.UserDisabled
 	u.FailedLogins = 2
 	u.LockedUntil = later.Add(time.Minute)
+	u.ImportedFrom = store.ImportedB2C
+	u.MigratedAt = later.Add(-time.Minute)
+	u.LastSignInAt = later.Add(-time.Second)
 	u.UpdatedAt = later
 	durableOK(t, "UpdateUser", s.UpdateUser(ctx, u))
 
