@@ -81,7 +81,7 @@ var importRules = []importRule{
 	{pkg: "idp/app", project: []string{"idp/...", "factors/...", "store/...", "ui"}, external: []string{prom},
 		never: []string{module + "/idp/webtest", module + "/store/storetest", module + "/factors/vonage/vonagetest", module + "/factors/email/smtptest"},
 		why:   "app is the wiring: it chooses backends and providers; the protocol library stays in idp/provider"},
-	{pkg: "idp/config", project: []string{"idp/limits", "factors/email", "factors/phone", "factors/vonage"},
+	{pkg: "idp/config", project: []string{"idp/limits", "factors/b2c", "factors/email", "factors/phone", "factors/vonage"},
 		never: join(storeBackends, protocol, []string{module + "/ui"}),
 		why:   "settings are read and checked once; the factors check their own settings' shapes"},
 	{pkg: "idp/faults", why: "the fault suite is tests only; it runs the built binary"},
