@@ -210,10 +210,14 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 // the caller counts a wrong password; when B2C cannot tell, the answer is
 // PasswordUnavailable and nothing is counted or stored. Without B2C (or for an
 // export) no one can check the password: PasswordNewRequired, after the same
-// hashing time as a check.
+// hashing time as a check, counted against the network like a wrong password so
+// that the page cannot list imported addresses faster than passwords are guessed.
 func (h *Handler) firstPassword(ctx context.Context, r *http.Request, q journey.CheckPassword, u *store.User) (ev journey.Event, accepted bool, err error) {
 	if h.B2C == nil || u.ImportedFrom != store.ImportedB2C || !u.MigratedAt.IsZero() {
 		if err := h.Passwords.DummyVerify(ctx, q.Password); err != nil {
+			return nil, false, err
+		}
+		if _, err := h.Store.Hit(ctx, "pwfail:net:"+h.clientNetwork(r), h.cfg.Passwords.NetworkWindow, h.now()); err != nil {
 			return nil, false, err
 		}
 		h.audit(ctx, r, "login.new_password_required", u.ID, "imported ("+u.ImportedFrom+") without a password here")
