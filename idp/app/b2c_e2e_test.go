@@ -284,3 +284,23 @@ func TestExportedAccountWithoutPhone(t *testing.T) {
 		t.Fatalf("sub %q", tok.id.Subject)
 	}
 }
+
+// A network refused for too many wrong passwords never reaches B2C either.
+func TestB2CNotAskedFromAThrottledNetwork(t *testing.T) {
+	fake := b2ctest.New(t, ropcClientID)
+	d := startIdP(t, embedded, map[string]string{"IDP_B2C_ROPC_URL": fake.TokenURL(), "IDP_B2C_ROPC_CLIENT_ID": ropcClientID,
+		"IDP_PASSWORD_NETWORK_LIMIT": "1", "IDP_PASSWORD_NETWORK_SLOWDOWN": "1"})
+	p := newPerson(t, true)
+	importPerson(t, d, p, store.ImportedB2C, true)
+	fake.AddUser(objectID(p), p.email, p.password)
+
+	b := d.browser()
+	b.startSignIn()
+	b.press("Sign in", "email", "nobody@example.gov.uk", "password", "a guess")
+	b.expectText(journey.MsgSignInIncorrect)
+	b.press("Sign in", "email", p.email, "password", p.password)
+	b.expectText("There have been too many attempts to sign in from your network")
+	if fake.Calls() != 0 {
+		t.Fatalf("a throttled network asked B2C (%d calls)", fake.Calls())
+	}
+}
