@@ -44,3 +44,46 @@ func TestBrowserB2CFirstSignIn(t *testing.T) {
 		t.Fatalf("not migrated: %v %q", u.MigratedAt, u.PasswordHash)
 	}
 }
+
+// Without B2C, in a real browser: the Sign In page, the page saying the council
+// has moved, the email code, the imported phone, a new password, and back at the
+// form signed in as the imported person; then a sign-in with the new password.
+func TestBrowserImportedSetsANewPassword(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	rp := newRelyingParty(t, d)
+	p := newPerson(t, true)
+	importPerson(t, d, p, store.ImportedB2C, true)
+	name := p.given + " " + p.family
+
+	b := webtest.NewBrowser(t, true)
+	b.Navigate(rp.url)
+	b.Click("Login or Register")
+	see(t, b, "moved-sign-in", "Sign In")
+	b.FillLabel("Email address", p.email)
+	b.FillLabel("Password", "my old B2C password")
+	b.ClickButton("Sign in")
+	see(t, b, "moved-new-service", "We have moved to a new sign-in service")
+	says(t, b, "You need to create a new password", "We will send a verification code to "+p.email)
+	b.ClickButton("Continue")
+	see(t, b, "moved-check-your-email", "Check your email")
+	g := &guide{t: t, d: d, b: b, p: p, js: true}
+	b.FillLabel("Verification code", g.inbox().code("email", p.email, "moved-inbox-email-code"))
+	b.ClickButton("Verify code")
+	see(t, b, "moved-confirm-it-is-you", "Confirm it is you")
+	g.proveBySMS("moved-")
+	see(t, b, "moved-new-password", "Create a new password")
+	p.password = "a brand new passphrase"
+	b.FillLabel("New password", p.password)
+	b.FillLabel("Confirm password", p.password)
+	b.ClickButton("Continue")
+	see(t, b, "moved-back-at-form", "Signed in")
+	says(t, b, "Signed in as "+name)
+
+	b = webtest.NewBrowser(t, true)
+	b.Navigate(rp.url)
+	b.Click("Login or Register")
+	g = &guide{t: t, d: d, b: b, p: p, js: true}
+	g.signIn("moved-again-")
+	g.proveBySMS("moved-again-")
+	see(t, b, "moved-again-back-at-form", "Signed in")
+}
