@@ -60,7 +60,7 @@ func join(lists ...[]string) []string { return slices.Concat(lists...) }
 // the entries say which neighbours a package may use.
 var importRules = []importRule{
 	// cmd: mains are wiring.
-	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/app", "idp/config", "idp/journey", "idp/provider", "factors/email", "store"},
+	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/app", "idp/config", "idp/journey", "idp/migrate", "idp/provider", "factors/email", "factors/phone", "store"},
 		why: "the idp command runs the app and its admin commands; backends are the app's choice"},
 	{pkg: "cmd/idp-bench", project: []string{"idp/app", "idp/config", "idp/limits", "idp/password", "ui"},
 		external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9", "golang.org/x/oauth2/..."},
@@ -89,6 +89,12 @@ var importRules = []importRule{
 	{pkg: "idp/journey", project: []string{"factors", "factors/otp", "factors/phone", "idp/amr", "idp/limits"},
 		never: join(storeBackends, protocol, pages, vonage, []string{module + "/store", module + "/idp/password", "database/sql", "net", "os/exec", "github.com/prometheus/..."}),
 		why:   "the journey is a pure state machine: no I/O, no store (it asks its caller), no pages, no provider"},
+	{pkg: "idp/migrate", project: []string{"factors/phone", "idp/journey", "store"},
+		never: join(storeBackends, protocol, []string{"html/template", module + "/ui", module + "/idp/web", module + "/idp/provider"}),
+		tests: []string{"idp/migrate/graphtest", "store/postgres", "store/sqlite", "store/storetest"},
+		why:   "imports and exports accounts over store.Users: the B2C and export formats and the import rules; no backend, no pages"},
+	{pkg: "idp/migrate/graphtest", project: []string{"idp/migrate"},
+		why: "generated B2C tenants and a strict fake of Microsoft Graph for tests"},
 	{pkg: "idp/limits", never: []string{"net/http", "net", "os", "database/sql"},
 		why: "limits are pure rules: the standard library only, no I/O"},
 	{pkg: "idp/password", external: []string{"golang.org/x/crypto/argon2", prom},

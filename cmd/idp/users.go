@@ -14,7 +14,8 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"
+const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL | " +
+	"idp users import --from-b2c FILE|--from-export FILE [--dry-run] [--json] | idp users export [--format jsonl]"
 
 // userAuditShown is how many of a person's latest audit events `idp users show` lists.
 const userAuditShown = 10
@@ -29,14 +30,19 @@ func users(ctx context.Context, env *environment, args []string) error {
 		return usageError{errors.New(usersUsage)}
 	}
 	sub, args := args[0], args[1:]
-	if sub == "list" {
+	switch sub {
+	case "list":
 		return usersList(ctx, env, args)
+	case "import":
+		return usersImport(ctx, env, args)
+	case "export":
+		return usersExport(ctx, env, args)
 	}
 	run, ok := map[string]func(context.Context, *environment, store.Durable, *store.User) error{
 		"show": usersShow, "unlock": usersUnlock, "disable": usersDisable, "enable": usersEnable, "reset-phone": usersResetPhone,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone, import, export)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
 	if len(args) != 1 || strings.TrimSpace(args[0]) == "" || strings.HasPrefix(args[0], "-") {
@@ -91,7 +97,7 @@ func usersList(ctx context.Context, env *environment, args []string) error {
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tNAME\tPHONE\tSTATUS\tLOCKED\tCREATED")
+	fmt.Fprintln(tw, "EMAIL\tNAME\tPHONE\tSTATUS\tMIGRATION\tLOCKED\tCREATED")
 	for _, u := range us {
 		phone := "-"
 		if u.Phone != "" {
@@ -101,8 +107,8 @@ func usersList(ctx context.Context, env *environment, args []string) error {
 		if now.Before(u.LockedUntil) {
 			locked = "until " + u.LockedUntil.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, orDash(strings.TrimSpace(u.GivenName+" "+u.FamilyName)),
-			phone, u.Status, locked, u.CreatedAt.UTC().Format("2006-01-02"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, orDash(strings.TrimSpace(u.GivenName+" "+u.FamilyName)),
+			phone, u.Status, orDash(migrationState(u)), locked, u.CreatedAt.UTC().Format("2006-01-02"))
 	}
 	return tw.Flush()
 }
@@ -119,6 +125,8 @@ func usersShow(ctx context.Context, env *environment, db store.Durable, u *store
 	fmt.Fprintf(tw, "name:\t%s\n", strings.TrimSpace(u.GivenName+" "+u.FamilyName))
 	fmt.Fprintf(tw, "phone:\t%s\n", phoneSummary(u))
 	fmt.Fprintf(tw, "status:\t%s\n", u.Status)
+	fmt.Fprintf(tw, "account:\t%s\n", accountSummary(u))
+	fmt.Fprintf(tw, "last sign-in:\t%s\n", timeOrNever(u.LastSignInAt))
 	fmt.Fprintf(tw, "failed logins:\t%d\n", u.FailedLogins)
 	fmt.Fprintf(tw, "locked until:\t%s\n", lockSummary(u.LockedUntil, now))
 	fmt.Fprintf(tw, "created:\t%s\n", u.CreatedAt.UTC().Format(time.RFC3339))
@@ -137,6 +145,44 @@ func usersShow(ctx context.Context, env *environment, db store.Durable, u *store
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), e.Detail)
 	}
 	return tw.Flush()
+}
+
+// migrationState is where an imported account is in its move here: "imported,
+// not yet signed in" until its first sign-in (its password checked by B2C once,
+// or set anew), "migrated" after; empty for an account made here.
+func migrationState(u *store.User) string {
+	switch {
+	case u.ImportedFrom == "":
+		return ""
+	case u.AwaitingMigration():
+		return "imported, not yet signed in"
+	default:
+		return "migrated"
+	}
+}
+
+// importSources names where an imported account came from.
+var importSources = map[string]string{store.ImportedB2C: "Azure AD B2C", store.ImportedExport: "another instance's export"}
+
+func accountSummary(u *store.User) string {
+	if u.ImportedFrom == "" {
+		return "made here"
+	}
+	from := importSources[u.ImportedFrom]
+	if from == "" {
+		from = u.ImportedFrom
+	}
+	if u.AwaitingMigration() {
+		return fmt.Sprintf("imported, not yet signed in (from %s)", from)
+	}
+	return fmt.Sprintf("migrated (from %s; first signed in here %s)", from, u.MigratedAt.UTC().Format(time.RFC3339))
+}
+
+func timeOrNever(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func verified(ok bool) string {

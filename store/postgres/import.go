@@ -47,6 +47,8 @@ func (s *Store) ImportUsers(ctx context.Context, batch []*store.User, now time.T
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// Every write is decided from what was read: send them in one round trip.
+		writes := &pgx.Batch{}
 		for i, u := range batch {
 			key := strings.ToLower(u.Email)
 			var other *store.User
@@ -60,15 +62,11 @@ func (s *Store) ImportUsers(ctx context.Context, batch []*store.User, now time.T
 				if c.UpdatedAt.IsZero() {
 					c.UpdatedAt = now
 				}
-				if _, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key)
+				writes.Queue(`INSERT INTO users (`+userColumns+`, email_key)
 					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-					userValues(&c)...); err != nil {
-					return fmt.Errorf("create %s: %w", u.ID, err)
-				}
-				if _, err := tx.Exec(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail)
-					VALUES ($1, $2, $3, '', '', $4)`, now, store.ImportAuditKind, c.ID, store.ImportAuditDetail(&c)); err != nil {
-					return fmt.Errorf("audit %s: %w", u.ID, err)
-				}
+					userValues(&c)...)
+				writes.Queue(`INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail)
+					VALUES ($1, $2, $3, '', '', $4)`, now, store.ImportAuditKind, c.ID, store.ImportAuditDetail(&c))
 				byID[c.ID] = &c
 				if key != "" {
 					byEmail[key] = &c
@@ -76,16 +74,19 @@ func (s *Store) ImportUsers(ctx context.Context, batch []*store.User, now time.T
 			case store.ImportUpdated:
 				e := byID[u.ID]
 				store.ApplyImportUpdate(e, u, now)
-				if _, err := tx.Exec(ctx, `UPDATE users SET given_name = $1, family_name = $2,
+				writes.Queue(`UPDATE users SET given_name = $1, family_name = $2,
 					phone = $3, phone_type = $4, phone_verified = $5, status = $6, updated_at = $7
 					WHERE id = $8 AND imported_from <> '' AND migrated_at IS NULL`,
 					e.GivenName, e.FamilyName, e.Phone, e.PhoneType, e.PhoneVerified, string(e.Status),
-					ts(e.UpdatedAt), e.ID); err != nil {
-					return fmt.Errorf("update %s: %w", u.ID, err)
-				}
+					ts(e.UpdatedAt), e.ID)
 			}
 		}
-		return nil
+		if writes.Len() == 0 {
+			return nil
+		}
+		bctx, cancel := bound(ctx)
+		defer cancel()
+		return tx.SendBatch(bctx, writes).Close()
 	})
 	if isUniqueViolation(err) {
 		return nil, fmt.Errorf("postgres: import users: id or email taken meanwhile: %w", store.ErrConflict)
