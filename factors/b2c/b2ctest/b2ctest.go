@@ -177,7 +177,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "invalid_request", "AADB2C90079", "Clients must send a client_secret when redeeming a confidential grant.")
 		return
 	}
-	if err := r.ParseForm(); err != nil || len(r.URL.Query()) > 0 && r.URL.Query().Get("p") == "" {
+	if err := r.ParseForm(); err != nil {
 		oauthError(w, "invalid_request", "AADB2C90117", "The request could not be read.")
 		return
 	}
