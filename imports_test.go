@@ -81,7 +81,7 @@ var importRules = []importRule{
 	{pkg: "idp/app", project: []string{"idp/...", "factors/...", "store/...", "ui"}, external: []string{prom},
 		never: []string{module + "/idp/webtest", module + "/store/storetest", module + "/factors/vonage/vonagetest", module + "/factors/email/smtptest"},
 		why:   "app is the wiring: it chooses backends and providers; the protocol library stays in idp/provider"},
-	{pkg: "idp/config", project: []string{"idp/limits", "factors/email", "factors/phone", "factors/vonage"},
+	{pkg: "idp/config", project: []string{"idp/limits", "factors/b2c", "factors/email", "factors/phone", "factors/vonage"},
 		never: join(storeBackends, protocol, []string{module + "/ui"}),
 		why:   "settings are read and checked once; the factors check their own settings' shapes"},
 	{pkg: "idp/faults", why: "the fault suite is tests only; it runs the built binary"},
@@ -124,6 +124,11 @@ var importRules = []importRule{
 
 	// factors: how a person proves something, and how messages reach them.
 	{pkg: "factors", never: everything, why: "the factors' shared vocabulary (channels, call results, errors)"},
+	{pkg: "factors/b2c", external: []string{"github.com/go-jose/go-jose/v4/..."},
+		never: join(storeBackends, protocol, []string{module + "/store", module + "/idp/...", module + "/ui"}),
+		why:   "the check of a migrating password against Azure AD B2C's ROPC user flow: strings in, accepted or refused out"},
+	{pkg: "factors/b2c/b2ctest", external: []string{"github.com/go-jose/go-jose/v4/..."}, never: everything,
+		why: "a strict fake of B2C's ROPC user flow for tests"},
 	{pkg: "factors/dev", project: []string{"factors", "factors/phone", "store"},
 		never: join(storeBackends, protocol, []string{module + "/idp/...", module + "/ui"}),
 		why:   "the dev inbox knows the store's interfaces only, and nothing of journeys or pages"},

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/b2c"
 	"github.com/councilforms/idp/factors/dev"
 	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/factors/otp"
@@ -155,6 +156,10 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if o.now != nil {
 		delivery.setClock(o.now)
 	}
+	ropc, err := b2cPasswords(cfg, a)
+	if err != nil {
+		return nil, err
+	}
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
 		CallRefresh: o.callRefresh, CallPoll: o.callPoll,
@@ -174,6 +179,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		Email:     delivery.Email,
 		SMS:       delivery.SMS,
 		Caller:    delivery.Caller,
+		B2C:       ropc,
 		Log:       a.Log,
 		Metrics:   a.Metrics.Registry(),
 		Now:       o.now,
@@ -230,4 +236,19 @@ func devInboxPage(pages *ui.Templates) dev.RenderFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		pages.Render(w, http.StatusOK, ui.PageDevInbox, ui.DevInboxPage{Page: ui.Page{Title: "Development inbox"}, Items: out})
 	}
+}
+
+// b2cPasswords is the Azure AD B2C ROPC user flow that checks the first password
+// of accounts imported from B2C, or nil without IDP_B2C_ROPC_URL (they set a new
+// password at their first sign-in).
+func b2cPasswords(cfg *config.Config, a *App) (web.B2CPasswords, error) {
+	if cfg.B2CROPCURL == "" {
+		return nil, nil
+	}
+	c, err := b2c.New(b2c.Config{TokenURL: cfg.B2CROPCURL, ClientID: cfg.B2CROPCClientID, Timeout: cfg.B2CROPCTimeout, Log: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("IDP_B2C_ROPC_URL: %w", err)
+	}
+	a.Log.Info("accounts imported from Azure AD B2C are checked by its ROPC user flow at their first sign-in", "url", cfg.B2CROPCURL)
+	return c, nil
 }

@@ -126,6 +126,13 @@ type Config struct {
 	PasswordNetworkLimit    int
 	PasswordNetworkSlowdown int
 
+	// The Azure AD B2C ROPC user flow that checks the first password of an account
+	// imported from B2C (README, "Moving from Azure AD B2C"): both empty when there
+	// is none, and such accounts set a new password at their first sign-in.
+	B2CROPCURL      string // IDP_B2C_ROPC_URL, the flow's token endpoint
+	B2CROPCClientID string
+	B2CROPCTimeout  time.Duration
+
 	// TrustedProxies are the addresses of load balancers and reverse proxies in front
 	// of the idp, whose X-Forwarded-For header is believed when finding a person's
 	// address (per-address send limits, the audit log). Empty: the peer address.
@@ -213,6 +220,9 @@ var Settings = []Setting{
 	{Env: "IDP_VONAGE_REST_URL", Flag: "vonage-rest-url", Default: "https://rest.nexmo.com", Usage: "Vonage SMS API base URL"},
 	{Env: "IDP_VONAGE_API_URL", Flag: "vonage-api-url", Default: "https://api.nexmo.com", Usage: "Vonage Voice API base URL"},
 	{Env: "IDP_PHONE_COUNTRIES", Flag: "phone-countries", Default: limits.DefaultPhoneCountries, Usage: "comma-separated ISO 3166 regions whose phone numbers may be used (GB includes GG, IM and JE)"},
+	{Env: "IDP_B2C_ROPC_URL", Flag: "b2c-ropc-url", Usage: "Azure AD B2C ROPC user flow token endpoint, https://<tenant>.b2clogin.com/<tenant>.onmicrosoft.com/<flow>/oauth2/v2.0/token, which checks the first password of accounts imported from B2C; empty: they set a new password at their first sign-in"},
+	{Env: "IDP_B2C_ROPC_CLIENT_ID", Flag: "b2c-ropc-client-id", Usage: "application (client) id registered in B2C for the ROPC user flow; required with IDP_B2C_ROPC_URL"},
+	{Env: "IDP_B2C_ROPC_TIMEOUT", Flag: "b2c-ropc-timeout", Default: "10s", Usage: "longest wait for B2C to check a password; past it the person is told their password cannot be checked right now"},
 	{Env: "IDP_TRUSTED_PROXIES", Flag: "trusted-proxies", Usage: "comma-separated addresses or CIDR ranges of the load balancers in front of the idp, whose X-Forwarded-For is believed (e.g. 10.0.0.0/8); empty trusts none"},
 	{Env: "IDP_SEND_DAILY_CEILING", Flag: "send-daily-ceiling", Default: strconv.Itoa(limits.DefaultDailyCeiling), Usage: "text messages and calls all servers may send in one UTC day; past it sending is refused and an alarm metric rises"},
 	{Env: "IDP_SEND_CEILING_VERIFIED_SHARE", Flag: "send-ceiling-verified-share", Default: strconv.Itoa(limits.DefaultVerifiedShare), Usage: "per cent (0 to 99) of IDP_SEND_DAILY_CEILING kept for challenges to numbers already verified on an account; texts and calls to new numbers get the rest"},
@@ -529,6 +539,9 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 		return nil, err
 	}
 	if err := parseDelivery(raw, c, requireDelivery); err != nil {
+		return nil, err
+	}
+	if err := parseB2C(raw, c); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -52,6 +52,11 @@
 //	forgot_email            email: SubmitEmail; back GoToSignIn
 //	forgot_email_code       like signup_email_code
 //	forgot_new_password     password, confirmation: SubmitNewPassword
+//	password_unavailable    'We cannot check your password right now': 'Try again'
+//	                        GoToSignIn, 'Forgot your password?' StartForgotPassword
+//	new_service             'moved to a new sign-in service': 'Continue' Continue (a
+//	                        code to the imported address, as a password reset); back
+//	                        GoToSignIn
 //	done                    none: the caller acts on CompleteAuth
 //
 // Result.Sent says a code or call just went out (show 'We have sent a code');
@@ -81,6 +86,14 @@
 // Policy.PhoneConfirmTwice a newly enrolled number is proven a second time. AMR in
 // CompleteAuth lists what was proven in the journey ("pwd", "sms", "tel").
 //
+// An account imported from Azure AD B2C (or another instance's export) has no
+// password here until its first sign-in. The caller checks the typed password
+// with B2C then (after the same throttles and lockout as any password); accepted,
+// it is stored and the sign-in goes on as any other (PasswordOK); when B2C cannot
+// be asked the journey shows password_unavailable (PasswordUnavailable), and when
+// there is no B2C to ask, new_service (PasswordNewRequired), from which the person
+// sets a new password as in a password reset of that account.
+//
 // # Steps and transitions
 //
 // Every transition of the table in table.go; a self-loop is a mistake shown on the
@@ -97,6 +110,13 @@
 //	    sign_in --> phone_enter : password_checked
 //	    sign_in --> signup_email : start_sign_up
 //	    sign_in --> forgot_email : start_forgot_password
+//	    sign_in --> password_unavailable : password_checked
+//	    sign_in --> new_service : password_checked
+//
+//	    password_unavailable --> sign_in : go_to_sign_in
+//	    password_unavailable --> forgot_email : start_forgot_password
+//	    new_service --> forgot_email_code : continue
+//	    new_service --> sign_in : go_to_sign_in
 //
 //	    signup_email --> signup_email : submit_email, account_looked_up
 //	    signup_email --> signup_email_code : account_looked_up
@@ -155,6 +175,7 @@
 //	    forgot_email --> sign_in : go_to_sign_in
 //	    forgot_email_code --> forgot_email_code : submit_email_code, code_guesses_checked, wrong_code_recorded, resend_email_code, send_budget_checked
 //	    forgot_email_code --> forgot_email : change_email, send_budget_checked
+//	    forgot_email_code --> new_service : send_budget_checked
 //	    forgot_email_code --> challenge : code_guesses_checked
 //	    forgot_email_code --> forgot_new_password : code_guesses_checked
 //	    forgot_new_password --> forgot_new_password : submit_new_password

@@ -55,11 +55,23 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			if err != nil {
 				return "", wrapf(err, "hash password")
 			}
+			migrated := false
 			var to string
-			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash, to = hash, u.Email }); err != nil {
+			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
+				u.PasswordHash, to = hash, u.Email
+				// An imported account's first password of its own (a reset, or
+				// the new password its first sign-in asked for).
+				if u.AwaitingMigration() {
+					u.MigratedAt, migrated = h.now(), true
+				}
+			}); err != nil {
 				return "", wrapf(err, "set password")
 			}
-			if err := h.notify(ctx, to, messages.PasswordChanged{}); err != nil {
+			// A first password of an imported account is not a change to tell of.
+			if migrated {
+				h.audit(ctx, r, "user.password_migrated", e.UserID, "new password set")
+				h.metrics.migrated.WithLabelValues("new_password").Inc()
+			} else if err := h.notify(ctx, to, messages.PasswordChanged{}); err != nil {
 				return "", err
 			}
 		case journey.ResetWrongCodes:
@@ -80,6 +92,10 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			if e.AuthRequestID == "" {
 				redirect = noticeAccount("phone-changed")
 			} else {
+				// A sign-in to a form app, not a change of phone from the account pages.
+				if err := h.Store.RecordSignIn(ctx, e.UserID, e.AuthTime); err != nil {
+					h.Log.WarnContext(ctx, "record sign-in time", "user", e.UserID, "err", err)
+				}
 				u, err := h.Provider.Complete(w, r, e.AuthRequestID, provider.Authentication{
 					UserID: e.UserID, AMR: e.AMR, AuthTime: e.AuthTime,
 				})

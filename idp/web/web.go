@@ -59,6 +59,13 @@ type Store interface {
 	store.Audit
 }
 
+// B2CPasswords checks a password against Azure AD B2C's ROPC user flow
+// (*b2c.ROPC): true when B2C accepted it for the account objectID, false when it
+// refused it, an error when it could not tell (B2C unreachable, slow, failing).
+type B2CPasswords interface {
+	CheckPassword(ctx context.Context, objectID, username, password string) (bool, error)
+}
+
 // DefaultResumeIdle: a journey left for longer than this on a shared computer is
 // more likely someone else's than the same person's coming back.
 const DefaultResumeIdle = 10 * time.Minute
@@ -129,7 +136,11 @@ type Deps struct {
 	Email     factors.EmailSender
 	SMS       factors.SMSSender
 	Caller    factors.Caller
-	Log       *slog.Logger
+	// B2C checks the first password of an account imported from Azure AD B2C
+	// (IDP_B2C_ROPC_URL); nil when there is none to ask, and such accounts set a
+	// new password at their first sign-in.
+	B2C B2CPasswords
+	Log *slog.Logger
 	// Metrics receives the journeys' counters; nil keeps them unregistered.
 	Metrics prometheus.Registerer
 	// Now is the clock; default time.Now.
