@@ -10,7 +10,6 @@ import (
 	"os"
 	"sync/atomic"
 
-	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/b2c"
 	"github.com/councilforms/idp/factors/dev"
 	"github.com/councilforms/idp/factors/messages"
@@ -38,9 +37,10 @@ type parts struct {
 	delivery *Delivery
 }
 
-// late holds what the login pages provide to parts built before them (the
-// provider's continue step, the senders' call outcomes): it is set once the
-// pages exist, before anything is served.
+// late holds what the login pages provide to the provider, built before them
+// (its continue step serves the pages' first response): it is set once the
+// pages exist, before anything is served. It is the one late binding left:
+// the pages need the provider, and the provider's continue step the pages.
 type late[T any] struct{ v atomic.Pointer[T] }
 
 func (l *late[T]) set(v T) { l.v.Store(&v) }
@@ -51,17 +51,6 @@ func (l *late[T]) get() (T, bool) {
 	}
 	var zero T
 	return zero, false
-}
-
-// lateOutcomes forwards call outcomes to the login pages.
-type lateOutcomes struct{ late[factors.CallOutcomes] }
-
-func (o *lateOutcomes) RecordCallOutcome(ctx context.Context, id string, r factors.CallResult) error {
-	t, ok := o.get()
-	if !ok {
-		return factors.ErrUnknownCall
-	}
-	return t.RecordCallOutcome(ctx, id, r)
 }
 
 // lateHandler forwards requests to the login pages.
@@ -148,8 +137,10 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("message templates: %w", err)
 	}
-	outcomes := &lateOutcomes{}
-	delivery, err := OpenDelivery(ctx, cfg, a.Durable, a.Ephemeral, a.Metrics.Registry(), outcomes, a.Log)
+	// The records of calls in flight come first: the senders report outcomes
+	// to them (the voice webhook, the dev call simulator) and the pages read them.
+	calls := web.NewCalls(a.Ephemeral, machine.Policy())
+	delivery, err := OpenDelivery(ctx, cfg, a.Durable, a.Ephemeral, a.Metrics.Registry(), calls, a.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +170,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		Email:     delivery.Email,
 		SMS:       delivery.SMS,
 		Caller:    delivery.Caller,
+		Calls:     calls,
 		B2C:       ropc,
 		Log:       a.Log,
 		Metrics:   a.Metrics.Registry(),
@@ -187,7 +179,6 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	outcomes.set(pagesHandler)
 	login.set(pagesHandler)
 	return &parts{pages: pages, provider: p, web: pagesHandler, delivery: delivery}, nil
 }

@@ -14,15 +14,63 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-// Calls in flight: "call:<id>" names the journey a call belongs to, and
-// "callresult:<id>" holds its outcome once reported.
+// Calls keeps the records of calls in flight in the ephemeral store:
+// store.KeyCall + id names the journey a call belongs to, and
+// store.KeyCallResult + id holds its outcome once reported. It is the
+// factors.CallOutcomes the call simulator and the voice webhook report to; the
+// login pages record the calls they place and read the outcomes. Built on its
+// own, before the senders and the pages, which both use it.
+type Calls struct {
+	eph store.Ephemeral
+	// ttl keeps a call's records a while after it may last, so that a late
+	// webhook still finds its call (and is then refused as finished).
+	ttl time.Duration
+}
+
+var _ factors.CallOutcomes = (*Calls)(nil)
+
+// NewCalls keeps call records in eph for calls that last up to the policy's
+// call timeout.
+func NewCalls(eph store.Ephemeral, p journey.Policy) *Calls {
+	return &Calls{eph: eph, ttl: p.CallTimeout + 10*time.Minute}
+}
+
 func callKey(id string) string   { return store.KeyCall + id }
 func resultKey(id string) string { return store.KeyCallResult + id }
 
-// callRecordTTL keeps a call's records a while after it may last, so that a late
-// webhook still finds its call (and is then refused as finished).
-func (h *Handler) callRecordTTL() time.Duration {
-	return h.Machine.Policy().CallTimeout + 10*time.Minute
+// placed records that call callID belongs to journeyID.
+func (c *Calls) placed(ctx context.Context, callID, journeyID string) error {
+	return c.eph.Put(ctx, callKey(callID), []byte(journeyID), c.ttl)
+}
+
+// RecordCallOutcome implements factors.CallOutcomes: the call simulator and the
+// voice webhook report how a call ended. Only the first outcome of a call counts.
+func (c *Calls) RecordCallOutcome(ctx context.Context, callID string, result factors.CallResult) error {
+	if callID == "" {
+		return factors.ErrUnknownCall
+	}
+	if _, _, err := c.eph.Get(ctx, callKey(callID)); errors.Is(err, store.ErrNotFound) {
+		return factors.ErrUnknownCall
+	} else if err != nil {
+		return err
+	}
+	err := c.eph.Create(ctx, resultKey(callID), []byte(result), c.ttl)
+	if errors.Is(err, store.ErrConflict) {
+		return factors.ErrUnknownCall // already finished
+	}
+	return err
+}
+
+// outcome is the recorded outcome of a call; found is false while none is.
+func (c *Calls) outcome(ctx context.Context, callID string) (result factors.CallResult, found bool, err error) {
+	b, _, err := c.eph.Get(ctx, resultKey(callID))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return factors.CallResult(b), true, nil
 }
 
 // placeCall records the call, then asks the caller to place it. A call that cannot
@@ -30,7 +78,7 @@ func (h *Handler) callRecordTTL() time.Duration {
 // one the daily ceiling stopped is recorded as such, and the problem to show says
 // so at once.
 func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.PlaceCall) (string, error) {
-	if err := h.Ephemeral.Put(ctx, callKey(e.CallID), []byte(journeyID), h.callRecordTTL()); err != nil {
+	if err := h.calls.placed(ctx, e.CallID, journeyID); err != nil {
 		return "", wrapf(err, "record call")
 	}
 	script, err := h.Messages.CallScript()
@@ -50,22 +98,9 @@ func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.Pla
 	}
 }
 
-// RecordCallOutcome implements factors.CallOutcomes: the call simulator and the
-// voice webhook report how a call ended. Only the first outcome of a call counts.
+// RecordCallOutcome records how a call ended (Calls.RecordCallOutcome).
 func (h *Handler) RecordCallOutcome(ctx context.Context, callID string, result factors.CallResult) error {
-	if callID == "" {
-		return factors.ErrUnknownCall
-	}
-	if _, _, err := h.Ephemeral.Get(ctx, callKey(callID)); errors.Is(err, store.ErrNotFound) {
-		return factors.ErrUnknownCall
-	} else if err != nil {
-		return err
-	}
-	err := h.Ephemeral.Create(ctx, resultKey(callID), []byte(result), h.callRecordTTL())
-	if errors.Is(err, store.ErrConflict) {
-		return factors.ErrUnknownCall // already finished
-	}
-	return err
+	return h.calls.RecordCallOutcome(ctx, callID, result)
 }
 
 // callEvent is the event a call-waiting page applies: the call's recorded outcome,
@@ -75,11 +110,11 @@ func (h *Handler) callEvent(ctx context.Context, s *journey.State, pressedContin
 	if !s.Step.IsCallWaitStep() || s.Call == nil {
 		return nil
 	}
-	b, _, err := h.Ephemeral.Get(ctx, resultKey(s.Call.ID))
-	if err == nil {
-		return journey.CallOutcome{CallID: s.Call.ID, Result: factors.CallResult(b)}
+	result, found, err := h.calls.outcome(ctx, s.Call.ID)
+	if found {
+		return journey.CallOutcome{CallID: s.Call.ID, Result: result}
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if err != nil {
 		h.Log.WarnContext(ctx, "read call outcome", "err", err)
 	}
 	if pressedContinue || h.now().After(s.Call.ExpiresAt) {

@@ -92,10 +92,6 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			if e.AuthRequestID == "" {
 				redirect = noticeAccount("phone-changed")
 			} else {
-				// A sign-in to a form app, not a change of phone from the account pages.
-				if err := h.Store.RecordSignIn(ctx, e.UserID, e.AuthTime); err != nil {
-					h.Log.WarnContext(ctx, "record sign-in time", "user", e.UserID, "err", err)
-				}
 				u, err := h.Provider.Complete(w, r, e.AuthRequestID, provider.Authentication{
 					UserID: e.UserID, AMR: e.AMR, AuthTime: e.AuthTime,
 				})
@@ -103,8 +99,9 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 					return "", err
 				}
 				redirect = u
-				// When the person last signed in (users show, users export) is a
-				// record, not a rule: a failure to keep it does not stop the sign-in.
+				// A sign-in to a form app, not a change of phone from the account
+				// pages. When the person last signed in (users show, users export)
+				// is a record, not a rule: a failure to keep it does not stop it.
 				if err := h.Store.RecordSignIn(ctx, e.UserID, h.now()); err != nil {
 					h.Log.WarnContext(ctx, "record sign-in", "user", e.UserID, "err", err)
 				}

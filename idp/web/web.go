@@ -136,6 +136,9 @@ type Deps struct {
 	Email     factors.EmailSender
 	SMS       factors.SMSSender
 	Caller    factors.Caller
+	// Calls keeps the records of calls in flight, which the senders' call
+	// outcomes reach too; nil keeps them in Ephemeral for the pages alone.
+	Calls *Calls
 	// B2C checks the first password of an account imported from Azure AD B2C
 	// (IDP_B2C_ROPC_URL); nil when there is none to ask, and such accounts set a
 	// new password at their first sign-in.
@@ -147,11 +150,11 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// Handler serves the login and account pages. It is also the factors.CallOutcomes
-// sink of the call senders.
+// Handler serves the login and account pages.
 type Handler struct {
 	cfg Config
 	Deps
+	calls   *Calls
 	mux     *http.ServeMux
 	metrics *metrics
 }
@@ -204,7 +207,10 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: metrics: %w", err)
 	}
-	h := &Handler{cfg: cfg, Deps: d, mux: http.NewServeMux(), metrics: m}
+	h := &Handler{cfg: cfg, Deps: d, calls: d.Calls, mux: http.NewServeMux(), metrics: m}
+	if h.calls == nil {
+		h.calls = NewCalls(d.Ephemeral, d.Machine.Policy())
+	}
 	h.routes(h.mux)
 	return h, nil
 }
