@@ -44,6 +44,7 @@
 //	journeys.go   loading and saving a browser's journey (the cookie, the key)
 //	apply.go      driving the journey: Drive, save, then effects; double clicks
 //	queries.go    answering the journey's queries (password check, create, budgets)
+//	migration.go  the first password of an imported account (B2C, or a new one)
 //	effects.go    performing its effects (durable writes, then sends)
 //	calls.go      call records and outcomes
 //	codeguesses.go, device.go  limits on wrong codes; the device cookie
