@@ -9,14 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/server"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name and
@@ -186,17 +185,11 @@ func version(ctx context.Context, env *environment, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("takes no arguments")}
 	}
-	v, rev := "(devel)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				rev = " " + s.Value
-			}
-		}
+	b := server.Build()
+	v, rev := b.Version, ""
+	if b.Revision != "" {
+		rev = " " + b.Revision
 	}
-	fmt.Fprintf(env.stdout, "idp %s%s %s\n", v, rev, runtime.Version())
+	fmt.Fprintf(env.stdout, "idp %s%s %s\n", v, rev, b.GoVersion)
 	return nil
 }

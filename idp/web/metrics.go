@@ -29,7 +29,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "idp_journeys_completed_total", Help: "Journeys completed, by kind (sign_in, sign_up, forgot_password, change_phone) and what was proven (amr).",
 		}, []string{"kind", "amr"}),
 		passwords: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "idp_password_checks_total", Help: "Password checks at sign-in, by result (ok, wrong, locked).",
+			Name: "idp_password_checks_total", Help: "Password checks at sign-in, by result (ok, wrong, locked, throttled).",
 		}, []string{"result"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idp_sends_refused_total", Help: "Codes and calls refused by the durable send budgets, by budget (recipient_hour, recipient_day, client_hour, enrol_numbers, enrol_sends).",
@@ -40,6 +40,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		codeLocks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idp_code_locks_total", Help: "Email addresses, numbers or accounts whose codes (email, sms) were locked by too many wrong codes.",
 		}, []string{"channel"}),
+	}
+	// The results and channels alerts watch exist at zero from the start, so that
+	// increase() sees the first lockout.
+	for _, r := range []journey.PasswordResult{journey.PasswordOK, journey.PasswordWrong, journey.PasswordLocked, journey.PasswordThrottled} {
+		m.passwords.WithLabelValues(string(r))
+	}
+	for _, ch := range []string{"email", "sms"} {
+		m.codeLocks.WithLabelValues(ch)
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.started, m.completed, m.passwords, m.refused, m.created, m.codeLocks} {
