@@ -20,6 +20,9 @@ type metrics struct {
 	codeLocks *prometheus.CounterVec
 }
 
+// sendBudgets are the budget label values of checkSendBudget's refusals.
+var sendBudgets = []string{"enrol_numbers", "enrol_sends", "recipient_hour", "recipient_day", "client_hour"}
+
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		started: prometheus.NewCounter(prometheus.CounterOpts{
@@ -48,6 +51,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, ch := range []string{"email", "sms"} {
 		m.codeLocks.WithLabelValues(ch)
+	}
+	for _, budget := range sendBudgets {
+		m.refused.WithLabelValues(budget)
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.started, m.completed, m.passwords, m.refused, m.created, m.codeLocks} {
