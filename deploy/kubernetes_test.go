@@ -445,6 +445,31 @@ func TestKubernetesMetricsStayInside(t *testing.T) {
 	if metricsPort == publicPort {
 		t.Errorf("metrics and public listeners share port %s", publicPort)
 	}
+
+	// The Prometheus Operator's PodMonitor scrapes the same port on the idp's pods.
+	b, err := os.ReadFile("kubernetes/podmonitor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pm struct {
+		Kind string `yaml:"kind"`
+		Spec struct {
+			Selector struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
+			Endpoints []struct {
+				Port string `yaml:"port"`
+				Path string `yaml:"path"`
+			} `yaml:"podMetricsEndpoints"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(b, &pm); err != nil {
+		t.Fatalf("podmonitor.yaml: %v", err)
+	}
+	if pm.Kind != "PodMonitor" || pm.Spec.Selector.MatchLabels["app.kubernetes.io/name"] != "idp" ||
+		len(pm.Spec.Endpoints) != 1 || pm.Spec.Endpoints[0].Port != metricsName || pm.Spec.Endpoints[0].Path != "/metrics" {
+		t.Errorf("podmonitor.yaml %+v: want a PodMonitor of the idp pods scraping /metrics on port %q", pm, metricsName)
+	}
 }
 
 // Operators' finding 12: without IDP_TRUSTED_PROXIES every person appears to come
