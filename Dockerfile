@@ -21,8 +21,10 @@ RUN go version && go mod download
 # `idp version` prints and idp_build_info reports.
 COPY . .
 ENV CGO_ENABLED=0
-RUN go build -trimpath -ldflags="-s -w" -o /out/idp ./cmd/idp \
- && go build -trimpath -ldflags="-s -w" -o /out/formapp ./cmd/formapp \
+# -buildvcs=true: stamped even when a GOFLAGS says otherwise, and an error rather
+# than a silent "(devel)" when git is missing.
+RUN go build -buildvcs=true -trimpath -ldflags="-s -w" -o /out/idp ./cmd/idp \
+ && go build -buildvcs=true -trimpath -ldflags="-s -w" -o /out/formapp ./cmd/formapp \
  && /out/idp version \
  && mkdir -p /out/data
 

@@ -394,8 +394,8 @@ func TestDockerContextKeepsTheVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(d), "buildvcs=false") {
-		t.Error("the Dockerfile turns VCS stamping off: `idp version` would say (devel)")
+	if strings.Contains(string(d), "buildvcs=false") || !strings.Contains(string(d), "go build -buildvcs=true ") {
+		t.Error("the Dockerfile does not build with -buildvcs=true: a GOFLAGS=-buildvcs=false would make `idp version` say (devel)")
 	}
 
 	out, err := exec.Command("git", "-C", "..", "ls-files").Output()
