@@ -15,7 +15,6 @@ import (
 
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
-	"github.com/councilforms/idp/idp/server"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name and
@@ -185,7 +184,7 @@ func version(ctx context.Context, env *environment, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("takes no arguments")}
 	}
-	b := server.Build()
+	b := app.Build()
 	v, rev := b.Version, ""
 	if b.Revision != "" {
 		rev = " " + b.Revision
