@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -242,17 +240,11 @@ func version(ctx context.Context, env *environment, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("takes no arguments")}
 	}
-	v, rev := "(devel)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				rev = " " + s.Value
-			}
-		}
+	b := app.Build()
+	v, rev := b.Version, ""
+	if b.Revision != "" {
+		rev = " " + b.Revision
 	}
-	fmt.Fprintf(env.stdout, "idp %s%s %s\n", v, rev, runtime.Version())
+	fmt.Fprintf(env.stdout, "idp %s%s %s\n", v, rev, b.GoVersion)
 	return nil
 }

@@ -173,6 +173,10 @@ func migrate(ctx context.Context, durable store.Durable, cfg *config.Config, log
 	return nil
 }
 
+// Build is the running binary's version, commit and Go toolchain: what `idp version`
+// prints and the idp_build_info metric carries.
+func Build() server.BuildInfo { return server.Build() }
+
 // Handler is the whole HTTP surface of the idp, middleware included.
 func (a *App) Handler() http.Handler { return a.handler }
 

@@ -93,6 +93,11 @@ func New(cfg Config) (*Guard, error) {
 	for _, sh := range limits.Shares {
 		g.shareLimit.WithLabelValues(string(sh)).Set(float64(g.ceiling.Size(sh)))
 		g.shareCount.WithLabelValues(string(sh))
+		// Present at zero from the start, so that an alert on increase() sees the
+		// first refusal (a series that appears at 1 has no increase).
+		for _, ch := range []factors.Channel{factors.ChannelSMS, factors.ChannelVoice} {
+			g.refused.WithLabelValues(string(ch), string(sh))
+		}
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{g.limit, g.count, g.shareLimit, g.shareCount, g.refused} {

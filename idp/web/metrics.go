@@ -23,6 +23,9 @@ type metrics struct {
 	codeLocks *prometheus.CounterVec
 }
 
+// sendBudgets are the budget label values of checkSendBudget's refusals.
+var sendBudgets = []string{"enrol_numbers", "enrol_sends", "recipient_hour", "recipient_day", "client_hour"}
+
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		started: prometheus.NewCounter(prometheus.CounterOpts{
@@ -46,6 +49,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		codeLocks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idp_code_locks_total", Help: "Email addresses, numbers or accounts whose codes (email, sms) were locked by too many wrong codes.",
 		}, []string{"channel"}),
+	}
+	// The results and channels alerts watch exist at zero from the start, so that
+	// increase() sees the first lockout.
+	for _, r := range []journey.PasswordResult{journey.PasswordOK, journey.PasswordWrong, journey.PasswordLocked, journey.PasswordThrottled} {
+		m.passwords.WithLabelValues(string(r))
+	}
+	for _, ch := range []string{"email", "sms"} {
+		m.codeLocks.WithLabelValues(ch)
+	}
+	for _, budget := range sendBudgets {
+		m.refused.WithLabelValues(budget)
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.started, m.completed, m.passwords, m.refused, m.created, m.migrated, m.codeLocks} {

@@ -133,6 +133,12 @@ func New(cfg Config) (*Worker, error) {
 		ConstLabels: provider,
 		Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"channel"})
+	// This worker's series exist at zero from the start, so that an alert on
+	// increase() sees the first failure.
+	w.sent.WithLabelValues(cfg.Channel)
+	for _, reason := range []string{"refused", "expired"} {
+		w.failed.WithLabelValues(cfg.Channel, reason)
+	}
 	if cfg.Registerer != nil {
 		for _, m := range []prometheus.Collector{w.sent, w.failed, w.retries, w.latency} {
 			if err := cfg.Registerer.Register(m); err != nil {
