@@ -2,7 +2,7 @@
 # and the demo form application (formapp). Static binaries (no cgo: SQLite
 # is the pure-Go modernc driver) on distroless, running as a non-root user.
 #
-#   docker build -t councilforms/idp .
+#   docker build -t councilforms/idp:$(git describe --tags --always) .
 #   docker run -p 8080:8080 councilforms/idp                      # idp, embedded mode
 #   docker run -p 8081:8081 councilforms/idp /usr/local/bin/formapp
 #
@@ -16,10 +16,16 @@ ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go version && go mod download
+# The context includes .git (see .dockerignore): go build stamps the module version
+# (the git tag, or a pseudo-version) and the commit into the binary, which
+# `idp version` prints and idp_build_info reports.
 COPY . .
 ENV CGO_ENABLED=0
-RUN go build -trimpath -ldflags="-s -w" -o /out/idp ./cmd/idp \
- && go build -trimpath -ldflags="-s -w" -o /out/formapp ./cmd/formapp \
+# -buildvcs=true: stamped even when a GOFLAGS says otherwise, and an error rather
+# than a silent "(devel)" when git is missing.
+RUN go build -buildvcs=true -trimpath -ldflags="-s -w" -o /out/idp ./cmd/idp \
+ && go build -buildvcs=true -trimpath -ldflags="-s -w" -o /out/formapp ./cmd/formapp \
+ && /out/idp version \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -10,8 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -442,4 +445,112 @@ func TestKubernetesMetricsStayInside(t *testing.T) {
 	if metricsPort == publicPort {
 		t.Errorf("metrics and public listeners share port %s", publicPort)
 	}
+
+	// The Prometheus Operator's PodMonitor scrapes the same port on the idp's pods.
+	b, err := os.ReadFile("kubernetes/podmonitor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pm struct {
+		Kind string `yaml:"kind"`
+		Spec struct {
+			Selector struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
+			Endpoints []struct {
+				Port string `yaml:"port"`
+				Path string `yaml:"path"`
+			} `yaml:"podMetricsEndpoints"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(b, &pm); err != nil {
+		t.Fatalf("podmonitor.yaml: %v", err)
+	}
+	if pm.Kind != "PodMonitor" || pm.Spec.Selector.MatchLabels["app.kubernetes.io/name"] != "idp" ||
+		len(pm.Spec.Endpoints) != 1 || pm.Spec.Endpoints[0].Port != metricsName || pm.Spec.Endpoints[0].Path != "/metrics" {
+		t.Errorf("podmonitor.yaml %+v: want a PodMonitor of the idp pods scraping /metrics on port %q", pm, metricsName)
+	}
+}
+
+// Operators' finding 12: without IDP_TRUSTED_PROXIES every person appears to come
+// from the ingress controller, so the whole county shares one address's budget of
+// codes and wrong passwords, and the audit log records the ingress. The sketch
+// trusts the pod network the controller runs in, and only private ranges: a
+// trusted 0.0.0.0/0 would let anyone claim any address in X-Forwarded-For.
+func TestKubernetesTrustsTheIngress(t *testing.T) {
+	objs := readManifests(t)
+	raw := objs["ConfigMap/idp-config"].Data["IDP_TRUSTED_PROXIES"]
+	if raw == "" {
+		t.Fatal("idp-config sets no IDP_TRUSTED_PROXIES: every person would share the ingress controller's address")
+	}
+	// Only this setting as the idp reads it (TestKubernetesSketch loads the rest).
+	cfg, err := config.LoadAdmin(nil, func(k string) string {
+		if k == "IDP_TRUSTED_PROXIES" {
+			return raw
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatalf("idp-config: %v", err)
+	}
+	private := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+		netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("fc00::/7"),
+	}
+	if len(cfg.TrustedProxies) == 0 {
+		t.Fatalf("IDP_TRUSTED_PROXIES %q: the idp reads no proxies from it", raw)
+	}
+	for _, p := range cfg.TrustedProxies {
+		inside := false
+		for _, r := range private {
+			if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+				inside = true
+			}
+		}
+		if !inside {
+			t.Errorf("IDP_TRUSTED_PROXIES trusts %s: want only private ranges the ingress controller runs in", p)
+		}
+	}
+}
+
+// Operators' finding 12: the manifests used councilforms/idp:latest, so a rollback
+// could not say what it went back to and the migrate init container could run
+// another version than the server. Every image names a tag, never latest, and the
+// idp image is one release tag everywhere (the migrate step, the server, the form app).
+func TestKubernetesImagesTaggedWithTheVersion(t *testing.T) {
+	objs := readManifests(t)
+	release := regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+	tags := map[string]bool{}
+	for name, o := range objs {
+		pod := o.Spec.Template.Spec
+		for _, c := range append(slices.Clone(pod.InitContainers), pod.Containers...) {
+			repo, tag, ok := imageTag(c.Image)
+			if !ok || tag == "latest" {
+				t.Errorf("%s/%s: image %q, want an explicit version tag, never latest", name, c.Name, c.Image)
+				continue
+			}
+			if repo == "councilforms/idp" {
+				if !release.MatchString(tag) {
+					t.Errorf("%s/%s: image %q, want the release tag (vMAJOR.MINOR.PATCH), as `idp version` prints it", name, c.Name, c.Image)
+				}
+				tags[tag] = true
+			}
+		}
+	}
+	if len(tags) != 1 {
+		t.Errorf("the idp image has tags %v in the manifests, want one release everywhere", slices.Sorted(maps.Keys(tags)))
+	}
+}
+
+// imageTag splits an image reference into repository and tag; ok is false when it
+// names no tag (which means latest). A digest (@sha256:...) counts as a tag.
+func imageTag(image string) (repo, tag string, ok bool) {
+	if repo, digest, found := strings.Cut(image, "@"); found {
+		return repo, digest, true
+	}
+	i := strings.LastIndex(image, ":")
+	if i < 0 || strings.Contains(image[i:], "/") { // a registry port, not a tag
+		return image, "", false
+	}
+	return image[:i], image[i+1:], true
 }

@@ -37,9 +37,49 @@ type User struct {
 	Status        UserStatus
 	FailedLogins  int       // consecutive wrong passwords since the last success
 	LockedUntil   time.Time // zero when not locked
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// ImportedFrom is where the account came from: ImportedB2C (Azure AD B2C; ID is
+	// the B2C object id, kept as the OIDC sub) or ImportedExport (another
+	// instance's `idp users export`); empty for accounts made here.
+	ImportedFrom string
+	// MigratedAt is when an imported account first signed in here (its password
+	// checked by B2C once, or set anew); zero until then and for accounts made here.
+	MigratedAt time.Time
+	// LastSignInAt is when the person last completed a sign-in here; zero before the first.
+	LastSignInAt time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
+
+// Where an imported account came from (User.ImportedFrom).
+const (
+	ImportedB2C    = "b2c"
+	ImportedExport = "export"
+)
+
+// AwaitingMigration reports whether u was imported and has not signed in here yet:
+// it has no password of ours, and a re-import may still update it.
+func (u *User) AwaitingMigration() bool {
+	return u.ImportedFrom != "" && u.MigratedAt.IsZero()
+}
+
+// ImportOutcome is what ImportUsers did with one user of a batch.
+type ImportOutcome string
+
+const (
+	// ImportCreated: the account did not exist and was created.
+	ImportCreated ImportOutcome = "created"
+	// ImportUpdated: an imported account not yet migrated had its names, phone or
+	// status changed.
+	ImportUpdated ImportOutcome = "updated"
+	// ImportUnchanged: an imported account not yet migrated already held these values.
+	ImportUnchanged ImportOutcome = "unchanged"
+	// ImportExists: nothing written, because the id belongs to an account made here
+	// or already migrated, or the email (in any case) to another account.
+	ImportExists ImportOutcome = "exists"
+)
+
+// ImportAuditKind is the audit event ImportUsers appends for each account it creates.
+const ImportAuditKind = "user.imported"
 
 // Users stores accounts.
 type Users interface {
@@ -51,7 +91,7 @@ type Users interface {
 	// UserByEmail matches case-insensitively; ErrNotFound when there is no such user.
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// UpdateUser overwrites every mutable field of the user with u.ID (all but ID and
-	// CreatedAt). ErrNotFound when it does not exist; ErrConflict when the new email is taken.
+	// CreatedAt; ImportedFrom, MigratedAt and LastSignInAt included). ErrNotFound when it does not exist; ErrConflict when the new email is taken.
 	UpdateUser(ctx context.Context, u *User) error
 	// RecordLoginFailure atomically increments the user's consecutive failure count and
 	// returns the new count; the caller decides on a lockout and stores it with LockUser.
@@ -60,6 +100,22 @@ type Users interface {
 	LockUser(ctx context.Context, userID string, until time.Time) error
 	// ResetLoginFailures sets the failure count to zero and clears LockedUntil.
 	ResetLoginFailures(ctx context.Context, userID string) error
+	// RecordSignIn sets LastSignInAt (a completed sign-in); ErrNotFound when absent.
+	RecordSignIn(ctx context.Context, userID string, at time.Time) error
+	// ImportUsers writes one batch of imported accounts in one transaction and
+	// returns an outcome per user, in batch order: all of the batch or none of it
+	// is written (an error means none). Each user must have ID, Email, Status and
+	// ImportedFrom set. A user whose ID does not exist is created as given (its
+	// CreatedAt kept; UpdatedAt set to now when zero) unless its email, compared
+	// case-insensitively, belongs to another account (ImportExists). A user whose
+	// ID exists as an account awaiting migration (User.AwaitingMigration) has only
+	// GivenName, FamilyName, Phone, PhoneType, PhoneVerified and Status updated
+	// (UpdatedAt = now), or is ImportUnchanged when they already match; an account
+	// made here or already migrated is ImportExists and never touched, so a
+	// password hash, a migrated account or an account made here is never written.
+	// Each account created gets an audit event ImportAuditKind at now, in the same
+	// transaction, whose Detail names ImportedFrom and the source id.
+	ImportUsers(ctx context.Context, batch []*User, now time.Time) ([]ImportOutcome, error)
 	// ListUsers returns users whose email contains search (case-insensitively, as
 	// plain text: no wildcards), ordered by email; empty search lists everyone;
 	// limit <= 0 means 100.
@@ -86,7 +142,12 @@ type Client struct {
 	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens
 	// (RS256 or ES256); empty means the provider's default.
 	IDTokenSignedResponseAlg string
-	CreatedAt                time.Time
+	// PreviousSecretHash is the secret a rotation replaced, which keeps working
+	// until PreviousSecretExpiresAt (so the form app can switch without an
+	// outage); empty when there is none.
+	PreviousSecretHash      string
+	PreviousSecretExpiresAt time.Time
+	CreatedAt               time.Time
 }
 
 // Clients stores relying parties registered by admins.
@@ -102,7 +163,11 @@ type Clients interface {
 	// DeleteClient gives ErrNotFound when there is no such client.
 	DeleteClient(ctx context.Context, id string) error
 	// SetClientSecret replaces the secret hash; ErrNotFound when there is no such client.
-	SetClientSecret(ctx context.Context, id, secretHash string) error
+	// The secret it replaces keeps working until keepPreviousUntil (it becomes
+	// PreviousSecretHash); with a zero time it stops at once and no previous
+	// secret is kept. Updated in one statement, so a concurrent use sees the old
+	// pair or the new one.
+	SetClientSecret(ctx context.Context, id, secretHash string, keepPreviousUntil time.Time) error
 	// ReplaceClientSecretHash sets the secret hash to newHash only while it is still
 	// oldHash (a new hash of the same secret, made when it was last verified): ErrConflict
 	// when it has changed meanwhile (the secret was rotated), ErrNotFound when there is no
@@ -207,6 +272,10 @@ type AuditEvent struct {
 	ClientID string
 	IP       string
 	Detail   string // never a code, password, token or secret
+	// Operator is who did it on the person's or form app's behalf: an admin
+	// command's operator ("cli:<name>"), later a console operator; empty for
+	// what people and form apps do themselves and for the service's own work.
+	Operator string
 }
 
 // Audit stores the audit log.
@@ -370,4 +439,40 @@ type Ephemeral interface {
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// DecideImport is the rule of Users.ImportUsers for one user u of a batch, given the
+// account with u's ID (byID) and the account with u's email in any case (byEmail),
+// each nil when there is none. Both backends apply it, so they agree.
+func DecideImport(u, byID, byEmail *User) ImportOutcome {
+	if byID != nil {
+		if !byID.AwaitingMigration() {
+			return ImportExists
+		}
+		if byID.GivenName == u.GivenName && byID.FamilyName == u.FamilyName &&
+			byID.Phone == u.Phone && byID.PhoneType == u.PhoneType &&
+			byID.PhoneVerified == u.PhoneVerified && byID.Status == u.Status {
+			return ImportUnchanged
+		}
+		return ImportUpdated
+	}
+	if byEmail != nil {
+		return ImportExists
+	}
+	return ImportCreated
+}
+
+// ApplyImportUpdate copies onto existing the fields an import may update
+// (ImportUpdated), and sets UpdatedAt.
+func ApplyImportUpdate(existing, u *User, now time.Time) {
+	existing.GivenName, existing.FamilyName = u.GivenName, u.FamilyName
+	existing.Phone, existing.PhoneType, existing.PhoneVerified = u.Phone, u.PhoneType, u.PhoneVerified
+	existing.Status = u.Status
+	existing.UpdatedAt = now
+}
+
+// ImportAuditDetail is the Detail of the ImportAuditKind event of an account created
+// by an import: its source and the source's id (the B2C object id).
+func ImportAuditDetail(u *User) string {
+	return "source=" + u.ImportedFrom + " source_id=" + u.ID
 }

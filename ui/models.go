@@ -215,6 +215,9 @@ type CallWaitPage struct {
 	// StatusURL, optional, answers JSON {"done": bool}; with JavaScript the
 	// page polls it and continues as soon as the call reports '#'.
 	StatusURL string
+	// PollEvery is the milliseconds between the script's polls of StatusURL;
+	// zero leaves the script's default (2000). Tests shorten it.
+	PollEvery int
 	// Failure says why the call did not confirm the number ("The call was
 	// not answered"). It is shown as an error with 'Call Me' (and 'Send
 	// Code' when Mobile) posting FieldMethod to RetryAction; the heading

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/councilforms/idp/idp/webtest/sim"
 )
 
 const userAgent = "idp-bench/1"
@@ -215,13 +217,13 @@ func (d *driver) signUp(ctx context.Context, p *person) error {
 		return err
 	}
 	a := d.rp.start()
-	if err := b.open(ctx, a.url); err != nil {
+	if err := b.Open(ctx, a.URL); err != nil {
 		return fmt.Errorf("sign-up: %w", err)
 	}
 	if err := d.walk(ctx, b, p, goalSignUp); err != nil {
 		return fmt.Errorf("sign-up: %w", err)
 	}
-	code, err := d.rp.code(a, b.callback)
+	code, err := d.rp.code(a, b.Callback)
 	if err != nil {
 		return fmt.Errorf("sign-up: %w", err)
 	}
@@ -249,15 +251,15 @@ func (d *driver) signInJourney(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.onRequest = d.recordStep
+	b.OnRequest = d.recordStep
 	a := d.rp.start()
-	if err := b.open(ctx, a.url); err != nil {
+	if err := b.Open(ctx, a.URL); err != nil {
 		return err
 	}
 	if err := d.walk(ctx, b, p, goalSignIn); err != nil {
 		return err
 	}
-	code, err := d.rp.code(a, b.callback)
+	code, err := d.rp.code(a, b.Callback)
 	if err != nil {
 		return err
 	}
@@ -289,28 +291,21 @@ func (d *driver) recordStep(label string, dur time.Duration, err error) {
 // session: /authorize completes at once, without the login pages. Against a
 // peer that shows its login pages instead (no session yet, or none at all),
 // p signs in there.
-func (d *driver) authorizeWithSession(ctx context.Context, p *person) (authorization, string, error) {
+func (d *driver) authorizeWithSession(ctx context.Context, p *person) (sim.Authorization, string, error) {
 	a := d.rp.start()
-	if err := p.session.open(ctx, a.url); err != nil {
+	if err := p.session.Open(ctx, a.URL); err != nil {
 		return a, "", fmt.Errorf("authorize with a session: %w", err)
 	}
-	if p.session.callback == nil && d.login != nil {
+	if p.session.Callback == nil && d.login != nil {
 		if err := d.login(ctx, p.session); err != nil {
 			return a, "", fmt.Errorf("authorize: sign in at the peer: %w", err)
 		}
 	}
-	code, err := d.rp.code(a, p.session.callback)
+	code, err := d.rp.code(a, p.session.Callback)
 	if err != nil {
-		return a, "", fmt.Errorf("authorize with a session: %w (page: %s)", err, describe(p.session.page))
+		return a, "", fmt.Errorf("authorize with a session: %w (page: %s)", err, p.session.Page.Describe())
 	}
 	return a, code, nil
-}
-
-func describe(p *page) string {
-	if p == nil {
-		return "none"
-	}
-	return p.describe()
 }
 
 // codeExchanges measures the token endpoint's authorization_code grant. Codes
@@ -320,7 +315,7 @@ func describe(p *page) string {
 // exchange rate.
 func (d *driver) codeExchanges(ctx context.Context, batch int) (authz, exch result) {
 	type pending struct {
-		a    authorization
+		a    sim.Authorization
 		code string
 	}
 	authzRec, exchRec := newRecorder(), newRecorder()

@@ -2,24 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-)
 
-// inboxItem is one message of GET /dev/inbox.json (a stable surface of dev mode).
-type inboxItem struct {
-	ID      string `json:"id"`
-	Channel string `json:"channel"` // email, sms or voice
-	To      string `json:"to"`      // email address or E.164 number
-	Subject string `json:"subject"`
-	Code    string `json:"code"`
-}
+	"github.com/councilforms/idp/idp/webtest/sim"
+)
 
 // inbox reads codes from the dev inbox as a person reads their phone: the
 // newest message to them on a channel that they have not used yet. Each read
@@ -31,9 +22,8 @@ type inboxItem struct {
 // while someone waits. Reads are timed apart so that their cost can be
 // reported next to the journeys.
 type inbox struct {
-	url    string
-	client *http.Client
-	reads  *recorder // every GET of the inbox
+	dev   *sim.Inbox
+	reads *recorder // every GET of the inbox
 
 	mu      sync.Mutex
 	used    map[string]bool // item ids already consumed
@@ -53,7 +43,8 @@ type codeResult struct {
 }
 
 func newInbox(issuer string, client *http.Client) *inbox {
-	return &inbox{url: issuer + "/dev/inbox.json", client: client, reads: newRecorder(), used: map[string]bool{}}
+	dev := &sim.Inbox{URL: issuer, Client: client, Header: http.Header{"User-Agent": {userAgent}}}
+	return &inbox{dev: dev, reads: newRecorder(), used: map[string]bool{}}
 }
 
 // pollEvery and pollFor bound the wait for a message (email goes through the
@@ -124,7 +115,7 @@ func (in *inbox) poll() {
 }
 
 // take finds w's newest message and claims it if unused; in.mu is held.
-func (in *inbox) take(items []inboxItem, w *codeWaiter) (string, bool) {
+func (in *inbox) take(items []sim.Item, w *codeWaiter) (string, bool) {
 	for _, it := range items { // newest first
 		if it.Channel != w.channel || !strings.EqualFold(it.To, w.to) || it.Code == "" {
 			continue
@@ -147,29 +138,18 @@ func (in *inbox) resetReads() *recorder {
 	return old
 }
 
-func (in *inbox) read(ctx context.Context) ([]inboxItem, error) {
+func (in *inbox) read(ctx context.Context) ([]sim.Item, error) {
 	in.mu.Lock()
 	reads := in.reads
-	q := url.Values{}
+	var to []string
 	for _, w := range in.waiters {
-		if !slices.Contains(q["to"], w.to) {
-			q.Add("to", w.to)
+		if !slices.Contains(to, w.to) {
+			to = append(to, w.to)
 		}
 	}
 	in.mu.Unlock()
-	u := in.url
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
 	start := time.Now()
-	body, err := get(ctx, in.client, u, "application/json")
+	items, err := in.dev.Read(ctx, to...)
 	reads.record(time.Since(start), err)
-	if err != nil {
-		return nil, fmt.Errorf("dev inbox: %w", err)
-	}
-	var items []inboxItem
-	if err := json.Unmarshal(body, &items); err != nil {
-		return nil, fmt.Errorf("dev inbox: %w", err)
-	}
-	return items, nil
+	return items, err
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/councilforms/idp/idp/webtest/sim"
 	"github.com/councilforms/idp/ui"
 )
 
@@ -66,11 +66,11 @@ func (p *person) knows(field string) (string, bool) {
 }
 
 // fill is what the person types into form f: every field they know.
-func (p *person) fill(f *form) map[string]string {
+func (p *person) fill(f *sim.Form) map[string]string {
 	m := map[string]string{}
-	for _, fl := range f.fields {
-		if v, ok := p.knows(fl.name); ok && fl.typ != "hidden" {
-			m[fl.name] = v
+	for _, fl := range f.Fields {
+		if v, ok := p.knows(fl.Name); ok && fl.Type != "hidden" {
+			m[fl.Name] = v
 		}
 	}
 	return m
@@ -107,24 +107,24 @@ const (
 func (d *driver) walk(ctx context.Context, b *browser, p *person, goal journeyGoal) error {
 	expect := "" // the channel of the code last asked for
 	for range maxPagesPerJourney {
-		if b.callback != nil {
+		if b.Callback != nil {
 			if goal == goalAtSMS {
 				return errors.New("the journey finished before an SMS code was asked for")
 			}
 			return nil
 		}
-		pg := b.page
+		pg := b.Page
 		if pg == nil {
 			return errors.New("no page")
 		}
 		var err error
 		switch {
-		case pg.hasField(ui.FieldCode):
+		case pg.HasField(ui.FieldCode):
 			if goal == goalAtSMS && expect == channelSMS {
 				return nil
 			}
 			if expect == "" {
-				return fmt.Errorf("%s: a code is asked for before one was sent: %s", errUnexpectedPrefix, pg.describe())
+				return fmt.Errorf("%s: a code is asked for before one was sent: %s", errUnexpectedPrefix, pg.Describe())
 			}
 			to := p.email
 			if expect == channelSMS {
@@ -133,27 +133,27 @@ func (d *driver) walk(ctx context.Context, b *browser, p *person, goal journeyGo
 			var code string
 			t0 := time.Now()
 			code, err = d.inbox.code(ctx, expect, to)
-			if b.onRequest != nil {
-				b.onRequest("dev inbox: wait for the "+expect+" code", time.Since(t0), err)
+			if b.OnRequest != nil {
+				b.OnRequest("dev inbox: wait for the "+expect+" code", time.Since(t0), err)
 			}
 			if err != nil {
 				return err
 			}
-			f := pg.formWithField(ui.FieldCode)
-			btn := pickButton(f, labelVerifyCode, labelContinue)
+			f := pg.FormWithField(ui.FieldCode)
+			btn := f.PickButton(labelVerifyCode, labelContinue)
 			if btn == nil {
-				return fmt.Errorf("no %q button next to the code field: %s", labelVerifyCode, pg.describe())
+				return fmt.Errorf("no %q button next to the code field: %s", labelVerifyCode, pg.Describe())
 			}
 			fill := p.fill(f)
 			fill[ui.FieldCode] = code
-			err = b.submit(ctx, f, btn, fill)
+			err = b.Submit(ctx, f, btn, fill)
 		case hasButton(pg, labelSendCode):
 			expect = channelSMS
 			err = d.pressFilled(ctx, b, p, labelSendCode)
 		case hasButton(pg, labelCreate):
 			err = d.pressFilled(ctx, b, p, labelCreate)
 		case goal == goalSignUp && hasLink(pg, labelSignUpNow):
-			err = b.click(ctx, labelSignUpNow)
+			err = b.Click(ctx, labelSignUpNow)
 		case hasButton(pg, labelSignIn):
 			err = d.pressFilled(ctx, b, p, labelSignIn)
 		case hasButton(pg, labelSendEmailCode):
@@ -162,7 +162,7 @@ func (d *driver) walk(ctx context.Context, b *browser, p *person, goal journeyGo
 		case hasButton(pg, labelContinue):
 			err = d.pressFilled(ctx, b, p, labelContinue)
 		default:
-			return fmt.Errorf("%s: %s", errUnexpectedPrefix, pg.describe())
+			return fmt.Errorf("%s: %s", errUnexpectedPrefix, pg.Describe())
 		}
 		if err != nil {
 			return err
@@ -172,22 +172,9 @@ func (d *driver) walk(ctx context.Context, b *browser, p *person, goal journeyGo
 }
 
 func (d *driver) pressFilled(ctx context.Context, b *browser, p *person, label string) error {
-	f, _, _ := b.page.button(label)
-	return b.press(ctx, label, p.fill(f))
+	f, _, _ := b.Page.ButtonFold(label)
+	return b.Press(ctx, label, p.fill(f))
 }
 
-func hasButton(p *page, label string) bool { _, _, ok := p.button(label); return ok }
-func hasLink(p *page, text string) bool    { _, ok := p.link(text); return ok }
-
-// pickButton returns the first of f's buttons labelled one of labels, in the
-// order of labels.
-func pickButton(f *form, labels ...string) *button {
-	for _, l := range labels {
-		for i := range f.buttons {
-			if strings.EqualFold(f.buttons[i].label, l) {
-				return &f.buttons[i]
-			}
-		}
-	}
-	return nil
-}
+func hasButton(p *sim.Page, label string) bool { _, _, ok := p.ButtonFold(label); return ok }
+func hasLink(p *sim.Page, text string) bool    { _, ok := p.LinkFold(text); return ok }

@@ -182,7 +182,7 @@ func (d *driver) startJourney(ctx context.Context, p *person) error {
 	if err != nil {
 		return err
 	}
-	if err := b.open(ctx, d.rp.start().url); err != nil {
+	if err := b.Open(ctx, d.rp.start().URL); err != nil {
 		return err
 	}
 	return d.walk(ctx, b, p, goalAtSMS)

@@ -110,14 +110,14 @@ func startZitadel(ctx context.Context, o options, dir string, out io.Writer) (*t
 // (storage.NewUserStore: test-user@<issuer host>, password verysecure, both
 // published in the example's source).
 func zitadelLogin(ctx context.Context, t *target, b *browser) error {
-	if b.page == nil || !b.page.hasField("username") || !b.page.hasField("password") {
-		return fmt.Errorf("the peer's login form was not shown: page %s", describe(b.page))
+	if b.Page == nil || !b.Page.HasField("username") || !b.Page.HasField("password") {
+		return fmt.Errorf("the peer's login form was not shown: page %s", b.Page.Describe())
 	}
 	u, err := url.Parse(t.issuer)
 	if err != nil {
 		return err
 	}
-	return b.press(ctx, "Login", map[string]string{"username": "test-user@" + u.Hostname(), "password": "verysecure"})
+	return b.Press(ctx, "Login", map[string]string{"username": "test-user@" + u.Hostname(), "password": "verysecure"})
 }
 
 // freePort is a TCP port on 127.0.0.1 that nothing listens on right now.

@@ -173,25 +173,25 @@ func startOIDCProvider(ctx context.Context, o options, dir string, out io.Writer
 func oidcProviderLogin(ctx context.Context, t *target, b *browser) error {
 	for range 3 {
 		switch {
-		case b.callback != nil:
+		case b.Callback != nil:
 			return nil
-		case b.page == nil:
+		case b.Page == nil:
 			return errors.New("no page from the peer")
-		case b.page.hasField("login"):
-			if err := b.press(ctx, "Sign-in", map[string]string{"login": oidcProviderUser, "password": "not checked"}); err != nil {
+		case b.Page.HasField("login"):
+			if err := b.Press(ctx, "Sign-in", map[string]string{"login": oidcProviderUser, "password": "not checked"}); err != nil {
 				return err
 			}
 		default:
-			if _, _, ok := b.page.button("Continue"); !ok {
-				return fmt.Errorf("neither its login nor its consent page: %s", b.page.describe())
+			if _, _, ok := b.Page.ButtonFold("Continue"); !ok {
+				return fmt.Errorf("neither its login nor its consent page: %s", b.Page.Describe())
 			}
-			if err := b.press(ctx, "Continue", nil); err != nil {
+			if err := b.Press(ctx, "Continue", nil); err != nil {
 				return err
 			}
 		}
 	}
-	if b.callback == nil {
-		return fmt.Errorf("still at %s after signing in", describe(b.page))
+	if b.Callback == nil {
+		return fmt.Errorf("still at %s after signing in", b.Page.Describe())
 	}
 	return nil
 }

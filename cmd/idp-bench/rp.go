@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/councilforms/idp/idp/webtest/sim"
 )
 
 // scopes the bench client asks for: offline_access so that the code exchange
@@ -28,11 +29,12 @@ type discovery struct {
 }
 
 // relyingParty is the bench's OAuth 2.0 client: a public client using PKCE
-// (S256), as the demo form app is.
+// (S256), as the demo form app is, on the relying party the tests share
+// (package sim). It does not verify ID tokens: the bench measures the
+// provider, not the client.
 type relyingParty struct {
-	issuer string
+	sim.RelyingParty
 	meta   discovery
-	conf   *oauth2.Config
 	client *http.Client // server-to-server calls (no cookies)
 }
 
@@ -66,92 +68,48 @@ func newRelyingParty(ctx context.Context, client *http.Client, issuer, clientID,
 		return nil, err
 	}
 	return &relyingParty{
-		issuer: issuer,
 		meta:   meta,
 		client: client,
-		conf: &oauth2.Config{
-			ClientID:    clientID,
-			RedirectURL: redirectURI,
-			Scopes:      scopes,
-			Endpoint: oauth2.Endpoint{
-				AuthURL:   meta.AuthorizationEndpoint,
-				TokenURL:  meta.TokenEndpoint,
-				AuthStyle: oauth2.AuthStyleInParams, // a public client: client_id in the body
+		RelyingParty: sim.RelyingParty{
+			Issuer: issuer,
+			Client: client,
+			Config: &oauth2.Config{
+				ClientID:    clientID,
+				RedirectURL: redirectURI,
+				Scopes:      scopes,
+				Endpoint: oauth2.Endpoint{
+					AuthURL:   meta.AuthorizationEndpoint,
+					TokenURL:  meta.TokenEndpoint,
+					AuthStyle: oauth2.AuthStyleInParams, // a public client: client_id in the body
+				},
 			},
 		},
 	}, nil
 }
 
-// authorization is one started authorization request: the URL to send the
-// browser to and what the relying party keeps to finish it.
-type authorization struct {
-	url, state, verifier string
-}
-
-func (rp *relyingParty) start() authorization {
-	a := authorization{state: rand.Text(), verifier: oauth2.GenerateVerifier()}
-	a.url = rp.conf.AuthCodeURL(a.state, oauth2.S256ChallengeOption(a.verifier),
-		oauth2.SetAuthURLParam("nonce", rand.Text()))
-	return a
-}
+func (rp *relyingParty) start() sim.Authorization { return rp.Start() }
 
 // code checks the redirect back to the relying party as a careful client does
 // (state, iss of RFC 9207, no error) and returns the authorization code.
-func (rp *relyingParty) code(a authorization, callback *url.URL) (string, error) {
-	if callback == nil {
-		return "", errors.New("the journey did not return to the redirect URI")
-	}
-	q := callback.Query()
-	if e := q.Get("error"); e != "" {
-		return "", fmt.Errorf("authorization error %s: %s", e, q.Get("error_description"))
-	}
-	if q.Get("state") != a.state {
-		return "", errors.New("authorization response state does not match")
-	}
-	if iss := q.Get("iss"); iss != "" && iss != rp.issuer {
-		return "", fmt.Errorf("authorization response from issuer %q", iss)
-	}
-	code := q.Get("code")
-	if code == "" {
-		return "", errors.New("authorization response without a code")
-	}
-	return code, nil
-}
-
-func (rp *relyingParty) ctx(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, rp.client)
+func (rp *relyingParty) code(a sim.Authorization, callback *url.URL) (string, error) {
+	return rp.Code(a, callback)
 }
 
 // exchange redeems an authorization code. The response must carry an ID
 // token and a refresh token (offline_access was asked for).
-func (rp *relyingParty) exchange(ctx context.Context, a authorization, code string) (*oauth2.Token, error) {
-	tok, err := rp.conf.Exchange(rp.ctx(ctx), code, oauth2.VerifierOption(a.verifier))
+func (rp *relyingParty) exchange(ctx context.Context, a sim.Authorization, code string) (*oauth2.Token, error) {
+	tok, err := rp.Exchange(ctx, a, code)
 	if err != nil {
-		return nil, fmt.Errorf("code exchange: %w", err)
-	}
-	if s, _ := tok.Extra("id_token").(string); s == "" {
-		return nil, errors.New("code exchange: no ID token")
+		return nil, err
 	}
 	if tok.RefreshToken == "" {
 		return nil, errors.New("code exchange: no refresh token (does the client allow offline_access?)")
 	}
-	return tok, nil
+	return tok.Token, nil
 }
 
-// refresh redeems a refresh token; rotation means the response carries a new
-// one, different from the one spent.
 func (rp *relyingParty) refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error) {
-	tok, err := rp.conf.TokenSource(rp.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
-	if err != nil {
-		return nil, fmt.Errorf("refresh grant: %w", err)
-	}
-	if tok.RefreshToken == "" || tok.RefreshToken == refreshToken {
-		return nil, errors.New("refresh grant: the refresh token was not rotated")
-	}
-	if tok.AccessToken == "" {
-		return nil, errors.New("refresh grant: no access token")
-	}
-	return tok, nil
+	return rp.Refresh(ctx, refreshToken)
 }
 
 // userinfo fetches the claims for an access token and checks there is a subject.

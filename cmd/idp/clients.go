@@ -21,7 +21,7 @@ import (
 // IDP_DATABASE_URL: idp clients add|list|show|update|remove|rotate-secret.
 func clients(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 {
-		return usageError{errors.New("usage: idp clients add|list|show ID|update ID|remove ID|rotate-secret ID")}
+		return usageError{errors.New("usage: idp clients add|list|show ID|update ID|remove ID|rotate-secret ID [--overlap DURATION]")}
 	}
 	sub, args := args[0], args[1:]
 	run, ok := map[string]func(context.Context, *clientAdmin, []string) error{
@@ -39,6 +39,10 @@ func clients(ctx context.Context, env *environment, args []string) error {
 		}
 	case "update":
 		if _, _, err := parseClientUpdate(env, args); err != nil {
+			return err
+		}
+	case "rotate-secret":
+		if _, _, err := parseRotateSecret(env, args); err != nil {
 			return err
 		}
 	default:
@@ -404,6 +408,9 @@ func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 		alg = "default (" + ca.defaultAlg + ")"
 	}
 	fmt.Fprintf(tw, "ID token signing algorithm:\t%s\n", alg)
+	if c.PreviousSecretHash != "" && time.Now().Before(c.PreviousSecretExpiresAt) {
+		fmt.Fprintf(tw, "previous secret:\tstill works until %s\n", c.PreviousSecretExpiresAt.UTC().Format(time.RFC3339))
+	}
 	fmt.Fprintf(tw, "created:\t%s\n", c.CreatedAt.UTC().Format(time.RFC3339))
 	return tw.Flush()
 }
@@ -429,17 +436,61 @@ func clientsRemove(ctx context.Context, ca *clientAdmin, args []string) error {
 	return nil
 }
 
+// defaultSecretOverlap is how long a rotated secret keeps working unless
+// --overlap says otherwise: a day for the form app's team to deploy the new one.
+const defaultSecretOverlap = 24 * time.Hour
+
+// parseRotateSecret reads rotate-secret's arguments: the client id and
+// --overlap (how long the old secret keeps working; 0s stops it at once).
+func parseRotateSecret(env *environment, args []string) (string, time.Duration, error) {
+	fs := flag.NewFlagSet("idp clients rotate-secret", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	overlap := fs.Duration("overlap", defaultSecretOverlap, "how long the old secret keeps working")
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", 0, usageError{fmt.Errorf("rotate-secret: %w (usage: idp clients rotate-secret ID [--overlap 24h])", err)}
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() != 0 {
+		return "", 0, usageError{fmt.Errorf("rotate-secret: unexpected argument %q", fs.Arg(0))}
+	}
+	if strings.TrimSpace(id) == "" {
+		return "", 0, usageError{errors.New("usage: idp clients rotate-secret ID [--overlap 24h]")}
+	}
+	if *overlap < 0 || *overlap > 30*24*time.Hour {
+		return "", 0, usageError{fmt.Errorf("rotate-secret: --overlap %v: give 0s (the old secret stops at once) up to 720h", *overlap)}
+	}
+	return id, *overlap, nil
+}
+
 func clientsRotateSecret(ctx context.Context, ca *clientAdmin, args []string) error {
 	env, db := ca.env, ca.db
-	secret, err := provider.RotateClientSecret(ctx, db, ca.secrets, args[0])
+	id, overlap, err := parseRotateSecret(env, args)
+	if err != nil {
+		return err
+	}
+	var until time.Time
+	if overlap > 0 {
+		until = time.Now().Add(overlap).UTC().Truncate(time.Second)
+	}
+	secret, err := provider.RotateClientSecret(ctx, db, ca.secrets, id, until)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no client with id %q", args[0])
+		return fmt.Errorf("no client with id %q", id)
 	}
 	if err != nil {
 		return err
 	}
-	audit(ctx, env, db, "client.secret_rotated", args[0], "secret rotated with the admin command")
-	fmt.Fprintf(env.stdout, "client %s has a new secret; the old one no longer works\n", args[0])
+	if until.IsZero() {
+		audit(ctx, env, db, "client.secret_rotated", id, "secret rotated with the admin command; the old one stopped at once")
+		fmt.Fprintf(env.stdout, "client %s has a new secret; the old one no longer works\n", id)
+	} else {
+		audit(ctx, env, db, "client.secret_rotated", id, "secret rotated with the admin command; the old one works until "+until.Format(time.RFC3339))
+		fmt.Fprintf(env.stdout, "client %s has a new secret; the old one keeps working until %s (give the form app the new one before then)\n", id, until.Format(time.RFC3339))
+	}
 	printSecret(env.stdout, secret)
 	return nil
 }
@@ -447,7 +498,7 @@ func clientsRotateSecret(ctx context.Context, ca *clientAdmin, args []string) er
 // audit records an admin action; the action is done already, so a failure
 // to record it is reported but does not fail the command.
 func audit(ctx context.Context, env *environment, db store.Audit, kind, clientID, detail string) {
-	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, ClientID: clientID, Detail: detail})
+	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, ClientID: clientID, Detail: detail, Operator: env.auditOperator()})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "warning: audit event %s not recorded: %v\n", kind, err)
 	}

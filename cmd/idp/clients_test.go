@@ -128,6 +128,21 @@ func TestClientsCommands(t *testing.T) {
 	if h := storedHash("referral"); h != secrets.Hash(m[1]) {
 		t.Fatalf("rotated secret hash %q is not the HMAC of the new secret", h)
 	}
+	// By default the old secret keeps working for a day, and show says so.
+	if !strings.Contains(out, "the old one keeps working until") {
+		t.Errorf("rotate-secret does not say how long the old secret works: %q", out)
+	}
+	if code, out, _ := runCmd(t, vars, "clients", "show", "referral"); code != 0 || !strings.Contains(out, "previous secret:") {
+		t.Errorf("show after rotate-secret: %d %q", code, out)
+	}
+	for _, bad := range [][]string{{"referral", "--overlap", "soon"}, {"referral", "--overlap", "-1h"}, {"referral", "--overlap", "9999h"}, {"--overlap", "1h"}, {"referral", "extra"}} {
+		if code, _, errs := runCmd(t, vars, append([]string{"clients", "rotate-secret"}, bad...)...); code != 2 || errs == "" {
+			t.Errorf("rotate-secret %v: exit %d %q, want a usage error", bad, code, errs)
+		}
+	}
+	if h := storedHash("referral"); h != secrets.Hash(m[1]) {
+		t.Fatalf("a refused rotate-secret changed the secret")
+	}
 
 	// IDP_KEY_ENCRYPTION_KEY, when set, is the key (as for the server).
 	other := make([]byte, 32)

@@ -9,14 +9,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
+	"os/user"
 	"sort"
 	"strings"
 	"syscall"
 
+	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/store"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name and
@@ -34,7 +35,7 @@ var commands = map[string]command{
 	"version": {"print the version and exit", version},
 	"clients": {"manage relying parties: add, list, show ID, update ID, remove ID, rotate-secret ID", clients},
 	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--alg RS256|ES256]", keys},
-	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable or reset-phone EMAIL", users},
+	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL; import (from Azure AD B2C or an export), export", users},
 
 	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
 	"healthcheck": {"exit 0 if the server on IDP_ADDR (or --url) answers /healthz with 200 (container health checks)", healthcheck},
@@ -46,6 +47,53 @@ type environment struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
+	// operator is who runs an admin command (--operator NAME, else the OS
+	// user): the audit events of what it changes name them.
+	operator string
+	// notify tells a person by email what an admin command changed on their
+	// account (idp users); it returns the line to print about it.
+	notify func(ctx context.Context, u *store.User, ch messages.Change) string
+}
+
+// operatorOf takes --operator NAME (or --operator=NAME) out of an admin
+// command's arguments, wherever it stands.
+func operatorOf(args []string) (string, []string, error) {
+	var name string
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--operator" || a == "-operator":
+			if i+1 >= len(args) || strings.TrimSpace(args[i+1]) == "" {
+				return "", nil, usageError{errors.New("--operator needs a name (who is running this command, for the audit log)")}
+			}
+			name, i = args[i+1], i+1
+		case strings.HasPrefix(a, "--operator=") || strings.HasPrefix(a, "-operator="):
+			_, name, _ = strings.Cut(a, "=")
+			if strings.TrimSpace(name) == "" {
+				return "", nil, usageError{errors.New("--operator needs a name (who is running this command, for the audit log)")}
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return strings.TrimSpace(name), rest, nil
+}
+
+// auditOperator is how audit events name who ran the command: "cli:" and the
+// --operator name, or the OS user when none was given.
+func (env *environment) auditOperator() string {
+	name := env.operator
+	if name == "" {
+		if u, err := user.Current(); err == nil && u.Username != "" {
+			name = u.Username
+		} else if n := env.getenv("USER"); n != "" {
+			name = n
+		} else {
+			name = "unknown"
+		}
+	}
+	return "cli:" + name
 }
 
 // usageError is a mistake in how the command was called (exit status 2).
@@ -81,7 +129,13 @@ func run(ctx context.Context, args []string, env *environment) int {
 		fmt.Fprintf(env.stderr, "idp: unknown command %q (run `idp help`)\n", name)
 		return 2
 	}
-	err := cmd.run(ctx, env, args)
+	var err error
+	if name == "users" || name == "clients" || name == "keys" {
+		env.operator, args, err = operatorOf(args)
+	}
+	if err == nil {
+		err = cmd.run(ctx, env, args)
+	}
 	switch {
 	case err == nil:
 		return 0
@@ -186,17 +240,11 @@ func version(ctx context.Context, env *environment, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("takes no arguments")}
 	}
-	v, rev := "(devel)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				rev = " " + s.Value
-			}
-		}
+	b := app.Build()
+	v, rev := b.Version, ""
+	if b.Revision != "" {
+		rev = " " + b.Revision
 	}
-	fmt.Fprintf(env.stdout, "idp %s%s %s\n", v, rev, runtime.Version())
+	fmt.Fprintf(env.stdout, "idp %s%s %s\n", v, rev, b.GoVersion)
 	return nil
 }

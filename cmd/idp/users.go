@@ -9,18 +9,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/email"
+	"github.com/councilforms/idp/factors/messages"
+	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 )
 
-const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"
+const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL | " +
+	"idp users import --from-b2c FILE|--from-export FILE [--dry-run] [--json] | idp users export [--format jsonl]"
 
 // userAuditShown is how many of a person's latest audit events `idp users show` lists.
 const userAuditShown = 10
 
 // users is the IT team's helpdesk tool for people's accounts in the database named
-// by IDP_DATABASE_URL: idp users show|unlock|disable|enable|reset-phone EMAIL.
+// by IDP_DATABASE_URL: idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL.
 // Accounts are found by email address, compared case-insensitively. Every change
 // appends an audit event "admin.<action>" to the person's audit log.
 // `idp users list` finds accounts by part of their email address.
@@ -29,25 +34,36 @@ func users(ctx context.Context, env *environment, args []string) error {
 		return usageError{errors.New(usersUsage)}
 	}
 	sub, args := args[0], args[1:]
-	if sub == "list" {
+	switch sub {
+	case "list":
 		return usersList(ctx, env, args)
+	case "import":
+		return usersImport(ctx, env, args)
+	case "export":
+		return usersExport(ctx, env, args)
 	}
 	run, ok := map[string]func(context.Context, *environment, store.Durable, *store.User) error{
 		"show": usersShow, "unlock": usersUnlock, "disable": usersDisable, "enable": usersEnable, "reset-phone": usersResetPhone,
+		"end-sessions": usersEndSessions,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone, end-sessions, import, export)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
 	if len(args) != 1 || strings.TrimSpace(args[0]) == "" || strings.HasPrefix(args[0], "-") {
 		return usageError{fmt.Errorf("usage: idp users %s EMAIL", sub)}
 	}
 	email := strings.TrimSpace(args[0])
-	db, err := adminDatabase(ctx, env)
+	cfg, err := loadAdminConfig(env, nil)
+	if err != nil {
+		return err
+	}
+	db, err := openAdminDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	env.notify = accountNotifier(cfg, db)
 	u, err := db.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user with email %q", email)
@@ -91,7 +107,7 @@ func usersList(ctx context.Context, env *environment, args []string) error {
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "EMAIL\tNAME\tPHONE\tSTATUS\tLOCKED\tCREATED")
+	fmt.Fprintln(tw, "EMAIL\tNAME\tPHONE\tSTATUS\tMIGRATION\tLOCKED\tCREATED")
 	for _, u := range us {
 		phone := "-"
 		if u.Phone != "" {
@@ -101,8 +117,8 @@ func usersList(ctx context.Context, env *environment, args []string) error {
 		if now.Before(u.LockedUntil) {
 			locked = "until " + u.LockedUntil.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, orDash(strings.TrimSpace(u.GivenName+" "+u.FamilyName)),
-			phone, u.Status, locked, u.CreatedAt.UTC().Format("2006-01-02"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Email, orDash(strings.TrimSpace(u.GivenName+" "+u.FamilyName)),
+			phone, u.Status, orDash(migrationState(u)), locked, u.CreatedAt.UTC().Format("2006-01-02"))
 	}
 	return tw.Flush()
 }
@@ -119,6 +135,8 @@ func usersShow(ctx context.Context, env *environment, db store.Durable, u *store
 	fmt.Fprintf(tw, "name:\t%s\n", strings.TrimSpace(u.GivenName+" "+u.FamilyName))
 	fmt.Fprintf(tw, "phone:\t%s\n", phoneSummary(u))
 	fmt.Fprintf(tw, "status:\t%s\n", u.Status)
+	fmt.Fprintf(tw, "account:\t%s\n", accountSummary(u))
+	fmt.Fprintf(tw, "last sign-in:\t%s\n", timeOrNever(u.LastSignInAt))
 	fmt.Fprintf(tw, "failed logins:\t%d\n", u.FailedLogins)
 	fmt.Fprintf(tw, "locked until:\t%s\n", lockSummary(u.LockedUntil, now))
 	fmt.Fprintf(tw, "created:\t%s\n", u.CreatedAt.UTC().Format(time.RFC3339))
@@ -132,11 +150,49 @@ func usersShow(ctx context.Context, env *environment, db store.Durable, u *store
 	}
 	fmt.Fprintf(env.stdout, "\nlatest audit events (at most %d, newest first):\n", userAuditShown)
 	tw = tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tKIND\tCLIENT\tIP\tDETAIL")
+	fmt.Fprintln(tw, "TIME\tKIND\tCLIENT\tIP\tOPERATOR\tDETAIL")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), e.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), orDash(e.Operator), e.Detail)
 	}
 	return tw.Flush()
+}
+
+// migrationState is where an imported account is in its move here: "imported,
+// not yet signed in" until its first sign-in (its password checked by B2C once,
+// or set anew), "migrated" after; empty for an account made here.
+func migrationState(u *store.User) string {
+	switch {
+	case u.ImportedFrom == "":
+		return ""
+	case u.AwaitingMigration():
+		return "imported, not yet signed in"
+	default:
+		return "migrated"
+	}
+}
+
+// importSources names where an imported account came from.
+var importSources = map[string]string{store.ImportedB2C: "Azure AD B2C", store.ImportedExport: "another instance's export"}
+
+func accountSummary(u *store.User) string {
+	if u.ImportedFrom == "" {
+		return "made here"
+	}
+	from := importSources[u.ImportedFrom]
+	if from == "" {
+		from = u.ImportedFrom
+	}
+	if u.AwaitingMigration() {
+		return fmt.Sprintf("imported, not yet signed in (from %s)", from)
+	}
+	return fmt.Sprintf("migrated (from %s; first signed in here %s)", from, u.MigratedAt.UTC().Format(time.RFC3339))
+}
+
+func timeOrNever(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func verified(ok bool) string {
@@ -205,17 +261,31 @@ func usersDisable(ctx context.Context, env *environment, db store.Durable, u *st
 		return fmt.Errorf("disable user: %w", err)
 	}
 	auditUser(ctx, env, db, "admin.disable", u.ID, "disabled with the admin command")
-	// The form apps holding their tokens are told first (back-channel logout,
-	// delivered by the running server), so that a failure leaves nothing revoked
-	// unannounced: running the command again tells them again.
-	told, err := provider.QueueUserLogouts(ctx, db, u.ID, now)
-	if err != nil {
-		return fmt.Errorf("user %s is disabled, but telling their form apps failed (run the command again): %w", u.Email, err)
+	// The running servers end their sessions in every browser and tell the form
+	// apps (a durable request: queued before anything is revoked here, so that a
+	// failure leaves nothing revoked unannounced).
+	if err := provider.QueueEndSessions(ctx, db, u.ID, now); err != nil {
+		return fmt.Errorf("user %s is disabled, but ending their sessions failed (run the command again): %w", u.Email, err)
 	}
 	if err := db.RevokeUserRefreshTokens(ctx, u.ID, "", now); err != nil {
 		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
 	}
-	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and %d form app sessions end (form apps with a back-channel logout URI are told)\n", u.Email, told)
+	warnReimport(env, u, "enable them again")
+	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
+	fmt.Fprintln(env.stdout, env.notify(ctx, u, messages.DisabledByCouncil{}))
+	return nil
+}
+
+// usersEndSessions signs a person out everywhere without disabling the account
+// (a lost or shared device): the running servers end their sessions in every
+// browser, revoke their tokens at every form app and tell the form apps by
+// back-channel logout. Their next sign-in asks for the password and phone.
+func usersEndSessions(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	if err := provider.QueueEndSessions(ctx, db, u.ID, time.Now()); err != nil {
+		return fmt.Errorf("end the sessions of %s: %w", u.Email, err)
+	}
+	auditUser(ctx, env, db, "admin.end_sessions", u.ID, "every session ended with the admin command")
+	fmt.Fprintf(env.stdout, "user %s: the running servers end their sessions in every browser within seconds, revoke their tokens at every form app and tell the form apps; their next sign-in asks for the password and phone\n", u.Email)
 	return nil
 }
 
@@ -229,6 +299,7 @@ func usersEnable(ctx context.Context, env *environment, db store.Durable, u *sto
 		return fmt.Errorf("enable user: %w", err)
 	}
 	auditUser(ctx, env, db, "admin.enable", u.ID, "enabled with the admin command")
+	warnReimport(env, u, "disable them again if they are disabled there")
 	fmt.Fprintf(env.stdout, "user %s enabled: they can sign in again\n", u.Email)
 	return nil
 }
@@ -249,15 +320,54 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 		return fmt.Errorf("reset phone: %w", err)
 	}
 	auditUser(ctx, env, db, "admin.reset_phone", u.ID, removed+" removed with the admin command")
+	warnReimport(env, u, "bring the phone back if it is still there")
 	fmt.Fprintf(env.stdout, "%s removed from user %s. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", removed, u.Email)
+	fmt.Fprintln(env.stdout, env.notify(ctx, u, messages.PhoneRemovedByCouncil{}))
 	return nil
+}
+
+// accountNotifier tells the owner of an account what an admin command changed,
+// through the durable email outbox the servers deliver (the same notice the
+// login pages send after a password reset). Without an SMTP relay (IDP_DEV)
+// there is no outbox to deliver it, and it says so.
+func accountNotifier(cfg *config.Config, db store.Outbox) func(context.Context, *store.User, messages.Change) string {
+	return func(ctx context.Context, u *store.User, ch messages.Change) string {
+		if !cfg.SMTPConfigured() {
+			return "No email relay is configured (IDP_SMTP_URL), so they are not told by email."
+		}
+		catalogue, err := messages.New(cfg.OrgName)
+		if err == nil {
+			var m factors.Email
+			if m, err = catalogue.AccountChangedEmail(u.Email, ch, time.Now(), cfg.ContactText); err == nil {
+				err = email.NewOutbox(db, nil, nil).SendEmail(ctx, m)
+			}
+		}
+		if err != nil {
+			return fmt.Sprintf("Warning: the email telling them was not queued: %v", err)
+		}
+		return "An email telling them what changed is queued for " + u.Email + "."
+	}
+}
+
+// warnReimport says that a change to an account imported and not yet signed in
+// here lasts only until the next import, which updates such accounts from B2C.
+func warnReimport(env *environment, u *store.User, undo string) {
+	if !u.AwaitingMigration() {
+		return
+	}
+	from := importSources[u.ImportedFrom]
+	if from == "" {
+		from = u.ImportedFrom
+	}
+	fmt.Fprintf(env.stderr, "warning: %s was imported from %s and has not signed in here yet: another import would %s; make the change there too\n",
+		u.Email, from, undo)
 }
 
 // auditUser records an admin action on a person's account, like audit does for
 // clients: the change is made already, so a failure to record it is reported but
 // does not fail the command.
 func auditUser(ctx context.Context, env *environment, db store.Audit, kind, userID, detail string) {
-	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, UserID: userID, Detail: detail})
+	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, UserID: userID, Detail: detail, Operator: env.auditOperator()})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "warning: audit event %s not recorded: %v\n", kind, err)
 	}

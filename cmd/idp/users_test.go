@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -133,14 +134,13 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	if err != nil || rt.RevokedAt.IsZero() {
 		t.Errorf("refresh token after disable: %+v, %v; want it revoked", rt, err)
 	}
-	// The form app holding it is owed a back-channel logout of its session,
-	// delivered by the running server.
+	// The running servers are asked to end their sessions everywhere and tell
+	// the form apps (provider: TestEndSessionsRequestedByAnAdminCommand).
 	s = open()
-	notices, err := s.ListOutbox(ctx, store.OutboxQueued, 0)
+	notices, err := queuedOn(ctx, s, "end_sessions")
 	s.Close()
-	if err != nil || len(notices) != 1 || notices[0].Channel != "backchannel_logout" || notices[0].Recipient != "referral" ||
-		!strings.Contains(notices[0].Text, `"sid":"session-1"`) {
-		t.Errorf("outbox after disable: %+v, %v; want one back-channel logout notice for referral's session", notices, err)
+	if err != nil || len(notices) != 1 || notices[0].Channel != "end_sessions" || notices[0].Recipient != u.ID {
+		t.Errorf("outbox after disable: %+v, %v; want one request to end %s's sessions", notices, err, u.ID)
 	}
 	if code, out, _ := runCmd(t, vars, "users", "disable", helpdeskEmail); code != 0 || !strings.Contains(out, "already disabled") {
 		t.Errorf("disable twice: %d %q", code, out)
@@ -205,6 +205,51 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	if d := events[0].Detail; !strings.Contains(d, "ending 123") {
 		t.Errorf("reset-phone audit detail %q", d)
 	}
+
+	// The person is told of what the council changed (issue 18 item 3): by a
+	// queued email when there is a relay, and the command says which.
+	s = open()
+	emails, err := queuedOn(ctx, s, "email")
+	s.Close()
+	if _, relay := vars["IDP_SMTP_URL"]; relay {
+		var bodies []string
+		for _, m := range emails {
+			if m.Recipient == u.Email && m.Subject == "Your Norfolk County Council account has changed" {
+				bodies = append(bodies, m.Text)
+			}
+		}
+		if err != nil || len(bodies) != 2 || !strings.Contains(bodies[0], "removed the phone number") || !strings.Contains(bodies[1], "has disabled your") {
+			t.Errorf("notices queued for %s: %v, %v; want the phone reset's and the disable's", u.Email, bodies, err)
+		}
+	} else if len(emails) != 0 {
+		t.Errorf("without a relay %d emails were queued", len(emails))
+	}
+
+	// Signing someone out everywhere is a request the running servers carry out.
+	code, out, errs = runCmd(t, vars, "users", "end-sessions", "--operator", "Sam Helpdesk", helpdeskEmail)
+	if code != 0 || !strings.Contains(out, "end their sessions in every browser") {
+		t.Fatalf("end-sessions: %d %q %q", code, out, errs)
+	}
+	s = open()
+	queued, err := queuedOn(ctx, s, "end_sessions")
+	latest, _ := s.ListAudit(ctx, u.ID, 1)
+	s.Close()
+	if err != nil || len(queued) != 2 || queued[0].Channel != "end_sessions" || queued[0].Recipient != u.ID {
+		t.Errorf("outbox after end-sessions: %+v, %v; want a second request to end %s's sessions", queued, err, u.ID)
+	}
+	// Every admin change names who ran the command: --operator, else the OS user.
+	if len(latest) != 1 || latest[0].Kind != "admin.end_sessions" || latest[0].Operator != "cli:Sam Helpdesk" {
+		t.Errorf("audit after end-sessions --operator: %+v", latest)
+	}
+	if me, err := user.Current(); err == nil && events[0].Operator != "cli:"+me.Username {
+		t.Errorf("audit of reset-phone without --operator names %q, want cli:%s", events[0].Operator, me.Username)
+	}
+	if code, out, _ := runCmd(t, vars, "users", "show", helpdeskEmail); code != 0 || !strings.Contains(out, "cli:Sam Helpdesk") {
+		t.Errorf("show does not name the operator:\n%s", out)
+	}
+	if code, _, errs := runCmd(t, vars, "users", "unlock", helpdeskEmail, "--operator"); code != 2 || !strings.Contains(errs, "--operator needs a name") {
+		t.Errorf("--operator without a name: %d %q", code, errs)
+	}
 }
 
 // checkUsersErrors: bad usage exits 2, an unknown email 1, each with one line on
@@ -249,7 +294,7 @@ func checkUsersErrors(t *testing.T, vars map[string]string, open func() store.Du
 		code int
 		msg  string
 	}{
-		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone EMAIL"},
+		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL"},
 		{[]string{"users", "find"}, 2, `unknown subcommand "find"`},
 		{[]string{"users", "delete", helpdeskEmail}, 2, `unknown subcommand "delete"`},
 		{[]string{"users", "disable"}, 2, "usage: idp users disable EMAIL"},
@@ -297,7 +342,9 @@ func TestUsersCommandsSQLite(t *testing.T) {
 // With PostgreSQL and IDP_DEV off the command needs only the database settings.
 func TestUsersCommandsPostgres(t *testing.T) {
 	url := storetest.PostgresURL(t)
-	vars := map[string]string{"IDP_DATABASE_URL": url, "IDP_KEY_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}
+	vars := map[string]string{"IDP_DATABASE_URL": url, "IDP_KEY_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+		// With a relay the commands queue the person's notices in the outbox.
+		"IDP_SMTP_URL": "smtp://127.0.0.1:1025?tls=none", "IDP_EMAIL_FROM": "Norfolk County Council <no-reply@norfolk.gov.uk>"}
 	open := func() store.Durable {
 		s, err := postgres.Open(context.Background(), url)
 		if err != nil {
@@ -452,4 +499,16 @@ func formWithButton(t *testing.T, page, label string) string {
 // pageText is what a person reads of a page.
 func pageText(h string) string {
 	return strings.TrimSpace(pageSpace.ReplaceAllString(html.UnescapeString(pageTagRe.ReplaceAllString(h, " ")), " "))
+}
+
+// queuedOn is the outbox's queued messages of one channel, newest first.
+func queuedOn(ctx context.Context, s store.Outbox, channel string) ([]*store.OutboxMessage, error) {
+	all, err := s.ListOutbox(ctx, store.OutboxQueued, 0)
+	var out []*store.OutboxMessage
+	for _, m := range all {
+		if m.Channel == channel {
+			out = append(out, m)
+		}
+	}
+	return out, err
 }

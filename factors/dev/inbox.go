@@ -31,9 +31,9 @@ const (
 	// indexKey lists the latest messages, newest first (a capped list of
 	// indexEntry values: recipient and id, so a read for some recipients fetches
 	// only their messages).
-	indexKey = "dev-inbox:index"
+	indexKey = store.KeyDevInboxIndex
 	// itemKeyPrefix + id holds one message or simulated call (JSON of record).
-	itemKeyPrefix = "dev-inbox:item:"
+	itemKeyPrefix = store.KeyDevInboxItem
 )
 
 // Item is one captured message or simulated call.

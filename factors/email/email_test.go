@@ -24,6 +24,7 @@ import (
 	"github.com/councilforms/idp/factors/vonage"
 	"github.com/councilforms/idp/factors/vonage/vonagetest"
 	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/store/outbox"
 	"github.com/councilforms/idp/store/postgres"
 	"github.com/councilforms/idp/store/sqlite"
 	"github.com/councilforms/idp/store/storetest"
@@ -75,8 +76,10 @@ func fastWorker(t *testing.T, s store.Outbox, snd email.Sender, edit func(*email
 	t.Helper()
 	cfg := email.WorkerConfig{
 		Store: s, Sender: snd,
-		PollInterval: 20 * time.Millisecond, MinBackoff: 30 * time.Millisecond, MaxBackoff: 150 * time.Millisecond,
-		Lease: time.Minute, SendTimeout: 5 * time.Second,
+		Tuning: outbox.Tuning{
+			PollInterval: 20 * time.Millisecond, MinBackoff: 30 * time.Millisecond, MaxBackoff: 150 * time.Millisecond,
+			Lease: time.Minute, SendTimeout: 5 * time.Second,
+		},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -88,12 +91,14 @@ func fastWorker(t *testing.T, s store.Outbox, snd email.Sender, edit func(*email
 	return w
 }
 
-// run runs w until the test ends.
-func run(t *testing.T, w *email.Worker) {
+// run runs w until the test ends or stop is called; stop returns once w.Run has.
+func run(t *testing.T, w *email.Worker) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool) {
@@ -234,8 +239,8 @@ func relayOutage(t *testing.T, a, b store.Outbox) {
 	r := newRelay(t) // not started: the relay is down
 	wa := fastWorker(t, a, sender(t, r), nil)
 	wb := fastWorker(t, b, sender(t, r), nil)
-	run(t, wa)
-	run(t, wb)
+	stopA := run(t, wa)
+	stopB := run(t, wb)
 	outs := []*email.Outbox{email.NewOutbox(a, wa, nil), email.NewOutbox(b, wb, nil)}
 	const n = 30
 	for i := 0; i < n; i++ {
@@ -273,7 +278,10 @@ func relayOutage(t *testing.T, a, b store.Outbox) {
 		ms, err := b.ListOutbox(ctx, store.OutboxSent, 1000)
 		return err == nil && len(ms) == n
 	})
-	time.Sleep(200 * time.Millisecond) // room for a duplicate to show up
+	// A duplicate could only come from a worker still running: once both have
+	// stopped (each send finishes before Run returns), what the relay has is final.
+	stopA()
+	stopB()
 	got := r.messages()
 	count := map[string]int{}
 	for _, to := range recipients(got) {
@@ -612,7 +620,7 @@ func TestWriteOutboxTable(t *testing.T) {
 // Email and Vonage metrics share families in one registry.
 func TestWorkerRefusesShortLease(t *testing.T) {
 	db := sqliteStore(t, filepath.Join(t.TempDir(), "idp.db"))
-	_, err := email.NewWorker(email.WorkerConfig{Store: db, Sender: sender(t, newRelay(t)), Lease: time.Second, SendTimeout: time.Second})
+	_, err := email.NewWorker(email.WorkerConfig{Store: db, Sender: sender(t, newRelay(t)), Tuning: outbox.Tuning{Lease: time.Second, SendTimeout: time.Second}})
 	if err == nil {
 		t.Fatal("NewWorker accepted a lease shorter than two send timeouts")
 	}

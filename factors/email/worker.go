@@ -17,24 +17,10 @@ import (
 type WorkerConfig struct {
 	Store  store.Outbox
 	Sender Sender
-	// PollInterval is how often the outbox is checked without a wake-up [1s]: it picks
-	// up retries that come due and messages queued by other processes.
-	PollInterval time.Duration
-	// Batch is how many messages one claim takes [5].
-	Batch int
-	// Lease is how long a claimed message is this worker's before another may take it
-	// over [5m]. It should exceed SendTimeout times Batch; a claimed message whose lease
-	// would end before a send could finish is left for the next claim.
-	Lease time.Duration
-	// SendTimeout bounds one delivery [30s].
-	SendTimeout time.Duration
-	// MinBackoff and MaxBackoff bound the wait before a retry, which doubles with each
-	// attempt and has ±20% jitter [5s, 5m].
-	MinBackoff, MaxBackoff time.Duration
-	// GiveUpAfter is how long after it was queued a message stops being retried and is
-	// marked failed [24h].
-	GiveUpAfter time.Duration
-	Logger      *slog.Logger
+	// Tuning paces the worker (store/outbox's defaults: poll every 1s, batches of 5,
+	// 5m leases, 30s sends, retries from 5s doubling to 5m, giving up after 24h).
+	outbox.Tuning
+	Logger *slog.Logger
 	// Registerer receives the metrics; nil means none are registered.
 	Registerer prometheus.Registerer
 	// Now is the clock [time.Now].
@@ -55,10 +41,8 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		Deliver: func(ctx context.Context, m *store.OutboxMessage) error {
 			return cfg.Sender.Send(ctx, factors.Email{To: m.Recipient, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
 		},
-		Recipient:    func(m *store.OutboxMessage) string { return maskAddress(m.Recipient) },
-		PollInterval: cfg.PollInterval, Batch: cfg.Batch, Lease: cfg.Lease, SendTimeout: cfg.SendTimeout,
-		MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff, GiveUpAfter: cfg.GiveUpAfter,
-		Logger: cfg.Logger, Registerer: cfg.Registerer, Now: cfg.Now,
+		Recipient: func(m *store.OutboxMessage) string { return maskAddress(m.Recipient) },
+		Tuning:    cfg.Tuning, Logger: cfg.Logger, Registerer: cfg.Registerer, Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -30,6 +30,7 @@ var required = map[string][]string{
 	"password-reset-code":     {"email.subject.tmpl", "email.txt.tmpl", "email.html.tmpl"},
 	"sms-code":                {"sms.txt.tmpl"},
 	"call-script":             {"voice.txt.tmpl"},
+	"account-changed":         {"email.subject.tmpl", "email.txt.tmpl", "email.html.tmpl"},
 }
 
 // New parses every template and checks each renders.
@@ -81,6 +82,11 @@ func New(orgName string) (*Catalogue, error) {
 	if _, err := c.CallScript(); err != nil {
 		return nil, err
 	}
+	for _, ch := range []Change{PasswordChanged{}, PhoneChanged{Ending: "123"}, PhoneRemovedByCouncil{}, DisabledByCouncil{}} {
+		if _, err := c.AccountChangedEmail("check@example.com", ch, time.Now(), "contact the council"); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -88,6 +94,9 @@ type data struct {
 	OrgName      string
 	Code         string
 	ValidMinutes int
+	// For account-changed: what changed, when (as people read it), and the
+	// end of the sentence that sends them to a human.
+	What, When, Contact string
 }
 
 func (c *Catalogue) data(code string, valid time.Duration) data {
@@ -152,4 +161,58 @@ func (c *Catalogue) CallScript() (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(text), nil
+}
+
+// Change is what changed on an account, for the notice that tells its owner
+// (GOV.UK One Login sends the same): the owner learns of a change they did not
+// make, such as a phone reset talked out of the helpdesk.
+type Change interface{ sentence(org string) string }
+
+// PasswordChanged: the password was reset or changed.
+type PasswordChanged struct{}
+
+// PhoneChanged: the account's phone number was replaced by one ending Ending.
+type PhoneChanged struct{ Ending string }
+
+// PhoneRemovedByCouncil: an admin removed the phone (idp users reset-phone).
+type PhoneRemovedByCouncil struct{}
+
+// DisabledByCouncil: an admin disabled the account.
+type DisabledByCouncil struct{}
+
+func (PasswordChanged) sentence(org string) string {
+	return "The password of your " + org + " account was changed."
+}
+
+func (c PhoneChanged) sentence(org string) string {
+	s := "The phone number of your " + org + " account was changed"
+	if c.Ending != "" {
+		s += " to a number ending " + c.Ending
+	}
+	return s + ". Codes and calls go to the new number from now on."
+}
+
+func (PhoneRemovedByCouncil) sentence(org string) string {
+	return "The council removed the phone number from your " + org + " account. The next time you sign in, you will be asked for a new phone number."
+}
+
+func (DisabledByCouncil) sentence(org string) string {
+	return "The council has disabled your " + org + " account. You cannot sign in until it is enabled again."
+}
+
+// noticeTime is how a notice says when: "2 December 2026 at 4:25pm" in UK time.
+func noticeTime(at time.Time) string {
+	if loc, err := time.LoadLocation("Europe/London"); err == nil {
+		at = at.In(loc)
+	}
+	return at.Format("2 January 2006 at 3:04pm")
+}
+
+// AccountChangedEmail tells an account's owner what changed and when, and whom
+// to contact (contact ends a sentence: "contact the council's customer
+// services") if it was not them. It carries no code and no link.
+func (c *Catalogue) AccountChangedEmail(to string, ch Change, at time.Time, contact string) (factors.Email, error) {
+	d := c.data("", 0)
+	d.What, d.When, d.Contact = ch.sentence(c.orgName), noticeTime(at), contact
+	return c.email("account-changed", to, d)
 }

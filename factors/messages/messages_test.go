@@ -96,3 +96,33 @@ func TestNewRefusesEmptyOrganisation(t *testing.T) {
 		t.Fatal("want an error for an empty organisation name")
 	}
 }
+
+// Issue 18 item 3: a notice says what changed, when, and whom to contact.
+func TestAccountChangedEmail(t *testing.T) {
+	c, err := New("Norfolk County Council")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 2, 16, 25, 0, 0, time.UTC)
+	for ch, want := range map[Change]string{
+		PasswordChanged{}:           "The password of your Norfolk County Council account was changed.",
+		PhoneChanged{Ending: "123"}: "was changed to a number ending 123.",
+		PhoneRemovedByCouncil{}:     "The council removed the phone number",
+		DisabledByCouncil{}:         "The council has disabled your Norfolk County Council account.",
+	} {
+		m, err := c.AccountChangedEmail("ann@example.org", ch, at, "contact the council's customer services")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.To != "ann@example.org" || m.Subject != "Your Norfolk County Council account has changed" {
+			t.Errorf("%T: to %q subject %q", ch, m.To, m.Subject)
+		}
+		for _, body := range []string{m.Text, m.HTML} {
+			for _, part := range []string{want, "2 December 2026 at 4:25pm", "If you did not expect this change, contact the council"} {
+				if !strings.Contains(body, part) && !strings.Contains(body, strings.ReplaceAll(part, "'", "&#39;")) {
+					t.Errorf("%T: the notice lacks %q:\n%s", ch, part, body)
+				}
+			}
+		}
+	}
+}

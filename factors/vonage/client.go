@@ -27,7 +27,9 @@ type Client struct {
 
 	calls    CallBook
 	clientIP func(*http.Request) string
-	receipts *receiptLimiter
+	// throttleWait is the wait before the first retry of a throttled text.
+	throttleWait time.Duration
+	receipts     *receiptLimiter
 
 	sent    *prometheus.CounterVec
 	failed  *prometheus.CounterVec
@@ -57,6 +59,9 @@ type Options struct {
 	// ClientIP names the sender of a delivery receipt for its rate limit (the
 	// wiring's rule for trusted proxies); nil means the peer address.
 	ClientIP func(*http.Request) string
+	// ThrottleWait is the wait before a throttled text is tried again, doubling
+	// with each retry; zero means DefaultThrottleWait. Tests make it short.
+	ThrottleWait time.Duration
 }
 
 // New checks cfg and returns a client.
@@ -70,7 +75,10 @@ func New(cfg Config, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("vonage: private key: %w", err)
 	}
 	c := &Client{cfg: cfg, key: key, http: opts.HTTPClient, log: opts.Logger, now: opts.Now,
-		calls: opts.Calls, clientIP: opts.ClientIP}
+		calls: opts.Calls, clientIP: opts.ClientIP, throttleWait: opts.ThrottleWait}
+	if c.throttleWait <= 0 {
+		c.throttleWait = DefaultThrottleWait
+	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: 10 * time.Second}
 	}

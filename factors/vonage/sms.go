@@ -91,12 +91,13 @@ type smsResponse struct {
 	} `json:"messages"`
 }
 
-// throttleRetries is how often a throttled message is tried again, throttleWait apart
-// (the API limits an account to tens of messages a second).
-const (
-	throttleRetries = 2
-	throttleWait    = 500 * time.Millisecond
-)
+// throttleRetries is how often a throttled message is tried again, first after
+// Options.ThrottleWait (DefaultThrottleWait), then twice that (the API limits an
+// account to tens of messages a second).
+const throttleRetries = 2
+
+// DefaultThrottleWait is the wait before the first retry of a throttled text.
+const DefaultThrottleWait = 500 * time.Millisecond
 
 // SendSMS sends m through the SMS API. A nil error means Vonage accepted every part
 // of the message (queued; delivery is reported later by a receipt).
@@ -133,7 +134,7 @@ func (c *Client) SendSMS(ctx context.Context, m factors.SMS) (err error) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("vonage: send sms: %w", ctx.Err())
-		case <-time.After(throttleWait << attempt):
+		case <-time.After(c.throttleWait << attempt):
 		}
 	}
 	if err != nil {

@@ -40,7 +40,8 @@ func newHarness(t *testing.T, from string, pending ...string) *harness {
 	var handler http.Handler
 	h.idp = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(h.idp.Close)
-	c, err := vonage.New(h.fake.Config(h.idp.URL, from), vonage.Options{Registerer: h.reg})
+	// A throttled text is retried a millisecond apart, not half a second.
+	c, err := vonage.New(h.fake.Config(h.idp.URL, from), vonage.Options{Registerer: h.reg, ThrottleWait: time.Millisecond})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -47,8 +47,10 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	now     func() time.Time
-	demoURL string
+	now         func() time.Time
+	demoURL     string
+	callRefresh time.Duration
+	callPoll    time.Duration
 }
 
 // WithDemoFormApp registers the embedded demo form app's client at base (e.g.
@@ -58,6 +60,15 @@ func WithDemoFormApp(base string) Option { return func(o *options) { o.demoURL =
 // WithClock makes the login pages read time from now: tests move it on to expire
 // codes and locks.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithCallWait makes the call-waiting page reload itself every refresh instead
+// of every 5 s, and with JavaScript ask whether the call was answered every poll
+// instead of every 2 s, so that a browser test sees '#' move it on soon after.
+// The refresh is whole seconds, at least half a second longer than the poll (so
+// that with JavaScript the page asks before it reloads).
+func WithCallWait(refresh, poll time.Duration) Option {
+	return func(o *options) { o.callRefresh, o.callPoll = refresh, poll }
+}
 
 // Open opens and migrates the stores cfg selects and builds the handler.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
@@ -161,6 +172,10 @@ func migrate(ctx context.Context, durable store.Durable, cfg *config.Config, log
 	log.Debug("database migrated", "database", string(cfg.DatabaseKind), "duration", time.Since(start))
 	return nil
 }
+
+// Build is the running binary's version, commit and Go toolchain: what `idp version`
+// prints and the idp_build_info metric carries.
+func Build() server.BuildInfo { return server.Build() }
 
 // Handler is the whole HTTP surface of the idp, middleware included.
 func (a *App) Handler() http.Handler { return a.handler }

@@ -85,7 +85,7 @@ func TestEmbeddedMode(t *testing.T) {
 	metrics := httptest.NewServer(a.MetricsHandler())
 	defer metrics.Close()
 	if got := get(t, metrics.URL+"/metrics"); !strings.HasPrefix(got, "200 ") ||
-		!strings.Contains(got, `idp_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`) {
+		!strings.Contains(got, `idp_http_requests_total{method="GET",route="/readyz",status="200"} 1`) {
 		t.Errorf("GET /metrics on the metrics listener = %.100q, lacks the readyz request", got)
 	}
 	resp, err := http.Get(srv.URL + "/healthz")

@@ -19,6 +19,7 @@ import (
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/web"
 	"github.com/councilforms/idp/idp/webtest"
+	"github.com/councilforms/idp/idp/webtest/sim"
 )
 
 // The browser tests' side of the harness: a small form app a real browser starts
@@ -33,17 +34,14 @@ const guideMessage = "In order to progress with this form you must either log in
 // person's name at the top. It listens on http://127.0.0.1 (loopback http is a
 // valid redirect URI) and is registered with the idp as a confidential client.
 type relyingParty struct {
-	t      *testing.T
-	url    string
-	conf   *oauth2.Config
-	verify *oidc.IDTokenVerifier
+	t   *testing.T
+	url string
+	sim *sim.RelyingParty // the relying party every harness shares
 
 	mu      sync.Mutex
-	pending map[string]pendingSignIn // by state
-	claims  []rpClaims               // every sign-in that came back, in order
+	pending map[string]sim.Authorization // by state
+	claims  []rpClaims                   // every sign-in that came back, in order
 }
-
-type pendingSignIn struct{ verifier, nonce string }
 
 // rpClaims are the ID token's claims the relying party shows or checks.
 type rpClaims struct {
@@ -84,7 +82,7 @@ func newRelyingParty(t *testing.T, d *idp) *relyingParty {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp := &relyingParty{t: t, url: "http://" + ln.Addr().String(), pending: map[string]pendingSignIn{}}
+	rp := &relyingParty{t: t, url: "http://" + ln.Addr().String(), pending: map[string]sim.Authorization{}}
 	ctx := context.Background()
 	const id = "browser-form"
 	secret, err := provider.AddClient(ctx, d.app.Durable, clientSecretsOf(t, d.app), provider.NewClient{
@@ -94,9 +92,12 @@ func newRelyingParty(t *testing.T, d *idp) *relyingParty {
 	if err != nil {
 		t.Fatalf("register the form app: %v", err)
 	}
-	rp.conf = &oauth2.Config{ClientID: id, ClientSecret: secret, Endpoint: d.prov.Endpoint(),
-		RedirectURL: rp.url + "/callback", Scopes: []string{oidc.ScopeOpenID, "profile", "email", "phone"}}
-	rp.verify = d.prov.Verifier(&oidc.Config{ClientID: id})
+	rp.sim = &sim.RelyingParty{
+		Issuer: d.issuer,
+		Config: &oauth2.Config{ClientID: id, ClientSecret: secret, Endpoint: d.prov.Endpoint(),
+			RedirectURL: rp.url + "/callback", Scopes: []string{oidc.ScopeOpenID, "profile", "email", "phone"}},
+		Verifier: d.prov.Verifier(&oidc.Config{ClientID: id}),
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -118,12 +119,11 @@ func (rp *relyingParty) render(w http.ResponseWriter, status int, v rpView) {
 
 // login is 'Login or Register': an authorization request with PKCE, state and nonce.
 func (rp *relyingParty) login(w http.ResponseWriter, r *http.Request) {
-	p := pendingSignIn{verifier: oauth2.GenerateVerifier(), nonce: randomString()}
-	state := randomString()
+	a := rp.sim.Start()
 	rp.mu.Lock()
-	rp.pending[state] = p
+	rp.pending[a.State] = a
 	rp.mu.Unlock()
-	http.Redirect(w, r, rp.conf.AuthCodeURL(state, oauth2.S256ChallengeOption(p.verifier), oidc.Nonce(p.nonce)), http.StatusFound)
+	http.Redirect(w, r, a.URL, http.StatusFound)
 }
 
 // callback redeems the code and shows who signed in; any failure is a page that
@@ -134,31 +134,26 @@ func (rp *relyingParty) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	rp.mu.Lock()
-	p, ok := rp.pending[q.Get("state")]
+	a, ok := rp.pending[q.Get("state")]
 	delete(rp.pending, q.Get("state"))
 	rp.mu.Unlock()
-	switch {
-	case !ok:
+	if !ok {
 		fail("unknown state %q", q.Get("state"))
 		return
-	case q.Get("error") != "":
-		fail("error %s: %s", q.Get("error"), q.Get("error_description"))
+	}
+	code, err := rp.sim.Code(a, r.URL)
+	if err != nil {
+		fail("%v", err)
 		return
 	}
-	tok, err := rp.conf.Exchange(r.Context(), q.Get("code"), oauth2.VerifierOption(p.verifier))
+	tok, err := rp.sim.Exchange(r.Context(), a, code)
 	if err != nil {
-		fail("exchange: %v", err)
-		return
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	id, err := rp.verify.Verify(r.Context(), raw)
-	if err != nil {
-		fail("verify ID token: %v", err)
+		fail("%v", err)
 		return
 	}
 	var c rpClaims
-	if err := id.Claims(&c); err != nil || c.Nonce != p.nonce {
-		fail("claims: %v (nonce %q, want %q)", err, c.Nonce, p.nonce)
+	if err := tok.IDToken.Claims(&c); err != nil {
+		fail("claims: %v", err)
 		return
 	}
 	rp.mu.Lock()

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
-
 	"github.com/councilforms/idp/idp/webtest"
 )
 
@@ -55,12 +52,11 @@ func startCrossSiteForms(t *testing.T, d *idp, rp *relyingParty) string {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /start", func(w http.ResponseWriter, r *http.Request) {
-		p := pendingSignIn{verifier: oauth2.GenerateVerifier(), nonce: randomString()}
-		state := randomString()
+		a := rp.sim.Start()
 		rp.mu.Lock()
-		rp.pending[state] = p
+		rp.pending[a.State] = a
 		rp.mu.Unlock()
-		au, err := url.Parse(rp.conf.AuthCodeURL(state, oauth2.S256ChallengeOption(p.verifier), oidc.Nonce(p.nonce)))
+		au, err := url.Parse(a.URL)
 		if err != nil {
 			t.Errorf("authorization URL: %v", err)
 			return
@@ -74,7 +70,7 @@ func startCrossSiteForms(t *testing.T, d *idp, rp *relyingParty) string {
 	})
 	mux.HandleFunc("GET /leave", func(w http.ResponseWriter, r *http.Request) {
 		render(w, formAppPage{Heading: "Leave the form", Action: d.issuer + "/end_session", Button: "Sign out of the form",
-			Fields: map[string]string{"client_id": rp.conf.ClientID}})
+			Fields: map[string]string{"client_id": rp.sim.Config.ClientID}})
 	})
 	// A page of another site that tries what the idp's own 'Sign out' does.
 	mux.HandleFunc("GET /forge", func(w http.ResponseWriter, r *http.Request) {

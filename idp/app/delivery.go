@@ -20,7 +20,7 @@ import (
 	"github.com/councilforms/idp/factors/vonage"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
-	"github.com/councilforms/idp/idp/limits"
+	"github.com/councilforms/idp/idp/sendguard"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 )
@@ -38,17 +38,8 @@ import (
 // first), so nothing is ever dropped silently. With IDP_DEV and both providers
 // configured nothing is captured and the dev inbox does not exist.
 //
-// Every text message and call, whatever its provider, passes two checks first: the
-// number must be in IDP_PHONE_COUNTRIES (and not premium rate or the like), and the
-// day's count of texts and calls across every server process (store.Counters, per
-// UTC day) must be within IDP_SEND_DAILY_CEILING (limits.Ceiling). The ceiling is
-// split: texts and calls to numbers being enrolled (factors.SMS.Verified false) may
-// use only the share IDP_SEND_CEILING_VERIFIED_SHARE leaves them, so enrolment spam
-// cannot stop people with a verified number signing in. Past its share a message is
-// refused with an error wrapping factors.ErrSendCeiling and
-// factors.ErrProviderUnavailable, and idp_send_ceiling_refused_total{share} rises:
-// alert on it. A warning is logged once a day when 80% of a share is spent, and once
-// when it runs out.
+// Every text message and call, whatever its provider, passes idp/sendguard first:
+// an allowed number and the day's ceiling across every server process.
 type Delivery struct {
 	Email  factors.EmailSender
 	SMS    factors.SMSSender
@@ -68,24 +59,19 @@ type Delivery struct {
 	// day: receipts are not signed, so anyone could post them.
 	receiptCap int64
 	running    atomic.Bool
-	guard      *sendGuard
+	guard      *sendguard.Guard
 }
 
 // setClock makes the daily ceiling read time from now (tests move it on).
-func (d *Delivery) setClock(now func() time.Time) { d.guard.now = now }
+func (d *Delivery) setClock(now func() time.Time) { d.guard.SetClock(now) }
 
 // Keys of the delivery's records in the stores.
 const (
-	// sendShareKeyPrefix + share counts the day's text messages and calls of that
-	// share of the daily ceiling (store.Counters, limits.Day windows).
-	sendShareKeyPrefix = "send:global:phone:"
-	// replayKeyPrefix + jti marks a Vonage webhook as seen (store.Ephemeral).
-	replayKeyPrefix = "vonage-jti:"
-	// receiptKeyPrefix + UTC date counts receipts recorded that day (store.Ephemeral).
-	receiptKeyPrefix = "vonage-receipts:"
+	replayKeyPrefix  = store.KeyVonageReplay
+	receiptKeyPrefix = store.KeyVonageReceipts
 	// callKeyPrefix + challenge id holds the uuid of the Vonage call placed for it
 	// (store.Ephemeral), so a webhook settles only its own call's challenge.
-	callKeyPrefix = "vonage-call:"
+	callKeyPrefix = store.KeyVonageCall
 )
 
 // OpenDelivery builds the senders cfg selects (see Delivery). durable holds the email
@@ -179,13 +165,15 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 		}
 	}
 
-	guard, err := newSendGuard(cfg, durable, registerer, log)
+	guard, err := sendguard.New(sendguard.Config{
+		Counters: durable, Ceiling: cfg.Ceiling(), Numbers: phoneRules(cfg), Registerer: registerer, Logger: log,
+	})
 	if err != nil {
 		return nil, err
 	}
 	d.guard = guard
-	d.SMS = guardedSMS{guard, sms}
-	d.Caller = guardedCaller{guard, caller}
+	d.SMS = guard.SMS(sms)
+	d.Caller = guard.Caller(caller)
 	return d, nil
 }
 
@@ -303,142 +291,6 @@ type noOutcomes struct{}
 
 func (noOutcomes) RecordCallOutcome(context.Context, string, factors.CallResult) error {
 	return factors.ErrUnknownCall
-}
-
-// sendGuard is checked before every text message and call: allowed destination and
-// the global daily ceiling with its shares.
-type sendGuard struct {
-	counters store.Counters
-	ceiling  limits.Ceiling
-	numbers  phone.Rules
-	log      *slog.Logger
-	now      func() time.Time
-
-	limit      prometheus.Gauge
-	count      prometheus.Gauge
-	shareLimit *prometheus.GaugeVec
-	shareCount *prometheus.GaugeVec
-	refused    *prometheus.CounterVec
-}
-
-func newSendGuard(cfg *config.Config, counters store.Counters, reg prometheus.Registerer, log *slog.Logger) (*sendGuard, error) {
-	g := &sendGuard{
-		counters: counters, ceiling: cfg.Ceiling(), numbers: phoneRules(cfg),
-		log: log, now: time.Now,
-		limit: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "idp_send_daily_ceiling", Help: "Text messages and calls all servers may send in one UTC day (IDP_SEND_DAILY_CEILING).",
-		}),
-		count: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "idp_send_daily_count", Help: "Text messages and calls asked for so far this UTC day by all servers, both shares, as last seen by this one.",
-		}),
-		shareLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "idp_send_share_limit", Help: "Text messages and calls each share of the daily ceiling is given (share: verified numbers, enrolment of new numbers; IDP_SEND_CEILING_VERIFIED_SHARE).",
-		}, []string{"share"}),
-		shareCount: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "idp_send_share_count", Help: "Text messages and calls asked for so far this UTC day in each share of the daily ceiling, as last seen by this server.",
-		}, []string{"share"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "idp_send_ceiling_refused_total", Help: "Text messages and calls refused because the daily ceiling, or its share for them, was reached; by channel and share.",
-		}, []string{"channel", "share"}),
-	}
-	g.limit.Set(float64(g.ceiling.Daily))
-	for _, sh := range limits.Shares {
-		g.shareLimit.WithLabelValues(string(sh)).Set(float64(g.ceiling.Size(sh)))
-		g.shareCount.WithLabelValues(string(sh))
-	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{g.limit, g.count, g.shareLimit, g.shareCount, g.refused} {
-			if err := reg.Register(c); err != nil {
-				return nil, fmt.Errorf("delivery: register metrics: %w", err)
-			}
-		}
-	}
-	return g, nil
-}
-
-// shareNames are the shares as the log says them.
-var shareNames = map[limits.Share]string{
-	limits.ShareVerified:  "numbers already verified",
-	limits.ShareEnrolment: "numbers being enrolled",
-}
-
-// admit checks a text message or call to number on channel before it is sent;
-// verified says the number is already verified on an account.
-func (g *sendGuard) admit(ctx context.Context, ch factors.Channel, number string, verified bool) error {
-	if _, err := g.numbers.Parse(number); err != nil {
-		// Checked again here, not only at enrolment, so that a number enrolled before
-		// IDP_PHONE_COUNTRIES changed is not sent to.
-		reason := "not a personal landline or mobile number"
-		if errors.Is(err, phone.ErrRegion) {
-			reason = "outside IDP_PHONE_COUNTRIES"
-		}
-		return fmt.Errorf("delivery: %s to %s refused, %s: %w", ch, phone.Mask(number), reason, factors.ErrUndeliverable)
-	}
-	share, other := limits.ShareEnrolment, limits.ShareVerified
-	if verified {
-		share, other = limits.ShareVerified, limits.ShareEnrolment
-	}
-	now := g.now()
-	// Without the counts the ceiling cannot be kept: refuse rather than risk pumping.
-	n, err := g.counters.Hit(ctx, sendShareKeyPrefix+string(share), limits.Day, now)
-	if err != nil {
-		return fmt.Errorf("delivery: count the day's sends: %w", err)
-	}
-	m, err := g.counters.Count(ctx, sendShareKeyPrefix+string(other), limits.Day, now)
-	if err != nil {
-		return fmt.Errorf("delivery: count the day's sends: %w", err)
-	}
-	g.shareCount.WithLabelValues(string(share)).Set(float64(n))
-	g.shareCount.WithLabelValues(string(other)).Set(float64(m))
-	g.count.Set(float64(n + m))
-	v, e := n, m
-	if !verified {
-		v, e = m, n
-	}
-	size := g.ceiling.Size(share)
-	// Hit is atomic, so exactly one process sees each count: one warning a day.
-	if n == g.ceiling.WarnAt(share) {
-		g.log.WarnContext(ctx, fmt.Sprintf("delivery: %d%% of the daily share of text messages and calls for %s is spent", limits.ShareWarningPercent, shareNames[share]),
-			slog.String("share", string(share)), slog.Int("count", n), slog.Int("share_size", size), slog.Int("ceiling", g.ceiling.Daily))
-	}
-	if g.ceiling.Allow(share, v, e) {
-		return nil
-	}
-	g.refused.WithLabelValues(string(ch), string(share)).Inc()
-	if share == limits.ShareEnrolment && n == size+1 {
-		g.log.WarnContext(ctx, "delivery: the daily share of text messages and calls for numbers being enrolled is spent; refusing them until the next UTC day",
-			slog.Int("share_size", size), slog.Int("ceiling", g.ceiling.Daily), slog.String("channel", string(ch)))
-	}
-	if share == limits.ShareVerified && v+min(e, g.ceiling.Size(limits.ShareEnrolment)) == g.ceiling.Daily+1 {
-		g.log.WarnContext(ctx, "delivery: daily ceiling of text messages and calls reached; refusing more until the next UTC day",
-			slog.Int("ceiling", g.ceiling.Daily), slog.String("channel", string(ch)))
-	}
-	return fmt.Errorf("delivery: daily ceiling of %d text messages and calls (%d for %s) reached: %w, %w",
-		g.ceiling.Daily, size, shareNames[share], factors.ErrSendCeiling, factors.ErrProviderUnavailable)
-}
-
-type guardedSMS struct {
-	g    *sendGuard
-	next factors.SMSSender
-}
-
-func (s guardedSMS) SendSMS(ctx context.Context, m factors.SMS) error {
-	if err := s.g.admit(ctx, factors.ChannelSMS, m.To, m.Verified); err != nil {
-		return err
-	}
-	return s.next.SendSMS(ctx, m)
-}
-
-type guardedCaller struct {
-	g    *sendGuard
-	next factors.Caller
-}
-
-func (c guardedCaller) PlaceCall(ctx context.Context, call factors.Call) error {
-	if err := c.g.admit(ctx, factors.ChannelVoice, call.To, call.Verified); err != nil {
-		return err
-	}
-	return c.next.PlaceCall(ctx, call)
 }
 
 // sendMetrics are the per-provider send metrics, with the names, help and labels the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/councilforms/idp/factors/email/smtptest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/factors/email/smtptest"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -557,41 +558,6 @@ func dlvShares(t *testing.T, db1, db2 store.Durable) {
 			t.Errorf("warning %q logged %d times, want once:\n%s", w, c, logs.String())
 		}
 	}
-}
-
-// Without its counts the ceiling refuses: nothing is sent uncounted.
-func TestDeliveryCeilingFailsClosed(t *testing.T) {
-	fake := vonagetest.New(t)
-	_, srv := dlvServer(t)
-	cfg := dlvProduction(t, fake, "127.0.0.1:1", srv.URL, nil)
-	for name, counters := range map[string]store.Counters{
-		"hit":   brokenCounters{hit: errors.New("database down")},
-		"count": brokenCounters{count: errors.New("database down")},
-	} {
-		g, err := newSendGuard(cfg, counters, nil, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, verified := range []bool{true, false} {
-			if err := g.admit(context.Background(), factors.ChannelSMS, dlvMobile, verified); err == nil {
-				t.Errorf("%s fails, verified %v: the text was let through", name, verified)
-			}
-		}
-	}
-}
-
-// brokenCounters is a database that cannot count.
-type brokenCounters struct {
-	store.Counters
-	hit, count error
-}
-
-func (b brokenCounters) Hit(context.Context, string, time.Duration, time.Time) (int, error) {
-	return 1, b.hit
-}
-
-func (b brokenCounters) Count(context.Context, string, time.Duration, time.Time) (int, error) {
-	return 0, b.count
 }
 
 // A number outside IDP_PHONE_COUNTRIES is refused before it reaches Vonage or uses

@@ -16,6 +16,7 @@
 // It is the only package that imports the store backends. It holds no business
 // rules: those live in the packages it mounts and configures. It hands the journeys
 // the phone rules (factors/phone.Rules, from IDP_PHONE_COUNTRIES and IDP_DEV) and the
-// new-password rule (idp/password.Check), and applies the same phone rules and the
-// daily ceiling of idp/limits before every text and call (delivery.go).
+// new-password rule (idp/password.Check), and puts idp/sendguard (the same phone
+// rules and the daily ceiling of idp/limits) in front of every text and call
+// (delivery.go).
 package app

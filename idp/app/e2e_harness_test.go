@@ -2,8 +2,7 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
-	"html"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
@@ -27,6 +26,7 @@ import (
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/webtest/sim"
 	"github.com/councilforms/idp/store/storetest"
 )
 
@@ -38,23 +38,13 @@ import (
 
 const rpRedirect = "https://rp.test/callback" // never fetched: the browser stops there
 
-// clock is the login pages' clock; tests move it on to expire codes and locks.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
+// clock is the login pages' clock (the tests' one clock, sim.Clock); tests move
+// it on to expire codes and locks.
+type clock struct{ sim.Clock }
 
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
+func (c *clock) now() time.Time { return c.Now() }
 
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
+func (c *clock) advance(d time.Duration) { c.Advance(d) }
 
 type idp struct {
 	// Where codes and calls go: the dev inbox, or (production mode) an SMTP relay and
@@ -138,7 +128,10 @@ func serveIdP(t *testing.T, ln net.Listener, vars map[string]string) (*app.App, 
 	}
 	ck := &clock{}
 	ctx := context.Background()
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithClock(ck.now))
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithClock(ck.now),
+		// The call-waiting page reloads every second (not 5) and with JavaScript
+		// asks every 200 ms (not 2 s): a browser test sees '#' move it on at once.
+		app.WithCallWait(time.Second, 200*time.Millisecond))
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -189,12 +182,14 @@ func (d *idp) metrics() string {
 	return rec.Body.String()
 }
 
-// browser is one person's browser: a cookie jar, the page on screen, and the
-// sign-in in progress for the relying party.
+// browser is one person's browser (sim.Browser, which the fault suite and the
+// load driver share): a cookie jar, the page on screen, and the sign-in in
+// progress for the relying party. Its methods fail the test.
 type browser struct {
 	t   *testing.T
 	idp *idp
-	c   *http.Client
+	sim *sim.Browser
+	c   *http.Client // sim's: tests may watch its redirects or edit its jar
 	jar *sessionJar
 	// forwardedFor, when set, is sent as X-Forwarded-For: the browser's address
 	// as a trusted proxy (IDP_TRUSTED_PROXIES=127.0.0.1/32) reports it.
@@ -206,11 +201,13 @@ type browser struct {
 	code         string // the authorization code once back at the relying party
 }
 
+// page is what the browser shows; parsed is its forms, links, heading and errors.
 type page struct {
 	status int
 	url    string
 	body   string
 	header http.Header
+	parsed *sim.Page
 }
 
 func (p page) String() string { return p.url + "\n" + text(p.body) }
@@ -273,15 +270,13 @@ func (j *sessionJar) restart() {
 func (b *browser) restart() { b.jar.restart() }
 
 func (d *idp) browser() *browser {
+	d.t.Helper()
 	jar := newSessionJar()
-	b := &browser{t: d.t, idp: d, jar: jar}
-	b.c = &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host == "rp.test" {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	return b
+	sb, err := sim.NewBrowser(d.issuer, rpRedirect, sim.Options{Jar: jar, Timeout: 30 * time.Second})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return &browser{t: d.t, idp: d, jar: jar, sim: sb, c: sb.Client}
 }
 
 func (b *browser) do(req *http.Request) page {
@@ -289,27 +284,27 @@ func (b *browser) do(req *http.Request) page {
 	if b.forwardedFor != "" {
 		req.Header.Set("X-Forwarded-For", b.forwardedFor)
 	}
-	res, err := b.c.Do(req)
-	if err != nil {
+	// Fetch, not Do: a test may submit one page twice at once from copies of
+	// this browser (same cookies, separate pages).
+	r, err := b.sim.Fetch(req)
+	if cb := r.Callback; cb != nil {
+		code, err := b.relyingParty().Code(b.authorization(), cb)
+		if err != nil {
+			b.t.Fatalf("back at the relying party: %v", err)
+		}
+		b.code = code
+		return page{status: r.Status, url: cb.String()}
+	}
+	var status *sim.StatusError
+	switch {
+	case err == nil, errors.Is(err, sim.ErrNotHTML) && r.Status < 500, errors.As(err, &status) && r.Status < 500:
+	case r.Page != nil:
+		b.t.Fatalf("%s %s: %d\n%s", req.Method, req.URL, r.Status, text(r.Page.Body))
+	default:
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if loc := res.Header.Get("Location"); res.StatusCode/100 == 3 && strings.HasPrefix(loc, rpRedirect) {
-		u, _ := url.Parse(loc)
-		if got := u.Query().Get("state"); got != b.state {
-			b.t.Fatalf("state %q came back as %q", b.state, got)
-		}
-		b.code = u.Query().Get("code")
-		if b.code == "" {
-			b.t.Fatalf("back at the relying party without a code: %s", loc)
-		}
-		return page{status: res.StatusCode, url: loc}
-	}
-	if res.StatusCode >= 500 {
-		b.t.Fatalf("%s %s: %d\n%s", req.Method, req.URL, res.StatusCode, text(string(body)))
-	}
-	b.page = page{status: res.StatusCode, url: res.Request.URL.String(), body: string(body), header: res.Header}
+	p := r.Page
+	b.page = page{status: p.Status, url: p.URL.String(), body: p.Body, header: p.Header, parsed: p}
 	return b.page
 }
 
@@ -326,77 +321,74 @@ func (b *browser) get(path string) page {
 // postForm posts like a browser on the idp's own page (Origin header included).
 func (b *browser) postForm(action string, v url.Values) page {
 	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, b.idp.issuer+action, strings.NewReader(v.Encode()))
+	if strings.HasPrefix(action, "/") {
+		action = b.idp.issuer + action
+	}
+	req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", b.idp.issuer)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return b.do(req)
 }
 
+// relyingParty is the form app the browser signs in to (d.rp and d.verify).
+func (b *browser) relyingParty() *sim.RelyingParty {
+	return &sim.RelyingParty{Issuer: b.idp.issuer, Config: b.idp.rp, Verifier: b.idp.verify}
+}
+
+func (b *browser) authorization() sim.Authorization {
+	return sim.Authorization{State: b.state, Verifier: b.verifier, Nonce: b.nonce}
+}
+
 // startSignIn is the form app's 'Login or Register': a fresh authorization request.
 func (b *browser) startSignIn() page {
 	b.t.Helper()
-	b.verifier, b.state, b.nonce, b.code = oauth2.GenerateVerifier(), randomString(), randomString(), ""
-	u := b.idp.rp.AuthCodeURL(b.state, oauth2.S256ChallengeOption(b.verifier), oidc.Nonce(b.nonce))
-	return b.get(u)
+	a := b.relyingParty().Start()
+	b.verifier, b.state, b.nonce, b.code = a.Verifier, a.State, a.Nonce, ""
+	return b.get(a.URL)
 }
 
-var (
-	formRe   = regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
-	buttonRe = regexp.MustCompile(`(?s)<button type="submit"([^>]*)>\s*(.*?)\s*</button>`)
-	attrRe   = regexp.MustCompile(`(name|value)="([^"]*)"`)
-	hiddenRe = regexp.MustCompile(`<input type="hidden"([^>]*)>`)
-	linkRe   = regexp.MustCompile(`(?s)<a [^>]*href="([^"]*)"[^>]*>\s*(.*?)\s*</a>`)
-	tagRe    = regexp.MustCompile(`(?s)<script.*?</script>|<[^>]+>`)
-	spaceRe  = regexp.MustCompile(`\s+`)
-)
-
 // press submits the form on the page that holds the button labelled label, with the
-// fields given (a field name, then its value, and so on).
+// fields given (a field name, then its value, and so on), as a browser does: every
+// field of the form goes with it, those given typed in.
 func (b *browser) press(label string, fields ...string) page {
 	b.t.Helper()
-	for _, f := range formRe.FindAllStringSubmatch(b.page.body, -1) {
-		for _, btn := range buttonRe.FindAllStringSubmatch(f[2], -1) {
-			if html.UnescapeString(btn[2]) != label {
-				continue
-			}
-			v := url.Values{}
-			attrs := map[string]string{}
-			for _, a := range attrRe.FindAllStringSubmatch(btn[1], -1) {
-				attrs[a[1]] = html.UnescapeString(a[2])
-			}
-			if attrs["name"] != "" {
-				v.Set(attrs["name"], attrs["value"])
-			}
-			// Hidden inputs go with the form, as a browser sends them.
-			for _, in := range hiddenRe.FindAllStringSubmatch(f[2], -1) {
-				ha := map[string]string{}
-				for _, a := range attrRe.FindAllStringSubmatch(in[1], -1) {
-					ha[a[1]] = html.UnescapeString(a[2])
-				}
-				if ha["name"] != "" {
-					v.Set(ha["name"], ha["value"])
-				}
-			}
-			for i := 0; i+1 < len(fields); i += 2 {
-				if !strings.Contains(f[2], `name="`+fields[i]+`"`) {
-					b.t.Fatalf("no field %q in the form of %q on\n%s", fields[i], label, b.page)
-				}
-				v.Set(fields[i], fields[i+1])
-			}
-			return b.postForm(html.UnescapeString(f[1]), v)
-		}
+	if b.page.parsed == nil {
+		b.t.Fatalf("no page to press %q on", label)
 	}
-	b.t.Fatalf("no button %q on\n%s", label, b.page)
-	return page{}
+	f, btn, ok := b.page.parsed.Button(label)
+	if !ok {
+		b.t.Fatalf("no button %q on\n%s", label, b.page)
+	}
+	set := map[string]string{}
+	for i := 0; i+1 < len(fields); i += 2 {
+		set[fields[i]] = fields[i+1]
+	}
+	v, err := f.Values(btn, set)
+	if err != nil {
+		b.t.Fatalf("the form of %q: %v on\n%s", label, err, b.page)
+	}
+	action, err := b.page.parsed.URL.Parse(f.Action)
+	if err != nil {
+		b.t.Fatalf("form action %q: %v", f.Action, err)
+	}
+	if f.Method != "post" {
+		action.RawQuery = v.Encode()
+		return b.get(action.String())
+	}
+	return b.postForm(action.String(), v)
 }
 
 // follow clicks the link with this text.
 func (b *browser) follow(label string) page {
 	b.t.Helper()
-	for _, l := range linkRe.FindAllStringSubmatch(b.page.body, -1) {
-		if text(l[2]) == label {
-			return b.get(html.UnescapeString(l[1]))
+	if b.page.parsed != nil {
+		if href, ok := b.page.parsed.Link(label); ok {
+			u, err := b.page.parsed.URL.Parse(href)
+			if err != nil {
+				b.t.Fatalf("link %q: %v", label, err)
+			}
+			return b.get(u.String())
 		}
 	}
 	b.t.Fatalf("no link %q on\n%s", label, b.page)
@@ -405,11 +397,10 @@ func (b *browser) follow(label string) page {
 
 // heading is the page's h1.
 func (b *browser) heading() string {
-	m := regexp.MustCompile(`(?s)<h1[^>]*>(.*?)</h1>`).FindStringSubmatch(b.page.body)
-	if m == nil {
+	if b.page.parsed == nil {
 		return ""
 	}
-	return text(m[1])
+	return b.page.parsed.H1
 }
 
 func (b *browser) expectHeading(want string) {
@@ -434,9 +425,7 @@ func (b *browser) expectNoText(unwanted string) {
 }
 
 // text is what a person reads of some HTML.
-func text(h string) string {
-	return strings.TrimSpace(spaceRe.ReplaceAllString(html.UnescapeString(tagRe.ReplaceAllString(h, " ")), " "))
-}
+func text(h string) string { return sim.Text(h) }
 
 // tokens is what the relying party got back.
 type tokens struct {
@@ -461,45 +450,27 @@ func (b *browser) exchange() *tokens {
 	if b.code == "" {
 		b.t.Fatalf("not back at the relying party; on\n%s", b.page)
 	}
-	ctx := context.Background()
-	tok, err := b.idp.rp.Exchange(ctx, b.code, oauth2.VerifierOption(b.verifier))
+	got, err := b.relyingParty().Exchange(context.Background(), b.authorization(), b.code)
 	if err != nil {
-		b.t.Fatalf("exchange: %v", err)
-	}
-	raw, _ := tok.Extra("id_token").(string)
-	id, err := b.idp.verify.Verify(ctx, raw)
-	if err != nil {
-		b.t.Fatalf("verify ID token: %v", err)
-	}
-	out := &tokens{Token: tok, id: id}
-	if err := id.Claims(&out.claims); err != nil {
 		b.t.Fatal(err)
 	}
-	if out.claims.Nonce != b.nonce {
-		b.t.Fatalf("nonce %q, want %q", out.claims.Nonce, b.nonce)
+	out := &tokens{Token: got.Token, id: got.IDToken}
+	if err := got.IDToken.Claims(&out.claims); err != nil {
+		b.t.Fatal(err)
 	}
 	return out
 }
 
 // inboxItem is one message in the dev inbox (GET /dev/inbox.json).
-type inboxItem struct {
-	ID      string `json:"id"`
-	Channel string `json:"channel"`
-	To      string `json:"to"`
-	Subject string `json:"subject"`
-	Body    string `json:"body"`
-	Code    string `json:"code"`
-}
+type inboxItem = sim.Item
+
+// devInbox is the dev inbox client the fault suite and the load driver share.
+func (d *idp) devInbox() *sim.Inbox { return &sim.Inbox{URL: d.issuer} }
 
 func (d *idp) inbox() []inboxItem {
 	d.t.Helper()
-	res, err := http.Get(d.issuer + "/dev/inbox.json")
+	items, err := d.devInbox().Read(context.Background())
 	if err != nil {
-		d.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var items []inboxItem
-	if err := json.NewDecoder(res.Body).Decode(&items); err != nil {
 		d.t.Fatal(err)
 	}
 	return items
@@ -508,39 +479,21 @@ func (d *idp) inbox() []inboxItem {
 // latest is the newest message on channel to to.
 func (d *idp) latest(channel, to string) inboxItem {
 	d.t.Helper()
-	for _, it := range d.inbox() {
-		if it.Channel == channel && it.To == to {
-			return it
-		}
+	it, err := d.devInbox().Latest(context.Background(), channel, to)
+	if err != nil {
+		d.t.Fatal(err)
 	}
-	d.t.Fatalf("no %s message to %s in the inbox", channel, to)
-	return inboxItem{}
+	return it
 }
 
-func (d *idp) count(channel, to string) int {
-	n := 0
-	for _, it := range d.inbox() {
-		if it.Channel == channel && it.To == to {
-			n++
-		}
-	}
-	return n
-}
+func (d *idp) count(channel, to string) int { return sim.Count(d.inbox(), channel, to) }
 
 // answerCall presses keys on the simulated call to to, as the person would.
 func (d *idp) answerCall(to, digits string) {
 	d.t.Helper()
 	call := d.latest("voice", to)
-	req, _ := http.NewRequest(http.MethodPost, d.issuer+"/dev/calls/"+call.ID+"/keypress",
-		strings.NewReader(url.Values{"digits": {digits}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
+	if err := d.devInbox().PressKeys(context.Background(), call.ID, digits); err != nil {
 		d.t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode >= 400 {
-		d.t.Fatalf("keypress: %d", res.StatusCode)
 	}
 }
 

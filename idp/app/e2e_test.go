@@ -169,6 +169,11 @@ func TestSignUpWithSMSThenSignIn(t *testing.T) {
 		proveByCall(d, b, p)
 		checkClaims(t, b.exchange(), p, "pwd", "tel")
 
+		// The account knows when it last signed in (users show, users export).
+		if u, err := d.app.Durable.UserByEmail(context.Background(), p.email); err != nil || u.LastSignInAt.IsZero() {
+			t.Errorf("after three sign-ins: last sign-in %v, %v", u, err)
+		}
+
 		// Operators see what happened.
 		metrics := d.metrics()
 		for _, want := range []string{
@@ -362,6 +367,11 @@ func TestForgotPassword(t *testing.T) {
 		b.press("Continue", "password", p.password, "confirm-password", p.password)
 		after := b.exchange()
 		checkClaims(t, after, p, "pwd", "sms")
+		// The owner is told, by email, what changed and when (issue 18 item 3).
+		if n := d.latest("email", p.email); n.Subject != "Your Norfolk County Council account has changed" ||
+			!strings.Contains(n.Body, "The password of your Norfolk County Council account was changed.") || n.Code != "" {
+			t.Errorf("after the reset the latest email is %q:\n%s", n.Subject, n.Body)
+		}
 
 		// Every refresh token issued before the reset is dead.
 		_, err := d.rp.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
@@ -400,6 +410,10 @@ func TestChangePhoneNumber(t *testing.T) {
 		b.expectHeading("Your account")
 		b.expectText("Your phone number has been changed")
 		b.expectText(journey.MaskPhone(p.e164))
+		if n := d.latest("email", p.email); n.Subject != "Your Norfolk County Council account has changed" ||
+			!strings.Contains(n.Body, "changed to a number ending "+journey.PhoneEnding(p.e164)) {
+			t.Errorf("after the change the latest email is %q:\n%s", n.Subject, n.Body)
+		}
 
 		// The next sign-in challenges the new number.
 		b = d.browser()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/ui"
 )
@@ -12,13 +13,19 @@ import (
 //	/assets/                          GOV.UK Frontend and the site's CSS and JS
 //	/dev/...                          dev inbox and call simulator (IDP_DEV only,
 //	                                  loopback peers and IDP_DEV_PEERS)
-//	/                                 the OpenID Connect provider: discovery, /keys,
+//	provider.Paths                    the OpenID Connect provider: discovery, /keys,
 //	                                  /authorize, /oauth/token, /userinfo, /revoke,
-//	                                  /oauth/introspect, /end_session, /logged-out
+//	                                  /oauth/introspect, /end_session, /logged-out,
+//	                                  each its own route (and metrics label)
+//	/                                 any other path: the provider's 404, counted
+//	                                  as route="other"
 func (a *App) routes(p *parts) {
 	p.web.Register(a.mux)
 	a.mux.Handle("GET "+ui.AssetPrefix, ui.Assets())
 	p.delivery.Register(a.mux, devInboxPage(p.pages))
+	for _, path := range provider.Paths {
+		a.mux.Handle(path, p.provider.Handler())
+	}
 	a.mux.Handle("/", p.provider.Handler())
 	a.mux.Handle("GET /healthz", server.Healthz())
 	a.mux.Handle("GET /readyz", server.Readyz(a.readyChecks(), ReadyTimeout, a.drain))

@@ -210,7 +210,7 @@ func TestMetricsOnlyOnTheirOwnListener(t *testing.T) {
 	metrics := httptest.NewServer(d.app.MetricsHandler())
 	t.Cleanup(metrics.Close)
 	status, _, body := fetch(t, "GET", metrics.URL+"/metrics", nil, "")
-	if status != http.StatusOK || !strings.Contains(body, `idp_http_requests_total{method="GET",route="/",status="404"} 1`) {
+	if status != http.StatusOK || !strings.Contains(body, `idp_http_requests_total{method="GET",route="other",status="404"} 1`) {
 		t.Errorf("GET /metrics on the metrics listener: %d, want the public 404 counted:\n%s", status, grepLines(body, "idp_http_requests_total"))
 	}
 }

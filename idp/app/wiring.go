@@ -10,7 +10,7 @@ import (
 	"os"
 	"sync/atomic"
 
-	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/b2c"
 	"github.com/councilforms/idp/factors/dev"
 	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/factors/otp"
@@ -37,9 +37,10 @@ type parts struct {
 	delivery *Delivery
 }
 
-// late holds what the login pages provide to parts built before them (the
-// provider's continue step, the senders' call outcomes): it is set once the
-// pages exist, before anything is served.
+// late holds what the login pages provide to the provider, built before them
+// (its continue step serves the pages' first response): it is set once the
+// pages exist, before anything is served. It is the one late binding left:
+// the pages need the provider, and the provider's continue step the pages.
 type late[T any] struct{ v atomic.Pointer[T] }
 
 func (l *late[T]) set(v T) { l.v.Store(&v) }
@@ -50,17 +51,6 @@ func (l *late[T]) get() (T, bool) {
 	}
 	var zero T
 	return zero, false
-}
-
-// lateOutcomes forwards call outcomes to the login pages.
-type lateOutcomes struct{ late[factors.CallOutcomes] }
-
-func (o *lateOutcomes) RecordCallOutcome(ctx context.Context, id string, r factors.CallResult) error {
-	t, ok := o.get()
-	if !ok {
-		return factors.ErrUnknownCall
-	}
-	return t.RecordCallOutcome(ctx, id, r)
 }
 
 // lateHandler forwards requests to the login pages.
@@ -147,20 +137,28 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("message templates: %w", err)
 	}
-	outcomes := &lateOutcomes{}
-	delivery, err := OpenDelivery(ctx, cfg, a.Durable, a.Ephemeral, a.Metrics.Registry(), outcomes, a.Log)
+	// The records of calls in flight come first: the senders report outcomes
+	// to them (the voice webhook, the dev call simulator) and the pages read them.
+	calls := web.NewCalls(a.Ephemeral, machine.Policy())
+	delivery, err := OpenDelivery(ctx, cfg, a.Durable, a.Ephemeral, a.Metrics.Registry(), calls, a.Log)
 	if err != nil {
 		return nil, err
 	}
 	if o.now != nil {
 		delivery.setClock(o.now)
 	}
+	ropc, err := b2cPasswords(cfg, a)
+	if err != nil {
+		return nil, err
+	}
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
-		OrgName:   cfg.OrgName,
-		DeviceKey: derive(a.KeyEncryptionKey, "device cookies"),
-		Passwords: passwordRules(cfg),
-		Sends:     cfg.Sends(),
+		CallRefresh: o.callRefresh, CallPoll: o.callPoll,
+		OrgName:    cfg.OrgName,
+		DeviceKey:  derive(a.KeyEncryptionKey, "device cookies"),
+		CounterKey: derive(a.KeyEncryptionKey, "counter keys"),
+		Passwords:  passwordRules(cfg),
+		Sends:      cfg.Sends(),
 	}, web.Deps{
 		Provider:  p,
 		Store:     a.Durable,
@@ -172,6 +170,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		Email:     delivery.Email,
 		SMS:       delivery.SMS,
 		Caller:    delivery.Caller,
+		Calls:     calls,
+		B2C:       ropc,
 		Log:       a.Log,
 		Metrics:   a.Metrics.Registry(),
 		Now:       o.now,
@@ -179,7 +179,6 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	outcomes.set(pagesHandler)
 	login.set(pagesHandler)
 	return &parts{pages: pages, provider: p, web: pagesHandler, delivery: delivery}, nil
 }
@@ -228,4 +227,19 @@ func devInboxPage(pages *ui.Templates) dev.RenderFunc {
 		w.Header().Set("Cache-Control", "no-store")
 		pages.Render(w, http.StatusOK, ui.PageDevInbox, ui.DevInboxPage{Page: ui.Page{Title: "Development inbox"}, Items: out})
 	}
+}
+
+// b2cPasswords is the Azure AD B2C ROPC user flow that checks the first password
+// of accounts imported from B2C, or nil without IDP_B2C_ROPC_URL (they set a new
+// password at their first sign-in).
+func b2cPasswords(cfg *config.Config, a *App) (web.B2CPasswords, error) {
+	if cfg.B2CROPCURL == "" {
+		return nil, nil
+	}
+	c, err := b2c.New(b2c.Config{TokenURL: cfg.B2CROPCURL, ClientID: cfg.B2CROPCClientID, Timeout: cfg.B2CROPCTimeout, Log: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("IDP_B2C_ROPC_URL: %w", err)
+	}
+	a.Log.Info("accounts imported from Azure AD B2C are checked by its ROPC user flow at their first sign-in", "url", cfg.B2CROPCURL)
+	return c, nil
 }

@@ -120,6 +120,13 @@ type Config struct {
 	PasswordNetworkLimit    int
 	PasswordNetworkSlowdown int
 
+	// The Azure AD B2C ROPC user flow that checks the first password of an account
+	// imported from B2C (README, "Moving from Azure AD B2C"): both empty when there
+	// is none, and such accounts set a new password at their first sign-in.
+	B2CROPCURL      string // IDP_B2C_ROPC_URL, the flow's token endpoint
+	B2CROPCClientID string
+	B2CROPCTimeout  time.Duration
+
 	// TrustedProxies are the addresses of load balancers and reverse proxies in front
 	// of the idp, whose X-Forwarded-For header is believed when finding a person's
 	// address (per-address send limits, the audit log). Empty: the peer address.
@@ -267,6 +274,10 @@ func parse(raw map[string]rawValue, requireDelivery bool) (*Config, error) {
 	}
 	// The delivery settings go together (all of Vonage or none; SMTP unless IDP_DEV).
 	if err := checkDelivery(p); err != nil {
+		return nil, err
+	}
+	// The B2C user flow's URL and client id go together.
+	if err := checkB2C(p); err != nil {
 		return nil, err
 	}
 	return p.c, nil

@@ -37,6 +37,7 @@ func TestDefaults(t *testing.T) {
 		SendPerRecipient: 10, SendPerRecipientDay: 20, SendPerClient: 200, EnrolNumbersPerDay: 3, EnrolSendsPerDay: 10,
 		ContactText:          "contact the council's customer services",
 		PasswordNetworkLimit: 100, PasswordNetworkSlowdown: 20,
+		B2CROPCTimeout: 10 * time.Second,
 	}
 	if c.KeyEncryptionKey != nil {
 		t.Errorf("KeyEncryptionKey = %x, want nil", c.KeyEncryptionKey)
@@ -76,6 +77,11 @@ func TestGoodValues(t *testing.T) {
 			return fmt.Sprint(c.DevPeers) == "[172.16.0.0/12 192.168.65.3/32 fd00::/8]"
 		}},
 		{"metrics addr", map[string]string{"IDP_METRICS_ADDR": ":9090"}, func(c *Config) bool { return c.MetricsAddr == ":9090" }},
+		{"b2c ropc", map[string]string{"IDP_B2C_ROPC_URL": "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_ROPC_Auth/oauth2/v2.0/token",
+			"IDP_B2C_ROPC_CLIENT_ID": " 0b1e6f4c-3f1a-4d8e-9a55-2c0f1f6b9d21 ", "IDP_B2C_ROPC_TIMEOUT": "3s"}, func(c *Config) bool {
+			return c.B2CROPCURL == "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_ROPC_Auth/oauth2/v2.0/token" &&
+				c.B2CROPCClientID == "0b1e6f4c-3f1a-4d8e-9a55-2c0f1f6b9d21" && c.B2CROPCTimeout == 3*time.Second
+		}},
 		{"metrics off", map[string]string{"IDP_METRICS_ADDR": "Off"}, func(c *Config) bool { return c.MetricsAddr == "" }},
 		{"addr ipv6", map[string]string{"IDP_ADDR": "[::1]:8080"}, func(c *Config) bool { return c.Addr == "[::1]:8080" }},
 		{"issuer https with path", merge(prod, map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/idp/"}), func(c *Config) bool {
@@ -164,6 +170,11 @@ func TestBadValues(t *testing.T) {
 		contain string // and contains this
 	}{
 		{map[string]string{"IDP_ADDR": "8080"}, "IDP_ADDR: ", "host:port"},
+		{map[string]string{"IDP_B2C_ROPC_URL": "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_ROPC_Auth/oauth2/v2.0/token"}, "IDP_B2C_ROPC_CLIENT_ID: ", "required with IDP_B2C_ROPC_URL"},
+		{map[string]string{"IDP_B2C_ROPC_CLIENT_ID": "abc"}, "IDP_B2C_ROPC_URL: ", "required with IDP_B2C_ROPC_CLIENT_ID"},
+		{map[string]string{"IDP_B2C_ROPC_URL": "http://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_ROPC_Auth/oauth2/v2.0/token", "IDP_B2C_ROPC_CLIENT_ID": "abc"}, "IDP_B2C_ROPC_URL: ", "https"},
+		{map[string]string{"IDP_B2C_ROPC_URL": "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_SignIn/oauth2/v2.0/authorize", "IDP_B2C_ROPC_CLIENT_ID": "abc"}, "IDP_B2C_ROPC_URL: ", "/oauth2/v2.0/token"},
+		{map[string]string{"IDP_B2C_ROPC_TIMEOUT": "soon"}, "IDP_B2C_ROPC_TIMEOUT: ", "duration"},
 		{map[string]string{"IDP_ADDR": "localhost:http99"}, "IDP_ADDR: ", "port"},
 		{map[string]string{"IDP_ADDR": "localhost:70000"}, "IDP_ADDR: ", "port"},
 		{map[string]string{"IDP_METRICS_ADDR": "9090"}, "IDP_METRICS_ADDR: ", "host:port"},

@@ -31,10 +31,10 @@ func TestSettingsTable(t *testing.T) {
 			t.Errorf("%s is in no README table (section %q)", s.Env, s.Section)
 		}
 	}
-	// The settings checkDelivery reads by name exist (a typo would read as not set).
-	for _, env := range append([]string{"IDP_VONAGE_PRIVATE_KEY_FILE"}, vonageRequired...) {
+	// The settings checkDelivery and checkB2C read by name exist (a typo would read as not set).
+	for _, env := range append([]string{"IDP_VONAGE_PRIVATE_KEY_FILE", "IDP_B2C_ROPC_URL", "IDP_B2C_ROPC_CLIENT_ID"}, vonageRequired...) {
 		if !envs[env] {
-			t.Errorf("checkDelivery reads %s, which is not a setting", env)
+			t.Errorf("checkDelivery or checkB2C reads %s, which is not a setting", env)
 		}
 	}
 }
@@ -108,13 +108,17 @@ func TestEveryFieldComesFromASetting(t *testing.T) {
 	if err := os.WriteFile(clients, []byte("clients: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := merge(providers(t), map[string]string{"IDP_KEY_ENCRYPTION_KEY": testKey})
+	// The pairs that go together are set, so each of a pair can change alone.
+	base := merge(providers(t), map[string]string{"IDP_KEY_ENCRYPTION_KEY": testKey,
+		"IDP_B2C_ROPC_URL":       "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_ROPC_Auth/oauth2/v2.0/token",
+		"IDP_B2C_ROPC_CLIENT_ID": "0b1e6f4c-3f1a-4d8e-9a55-2c0f1f6b9d21"})
 	pool := []string{":9000", "localhost:9999", "http://127.0.0.1:9000", "postgres://db/idp", "redis://cache:6379",
 		"staging:", "true", "false", "10.0.0.0/8", "Suffolk County Council", "json", "debug", clients, "ES256",
 		"1m", "2h", "45s", "0s", "GB,FR", "5", "50", "4", "https://example.com/",
 		"Ada <ada@example.gov.uk>", "smtp://relay.example.gov.uk:25?tls=none", "ab12", "OtherFrom", "1000h",
 		"YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=", // 32 bytes, another key
-		vonageKeyFile(t)} // another file
+		vonageKeyFile(t), // another file
+		"https://fabrikam.b2clogin.com/fabrikam.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token"}
 	for _, v := range base {
 		pool = append(pool, v)
 	}

@@ -1,7 +1,7 @@
 package faults
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/idp/webtest/sim"
 )
 
 // The dev inbox is one for the whole cluster (issue 14 item 8): whichever node sent a
@@ -87,13 +89,11 @@ func sameOnEveryNode(t *testing.T, c *Cluster, channel, to string) inboxItem {
 	t.Helper()
 	var first inboxItem
 	for i, n := range c.Nodes {
-		status, body, err := n.Get("/dev/inbox.json?to="+url.QueryEscape(to), 5*time.Second)
-		if err != nil || status != http.StatusOK {
-			t.Fatalf("%s: GET /dev/inbox.json: %d %v", n.Name, status, err)
-		}
-		var items []inboxItem
-		if err := json.Unmarshal([]byte(body), &items); err != nil {
-			t.Fatalf("%s: inbox JSON: %v", n.Name, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		items, err := (&sim.Inbox{URL: n.URL}).Read(ctx, to)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", n.Name, err)
 		}
 		var got inboxItem
 		for _, it := range items {

@@ -37,7 +37,9 @@
 //
 // Scenarios: TestRollingRestartFailsNoRequest, TestDevInboxIsOneForEveryNode,
 // TestSIGTERMDrainsBeforeStopping,
-// TestRedisStallIsAnsweredNotHung, TestPostgresStallIsAnsweredNotHung, and
+// TestRedisStallIsAnsweredNotHung, TestPostgresStallIsAnsweredNotHung,
+// TestRestoredBackupSignsExistingPersonIn (deploy/RUNBOOK.md's pg_dump and
+// pg_restore, then a sign-in on the restored copy), and
 // TestHarnessStopsAndStartsEverything for the helpers themselves.
 // IDP_FAULTS_RESTART_ROUNDS=N restarts every node N times instead of twice.
 //

@@ -2,38 +2,37 @@ package faults
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/councilforms/idp/idp/webtest/sim"
 )
 
-// Person is one person's browser (a cookie jar, the page on screen) and the form app
-// they came from, all talking to the cluster through the proxy. Its methods return an
-// error instead of failing the test, so that a load generator can count what went
-// wrong; scenarios turn errors into failures.
+// Person is one person's browser (sim.Browser, which the end-to-end tests and the
+// load driver share: a cookie jar, the page on screen) and the form app they came
+// from, all talking to the cluster through the proxy. Its methods return an error
+// instead of failing the test, so that a load generator can count what went wrong;
+// scenarios turn errors into failures.
 type Person struct {
 	c       *Cluster
-	http    *http.Client
-	rp      *oauth2.Config
+	browser *sim.Browser
+	http    *http.Client // the browser's
+	rp      *sim.RelyingParty
 	Email   string
 	Phone   string // as typed: 07700 900xxx
 	E164    string
 	Page    Page
 	Timeout time.Duration // per request; 30 s when zero
 
-	verifier, state string
-	code            string // the authorization code once back at the form app
+	auth sim.Authorization
+	code string // the authorization code once back at the form app
 
 	// Requests counts every request the person made, Failed those that got no
 	// answer or a 5xx; OnResponse, when set, sees each one's outcome.
@@ -42,11 +41,13 @@ type Person struct {
 	OnResponse func(method, path string, status int, err error)
 }
 
-// Page is what the browser shows.
+// Page is what the browser shows. A test may keep one and put it back, as the
+// browser's back button does.
 type Page struct {
 	Status int
 	URL    string
 	Body   string
+	parsed *sim.Page
 }
 
 func (p Page) String() string { return fmt.Sprintf("%d %s\n%s", p.Status, p.URL, pageText(p.Body)) }
@@ -57,23 +58,23 @@ var people atomic.Int64
 // mobile number of their own.
 func (c *Cluster) Person() *Person {
 	n := people.Add(1)
-	jar, _ := cookiejar.New(nil)
-	p := &Person{
-		c:     c,
-		Email: fmt.Sprintf("worker%d.%d@example.gov.uk", n, time.Now().UnixNano()%1e6),
-		Phone: fmt.Sprintf("07700 900%03d", n%1000),
-		E164:  fmt.Sprintf("+447700900%03d", n%1000),
-		rp: &oauth2.Config{ClientID: ClientID, RedirectURL: RPRedirect,
-			Scopes:   []string{"openid", "profile", "email", "phone"},
-			Endpoint: oauth2.Endpoint{AuthURL: c.Issuer + "/authorize", TokenURL: c.Issuer + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}},
+	b, err := sim.NewBrowser(c.Issuer, RPRedirect, sim.Options{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}})
+	if err != nil {
+		panic(err) // RPRedirect and the issuer are well-formed
 	}
-	p.http = &http.Client{Jar: jar, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Host == "rp.test" {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		}}
+	p := &Person{
+		c:       c,
+		browser: b,
+		http:    b.Client,
+		Email:   fmt.Sprintf("worker%d.%d@example.gov.uk", n, time.Now().UnixNano()%1e6),
+		Phone:   fmt.Sprintf("07700 900%03d", n%1000),
+		E164:    fmt.Sprintf("+447700900%03d", n%1000),
+	}
+	p.rp = &sim.RelyingParty{Issuer: c.Issuer,
+		Client: &http.Client{Transport: countingTransport{p}, Timeout: 30 * time.Second},
+		Config: &oauth2.Config{ClientID: ClientID, RedirectURL: RPRedirect,
+			Scopes:   []string{"openid", "profile", "email", "phone"},
+			Endpoint: oauth2.Endpoint{AuthURL: c.Issuer + "/authorize", TokenURL: c.Issuer + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams}}}
 	return p
 }
 
@@ -88,8 +89,8 @@ func (e *ErrStatus) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, firstWords(pageText(e.Body), 30))
 }
 
-// do sends req; every redirect on the way is followed (and counted) except the last
-// one to the form app, whose code is kept.
+// do sends req; every redirect on the way is followed except the last one to the
+// form app, whose code is kept.
 func (p *Person) do(req *http.Request) error {
 	timeout := p.Timeout
 	if timeout == 0 {
@@ -99,32 +100,26 @@ func (p *Person) do(req *http.Request) error {
 	defer cancel()
 	req = req.WithContext(ctx)
 	p.Requests.Add(1)
-	res, err := p.http.Do(req)
-	if err != nil {
-		p.report(req.Method, req.URL.Path, 0, err)
+	r, err := p.browser.Fetch(req)
+	var status *sim.StatusError
+	if err != nil && !errors.As(err, &status) && !errors.Is(err, sim.ErrNotHTML) {
+		// No answer, or the answer broke off.
+		p.report(req.Method, req.URL.Path, r.Status, err)
 		return fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		p.report(req.Method, res.Request.URL.Path, res.StatusCode, err)
-		return fmt.Errorf("%s %s: read body: %w", req.Method, res.Request.URL, err)
-	}
-	p.report(req.Method, res.Request.URL.Path, res.StatusCode, nil)
-	if loc := res.Header.Get("Location"); res.StatusCode/100 == 3 && strings.HasPrefix(loc, RPRedirect) {
-		u, _ := url.Parse(loc)
-		if got := u.Query().Get("state"); got != p.state {
-			return fmt.Errorf("back at the form app with state %q, want %q", got, p.state)
+	if cb := r.Callback; cb != nil {
+		p.report(req.Method, req.URL.Path, r.Status, nil)
+		if p.code, err = p.rp.Code(p.auth, cb); err != nil {
+			return fmt.Errorf("back at the form app: %w", err)
 		}
-		if p.code = u.Query().Get("code"); p.code == "" {
-			return fmt.Errorf("back at the form app without a code: %s", loc)
-		}
-		p.Page = Page{Status: res.StatusCode, URL: loc}
+		p.Page = Page{Status: r.Status, URL: cb.String()}
 		return nil
 	}
-	p.Page = Page{Status: res.StatusCode, URL: res.Request.URL.String(), Body: string(body)}
-	if res.StatusCode >= 500 {
-		return &ErrStatus{Method: req.Method, URL: res.Request.URL.String(), Status: res.StatusCode, Body: string(body)}
+	pg := r.Page
+	p.report(req.Method, pg.URL.Path, pg.Status, nil)
+	p.Page = Page{Status: pg.Status, URL: pg.URL.String(), Body: pg.Body, parsed: pg}
+	if pg.Status >= 500 {
+		return &ErrStatus{Method: req.Method, URL: pg.URL.String(), Status: pg.Status, Body: pg.Body}
 	}
 	return nil
 }
@@ -153,7 +148,10 @@ func (p *Person) Get(path string) error {
 
 // post submits a form as a browser on the idp's own page does.
 func (p *Person) post(action string, v url.Values) error {
-	req, err := http.NewRequest(http.MethodPost, p.c.Issuer+action, strings.NewReader(v.Encode()))
+	if strings.HasPrefix(action, "/") {
+		action = p.c.Issuer + action
+	}
+	req, err := http.NewRequest(http.MethodPost, action, strings.NewReader(v.Encode()))
 	if err != nil {
 		return err
 	}
@@ -166,53 +164,50 @@ func (p *Person) post(action string, v url.Values) error {
 // StartSignIn is the form app's 'Login or Register': a fresh authorization request
 // (PKCE), followed to the idp's first page.
 func (p *Person) StartSignIn() error {
-	p.verifier, p.state, p.code = oauth2.GenerateVerifier(), oauth2.GenerateVerifier()[:22], ""
-	return p.Get(p.rp.AuthCodeURL(p.state, oauth2.S256ChallengeOption(p.verifier)))
+	p.auth, p.code = p.rp.Start(), ""
+	return p.Get(p.auth.URL)
 }
 
-var (
-	formRe    = regexp.MustCompile(`(?s)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
-	buttonRe  = regexp.MustCompile(`(?s)<button type="submit"([^>]*)>\s*(.*?)\s*</button>`)
-	attrRe    = regexp.MustCompile(`(name|value)="([^"]*)"`)
-	linkRe    = regexp.MustCompile(`(?s)<a [^>]*href="([^"]*)"[^>]*>\s*(.*?)\s*</a>`)
-	headingRe = regexp.MustCompile(`(?s)<h1[^>]*>(.*?)</h1>`)
-	tagRe     = regexp.MustCompile(`(?s)<script.*?</script>|<[^>]+>`)
-	spaceRe   = regexp.MustCompile(`\s+`)
-)
-
 // Press submits the form holding the button labelled label, with the fields given
-// (a name, then its value, and so on).
+// (a name, then its value, and so on), as a browser does: every field of the form
+// goes with it, those given typed in.
 func (p *Person) Press(label string, fields ...string) error {
-	for _, f := range formRe.FindAllStringSubmatch(p.Page.Body, -1) {
-		for _, btn := range buttonRe.FindAllStringSubmatch(f[2], -1) {
-			if pageText(btn[2]) != label {
-				continue
-			}
-			v := url.Values{}
-			attrs := map[string]string{}
-			for _, a := range attrRe.FindAllStringSubmatch(btn[1], -1) {
-				attrs[a[1]] = html.UnescapeString(a[2])
-			}
-			if attrs["name"] != "" {
-				v.Set(attrs["name"], attrs["value"])
-			}
-			for i := 0; i+1 < len(fields); i += 2 {
-				if !strings.Contains(f[2], `name="`+fields[i]+`"`) {
-					return fmt.Errorf("no field %q in the form of %q on %s", fields[i], label, p.Page)
-				}
-				v.Set(fields[i], fields[i+1])
-			}
-			return p.post(html.UnescapeString(f[1]), v)
-		}
+	pg := p.Page.parsed
+	if pg == nil {
+		return fmt.Errorf("no button %q on %s", label, p.Page)
 	}
-	return fmt.Errorf("no button %q on %s", label, p.Page)
+	f, btn, ok := pg.Button(label)
+	if !ok {
+		return fmt.Errorf("no button %q on %s", label, p.Page)
+	}
+	set := map[string]string{}
+	for i := 0; i+1 < len(fields); i += 2 {
+		set[fields[i]] = fields[i+1]
+	}
+	v, err := f.Values(btn, set)
+	if err != nil {
+		return fmt.Errorf("the form of %q: %w on %s", label, err, p.Page)
+	}
+	action, err := pg.URL.Parse(f.Action)
+	if err != nil {
+		return fmt.Errorf("form action %q: %w", f.Action, err)
+	}
+	if f.Method != "post" {
+		action.RawQuery = v.Encode()
+		return p.Get(action.String())
+	}
+	return p.post(action.String(), v)
 }
 
 // Follow clicks the link with this text.
 func (p *Person) Follow(label string) error {
-	for _, l := range linkRe.FindAllStringSubmatch(p.Page.Body, -1) {
-		if pageText(l[2]) == label {
-			return p.Get(html.UnescapeString(l[1]))
+	if pg := p.Page.parsed; pg != nil {
+		if href, ok := pg.Link(label); ok {
+			u, err := pg.URL.Parse(href)
+			if err != nil {
+				return fmt.Errorf("link %q: %w", label, err)
+			}
+			return p.Get(u.String())
 		}
 	}
 	return fmt.Errorf("no link %q on %s", label, p.Page)
@@ -220,11 +215,10 @@ func (p *Person) Follow(label string) error {
 
 // Heading is the h1 of the page on screen.
 func (p *Person) Heading() string {
-	m := headingRe.FindStringSubmatch(p.Page.Body)
-	if m == nil {
+	if p.Page.parsed == nil {
 		return ""
 	}
-	return pageText(m[1])
+	return p.Page.parsed.H1
 }
 
 // ErrUnexpectedPage is a page other than the one the person expected.
@@ -252,41 +246,19 @@ func (p *Person) step(action func() error, heading string) error {
 var ErrCodeLost = errors.New("code not in the dev inbox")
 
 // inboxItem is one message of GET /dev/inbox.json.
-type inboxItem struct {
-	ID      string    `json:"id"`
-	Channel string    `json:"channel"`
-	To      string    `json:"to"`
-	Code    string    `json:"code"`
-	Created time.Time `json:"created_at"`
-}
+type inboxItem = sim.Item
 
 // LatestCode is the code of the newest message on channel to to, read from the dev
 // inbox through the proxy (any node shows every message), waiting up to 5 s for it.
 func (p *Person) LatestCode(channel, to string) (string, error) {
-	var found inboxItem
-	c := &http.Client{Timeout: 3 * time.Second}
-	ok := waitFor(5*time.Second, func() bool {
-		res, err := c.Get(p.c.Issuer + "/dev/inbox.json?to=" + url.QueryEscape(to))
-		if err != nil {
-			return false // the proxy had no node to ask
-		}
-		var items []inboxItem
-		err = json.NewDecoder(res.Body).Decode(&items)
-		res.Body.Close()
-		if err != nil {
-			return false // a 503 while a node's Redis is away, say
-		}
-		for _, it := range items {
-			if it.Channel == channel && it.To == to && it.Code != "" && it.Created.After(found.Created) {
-				found = it
-			}
-		}
-		return found.Code != ""
-	})
-	if !ok {
-		return "", fmt.Errorf("%w: %s to %s", ErrCodeLost, channel, to)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	in := &sim.Inbox{URL: p.c.Issuer, Client: &http.Client{Timeout: 3 * time.Second}, PollEvery: 50 * time.Millisecond}
+	it, err := in.Wait(ctx, channel, to, nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s to %s: %v", ErrCodeLost, channel, to, err)
 	}
-	return found.Code, nil
+	return it.Code, nil
 }
 
 // SignUpToPhone walks the login guide from 'Login or Register' to the phone number
@@ -353,15 +325,11 @@ func (p *Person) Exchange() (*oauth2.Token, error) {
 	if p.code == "" {
 		return nil, fmt.Errorf("%w: not back at the form app; on %s", ErrUnexpectedPage, firstWords(p.Page.String(), 60))
 	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Transport: countingTransport{p}, Timeout: 30 * time.Second})
-	tok, err := p.rp.Exchange(ctx, p.code, oauth2.VerifierOption(p.verifier))
+	tok, err := p.rp.Exchange(context.Background(), p.auth, p.code)
 	if err != nil {
 		return nil, fmt.Errorf("token exchange: %w", err)
 	}
-	if _, ok := tok.Extra("id_token").(string); !ok {
-		return nil, errors.New("token response without an id_token")
-	}
-	return tok, nil
+	return tok.Token, nil
 }
 
 // countingTransport counts and reports the form app's requests like the browser's.
@@ -379,9 +347,7 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // pageText is what a person reads of some HTML.
-func pageText(h string) string {
-	return strings.TrimSpace(spaceRe.ReplaceAllString(html.UnescapeString(tagRe.ReplaceAllString(h, " ")), " "))
-}
+func pageText(h string) string { return sim.Text(h) }
 
 func firstWords(s string, n int) string {
 	f := strings.Fields(s)

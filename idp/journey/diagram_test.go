@@ -109,6 +109,7 @@ var personPhrases = map[string][]EventKind{
 	"'Forgot your password?'":  {EventStartForgotPassword},
 	"'Back'":                   {EventGoToSignIn, EventChangePhoneNumber},
 	"'Sign in'":                {EventSubmitSignIn},
+	"'Try again'":              {EventGoToSignIn},
 	"'Send verification code'": {EventSubmitEmail},
 	"'Verify code'":            {EventSubmitEmailCode, EventSubmitSMSCode},
 	"'Change e-mail'":          {EventChangeEmail},

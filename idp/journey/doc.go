@@ -52,6 +52,11 @@
 //	forgot_email            email: SubmitEmail; back GoToSignIn
 //	forgot_email_code       like signup_email_code
 //	forgot_new_password     password, confirmation: SubmitNewPassword
+//	password_unavailable    'We cannot check your password right now': 'Try again'
+//	                        GoToSignIn, 'Forgot your password?' StartForgotPassword
+//	new_service             'moved to a new sign-in service': 'Continue' Continue (a
+//	                        code to the imported address, as a password reset); back
+//	                        GoToSignIn
 //	done                    none: the caller acts on CompleteAuth
 //
 // Result.Sent says a code or call just went out (show 'We have sent a code');
@@ -81,6 +86,14 @@
 // Policy.PhoneConfirmTwice a newly enrolled number is proven a second time. AMR in
 // CompleteAuth lists what was proven in the journey ("pwd", "sms", "tel").
 //
+// An account imported from Azure AD B2C (or another instance's export) has no
+// password here until its first sign-in. The caller checks the typed password
+// with B2C then (after the same throttles and lockout as any password); accepted,
+// it is stored and the sign-in goes on as any other (PasswordOK); when B2C cannot
+// be asked the journey shows password_unavailable (PasswordUnavailable), and when
+// there is no B2C to ask, new_service (PasswordNewRequired), from which the person
+// sets a new password as in a password reset of that account.
+//
 // # The journey for people
 //
 // The moves a person makes from page to page, and when each is taken. Every page
@@ -100,6 +113,12 @@
 //	    sign_in --> phone_enter : 'Sign in' with the right password, the account has no phone yet
 //	    sign_in --> challenge : 'Sign in' with the right password, the account has a phone
 //	    sign_in --> forgot_email : 'Forgot your password?'
+//	    sign_in --> password_unavailable : 'Sign in' by an account imported from B2C, while B2C cannot check its password
+//	    sign_in --> new_service : 'Sign in' by an account imported with no old service to check its password
+//	    password_unavailable --> sign_in : 'Try again'
+//	    password_unavailable --> forgot_email : 'Forgot your password?'
+//	    new_service --> sign_in : 'Back'
+//	    new_service --> forgot_email_code : 'Continue' (a code to the account's address, as in a password reset)
 //
 //	    signup_email --> sign_in : 'Back'
 //	    signup_email --> signup_email_code : 'Send verification code' with an address (a code, or an account-exists email)

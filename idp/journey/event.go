@@ -175,12 +175,21 @@ const (
 	// PasswordThrottled: too many wrong passwords from this network; nothing was
 	// checked. See RetryAfter.
 	PasswordThrottled PasswordResult = "throttled"
+	// PasswordUnavailable: the account was imported from Azure AD B2C and has no
+	// password here yet, and B2C, which must check this first password, could not
+	// be asked (unreachable, slow, an error). Nothing was counted or stored.
+	PasswordUnavailable PasswordResult = "unavailable"
+	// PasswordNewRequired: the account was imported and has no password here,
+	// and its old service cannot check one (no B2C settings, or an account from
+	// another instance's export): the person sets a new password, proving the
+	// imported email address and phone first. Account is set.
+	PasswordNewRequired PasswordResult = "new_password"
 )
 
 // PasswordChecked answers CheckPassword.
 type PasswordChecked struct {
 	Result      PasswordResult
-	Account     *Account      // set when Result is PasswordOK
+	Account     *Account      // set when Result is PasswordOK or PasswordNewRequired
 	LockedUntil time.Time     // set when Result is PasswordLocked
 	RetryAfter  time.Duration // set when Result is PasswordThrottled
 }

@@ -67,13 +67,17 @@ type world struct {
 	wrongCodes map[string]codeRun
 	codeRule   limits.CodeGuesses
 	users      int
-	effects    []Effect // performed (non-query) effects, in order
-	created    []CreateUser
+	// imported answers CheckPassword for these accounts (by user id): an
+	// account imported from another service without a password here yet.
+	imported map[string]PasswordResult
+	effects  []Effect // performed (non-query) effects, in order
+	created  []CreateUser
 }
 
 func newWorld(t *testing.T, change func(*Policy)) *world {
 	return &world{t: t, m: newMachine(t, change), now: t0,
 		accounts: map[string]*Account{}, pass: map[string]string{}, locked: map[string]time.Time{},
+		imported:   map[string]PasswordResult{},
 		wrongCodes: map[string]codeRun{}, codeRule: limits.DefaultCodeGuesses()}
 }
 
@@ -133,6 +137,13 @@ func (w *world) answer(q Query) (Event, error) {
 		}
 		if until := w.locked[a.UserID]; w.now.Before(until) {
 			return PasswordChecked{Result: PasswordLocked, LockedUntil: until}, nil
+		}
+		switch r, ok := w.imported[a.UserID]; {
+		case !ok:
+		case r == PasswordNewRequired:
+			return PasswordChecked{Result: r, Account: a}, nil
+		default:
+			return PasswordChecked{Result: r}, nil
 		}
 		if w.pass[a.UserID] != q.Password {
 			return PasswordChecked{Result: PasswordWrong}, nil

@@ -1,6 +1,10 @@
 package journey
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/councilforms/idp/factors"
+)
 
 // Sign-in page handlers, and the switches to sign-up and password reset.
 
@@ -33,11 +37,32 @@ func passwordChecked(t *tx, e Event) error {
 		t.fieldError(FieldEmail, msgLocked(ev.LockedUntil, t.now))
 	case PasswordThrottled:
 		t.fieldError(FieldEmail, msgThrottled(ev.RetryAfter))
+	case PasswordUnavailable:
+		t.goTo(StepPasswordUnavailable)
+	case PasswordNewRequired:
+		if ev.Account == nil || ev.Account.UserID == "" {
+			return fmt.Errorf("journey: %s: a new password asked for without an account", t.s.ID)
+		}
+		t.adoptAccount(ev.Account)
+		t.goTo(StepNewService)
 	default:
 		t.s.PasswordFailures++
 		t.fieldError(FieldEmail, MsgSignInIncorrect)
 	}
 	return nil
+}
+
+// setNewPassword: 'Continue' on the page saying the council has moved to a new
+// sign-in service. The rest is a password reset for the account the sign-in found:
+// a code to its email address, the phone challenge on its number (or, without
+// one, enrolment after the new password), then the new password.
+func setNewPassword(t *tx, _ Event) error {
+	s := t.s
+	if s.UserID == "" {
+		return refuse(s, EventContinue, "no account in this journey")
+	}
+	s.Kind, s.EmailHasAccount, s.AMR = KindForgotPassword, true, nil
+	return t.requestSend(factors.ChannelEmail, StepForgotEmailCode)
 }
 
 func startSignUp(t *tx, _ Event) error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors/phone"
+	"github.com/councilforms/idp/idp/amr"
 )
 
 // StateSchema is the layout version of State; Unmarshal refuses any other, so a
@@ -166,7 +167,7 @@ func (s *State) phoneProven() bool { return s.Proved(AMRSMS) || s.Proved(AMRTel)
 // amr returns the proven factors in canonical order.
 func (s *State) amr() []string {
 	var out []string
-	for _, a := range []string{AMRPassword, AMRSMS, AMRTel} {
+	for _, a := range amr.Canonical {
 		if s.Proved(a) {
 			out = append(out, a)
 		}
@@ -174,9 +175,9 @@ func (s *State) amr() []string {
 	return out
 }
 
-// AMR values (RFC 8176).
+// AMR values (RFC 8176): idp/amr's.
 const (
-	AMRPassword = "pwd"
-	AMRSMS      = "sms"
-	AMRTel      = "tel"
+	AMRPassword = amr.Password
+	AMRSMS      = amr.SMS
+	AMRTel      = amr.Tel
 )

@@ -32,6 +32,11 @@ const (
 	StepForgotEmailCode   Step = "forgot_email_code"   // code sent by email
 	StepForgotNewPassword Step = "forgot_new_password" // new password and confirmation
 
+	// An account imported from another sign-in service (Azure AD B2C, or another
+	// instance's export) that has no password here yet.
+	StepPasswordUnavailable Step = "password_unavailable" // 'We cannot check your password right now'
+	StepNewService          Step = "new_service"          // 'moved to a new sign-in service': set a new password
+
 	// Done: the journey has ended; the caller acts on the CompleteAuth effect.
 	StepDone Step = "done"
 )
@@ -44,6 +49,7 @@ var Steps = []Step{
 	StepPhoneConfirm, StepPhoneConfirmSMSCode, StepPhoneConfirmCallWait,
 	StepChallenge, StepChallengeSMSCode, StepChallengeCallWait,
 	StepForgotEmail, StepForgotEmailCode, StepForgotNewPassword,
+	StepPasswordUnavailable, StepNewService,
 	StepDone,
 }
 

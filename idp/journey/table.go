@@ -110,6 +110,14 @@ var transitions = map[Step]map[EventKind]handler{
 	StepForgotNewPassword: {
 		EventSubmitNewPassword: submitNewPassword,
 	},
+	StepPasswordUnavailable: {
+		EventStartForgotPassword: startForgotPassword,
+		EventGoToSignIn:          goToSignIn,
+	},
+	StepNewService: {
+		EventContinue:   setNewPassword,
+		EventGoToSignIn: goToSignIn,
+	},
 	StepDone: {},
 }
 

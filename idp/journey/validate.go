@@ -26,6 +26,16 @@ func (t *tx) validEmail(input string) string {
 	return email
 }
 
+// NormaliseEmail is what sign-up does to a typed address before it keeps it: trim
+// it, and refuse (ok false) one that is too long or not shaped like an address.
+// The address is kept as typed otherwise; accounts compare it case-insensitively.
+// Imports (idp/migrate) use it so that an imported address is one sign-up would
+// have accepted.
+func NormaliseEmail(input string) (email string, ok bool) {
+	email = strings.TrimSpace(input)
+	return email, email != "" && len(email) <= maxEmailLen && emailShape(email)
+}
+
 func emailShape(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {

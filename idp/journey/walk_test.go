@@ -182,13 +182,19 @@ func (w *walker) answer(q Query) Event {
 	case LookUpAccount:
 		return AccountLookedUp{Account: w.accounts[strings.ToLower(q.Email)]}
 	case CheckPassword:
-		switch r.IntN(12) {
+		a := w.accounts[strings.ToLower(q.Email)]
+		switch r.IntN(14) {
 		case 0:
 			return PasswordChecked{Result: PasswordLocked, LockedUntil: w.now.Add(time.Hour)}
 		case 1:
 			return PasswordChecked{Result: PasswordThrottled, RetryAfter: time.Minute}
+		case 2: // an account imported from B2C, which cannot be asked now
+			return PasswordChecked{Result: PasswordUnavailable}
+		case 3: // an account imported with no old service to ask
+			if a != nil {
+				return PasswordChecked{Result: PasswordNewRequired, Account: a}
+			}
 		}
-		a := w.accounts[strings.ToLower(q.Email)]
 		if a == nil || w.pass[a.UserID] != q.Password {
 			return PasswordChecked{Result: PasswordWrong}
 		}

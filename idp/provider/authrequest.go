@@ -15,6 +15,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/councilforms/idp/idp/amr"
 	"github.com/councilforms/idp/store"
 )
 
@@ -52,7 +53,7 @@ type authRequest struct {
 }
 
 func (a *authRequest) GetID() string                      { return a.ID }
-func (a *authRequest) GetACR() string                     { return acrFor(a.AMR) }
+func (a *authRequest) GetACR() string                     { return amr.ACR(a.AMR) }
 func (a *authRequest) GetAMR() []string                   { return a.AMR }
 func (a *authRequest) GetAudience() []string              { return []string{a.ClientID} }
 func (a *authRequest) GetAuthTime() time.Time             { return a.AuthTime }

@@ -86,23 +86,23 @@ func enqueueLogout(ctx context.Context, db store.Outbox, clientID, userID, sid s
 	return nil
 }
 
-// QueueUserLogouts queues a logout notice to every form app that holds a live
-// refresh token of any of userID's sessions, for admin commands that end a
-// person's access without a running provider (idp users disable). Call it
-// before revoking the tokens. The server's outbox worker delivers the notices
-// to the form apps with a back-channel logout URI; it returns how many were
-// queued.
-func QueueUserLogouts(ctx context.Context, db store.Durable, userID string, now time.Time) (int, error) {
-	held, err := db.SessionClients(ctx, userID, "", now)
-	if err != nil {
-		return 0, fmt.Errorf("provider: load the person's sessions: %w", err)
+// ChannelEndSessions is the outbox channel of requests to end every session of
+// a person (the message's recipient is the user id), made by admin commands
+// that have no running provider to do it themselves (idp users disable,
+// idp users end-sessions): any server process takes the request, ends the
+// sessions in every browser, revokes the person's tokens at every form app and
+// queues their back-channel logout notices, as a password reset does.
+const ChannelEndSessions = "end_sessions"
+
+// QueueEndSessions asks the running servers to end every session of userID
+// (see ChannelEndSessions). It is durable: a server that is not running yet
+// does it when it starts.
+func QueueEndSessions(ctx context.Context, db store.Outbox, userID string, now time.Time) error {
+	m := &store.OutboxMessage{Channel: ChannelEndSessions, Recipient: userID, Subject: "End every session", CreatedAt: now.UTC()}
+	if err := db.EnqueueOutbox(ctx, m); err != nil {
+		return fmt.Errorf("provider: queue the end of %s's sessions: %w", userID, err)
 	}
-	for i, sc := range held {
-		if err := enqueueLogout(ctx, db, sc.ClientID, userID, sc.SessionID, now); err != nil {
-			return i, err
-		}
-	}
-	return len(held), nil
+	return nil
 }
 
 // newLogoutWorker makes the outbox worker of the logout channel.
@@ -114,17 +114,41 @@ func (p *Provider) newLogoutWorker(reg prometheus.Registerer) (*outbox.Worker, e
 	}
 	return outbox.New(outbox.Config{
 		Store: p.db, Channel: ChannelBackchannelLogout, Provider: "backchannel",
-		Deliver:     p.deliverLogout,
-		Recipient:   func(m *store.OutboxMessage) string { return m.Recipient }, // a client id, not personal
-		SendTimeout: logoutSendTimeout, Lease: time.Minute,
-		MinBackoff: time.Second, MaxBackoff: p.cfg.BackchannelRetryMax, GiveUpAfter: 24 * time.Hour,
+		Deliver:   p.deliverLogout,
+		Recipient: func(m *store.OutboxMessage) string { return m.Recipient }, // a client id, not personal
+		Tuning: outbox.Tuning{
+			SendTimeout: logoutSendTimeout, Lease: time.Minute,
+			MinBackoff: time.Second, MaxBackoff: p.cfg.BackchannelRetryMax, GiveUpAfter: 24 * time.Hour,
+		},
 		Logger: p.log, Registerer: reg, Now: p.now,
 	})
 }
 
-// RunLogoutDelivery delivers back-channel logout notices until ctx ends; run
-// it once in every server process.
-func (p *Provider) RunLogoutDelivery(ctx context.Context) error { return p.logouts.Run(ctx) }
+// newEndSessionsWorker makes the outbox worker that carries out admin
+// commands' requests to end a person's sessions.
+func (p *Provider) newEndSessionsWorker(reg prometheus.Registerer) (*outbox.Worker, error) {
+	return outbox.New(outbox.Config{
+		Store: p.db, Channel: ChannelEndSessions, Provider: "provider",
+		Deliver: func(ctx context.Context, m *store.OutboxMessage) error {
+			if m.Recipient == "" {
+				return fmt.Errorf("%w: no user id", outbox.ErrPermanent)
+			}
+			return p.RevokeUserTokens(ctx, m.Recipient)
+		},
+		Recipient: func(m *store.OutboxMessage) string { return m.Recipient }, // an opaque user id
+		Tuning:    outbox.Tuning{MinBackoff: time.Second, MaxBackoff: time.Minute},
+		Logger:    p.log, Registerer: reg, Now: p.now,
+	})
+}
+
+// RunLogoutDelivery delivers back-channel logout notices and carries out admin
+// commands' requests to end sessions, until ctx ends; run it once in every
+// server process.
+func (p *Provider) RunLogoutDelivery(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- p.sessionEnds.Run(ctx) }()
+	return errors.Join(p.logouts.Run(ctx), <-done)
+}
 
 // deliverLogout sends one notice: a fresh logout token, POSTed to the form
 // app's back-channel logout URI, which must answer 200 (or 204).

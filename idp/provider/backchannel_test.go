@@ -360,3 +360,23 @@ func TestLogoutDuringRedisOutageIsRetried(t *testing.T) {
 	be.b.await()
 	be.assertSignedOutOfB(b, tb)
 }
+
+// An admin command (idp users disable, idp users end-sessions), which has no
+// provider of its own, queues a request that a running server carries out:
+// every session of the person ends, and every form app is told.
+func TestEndSessionsRequestedByAnAdminCommand(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		be := newBCLEnv(t, open(t))
+		u, b, _, tb := be.signedInToBoth()
+		if err := QueueEndSessions(context.Background(), be.st.db, u.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		be.a.await()
+		be.b.await()
+		f := newFlow()
+		if r := be.visit(b, be.rp(be.a.clientID).authURL(f, oauth2.SetAuthURLParam("prompt", "none"))); r.param("error") != "login_required" {
+			t.Errorf("prompt=none after the admin ended the sessions: %v", r.callback)
+		}
+		be.assertSignedOutOfB(b, tb)
+	})
+}

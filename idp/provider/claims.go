@@ -14,25 +14,15 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/councilforms/idp/idp/amr"
 	"github.com/councilforms/idp/store"
 )
 
-// ACR values: what strength of sign-in the amr proves.
+// ACR values: what strength of sign-in the amr proves (idp/amr).
 const (
-	// ACRMultiFactor: a password and a phone (SMS code or voice call).
-	ACRMultiFactor = "urn:councilforms:acr:mfa"
-	// ACRSingleFactor: one factor only.
-	ACRSingleFactor = "urn:councilforms:acr:sfa"
+	ACRMultiFactor  = amr.MultiFactor
+	ACRSingleFactor = amr.SingleFactor
 )
-
-func acrFor(amr []string) string {
-	hasPwd := slices.Contains(amr, "pwd")
-	hasPhone := slices.Contains(amr, "sms") || slices.Contains(amr, "tel") || slices.Contains(amr, "otp")
-	if hasPwd && hasPhone {
-		return ACRMultiFactor
-	}
-	return ACRSingleFactor
-}
 
 func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
 	return nil // superseded by SetUserinfoFromRequest

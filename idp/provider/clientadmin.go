@@ -126,8 +126,9 @@ func UpdateClient(ctx context.Context, db store.Clients, id string, ch ClientCha
 }
 
 // RotateClientSecret gives a confidential client a new secret, returned once.
-// The old secret stops working at once.
-func RotateClientSecret(ctx context.Context, db store.Clients, secrets *ClientSecrets, id string) (string, error) {
+// The old secret keeps working until keepOldUntil, so the form app can switch
+// without an outage; with a zero time it stops at once (a leaked secret).
+func RotateClientSecret(ctx context.Context, db store.Clients, secrets *ClientSecrets, id string, keepOldUntil time.Time) (string, error) {
 	c, err := db.ClientByID(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("client %q: %w", id, err)
@@ -136,7 +137,7 @@ func RotateClientSecret(ctx context.Context, db store.Clients, secrets *ClientSe
 		return "", fmt.Errorf("%w: client %q is public and has no secret", ErrInvalidClient, id)
 	}
 	secret := randomToken(32)
-	if err := db.SetClientSecret(ctx, id, secrets.Hash(secret)); err != nil {
+	if err := db.SetClientSecret(ctx, id, secrets.Hash(secret), keepOldUntil); err != nil {
 		return "", fmt.Errorf("provider: set secret of client %s: %w", id, err)
 	}
 	return secret, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/store/memory"
+	"golang.org/x/oauth2"
 )
 
 // tokenAttempt is one client-authenticated POST to an endpoint, as a
@@ -318,4 +319,51 @@ func TestReadmeStatesClientSecretRule(t *testing.T) {
 			t.Errorf("README does not say %q", want)
 		}
 	}
+}
+
+// Issue 18: a secret rotated with an overlap keeps working until the overlap
+// ends, so the form app can switch without an outage; the new one works at
+// once; after the overlap the old one is a wrong secret.
+func TestRotatedSecretOverlap(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), nil)
+		e.signInAs(e.newUser(), time.Time{})
+		old := e.secrets["formapp"]
+		next, err := RotateClientSecret(context.Background(), e.st.db, e.clientSecrets(), "formapp", e.clock.now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exchangeWith := func(secret string) error {
+			r := e.rp("formapp")
+			r.conf.ClientSecret = secret
+			r.conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader // no retry with the spent code
+			f := newFlow()
+			_, err := r.exchange(r.signIn(e.browser(), f), f)
+			return err
+		}
+		if err := exchangeWith(old); err != nil {
+			t.Errorf("the old secret during the overlap: %v", err)
+		}
+		if err := exchangeWith(next); err != nil {
+			t.Errorf("the new secret: %v", err)
+		}
+		e.clock.advance(time.Hour + time.Second)
+		if err := exchangeWith(old); oauthErrorCode(err) != "invalid_client" {
+			t.Errorf("the old secret after the overlap: %v, want invalid_client", err)
+		}
+		if err := exchangeWith(next); err != nil {
+			t.Errorf("the new secret after the overlap: %v", err)
+		}
+		// Rotating at once (a leaked secret) keeps no previous one.
+		again, err := RotateClientSecret(context.Background(), e.st.db, e.clientSecrets(), "formapp", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exchangeWith(next); oauthErrorCode(err) != "invalid_client" {
+			t.Errorf("the secret replaced without an overlap: %v, want invalid_client", err)
+		}
+		if err := exchangeWith(again); err != nil {
+			t.Errorf("the newest secret: %v", err)
+		}
+	})
 }

@@ -79,7 +79,10 @@ var errUnknownSecretHash = errors.New("provider: client secret hash of unknown f
 // and the secret is still accepted.
 func (p *Provider) verifyClientSecret(ctx context.Context, c *store.Client, secret string) (bool, error) {
 	if isHMAC, ok := p.clientSecrets.verifyHMAC(secret, c.SecretHash); isHMAC {
-		return ok, nil
+		return ok || p.previousSecretMatches(c, secret), nil
+	}
+	if p.previousSecretMatches(c, secret) {
+		return true, nil
 	}
 	if !strings.HasPrefix(c.SecretHash, "$argon2id$") {
 		return false, fmt.Errorf("%w (client %s)", errUnknownSecretHash, c.ID)
@@ -104,6 +107,19 @@ func (p *Provider) verifyClientSecret(ctx context.Context, c *store.Client, secr
 		p.log.WarnContext(ctx, "client secret: rehash to HMAC-SHA-256 failed; will try again at the next use", "client_id", c.ID, "err", err)
 	}
 	return true, nil
+}
+
+// previousSecretMatches reports whether secret is the one the latest rotation
+// replaced, while its overlap lasts. Rotations store HMAC hashes only, but the
+// secret replaced may be an older argon2id one: it is not verified (it would
+// cost a hash per wrong secret during the overlap) and the form app must use
+// the new secret.
+func (p *Provider) previousSecretMatches(c *store.Client, secret string) bool {
+	if c.PreviousSecretHash == "" || !p.now().Before(c.PreviousSecretExpiresAt) {
+		return false
+	}
+	_, ok := p.clientSecrets.verifyHMAC(secret, c.PreviousSecretHash)
+	return ok
 }
 
 func (p *Provider) isStaticClient(id string) bool {

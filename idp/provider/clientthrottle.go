@@ -198,13 +198,13 @@ func windowStart(window time.Duration, now time.Time) int64 {
 	return start
 }
 
-func failNetworkKey(network string) string { return "clientauth:fail:net:" + network }
-func failClientKey(id string) string       { return "clientauth:fail:client:" + id }
+func failNetworkKey(network string) string { return store.KeyClientFailNetwork + network }
+func failClientKey(id string) string       { return store.KeyClientFail + id }
 func failClientNetworkKey(id, network string) string {
-	return "clientauth:fail:client:" + id + ":net:" + network
+	return store.KeyClientFail + id + ":net:" + network
 }
 func okClientNetworkKey(id, network string) string {
-	return "clientauth:ok:client:" + id + ":net:" + network
+	return store.KeyClientOK + id + ":net:" + network
 }
 
 // networkOf is the bucket an address is counted in (limits.NetworkKey).

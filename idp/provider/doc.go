@@ -33,7 +33,7 @@
 //   - ephemeral store: auth requests, authorization codes (taken atomically,
 //     so each is redeemed once), opaque access tokens, IdP sessions with
 //     their ids and form apps (sessions.go), and the markers that revoke
-//     access tokens and sessions early. Key names: storage.go.
+//     access tokens and sessions early. Key names: store/keys.go.
 //
 // Where things are, one idea per file:
 //

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/councilforms/idp/idp/password"
+	"github.com/councilforms/idp/idp/webtest/sim"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/store/memory"
 	"github.com/councilforms/idp/store/postgres"
@@ -96,23 +97,13 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, open func(t *testing.T) 
 	}
 }
 
-// testClock is the provider's clock; tests move it to cross key activations.
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
+// testClock is the provider's clock (the tests' one clock, sim.Clock); tests
+// move it to cross key activations.
+type testClock struct{ sim.Clock }
 
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
+func (c *testClock) now() time.Time { return c.Now() }
 
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
+func (c *testClock) advance(d time.Duration) { c.Advance(d) }
 
 // env is an IdP on an httptest TLS server with a test-only login page, and
 // three registered clients.

@@ -147,7 +147,7 @@ func (k *keyring) ensureAlg(ctx context.Context, alg jose.SignatureAlgorithm) er
 	// count makes it, the others wait for it to appear (and make one only if
 	// it never does, say because the first one died).
 	if k.counter != nil {
-		n, err := k.counter.Hit(ctx, "oidc:signing-key-create:"+string(alg), keyCreateWait, k.now())
+		n, err := k.counter.Hit(ctx, store.KeySigningKeyCreate+string(alg), keyCreateWait, k.now())
 		if err != nil {
 			return fmt.Errorf("provider: signing key creation lock: %w", err)
 		}

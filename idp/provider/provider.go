@@ -89,7 +89,8 @@ type Config struct {
 	// a second, each later one waits twice as long, up to this); default 1m.
 	BackchannelRetryMax time.Duration
 	// Registerer receives the back-channel logout delivery metrics (under the
-	// outbox's metric names, provider "backchannel"); nil means none.
+	// outbox's metric names, provider "backchannel") and idp_refresh_reuse_total;
+	// nil means none.
 	Registerer prometheus.Registerer
 	// ErrorPage renders an error a person sees in the browser (an invalid
 	// client or redirect URI, an expired sign-in). Default: a plain page.
@@ -171,6 +172,11 @@ type Provider struct {
 	// logouts delivers back-channel logout notices (backchannel.go).
 	logouts    *outbox.Worker
 	logoutHTTP *http.Client
+	// sessionEnds carries out admin commands' requests to end a person's sessions.
+	sessionEnds *outbox.Worker
+	// reuses counts refresh tokens presented again after rotation (a stolen token
+	// or a broken client; every one revokes its family).
+	reuses prometheus.Counter
 }
 
 type encodedDocument struct {
@@ -216,6 +222,18 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 	p.storage = &opStorage{p: p}
 	if p.logouts, err = p.newLogoutWorker(cfg.Registerer); err != nil {
 		return nil, err
+	}
+	if p.sessionEnds, err = p.newEndSessionsWorker(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	p.reuses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "idp_refresh_reuse_total",
+		Help: "Refresh tokens presented again after they were rotated (outside the retry interval); each revoked its whole family and was audited as refresh.reuse.",
+	})
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(p.reuses); err != nil {
+			return nil, fmt.Errorf("provider: register metrics: %w", err)
+		}
 	}
 	if p.sealer, err = newResponseSealer(cfg.KeyEncryptionKey); err != nil {
 		return nil, err
@@ -266,6 +284,23 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 // the request id. Codes are made by Complete and ResumeSession instead.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
+// Paths are the paths Handler serves, each exactly (no subtree). The application
+// mounts Handler once per path, so that each endpoint is a route of its own in the
+// request metrics (idp_http_requests_total{route="/oauth/token"}) rather than one
+// catch-all; routes panics at start if this list and the endpoints drift apart.
+var Paths = []string{
+	"/.well-known/openid-configuration",
+	"/authorize",
+	"/authorize/continue",
+	"/end_session",
+	"/logged-out",
+	"/keys",
+	"/userinfo",
+	"/oauth/token",
+	"/oauth/introspect",
+	"/revoke",
+}
+
 func (p *Provider) routes() http.Handler {
 	withIssuer := op.NewIssuerInterceptor(p.op.IssuerFromRequest).Handler
 	mux := http.NewServeMux()
@@ -292,6 +327,11 @@ func (p *Provider) routes() http.Handler {
 	// and any other failed client authentication 401 invalid_client (errors.go).
 	for _, path := range []string{"/oauth/token", "/oauth/introspect", "/revoke"} {
 		mux.Handle(path, p.withClientThrottle(p.withClientAuthErrors(noStore)))
+	}
+	for _, path := range Paths {
+		if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}}); pattern != path {
+			panic("provider: Paths lists " + path + ", which routes does not serve")
+		}
 	}
 	return withHTTPContext(mux)
 }

@@ -1,10 +1,11 @@
 package provider
 
-// The single-sign-on session from the login pages' side (about 430 lines,
+// The single-sign-on session from the login pages' side (about 480 lines,
 // one idea): the hand-off API the pages call (LoginRequest, ResumeSession,
 // Complete), the finishing of a request into its code, and the browser's
-// session cookie. Session ids, ending sessions everywhere and back-channel
-// logout are in sessions.go and backchannel.go.
+// session cookie with its absolute and idle lifetimes. Session ids, ending
+// sessions everywhere and back-channel logout are in sessions.go and
+// backchannel.go.
 
 import (
 	"context"

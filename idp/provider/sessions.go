@@ -77,15 +77,21 @@ func (p *Provider) sessionClients(ctx context.Context, userID, sid string) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("provider: load the session's form apps: %w", err)
 	}
-	ids := make([]string, 0, len(listed)+len(held))
+	return union(listed, held, func(sc store.SessionClient) string { return sc.ClientID }), nil
+}
+
+// union is the sorted distinct values of an ephemeral list and of one field of
+// the durable store's session clients.
+func union(listed [][]byte, held []store.SessionClient, field func(store.SessionClient) string) []string {
+	out := make([]string, 0, len(listed)+len(held))
 	for _, v := range listed {
-		ids = append(ids, string(v))
+		out = append(out, string(v))
 	}
 	for _, sc := range held {
-		ids = append(ids, sc.ClientID)
+		out = append(out, field(sc))
 	}
-	slices.Sort(ids)
-	return slices.Compact(ids), nil
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // endSSOSession ends session sid of userID everywhere: every form app of the
@@ -138,15 +144,7 @@ func (p *Provider) endUserSessions(ctx context.Context, userID string) error {
 	if err != nil {
 		return fmt.Errorf("provider: load the person's sessions: %w", err)
 	}
-	sids := make([]string, 0, len(listed)+len(held))
-	for _, v := range listed {
-		sids = append(sids, string(v))
-	}
-	for _, sc := range held {
-		sids = append(sids, sc.SessionID)
-	}
-	slices.Sort(sids)
-	for _, sid := range slices.Compact(sids) {
+	for _, sid := range union(listed, held, func(sc store.SessionClient) string { return sc.SessionID }) {
 		if err := p.endSSOSession(ctx, userID, sid); err != nil {
 			return err
 		}

@@ -27,18 +27,18 @@ var (
 
 // Ephemeral record keys.
 const (
-	keyAuthRequest   = "oidc:authreq:"  // + auth request id
-	keyCode          = "oidc:code:"     // + sha256(code): the redeemable auth request
-	keyGrant         = "oidc:grant:"    // + sha256(code): what was issued from a redeemed code
-	keyAccessToken   = "oidc:at:"       // + token id
-	keySession       = "oidc:session:"  // + sha256(cookie value)
-	keyRevokedFamily = "oidc:rvk:fam:"  // + family id: access tokens of the family are void
-	keyRevokedUser   = "oidc:rvk:user:" // + user id [+ ":" + client id]: tokens issued before the stored time are void
+	keyAuthRequest   = store.KeyAuthRequest
+	keyCode          = store.KeyCode
+	keyGrant         = store.KeyGrant
+	keyAccessToken   = store.KeyAccessToken
+	keySession       = store.KeySession
+	keyRevokedFamily = store.KeyRevokedFamily
+	keyRevokedUser   = store.KeyRevokedUser
 	// IdP sessions by their sid (sessions.go).
-	keySessionByID    = "oidc:sid:"        // + sid: the session record's key and its user
-	keySessionClients = "oidc:sidclients:" // + sid: a list of the clients given a code in the session
-	keyUserSessions   = "oidc:usersids:"   // + user id: a list of the sids of the user's sessions
-	keyRevokedSession = "oidc:rvk:sid:"    // + sid: tokens issued in the session are void
+	keySessionByID    = store.KeySessionByID
+	keySessionClients = store.KeySessionClients
+	keyUserSessions   = store.KeyUserSessions
+	keyRevokedSession = store.KeyRevokedSession
 )
 
 func getJSON(ctx context.Context, eph store.Ephemeral, key string, v any) (int64, error) {

@@ -238,6 +238,7 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 }
 
 func (p *Provider) refreshReuse(ctx context.Context, rt *store.RefreshToken) {
+	p.reuses.Inc()
 	if err := p.revokeFamily(ctx, rt.FamilyID); err != nil {
 		p.log.ErrorContext(ctx, "refresh reuse: revoking family failed", "err", err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,14 +20,14 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// NewMetrics creates a registry with the HTTP request metrics and the Go runtime and
-// process collectors.
+// NewMetrics creates a registry with the HTTP request metrics, idp_build_info and the
+// Go runtime and process collectors.
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idp_http_requests_total",
-			Help: "HTTP requests by route pattern, method and status code.",
+			Help: "HTTP requests by route (the path pattern that matched, e.g. /oauth/token or /login/{action}; other for any unknown path), method and status code.",
 		}, []string{"route", "method", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "idp_http_request_duration_seconds",
@@ -34,7 +35,14 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration,
+	build := Build()
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "idp_build_info",
+		Help:        "Always 1; its labels are the version, commit and Go toolchain of the running binary (as `idp version` prints them).",
+		ConstLabels: prometheus.Labels{"version": build.Version, "revision": build.Revision, "goversion": build.GoVersion},
+	})
+	info.Set(1)
+	m.registry.MustRegister(m.requests, m.duration, info,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -48,23 +56,43 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// instrument records every request. The route label is the ServeMux pattern that
-// matched ("GET /healthz"), never the raw path, so that label values stay few. The
+// instrument records every request. The route label is the path of the ServeMux
+// pattern that matched ("/healthz" for "GET /healthz", "/login/{action}"), never the
+// raw path, so that label values stay few; the method has a label of its own. The
 // pattern is read from r after the mux ran: handlers between here and the mux must
-// pass r on unchanged (not a WithContext copy).
-func (m *Metrics) instrument(next http.Handler) http.Handler {
+// pass r on unchanged (not a WithContext copy). A request answered before the mux
+// (a refused cross-origin post) is labelled with the pattern mux would have chosen.
+func (m *Metrics) instrument(next http.Handler, mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := newRecorder(w)
 		next.ServeHTTP(rec, r)
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
+		pattern := r.Pattern
+		if pattern == "" && mux != nil {
+			_, pattern = mux.Handler(r)
 		}
+		route := RouteLabel(pattern)
 		method := methodLabel(r.Method)
 		m.requests.WithLabelValues(route, method, strconv.Itoa(rec.status)).Inc()
 		m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 	})
+}
+
+// OtherRoute is the route label of a request no specific pattern matched: an unknown
+// path, answered 404 by the catch-all "/" pattern or by no pattern at all.
+const OtherRoute = "other"
+
+// RouteLabel is the route label of a ServeMux pattern: its path without the method.
+// The catch-all "/" says nothing about the endpoint, so it is OtherRoute, as is "".
+func RouteLabel(pattern string) string {
+	path := pattern
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		path = strings.TrimLeft(pattern[i+1:], " ")
+	}
+	if path == "" || path == "/" {
+		return OtherRoute
+	}
+	return path
 }
 
 // methodLabel bounds the method label to the standard methods.

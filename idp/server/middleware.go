@@ -30,6 +30,7 @@ func Wrap(h http.Handler, o Options) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
+	mux, _ := h.(*http.ServeMux)
 	h = recoverPanics(h, log)
 	cop := http.NewCrossOriginProtection()
 	for _, p := range o.CSRFBypass {
@@ -42,7 +43,7 @@ func Wrap(h http.Handler, o Options) http.Handler {
 	h = cop.Handler(h)
 	h = securityHeaders(h, o.HSTS)
 	if o.Metrics != nil {
-		h = o.Metrics.instrument(h)
+		h = o.Metrics.instrument(h, mux)
 	}
 	h = logRequests(h, log)
 	h = requestID(h)

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -260,32 +261,73 @@ func TestMetrics(t *testing.T) {
 	ts.get(t, "/users/2")
 	ts.get(t, "/no-such-page")
 	ts.get(t, "/panic")
+	// Refused by cross-origin protection before the mux runs: still its route.
+	req, _ := http.NewRequest("POST", ts.URL+"/form", strings.NewReader("a=b"))
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, _ := ts.do(t, req); resp.StatusCode != 403 {
+		t.Fatalf("cross-site POST /form = %d, want 403", resp.StatusCode)
+	}
 	resp, body := ts.get(t, "/metrics")
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /metrics = %d", resp.StatusCode)
 	}
+	build := Build()
 	for _, want := range []string{
-		`idp_http_requests_total{method="GET",route="GET /healthz",status="200"} 1`,
-		`idp_http_requests_total{method="GET",route="GET /users/{id}",status="200"} 2`,
-		`idp_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		`idp_http_requests_total{method="GET",route="GET /panic",status="500"} 1`,
-		`idp_http_request_duration_seconds_count{method="GET",route="GET /users/{id}"} 2`,
+		`idp_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+		`idp_http_requests_total{method="GET",route="/users/{id}",status="200"} 2`,
+		`idp_http_requests_total{method="GET",route="other",status="404"} 1`,
+		`idp_http_requests_total{method="GET",route="/panic",status="500"} 1`,
+		`idp_http_requests_total{method="POST",route="/form",status="403"} 1`,
+		`idp_http_request_duration_seconds_count{method="GET",route="/users/{id}"} 2`,
+		`idp_build_info{goversion="` + runtime.Version() + `",revision="` + build.Revision + `",version="` + build.Version + `"} 1`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	if strings.Contains(body, "/users/1") {
+	if strings.Contains(body, "/users/1") || strings.Contains(body, "no-such-page") {
 		t.Error("metrics label raw paths")
 	}
 }
 
+// closeSignalling is a listener that says when it has been closed.
+type closeSignalling struct {
+	net.Listener
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (l *closeSignalling) Close() error {
+	err := l.Listener.Close()
+	l.once.Do(func() { close(l.closed) })
+	return err
+}
+
+func TestRouteLabel(t *testing.T) {
+	for pattern, want := range map[string]string{
+		"GET /healthz":         "/healthz",
+		"POST /login/{action}": "/login/{action}",
+		"/authorize":           "/authorize",
+		"/authorize/continue":  "/authorize/continue",
+		"GET /assets/":         "/assets/",
+		"GET /{$}":             "/{$}",
+		"/":                    OtherRoute,
+		"GET /":                OtherRoute,
+		"":                     OtherRoute,
+	} {
+		if got := RouteLabel(pattern); got != want {
+			t.Errorf("RouteLabel(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+}
+
 func TestServeShutsDownGracefully(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := &closeSignalling{Listener: inner, closed: make(chan struct{})}
 	started, release := make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
@@ -311,7 +353,12 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}()
 	<-started
 	cancel() // as SIGTERM would
-	time.Sleep(50 * time.Millisecond)
+	// Shutdown closes the listener first, while the request is still in flight.
+	select {
+	case <-ln.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener was not closed after shutdown began")
+	}
 	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
 		t.Error("still accepting connections after shutdown began")
 	}

@@ -3,11 +3,11 @@ package web
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/store"
 )
 
 // Wrong one-time codes across journeys. The journey asks before it checks a
@@ -20,15 +20,11 @@ import (
 // codeGuessKeys are the runs a code for f counts in: its destination (the email
 // address folded to lower case, as the durable stores fold it for their
 // uniqueness rule, so another spelling of it is the same address; the number in
-// E.164) and, when the journey knows it, the account.
-func codeGuessKeys(f journey.CodeFactor) []string {
-	to := f.To
-	if f.Channel == factors.ChannelEmail {
-		to = strings.ToLower(to)
-	}
-	keys := []string{"code:dest:" + string(f.Channel) + ":" + to}
+// E.164), as a keyed hash (personal), and, when the journey knows it, the account.
+func (h *Handler) codeGuessKeys(f journey.CodeFactor) []string {
+	keys := []string{store.KeyCodeFailDestination + string(f.Channel) + ":" + h.personal(f.To)}
 	if f.UserID != "" {
-		keys = append(keys, "code:account:"+string(f.Channel)+":"+f.UserID)
+		keys = append(keys, store.KeyCodeFailAccount+string(f.Channel)+":"+f.UserID)
 	}
 	return keys
 }
@@ -38,7 +34,7 @@ func codeGuessKeys(f journey.CodeFactor) []string {
 func (h *Handler) checkCodeGuesses(ctx context.Context, r *http.Request, q journey.CheckCodeGuesses) (journey.Event, error) {
 	now := h.now()
 	var until time.Time
-	for _, key := range codeGuessKeys(q.Factor) {
+	for _, key := range h.codeGuessKeys(q.Factor) {
 		n, last, err := h.Store.Failures(ctx, key)
 		if err != nil {
 			return nil, err
@@ -59,7 +55,7 @@ func (h *Handler) checkCodeGuesses(ctx context.Context, r *http.Request, q journ
 func (h *Handler) recordWrongCode(ctx context.Context, r *http.Request, q journey.RecordWrongCode) (journey.Event, error) {
 	now := h.now()
 	var until time.Time
-	for _, key := range codeGuessKeys(q.Factor) {
+	for _, key := range h.codeGuessKeys(q.Factor) {
 		n, err := h.Store.RecordFailure(ctx, key, now)
 		if err != nil {
 			return nil, err
@@ -78,7 +74,7 @@ func (h *Handler) recordWrongCode(ctx context.Context, r *http.Request, q journe
 
 // resetWrongCodes ends the runs of f's destination and account: a right code.
 func (h *Handler) resetWrongCodes(ctx context.Context, f journey.CodeFactor) error {
-	for _, key := range codeGuessKeys(f) {
+	for _, key := range h.codeGuessKeys(f) {
 		if err := h.Store.ResetFailures(ctx, key); err != nil {
 			return err
 		}

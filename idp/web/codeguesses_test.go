@@ -46,19 +46,37 @@ func TestCodeGuessRule(t *testing.T) {
 	}
 }
 
+// Issue 18 item 4: the durable keys name an address or a number only by a
+// keyed hash, the same for every spelling the stores treat as one, different
+// for different people and under a different key.
 func TestCodeGuessKeys(t *testing.T) {
-	for _, tc := range []struct {
-		f    journey.CodeFactor
-		want []string
-	}{
-		{journey.CodeFactor{Channel: factors.ChannelEmail, To: "Ada@Example.COM"}, []string{"code:dest:email:ada@example.com"}},
-		{journey.CodeFactor{Channel: factors.ChannelEmail, To: "ada@example.com", UserID: "u1"},
-			[]string{"code:dest:email:ada@example.com", "code:account:email:u1"}},
-		{journey.CodeFactor{Channel: factors.ChannelSMS, To: "+447700900123", UserID: "u1"},
-			[]string{"code:dest:sms:+447700900123", "code:account:sms:u1"}},
-	} {
-		if got := codeGuessKeys(tc.f); !slices.Equal(got, tc.want) {
-			t.Errorf("codeGuessKeys(%+v) = %v, want %v", tc.f, got, tc.want)
+	h := &Handler{cfg: Config{CounterKey: []byte("0123456789abcdef0123456789abcdef")}}
+	other := &Handler{cfg: Config{CounterKey: []byte("another key, another deployment!")}}
+	ada := h.codeGuessKeys(journey.CodeFactor{Channel: factors.ChannelEmail, To: "Ada@Example.COM", UserID: "u1"})
+	if len(ada) != 2 || !strings.HasPrefix(ada[0], "code:dest:email:") || ada[1] != "code:account:email:u1" {
+		t.Fatalf("keys %v, want a destination and an account key", ada)
+	}
+	for _, k := range ada {
+		if strings.Contains(strings.ToLower(k), "ada") || strings.Contains(k, "example") {
+			t.Errorf("key %q holds the address", k)
+		}
+	}
+	if got := h.codeGuessKeys(journey.CodeFactor{Channel: factors.ChannelEmail, To: " ada@example.com"}); got[0] != ada[0] {
+		t.Errorf("another spelling of the address has another key: %s and %s", got[0], ada[0])
+	}
+	if got := h.codeGuessKeys(journey.CodeFactor{Channel: factors.ChannelEmail, To: "bob@example.com"}); got[0] == ada[0] {
+		t.Error("two addresses share a key")
+	}
+	if got := other.codeGuessKeys(journey.CodeFactor{Channel: factors.ChannelEmail, To: "ada@example.com"}); got[0] == ada[0] {
+		t.Error("the key does not depend on the counter key: anyone could test a guess")
+	}
+	sms := h.codeGuessKeys(journey.CodeFactor{Channel: factors.ChannelSMS, To: "+447700900123"})
+	if !strings.HasPrefix(sms[0], "code:dest:sms:") || strings.Contains(sms[0], "7700900123") {
+		t.Errorf("number key %q", sms[0])
+	}
+	for _, v := range []string{"ada@example.com", "+447700900123"} {
+		if k := h.personal(v); strings.Contains(k, v) || len(k) < 20 {
+			t.Errorf("personal(%q) = %q", v, k)
 		}
 	}
 }

@@ -37,6 +37,19 @@
 // call's id; the waiting page applies them when it reloads, polls or continues,
 // since completing the sign-in needs the browser.
 //
+// Where things are:
+//
+//	web.go        Handler, its Config, the routes
+//	handlers.go   one handler per route, turning requests into events
+//	journeys.go   loading and saving a browser's journey (the cookie, the key)
+//	apply.go      driving the journey: Drive, save, then effects; double clicks
+//	queries.go    answering the journey's queries (password check, create, budgets)
+//	migration.go  the first password of an imported account (B2C, or a new one)
+//	effects.go    performing its effects (durable writes, then sends)
+//	calls.go      call records and outcomes
+//	codeguesses.go, device.go  limits on wrong codes; the device cookie
+//	account.go, render.go, metrics.go  the account pages, rendering, metrics
+//
 // web must not import a store backend, the OIDC library or a message provider:
 // it gets them as interfaces.
 package web

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/idp/provider"
@@ -36,18 +36,43 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 	for _, e := range res.Effects {
 		switch e := e.(type) {
 		case journey.SetPhone:
+			var notice messages.Change
+			var to string
 			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
+				if u.PhoneVerified && u.Phone != "" && u.Phone != e.Number {
+					// A verified number replaced (not a first enrolment): its owner is told.
+					notice, to = messages.PhoneChanged{Ending: journey.PhoneEnding(e.Number)}, u.Email
+				}
 				u.Phone, u.PhoneType, u.PhoneVerified = e.Number, string(e.Type), true
 			}); err != nil {
 				return "", wrapf(err, "set phone")
+			}
+			if err := h.notify(ctx, to, notice); err != nil {
+				return "", err
 			}
 		case journey.SetPassword:
 			hash, err := h.Passwords.Hash(ctx, e.Password)
 			if err != nil {
 				return "", wrapf(err, "hash password")
 			}
-			if err := h.updateUser(ctx, e.UserID, func(u *store.User) { u.PasswordHash = hash }); err != nil {
+			migrated := false
+			var to string
+			if err := h.updateUser(ctx, e.UserID, func(u *store.User) {
+				u.PasswordHash, to = hash, u.Email
+				// An imported account's first password of its own (a reset, or
+				// the new password its first sign-in asked for).
+				if u.AwaitingMigration() {
+					u.MigratedAt, migrated = h.now(), true
+				}
+			}); err != nil {
 				return "", wrapf(err, "set password")
+			}
+			// A first password of an imported account is not a change to tell of.
+			if migrated {
+				h.audit(ctx, r, "user.password_migrated", e.UserID, "new password set")
+				h.metrics.migrated.WithLabelValues("new_password").Inc()
+			} else if err := h.notify(ctx, to, messages.PasswordChanged{}); err != nil {
+				return "", err
 			}
 		case journey.ResetWrongCodes:
 			if err := h.resetWrongCodes(ctx, e.Factor); err != nil {
@@ -74,6 +99,12 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 					return "", err
 				}
 				redirect = u
+				// A sign-in to a form app, not a change of phone from the account
+				// pages. When the person last signed in (users show, users export)
+				// is a record, not a rule: a failure to keep it does not stop it.
+				if err := h.Store.RecordSignIn(ctx, e.UserID, h.now()); err != nil {
+					h.Log.WarnContext(ctx, "record sign-in", "user", e.UserID, "err", err)
+				}
 			}
 			// Both factors proven in this browser: it is known to the account
 			// from now on (its wrong passwords have their own budget).
@@ -156,6 +187,27 @@ type textNotSent struct {
 
 func noticeAccount(name string) string { return PathAccount + "?notice=" + name }
 
+// notify queues the notice of a change to an account for its owner (to; none
+// when ch is nil). It goes through the durable outbox before the journey moves
+// on: a step that fails here is repeated, and at worst the notice goes twice.
+func (h *Handler) notify(ctx context.Context, to string, ch messages.Change) error {
+	if ch == nil || to == "" {
+		return nil
+	}
+	m, err := h.Messages.AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
+	if err != nil {
+		return wrapf(err, "account notice")
+	}
+	switch err := h.Email.SendEmail(ctx, m); {
+	case errors.Is(err, factors.ErrUndeliverable):
+		// An address no message can reach: nothing to retry.
+		h.Log.WarnContext(ctx, "account notice not sent: the address cannot take email", "err", err)
+	case err != nil:
+		return wrapf(err, "queue the account notice")
+	}
+	return nil
+}
+
 func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.User)) error {
 	u, err := h.Store.UserByID(ctx, id)
 	if err != nil {
@@ -166,82 +218,8 @@ func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.
 	return h.Store.UpdateUser(ctx, u)
 }
 
-// Calls in flight: "call:<id>" names the journey a call belongs to, and
-// "callresult:<id>" holds its outcome once reported.
-func callKey(id string) string   { return "call:" + id }
-func resultKey(id string) string { return "callresult:" + id }
-
-// callRecordTTL keeps a call's records a while after it may last, so that a late
-// webhook still finds its call (and is then refused as finished).
-func (h *Handler) callRecordTTL() time.Duration {
-	return h.Machine.Policy().CallTimeout + 10*time.Minute
-}
-
-// placeCall records the call, then asks the caller to place it. A call that cannot
-// be placed is recorded as failed at once, so the waiting page offers another way;
-// one the daily ceiling stopped is recorded as such, and the problem to show says
-// so at once.
-func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.PlaceCall) (string, error) {
-	if err := h.Ephemeral.Put(ctx, callKey(e.CallID), []byte(journeyID), h.callRecordTTL()); err != nil {
-		return "", wrapf(err, "record call")
-	}
-	script, err := h.Messages.CallScript()
-	if err != nil {
-		return "", err
-	}
-	err = h.Caller.PlaceCall(ctx, factors.Call{ID: e.CallID, To: e.To, Script: script, Verified: e.Verified})
-	switch {
-	case err == nil:
-		return "", nil
-	case errors.Is(err, factors.ErrSendCeiling):
-		h.Log.WarnContext(ctx, "place call", "ending", journey.PhoneEnding(e.To), "err", err)
-		return h.msgCeiling(e.Verified), h.RecordCallOutcome(ctx, e.CallID, factors.CallCeilingReached)
-	default:
-		h.Log.WarnContext(ctx, "place call", "ending", journey.PhoneEnding(e.To), "err", err)
-		return "", h.RecordCallOutcome(ctx, e.CallID, factors.CallFailed)
-	}
-}
-
 // msgCeiling says that the daily ceiling of texts and calls (or the share of it
 // for new numbers) is spent, until the UTC day ends.
 func (h *Handler) msgCeiling(verified bool) string {
 	return journey.MsgSendCeiling(verified, limits.WindowLeft(limits.Day, h.now()), h.Machine.Policy().ContactText)
-}
-
-// RecordCallOutcome implements factors.CallOutcomes: the call simulator and the
-// voice webhook report how a call ended. Only the first outcome of a call counts.
-func (h *Handler) RecordCallOutcome(ctx context.Context, callID string, result factors.CallResult) error {
-	if callID == "" {
-		return factors.ErrUnknownCall
-	}
-	if _, _, err := h.Ephemeral.Get(ctx, callKey(callID)); errors.Is(err, store.ErrNotFound) {
-		return factors.ErrUnknownCall
-	} else if err != nil {
-		return err
-	}
-	err := h.Ephemeral.Create(ctx, resultKey(callID), []byte(result), h.callRecordTTL())
-	if errors.Is(err, store.ErrConflict) {
-		return factors.ErrUnknownCall // already finished
-	}
-	return err
-}
-
-// callEvent is the event a call-waiting page applies: the call's recorded outcome,
-// or, when the call is overdue (or the person pressed 'Continue'), Continue, which
-// ends an unanswered call. nil while the call is still ringing.
-func (h *Handler) callEvent(ctx context.Context, s *journey.State, pressedContinue bool) journey.Event {
-	if !s.Step.IsCallWaitStep() || s.Call == nil {
-		return nil
-	}
-	b, _, err := h.Ephemeral.Get(ctx, resultKey(s.Call.ID))
-	if err == nil {
-		return journey.CallOutcome{CallID: s.Call.ID, Result: factors.CallResult(b)}
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		h.Log.WarnContext(ctx, "read call outcome", "err", err)
-	}
-	if pressedContinue || h.now().After(s.Call.ExpiresAt) {
-		return journey.Continue{}
-	}
-	return nil
 }

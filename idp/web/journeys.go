@@ -21,7 +21,7 @@ type loaded struct {
 // A journey's id is the SHA-256 of its cookie's value: the ephemeral store (and
 // anything else that records the id, such as a call in flight) holds only the
 // hash, so a listing of its keys or values is not a set of journeys to take over.
-func journeyKey(id string) string { return "journey:" + id }
+func journeyKey(id string) string { return store.KeyJourney + id }
 
 // JourneyKey is the ephemeral-store key of the journey whose cookie holds
 // cookieValue (for tools and tests that inspect a journey).

@@ -31,6 +31,9 @@ const (
 	linkChangeEmail   = PathLogin + "/change-email"
 	linkChangeNumber  = PathLogin + "/change-phone-number"
 	confirmPhoneTitle = "Confirm your phone number"
+
+	titlePasswordUnavailable = "We cannot check your password right now"
+	titleNewService          = "We have moved to a new sign-in service"
 )
 
 // render shows the page of the step s has reached. errs are mistakes to show; form,
@@ -80,9 +83,14 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		if s.Step == journey.StepPhoneCallWait {
 			page.BackURL = linkChangeNumber
 		}
-		page.RefreshSeconds = int(h.cfg.CallRefresh / time.Second)
+		// A meta refresh counts whole seconds (New keeps it longer than the poll).
+		page.RefreshSeconds = int((h.cfg.CallRefresh + time.Second - 1) / time.Second)
+		poll := 0 // the script's default
+		if h.cfg.CallPoll != DefaultCallPoll {
+			poll = int(h.cfg.CallPoll / time.Millisecond)
+		}
 		name, data = ui.PageCallWait, ui.CallWaitPage{Page: page, Action: actContinue, MaskedPhone: masked,
-			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod}
+			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod, PollEvery: poll}
 	case journey.StepPhoneConfirm:
 		page.Title = confirmPhoneTitle
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
@@ -90,6 +98,27 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
 	case journey.StepForgotNewPassword:
 		name, data = ui.PageForgotNewPassword, ui.ForgotNewPasswordPage{Page: page, Action: actNewPassword}
+	case journey.StepPasswordUnavailable:
+		page.Title = titlePasswordUnavailable
+		name, data = ui.PageMessage, ui.MessagePage{Page: page,
+			Paragraphs: []string{
+				"Your account was moved here from the council's previous sign-in service, which checks your password the first time you sign in. It is not answering at the moment. Nothing has been changed.",
+				"Try again in a few minutes, or set a new password with 'Forgot your password?'.",
+			},
+			ButtonText: "Try again", ButtonURL: linkBack,
+			LinkText: "Forgot your password?", LinkURL: linkForgot}
+	case journey.StepNewService:
+		page.Title, page.BackURL = titleNewService, linkBack
+		next := "Then we will check your phone, as we do every time you sign in, and you can create a new password."
+		if s.AccountPhone == "" {
+			next = "Then you can create a new password and add the phone number we will use to confirm it is you every time you sign in."
+		}
+		name, data = ui.PageMessage, ui.MessagePage{Page: page,
+			Paragraphs: []string{
+				"You need to create a new password the first time you sign in to the new service.",
+				"We will send a verification code to " + s.Email + ". " + next,
+			},
+			Form: &ui.MessageForm{Action: actContinue, Button: "Continue"}}
 	default:
 		h.timedOut(w)
 		return

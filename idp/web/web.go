@@ -59,9 +59,27 @@ type Store interface {
 	store.Audit
 }
 
+// B2CPasswords checks a password against Azure AD B2C's ROPC user flow
+// (*b2c.ROPC): true when B2C accepted it for the account objectID, false when it
+// refused it, an error when it could not tell (B2C unreachable, slow, failing).
+type B2CPasswords interface {
+	CheckPassword(ctx context.Context, objectID, username, password string) (bool, error)
+}
+
 // DefaultResumeIdle: a journey left for longer than this on a shared computer is
 // more likely someone else's than the same person's coming back.
 const DefaultResumeIdle = 10 * time.Minute
+
+// DefaultCallPoll is how often, with JavaScript, the call-waiting page asks
+// PathStatus whether the call was answered (the script's own default).
+const DefaultCallPoll = 2 * time.Second
+
+// minCallRefresh is the shortest reload of the call-waiting page when the
+// script polls every poll: a page that reloads before it has asked would never
+// ask. A meta refresh counts whole seconds.
+func minCallRefresh(poll time.Duration) time.Duration {
+	return (poll + time.Second/2 + time.Second - 1).Truncate(time.Second)
+}
 
 // Config is what the pages need to know of the deployment.
 type Config struct {
@@ -71,8 +89,12 @@ type Config struct {
 	// Europe/London.
 	Location *time.Location
 	// CallRefresh is how often the call-waiting page reloads itself without
-	// JavaScript. Default 5 s.
+	// JavaScript, in whole seconds, at least half a second longer than
+	// CallPoll. Default 5 s; tests shorten it.
 	CallRefresh time.Duration
+	// CallPoll is how often, with JavaScript, that page asks whether the call
+	// was answered. Default DefaultCallPoll; tests shorten it.
+	CallPoll time.Duration
 	// Sends are the durable budgets on codes and calls (limits.Sends); zero
 	// fields take the defaults.
 	Sends limits.Sends
@@ -85,6 +107,11 @@ type Config struct {
 	// DeviceKey (32 bytes, from the key-encryption key) signs device cookies;
 	// empty turns them off.
 	DeviceKey []byte
+	// CounterKey (32 bytes, from the key-encryption key) keys the hashes of
+	// email addresses and phone numbers in the names of durable counters and
+	// runs of failures (store/keys.go), so the database holds none in clear.
+	// Empty in tests that build a Handler by hand: a fixed key, still hashed.
+	CounterKey []byte
 	// Passwords are the wrong-password throttles; zero takes limits.DefaultPasswords.
 	Passwords limits.Passwords
 	// CodeGuesses caps wrong codes across journeys; zero takes
@@ -109,18 +136,25 @@ type Deps struct {
 	Email     factors.EmailSender
 	SMS       factors.SMSSender
 	Caller    factors.Caller
-	Log       *slog.Logger
+	// Calls keeps the records of calls in flight, which the senders' call
+	// outcomes reach too; nil keeps them in Ephemeral for the pages alone.
+	Calls *Calls
+	// B2C checks the first password of an account imported from Azure AD B2C
+	// (IDP_B2C_ROPC_URL); nil when there is none to ask, and such accounts set a
+	// new password at their first sign-in.
+	B2C B2CPasswords
+	Log *slog.Logger
 	// Metrics receives the journeys' counters; nil keeps them unregistered.
 	Metrics prometheus.Registerer
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
 
-// Handler serves the login and account pages. It is also the factors.CallOutcomes
-// sink of the call senders.
+// Handler serves the login and account pages.
 type Handler struct {
 	cfg Config
 	Deps
+	calls   *Calls
 	mux     *http.ServeMux
 	metrics *metrics
 }
@@ -156,6 +190,12 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if cfg.CallRefresh <= 0 {
 		cfg.CallRefresh = 5 * time.Second
 	}
+	if cfg.CallPoll <= 0 {
+		cfg.CallPoll = DefaultCallPoll
+	}
+	if m := minCallRefresh(cfg.CallPoll); cfg.CallRefresh < m {
+		cfg.CallRefresh = m
+	}
 	cfg.Sends = cfg.Sends.WithDefaults()
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -167,7 +207,10 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: metrics: %w", err)
 	}
-	h := &Handler{cfg: cfg, Deps: d, mux: http.NewServeMux(), metrics: m}
+	h := &Handler{cfg: cfg, Deps: d, calls: d.Calls, mux: http.NewServeMux(), metrics: m}
+	if h.calls == nil {
+		h.calls = NewCalls(d.Ephemeral, d.Machine.Policy())
+	}
 	h.routes(h.mux)
 	return h, nil
 }

@@ -1,5 +1,9 @@
 package webtest
 
+// A real browser (headless Chromium through chromedp) for the tests, kept in
+// one file of about 460 lines: starting it, and the few steps a test takes by
+// what a person sees (navigate, fill in, press, read the page, screenshot).
+
 import (
 	"bytes"
 	"context"

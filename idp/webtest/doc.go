@@ -7,5 +7,8 @@
 // Without chromium a test is skipped, unless IDP_TEST_REQUIRE_SERVICES=1 (the test
 // script sets it), when it fails.
 //
-// It is imported only by tests; it imports nothing of the idp.
+// It is imported only by tests; it imports nothing of the idp. Tests that drive
+// the idp over plain HTTP (most end-to-end tests, the fault suite) and the load
+// driver use its subpackage sim instead: a simulated browser, the dev inbox
+// client, the relying party and the test clock.
 package webtest

@@ -26,17 +26,8 @@ import (
 // (the recipient refused it for good); it is marked failed without retries.
 var ErrPermanent = errors.New("permanently refused")
 
-// Config tunes a Worker; zero fields take the defaults in brackets.
-type Config struct {
-	Store store.Outbox
-	// Channel is the outbox channel this worker claims ("email", "backchannel_logout").
-	Channel string
-	// Provider names who delivers, for the metrics' provider label ("smtp").
-	Provider string
-	// Deliver tries one message once, within ctx (bounded by SendTimeout).
-	Deliver func(ctx context.Context, m *store.OutboxMessage) error
-	// Recipient is how logs name a message's recipient [masked: its first character].
-	Recipient func(m *store.OutboxMessage) string
+// Tuning is how a Worker paces its work; zero fields take the defaults in brackets.
+type Tuning struct {
 	// PollInterval is how often the outbox is checked without a wake-up [1s]: it picks
 	// up retries that come due and messages queued by other processes.
 	PollInterval time.Duration
@@ -54,7 +45,21 @@ type Config struct {
 	// GiveUpAfter is how long after it was queued a message stops being retried and is
 	// marked failed [24h].
 	GiveUpAfter time.Duration
-	Logger      *slog.Logger
+}
+
+// Config is what a Worker delivers and how; zero fields take the defaults in brackets.
+type Config struct {
+	Store store.Outbox
+	// Channel is the outbox channel this worker claims ("email", "backchannel_logout").
+	Channel string
+	// Provider names who delivers, for the metrics' provider label ("smtp").
+	Provider string
+	// Deliver tries one message once, within ctx (bounded by SendTimeout).
+	Deliver func(ctx context.Context, m *store.OutboxMessage) error
+	// Recipient is how logs name a message's recipient [masked: its first character].
+	Recipient func(m *store.OutboxMessage) string
+	Tuning
+	Logger *slog.Logger
 	// Registerer receives the metrics; nil means none are registered.
 	Registerer prometheus.Registerer
 	// Now is the clock [time.Now].
@@ -128,6 +133,12 @@ func New(cfg Config) (*Worker, error) {
 		ConstLabels: provider,
 		Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"channel"})
+	// This worker's series exist at zero from the start, so that an alert on
+	// increase() sees the first failure.
+	w.sent.WithLabelValues(cfg.Channel)
+	for _, reason := range []string{"refused", "expired"} {
+		w.failed.WithLabelValues(cfg.Channel, reason)
+	}
 	if cfg.Registerer != nil {
 		for _, m := range []prometheus.Collector{w.sent, w.failed, w.retries, w.latency} {
 			if err := cfg.Registerer.Register(m); err != nil {

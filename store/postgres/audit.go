@@ -16,9 +16,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		e.Time.UTC(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail).Scan(&e.ID)
+	err := s.pool.QueryRow(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail, operator)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		e.Time.UTC(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail, e.Operator).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: append audit %s: %w", e.Kind, err)
 	}
@@ -30,7 +30,7 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 	if limit <= 0 {
 		limit = defaultAuditLimit
 	}
-	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail FROM audit_events`
+	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
 	query, args := cols+` ORDER BY time DESC, id DESC LIMIT $1`, []any{limit}
 	if userID != "" {
 		query, args = cols+` WHERE user_id = $1 ORDER BY time DESC, id DESC LIMIT $2`, []any{userID, limit}
@@ -43,7 +43,7 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 	var es []*store.AuditEvent
 	for rows.Next() {
 		var e store.AuditEvent
-		if err := rows.Scan(&e.ID, &e.Time, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &e.Time, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail, &e.Operator); err != nil {
 			return nil, fmt.Errorf("postgres: list audit: %w", err)
 		}
 		e.Time = e.Time.UTC()

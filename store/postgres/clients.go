@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -12,17 +13,20 @@ import (
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at,
-	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg`
+	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg,
+	previous_secret_hash, previous_secret_expires_at`
 
 func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 	var (
-		c       store.Client
-		created pgtype.Timestamptz
+		c                 store.Client
+		created, previous pgtype.Timestamptz
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
-		&c.Scopes, &created, &c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg); err != nil {
+		&c.Scopes, &created, &c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg,
+		&c.PreviousSecretHash, &previous); err != nil {
 		return nil, err
 	}
+	c.PreviousSecretExpiresAt = fromTS(previous)
 	c.RedirectURIs = fromList(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = fromList(c.PostLogoutRedirectURIs)
 	c.Scopes = fromList(c.Scopes)
@@ -31,9 +35,10 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.ID, c.Name, c.SecretHash, c.Public, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		list(c.Scopes), ts(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg)
+		list(c.Scopes), ts(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg,
+		c.PreviousSecretHash, ts(c.PreviousSecretExpiresAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: create client %s: id taken: %w", c.ID, store.ErrConflict)
 	}
@@ -106,8 +111,11 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return nil
 }
 
-func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE clients SET secret_hash = $1 WHERE id = $2`, secretHash, id)
+func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string, keepPreviousUntil time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE clients SET
+			previous_secret_hash = CASE WHEN $3::timestamptz IS NULL THEN '' ELSE secret_hash END,
+			previous_secret_expires_at = $3, secret_hash = $1
+		WHERE id = $2`, secretHash, id, ts(keepPreviousUntil))
 	if err == nil {
 		err = checkAffected(tag)
 	}

@@ -12,7 +12,8 @@ import (
 )
 
 const userColumns = `id, email, email_verified, given_name, family_name, password_hash,
-	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at`
+	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at,
+	imported_from, migrated_at, last_sign_in_at`
 
 // emailKey is the value the case-insensitive uniqueness rule is enforced on;
 // NULL when there is no email, so accounts without one do not collide. Go folds
@@ -37,27 +38,36 @@ type userScan struct {
 	u                        store.User
 	phoneType, status        string
 	locked, created, updated pgtype.Timestamptz
+	migrated, lastSignIn     pgtype.Timestamptz
 }
 
 func (s *userScan) dests() []any {
 	u := &s.u
 	return []any{&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
-		&u.Phone, &s.phoneType, &u.PhoneVerified, &s.status, &u.FailedLogins, &s.locked, &s.created, &s.updated}
+		&u.Phone, &s.phoneType, &u.PhoneVerified, &s.status, &u.FailedLogins, &s.locked, &s.created, &s.updated,
+		&u.ImportedFrom, &s.migrated, &s.lastSignIn}
 }
 
 func (s *userScan) user() *store.User {
 	u := s.u
 	u.PhoneType, u.Status = s.phoneType, store.UserStatus(s.status)
 	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromTS(s.locked), fromTS(s.created), fromTS(s.updated)
+	u.MigratedAt, u.LastSignInAt = fromTS(s.migrated), fromTS(s.lastSignIn)
 	return &u
+}
+
+// userValues are u's userColumns followed by its email_key, for an INSERT.
+func userValues(u *store.User) []any {
+	return []any{u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
+		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
+		ts(u.LockedUntil), ts(u.CreatedAt), ts(u.UpdatedAt),
+		u.ImportedFrom, ts(u.MigratedAt), ts(u.LastSignInAt), emailKey(u.Email)}
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
-		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
-		ts(u.LockedUntil), ts(u.CreatedAt), ts(u.UpdatedAt), emailKey(u.Email))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		userValues(u)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
 	}
@@ -92,11 +102,11 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE users SET
 		email = $1, email_key = $2, email_verified = $3, given_name = $4, family_name = $5, password_hash = $6,
 		phone = $7, phone_type = $8, phone_verified = $9, status = $10, failed_logins = $11, locked_until = $12,
-		updated_at = $13
-		WHERE id = $14`,
+		updated_at = $13, imported_from = $14, migrated_at = $15, last_sign_in_at = $16
+		WHERE id = $17`,
 		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
 		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins, ts(u.LockedUntil),
-		ts(u.UpdatedAt), u.ID)
+		ts(u.UpdatedAt), u.ImportedFrom, ts(u.MigratedAt), ts(u.LastSignInAt), u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: update user %s: email taken: %w", u.ID, store.ErrConflict)
 	}
@@ -117,6 +127,17 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID string) (int, err
 		return 0, fmt.Errorf("postgres: record login failure %s: %w", userID, notFound(err))
 	}
 	return n, nil
+}
+
+func (s *Store) RecordSignIn(ctx context.Context, userID string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET last_sign_in_at = $1 WHERE id = $2`, ts(at), userID)
+	if err == nil {
+		err = checkAffected(tag)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: record sign-in %s: %w", userID, err)
+	}
+	return nil
 }
 
 func (s *Store) LockUser(ctx context.Context, userID string, until time.Time) error {

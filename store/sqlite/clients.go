@@ -4,23 +4,27 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/councilforms/idp/store"
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at,
-	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg`
+	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg,
+	previous_secret_hash, previous_secret_expires_at`
 
 func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 	var (
 		c                       store.Client
 		redirects, logouts, scp string
-		created                 sql.NullInt64
+		created, previous       sql.NullInt64
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &redirects, &logouts, &scp, &created,
-		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg); err != nil {
+		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg,
+		&c.PreviousSecretHash, &previous); err != nil {
 		return nil, err
 	}
+	c.PreviousSecretExpiresAt = fromNanos(previous)
 	var err error
 	if c.RedirectURIs, err = decodeList(redirects); err != nil {
 		return nil, err
@@ -36,9 +40,10 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, c.Public, encodeList(c.RedirectURIs), encodeList(c.PostLogoutRedirectURIs),
-		encodeList(c.Scopes), nanos(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg)
+		encodeList(c.Scopes), nanos(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg,
+		c.PreviousSecretHash, nanos(c.PreviousSecretExpiresAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create client %s: id taken: %w", c.ID, store.ErrConflict)
 	}
@@ -111,8 +116,12 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return nil
 }
 
-func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE clients SET secret_hash = ? WHERE id = ?`, secretHash, id)
+func (s *Store) SetClientSecret(ctx context.Context, id, secretHash string, keepPreviousUntil time.Time) error {
+	until := nanos(keepPreviousUntil)
+	res, err := s.write.ExecContext(ctx, `UPDATE clients SET
+			previous_secret_hash = CASE WHEN ? IS NULL THEN '' ELSE secret_hash END,
+			previous_secret_expires_at = ?, secret_hash = ?
+		WHERE id = ?`, until, until, secretHash, id)
 	if err == nil {
 		err = checkAffected(res)
 	}

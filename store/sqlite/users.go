@@ -11,7 +11,8 @@ import (
 )
 
 const userColumns = `id, email, email_verified, given_name, family_name, password_hash,
-	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at`
+	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at,
+	imported_from, migrated_at, last_sign_in_at`
 
 // emailKey is the value the case-insensitive uniqueness rule is enforced on;
 // NULL when there is no email, so accounts without one do not collide.
@@ -35,27 +36,36 @@ type userScan struct {
 	u                        store.User
 	phoneType, status        string
 	locked, created, updated sql.NullInt64
+	migrated, lastSignIn     sql.NullInt64
 }
 
 func (s *userScan) dests() []any {
 	u := &s.u
 	return []any{&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
-		&u.Phone, &s.phoneType, &u.PhoneVerified, &s.status, &u.FailedLogins, &s.locked, &s.created, &s.updated}
+		&u.Phone, &s.phoneType, &u.PhoneVerified, &s.status, &u.FailedLogins, &s.locked, &s.created, &s.updated,
+		&u.ImportedFrom, &s.migrated, &s.lastSignIn}
 }
 
 func (s *userScan) user() *store.User {
 	u := s.u
 	u.PhoneType, u.Status = s.phoneType, store.UserStatus(s.status)
 	u.LockedUntil, u.CreatedAt, u.UpdatedAt = fromNanos(s.locked), fromNanos(s.created), fromNanos(s.updated)
+	u.MigratedAt, u.LastSignInAt = fromNanos(s.migrated), fromNanos(s.lastSignIn)
 	return &u
+}
+
+// userValues are u's userColumns followed by its email_key, for an INSERT.
+func userValues(u *store.User) []any {
+	return []any{u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
+		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
+		nanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt),
+		u.ImportedFrom, nanos(u.MigratedAt), nanos(u.LastSignInAt), emailKey(u.Email)}
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
-		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
-		nanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt), emailKey(u.Email))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		userValues(u)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
 	}
@@ -90,11 +100,11 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE users SET
 		email = ?, email_key = ?, email_verified = ?, given_name = ?, family_name = ?, password_hash = ?,
 		phone = ?, phone_type = ?, phone_verified = ?, status = ?, failed_logins = ?, locked_until = ?,
-		updated_at = ?
+		updated_at = ?, imported_from = ?, migrated_at = ?, last_sign_in_at = ?
 		WHERE id = ?`,
 		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
 		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins, nanos(u.LockedUntil),
-		nanos(u.UpdatedAt), u.ID)
+		nanos(u.UpdatedAt), u.ImportedFrom, nanos(u.MigratedAt), nanos(u.LastSignInAt), u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: update user %s: email taken: %w", u.ID, store.ErrConflict)
 	}
@@ -115,6 +125,17 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID string) (int, err
 		return 0, fmt.Errorf("sqlite: record login failure %s: %w", userID, notFound(err))
 	}
 	return n, nil
+}
+
+func (s *Store) RecordSignIn(ctx context.Context, userID string, at time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, nanos(at), userID)
+	if err == nil {
+		err = checkAffected(res)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: record sign-in %s: %w", userID, err)
+	}
+	return nil
 }
 
 func (s *Store) LockUser(ctx context.Context, userID string, until time.Time) error {

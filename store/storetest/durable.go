@@ -34,6 +34,10 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"UserNotFound", durableUserNotFound},
 		{"LoginFailures", durableLoginFailures},
 		{"ListUsers", durableListUsers},
+		{"RecordSignIn", durableRecordSignIn},
+		{"ImportUsers", durableImportUsers},
+		{"ImportUsersBatchRules", durableImportUsersBatchRules},
+		{"ImportUsersAllOrNothing", durableImportUsersAllOrNothing},
 		{"Clients", durableClients},
 		{"ClientDeleteDropsRefreshTokens", durableClientDeleteDropsRefreshTokens},
 		{"ClientUpdate", durableClientUpdate},
@@ -212,6 +216,9 @@ func durableUserUpdate(t *testing.T, s store.Durable) {
 	u.Status = store.UserDisabled
 	u.FailedLogins = 2
 	u.LockedUntil = later.Add(time.Minute)
+	u.ImportedFrom = store.ImportedB2C
+	u.MigratedAt = later.Add(-time.Minute)
+	u.LastSignInAt = later.Add(-time.Second)
 	u.UpdatedAt = later
 	durableOK(t, "UpdateUser", s.UpdateUser(ctx, u))
 
@@ -397,18 +404,30 @@ func durableClients(t *testing.T, s store.Durable) {
 		durableEqual(t, fmt.Sprintf("ListClients[%d]", i), cs[i], want)
 	}
 
-	durableOK(t, "SetClientSecret", s.SetClientSecret(ctx, "referral-a", "$argon2id$rotated"))
+	// A rotation with an overlap keeps the replaced secret until the given
+	// time; one without keeps none (and forgets an earlier overlap).
+	first := a.SecretHash
+	until := durableBase.Add(24 * time.Hour)
+	durableOK(t, "SetClientSecret with overlap", s.SetClientSecret(ctx, "referral-a", "hmac-sha256$second", until))
+	got, err = s.ClientByID(ctx, "referral-a")
+	durableOK(t, "ClientByID after rotation with overlap", err)
+	if got.SecretHash != "hmac-sha256$second" || got.PreviousSecretHash != first ||
+		got.PreviousSecretExpiresAt.Sub(until).Abs() > time.Microsecond {
+		t.Errorf("after rotation with overlap: secret %q previous %q until %v; want the new one, %q until %v",
+			got.SecretHash, got.PreviousSecretHash, got.PreviousSecretExpiresAt, first, until)
+	}
+	durableOK(t, "SetClientSecret", s.SetClientSecret(ctx, "referral-a", "$argon2id$rotated", time.Time{}))
 	got, err = s.ClientByID(ctx, "referral-a")
 	durableOK(t, "ClientByID after rotation", err)
-	if got.SecretHash != "$argon2id$rotated" {
-		t.Errorf("SecretHash = %q after rotation", got.SecretHash)
+	if got.SecretHash != "$argon2id$rotated" || got.PreviousSecretHash != "" || !got.PreviousSecretExpiresAt.IsZero() {
+		t.Errorf("after rotation without overlap: secret %q previous %q until %v", got.SecretHash, got.PreviousSecretHash, got.PreviousSecretExpiresAt)
 	}
 	got, err = s.ClientByID(ctx, "referral-b")
 	durableOK(t, "ClientByID other", err)
 	if got.SecretHash != b.SecretHash {
 		t.Errorf("rotating referral-a changed referral-b's secret")
 	}
-	durableWantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "missing", "x"), store.ErrNotFound)
+	durableWantErr(t, "SetClientSecret missing", s.SetClientSecret(ctx, "missing", "x", time.Time{}), store.ErrNotFound)
 
 	// A rehash replaces the hash only while it is the one that was verified:
 	// one made from a secret that was rotated meanwhile must not bring it back.
@@ -832,6 +851,9 @@ func durableAudit(t *testing.T, s store.Durable) {
 			ClientID: "referral",
 			IP:       "192.0.2.10",
 			Detail:   fmt.Sprintf("attempt %d", i),
+		}
+		if i%5 == 0 {
+			e.Kind, e.Operator = "admin.unlock", "cli:helpdesk"
 		}
 		durableOK(t, "AppendAudit", s.AppendAudit(ctx, e))
 		if e.ID == 0 {

@@ -10,12 +10,14 @@ document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 initAll()
 
 // A page that waits for something to happen elsewhere (a phone call being
-// answered) carries data-app-poll-url on the form to submit when it has.
+// answered) carries data-app-poll-url on the form to submit when it has, and
+// may say how often to ask in data-app-poll-every (milliseconds; 2000).
 // The URL answers JSON {"done": true|false}. Polling stops on the first
 // error; the meta refresh still moves the page on.
 const form = document.querySelector('form[data-app-poll-url]')
 if (form) {
   const url = form.getAttribute('data-app-poll-url')
+  const every = Number(form.getAttribute('data-app-poll-every')) || 2000
   const poll = async () => {
     try {
       const res = await fetch(url, {
@@ -31,7 +33,7 @@ if (form) {
     } catch {
       return
     }
-    window.setTimeout(poll, 2000)
+    window.setTimeout(poll, every)
   }
-  window.setTimeout(poll, 2000)
+  window.setTimeout(poll, every)
 }
