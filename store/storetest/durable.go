@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,6 +50,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
 		{"RefreshSessions", durableRefreshSessions},
+		{"EraseUser", durableEraseUser},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
 		{"CountersPreviousWindow", durableCountersPreviousWindow},
@@ -821,6 +823,86 @@ func durableRefreshSessions(t *testing.T, s store.Durable) {
 	sessionClientsEqual(t, "SessionClients after revoking s1", got, []store.SessionClient{{SessionID: "s2", ClientID: "client-a"}})
 	if err := s.RevokeSessionRefreshTokens(ctx, "u1", "", durableBase); err == nil {
 		t.Error("RevokeSessionRefreshTokens without a session id succeeded")
+	}
+}
+
+// durableEraseUser: erasure leaves nothing of the person but a pseudonymous
+// trail, touches nobody else, and can be repeated.
+func durableEraseUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	ann, bob := durableUser("u-ann", "Ann.Smith@example.org"), durableUser("u-bob", "bob@example.org")
+	for _, u := range []*store.User{ann, bob} {
+		durableOK(t, "CreateUser", s.CreateUser(ctx, u))
+		durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, durableRefresh("rt-"+u.ID, "fam-"+u.ID, u.ID, "referral")))
+		durableOK(t, "AppendAudit", s.AppendAudit(ctx, &store.AuditEvent{Time: durableBase, Kind: "login.completed", UserID: u.ID,
+			ClientID: "referral", IP: "192.0.2.7", Detail: "signed in with pwd+sms"}))
+		_, err := s.Hit(ctx, "enrol:sends:"+u.ID, time.Hour, durableBase)
+		durableOK(t, "Hit", err)
+	}
+	queued := &store.OutboxMessage{Channel: "email", Recipient: "ann.smith@EXAMPLE.org", Subject: "Your account has changed", Text: "t", CreatedAt: durableBase}
+	sent := &store.OutboxMessage{Channel: "email", Recipient: ann.Email, Subject: "code", Text: "123456", CreatedAt: durableBase}
+	request := &store.OutboxMessage{Channel: "end_sessions", Recipient: ann.ID, CreatedAt: durableBase}
+	for _, m := range []*store.OutboxMessage{queued, sent, request} {
+		durableOK(t, "EnqueueOutbox", s.EnqueueOutbox(ctx, m))
+	}
+	durableOK(t, "MarkOutboxSent", s.MarkOutboxSent(ctx, sent.ID, durableBase))
+
+	existed, err := s.EraseUser(ctx, ann.ID, ann.Email, "erased:1")
+	durableOK(t, "EraseUser", err)
+	if !existed {
+		t.Error("EraseUser says the account was not there")
+	}
+	_, err = s.UserByID(ctx, ann.ID)
+	durableWantErr(t, "UserByID after erasure", err, store.ErrNotFound)
+	_, err = s.RefreshTokenByHash(ctx, "rt-"+ann.ID)
+	durableWantErr(t, "her refresh token", err, store.ErrNotFound)
+	if es, err := s.ListAudit(ctx, ann.ID, 0); err != nil || len(es) != 0 {
+		t.Errorf("audit events under her id: %v %v", es, err)
+	}
+	es, err := s.ListAudit(ctx, "erased:1", 0)
+	durableOK(t, "ListAudit pseudonym", err)
+	if len(es) != 1 || es[0].Kind != "login.completed" || es[0].IP != "" || es[0].Detail != "" || es[0].ClientID != "" {
+		t.Errorf("her trail: %+v, want the event's kind and time only", es)
+	}
+	// The queued request to end her sessions still names her id until a
+	// worker takes it; erasing again then (as that worker does) leaves none.
+	if got := outboxGet(t, s, request.ID); got.Recipient != ann.ID {
+		t.Errorf("the queued request names %q, want her id until it is taken", got.Recipient)
+	}
+	claimed, err := s.ClaimOutbox(ctx, "end_sessions", durableBase, 10, time.Minute)
+	durableOK(t, "ClaimOutbox", err)
+	if len(claimed) != 1 || claimed[0].Recipient != ann.ID {
+		t.Fatalf("claimed %+v", claimed)
+	}
+	_, err = s.EraseUser(ctx, ann.ID, "", "erased:1")
+	durableOK(t, "EraseUser by the worker", err)
+	ms, err := s.ListOutbox(ctx, "", 0)
+	durableOK(t, "ListOutbox", err)
+	for _, m := range ms {
+		if strings.Contains(strings.ToLower(m.Recipient), "ann") || m.Recipient == ann.ID || m.Subject != "" && m.Channel == "email" {
+			t.Errorf("outbox keeps %+v", m)
+		}
+		if m.ID == queued.ID {
+			t.Error("email still queued for her")
+		}
+	}
+	if n, err := s.Count(ctx, "enrol:sends:"+ann.ID, time.Hour, durableBase); err != nil || n != 0 {
+		t.Errorf("her counter: %d %v", n, err)
+	}
+	// Bob is untouched.
+	if _, err := s.UserByID(ctx, bob.ID); err != nil {
+		t.Errorf("bob: %v", err)
+	}
+	if es, err := s.ListAudit(ctx, bob.ID, 0); err != nil || len(es) != 1 || es[0].IP != "192.0.2.7" {
+		t.Errorf("bob's audit: %+v %v", es, err)
+	}
+	if n, err := s.Count(ctx, "enrol:sends:"+bob.ID, time.Hour, durableBase); err != nil || n != 1 {
+		t.Errorf("bob's counter: %d %v", n, err)
+	}
+	existed, err = s.EraseUser(ctx, ann.ID, ann.Email, "erased:1")
+	durableOK(t, "EraseUser again", err)
+	if existed {
+		t.Error("a second EraseUser found the account")
 	}
 }
 
