@@ -296,9 +296,10 @@ func checkUsersErrors(t *testing.T, vars map[string]string, open func() store.Du
 		code int
 		msg  string
 	}{
-		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL"},
+		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions|delete EMAIL"},
 		{[]string{"users", "find"}, 2, `unknown subcommand "find"`},
-		{[]string{"users", "delete", helpdeskEmail}, 2, `unknown subcommand "delete"`},
+		{[]string{"users", "erase", helpdeskEmail}, 2, `unknown subcommand "erase"`},
+		{[]string{"users", "delete"}, 2, "usage: idp users delete EMAIL"},
 		{[]string{"users", "disable"}, 2, "usage: idp users disable EMAIL"},
 		{[]string{"users", "reset-phone", " "}, 2, "usage: idp users reset-phone EMAIL"},
 		{[]string{"users", "disable", helpdeskEmail, "other@example.org"}, 2, "usage: idp users disable EMAIL"},
