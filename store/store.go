@@ -296,11 +296,25 @@ type AuditEvent struct {
 	Operator string
 }
 
+// AuditFilter selects audit events; empty fields match everything.
+type AuditFilter struct {
+	UserID, ClientID, Kind, Operator string
+	Since, Until                     time.Time // Since <= time < Until
+	// Before pages on: only events older than this one (its Time and ID), as
+	// the last event of the previous page.
+	Before *AuditEvent
+	Limit  int // <= 0 means 100
+}
+
 // Audit stores the audit log.
 type Audit interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns the newest events first; userID filters when not empty; limit <= 0 means 100.
 	ListAudit(ctx context.Context, userID string, limit int) ([]*AuditEvent, error)
+	// QueryAudit returns the events that match f, newest first (by time, then id).
+	QueryAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+	// PruneAudit deletes the events before cut (retention) and returns how many.
+	PruneAudit(ctx context.Context, cut time.Time) (int64, error)
 }
 
 // Counters are durable fixed-window counters for limits that must survive a flush of

@@ -51,6 +51,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
 		{"RefreshSessions", durableRefreshSessions},
 		{"EraseUser", durableEraseUser},
+		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
 		{"CountersPreviousWindow", durableCountersPreviousWindow},
@@ -904,6 +905,77 @@ func durableEraseUser(t *testing.T, s store.Durable) {
 	if existed {
 		t.Error("a second EraseUser found the account")
 	}
+}
+
+// durableAuditQuery: every filter narrows, pages cover every event once, and
+// pruning removes only what is older than the cut.
+func durableAuditQuery(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	base := durableBase.Truncate(time.Microsecond) // PostgreSQL keeps microseconds
+	var all []*store.AuditEvent
+	for i := range 30 {
+		e := &store.AuditEvent{Time: base.Add(time.Duration(i/2) * time.Minute), Kind: []string{"login.completed", "admin.unlock", "client.auth_failed"}[i%3],
+			UserID: []string{"u1", "u2"}[i%2], ClientID: []string{"referral", "concern", ""}[i%3], Operator: []string{"", "cli:sam"}[i%3/2]}
+		durableOK(t, "AppendAudit", s.AppendAudit(ctx, e))
+		all = append(all, e)
+	}
+	count := func(f store.AuditFilter, want func(*store.AuditEvent) bool) {
+		t.Helper()
+		f.Limit = 1000
+		got, err := s.QueryAudit(ctx, f)
+		durableOK(t, "QueryAudit", err)
+		n := 0
+		for _, e := range all {
+			if want(e) {
+				n++
+			}
+		}
+		if len(got) != n {
+			t.Errorf("QueryAudit(%+v) = %d events, want %d", f, len(got), n)
+		}
+		for _, e := range got {
+			if !want(e) {
+				t.Errorf("QueryAudit(%+v) gave %+v", f, e)
+			}
+		}
+	}
+	count(store.AuditFilter{UserID: "u1"}, func(e *store.AuditEvent) bool { return e.UserID == "u1" })
+	count(store.AuditFilter{ClientID: "concern"}, func(e *store.AuditEvent) bool { return e.ClientID == "concern" })
+	count(store.AuditFilter{Kind: "admin.unlock", UserID: "u2"}, func(e *store.AuditEvent) bool { return e.Kind == "admin.unlock" && e.UserID == "u2" })
+	count(store.AuditFilter{Operator: "cli:sam"}, func(e *store.AuditEvent) bool { return e.Operator == "cli:sam" })
+	since, until := base.Add(3*time.Minute), base.Add(7*time.Minute)
+	count(store.AuditFilter{Since: since, Until: until}, func(e *store.AuditEvent) bool { return !e.Time.Before(since) && e.Time.Before(until) })
+
+	// Pages of 4, newest first, each event once.
+	seen := map[int64]bool{}
+	var last *store.AuditEvent
+	for page := 0; ; page++ {
+		got, err := s.QueryAudit(ctx, store.AuditFilter{Before: last, Limit: 4})
+		durableOK(t, "QueryAudit page", err)
+		if len(got) == 0 {
+			break
+		}
+		for _, e := range got {
+			if seen[e.ID] {
+				t.Fatalf("page %d repeats event %d", page, e.ID)
+			}
+			if last != nil && (e.Time.After(last.Time) || e.Time.Equal(last.Time) && e.ID > last.ID) {
+				t.Fatalf("page %d is not older than the last one", page)
+			}
+			seen[e.ID] = true
+		}
+		last = got[len(got)-1]
+	}
+	if len(seen) != len(all) {
+		t.Errorf("pages covered %d events, want %d", len(seen), len(all))
+	}
+
+	n, err := s.PruneAudit(ctx, base.Add(5*time.Minute))
+	durableOK(t, "PruneAudit", err)
+	if n != 10 {
+		t.Errorf("PruneAudit removed %d events, want the 10 older than the cut", n)
+	}
+	count(store.AuditFilter{}, func(e *store.AuditEvent) bool { return !e.Time.Before(base.Add(5 * time.Minute)) })
 }
 
 func sessionClientsEqual(t *testing.T, what string, got, want []store.SessionClient) {
