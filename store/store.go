@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -102,6 +104,15 @@ type Users interface {
 	ResetLoginFailures(ctx context.Context, userID string) error
 	// RecordSignIn sets LastSignInAt (a completed sign-in); ErrNotFound when absent.
 	RecordSignIn(ctx context.Context, userID string, at time.Time) error
+	// EraseUser removes a person's personal data in one transaction (UK GDPR
+	// erasure): the account and its refresh tokens are deleted; their audit events
+	// keep their kinds and times under pseudonym, without address, client or
+	// detail; email to email (compared case-insensitively) that is still queued is
+	// dropped and the rest of it kept as a record under pseudonym, without
+	// subject or bodies; outbox requests naming the user id name the pseudonym
+	// once a worker has taken them (a queued one still needs the id). It is safe
+	// to repeat, and reports whether the account was still there.
+	EraseUser(ctx context.Context, userID, email, pseudonym string) (bool, error)
 	// ImportUsers writes one batch of imported accounts in one transaction and
 	// returns an outcome per user, in batch order: all of the batch or none of it
 	// is written (an error means none). Each user must have ID, Email, Status and
@@ -257,6 +268,13 @@ type RefreshTokens interface {
 	RevokeSessionRefreshTokens(ctx context.Context, userID, sessionID string, now time.Time) error
 }
 
+// ErasedPseudonym is what the records of an erased account name it by: stable
+// for the account, so its trail stays one trail, and not its id.
+func ErasedPseudonym(userID string) string {
+	sum := sha256.Sum256([]byte("erased account|" + userID))
+	return "erased:" + hex.EncodeToString(sum[:8])
+}
+
 // SessionClient is a form app that holds tokens of one IdP session.
 type SessionClient struct {
 	SessionID string
@@ -278,11 +296,25 @@ type AuditEvent struct {
 	Operator string
 }
 
+// AuditFilter selects audit events; empty fields match everything.
+type AuditFilter struct {
+	UserID, ClientID, Kind, Operator string
+	Since, Until                     time.Time // Since <= time < Until
+	// Before pages on: only events older than this one (its Time and ID), as
+	// the last event of the previous page.
+	Before *AuditEvent
+	Limit  int // <= 0 means 100
+}
+
 // Audit stores the audit log.
 type Audit interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	// ListAudit returns the newest events first; userID filters when not empty; limit <= 0 means 100.
 	ListAudit(ctx context.Context, userID string, limit int) ([]*AuditEvent, error)
+	// QueryAudit returns the events that match f, newest first (by time, then id).
+	QueryAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+	// PruneAudit deletes the events before cut (retention) and returns how many.
+	PruneAudit(ctx context.Context, cut time.Time) (int64, error)
 }
 
 // Counters are durable fixed-window counters for limits that must survive a flush of

@@ -18,7 +18,7 @@ import (
 	"github.com/councilforms/idp/store"
 )
 
-const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL | " +
+const usersUsage = "usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions|delete EMAIL | " +
 	"idp users import --from-b2c FILE|--from-export FILE [--dry-run] [--json] | idp users export [--format jsonl]"
 
 // userAuditShown is how many of a person's latest audit events `idp users show` lists.
@@ -44,10 +44,10 @@ func users(ctx context.Context, env *environment, args []string) error {
 	}
 	run, ok := map[string]func(context.Context, *environment, store.Durable, *store.User) error{
 		"show": usersShow, "unlock": usersUnlock, "disable": usersDisable, "enable": usersEnable, "reset-phone": usersResetPhone,
-		"end-sessions": usersEndSessions,
+		"end-sessions": usersEndSessions, "delete": usersDelete,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone, end-sessions, import, export)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (list, show, unlock, disable, enable, reset-phone, end-sessions, delete, import, export)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
 	if len(args) != 1 || strings.TrimSpace(args[0]) == "" || strings.HasPrefix(args[0], "-") {
@@ -286,6 +286,26 @@ func usersEndSessions(ctx context.Context, env *environment, db store.Durable, u
 	}
 	auditUser(ctx, env, db, "admin.end_sessions", u.ID, "every session ended with the admin command")
 	fmt.Fprintf(env.stdout, "user %s: the running servers end their sessions in every browser within seconds, revoke their tokens at every form app and tell the form apps; their next sign-in asks for the password and phone\n", u.Email)
+	return nil
+}
+
+// usersDelete erases a person (UK GDPR erasure, or an account nobody uses):
+// their account, tokens and personal data go at once, the audit log keeps a
+// pseudonymous trail, and the running servers end their sessions in every
+// browser and tell their form apps. Their email address can sign up again as
+// a new account, with a new sub.
+func usersDelete(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	pseudonym := store.ErasedPseudonym(u.ID)
+	// The request first: if the erasure then fails, running the command again
+	// finds the account and does it; sessions end either way.
+	if err := provider.QueueErasure(ctx, db, u.ID, pseudonym, time.Now()); err != nil {
+		return fmt.Errorf("delete user %s: %w", u.Email, err)
+	}
+	if _, err := db.EraseUser(ctx, u.ID, u.Email, pseudonym); err != nil {
+		return fmt.Errorf("delete user %s (run the command again): %w", u.Email, err)
+	}
+	auditUser(ctx, env, db, "user.erased", pseudonym, "account and personal data erased with the admin command")
+	fmt.Fprintf(env.stdout, "user %s deleted: their account and personal data are erased (the audit log keeps their events as %s); the running servers end their sessions and tell their form apps\n", u.Email, pseudonym)
 	return nil
 }
 

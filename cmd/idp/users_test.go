@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -294,9 +296,10 @@ func checkUsersErrors(t *testing.T, vars map[string]string, open func() store.Du
 		code int
 		msg  string
 	}{
-		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions EMAIL"},
+		{[]string{"users"}, 2, "idp users: usage: idp users list [--search TEXT] [--limit N] | idp users show|unlock|disable|enable|reset-phone|end-sessions|delete EMAIL"},
 		{[]string{"users", "find"}, 2, `unknown subcommand "find"`},
-		{[]string{"users", "delete", helpdeskEmail}, 2, `unknown subcommand "delete"`},
+		{[]string{"users", "erase", helpdeskEmail}, 2, `unknown subcommand "erase"`},
+		{[]string{"users", "delete"}, 2, "usage: idp users delete EMAIL"},
 		{[]string{"users", "disable"}, 2, "usage: idp users disable EMAIL"},
 		{[]string{"users", "reset-phone", " "}, 2, "usage: idp users reset-phone EMAIL"},
 		{[]string{"users", "disable", helpdeskEmail, "other@example.org"}, 2, "usage: idp users disable EMAIL"},
@@ -448,6 +451,88 @@ func TestUsersCommandsAtTheLoginPages(t *testing.T) {
 	if got := signIn(); !strings.Contains(got, "Enter your phone number") || strings.Contains(got, "***123") {
 		t.Fatalf("after reset-phone the password should lead to phone enrolment:\n%s", got)
 	}
+
+	// Erasure (issue 18): once the running server has ended the sessions, no
+	// table holds anything of the person, and they cannot sign in.
+	if code, out, errs := runCmd(t, vars, "users", "delete", helpdeskEmail); code != 0 || !strings.Contains(out, "deleted") {
+		t.Fatalf("delete: %d %q %q", code, out, errs)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		pending, err := a.Durable.ListOutbox(ctx, store.OutboxQueued, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sending, _ := a.Durable.ListOutbox(ctx, store.OutboxSending, 0)
+		if len(pending)+len(sending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not carry out the requests: %+v %+v", pending, sending)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if leaks := personalData(t, path, strings.ToLower(helpdeskEmail), "o'neill", helpdeskPhone, helpdeskPhone[3:], "user-helpdesk-1"); len(leaks) > 0 {
+		t.Errorf("after erasure the database still holds:\n%s", strings.Join(leaks, "\n"))
+	}
+	if got := signIn(); !strings.Contains(got, "Your email or password is incorrect") {
+		t.Fatalf("an erased account at the sign-in page:\n%s", got)
+	}
+}
+
+// personalData is every value in any table of the SQLite database at path that
+// contains one of needles (compared in lower case), as "table: value".
+func personalData(t *testing.T, path string, needles ...string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var found []string
+	for _, table := range tables {
+		rs, err := db.Query(`SELECT * FROM "` + table + `"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rs.Columns()
+		for rs.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rs.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				text := strings.ToLower(fmt.Sprint(v))
+				if b, ok := v.([]byte); ok {
+					text = strings.ToLower(string(b))
+				}
+				for _, n := range needles {
+					if strings.Contains(text, strings.ToLower(n)) {
+						found = append(found, table+": "+text)
+					}
+				}
+			}
+		}
+		rs.Close()
+	}
+	return found
 }
 
 // fetch requests u as a browser on the idp's own pages would and returns the body.

@@ -124,6 +124,19 @@ func (p *Provider) newLogoutWorker(reg prometheus.Registerer) (*outbox.Worker, e
 	})
 }
 
+// QueueErasure asks the running servers to end every session of userID, whose
+// personal data an admin command has just erased (store.Durable.EraseUser):
+// the request keeps the id until a server takes it, then the server erases
+// again, which leaves only pseudonym (the request's body) in the outbox.
+func QueueErasure(ctx context.Context, db store.Outbox, userID, pseudonym string, now time.Time) error {
+	m := &store.OutboxMessage{Channel: ChannelEndSessions, Recipient: userID, Subject: "End every session of an erased account",
+		Text: pseudonym, CreatedAt: now.UTC()}
+	if err := db.EnqueueOutbox(ctx, m); err != nil {
+		return fmt.Errorf("provider: queue the end of an erased account's sessions: %w", err)
+	}
+	return nil
+}
+
 // newEndSessionsWorker makes the outbox worker that carries out admin
 // commands' requests to end a person's sessions.
 func (p *Provider) newEndSessionsWorker(reg prometheus.Registerer) (*outbox.Worker, error) {
@@ -133,7 +146,15 @@ func (p *Provider) newEndSessionsWorker(reg prometheus.Registerer) (*outbox.Work
 			if m.Recipient == "" {
 				return fmt.Errorf("%w: no user id", outbox.ErrPermanent)
 			}
-			return p.RevokeUserTokens(ctx, m.Recipient)
+			if err := p.RevokeUserTokens(ctx, m.Recipient); err != nil {
+				return err
+			}
+			if pseudonym := m.Text; pseudonym != "" { // an erased account
+				if _, err := p.db.EraseUser(ctx, m.Recipient, "", pseudonym); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 		Recipient: func(m *store.OutboxMessage) string { return m.Recipient }, // an opaque user id
 		Tuning:    outbox.Tuning{MinBackoff: time.Second, MaxBackoff: time.Minute},

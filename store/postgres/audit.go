@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/councilforms/idp/store"
@@ -35,6 +37,10 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 	if userID != "" {
 		query, args = cols+` WHERE user_id = $1 ORDER BY time DESC, id DESC LIMIT $2`, []any{userID, limit}
 	}
+	return s.scanAudit(ctx, query, args...)
+}
+
+func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*store.AuditEvent, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list audit: %w", err)
@@ -53,4 +59,53 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 		return nil, fmt.Errorf("postgres: list audit: %w", err)
 	}
 	return es, nil
+}
+
+// QueryAudit builds one statement from the filter's set fields.
+func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error) {
+	var where []string
+	var args []any
+	// add appends a condition whose "?" take vs in order.
+	add := func(cond string, vs ...any) {
+		for _, v := range vs {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", pgPlaceholder(len(args)), 1)
+		}
+		where = append(where, cond)
+	}
+	for _, c := range []struct{ col, v string }{{"user_id", f.UserID}, {"client_id", f.ClientID}, {"kind", f.Kind}, {"operator", f.Operator}} {
+		if c.v != "" {
+			add(c.col+" = ?", c.v)
+		}
+	}
+	if !f.Since.IsZero() {
+		add("time >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		add("time < ?", f.Until.UTC())
+	}
+	if f.Before != nil {
+		add("(time < ? OR (time = ? AND id < ?))", f.Before.Time.UTC(), f.Before.Time.UTC(), f.Before.ID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultAuditLimit
+	}
+	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, limit)
+	query += ` ORDER BY time DESC, id DESC LIMIT ` + pgPlaceholder(len(args))
+	return s.scanAudit(ctx, query, args...)
+}
+
+func pgPlaceholder(n int) string { return "$" + strconv.Itoa(n) }
+
+func (s *Store) PruneAudit(ctx context.Context, cut time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE time < $1`, cut.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune audit: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

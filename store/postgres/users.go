@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/councilforms/idp/store"
@@ -190,4 +191,41 @@ func (s *Store) ListUsers(ctx context.Context, search string, limit int) ([]*sto
 		return nil, fmt.Errorf("postgres: list users: %w", err)
 	}
 	return out, nil
+}
+
+func (s *Store) EraseUser(ctx context.Context, userID, email, pseudonym string) (bool, error) {
+	var existed bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, userID)
+		if err != nil {
+			return err
+		}
+		existed = tag.RowsAffected() > 0
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`DELETE FROM refresh_tokens WHERE user_id = $1`, []any{userID}},
+			{`UPDATE audit_events SET user_id = $2, ip = '', client_id = '', detail = '' WHERE user_id = $1`, []any{userID, pseudonym}},
+			{`DELETE FROM outbox WHERE channel = 'email' AND lower(recipient) = lower($1) AND status IN ('queued', 'sending')`, []any{email}},
+			{`UPDATE outbox SET recipient = $2, subject = '', text_body = '', html_body = '', last_error = ''
+				WHERE channel = 'email' AND lower(recipient) = lower($1)`, []any{email, pseudonym}},
+			// A request still queued keeps the id it is for (the end of her
+			// sessions); once taken, it names the pseudonym.
+			{`UPDATE outbox SET recipient = $2 WHERE recipient = $1 AND channel <> 'email' AND status <> 'queued'`, []any{userID, pseudonym}},
+			// Counters and runs of the account (store/keys.go: they end with its id).
+			{`DELETE FROM counters WHERE key LIKE '%:' || $1`, []any{userID}},
+			{`DELETE FROM counter_members WHERE key LIKE '%:' || $1`, []any{userID}},
+			{`DELETE FROM failure_runs WHERE key LIKE '%:' || $1`, []any{userID}},
+		} {
+			if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("postgres: erase user %s: %w", pseudonym, err)
+	}
+	return existed, nil
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/councilforms/idp/store"
@@ -35,6 +36,10 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 	if userID != "" {
 		query, args = cols+` WHERE user_id = ? ORDER BY time DESC, id DESC LIMIT ?`, []any{userID, limit}
 	}
+	return s.scanAudit(ctx, query, args...)
+}
+
+func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*store.AuditEvent, error) {
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list audit: %w", err)
@@ -56,4 +61,53 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 		return nil, fmt.Errorf("sqlite: list audit: %w", err)
 	}
 	return es, nil
+}
+
+// QueryAudit builds one statement from the filter's set fields.
+func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error) {
+	var where []string
+	var args []any
+	// add appends a condition whose "?" take vs in order.
+	add := func(cond string, vs ...any) {
+		for _, v := range vs {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", sqlitePlaceholder(len(args)), 1)
+		}
+		where = append(where, cond)
+	}
+	for _, c := range []struct{ col, v string }{{"user_id", f.UserID}, {"client_id", f.ClientID}, {"kind", f.Kind}, {"operator", f.Operator}} {
+		if c.v != "" {
+			add(c.col+" = ?", c.v)
+		}
+	}
+	if !f.Since.IsZero() {
+		add("time >= ?", f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		add("time < ?", f.Until.UnixNano())
+	}
+	if f.Before != nil {
+		add("(time < ? OR (time = ? AND id < ?))", f.Before.Time.UnixNano(), f.Before.Time.UnixNano(), f.Before.ID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = defaultAuditLimit
+	}
+	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, limit)
+	query += ` ORDER BY time DESC, id DESC LIMIT ` + sqlitePlaceholder(len(args))
+	return s.scanAudit(ctx, query, args...)
+}
+
+func sqlitePlaceholder(int) string { return "?" }
+
+func (s *Store) PruneAudit(ctx context.Context, cut time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM audit_events WHERE time < ?`, cut.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune audit: %w", err)
+	}
+	return res.RowsAffected()
 }

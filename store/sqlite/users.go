@@ -189,3 +189,44 @@ func (s *Store) ListUsers(ctx context.Context, search string, limit int) ([]*sto
 	}
 	return out, nil
 }
+
+func (s *Store) EraseUser(ctx context.Context, userID, email, pseudonym string) (bool, error) {
+	var existed bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		existed = n > 0
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`DELETE FROM refresh_tokens WHERE user_id = ?`, []any{userID}},
+			{`UPDATE audit_events SET user_id = ?, ip = '', client_id = '', detail = '' WHERE user_id = ?`, []any{pseudonym, userID}},
+			{`DELETE FROM outbox WHERE channel = 'email' AND lower(recipient) = lower(?) AND status IN ('queued', 'sending')`, []any{email}},
+			{`UPDATE outbox SET recipient = ?, subject = '', text_body = '', html_body = '', last_error = ''
+				WHERE channel = 'email' AND lower(recipient) = lower(?)`, []any{pseudonym, email}},
+			// A request still queued keeps the id it is for (the end of her
+			// sessions); once taken, it names the pseudonym.
+			{`UPDATE outbox SET recipient = ? WHERE recipient = ? AND channel <> 'email' AND status <> 'queued'`, []any{pseudonym, userID}},
+			// Counters and runs of the account (store/keys.go: they end with its id).
+			{`DELETE FROM counters WHERE key LIKE '%:' || ?`, []any{userID}},
+			{`DELETE FROM counter_members WHERE key LIKE '%:' || ?`, []any{userID}},
+			{`DELETE FROM failure_runs WHERE key LIKE '%:' || ?`, []any{userID}},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("sqlite: erase user %s: %w", pseudonym, err)
+	}
+	return existed, nil
+}

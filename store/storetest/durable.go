@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,6 +50,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
 		{"RefreshSessions", durableRefreshSessions},
+		{"EraseUser", durableEraseUser},
+		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
 		{"CountersPreviousWindow", durableCountersPreviousWindow},
@@ -822,6 +825,157 @@ func durableRefreshSessions(t *testing.T, s store.Durable) {
 	if err := s.RevokeSessionRefreshTokens(ctx, "u1", "", durableBase); err == nil {
 		t.Error("RevokeSessionRefreshTokens without a session id succeeded")
 	}
+}
+
+// durableEraseUser: erasure leaves nothing of the person but a pseudonymous
+// trail, touches nobody else, and can be repeated.
+func durableEraseUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	ann, bob := durableUser("u-ann", "Ann.Smith@example.org"), durableUser("u-bob", "bob@example.org")
+	for _, u := range []*store.User{ann, bob} {
+		durableOK(t, "CreateUser", s.CreateUser(ctx, u))
+		durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, durableRefresh("rt-"+u.ID, "fam-"+u.ID, u.ID, "referral")))
+		durableOK(t, "AppendAudit", s.AppendAudit(ctx, &store.AuditEvent{Time: durableBase, Kind: "login.completed", UserID: u.ID,
+			ClientID: "referral", IP: "192.0.2.7", Detail: "signed in with pwd+sms"}))
+		_, err := s.Hit(ctx, "enrol:sends:"+u.ID, time.Hour, durableBase)
+		durableOK(t, "Hit", err)
+	}
+	queued := &store.OutboxMessage{Channel: "email", Recipient: "ann.smith@EXAMPLE.org", Subject: "Your account has changed", Text: "t", CreatedAt: durableBase}
+	sent := &store.OutboxMessage{Channel: "email", Recipient: ann.Email, Subject: "code", Text: "123456", CreatedAt: durableBase}
+	request := &store.OutboxMessage{Channel: "end_sessions", Recipient: ann.ID, CreatedAt: durableBase}
+	for _, m := range []*store.OutboxMessage{queued, sent, request} {
+		durableOK(t, "EnqueueOutbox", s.EnqueueOutbox(ctx, m))
+	}
+	durableOK(t, "MarkOutboxSent", s.MarkOutboxSent(ctx, sent.ID, durableBase))
+
+	existed, err := s.EraseUser(ctx, ann.ID, ann.Email, "erased:1")
+	durableOK(t, "EraseUser", err)
+	if !existed {
+		t.Error("EraseUser says the account was not there")
+	}
+	_, err = s.UserByID(ctx, ann.ID)
+	durableWantErr(t, "UserByID after erasure", err, store.ErrNotFound)
+	_, err = s.RefreshTokenByHash(ctx, "rt-"+ann.ID)
+	durableWantErr(t, "her refresh token", err, store.ErrNotFound)
+	if es, err := s.ListAudit(ctx, ann.ID, 0); err != nil || len(es) != 0 {
+		t.Errorf("audit events under her id: %v %v", es, err)
+	}
+	es, err := s.ListAudit(ctx, "erased:1", 0)
+	durableOK(t, "ListAudit pseudonym", err)
+	if len(es) != 1 || es[0].Kind != "login.completed" || es[0].IP != "" || es[0].Detail != "" || es[0].ClientID != "" {
+		t.Errorf("her trail: %+v, want the event's kind and time only", es)
+	}
+	// The queued request to end her sessions still names her id until a
+	// worker takes it; erasing again then (as that worker does) leaves none.
+	if got := outboxGet(t, s, request.ID); got.Recipient != ann.ID {
+		t.Errorf("the queued request names %q, want her id until it is taken", got.Recipient)
+	}
+	claimed, err := s.ClaimOutbox(ctx, "end_sessions", durableBase, 10, time.Minute)
+	durableOK(t, "ClaimOutbox", err)
+	if len(claimed) != 1 || claimed[0].Recipient != ann.ID {
+		t.Fatalf("claimed %+v", claimed)
+	}
+	_, err = s.EraseUser(ctx, ann.ID, "", "erased:1")
+	durableOK(t, "EraseUser by the worker", err)
+	ms, err := s.ListOutbox(ctx, "", 0)
+	durableOK(t, "ListOutbox", err)
+	for _, m := range ms {
+		if strings.Contains(strings.ToLower(m.Recipient), "ann") || m.Recipient == ann.ID || m.Subject != "" && m.Channel == "email" {
+			t.Errorf("outbox keeps %+v", m)
+		}
+		if m.ID == queued.ID {
+			t.Error("email still queued for her")
+		}
+	}
+	if n, err := s.Count(ctx, "enrol:sends:"+ann.ID, time.Hour, durableBase); err != nil || n != 0 {
+		t.Errorf("her counter: %d %v", n, err)
+	}
+	// Bob is untouched.
+	if _, err := s.UserByID(ctx, bob.ID); err != nil {
+		t.Errorf("bob: %v", err)
+	}
+	if es, err := s.ListAudit(ctx, bob.ID, 0); err != nil || len(es) != 1 || es[0].IP != "192.0.2.7" {
+		t.Errorf("bob's audit: %+v %v", es, err)
+	}
+	if n, err := s.Count(ctx, "enrol:sends:"+bob.ID, time.Hour, durableBase); err != nil || n != 1 {
+		t.Errorf("bob's counter: %d %v", n, err)
+	}
+	existed, err = s.EraseUser(ctx, ann.ID, ann.Email, "erased:1")
+	durableOK(t, "EraseUser again", err)
+	if existed {
+		t.Error("a second EraseUser found the account")
+	}
+}
+
+// durableAuditQuery: every filter narrows, pages cover every event once, and
+// pruning removes only what is older than the cut.
+func durableAuditQuery(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	base := durableBase.Truncate(time.Microsecond) // PostgreSQL keeps microseconds
+	var all []*store.AuditEvent
+	for i := range 30 {
+		e := &store.AuditEvent{Time: base.Add(time.Duration(i/2) * time.Minute), Kind: []string{"login.completed", "admin.unlock", "client.auth_failed"}[i%3],
+			UserID: []string{"u1", "u2"}[i%2], ClientID: []string{"referral", "concern", ""}[i%3], Operator: []string{"", "cli:sam"}[i%3/2]}
+		durableOK(t, "AppendAudit", s.AppendAudit(ctx, e))
+		all = append(all, e)
+	}
+	count := func(f store.AuditFilter, want func(*store.AuditEvent) bool) {
+		t.Helper()
+		f.Limit = 1000
+		got, err := s.QueryAudit(ctx, f)
+		durableOK(t, "QueryAudit", err)
+		n := 0
+		for _, e := range all {
+			if want(e) {
+				n++
+			}
+		}
+		if len(got) != n {
+			t.Errorf("QueryAudit(%+v) = %d events, want %d", f, len(got), n)
+		}
+		for _, e := range got {
+			if !want(e) {
+				t.Errorf("QueryAudit(%+v) gave %+v", f, e)
+			}
+		}
+	}
+	count(store.AuditFilter{UserID: "u1"}, func(e *store.AuditEvent) bool { return e.UserID == "u1" })
+	count(store.AuditFilter{ClientID: "concern"}, func(e *store.AuditEvent) bool { return e.ClientID == "concern" })
+	count(store.AuditFilter{Kind: "admin.unlock", UserID: "u2"}, func(e *store.AuditEvent) bool { return e.Kind == "admin.unlock" && e.UserID == "u2" })
+	count(store.AuditFilter{Operator: "cli:sam"}, func(e *store.AuditEvent) bool { return e.Operator == "cli:sam" })
+	since, until := base.Add(3*time.Minute), base.Add(7*time.Minute)
+	count(store.AuditFilter{Since: since, Until: until}, func(e *store.AuditEvent) bool { return !e.Time.Before(since) && e.Time.Before(until) })
+
+	// Pages of 4, newest first, each event once.
+	seen := map[int64]bool{}
+	var last *store.AuditEvent
+	for page := 0; ; page++ {
+		got, err := s.QueryAudit(ctx, store.AuditFilter{Before: last, Limit: 4})
+		durableOK(t, "QueryAudit page", err)
+		if len(got) == 0 {
+			break
+		}
+		for _, e := range got {
+			if seen[e.ID] {
+				t.Fatalf("page %d repeats event %d", page, e.ID)
+			}
+			if last != nil && (e.Time.After(last.Time) || e.Time.Equal(last.Time) && e.ID > last.ID) {
+				t.Fatalf("page %d is not older than the last one", page)
+			}
+			seen[e.ID] = true
+		}
+		last = got[len(got)-1]
+	}
+	if len(seen) != len(all) {
+		t.Errorf("pages covered %d events, want %d", len(seen), len(all))
+	}
+
+	n, err := s.PruneAudit(ctx, base.Add(5*time.Minute))
+	durableOK(t, "PruneAudit", err)
+	if n != 10 {
+		t.Errorf("PruneAudit removed %d events, want the 10 older than the cut", n)
+	}
+	count(store.AuditFilter{}, func(e *store.AuditEvent) bool { return !e.Time.Before(base.Add(5 * time.Minute)) })
 }
 
 func sessionClientsEqual(t *testing.T, what string, got, want []store.SessionClient) {
