@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,9 +36,12 @@ type App struct {
 	KeyEncryptionKey []byte
 	Metrics          *server.Metrics
 
-	parts   *parts
-	mux     *http.ServeMux // every route is mounted here, in routes.go
-	handler http.Handler   // mux wrapped in the server middleware
+	parts *parts
+	now   func() time.Time
+	// pruneEvery is how often the audit log's old events are deleted.
+	pruneEvery time.Duration
+	mux        *http.ServeMux // every route is mounted here, in routes.go
+	handler    http.Handler   // mux wrapped in the server middleware
 	// drain is the start of a graceful stop (IDP_SHUTDOWN_DRAIN): Serve begins it on
 	// the stop signal, /readyz answers 503 from then on.
 	drain *server.Drain
@@ -48,6 +52,7 @@ type Option func(*options)
 
 type options struct {
 	now         func() time.Time
+	pruneEvery  time.Duration
 	demoURL     string
 	callRefresh time.Duration
 	callPoll    time.Duration
@@ -66,6 +71,10 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // instead of every 2 s, so that a browser test sees '#' move it on soon after.
 // The refresh is whole seconds, at least half a second longer than the poll (so
 // that with JavaScript the page asks before it reloads).
+// WithAuditPruneEvery makes the servers delete audit events older than
+// IDP_AUDIT_RETENTION every d instead of every hour (tests).
+func WithAuditPruneEvery(d time.Duration) Option { return func(o *options) { o.pruneEvery = d } }
+
 func WithCallWait(refresh, poll time.Duration) Option {
 	return func(o *options) { o.callRefresh, o.callPoll = refresh, poll }
 }
@@ -101,6 +110,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		Ephemeral:        ephemeral,
 		KeyEncryptionKey: kek,
 		Metrics:          server.NewMetrics(),
+		now:              o.now,
+		pruneEvery:       o.pruneEvery,
 		mux:              http.NewServeMux(),
 		drain:            server.NewDrain(cfg.ShutdownDrain),
 	}
@@ -239,6 +250,34 @@ func (a *App) Start(ctx context.Context) {
 			a.Log.Error("back-channel logout delivery stopped", "err", err)
 		}
 	}()
+	go a.pruneAudit(ctx)
+}
+
+// pruneAudit deletes audit events older than IDP_AUDIT_RETENTION at start and
+// every hour after, until ctx ends. Every server does it: the delete is the
+// same whoever runs it.
+func (a *App) pruneAudit(ctx context.Context) {
+	every := cmp.Or(a.pruneEvery, time.Hour)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		now := time.Now
+		if a.now != nil {
+			now = a.now
+		}
+		cut := now().Add(-a.Config.AuditRetention)
+		switch n, err := a.Durable.PruneAudit(ctx, cut); {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Warn("audit retention: old events not deleted; trying again later", "err", err)
+		case n > 0:
+			a.Log.Info("audit retention: old events deleted", "count", n, "before", cut.Format(time.RFC3339))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close closes both stores.

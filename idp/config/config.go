@@ -63,6 +63,8 @@ type Config struct {
 	// BackchannelRetryMax is the longest wait between two attempts to deliver a
 	// back-channel logout notice to a form app that is down.
 	BackchannelRetryMax time.Duration
+	// AuditRetention is how long the audit log keeps an event.
+	AuditRetention time.Duration
 	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
 	JourneyResumeIdle   time.Duration // idle longer than this, a journey is not offered to a new sign-in request
 

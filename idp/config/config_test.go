@@ -31,7 +31,7 @@ func TestDefaults(t *testing.T) {
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: 15 * time.Minute,
 		RefreshTokenTTL: 720 * time.Hour, RefreshTokenIdleTTL: 72 * time.Hour, RefreshTokenReuseInterval: 30 * time.Second,
-		SessionTTL: 8 * time.Hour, SessionIdleTTL: 30 * time.Minute, BackchannelRetryMax: time.Minute, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute, ShutdownDrain: 5 * time.Second,
+		SessionTTL: 8 * time.Hour, SessionIdleTTL: 30 * time.Minute, BackchannelRetryMax: time.Minute, AuditRetention: 400 * 24 * time.Hour, JourneyTTL: time.Hour, JourneyResumeIdle: 10 * time.Minute, ShutdownDrain: 5 * time.Second,
 		VonageRestURL: "https://rest.nexmo.com", VonageAPIURL: "https://api.nexmo.com",
 		PhoneCountries: []string{"GB", "GG", "IM", "JE"}, SendDailyCeiling: 10000, SendCeilingVerifiedShare: 80,
 		SendPerRecipient: 10, SendPerRecipientDay: 20, SendPerClient: 200, EnrolNumbersPerDay: 3, EnrolSendsPerDay: 10,
@@ -123,6 +123,7 @@ func TestGoodValues(t *testing.T) {
 		{"refresh reuse interval", map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "1m"}, func(c *Config) bool { return c.RefreshTokenReuseInterval == time.Minute }},
 		{"refresh reuse interval off", map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "0s"}, func(c *Config) bool { return c.RefreshTokenReuseInterval == 0 }},
 		{"session ttl", map[string]string{"IDP_SESSION_TTL": "1h30m"}, func(c *Config) bool { return c.SessionTTL == 90*time.Minute }},
+		{"audit retention", map[string]string{"IDP_AUDIT_RETENTION": "2160h"}, func(c *Config) bool { return c.AuditRetention == 90*24*time.Hour }},
 		{"session idle ttl", map[string]string{"IDP_SESSION_IDLE_TTL": "15m"}, func(c *Config) bool {
 			return c.SessionIdleTTL == 15*time.Minute && c.SessionTTL == 8*time.Hour
 		}},
@@ -214,6 +215,7 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "-1s"}, "IDP_REFRESH_TOKEN_REUSE_INTERVAL: ", "0s (off) to 60s"},
 		{map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "soon"}, "IDP_REFRESH_TOKEN_REUSE_INTERVAL: ", "duration"},
 		{map[string]string{"IDP_SESSION_TTL": "0"}, "IDP_SESSION_TTL: ", "positive"},
+		{map[string]string{"IDP_AUDIT_RETENTION": "1h"}, "IDP_AUDIT_RETENTION: ", "at least 24h"},
 		{map[string]string{"IDP_SESSION_IDLE_TTL": "0s"}, "IDP_SESSION_IDLE_TTL: ", "positive"},
 		{map[string]string{"IDP_SESSION_IDLE_TTL": "9h"}, "IDP_SESSION_IDLE_TTL: ", "not be longer"},
 		{map[string]string{"IDP_JOURNEY_TTL": "1 hour"}, "IDP_JOURNEY_TTL: ", "duration"},

@@ -117,6 +117,16 @@ var Settings = []Setting{
 	{Env: "IDP_BACKCHANNEL_RETRY_MAX", Flag: "backchannel-retry-max", Default: "1m", Section: sectionGeneral,
 		Doc:   "longest wait between two attempts to tell a form app that is down that a session ended ([back-channel logout](#back-channel-logout)); the first retry comes after a second and each later one waits twice as long, for a day",
 		parse: duration(func(c *Config) *time.Duration { return &c.BackchannelRetryMax })},
+	{Env: "IDP_AUDIT_RETENTION", Flag: "audit-retention", Default: "9600h", Section: sectionGeneral,
+		Doc: "how long the audit log keeps an event: `9600h` is 400 days; every server deletes older events at start and every hour after; at least `24h`",
+		parse: func(p *parsing, r rawValue) error {
+			d, err := parseDuration(r)
+			if err == nil && d < 24*time.Hour {
+				err = settingError(r, "must be at least 24h (the audit log is the record of who did what)")
+			}
+			p.c.AuditRetention = d
+			return err
+		}},
 	{Env: "IDP_JOURNEY_TTL", Flag: "journey-ttl", Default: "1h", Section: sectionGeneral,
 		Doc:   "lifetime of an unfinished sign-up or sign-in",
 		parse: duration(func(c *Config) *time.Duration { return &c.JourneyTTL })},
