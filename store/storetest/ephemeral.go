@@ -493,29 +493,53 @@ func ephemeralRecordExpires(t *testing.T, s store.Ephemeral) {
 
 func ephemeralCompareAndSetResetsTTL(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
-	const ttl = 200 * time.Millisecond
-	if err := s.Create(ctx, "k", []byte("v1"), ttl); err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	start := time.Now()
-	if _, err := s.CompareAndSet(ctx, "k", 1, []byte("v2"), ephemeralLongTTL); err != nil {
-		if time.Since(start) >= ttl/2 {
-			t.Skipf("machine too slow to check: %v", err)
+	// The CompareAndSet must land before the key's first TTL runs out: a
+	// machine too slow for 200 ms is given twice as long, and again.
+	key, ttl, start := "", time.Duration(0), time.Time{}
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl = fmt.Sprintf("k%d", attempt), d
+		created := time.Now()
+		if err := s.Create(ctx, key, []byte("v1"), ttl); err != nil {
+			t.Fatalf("Create: %v", err)
 		}
-		t.Fatalf("CompareAndSet: %v", err)
-	}
+		start = time.Now()
+		_, err := s.CompareAndSet(ctx, key, 1, []byte("v2"), ephemeralLongTTL)
+		return time.Since(created) < ttl, err
+	})
 	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	if v, n := ephemeralGetOK(t, s, "k"); string(v) != "v2" || n != 2 {
+	if v, n := ephemeralGetOK(t, s, key); string(v) != "v2" || n != 2 {
 		t.Fatalf("after the first TTL: %q, version %d; want %q, version 2", v, n, "v2")
 	}
-	// And it can shorten it.
-	start = time.Now()
-	if _, err := s.CompareAndSet(ctx, "k", 2, []byte("v3"), ttl); err != nil {
+	// And it can shorten it: the key is gone ttl after the call returned.
+	if _, err := s.CompareAndSet(ctx, key, 2, []byte("v3"), ttl); err != nil {
 		t.Fatalf("CompareAndSet: %v", err)
 	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	_, _, err := s.Get(ctx, "k")
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
+	_, _, err := s.Get(ctx, key)
 	ephemeralWantErr(t, "Get after the shortened TTL", err, store.ErrNotFound)
+}
+
+// ephemeralInTime runs try with a TTL of 200 ms, then twice as long and again
+// up to 6.4 s, until try reports that what it checks happened within the TTL
+// (measured from before the key was written, so surely in time). An error
+// from a try that was in time fails the test; one from a late try is what the
+// TTL running out would give, and the next try has longer. So a slow machine
+// makes the test slower, never skipped, and a failure is the store's.
+func ephemeralInTime(t *testing.T, try func(attempt int, ttl time.Duration) (inTime bool, err error)) {
+	t.Helper()
+	ttl := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		inTime, err := try(attempt, ttl)
+		switch {
+		case inTime && err != nil:
+			t.Fatalf("with a TTL of %v: %v", ttl, err)
+		case inTime:
+			return
+		case ttl >= 6400*time.Millisecond:
+			t.Fatalf("the store took longer than a TTL of %v to answer twice (last error %v)", ttl, err)
+		}
+		ttl *= 2
+	}
 }
 
 func ephemeralPutAfterExpiry(t *testing.T, s store.Ephemeral) {
@@ -797,19 +821,24 @@ func ephemeralListExpires(t *testing.T, s store.Ephemeral) {
 // ephemeralPushCappedResetsTTL: a list lives until ttl after its latest push, and a
 // push can shorten its life as well as lengthen it.
 func ephemeralPushCappedResetsTTL(t *testing.T, s store.Ephemeral) {
-	const ttl = 200 * time.Millisecond
-	ephemeralPush(t, s, "k", "1", 10, ttl)
-	start := time.Now()
-	ephemeralPush(t, s, "k", "2", 10, ephemeralLongTTL)
-	if time.Since(start) >= ttl/2 {
-		t.Skip("machine too slow to check")
-	}
+	ctx := context.Background()
+	// The second push must land before the first one's TTL runs out.
+	key, ttl, start := "", time.Duration(0), time.Time{}
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl = fmt.Sprintf("k%d", attempt), d
+		pushed := time.Now()
+		if _, err := s.PushCapped(ctx, key, []byte("1"), 10, ttl); err != nil {
+			t.Fatalf("PushCapped: %v", err)
+		}
+		start = time.Now()
+		_, err := s.PushCapped(ctx, key, []byte("2"), 10, ephemeralLongTTL)
+		return time.Since(pushed) < ttl, err
+	})
 	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	ephemeralWantList(t, s, "k", "2", "1")
-	start = time.Now()
-	ephemeralPush(t, s, "k", "3", 10, ttl)
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	ephemeralWantList(t, s, "k")
+	ephemeralWantList(t, s, key, "2", "1")
+	ephemeralPush(t, s, key, "3", 10, ttl)
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
+	ephemeralWantList(t, s, key)
 }
 
 // ephemeralListIsItsOwnKind: a key holds a list, a record or a counter, and the
