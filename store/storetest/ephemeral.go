@@ -465,28 +465,29 @@ func ephemeralSleepUntil(deadline time.Time) {
 
 func ephemeralRecordExpires(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
-	const ttl = 150 * time.Millisecond
-	start := time.Now()
-	if err := s.Create(ctx, "k", []byte("v"), ttl); err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	_, _, err := s.Get(ctx, "k")
-	// Only meaningful while the TTL has surely not run out on a slow machine.
-	if time.Since(start) < ttl/2 && err != nil {
-		t.Fatalf("Get before expiry: %v", err)
-	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	_, _, err = s.Get(ctx, "k")
+	// The first Get must land before the TTL runs out (see ephemeralInTime).
+	key, ttl := "", time.Duration(0)
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl = fmt.Sprintf("k%d", attempt), d
+		created := time.Now()
+		if err := s.Create(ctx, key, []byte("v"), ttl); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		_, _, err := s.Get(ctx, key)
+		return time.Since(created) < ttl, err
+	})
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
+	_, _, err := s.Get(ctx, key)
 	ephemeralWantErr(t, "Get after expiry", err, store.ErrNotFound)
-	_, err = s.CompareAndSet(ctx, "k", 1, []byte("late"), ephemeralLongTTL)
+	_, err = s.CompareAndSet(ctx, key, 1, []byte("late"), ephemeralLongTTL)
 	ephemeralWantErr(t, "CompareAndSet after expiry", err, store.ErrNotFound)
-	_, err = s.Take(ctx, "k")
+	_, err = s.Take(ctx, key)
 	ephemeralWantErr(t, "Take after expiry", err, store.ErrNotFound)
 	// An expired key can be created again, from version 1.
-	if err := s.Create(ctx, "k", []byte("again"), ephemeralLongTTL); err != nil {
+	if err := s.Create(ctx, key, []byte("again"), ephemeralLongTTL); err != nil {
 		t.Fatalf("Create after expiry: %v", err)
 	}
-	if v, n := ephemeralGetOK(t, s, "k"); string(v) != "again" || n != 1 {
+	if v, n := ephemeralGetOK(t, s, key); string(v) != "again" || n != 1 {
 		t.Fatalf("after re-Create: %q, version %d; want %q, version 1", v, n, "again")
 	}
 }
@@ -545,11 +546,10 @@ func ephemeralInTime(t *testing.T, try func(attempt int, ttl time.Duration) (inT
 func ephemeralPutAfterExpiry(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
 	const ttl = 100 * time.Millisecond
-	start := time.Now()
 	if err := s.Create(ctx, "k", []byte("v1"), ttl); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
 	if err := s.Put(ctx, "k", []byte("fresh"), ephemeralLongTTL); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -561,13 +561,16 @@ func ephemeralPutAfterExpiry(t *testing.T, s store.Ephemeral) {
 func ephemeralCounterExpires(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
 	const ttl = 150 * time.Millisecond
-	start := time.Now()
+	var windowStarted time.Time // by then the first Incr has opened the window
 	for i := 0; i < 3; i++ {
 		if _, err := s.Incr(ctx, "rate:k", ttl); err != nil {
 			t.Fatalf("Incr: %v", err)
 		}
+		if i == 0 {
+			windowStarted = time.Now()
+		}
 	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
+	ephemeralSleepUntil(windowStarted.Add(ttl + 50*time.Millisecond))
 	if n, err := s.Incr(ctx, "rate:k", ttl); err != nil || n != 1 {
 		t.Fatalf("Incr after the window = %d, %v; want 1 (a new window)", n, err)
 	}
@@ -577,23 +580,26 @@ func ephemeralCounterExpires(t *testing.T, s store.Ephemeral) {
 // otherwise a client that keeps trying would never be let through again.
 func ephemeralIncrFixedWindow(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
-	const ttl = 400 * time.Millisecond
-	start := time.Now()
-	if n, err := s.Incr(ctx, "rate:w", ttl); err != nil || n != 1 {
-		t.Fatalf("first Incr = %d, %v; want 1", n, err)
-	}
-	ephemeralSleepUntil(start.Add(ttl / 2))
-	n, err := s.Incr(ctx, "rate:w", ttl)
-	if err != nil {
-		t.Fatalf("second Incr: %v", err)
-	}
-	if time.Since(start) < ttl && n != 2 {
-		t.Fatalf("second Incr inside the window = %d, want 2", n)
-	}
-	// Past the first window's end but before the end a sliding window would have
-	// (at least start + ttl/2 + ttl).
+	// The first Incr must answer within a quarter of the window and the
+	// second land inside it (see ephemeralInTime).
+	key, ttl, start := "", time.Duration(0), time.Time{}
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl, start = fmt.Sprintf("rate:w%d", attempt), d, time.Now()
+		if n, err := s.Incr(ctx, key, ttl); err != nil || n != 1 {
+			t.Fatalf("first Incr = %d, %v; want 1", n, err)
+		}
+		quick := time.Since(start) < ttl/4
+		ephemeralSleepUntil(start.Add(ttl / 2))
+		n, err := s.Incr(ctx, key, ttl)
+		if err == nil && n != 2 {
+			err = fmt.Errorf("second Incr inside the window = %d, want 2", n)
+		}
+		return quick && time.Since(start) < ttl, err
+	})
+	// Past the first window's end (before start + ttl/4 + ttl) but before the
+	// end a sliding window would have (at least start + ttl/2 + ttl).
 	ephemeralSleepUntil(start.Add(ttl + ttl/4))
-	if n, err := s.Incr(ctx, "rate:w", ttl); err != nil || n != 1 {
+	if n, err := s.Incr(ctx, key, ttl); err != nil || n != 1 {
 		t.Fatalf("Incr after the window = %d, %v; want 1: a later Incr extended the TTL", n, err)
 	}
 }
