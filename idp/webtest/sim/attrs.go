@@ -1,6 +1,10 @@
 package sim
 
-import "golang.org/x/net/html"
+import (
+	"bytes"
+
+	"golang.org/x/net/html"
+)
 
 // The attributes of each kind of tag that the page keeps. TagAttr returns
 // every attribute once (the first of duplicates), its key in lower case and
@@ -124,14 +128,27 @@ func readAttr(z *html.Tokenizer, raw []byte, key string) ([]byte, bool) {
 func mentions(raw []byte, keys ...string) int {
 	n := 0
 	for _, k := range keys {
-		for i := 0; i+len(k) <= len(raw); i++ {
-			if raw[i]|0x20 == k[0] && equalFoldLower(raw[i:i+len(k)], k) {
-				n++
-				break
-			}
+		if mentionsKey(raw, k) {
+			n++
 		}
 	}
 	return n
+}
+
+func mentionsKey(raw []byte, key string) bool {
+	for _, c := range [2]byte{key[0], key[0] &^ 0x20} { // key[0] is a letter
+		for b := raw; ; {
+			i := bytes.IndexByte(b, c)
+			if i < 0 || len(b)-i < len(key) {
+				break
+			}
+			if equalFoldLower(b[i:i+len(key)], key) {
+				return true
+			}
+			b = b[i+1:]
+		}
+	}
+	return false
 }
 
 // equalFoldLower reports whether b is key (lower-case ASCII letters and '-')

