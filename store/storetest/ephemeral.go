@@ -465,67 +465,91 @@ func ephemeralSleepUntil(deadline time.Time) {
 
 func ephemeralRecordExpires(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
-	const ttl = 150 * time.Millisecond
-	start := time.Now()
-	if err := s.Create(ctx, "k", []byte("v"), ttl); err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	_, _, err := s.Get(ctx, "k")
-	// Only meaningful while the TTL has surely not run out on a slow machine.
-	if time.Since(start) < ttl/2 && err != nil {
-		t.Fatalf("Get before expiry: %v", err)
-	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	_, _, err = s.Get(ctx, "k")
+	// The first Get must land before the TTL runs out (see ephemeralInTime).
+	key, ttl := "", time.Duration(0)
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl = fmt.Sprintf("k%d", attempt), d
+		created := time.Now()
+		if err := s.Create(ctx, key, []byte("v"), ttl); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		_, _, err := s.Get(ctx, key)
+		return time.Since(created) < ttl, err
+	})
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
+	_, _, err := s.Get(ctx, key)
 	ephemeralWantErr(t, "Get after expiry", err, store.ErrNotFound)
-	_, err = s.CompareAndSet(ctx, "k", 1, []byte("late"), ephemeralLongTTL)
+	_, err = s.CompareAndSet(ctx, key, 1, []byte("late"), ephemeralLongTTL)
 	ephemeralWantErr(t, "CompareAndSet after expiry", err, store.ErrNotFound)
-	_, err = s.Take(ctx, "k")
+	_, err = s.Take(ctx, key)
 	ephemeralWantErr(t, "Take after expiry", err, store.ErrNotFound)
 	// An expired key can be created again, from version 1.
-	if err := s.Create(ctx, "k", []byte("again"), ephemeralLongTTL); err != nil {
+	if err := s.Create(ctx, key, []byte("again"), ephemeralLongTTL); err != nil {
 		t.Fatalf("Create after expiry: %v", err)
 	}
-	if v, n := ephemeralGetOK(t, s, "k"); string(v) != "again" || n != 1 {
+	if v, n := ephemeralGetOK(t, s, key); string(v) != "again" || n != 1 {
 		t.Fatalf("after re-Create: %q, version %d; want %q, version 1", v, n, "again")
 	}
 }
 
 func ephemeralCompareAndSetResetsTTL(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
-	const ttl = 200 * time.Millisecond
-	if err := s.Create(ctx, "k", []byte("v1"), ttl); err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	start := time.Now()
-	if _, err := s.CompareAndSet(ctx, "k", 1, []byte("v2"), ephemeralLongTTL); err != nil {
-		if time.Since(start) >= ttl/2 {
-			t.Skipf("machine too slow to check: %v", err)
+	// The CompareAndSet must land before the key's first TTL runs out: a
+	// machine too slow for 200 ms is given twice as long, and again.
+	key, ttl, start := "", time.Duration(0), time.Time{}
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl = fmt.Sprintf("k%d", attempt), d
+		created := time.Now()
+		if err := s.Create(ctx, key, []byte("v1"), ttl); err != nil {
+			t.Fatalf("Create: %v", err)
 		}
-		t.Fatalf("CompareAndSet: %v", err)
-	}
+		start = time.Now()
+		_, err := s.CompareAndSet(ctx, key, 1, []byte("v2"), ephemeralLongTTL)
+		return time.Since(created) < ttl, err
+	})
 	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	if v, n := ephemeralGetOK(t, s, "k"); string(v) != "v2" || n != 2 {
+	if v, n := ephemeralGetOK(t, s, key); string(v) != "v2" || n != 2 {
 		t.Fatalf("after the first TTL: %q, version %d; want %q, version 2", v, n, "v2")
 	}
-	// And it can shorten it.
-	start = time.Now()
-	if _, err := s.CompareAndSet(ctx, "k", 2, []byte("v3"), ttl); err != nil {
+	// And it can shorten it: the key is gone ttl after the call returned.
+	if _, err := s.CompareAndSet(ctx, key, 2, []byte("v3"), ttl); err != nil {
 		t.Fatalf("CompareAndSet: %v", err)
 	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	_, _, err := s.Get(ctx, "k")
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
+	_, _, err := s.Get(ctx, key)
 	ephemeralWantErr(t, "Get after the shortened TTL", err, store.ErrNotFound)
+}
+
+// ephemeralInTime runs try with a TTL of 200 ms, then twice as long and again
+// up to 6.4 s, until try reports that what it checks happened within the TTL
+// (measured from before the key was written, so surely in time). An error
+// from a try that was in time fails the test; one from a late try is what the
+// TTL running out would give, and the next try has longer. So a slow machine
+// makes the test slower, never skipped, and a failure is the store's.
+func ephemeralInTime(t *testing.T, try func(attempt int, ttl time.Duration) (inTime bool, err error)) {
+	t.Helper()
+	ttl := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		inTime, err := try(attempt, ttl)
+		switch {
+		case inTime && err != nil:
+			t.Fatalf("with a TTL of %v: %v", ttl, err)
+		case inTime:
+			return
+		case ttl >= 6400*time.Millisecond:
+			t.Fatalf("the store took longer than a TTL of %v to answer twice (last error %v)", ttl, err)
+		}
+		ttl *= 2
+	}
 }
 
 func ephemeralPutAfterExpiry(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
 	const ttl = 100 * time.Millisecond
-	start := time.Now()
 	if err := s.Create(ctx, "k", []byte("v1"), ttl); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
 	if err := s.Put(ctx, "k", []byte("fresh"), ephemeralLongTTL); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -537,13 +561,16 @@ func ephemeralPutAfterExpiry(t *testing.T, s store.Ephemeral) {
 func ephemeralCounterExpires(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
 	const ttl = 150 * time.Millisecond
-	start := time.Now()
+	var windowStarted time.Time // by then the first Incr has opened the window
 	for i := 0; i < 3; i++ {
 		if _, err := s.Incr(ctx, "rate:k", ttl); err != nil {
 			t.Fatalf("Incr: %v", err)
 		}
+		if i == 0 {
+			windowStarted = time.Now()
+		}
 	}
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
+	ephemeralSleepUntil(windowStarted.Add(ttl + 50*time.Millisecond))
 	if n, err := s.Incr(ctx, "rate:k", ttl); err != nil || n != 1 {
 		t.Fatalf("Incr after the window = %d, %v; want 1 (a new window)", n, err)
 	}
@@ -553,23 +580,26 @@ func ephemeralCounterExpires(t *testing.T, s store.Ephemeral) {
 // otherwise a client that keeps trying would never be let through again.
 func ephemeralIncrFixedWindow(t *testing.T, s store.Ephemeral) {
 	ctx := context.Background()
-	const ttl = 400 * time.Millisecond
-	start := time.Now()
-	if n, err := s.Incr(ctx, "rate:w", ttl); err != nil || n != 1 {
-		t.Fatalf("first Incr = %d, %v; want 1", n, err)
-	}
-	ephemeralSleepUntil(start.Add(ttl / 2))
-	n, err := s.Incr(ctx, "rate:w", ttl)
-	if err != nil {
-		t.Fatalf("second Incr: %v", err)
-	}
-	if time.Since(start) < ttl && n != 2 {
-		t.Fatalf("second Incr inside the window = %d, want 2", n)
-	}
-	// Past the first window's end but before the end a sliding window would have
-	// (at least start + ttl/2 + ttl).
+	// The first Incr must answer within a quarter of the window and the
+	// second land inside it (see ephemeralInTime).
+	key, ttl, start := "", time.Duration(0), time.Time{}
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl, start = fmt.Sprintf("rate:w%d", attempt), d, time.Now()
+		if n, err := s.Incr(ctx, key, ttl); err != nil || n != 1 {
+			t.Fatalf("first Incr = %d, %v; want 1", n, err)
+		}
+		quick := time.Since(start) < ttl/4
+		ephemeralSleepUntil(start.Add(ttl / 2))
+		n, err := s.Incr(ctx, key, ttl)
+		if err == nil && n != 2 {
+			err = fmt.Errorf("second Incr inside the window = %d, want 2", n)
+		}
+		return quick && time.Since(start) < ttl, err
+	})
+	// Past the first window's end (before start + ttl/4 + ttl) but before the
+	// end a sliding window would have (at least start + ttl/2 + ttl).
 	ephemeralSleepUntil(start.Add(ttl + ttl/4))
-	if n, err := s.Incr(ctx, "rate:w", ttl); err != nil || n != 1 {
+	if n, err := s.Incr(ctx, key, ttl); err != nil || n != 1 {
 		t.Fatalf("Incr after the window = %d, %v; want 1: a later Incr extended the TTL", n, err)
 	}
 }
@@ -797,19 +827,24 @@ func ephemeralListExpires(t *testing.T, s store.Ephemeral) {
 // ephemeralPushCappedResetsTTL: a list lives until ttl after its latest push, and a
 // push can shorten its life as well as lengthen it.
 func ephemeralPushCappedResetsTTL(t *testing.T, s store.Ephemeral) {
-	const ttl = 200 * time.Millisecond
-	ephemeralPush(t, s, "k", "1", 10, ttl)
-	start := time.Now()
-	ephemeralPush(t, s, "k", "2", 10, ephemeralLongTTL)
-	if time.Since(start) >= ttl/2 {
-		t.Skip("machine too slow to check")
-	}
+	ctx := context.Background()
+	// The second push must land before the first one's TTL runs out.
+	key, ttl, start := "", time.Duration(0), time.Time{}
+	ephemeralInTime(t, func(attempt int, d time.Duration) (bool, error) {
+		key, ttl = fmt.Sprintf("k%d", attempt), d
+		pushed := time.Now()
+		if _, err := s.PushCapped(ctx, key, []byte("1"), 10, ttl); err != nil {
+			t.Fatalf("PushCapped: %v", err)
+		}
+		start = time.Now()
+		_, err := s.PushCapped(ctx, key, []byte("2"), 10, ephemeralLongTTL)
+		return time.Since(pushed) < ttl, err
+	})
 	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	ephemeralWantList(t, s, "k", "2", "1")
-	start = time.Now()
-	ephemeralPush(t, s, "k", "3", 10, ttl)
-	ephemeralSleepUntil(start.Add(ttl + 50*time.Millisecond))
-	ephemeralWantList(t, s, "k")
+	ephemeralWantList(t, s, key, "2", "1")
+	ephemeralPush(t, s, key, "3", 10, ttl)
+	ephemeralSleepUntil(time.Now().Add(ttl + 50*time.Millisecond))
+	ephemeralWantList(t, s, key)
 }
 
 // ephemeralListIsItsOwnKind: a key holds a list, a record or a counter, and the
