@@ -64,9 +64,9 @@ type Config struct {
 	// back-channel logout notice to a form app that is down.
 	BackchannelRetryMax time.Duration
 	// AuditRetention is how long the audit log keeps an event.
-	AuditRetention time.Duration
-	JourneyTTL          time.Duration // an unfinished sign-up or sign-in journey
-	JourneyResumeIdle   time.Duration // idle longer than this, a journey is not offered to a new sign-in request
+	AuditRetention    time.Duration
+	JourneyTTL        time.Duration // an unfinished sign-up or sign-in journey
+	JourneyResumeIdle time.Duration // idle longer than this, a journey is not offered to a new sign-in request
 
 	// ShutdownDrain is how long the server keeps serving after SIGTERM while /readyz
 	// says 503, so that load balancers take it out before it stops accepting; zero
