@@ -50,16 +50,15 @@ func usersImport(ctx context.Context, env *environment, args []string) error {
 	if sources != 1 || (*save != "" && !*fromGraph) {
 		return usageError{errors.New(importUsage)}
 	}
-	var graph *accountmigrate.Graph
-	if *fromGraph {
-		var err error
-		if graph, err = graphSettings(env); err != nil {
-			return err
-		}
-	}
 	cfg, err := loadAdminConfig(env, nil)
 	if err != nil {
 		return err
+	}
+	var graph *accountmigrate.Graph
+	if *fromGraph {
+		if graph, err = graphSettings(cfg); err != nil {
+			return err
+		}
 	}
 	rules := accountmigrate.Rules{Phone: phone.Rules{Countries: cfg.PhoneCountries, DevRanges: cfg.Dev}, Now: time.Now().UTC()}
 	if graph != nil {
@@ -103,19 +102,12 @@ func usersImport(ctx context.Context, env *environment, args []string) error {
 	return err
 }
 
-// graphSettings reads the --from-graph settings from the environment (they are
-// used by this command only; IDP_B2C_AUTHORITY_URL and IDP_B2C_GRAPH_URL default
-// to Microsoft's and are there for tests).
-func graphSettings(env *environment) (*accountmigrate.Graph, error) {
-	or := func(k, def string) string {
-		if v := strings.TrimSpace(env.getenv(k)); v != "" {
-			return v
-		}
-		return def
-	}
+// graphSettings are the --from-graph settings (the settings table has them;
+// the base URLs default to Microsoft's and were checked when they were read).
+func graphSettings(cfg *config.Config) (*accountmigrate.Graph, error) {
 	g := &accountmigrate.Graph{
-		Tenant: or("IDP_B2C_TENANT", ""), ClientID: or("IDP_B2C_GRAPH_CLIENT_ID", ""), ClientSecret: env.getenv("IDP_B2C_GRAPH_CLIENT_SECRET"),
-		AuthorityURL: or("IDP_B2C_AUTHORITY_URL", accountmigrate.DefaultAuthorityURL), GraphURL: or("IDP_B2C_GRAPH_URL", accountmigrate.DefaultGraphURL),
+		Tenant: cfg.B2CTenant, ClientID: cfg.B2CGraphClientID, ClientSecret: cfg.B2CGraphClientSecret,
+		AuthorityURL: cfg.B2CAuthorityURL, GraphURL: cfg.B2CGraphURL,
 	}
 	var missing []string
 	for _, c := range []struct{ name, v string }{{"IDP_B2C_TENANT", g.Tenant}, {"IDP_B2C_GRAPH_CLIENT_ID", g.ClientID}, {"IDP_B2C_GRAPH_CLIENT_SECRET", g.ClientSecret}} {
@@ -125,11 +117,6 @@ func graphSettings(env *environment) (*accountmigrate.Graph, error) {
 	}
 	if len(missing) > 0 {
 		return nil, usageError{fmt.Errorf("--from-graph needs %s: the tenant (contoso.onmicrosoft.com) and an app registration's client id and secret", strings.Join(missing, ", "))}
-	}
-	for _, c := range []struct{ name, v string }{{"IDP_B2C_AUTHORITY_URL", g.AuthorityURL}, {"IDP_B2C_GRAPH_URL", g.GraphURL}} {
-		if err := accountmigrate.CheckBaseURL(c.name, c.v); err != nil {
-			return nil, usageError{err}
-		}
 	}
 	return g, nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/councilforms/idp/idp/config"
 	accountmigrate "github.com/councilforms/idp/idp/migrate"
 	"github.com/councilforms/idp/idp/migrate/graphtest"
 	"github.com/councilforms/idp/store"
@@ -459,4 +460,16 @@ func TestImportFromGraph(t *testing.T) {
 	}
 	rep = importJSON(t, vars, 0, "--from-b2c", saved)
 	checkCounts(t, "the saved file", rep, counts{records: tenantSize, unchanged: tenantSize - 3, skipped: 3, partly: 1})
+}
+
+// The settings table's defaults for the Graph base URLs are Microsoft's, the
+// ones the Graph client documents.
+func TestGraphBaseURLDefaults(t *testing.T) {
+	cfg, err := config.LoadAdmin(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.B2CAuthorityURL != accountmigrate.DefaultAuthorityURL || cfg.B2CGraphURL != accountmigrate.DefaultGraphURL {
+		t.Errorf("defaults %q %q, want %q %q", cfg.B2CAuthorityURL, cfg.B2CGraphURL, accountmigrate.DefaultAuthorityURL, accountmigrate.DefaultGraphURL)
+	}
 }

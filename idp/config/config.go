@@ -129,6 +129,14 @@ type Config struct {
 	B2CROPCClientID string
 	B2CROPCTimeout  time.Duration
 
+	// The B2C tenant and the Graph app registration `idp users import
+	// --from-graph` reads accounts with; only that command needs them.
+	B2CTenant            string // IDP_B2C_TENANT
+	B2CGraphClientID     string
+	B2CGraphClientSecret string // secret
+	B2CAuthorityURL      string // Microsoft's sign-in base URL (tests change it)
+	B2CGraphURL          string // Microsoft Graph's base URL (tests change it)
+
 	// TrustedProxies are the addresses of load balancers and reverse proxies in front
 	// of the idp, whose X-Forwarded-For header is believed when finding a person's
 	// address (per-address send limits, the audit log). Empty: the peer address.
