@@ -4,14 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/councilforms/idp/store"
 )
-
-// defaultAuditLimit is what ListAudit returns when limit <= 0.
-const defaultAuditLimit = 100
 
 // AppendAudit sets e.ID, and e.Time to now when the caller left it zero.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
@@ -30,7 +26,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 // ListAudit orders by time, then by id for events at the same time.
 func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*store.AuditEvent, error) {
 	if limit <= 0 {
-		limit = defaultAuditLimit
+		limit = store.DefaultAuditLimit
 	}
 	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
 	query, args := cols+` ORDER BY time DESC, id DESC LIMIT $1`, []any{limit}
@@ -61,46 +57,11 @@ func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*st
 	return es, nil
 }
 
-// QueryAudit builds one statement from the filter's set fields.
+// QueryAudit is store.AuditFilter.SQL's statement.
 func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error) {
-	var where []string
-	var args []any
-	// add appends a condition whose "?" take vs in order.
-	add := func(cond string, vs ...any) {
-		for _, v := range vs {
-			args = append(args, v)
-			cond = strings.Replace(cond, "?", pgPlaceholder(len(args)), 1)
-		}
-		where = append(where, cond)
-	}
-	for _, c := range []struct{ col, v string }{{"user_id", f.UserID}, {"client_id", f.ClientID}, {"kind", f.Kind}, {"operator", f.Operator}} {
-		if c.v != "" {
-			add(c.col+" = ?", c.v)
-		}
-	}
-	if !f.Since.IsZero() {
-		add("time >= ?", f.Since.UTC())
-	}
-	if !f.Until.IsZero() {
-		add("time < ?", f.Until.UTC())
-	}
-	if f.Before != nil {
-		add("(time < ? OR (time = ? AND id < ?))", f.Before.Time.UTC(), f.Before.Time.UTC(), f.Before.ID)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultAuditLimit
-	}
-	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	args = append(args, limit)
-	query += ` ORDER BY time DESC, id DESC LIMIT ` + pgPlaceholder(len(args))
-	return s.scanAudit(ctx, query, args...)
+	rest, args := f.SQL(func(n int) string { return "$" + strconv.Itoa(n) }, func(t time.Time) any { return t.UTC() })
+	return s.scanAudit(ctx, `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`+rest, args...)
 }
-
-func pgPlaceholder(n int) string { return "$" + strconv.Itoa(n) }
 
 func (s *Store) PruneAudit(ctx context.Context, cut time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE time < $1`, cut.UTC())

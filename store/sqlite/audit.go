@@ -3,14 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/councilforms/idp/store"
 )
-
-// defaultAuditLimit is what ListAudit returns when limit <= 0.
-const defaultAuditLimit = 100
 
 // AppendAudit sets e.ID, and e.Time to now when the caller left it zero.
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
@@ -29,7 +25,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 // ListAudit orders by time, then by insertion order for events at the same time.
 func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*store.AuditEvent, error) {
 	if limit <= 0 {
-		limit = defaultAuditLimit
+		limit = store.DefaultAuditLimit
 	}
 	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
 	query, args := cols+` ORDER BY time DESC, id DESC LIMIT ?`, []any{limit}
@@ -63,46 +59,11 @@ func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*st
 	return es, nil
 }
 
-// QueryAudit builds one statement from the filter's set fields.
+// QueryAudit is store.AuditFilter.SQL's statement.
 func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error) {
-	var where []string
-	var args []any
-	// add appends a condition whose "?" take vs in order.
-	add := func(cond string, vs ...any) {
-		for _, v := range vs {
-			args = append(args, v)
-			cond = strings.Replace(cond, "?", sqlitePlaceholder(len(args)), 1)
-		}
-		where = append(where, cond)
-	}
-	for _, c := range []struct{ col, v string }{{"user_id", f.UserID}, {"client_id", f.ClientID}, {"kind", f.Kind}, {"operator", f.Operator}} {
-		if c.v != "" {
-			add(c.col+" = ?", c.v)
-		}
-	}
-	if !f.Since.IsZero() {
-		add("time >= ?", f.Since.UnixNano())
-	}
-	if !f.Until.IsZero() {
-		add("time < ?", f.Until.UnixNano())
-	}
-	if f.Before != nil {
-		add("(time < ? OR (time = ? AND id < ?))", f.Before.Time.UnixNano(), f.Before.Time.UnixNano(), f.Before.ID)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = defaultAuditLimit
-	}
-	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	args = append(args, limit)
-	query += ` ORDER BY time DESC, id DESC LIMIT ` + sqlitePlaceholder(len(args))
-	return s.scanAudit(ctx, query, args...)
+	rest, args := f.SQL(func(int) string { return "?" }, func(t time.Time) any { return t.UnixNano() })
+	return s.scanAudit(ctx, `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`+rest, args...)
 }
-
-func sqlitePlaceholder(int) string { return "?" }
 
 func (s *Store) PruneAudit(ctx context.Context, cut time.Time) (int64, error) {
 	res, err := s.write.ExecContext(ctx, `DELETE FROM audit_events WHERE time < ?`, cut.UnixNano())
