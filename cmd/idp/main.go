@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -118,7 +119,10 @@ func main() {
 // exit status: 0 success, 1 failure, 2 bad usage or configuration.
 func run(ctx context.Context, args []string, env *environment) int {
 	name := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) > 0 && (args[0] == "--version" || args[0] == "-version"):
+		name, args = "version", args[1:]
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		name, args = args[0], args[1:]
 	}
 	if name == "help" {
@@ -129,6 +133,12 @@ func run(ctx context.Context, args []string, env *environment) int {
 	if !ok {
 		fmt.Fprintf(env.stderr, "idp: unknown command %q (run `idp help`)\n", name)
 		return 2
+	}
+	// `idp clients --help`: what the command does, and where its settings are
+	// (serve's flags are the settings, and it prints them all).
+	if name != "serve" && len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
+		fmt.Fprintf(env.stdout, "idp %s: %s\n(the settings are listed by `idp help`)\n", name, cmd.summary)
+		return 0
 	}
 	var err error
 	if name == "users" || name == "clients" || name == "keys" {

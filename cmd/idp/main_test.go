@@ -111,9 +111,27 @@ func TestHelpListsCommandsAndSettings(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	env, stdout, _ := testEnv(nil)
-	if code := run(context.Background(), []string{"version"}, env); code != 0 || !strings.HasPrefix(stdout.String(), "idp ") {
-		t.Errorf("got %d %q", code, stdout.String())
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		env, stdout, stderr := testEnv(nil)
+		if code := run(context.Background(), args, env); code != 0 || !strings.HasPrefix(stdout.String(), "idp ") {
+			t.Errorf("%v: got %d %q %q", args, code, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// Every command answers --help (and -h, help) with what it does, on stdout, exit 0,
+// touching no database.
+func TestCommandHelp(t *testing.T) {
+	for name, cmd := range commands {
+		if name == "serve" {
+			continue // its help is every setting (TestHelpListsCommandsAndSettings)
+		}
+		for _, h := range []string{"--help", "-h", "help"} {
+			env, stdout, stderr := testEnv(nil)
+			if code := run(context.Background(), []string{name, h}, env); code != 0 || !strings.Contains(stdout.String(), cmd.summary) || stderr.Len() != 0 {
+				t.Errorf("idp %s %s: exit %d, stdout %q, stderr %q", name, h, code, stdout.String(), stderr.String())
+			}
+		}
 	}
 }
 
