@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--alg RS256|ES256]", keys},
 	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL; import (from Azure AD B2C or an export), export", users},
 
+	"admins":      {"grant and revoke the roles of the operators' console: grant|revoke EMAIL ROLE, list", admins},
 	"audit":       {"read the audit log: list or export (jsonl, csv) by person, form app, kind, operator and time", auditCmd},
 	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
 	"healthcheck": {"exit 0 if the server on IDP_ADDR (or --url) answers /healthz with 200 (container health checks)", healthcheck},
@@ -131,7 +132,7 @@ func run(ctx context.Context, args []string, env *environment) int {
 		return 2
 	}
 	var err error
-	if name == "users" || name == "clients" || name == "keys" {
+	if name == "users" || name == "clients" || name == "keys" || name == "admins" {
 		env.operator, args, err = operatorOf(args)
 	}
 	if err == nil {
