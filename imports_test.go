@@ -60,7 +60,7 @@ func join(lists ...[]string) []string { return slices.Concat(lists...) }
 // the entries say which neighbours a package may use.
 var importRules = []importRule{
 	// cmd: mains are wiring.
-	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/admin", "idp/app", "idp/config", "idp/journey", "idp/migrate", "idp/provider", "factors", "factors/email", "factors/messages", "factors/phone", "store"},
+	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/admin", "idp/support", "idp/app", "idp/config", "idp/journey", "idp/migrate", "idp/provider", "factors", "factors/email", "factors/messages", "factors/phone", "store"},
 		why: "the idp command runs the app and its admin commands; backends are the app's choice"},
 	{pkg: "cmd/idp-bench", project: []string{"idp/app", "idp/config", "idp/limits", "idp/password", "idp/webtest/sim", "ui"},
 		external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9", "golang.org/x/oauth2/..."},
@@ -101,6 +101,9 @@ var importRules = []importRule{
 		external: []string{"github.com/coreos/go-oidc/v3/oidc", "golang.org/x/oauth2"},
 		never:    join(storeBackends, protocol, vonage, []string{module + "/idp/web"}),
 		why:      "the operators' console is an OIDC client of the idp (go-oidc, over the idp's handler in process) and acts through the store's interfaces and idp/support, as the CLI does; never the provider's internals or a backend"},
+	{pkg: "idp/support", project: []string{"idp/journey", "idp/provider", "factors", "factors/messages", "store"},
+		never: join(storeBackends, []string{module + "/ui", module + "/idp/web"}),
+		why:   "what operators do to people's accounts and the audit export, shared by the CLI and the console: the store's interfaces, no pages"},
 	{pkg: "idp/password", external: []string{"golang.org/x/crypto/argon2", prom},
 		never: join(storeBackends, []string{module + "/store"}, protocol),
 		why:   "hashing and the password rule take and give strings; they never see the store"},

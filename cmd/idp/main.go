@@ -14,9 +14,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/support"
 	"github.com/councilforms/idp/store"
 )
 
@@ -52,9 +52,8 @@ type environment struct {
 	// operator is who runs an admin command (--operator NAME, else the OS
 	// user): the audit events of what it changes name them.
 	operator string
-	// notify tells a person by email what an admin command changed on their
-	// account (idp users); it returns the line to print about it.
-	notify func(ctx context.Context, u *store.User, ch messages.Change) string
+	// support is what idp users acts through (users.go: supportService).
+	support func(db store.Durable) *support.Service
 }
 
 // operatorOf takes --operator NAME (or --operator=NAME) out of an admin
