@@ -109,9 +109,10 @@ type AdminPeoplePage struct {
 	More     bool // more accounts matched than are listed
 }
 
-// AdminSessionRow is a form app holding a person's refresh tokens.
+// AdminSessionRow is a form app holding a person's refresh tokens, and the
+// sign-in session they came from.
 type AdminSessionRow struct {
-	Client, Since, LastUsed string
+	Client, Session string
 }
 
 // AdminAuditRow is one audit event as the console lists it.

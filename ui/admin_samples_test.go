@@ -48,7 +48,7 @@ func adminSamples() []sample {
 			page: PageAdminPerson,
 			model: AdminPersonPage{Page: withTitle(console, "alex@example.org"),
 				Details:  []SummaryRow{{Key: "Name", Value: "Alex Smith"}, {Key: "Phone number", Value: "07*** ***789"}},
-				Sessions: []AdminSessionRow{{Client: "Make a social care referral", Since: "1 December 2026 at 9:00am", LastUsed: "2 December 2026 at 4:00pm"}},
+				Sessions: []AdminSessionRow{{Client: "Make a social care referral", Session: "a1b2c3d4"}},
 				Events:   []AdminAuditRow{event}, AuditURL: "/audit?person=u-2",
 				Actions: []AdminAction{{Text: "Unlock", Href: "/people/u-2/unlock"}, {Text: "Reset phone", Href: "/people/u-2/reset-phone", Warning: true}}},
 			withErrors: AdminPersonPage{Page: withTitle(console, "alex@example.org", FieldError{Message: "The database is not answering. Try again."})},

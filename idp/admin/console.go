@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/server"
+	"github.com/councilforms/idp/idp/support"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
 )
@@ -107,6 +109,7 @@ type Console struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	issuer  *issuer
+	support *support.Service
 	// nav lists the pages of the header's navigation and the role each needs,
 	// in order (handle adds a page given a nav title).
 	nav []navEntry
@@ -138,7 +141,12 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin: page templates: %w", err)
 	}
-	c := &Console{cfg: cfg, deps: deps, log: deps.Log.With("listener", "admin"), pages: pages, mux: http.NewServeMux()}
+	catalogue, err := messages.New(cfg.OrgName)
+	if err != nil {
+		return nil, fmt.Errorf("admin: message templates: %w", err)
+	}
+	c := &Console{cfg: cfg, deps: deps, log: deps.Log.With("listener", "admin"), pages: pages, mux: http.NewServeMux(),
+		support: &support.Service{Store: deps.Store, Notices: deps.Email, Messages: catalogue, ContactText: cfg.ContactText, Now: deps.Now}}
 	c.issuer = newIssuer(cfg, inProcess{issuer: strings.TrimSuffix(cfg.Issuer, "/"), handler: deps.IDP})
 	c.routes()
 	c.handler = server.Wrap(c.mux, server.Options{Log: c.log, Metrics: deps.Metrics, HSTS: cfg.HTTPS})

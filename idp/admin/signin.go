@@ -129,7 +129,11 @@ func (c *Console) startSignIn(w http.ResponseWriter, r *http.Request, returnTo s
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(pl.Verifier), oidc.Nonce(nonce)}
 	if fresh {
-		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(FreshFor/time.Second))))
+		// max_age says what the console needs; prompt=login makes the idp ask
+		// even if its own clock finds its session recent enough (the console
+		// has already found it too old).
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(FreshFor/time.Second))),
+			oauth2.SetAuthURLParam("prompt", "login"))
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, d.oauth.AuthCodeURL(state, opts...), http.StatusSeeOther)
