@@ -40,13 +40,13 @@ func (c *Console) peopleRoutes() {
 // personAction is one thing an operator does to a person's account.
 type personAction struct {
 	slug, button, title string // title: "Unlock %s" with the email
-	doing                      string // "unlocking the account", for the reason's error
-	paragraphs                 []string
-	warning                    string
-	fresh                      bool // destructive: a sign-in within FreshFor first
-	applies                    func(u *store.User, now time.Time) bool
-	run                        func(*support.Service, context.Context, *store.User, support.Actor) (support.Result, error)
-	done                       string // the notice after it
+	doing               string // "unlocking the account", for the reason's error
+	paragraphs          []string
+	warning             string
+	fresh               bool // destructive: a sign-in within FreshFor first
+	applies             func(u *store.User, now time.Time) bool
+	run                 func(*support.Service, context.Context, *store.User, support.Actor) (support.Result, error)
+	done                string // the notice after it
 }
 
 var personActions = []personAction{
