@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+
+	"github.com/councilforms/idp/store"
 )
 
 var menuRe = regexp.MustCompile(`(?s)<nav aria-label="Menu".*?</nav>`)
@@ -70,5 +72,39 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 	c.open(b, "/")
 	if b.page.status != http.StatusForbidden {
 		t.Errorf("after the role was revoked: status %d, want 403", b.page.status)
+	}
+}
+
+// Issue 18: an owner grants and revokes roles in the console with a reason,
+// audited; the last owner's role is kept.
+func TestConsoleOperators(t *testing.T) {
+	c := startConsole(t, embedded, nil)
+	owner, ownerUser := c.signedUp(t, "owner")
+	_, kimUser := c.signedUp(t)
+	b := c.signInToConsole(t, owner, "/operators")
+	b.expectHeading("Operators")
+	b.press("Grant role", "email", "nobody@example.org", "role", "support", "reason", "x")
+	b.expectText("There is no account with that email address")
+	b.press("Grant role", "email", kimUser.Email, "role", "auditor", "reason", "quarterly audit")
+	b.expectText("The role is granted")
+	if roles, _ := c.app.Durable.RolesOf(context.Background(), kimUser.ID); !slices.Equal(roles, []string{"auditor"}) {
+		t.Fatalf("roles after the grant: %v", roles)
+	}
+
+	// Revoking the owner's own role, the last owner's, is refused.
+	c.open(b, "/operators/"+ownerUser.ID+"/revoke/owner")
+	b.expectHeading("Revoke the role owner from " + ownerUser.Email)
+	b.press("Revoke role", "reason", "leaving")
+	b.expectText("This is the last owner")
+	c.open(b, "/operators/"+kimUser.ID+"/revoke/auditor")
+	b.press("Revoke role", "reason", "audit finished")
+	b.expectText("The role is revoked")
+	if roles, _ := c.app.Durable.RolesOf(context.Background(), kimUser.ID); len(roles) != 0 {
+		t.Fatalf("roles after the revoke: %v", roles)
+	}
+	es, err := c.app.Durable.QueryAudit(context.Background(), store.AuditFilter{UserID: kimUser.ID, Operator: store.ConsoleOperator(ownerUser.Email, ownerUser.ID)})
+	if err != nil || len(es) != 2 || es[0].Kind != "admin.role_revoked" || es[0].Reason != "audit finished" ||
+		es[1].Kind != "admin.role_granted" || es[1].Reason != "quarterly audit" {
+		t.Errorf("audit: %+v %v", es, err)
 	}
 }
