@@ -52,6 +52,9 @@ type environment struct {
 	// operator is who runs an admin command (--operator NAME, else the OS
 	// user): the audit events of what it changes name them.
 	operator string
+	// reason is why (--reason TEXT on idp users and idp admins), kept in
+	// the audit events of what the command changes.
+	reason string
 	// support is what idp users acts through (users.go: supportService).
 	support func(db store.Durable) *support.Service
 }
@@ -79,6 +82,31 @@ func operatorOf(args []string) (string, []string, error) {
 		}
 	}
 	return strings.TrimSpace(name), rest, nil
+}
+
+// reasonOf takes --reason TEXT (or --reason=TEXT) out of an admin command's
+// arguments, wherever it stands: why the operator does it, for the audit log.
+func reasonOf(args []string) (string, []string, error) {
+	var reason string
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--reason" || a == "-reason":
+			if i+1 >= len(args) || strings.TrimSpace(args[i+1]) == "" {
+				return "", nil, usageError{errors.New("--reason needs a text (why you are doing this, for the audit log)")}
+			}
+			reason, i = args[i+1], i+1
+		case strings.HasPrefix(a, "--reason=") || strings.HasPrefix(a, "-reason="):
+			_, reason, _ = strings.Cut(a, "=")
+			if strings.TrimSpace(reason) == "" {
+				return "", nil, usageError{errors.New("--reason needs a text (why you are doing this, for the audit log)")}
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return strings.TrimSpace(reason), rest, nil
 }
 
 // auditOperator is how audit events name who ran the command: "cli:" and the
@@ -133,6 +161,9 @@ func run(ctx context.Context, args []string, env *environment) int {
 	var err error
 	if name == "users" || name == "clients" || name == "keys" || name == "admins" {
 		env.operator, args, err = operatorOf(args)
+	}
+	if err == nil && (name == "users" || name == "admins") {
+		env.reason, args, err = reasonOf(args)
 	}
 	if err == nil {
 		err = cmd.run(ctx, env, args)
