@@ -92,6 +92,11 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 			return nil, fmt.Errorf("IDP_CLIENTS_FILE: %w", err)
 		}
 	}
+	for _, c := range static {
+		if c.ID == admin.ClientID {
+			return nil, fmt.Errorf("IDP_CLIENTS_FILE: the client id %q is the operators' console's own: choose another", admin.ClientID)
+		}
+	}
 	if cfg.AdminURL != "" {
 		// The operators' console signs in as a client of this idp.
 		static = append(static, admin.Client(cfg.AdminURL, clientSecrets.Hash(admin.ClientSecret(a.KeyEncryptionKey))))
