@@ -13,9 +13,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
-	err := s.write.QueryRowContext(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail, operator)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		e.Time.UnixNano(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail, e.Operator).Scan(&e.ID)
+	err := s.write.QueryRowContext(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail, operator, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.Time.UnixNano(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail, e.Operator, e.Reason).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: append audit %s: %w", e.Kind, err)
 	}
@@ -27,7 +27,7 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 	if limit <= 0 {
 		limit = store.DefaultAuditLimit
 	}
-	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
+	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator, reason FROM audit_events`
 	query, args := cols+` ORDER BY time DESC, id DESC LIMIT ?`, []any{limit}
 	if userID != "" {
 		query, args = cols+` WHERE user_id = ? ORDER BY time DESC, id DESC LIMIT ?`, []any{userID, limit}
@@ -47,7 +47,7 @@ func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*st
 			e  store.AuditEvent
 			ts int64
 		)
-		if err := rows.Scan(&e.ID, &ts, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail, &e.Operator); err != nil {
+		if err := rows.Scan(&e.ID, &ts, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail, &e.Operator, &e.Reason); err != nil {
 			return nil, fmt.Errorf("sqlite: list audit: %w", err)
 		}
 		e.Time = time.Unix(0, ts).UTC()
@@ -62,7 +62,7 @@ func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*st
 // QueryAudit is store.AuditFilter.SQL's statement.
 func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.AuditEvent, error) {
 	rest, args := f.SQL(func(int) string { return "?" }, func(t time.Time) any { return t.UnixNano() })
-	return s.scanAudit(ctx, `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`+rest, args...)
+	return s.scanAudit(ctx, `SELECT id, time, kind, user_id, client_id, ip, detail, operator, reason FROM audit_events`+rest, args...)
 }
 
 func (s *Store) PruneAudit(ctx context.Context, cut time.Time) (int64, error) {
