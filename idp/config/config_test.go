@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 		SendPerRecipient: 10, SendPerRecipientDay: 20, SendPerClient: 200, EnrolNumbersPerDay: 3, EnrolSendsPerDay: 10,
 		ContactText:          "contact the council's customer services",
 		PasswordNetworkLimit: 100, PasswordNetworkSlowdown: 20,
-		B2CROPCTimeout: 10 * time.Second,
+		B2CROPCTimeout: 10 * time.Second, B2CAuthorityURL: "https://login.microsoftonline.com", B2CGraphURL: "https://graph.microsoft.com",
 	}
 	if c.KeyEncryptionKey != nil {
 		t.Errorf("KeyEncryptionKey = %x, want nil", c.KeyEncryptionKey)
