@@ -42,6 +42,7 @@ type options struct {
 	hashDuration time.Duration
 	inFlight     int           // journeys left in flight for the Redis memory measurement; 0 skips
 	peer         string        // "", "install" or the path of the zitadel example OP's binary
+	hydraBin     string        // with peer: a built Hydra to run instead of building one
 	peers        []string      // with peer: which peers run (peerNames)
 	cpuProfile   io.Writer     // profile this process (the driver, and an in-process server) during the measured scenarios
 	quiet        float64       // wait until the 1-minute load average is below this (0: do not wait)
