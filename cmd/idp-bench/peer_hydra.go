@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
 )
 
 // hydraModule and hydraVersion are Ory Hydra, the durable peer: an OAuth 2.0
