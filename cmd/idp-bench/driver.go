@@ -49,6 +49,10 @@ type driver struct {
 	// authzName names the authorize row of the code scenario.
 	authzName string
 
+	// busy counts 'Sorry, the service is busy' answers to a password
+	// step, each pressed again after busyWait (pressHashing).
+	busy atomic.Int64
+
 	rss rssWatch
 	out io.Writer
 }
