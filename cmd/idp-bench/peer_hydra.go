@@ -124,9 +124,20 @@ log: {level: error}
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		return fail(err)
 	}
-	// --dev: the issuer is plain http on localhost, as the idp's is.
+	// --dev: the issuer is plain http on localhost, as the idp's is. Its
+	// connection pool is raised from its default (twice the cores, 4 here):
+	// a token request holds a transaction while it asks for another
+	// connection, so 16 workers starve a pool of 4 into timeouts.
+	serveDSN, err := url.Parse(dbURL)
+	if err != nil {
+		return fail(err)
+	}
+	q := serveDSN.Query()
+	q.Set("max_conns", "64")
+	q.Set("max_idle_conns", "32")
+	serveDSN.RawQuery = q.Encode()
 	cmd := exec.Command(bin, "serve", "all", "--dev", "-c", cfgPath)
-	cmd.Env = append(os.Environ(), "DSN="+dbURL)
+	cmd.Env = append(os.Environ(), "DSN="+serveDSN.String())
 	t, err := startPeerProcess(ctx, cmd, issuer, "PostgreSQL (its own database, created for the run and dropped afterwards)")
 	if err != nil {
 		return fail(err)
