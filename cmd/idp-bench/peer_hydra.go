@@ -150,8 +150,10 @@ log: {level: error}
 		}
 		return nil
 	}
-	admin2 := &http.Client{Timeout: 30 * time.Second, Transport: newTransport(2, nil)}
-	if err := hydraImportKey(ctx, admin2, adminURL, o.server.signingAlg); err != nil {
+	adminTransport := newTransport(2, nil)
+	cleanups = append(cleanups, func() error { adminTransport.CloseIdleConnections(); return nil })
+	adminClient := &http.Client{Timeout: 30 * time.Second, Transport: adminTransport}
+	if err := hydraImportKey(ctx, adminClient, adminURL, o.server.signingAlg); err != nil {
 		t.stop()
 		return nil, err
 	}
@@ -164,13 +166,13 @@ log: {level: error}
 		"scope":                      strings.Join(scopes, " "),
 		"redirect_uris":              []string{o.redirectURI},
 	}
-	if err := hydraAdmin(ctx, admin2, http.MethodPost, adminURL+"/admin/clients", client, nil); err != nil {
+	if err := hydraAdmin(ctx, adminClient, http.MethodPost, adminURL+"/admin/clients", client, nil); err != nil {
 		t.stop()
 		return nil, fmt.Errorf("register the bench client: %w", err)
 	}
 	// Hydra makes the key set of JWT access tokens (RSA-4096, seconds of
 	// CPU) at the first JWKS request; made here, it is not measured.
-	if _, err := get(ctx, admin2, issuer+"/.well-known/jwks.json", "application/json"); err != nil {
+	if _, err := get(ctx, adminClient, issuer+"/.well-known/jwks.json", "application/json"); err != nil {
 		t.stop()
 		return nil, fmt.Errorf("first JWKS: %w", err)
 	}
