@@ -42,6 +42,7 @@ type options struct {
 	hashDuration time.Duration
 	inFlight     int           // journeys left in flight for the Redis memory measurement; 0 skips
 	peer         string        // "", "install" or the path of the zitadel example OP's binary
+	hydraBin     string        // with peer: a built Hydra to run instead of building one
 	peers        []string      // with peer: which peers run (peerNames)
 	cpuProfile   io.Writer     // profile this process (the driver, and an in-process server) during the measured scenarios
 	quiet        float64       // wait until the 1-minute load average is below this (0: do not wait)
@@ -180,12 +181,16 @@ func bench(ctx context.Context, o options, out io.Writer) (*report, error) {
 			return rep, err
 		}
 		d.inbox.resetReads()
+		d.busy.Store(0)
 		restore := leanDriver(t)
 		res := d.scenario(ctx, "sign-in journey", func(ctx context.Context, w int) error { return d.signInJourney(ctx) })
 		restore()
 		res.note = "fresh browser: /authorize, Sign in (password), Send Code, SMS code from the dev inbox, code exchange, userinfo"
 		if perPerson := float64(res.ops+res.errors) / float64(people); res.errors > 0 && perPerson > 7 {
 			res.note += fmt.Sprintf("; %.1f journeys per person: the idp sends one number at most IDP_SEND_HOURLY_PER_RECIPIENT texts an hour (%d unless set; the idp the driver starts has it raised), so run with more -people", perPerson, limits.DefaultSendsPerRecipientHour)
+		}
+		if n := d.busy.Load(); n > 0 {
+			res.note += fmt.Sprintf("; 'Sorry, the service is busy' (the password hash queue full) %d times, each pressed again after %s", n, busyWait)
 		}
 		rep.results = append(rep.results, res)
 		rep.journeys = res.rate()

@@ -15,7 +15,10 @@
 // the server or is given its pid), Redis memory per in-flight journey, and,
 // with -peer, the same discovery, JWKS, code exchange, refresh and userinfo
 // scenarios against peers installed from the registries into a temporary
-// directory (the zitadel/oidc example OP), reported side by side as ratios.
+// directory (the zitadel/oidc example OP and oidc-provider, in memory; Ory
+// Hydra, built from the module proxy, on a PostgreSQL database of its own,
+// with the driver as its login and consent app), reported side by side as
+// ratios.
 //
 // By default it builds ./cmd/idp and starts it in dev mode on a free port
 // (SQLite, or PostgreSQL and Redis with -postgres and -redis), registering

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/councilforms/idp/idp/password"
 	"github.com/councilforms/idp/idp/webtest/sim"
 )
 
@@ -46,6 +48,10 @@ type driver struct {
 	login func(ctx context.Context, b *browser) error
 	// authzName names the authorize row of the code scenario.
 	authzName string
+
+	// busy counts 'Sorry, the service is busy' answers to a password
+	// step, each pressed again after busyWait (pressHashing).
+	busy atomic.Int64
 
 	rss rssWatch
 	out io.Writer
@@ -133,7 +139,16 @@ func (d *driver) pace(ctx context.Context) <-chan struct{} {
 // browser (its IdP session) and the tokens of that first sign-in.
 func (d *driver) setupPeople(ctx context.Context, n, phoneOffset int) (result, error) {
 	d.makePeople(n, phoneOffset)
+	// At most as many sign-ups at once as the idp lets password hashes wait
+	// (its slots, one per core, and password.QueueFactor waiting per slot;
+	// beyond that it answers 'Sorry, the service is busy'): setup is not
+	// measured, only needs every person signed up.
+	workers := d.workers
+	if d.t.pid != 0 || d.t.inProcess {
+		d.workers = min(workers, runtime.NumCPU()*(password.QueueFactor+1))
+	}
 	res := d.eachPerson(ctx, "sign-up journey (setup)", d.signUp)
+	d.workers = workers
 	if res.errors > 0 {
 		return res, fmt.Errorf("%d of %d sign-ups failed; first: %s", res.errors, n, firstMessage(res))
 	}

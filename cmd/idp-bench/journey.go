@@ -151,11 +151,11 @@ func (d *driver) walk(ctx context.Context, b *browser, p *person, goal journeyGo
 			expect = channelSMS
 			err = d.pressFilled(ctx, b, p, labelSendCode)
 		case hasButton(pg, labelCreate):
-			err = d.pressFilled(ctx, b, p, labelCreate)
+			err = d.pressHashing(ctx, b, p, pg, labelCreate)
 		case goal == goalSignUp && hasLink(pg, labelSignUpNow):
 			err = b.Click(ctx, labelSignUpNow)
 		case hasButton(pg, labelSignIn):
-			err = d.pressFilled(ctx, b, p, labelSignIn)
+			err = d.pressHashing(ctx, b, p, pg, labelSignIn)
 		case hasButton(pg, labelSendEmailCode):
 			expect = channelEmail
 			err = d.pressFilled(ctx, b, p, labelSendEmailCode)
@@ -174,6 +174,34 @@ func (d *driver) walk(ctx context.Context, b *browser, p *person, goal journeyGo
 func (d *driver) pressFilled(ctx context.Context, b *browser, p *person, label string) error {
 	f, _, _ := b.Page.ButtonFold(label)
 	return b.Press(ctx, label, p.fill(f))
+}
+
+// busyWait is how long a person waits after 'Sorry, the service is busy'
+// before pressing the button again.
+const busyWait = time.Second
+
+// maxBusyTries bounds how often one press is retried after a busy answer.
+const maxBusyTries = 30
+
+// pressHashing presses label on pg, a page whose button makes the idp hash a
+// password ('Sign in', 'Create'). When the idp answers 503 'Sorry, the
+// service is busy' (its queue of password hashes is full: nothing was checked
+// or recorded), the person goes back and presses again after busyWait, as
+// the page tells them to; each such answer is counted (d.busy), not an error.
+func (d *driver) pressHashing(ctx context.Context, b *browser, p *person, pg *sim.Page, label string) error {
+	for try := 1; ; try++ {
+		f, btn, _ := pg.ButtonFold(label)
+		err := b.Submit(ctx, f, btn, p.fill(f))
+		if err == nil || b.Status != http.StatusServiceUnavailable || try == maxBusyTries {
+			return err
+		}
+		d.busy.Add(1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(busyWait):
+		}
+	}
 }
 
 func hasButton(p *sim.Page, label string) bool { _, _, ok := p.ButtonFold(label); return ok }

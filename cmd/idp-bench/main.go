@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.hashDuration, "hash-duration", 5*time.Second, "how long to measure raw argon2id hashes/s (0 skips)")
 	fs.IntVar(&o.inFlight, "inflight", 200, "journeys left in flight to measure Redis memory (needs Redis; 0 skips)")
 	fs.StringVar(&o.peer, "peer", "", `"install" to install the peers (-peers) into a temporary directory and run the same scenarios against them, or the path of the zitadel/oidc example OP's binary (the other peers are installed)`)
+	fs.StringVar(&o.hydraBin, "hydra-bin", "", "with -peer: a Hydra "+hydraVersion+" binary to run instead of building one from the module proxy (minutes)")
 	fs.StringVar(&peers, "peers", strings.Join(peerNames, ","), "with -peer: the peers to compare with")
 	fs.Float64Var(&o.quiet, "quiet", 0, "first wait until the 1-minute load average is below this (0: start at once)")
 	fs.DurationVar(&o.quietFor, "quiet-for", 30*time.Minute, "how long -quiet waits at most")

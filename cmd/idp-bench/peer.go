@@ -35,7 +35,7 @@ type peer struct {
 }
 
 // knownPeers are the peers -peers may name, in the order they run.
-var knownPeers = []peer{zitadelPeer, oidcProviderPeer}
+var knownPeers = []peer{zitadelPeer, oidcProviderPeer, hydraPeer}
 
 // peerNames are the names of knownPeers.
 var peerNames = func() []string {

@@ -211,7 +211,8 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 	// code from now on revokes them whenever they appear (issueFromCode
 	// checks the grant again once they exist). A family named here whose
 	// refresh token is never issued costs a reuse one empty revocation.
-	ar.accessTokenID, ar.familyID = randomID(16), randomID(16)
+	ar.familyID = randomID(16)
+	ar.accessTokenID = newAccessTokenID(ar.ClientID, ar.familyID, ar.SessionID)
 	grant, _ := json.Marshal(grantRecord{
 		ClientID: ar.ClientID, UserID: ar.UserID, AccessTokenIDs: []string{ar.accessTokenID}, FamilyID: ar.familyID,
 	})

@@ -249,7 +249,12 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 
 	var cryptoKey [32]byte
 	copy(cryptoKey[:], deriveKey(cfg.KeyEncryptionKey, "access-token"))
+	tokens, err := newTokenCrypto(cfg.KeyEncryptionKey, cryptoKey)
+	if err != nil {
+		return nil, err
+	}
 	opts := []op.Option{
+		op.WithCrypto(tokens), // access tokens and codes (tokencrypto.go)
 		op.WithIDTokenHintKeySet(&hintKeySet{keys: keys}),
 		op.WithAccessTokenKeySet(&hintKeySet{keys: keys}),
 		op.WithCORSOptions(p.corsOptions()),

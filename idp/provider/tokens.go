@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,8 +61,8 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if !ok {
 		return "", time.Time{}, fmt.Errorf("provider: unsupported token request %T", req)
 	}
-	at := s.p.newAccessToken(ar.ClientID, ar.UserID, ar.Scopes, ar.AMR, ar.AuthTime, "")
-	at.ID, at.SessionID = ar.accessTokenID, ar.SessionID
+	at := s.p.newAccessToken(ar.ClientID, ar.UserID, ar.Scopes, ar.AMR, ar.AuthTime, "", ar.SessionID)
+	at.ID = ar.accessTokenID
 	if err := s.p.issueFromCode(ctx, ar, at, nil); err != nil {
 		return "", time.Time{}, err
 	}
@@ -79,8 +80,8 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 			Scopes: r.Scopes, Audience: r.GetAudience(), AMR: r.AMR, AuthTime: r.AuthTime, CreatedAt: now,
 			ExpiresAt: now.Add(p.cfg.RefreshTokenTTL), IdleExpiresAt: now.Add(p.cfg.RefreshTokenIdleTTL),
 		}
-		at := p.newAccessToken(r.ClientID, r.UserID, r.Scopes, r.AMR, r.AuthTime, rt.FamilyID)
-		at.ID, at.SessionID = r.accessTokenID, r.SessionID
+		at := p.newAccessToken(r.ClientID, r.UserID, r.Scopes, r.AMR, r.AuthTime, rt.FamilyID, r.SessionID)
+		at.ID = r.accessTokenID
 		if err := p.issueFromCode(ctx, r, at, rt); err != nil {
 			return "", "", time.Time{}, err
 		}
@@ -99,8 +100,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		if tok.Hash != want {
 			return "", "", time.Time{}, errors.New("provider: refresh request for another token than the one presented")
 		}
-		at := p.newAccessToken(tok.ClientID, tok.UserID, r.scopes, tok.AMR, tok.AuthTime, tok.FamilyID)
-		at.SessionID = tok.SessionID
+		at := p.newAccessToken(tok.ClientID, tok.UserID, r.scopes, tok.AMR, tok.AuthTime, tok.FamilyID, tok.SessionID)
 		if err := p.storeAccessToken(ctx, at); err != nil {
 			return "", "", time.Time{}, refreshServerError(err)
 		}
@@ -139,11 +139,11 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-func (p *Provider) newAccessToken(clientID, userID string, scopes, amr []string, authTime time.Time, familyID string) *accessToken {
+func (p *Provider) newAccessToken(clientID, userID string, scopes, amr []string, authTime time.Time, familyID, sessionID string) *accessToken {
 	now := p.now()
 	return &accessToken{
-		ID: randomID(16), ClientID: clientID, UserID: userID, Scopes: scopes, Audience: []string{clientID},
-		AMR: amr, AuthTime: authTime, IssuedAt: now, ExpiresAt: now.Add(p.cfg.AccessTokenTTL), FamilyID: familyID,
+		ID: newAccessTokenID(clientID, familyID, sessionID), ClientID: clientID, UserID: userID, Scopes: scopes, Audience: []string{clientID},
+		AMR: amr, AuthTime: authTime, IssuedAt: now, ExpiresAt: now.Add(p.cfg.AccessTokenTTL), FamilyID: familyID, SessionID: sessionID,
 	}
 }
 
@@ -258,32 +258,53 @@ func (p *Provider) revokeFamily(ctx context.Context, familyID string) error {
 }
 
 // accessTokenByID returns a live access token record, or an error when it is
-// unknown, expired or revoked (directly, with its refresh family, or by a
-// "revoke everything before" marker for its user). Two round trips: the
-// token, then every marker that could revoke it at once.
+// unknown, expired or revoked (directly, with its refresh family or its IdP
+// session, or by a "revoke everything before" marker for its user). One
+// round trip: the token's id names its client, family and session
+// (newAccessTokenID), so the token and every marker that could revoke it are
+// read at once. The record decides which markers count; a marker it names
+// that the id did not (an id made before ids named them) is read in a second
+// round trip.
 func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*accessToken, error) {
-	var at accessToken
-	if _, err := getJSON(ctx, p.eph, keyAccessToken+id, &at); err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			dependencyFailed(ctx, err)
-		}
+	named, _ := markersNamedByID(id, subject)
+	vals, err := p.eph.GetMany(ctx, append([]string{keyAccessToken + id}, named...)...)
+	if err != nil {
+		dependencyFailed(ctx, err)
 		return nil, fmt.Errorf("provider: access token: %w", err)
+	}
+	if vals[0] == nil {
+		return nil, fmt.Errorf("provider: access token: %w", store.ErrNotFound)
+	}
+	var at accessToken
+	if err := json.Unmarshal(vals[0], &at); err != nil {
+		return nil, fmt.Errorf("provider: decode access token record: %w", err)
 	}
 	if at.UserID != subject || !p.now().Before(at.ExpiresAt) {
 		return nil, errors.New("provider: access token invalid or expired")
 	}
-	keys := revocationKeys(at.UserID, at.ClientID)
-	n := len(keys)
-	// Presence markers: the token's refresh family, its IdP session.
-	for _, k := range []string{keyRevokedFamily + at.FamilyID, keyRevokedSession + at.SessionID} {
-		if !strings.HasSuffix(k, ":") {
-			keys = append(keys, k)
+	keys, n := tokenMarkerKeys(at.UserID, at.ClientID, at.FamilyID, at.SessionID)
+	markers := make([][]byte, len(keys))
+	var missing []int
+	for i, k := range keys {
+		if j := slices.Index(named, k); j >= 0 {
+			markers[i] = vals[1+j]
+		} else {
+			missing = append(missing, i)
 		}
 	}
-	markers, err := p.eph.GetMany(ctx, keys...)
-	if err != nil {
-		dependencyFailed(ctx, err)
-		return nil, fmt.Errorf("provider: load revocation markers: %w", err)
+	if len(missing) > 0 {
+		more := make([]string, len(missing))
+		for i, m := range missing {
+			more[i] = keys[m]
+		}
+		got, err := p.eph.GetMany(ctx, more...)
+		if err != nil {
+			dependencyFailed(ctx, err)
+			return nil, fmt.Errorf("provider: load revocation markers: %w", err)
+		}
+		for i, m := range missing {
+			markers[m] = got[i]
+		}
 	}
 	for _, m := range markers[n:] {
 		if m != nil {
@@ -298,4 +319,39 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (*ac
 		return nil, errors.New("provider: access token revoked")
 	}
 	return &at, nil
+}
+
+// newAccessTokenID is the id of a new access token: 16 random bytes, then
+// the refresh family, the IdP session and the client its record names (each
+// may be empty), joined by dots, so that a presented token's revocation
+// markers can be read with it (accessTokenByID). Random ids never contain a
+// dot; a client id may, so it comes last. None contains the ':' the library
+// joins the id and the subject with.
+func newAccessTokenID(clientID, familyID, sessionID string) string {
+	return randomID(16) + "." + familyID + "." + sessionID + "." + clientID
+}
+
+// markersNamedByID are the revocation markers of a token whose id is id and
+// subject subject, as newAccessTokenID named them; none for another id.
+func markersNamedByID(id, subject string) ([]string, int) {
+	parts := strings.SplitN(id, ".", 4)
+	if len(parts) != 4 {
+		return nil, 0
+	}
+	return tokenMarkerKeys(subject, parts[3], parts[1], parts[2])
+}
+
+// tokenMarkerKeys are the markers that revoke an access token: the first n
+// are "revoked before" times for its user (revocationKeys), the rest
+// presence markers of its refresh family and its IdP session.
+func tokenMarkerKeys(userID, clientID, familyID, sessionID string) (keys []string, n int) {
+	keys = revocationKeys(userID, clientID)
+	n = len(keys)
+	if familyID != "" {
+		keys = append(keys, keyRevokedFamily+familyID)
+	}
+	if sessionID != "" {
+		keys = append(keys, keyRevokedSession+sessionID)
+	}
+	return keys, n
 }
