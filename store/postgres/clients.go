@@ -18,7 +18,7 @@ const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout
 
 func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 	var (
-		c                 store.Client
+		c                      store.Client
 		created, previous, off pgtype.Timestamptz
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
