@@ -60,7 +60,7 @@ func join(lists ...[]string) []string { return slices.Concat(lists...) }
 // the entries say which neighbours a package may use.
 var importRules = []importRule{
 	// cmd: mains are wiring.
-	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/app", "idp/config", "idp/journey", "idp/migrate", "idp/provider", "factors", "factors/email", "factors/messages", "factors/phone", "store"},
+	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/app", "idp/config", "idp/cost", "idp/journey", "idp/migrate", "idp/provider", "factors", "factors/email", "factors/messages", "factors/phone", "store"},
 		why: "the idp command runs the app and its admin commands; backends are the app's choice"},
 	{pkg: "cmd/idp-bench", project: []string{"idp/app", "idp/config", "idp/limits", "idp/password", "idp/webtest/sim", "ui"},
 		external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9", "golang.org/x/oauth2/..."},
@@ -81,10 +81,12 @@ var importRules = []importRule{
 	{pkg: "idp/app", project: []string{"idp/...", "factors/...", "store/...", "ui"}, external: []string{prom},
 		never: []string{module + "/idp/webtest", module + "/store/storetest", module + "/factors/vonage/vonagetest", module + "/factors/email/smtptest"},
 		why:   "app is the wiring: it chooses backends and providers; the protocol library stays in idp/provider"},
-	{pkg: "idp/config", project: []string{"idp/limits", "factors/b2c", "factors/email", "factors/phone", "factors/vonage"},
+	{pkg: "idp/config", project: []string{"idp/cost", "idp/limits", "factors/b2c", "factors/email", "factors/phone", "factors/vonage"},
 		never: join(storeBackends, protocol, []string{module + "/ui"}),
 		why:   "settings are read and checked once; the factors check their own settings' shapes"},
 	{pkg: "idp/faults", why: "the fault suite is tests only; it runs the built binary"},
+	{pkg: "idp/cost", project: []string{"store"}, never: join(storeBackends, protocol, []string{"net", "net/http", "database/sql"}),
+		why: "the cost report is pure arithmetic over the daily counts, in integer millipence: no I/O, no clock"},
 	{pkg: "idp/amr", never: []string{"net", "os", "database/sql"}, why: "what a sign-in proves: constants and the acr rule, pure"},
 	{pkg: "idp/journey", project: []string{"factors", "factors/otp", "factors/phone", "idp/amr", "idp/limits"},
 		never: join(storeBackends, protocol, pages, vonage, []string{module + "/store", module + "/idp/password", "database/sql", "net", "os/exec", "github.com/prometheus/..."}),

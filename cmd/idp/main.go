@@ -38,6 +38,7 @@ var commands = map[string]command{
 	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL; import (from Azure AD B2C or an export), export", users},
 
 	"audit":       {"read the audit log: list or export (jsonl, csv) by person, form app, kind, operator and time", auditCmd},
+	"costs":       {"texts and calls by day or month, form app, channel and outcome, with the estimated cost: [--from DATE] [--to DATE] [--by day|month] [--json]", costsCmd},
 	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
 	"healthcheck": {"exit 0 if the server on IDP_ADDR (or --url) answers /healthz with 200 (container health checks)", healthcheck},
 }
