@@ -33,7 +33,7 @@ var commands = map[string]command{
 	"serve":   {"run the identity provider (the default)", serve},
 	"migrate": {"apply pending database migrations and exit", migrate},
 	"version": {"print the version and exit", version},
-	"clients": {"manage relying parties: add, list, show ID, update ID, remove ID, rotate-secret ID", clients},
+	"clients": {"manage relying parties: add, list, show ID, update ID, remove ID, rotate-secret ID, disable ID, enable ID", clients},
 	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--emergency] [--alg RS256|ES256]", keys},
 	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL; import (from Azure AD B2C or an export), export", users},
 
