@@ -60,7 +60,7 @@ func join(lists ...[]string) []string { return slices.Concat(lists...) }
 // the entries say which neighbours a package may use.
 var importRules = []importRule{
 	// cmd: mains are wiring.
-	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/app", "idp/config", "idp/cost", "idp/journey", "idp/migrate", "idp/provider", "factors", "factors/email", "factors/messages", "factors/phone", "store"},
+	{pkg: "cmd/idp", project: []string{"cmd/formapp/formapp", "idp/admin", "idp/support", "idp/app", "idp/config", "idp/cost", "idp/journey", "idp/migrate", "idp/provider", "factors", "factors/email", "factors/messages", "factors/phone", "store"},
 		why: "the idp command runs the app and its admin commands; backends are the app's choice"},
 	{pkg: "cmd/idp-bench", project: []string{"idp/app", "idp/config", "idp/limits", "idp/password", "idp/webtest/sim", "ui"},
 		external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9", "golang.org/x/oauth2/..."},
@@ -99,6 +99,13 @@ var importRules = []importRule{
 		why: "generated B2C tenants and a strict fake of Microsoft Graph for tests"},
 	{pkg: "idp/limits", never: []string{"net/http", "net", "os", "database/sql"},
 		why: "limits are pure rules: the standard library only, no I/O"},
+	{pkg: "idp/admin", project: []string{"idp/support", "idp/journey", "idp/server", "factors", "factors/messages", "store", "ui"},
+		external: []string{"github.com/coreos/go-oidc/v3/oidc", "golang.org/x/oauth2"},
+		never:    join(storeBackends, vonage, []string{module + "/idp/web"}),
+		why:      "the operators' console is an OIDC client of the idp (go-oidc, over the idp's handler in process) and acts through the store's interfaces and idp/support, as the CLI does (the provider only through support's use of its durable requests); never the login pages or a backend"},
+	{pkg: "idp/support", project: []string{"idp/journey", "idp/provider", "factors", "factors/messages", "store"},
+		never: join(storeBackends, []string{module + "/ui", module + "/idp/web"}),
+		why:   "what operators do to people's accounts and the audit export, shared by the CLI and the console: the store's interfaces, no pages"},
 	{pkg: "idp/password", external: []string{"golang.org/x/crypto/argon2", prom},
 		never: join(storeBackends, []string{module + "/store"}, protocol),
 		why:   "hashing and the password rule take and give strings; they never see the store"},

@@ -296,9 +296,12 @@ type AuditEvent struct {
 	IP       string
 	Detail   string // never a code, password, token or secret
 	// Operator is who did it on the person's or form app's behalf: an admin
-	// command's operator ("cli:<name>"), later a console operator; empty for
+	// command's operator ("cli:<name>"), a console operator (ConsoleOperator); empty for
 	// what people and form apps do themselves and for the service's own work.
 	Operator string
+	// Reason is why an operator did it, as they gave it (the console's and
+	// the admin commands' reason); empty for the rest.
+	Reason string
 }
 
 // AuditFilter selects audit events; empty fields match everything.
@@ -460,6 +463,39 @@ type DailyCounts interface {
 // DayOf is the UTC day containing t, as DailyCounts names it ("2006-01-02").
 func DayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
+// AdminRole is one role an operator holds in the operators' console (idp/admin).
+type AdminRole struct {
+	UserID    string // the operator's account (users.id, their sub)
+	Role      string // "support", "clients", "auditor" or "owner"
+	GrantedBy string // who granted it, as audit events name operators ("cli:sam", "console:...")
+	GrantedAt time.Time
+}
+
+// AdminRoles stores who may use the operators' console and for what.
+type AdminRoles interface {
+	// GrantRole records r; granted is false (and nothing changes) when the user
+	// already holds the role. ErrNotFound when there is no account r.UserID.
+	GrantRole(ctx context.Context, r *AdminRole) (granted bool, err error)
+	// RevokeRole removes the role; revoked is false when the user did not hold it.
+	RevokeRole(ctx context.Context, userID, role string) (revoked bool, err error)
+	// RolesOf returns the roles the user holds, sorted; none (and no error) for
+	// a user with none or no such user.
+	RolesOf(ctx context.Context, userID string) ([]string, error)
+	// ListRoles returns every role held, by user id then role.
+	ListRoles(ctx context.Context) ([]*AdminRole, error)
+}
+
+// ConsoleOperator is how audit events (and AdminRole.GrantedBy) name an
+// operator of the console: "console:" and their email address, with their
+// account's id in brackets. EraseUser replaces it with the erased account's
+// pseudonym (ConsoleOperatorSuffix finds it).
+func ConsoleOperator(email, userID string) string {
+	return "console:" + email + ConsoleOperatorSuffix(userID)
+}
+
+// ConsoleOperatorSuffix ends every ConsoleOperator name of the account userID.
+func ConsoleOperatorSuffix(userID string) string { return " (" + userID + ")" }
+
 // Durable is the database: PostgreSQL in production, SQLite embedded.
 type Durable interface {
 	Users
@@ -471,6 +507,7 @@ type Durable interface {
 	DailyCounts
 	ConsecutiveFailures
 	Outbox
+	AdminRoles
 	// Migrate applies pending schema migrations.
 	Migrate(ctx context.Context) error
 	// Ping reports whether the database is reachable.

@@ -110,7 +110,20 @@ type Page struct {
 	// RefreshSeconds, when above zero, makes the browser reload the page
 	// after that many seconds, without JavaScript (meta refresh).
 	RefreshSeconds int
+	// Nav, when set, is the service navigation shown in the header (the
+	// operators' console: the pages the operator's roles allow).
+	Nav []NavItem
 }
+
+// NavItem is one link of the header's service navigation.
+type NavItem struct {
+	Text, Href string
+	Current    bool // the page shown is this item's (or under it)
+}
+
+// Base is the Page of a model that embeds it (the console's render helper
+// fills the header through it).
+func (p *Page) Base() *Page { return p }
 
 // ErrorFor returns the message for field, or "" when it has none.
 func (p Page) ErrorFor(field string) string {

@@ -16,7 +16,19 @@ type sample struct {
 
 var sampleTime = time.Date(2026, 3, 3, 14, 5, 0, 0, time.UTC)
 
+// sampleSets are more samples, each area's from its own file (the console's:
+// admin_samples_test.go), added by an init there.
+var sampleSets []func() []sample
+
 func samples() []sample {
+	all := baseSamples()
+	for _, set := range sampleSets {
+		all = append(all, set()...)
+	}
+	return all
+}
+
+func baseSamples() []sample {
 	return []sample{
 		{
 			page: PageSignIn,

@@ -83,7 +83,7 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ui: page %s: %w", name, err)
 		}
-		file := "templates/pages/" + name + ".html"
+		file := pageFile(name)
 		if _, err := clone.ParseFS(fsys, file); err != nil {
 			return nil, fmt.Errorf("ui: page %s: %w", name, err)
 		}
@@ -104,13 +104,26 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: list pages: %w", err)
 	}
-	for _, f := range files {
-		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/pages/"), ".html")
+	console, err := fs.Glob(fsys, "templates/admin/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("ui: list console pages: %w", err)
+	}
+	for _, f := range append(files, console...) {
+		name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(f, "templates/pages/"), "templates/"), ".html")
 		if _, ok := pageModels[name]; !ok {
 			return nil, fmt.Errorf("ui: %s has no view model in pageModels", f)
 		}
 	}
 	return t, nil
+}
+
+// pageFile is the template of a page: templates/admin/<name>.html for the
+// console's pages (named "admin/<name>"), templates/pages/<name>.html for the rest.
+func pageFile(name string) string {
+	if strings.HasPrefix(name, "admin/") {
+		return "templates/" + name + ".html"
+	}
+	return "templates/pages/" + name + ".html"
 }
 
 // Render writes page with status. The page is rendered into a buffer first,

@@ -2,25 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/councilforms/idp/idp/support"
 	"github.com/councilforms/idp/store"
 )
 
 const auditUsage = "usage: idp audit list|export [--user EMAIL|--sub ID] [--client ID] [--kind KIND] [--operator NAME] " +
 	"[--since TIME] [--until TIME] [--limit N] [--format jsonl|csv]"
-
-// auditExportPage is how many events one read of an export takes.
-const auditExportPage = 1000
 
 // audit reads the audit log of the database named by IDP_DATABASE_URL, for the
 // council's auditors and for subject-access requests: `idp audit list` shows the
@@ -98,55 +93,15 @@ func auditCmd(ctx context.Context, env *environment, args []string) error {
 		}
 		return tw.Flush()
 	}
-	return exportAudit(ctx, env.stdout, db, f, format)
-}
-
-// exportAudit writes every matching event, a page at a time.
-func exportAudit(ctx context.Context, w io.Writer, db store.Audit, f store.AuditFilter, format string) error {
-	cw := csv.NewWriter(w)
-	if format == "csv" {
-		if err := cw.Write([]string{"id", "time", "kind", "user_id", "client_id", "ip", "operator", "detail"}); err != nil {
-			return err
-		}
-	}
-	enc := json.NewEncoder(w)
-	f.Limit = auditExportPage
-	for {
-		es, err := db.QueryAudit(ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			if format == "csv" {
-				err = cw.Write([]string{strconv.FormatInt(e.ID, 10), e.Time.UTC().Format(time.RFC3339Nano), e.Kind, e.UserID,
-					e.ClientID, e.IP, e.Operator, e.Detail})
-			} else {
-				err = enc.Encode(map[string]any{"id": e.ID, "time": e.Time.UTC().Format(time.RFC3339Nano), "kind": e.Kind,
-					"user_id": e.UserID, "client_id": e.ClientID, "ip": e.IP, "operator": e.Operator, "detail": e.Detail})
-			}
-			if err != nil {
-				return err
-			}
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		if len(es) < auditExportPage {
-			return nil
-		}
-		f.Before = es[len(es)-1]
-	}
+	return support.ExportAudit(ctx, env.stdout, db, f, format)
 }
 
 func parseAuditTime(name, v string) (time.Time, error) {
 	if strings.TrimSpace(v) == "" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, nil
-		}
+	if t, ok := support.ParseTime(v); ok {
+		return t, nil
 	}
 	return time.Time{}, usageError{fmt.Errorf("--%s %q: give a time such as 2026-12-02T16:25:00Z or a date such as 2026-12-02", name, v)}
 }

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/support"
 	"github.com/councilforms/idp/store"
 )
 
@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--emergency] [--alg RS256|ES256]", keys},
 	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL; import (from Azure AD B2C or an export), export", users},
 
+	"admins":      {"grant and revoke the roles of the operators' console: grant|revoke EMAIL ROLE, list", admins},
 	"audit":       {"read the audit log: list or export (jsonl, csv) by person, form app, kind, operator and time", auditCmd},
 	"costs":       {"texts and calls by day or month, form app, channel and outcome, with the estimated cost: [--from DATE] [--to DATE] [--by day|month] [--json]", costsCmd},
 	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
@@ -52,9 +53,8 @@ type environment struct {
 	// operator is who runs an admin command (--operator NAME, else the OS
 	// user): the audit events of what it changes name them.
 	operator string
-	// notify tells a person by email what an admin command changed on their
-	// account (idp users); it returns the line to print about it.
-	notify func(ctx context.Context, u *store.User, ch messages.Change) string
+	// support is what idp users acts through (users.go: supportService).
+	support func(db store.Durable) *support.Service
 }
 
 // operatorOf takes --operator NAME (or --operator=NAME) out of an admin
@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, env *environment) int {
 		return 2
 	}
 	var err error
-	if name == "users" || name == "clients" || name == "keys" {
+	if name == "users" || name == "clients" || name == "keys" || name == "admins" {
 		env.operator, args, err = operatorOf(args)
 	}
 	if err == nil {

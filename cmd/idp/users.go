@@ -9,12 +9,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/email"
 	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
-	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/idp/support"
 	"github.com/councilforms/idp/store"
 )
 
@@ -63,7 +62,7 @@ func users(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer db.Close()
-	env.notify = accountNotifier(cfg, db)
+	env.support = func(db store.Durable) *support.Service { return supportService(cfg, db) }
 	u, err := db.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user with email %q", email)
@@ -233,139 +232,126 @@ func orDash(s string) string {
 	return s
 }
 
+// cliActor is the operator of an admin command, for support's audit events.
+func cliActor(env *environment) support.Actor {
+	return support.Actor{Operator: env.auditOperator(), Via: "with the admin command", Again: "run the command again"}
+}
+
+// reportAudit warns when a change was made but its audit event was not recorded.
+func reportAudit(env *environment, r support.Result) {
+	if r.AuditErr != nil {
+		fmt.Fprintf(env.stderr, "warning: %v\n", r.AuditErr)
+	}
+}
+
 func usersUnlock(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
-	if u.FailedLogins == 0 && u.LockedUntil.IsZero() {
+	r, err := env.support(db).Unlock(ctx, u, cliActor(env))
+	if err != nil {
+		return err
+	}
+	if !r.Changed {
 		fmt.Fprintf(env.stdout, "user %s was not locked and has no failed logins; nothing changed\n", u.Email)
 		return nil
 	}
-	if err := db.ResetLoginFailures(ctx, u.ID); err != nil {
-		return fmt.Errorf("unlock user: %w", err)
-	}
-	auditUser(ctx, env, db, "admin.unlock", u.ID, fmt.Sprintf("unlocked with the admin command (%d failed logins cleared)", u.FailedLogins))
-	fmt.Fprintf(env.stdout, "user %s unlocked: %d failed logins cleared; they can sign in with their password now\n", u.Email, u.FailedLogins)
+	reportAudit(env, r)
+	fmt.Fprintf(env.stdout, "user %s unlocked: %d failed logins cleared; they can sign in with their password now\n", u.Email, r.FailedLogins)
 	return nil
 }
 
-// usersDisable stops a person signing in: the login pages answer as for a wrong
-// password, and the provider refuses tokens and single sign-on for a disabled
-// account. Their refresh tokens are revoked too, so that enabling the account
-// later does not bring old grants back.
+// usersDisable stops a person signing in (support.Service.Disable).
 func usersDisable(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
-	if u.Status == store.UserDisabled {
+	r, err := env.support(db).Disable(ctx, u, cliActor(env))
+	reportAudit(env, r)
+	if err != nil {
+		return err
+	}
+	if !r.Changed {
 		fmt.Fprintf(env.stdout, "user %s is already disabled; nothing changed\n", u.Email)
 		return nil
 	}
-	now := time.Now()
-	u.Status, u.UpdatedAt = store.UserDisabled, now
-	if err := db.UpdateUser(ctx, u); err != nil {
-		return fmt.Errorf("disable user: %w", err)
-	}
-	auditUser(ctx, env, db, "admin.disable", u.ID, "disabled with the admin command")
-	// The running servers end their sessions in every browser and tell the form
-	// apps (a durable request: queued before anything is revoked here, so that a
-	// failure leaves nothing revoked unannounced).
-	if err := provider.QueueEndSessions(ctx, db, u.ID, now); err != nil {
-		return fmt.Errorf("user %s is disabled, but ending their sessions failed (run the command again): %w", u.Email, err)
-	}
-	if err := db.RevokeUserRefreshTokens(ctx, u.ID, "", now); err != nil {
-		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
-	}
 	warnReimport(env, u, "enable them again")
 	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
-	fmt.Fprintln(env.stdout, env.notify(ctx, u, messages.DisabledByCouncil{}))
+	fmt.Fprintln(env.stdout, noticeLine(u, r))
 	return nil
 }
 
-// usersEndSessions signs a person out everywhere without disabling the account
-// (a lost or shared device): the running servers end their sessions in every
-// browser, revoke their tokens at every form app and tell the form apps by
-// back-channel logout. Their next sign-in asks for the password and phone.
+// usersEndSessions signs a person out everywhere (support.Service.EndSessions).
 func usersEndSessions(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
-	if err := provider.QueueEndSessions(ctx, db, u.ID, time.Now()); err != nil {
-		return fmt.Errorf("end the sessions of %s: %w", u.Email, err)
+	r, err := env.support(db).EndSessions(ctx, u, cliActor(env))
+	if err != nil {
+		return err
 	}
-	auditUser(ctx, env, db, "admin.end_sessions", u.ID, "every session ended with the admin command")
+	reportAudit(env, r)
 	fmt.Fprintf(env.stdout, "user %s: the running servers end their sessions in every browser within seconds, revoke their tokens at every form app and tell the form apps; their next sign-in asks for the password and phone\n", u.Email)
 	return nil
 }
 
-// usersDelete erases a person (UK GDPR erasure, or an account nobody uses):
-// their account, tokens and personal data go at once, the audit log keeps a
-// pseudonymous trail, and the running servers end their sessions in every
-// browser and tell their form apps. Their email address can sign up again as
-// a new account, with a new sub.
+// usersDelete erases a person (support.Service.Delete).
 func usersDelete(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
-	pseudonym := store.ErasedPseudonym(u.ID)
-	// The request first: if the erasure then fails, running the command again
-	// finds the account and does it; sessions end either way.
-	if err := provider.QueueErasure(ctx, db, u.ID, pseudonym, time.Now()); err != nil {
-		return fmt.Errorf("delete user %s: %w", u.Email, err)
+	r, err := env.support(db).Delete(ctx, u, cliActor(env))
+	if err != nil {
+		return err
 	}
-	if _, err := db.EraseUser(ctx, u.ID, u.Email, pseudonym); err != nil {
-		return fmt.Errorf("delete user %s (run the command again): %w", u.Email, err)
-	}
-	auditUser(ctx, env, db, "user.erased", pseudonym, "account and personal data erased with the admin command")
-	fmt.Fprintf(env.stdout, "user %s deleted: their account and personal data are erased (the audit log keeps their events as %s); the running servers end their sessions and tell their form apps\n", u.Email, pseudonym)
+	reportAudit(env, r)
+	fmt.Fprintf(env.stdout, "user %s deleted: their account and personal data are erased (the audit log keeps their events as %s); the running servers end their sessions and tell their form apps\n", u.Email, r.Pseudonym)
 	return nil
 }
 
 func usersEnable(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
-	if u.Status == store.UserActive {
+	r, err := env.support(db).Enable(ctx, u, cliActor(env))
+	if err != nil {
+		return err
+	}
+	if !r.Changed {
 		fmt.Fprintf(env.stdout, "user %s is already active; nothing changed\n", u.Email)
 		return nil
 	}
-	u.Status, u.UpdatedAt = store.UserActive, time.Now()
-	if err := db.UpdateUser(ctx, u); err != nil {
-		return fmt.Errorf("enable user: %w", err)
-	}
-	auditUser(ctx, env, db, "admin.enable", u.ID, "enabled with the admin command")
+	reportAudit(env, r)
 	warnReimport(env, u, "disable them again if they are disabled there")
 	fmt.Fprintf(env.stdout, "user %s enabled: they can sign in again\n", u.Email)
 	return nil
 }
 
-// usersResetPhone is for someone who lost their phone: without a verified phone the
-// sign-in journey resumes at phone enrolment once the password is accepted.
+// usersResetPhone is for someone who lost their phone (support.Service.ResetPhone).
 func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
-	if u.Phone == "" && u.PhoneType == "" && !u.PhoneVerified {
+	r, err := env.support(db).ResetPhone(ctx, u, cliActor(env))
+	if err != nil {
+		return err
+	}
+	if !r.Changed {
 		fmt.Fprintf(env.stdout, "user %s has no phone number; nothing changed. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", u.Email)
 		return nil
 	}
-	removed := "phone number"
-	if ending := journey.PhoneEnding(u.Phone); ending != "" {
-		removed += " ending " + ending
-	}
-	u.Phone, u.PhoneType, u.PhoneVerified, u.UpdatedAt = "", "", false, time.Now()
-	if err := db.UpdateUser(ctx, u); err != nil {
-		return fmt.Errorf("reset phone: %w", err)
-	}
-	auditUser(ctx, env, db, "admin.reset_phone", u.ID, removed+" removed with the admin command")
+	reportAudit(env, r)
 	warnReimport(env, u, "bring the phone back if it is still there")
-	fmt.Fprintf(env.stdout, "%s removed from user %s. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", removed, u.Email)
-	fmt.Fprintln(env.stdout, env.notify(ctx, u, messages.PhoneRemovedByCouncil{}))
+	fmt.Fprintf(env.stdout, "%s removed from user %s. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", r.Removed, u.Email)
+	fmt.Fprintln(env.stdout, noticeLine(u, r))
 	return nil
 }
 
-// accountNotifier tells the owner of an account what an admin command changed,
-// through the durable email outbox the servers deliver (the same notice the
-// login pages send after a password reset). Without an SMTP relay (IDP_DEV)
-// there is no outbox to deliver it, and it says so.
-func accountNotifier(cfg *config.Config, db store.Outbox) func(context.Context, *store.User, messages.Change) string {
-	return func(ctx context.Context, u *store.User, ch messages.Change) string {
-		if !cfg.SMTPConfigured() {
-			return "No email relay is configured (IDP_SMTP_URL), so they are not told by email."
+// supportService is what idp users acts through: the same as the console,
+// telling people by email through the durable outbox the servers deliver.
+// Without an SMTP relay (IDP_DEV) there is no outbox to deliver it, and the
+// command says so.
+func supportService(cfg *config.Config, db store.Durable) *support.Service {
+	s := &support.Service{Store: db, ContactText: cfg.ContactText}
+	if cfg.SMTPConfigured() {
+		if catalogue, err := messages.New(cfg.OrgName); err == nil {
+			s.Messages, s.Notices = catalogue, email.NewOutbox(db, nil, nil)
 		}
-		catalogue, err := messages.New(cfg.OrgName)
-		if err == nil {
-			var m factors.Email
-			if m, err = catalogue.AccountChangedEmail(u.Email, ch, time.Now(), cfg.ContactText); err == nil {
-				err = email.NewOutbox(db, nil, nil).SendEmail(ctx, m)
-			}
-		}
-		if err != nil {
-			return fmt.Sprintf("Warning: the email telling them was not queued: %v", err)
-		}
+	}
+	return s
+}
+
+// noticeLine is what the command prints about the email telling the person.
+func noticeLine(u *store.User, r support.Result) string {
+	switch r.Notice {
+	case support.NoticeQueued:
 		return "An email telling them what changed is queued for " + u.Email + "."
+	case support.NoticeFailed:
+		return fmt.Sprintf("Warning: the email telling them was not queued: %v", r.NoticeErr)
+	default:
+		return "No email relay is configured (IDP_SMTP_URL), so they are not told by email."
 	}
 }
 

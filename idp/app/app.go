@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/councilforms/idp/idp/admin"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
@@ -42,6 +44,8 @@ type App struct {
 	pruneEvery time.Duration
 	mux        *http.ServeMux // every route is mounted here, in routes.go
 	handler    http.Handler   // mux wrapped in the server middleware
+	// console is the operators' console (IDP_ADMIN_ADDR); nil when it is off.
+	console *admin.Console
 	// drain is the start of a graceful stop (IDP_SHUTDOWN_DRAIN): Serve begins it on
 	// the stop signal, /readyz answers 503 from then on.
 	drain *server.Drain
@@ -128,6 +132,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 		HSTS:       cfg.HTTPS(),
 		CSRFBypass: csrfBypass,
 	})
+	if cfg.AdminAddr != "" {
+		if a.console, err = a.openConsole(o); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -200,42 +210,91 @@ func (a *App) MetricsHandler() http.Handler {
 	return mux
 }
 
+// AdminHandler is the operators' console (served on IDP_ADMIN_ADDR), or nil
+// when IDP_ADMIN_ADDR is off.
+func (a *App) AdminHandler() http.Handler {
+	if a.console == nil {
+		return nil
+	}
+	return a.console
+}
+
+// openConsole builds the operators' console: a client of this idp whose
+// back-channel requests a.handler serves in process.
+func (a *App) openConsole(o options) (*admin.Console, error) {
+	cfg := a.Config
+	return admin.New(admin.Config{
+		URL: cfg.AdminURL, Issuer: cfg.Issuer, ClientSecret: admin.ClientSecret(a.KeyEncryptionKey),
+		OrgName: cfg.OrgName, TrustedProxies: cfg.TrustedProxies, ContactText: cfg.ContactText,
+		HTTPS: strings.HasPrefix(cfg.AdminURL, "https://"),
+	}, admin.Deps{
+		Store: a.Durable, Ephemeral: a.Ephemeral, IDP: a.handler, Email: a.parts.delivery.Email,
+		Log: a.Log, Now: o.now,
+	})
+}
+
 // Serve serves the handler on the configured address, and the metrics on theirs
 // (unless IDP_METRICS_ADDR is off), until ctx is cancelled, then drains the public one for IDP_SHUTDOWN_DRAIN
 // (/readyz says 503, requests are still served) and shuts down. Both addresses are
 // listened on before anything is served: either one in use stops the start.
 func (a *App) Serve(ctx context.Context) error {
-	var metricsLn net.Listener
+	// The side listeners: metrics and the operators' console, each only when on.
+	type side struct {
+		name    string
+		setting string
+		addr    string
+		handler http.Handler
+		ln      net.Listener
+	}
+	var sides []*side
 	if addr := a.Config.MetricsAddr; addr != "" {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("IDP_METRICS_ADDR: listen on %s: %w (choose another address, or off)", addr, err)
+		sides = append(sides, &side{name: "metrics", setting: "IDP_METRICS_ADDR", addr: addr, handler: a.MetricsHandler()})
+	}
+	if addr := a.Config.AdminAddr; addr != "" && a.console != nil {
+		sides = append(sides, &side{name: "admin", setting: "IDP_ADMIN_ADDR", addr: addr, handler: a.console})
+	}
+	closeSides := func() {
+		for _, s := range sides {
+			if s.ln != nil {
+				s.ln.Close()
+			}
 		}
-		metricsLn = ln
+	}
+	for _, s := range sides {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			closeSides()
+			return fmt.Errorf("%s: listen on %s: %w (choose another address, or off)", s.setting, s.addr, err)
+		}
+		s.ln = ln
 	}
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
-		if metricsLn != nil {
-			metricsLn.Close()
-		}
+		closeSides()
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
 	}
 	a.Start(ctx)
-	if metricsLn == nil {
+	if len(sides) == 0 {
 		return server.Serve(ctx, &http.Server{Handler: a.handler}, ln, a.Log, server.WithDrain(a.drain))
 	}
-	// Either server failing stops both.
+	// Any server failing stops them all.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	metricsDone := make(chan error, 1)
-	go func() {
-		defer cancel()
-		metricsDone <- server.Serve(ctx, &http.Server{Handler: a.MetricsHandler()}, metricsLn, a.Log.With("listener", "metrics"))
-	}()
+	done := make(chan error, len(sides))
+	for _, s := range sides {
+		go func() {
+			defer cancel()
+			if err := server.Serve(ctx, &http.Server{Handler: s.handler}, s.ln, a.Log.With("listener", s.name)); err != nil {
+				done <- fmt.Errorf("%s: %w", s.name, err)
+				return
+			}
+			done <- nil
+		}()
+	}
 	err = server.Serve(ctx, &http.Server{Handler: a.handler}, ln, a.Log, server.WithDrain(a.drain))
 	cancel()
-	if merr := <-metricsDone; merr != nil {
-		err = errors.Join(err, fmt.Errorf("metrics: %w", merr))
+	for range sides {
+		err = errors.Join(err, <-done)
 	}
 	return err
 }
@@ -304,6 +363,14 @@ func (a *App) PrintURLs(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "  Metrics:    %s/metrics (IDP_METRICS_ADDR, not on the public address)\n", metricsURL(c.MetricsAddr))
 	}
+	if c.AdminAddr == "" {
+		fmt.Fprintf(w, "  Console:    off (IDP_ADMIN_ADDR)\n")
+	} else {
+		fmt.Fprintf(w, "  Console:    %s (the operators' console, IDP_ADMIN_ADDR, not on the public address)\n", c.AdminURL)
+		if a.noOwner() {
+			fmt.Fprintf(w, "              no one may use it yet: make yourself its owner with  idp admins grant EMAIL owner\n")
+		}
+	}
 	db := "PostgreSQL"
 	if c.DatabaseKind == config.DatabaseSQLite {
 		db = "SQLite " + c.SQLitePath
@@ -313,6 +380,20 @@ func (a *App) PrintURLs(w io.Writer) {
 		eph = "Redis"
 	}
 	fmt.Fprintf(w, "  Database:   %s; journeys: %s\n\n", db, eph)
+}
+
+// noOwner reports whether no account holds the console's owner role yet.
+func (a *App) noOwner() bool {
+	roles, err := a.Durable.ListRoles(context.Background())
+	if err != nil {
+		return false
+	}
+	for _, r := range roles {
+		if r.Role == admin.RoleOwner {
+			return false
+		}
+	}
+	return true
 }
 
 // metricsURL is where a person on this machine finds the metrics served on addr.

@@ -318,7 +318,7 @@ func (b *browser) get(path string) page {
 	return b.do(req)
 }
 
-// postForm posts like a browser on the idp's own page (Origin header included).
+// postForm posts like a browser on the page's own origin (Origin header included).
 func (b *browser) postForm(action string, v url.Values) page {
 	b.t.Helper()
 	if strings.HasPrefix(action, "/") {
@@ -326,7 +326,8 @@ func (b *browser) postForm(action string, v url.Values) page {
 	}
 	req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", b.idp.issuer)
+	// The page's own origin: the idp's, or the console's for its forms.
+	req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return b.do(req)
 }

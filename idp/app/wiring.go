@@ -15,6 +15,7 @@ import (
 	"github.com/councilforms/idp/factors/messages"
 	"github.com/councilforms/idp/factors/otp"
 	"github.com/councilforms/idp/factors/phone"
+	"github.com/councilforms/idp/idp/admin"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/limits"
@@ -90,6 +91,10 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		if err != nil {
 			return nil, fmt.Errorf("IDP_CLIENTS_FILE: %w", err)
 		}
+	}
+	if cfg.AdminURL != "" {
+		// The operators' console signs in as a client of this idp.
+		static = append(static, admin.Client(cfg.AdminURL, clientSecrets.Hash(admin.ClientSecret(a.KeyEncryptionKey))))
 	}
 	if cfg.Embedded() {
 		demo := DemoFormAppURL

@@ -31,6 +31,12 @@ type Config struct {
 	// MetricsAddr is where /metrics is served, host:port, never on Addr; empty
 	// when IDP_METRICS_ADDR is off.
 	MetricsAddr string
+	// AdminAddr is where the operators' console is served, host:port, never on
+	// Addr; empty when IDP_ADMIN_ADDR is off.
+	AdminAddr string
+	// AdminURL is the console's base URL as browsers see it, without a trailing
+	// slash; empty when the console is off.
+	AdminURL string
 
 	DatabaseURL  string       // as given (may hold a password: never log it)
 	DatabaseKind DatabaseKind // postgres or sqlite
@@ -301,6 +307,7 @@ func (c *Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.String("admin_addr", c.AdminAddr),
 		slog.String("issuer", c.Issuer),
 		slog.String("database", string(c.DatabaseKind)+" "+redactedHost(c.DatabaseURL, c.SQLitePath)),
 		slog.String("redis", redactedHost(c.RedisURL, "")),

@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Addr: "localhost:8080", MetricsAddr: "localhost:9090", Issuer: "http://localhost:8080",
+		Addr: "localhost:8080", MetricsAddr: "localhost:9090", AdminAddr: "localhost:8082", AdminURL: "http://localhost:8082", Issuer: "http://localhost:8080",
 		DatabaseURL: "sqlite:./data/idp.db", DatabaseKind: DatabaseSQLite, SQLitePath: "./data/idp.db", RedisPrefix: "idp:",
 		Dev: true, OrgName: "Norfolk County Council", LogFormat: "text", LogLevel: slog.LevelInfo,
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
@@ -83,6 +83,9 @@ func TestGoodValues(t *testing.T) {
 				c.B2CROPCClientID == "0b1e6f4c-3f1a-4d8e-9a55-2c0f1f6b9d21" && c.B2CROPCTimeout == 3*time.Second
 		}},
 		{"metrics off", map[string]string{"IDP_METRICS_ADDR": "Off"}, func(c *Config) bool { return c.MetricsAddr == "" }},
+		{"admin off", map[string]string{"IDP_ADMIN_ADDR": "off"}, func(c *Config) bool { return c.AdminAddr == "" && c.AdminURL == "" }},
+		{"admin every interface", map[string]string{"IDP_ADMIN_ADDR": ":9443"}, func(c *Config) bool { return c.AdminAddr == ":9443" && c.AdminURL == "http://localhost:9443" }},
+		{"admin url", map[string]string{"IDP_ADMIN_URL": "http://127.0.0.1:8082/"}, func(c *Config) bool { return c.AdminURL == "http://127.0.0.1:8082" }},
 		{"addr ipv6", map[string]string{"IDP_ADDR": "[::1]:8080"}, func(c *Config) bool { return c.Addr == "[::1]:8080" }},
 		{"issuer https with path", merge(prod, map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/idp/"}), func(c *Config) bool {
 			return c.Issuer == "https://login.example.gov.uk/idp" && c.HTTPS() && !c.Dev
@@ -180,6 +183,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_ADDR": "localhost:70000"}, "IDP_ADDR: ", "port"},
 		{map[string]string{"IDP_METRICS_ADDR": "9090"}, "IDP_METRICS_ADDR: ", "host:port"},
 		{map[string]string{"IDP_METRICS_ADDR": "localhost:8080"}, "IDP_METRICS_ADDR: ", "must differ from IDP_ADDR"},
+		{map[string]string{"IDP_ADMIN_ADDR": "localhost:8080"}, "IDP_ADMIN_ADDR: ", "must differ from IDP_ADDR"},
+		{map[string]string{"IDP_ADMIN_URL": "http://console.example.org"}, "IDP_ADMIN_URL: ", "must use https"},
 		{map[string]string{"IDP_ISSUER": "login.example.gov.uk"}, "IDP_ISSUER: ", "absolute"},
 		{map[string]string{"IDP_ISSUER": "http://login.example.gov.uk"}, "IDP_ISSUER: ", "https"},
 		{map[string]string{"IDP_ISSUER": "https://login.example.gov.uk/?a=b"}, "IDP_ISSUER: ", "query"},

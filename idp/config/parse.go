@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -61,6 +62,48 @@ func parseMetricsAddr(p *parsing, r rawValue) (err error) {
 		return settingError(r, "must differ from IDP_ADDR: metrics are never served on the public listener")
 	}
 	return nil
+}
+
+func parseAdminAddr(p *parsing, r rawValue) (err error) {
+	if strings.EqualFold(strings.TrimSpace(r.text), "off") {
+		return nil
+	}
+	if p.c.AdminAddr, err = parseAddr(r); err != nil {
+		return err
+	}
+	if p.c.AdminAddr == p.c.Addr {
+		return settingError(r, "must differ from IDP_ADDR: the operators' console is never served on the public listener")
+	}
+	if p.c.AdminAddr == p.c.MetricsAddr {
+		return settingError(r, "must differ from IDP_METRICS_ADDR")
+	}
+	return nil
+}
+
+// parseAdminURL reads IDP_ADMIN_URL after IDP_ADMIN_ADDR; empty derives it from
+// the address (http://localhost:8082).
+func parseAdminURL(p *parsing, r rawValue) (err error) {
+	if strings.TrimSpace(r.text) == "" {
+		if p.c.AdminAddr != "" {
+			p.c.AdminURL = LocalURL(p.c.AdminAddr)
+		}
+		return nil
+	}
+	p.c.AdminURL, err = parseIssuer(r)
+	return err
+}
+
+// LocalURL is where a person on this machine reaches a listener on addr:
+// http://host:port, with localhost for an empty host or every interface.
+func LocalURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func parseRedisPrefix(p *parsing, r rawValue) error {

@@ -18,9 +18,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail, operator)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		e.Time.UTC(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail, e.Operator).Scan(&e.ID)
+	err := s.pool.QueryRow(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail, operator, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		e.Time.UTC(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail, e.Operator, e.Reason).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: append audit %s: %w", e.Kind, err)
 	}
@@ -32,7 +32,7 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 	if limit <= 0 {
 		limit = defaultAuditLimit
 	}
-	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
+	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator, reason FROM audit_events`
 	query, args := cols+` ORDER BY time DESC, id DESC LIMIT $1`, []any{limit}
 	if userID != "" {
 		query, args = cols+` WHERE user_id = $1 ORDER BY time DESC, id DESC LIMIT $2`, []any{userID, limit}
@@ -49,7 +49,7 @@ func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*st
 	var es []*store.AuditEvent
 	for rows.Next() {
 		var e store.AuditEvent
-		if err := rows.Scan(&e.ID, &e.Time, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail, &e.Operator); err != nil {
+		if err := rows.Scan(&e.ID, &e.Time, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail, &e.Operator, &e.Reason); err != nil {
 			return nil, fmt.Errorf("postgres: list audit: %w", err)
 		}
 		e.Time = e.Time.UTC()
@@ -91,7 +91,7 @@ func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.A
 	if limit <= 0 {
 		limit = defaultAuditLimit
 	}
-	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
+	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator, reason FROM audit_events`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}

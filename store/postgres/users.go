@@ -206,7 +206,7 @@ func (s *Store) EraseUser(ctx context.Context, userID, email, pseudonym string) 
 			args []any
 		}{
 			{`DELETE FROM refresh_tokens WHERE user_id = $1`, []any{userID}},
-			{`UPDATE audit_events SET user_id = $2, ip = '', client_id = '', detail = '' WHERE user_id = $1`, []any{userID, pseudonym}},
+			{`UPDATE audit_events SET user_id = $2, ip = '', client_id = '', detail = '', reason = '' WHERE user_id = $1`, []any{userID, pseudonym}},
 			{`DELETE FROM outbox WHERE channel = 'email' AND lower(recipient) = lower($1) AND status IN ('queued', 'sending')`, []any{email}},
 			{`UPDATE outbox SET recipient = $2, subject = '', text_body = '', html_body = '', last_error = ''
 				WHERE channel = 'email' AND lower(recipient) = lower($1)`, []any{email, pseudonym}},
@@ -217,6 +217,11 @@ func (s *Store) EraseUser(ctx context.Context, userID, email, pseudonym string) 
 			{`DELETE FROM counters WHERE key LIKE '%:' || $1`, []any{userID}},
 			{`DELETE FROM counter_members WHERE key LIKE '%:' || $1`, []any{userID}},
 			{`DELETE FROM failure_runs WHERE key LIKE '%:' || $1`, []any{userID}},
+			// What they did as an operator of the console keeps being theirs, under pseudonym.
+			{`UPDATE audit_events SET operator = $1 WHERE operator LIKE 'console:%' AND right(operator, length($2)) = $2`,
+				[]any{"console:" + pseudonym, store.ConsoleOperatorSuffix(userID)}},
+			{`UPDATE admin_roles SET granted_by = $1 WHERE granted_by LIKE 'console:%' AND right(granted_by, length($2)) = $2`,
+				[]any{"console:" + pseudonym, store.ConsoleOperatorSuffix(userID)}},
 		} {
 			if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
 				return err

@@ -17,9 +17,9 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
-	err := s.write.QueryRowContext(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail, operator)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		e.Time.UnixNano(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail, e.Operator).Scan(&e.ID)
+	err := s.write.QueryRowContext(ctx, `INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail, operator, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.Time.UnixNano(), e.Kind, e.UserID, e.ClientID, e.IP, e.Detail, e.Operator, e.Reason).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("sqlite: append audit %s: %w", e.Kind, err)
 	}
@@ -31,7 +31,7 @@ func (s *Store) ListAudit(ctx context.Context, userID string, limit int) ([]*sto
 	if limit <= 0 {
 		limit = defaultAuditLimit
 	}
-	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
+	const cols = `SELECT id, time, kind, user_id, client_id, ip, detail, operator, reason FROM audit_events`
 	query, args := cols+` ORDER BY time DESC, id DESC LIMIT ?`, []any{limit}
 	if userID != "" {
 		query, args = cols+` WHERE user_id = ? ORDER BY time DESC, id DESC LIMIT ?`, []any{userID, limit}
@@ -51,7 +51,7 @@ func (s *Store) scanAudit(ctx context.Context, query string, args ...any) ([]*st
 			e  store.AuditEvent
 			ts int64
 		)
-		if err := rows.Scan(&e.ID, &ts, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail, &e.Operator); err != nil {
+		if err := rows.Scan(&e.ID, &ts, &e.Kind, &e.UserID, &e.ClientID, &e.IP, &e.Detail, &e.Operator, &e.Reason); err != nil {
 			return nil, fmt.Errorf("sqlite: list audit: %w", err)
 		}
 		e.Time = time.Unix(0, ts).UTC()
@@ -93,7 +93,7 @@ func (s *Store) QueryAudit(ctx context.Context, f store.AuditFilter) ([]*store.A
 	if limit <= 0 {
 		limit = defaultAuditLimit
 	}
-	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator FROM audit_events`
+	query := `SELECT id, time, kind, user_id, client_id, ip, detail, operator, reason FROM audit_events`
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}

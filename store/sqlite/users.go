@@ -207,7 +207,7 @@ func (s *Store) EraseUser(ctx context.Context, userID, email, pseudonym string) 
 			args []any
 		}{
 			{`DELETE FROM refresh_tokens WHERE user_id = ?`, []any{userID}},
-			{`UPDATE audit_events SET user_id = ?, ip = '', client_id = '', detail = '' WHERE user_id = ?`, []any{pseudonym, userID}},
+			{`UPDATE audit_events SET user_id = ?, ip = '', client_id = '', detail = '', reason = '' WHERE user_id = ?`, []any{pseudonym, userID}},
 			{`DELETE FROM outbox WHERE channel = 'email' AND lower(recipient) = lower(?) AND status IN ('queued', 'sending')`, []any{email}},
 			{`UPDATE outbox SET recipient = ?, subject = '', text_body = '', html_body = '', last_error = ''
 				WHERE channel = 'email' AND lower(recipient) = lower(?)`, []any{pseudonym, email}},
@@ -218,6 +218,11 @@ func (s *Store) EraseUser(ctx context.Context, userID, email, pseudonym string) 
 			{`DELETE FROM counters WHERE key LIKE '%:' || ?`, []any{userID}},
 			{`DELETE FROM counter_members WHERE key LIKE '%:' || ?`, []any{userID}},
 			{`DELETE FROM failure_runs WHERE key LIKE '%:' || ?`, []any{userID}},
+			// What they did as an operator of the console keeps being theirs, under pseudonym.
+			{`UPDATE audit_events SET operator = ? WHERE operator LIKE 'console:%' AND substr(operator, -?) = ?`,
+				[]any{"console:" + pseudonym, len(store.ConsoleOperatorSuffix(userID)), store.ConsoleOperatorSuffix(userID)}},
+			{`UPDATE admin_roles SET granted_by = ? WHERE granted_by LIKE 'console:%' AND substr(granted_by, -?) = ?`,
+				[]any{"console:" + pseudonym, len(store.ConsoleOperatorSuffix(userID)), store.ConsoleOperatorSuffix(userID)}},
 		} {
 			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 				return err

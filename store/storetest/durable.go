@@ -51,6 +51,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
 		{"RefreshSessions", durableRefreshSessions},
 		{"EraseUser", durableEraseUser},
+		{"AdminRoles", durableAdminRoles},
 		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
