@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/councilforms/idp/idp/admin"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/provider"
@@ -111,12 +112,16 @@ type clientAdmin struct {
 
 // staticClients are the form apps the servers of cfg have besides the
 // database's: those of the clients file (read without their secrets) and the
-// built-in demo form app of embedded mode.
+// built-in ones: the operators' console (IDP_ADMIN_URL) and the demo form
+// app of embedded mode.
 func staticClients(cfg *config.Config) (file, builtIn []*store.Client, err error) {
 	if cfg.ClientsFile != "" {
 		if file, err = provider.ReadClientsFile(cfg.ClientsFile); err != nil {
 			return nil, nil, err
 		}
+	}
+	if cfg.AdminURL != "" {
+		builtIn = append(builtIn, admin.Client(cfg.AdminURL, ""))
 	}
 	if cfg.Embedded() {
 		builtIn = append(builtIn, provider.DemoClient(app.DemoFormAppURL))

@@ -49,9 +49,10 @@ func TestClientsListSourcesAndDisable(t *testing.T) {
 			rows[f[0]] = l
 		}
 	}
-	if code != 0 || len(rows) != 4 || // the header and three form apps
+	if code != 0 || len(rows) != 5 || // the header and four form apps
 		!strings.Contains(rows["blue-badge"], "file (read-only)") ||
 		!strings.Contains(rows[provider.DemoClientID], "built-in (read-only)") ||
+		!strings.Contains(rows["idp-admin-console"], "built-in (read-only)") ||
 		!strings.Contains(rows["referral"], "database") || strings.Contains(rows["referral"], "read-only") ||
 		!strings.Contains(rows["referral"], "enabled") {
 		t.Fatalf("clients list: %d %q\n%s", code, errs, out)
