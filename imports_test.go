@@ -169,7 +169,7 @@ var importRules = []importRule{
 	{pkg: "store/outbox", project: []string{"store"}, external: []string{prom},
 		never: storeBackends,
 		why:   "the outbox's delivery loop (claim, retry, give up) for every channel; the channel delivers"},
-	{pkg: "store/storetest", project: []string{"store"}, external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9"},
+	{pkg: "store/storetest", project: []string{"store"}, external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9", "modernc.org/sqlite"},
 		why: "the contract suites every backend runs, and the test services"},
 	{pkg: "ui", external: []string{"golang.org/x/..."}, never: everything,
 		why: "templates and assets hold no business rules and reach no storage"},

@@ -86,6 +86,7 @@ func serverEnv(dir string, port int, o serverOptions, dbURL string) (map[string]
 		// Several benches (and tests) may run on one machine: no metrics
 		// listener on the default port.
 		"IDP_METRICS_ADDR": "off",
+		"IDP_ADMIN_ADDR":   "off",
 	}
 	if dbURL != "" {
 		env["IDP_DATABASE_URL"] = dbURL

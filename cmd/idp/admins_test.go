@@ -36,7 +36,7 @@ func TestAdminsCommands(t *testing.T) {
 	if code, out, _ := runCmd(t, vars, "admins", "grant", helpdeskEmail, "owner"); code != 0 || !strings.Contains(out, "already holds the role owner; nothing changed") {
 		t.Errorf("second grant: %d %q", code, out)
 	}
-	if code, out, _ := runCmd(t, vars, "admins", "grant", helpdeskEmail, "support", "--operator=root"); code != 0 {
+	if code, out, _ := runCmd(t, vars, "admins", "grant", helpdeskEmail, "support", "--operator=root", "--reason", "joined the helpdesk"); code != 0 {
 		t.Errorf("grant support: %d %q", code, out)
 	}
 	code, out, _ = runCmd(t, vars, "admins", "list")
@@ -61,12 +61,12 @@ func TestAdminsCommands(t *testing.T) {
 		t.Errorf("roles held: %v %v", roles, err)
 	}
 	es, err := s.QueryAudit(ctx, store.AuditFilter{UserID: u.ID, Operator: "cli:root"})
-	if err != nil || len(es) != 3 || es[0].Kind != "admin.role_revoked" || es[2].Kind != "admin.role_granted" {
+	if err != nil || len(es) != 3 || es[0].Kind != "admin.role_revoked" || es[2].Kind != "admin.role_granted" || es[1].Reason != "joined the helpdesk" {
 		t.Errorf("audit events by cli:root: %+v %v", es, err)
 	}
 
 	for _, bad := range [][]string{{"admins"}, {"admins", "promote"}, {"admins", "grant", helpdeskEmail}, {"admins", "grant", helpdeskEmail, "superuser"},
-		{"admins", "revoke", "--x", "owner"}, {"admins", "list", "extra"}, {"admins", "grant", helpdeskEmail, "owner", "--operator"}} {
+		{"admins", "revoke", "--x", "owner"}, {"admins", "list", "extra"}, {"admins", "grant", helpdeskEmail, "owner", "--operator"}, {"admins", "grant", helpdeskEmail, "owner", "--reason="}} {
 		if code, _, errs := runCmd(t, vars, bad...); code != 2 || errs == "" {
 			t.Errorf("%v: exit %d %q, want 2 and a message", bad, code, errs)
 		}

@@ -86,10 +86,10 @@ func auditCmd(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tKIND\tUSER\tCLIENT\tIP\tOPERATOR\tDETAIL")
+		fmt.Fprintln(tw, "TIME\tKIND\tUSER\tCLIENT\tIP\tOPERATOR\tDETAIL\tREASON")
 		for _, e := range es {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.UserID),
-				orDash(e.ClientID), orDash(e.IP), orDash(e.Operator), e.Detail)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.UserID),
+				orDash(e.ClientID), orDash(e.IP), orDash(e.Operator), e.Detail, orDash(e.Reason))
 		}
 		return tw.Flush()
 	}

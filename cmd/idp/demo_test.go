@@ -36,6 +36,7 @@ func serveEmbedded(t *testing.T, demoAddr string) *serving {
 		"IDP_ADDR":         addr,
 		"IDP_ISSUER":       "http://" + addr,
 		"IDP_METRICS_ADDR": "off", // tests run side by side: the default port would clash
+		"IDP_ADMIN_ADDR":   "off",
 		demoAddrVar:        demoAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())

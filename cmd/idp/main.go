@@ -53,6 +53,9 @@ type environment struct {
 	// operator is who runs an admin command (--operator NAME, else the OS
 	// user): the audit events of what it changes name them.
 	operator string
+	// reason is why (--reason TEXT on idp users and idp admins), kept in
+	// the audit events of what the command changes.
+	reason string
 	// support is what idp users acts through (users.go: supportService).
 	support func(db store.Durable) *support.Service
 }
@@ -60,26 +63,39 @@ type environment struct {
 // operatorOf takes --operator NAME (or --operator=NAME) out of an admin
 // command's arguments, wherever it stands.
 func operatorOf(args []string) (string, []string, error) {
-	var name string
+	return takeFlag(args, "operator", "a name (who is running this command, for the audit log)")
+}
+
+// reasonOf takes --reason TEXT (or --reason=TEXT) out of an admin command's
+// arguments, wherever it stands: why the operator does it, for the audit log.
+func reasonOf(args []string) (string, []string, error) {
+	return takeFlag(args, "reason", "a text (why you are doing this, for the audit log)")
+}
+
+// takeFlag takes --name VALUE (or --name=VALUE, one dash or two) out of args;
+// an empty value is a usage error saying the flag needs what.
+func takeFlag(args []string, name, what string) (string, []string, error) {
+	var value string
 	rest := make([]string, 0, len(args))
+	missing := usageError{fmt.Errorf("--%s needs %s", name, what)}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case a == "--operator" || a == "-operator":
+		case a == "--"+name || a == "-"+name:
 			if i+1 >= len(args) || strings.TrimSpace(args[i+1]) == "" {
-				return "", nil, usageError{errors.New("--operator needs a name (who is running this command, for the audit log)")}
+				return "", nil, missing
 			}
-			name, i = args[i+1], i+1
-		case strings.HasPrefix(a, "--operator=") || strings.HasPrefix(a, "-operator="):
-			_, name, _ = strings.Cut(a, "=")
-			if strings.TrimSpace(name) == "" {
-				return "", nil, usageError{errors.New("--operator needs a name (who is running this command, for the audit log)")}
+			value, i = args[i+1], i+1
+		case strings.HasPrefix(a, "--"+name+"=") || strings.HasPrefix(a, "-"+name+"="):
+			_, value, _ = strings.Cut(a, "=")
+			if strings.TrimSpace(value) == "" {
+				return "", nil, missing
 			}
 		default:
 			rest = append(rest, a)
 		}
 	}
-	return strings.TrimSpace(name), rest, nil
+	return strings.TrimSpace(value), rest, nil
 }
 
 // auditOperator is how audit events name who ran the command: "cli:" and the
@@ -134,6 +150,9 @@ func run(ctx context.Context, args []string, env *environment) int {
 	var err error
 	if name == "users" || name == "clients" || name == "keys" || name == "admins" {
 		env.operator, args, err = operatorOf(args)
+	}
+	if err == nil && (name == "users" || name == "admins") {
+		env.reason, args, err = reasonOf(args)
 	}
 	if err == nil {
 		err = cmd.run(ctx, env, args)

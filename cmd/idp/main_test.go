@@ -76,6 +76,7 @@ func TestServeStopsWhenTheMetricsAddressIsTaken(t *testing.T) {
 		"IDP_ADDR":         addr,
 		"IDP_ISSUER":       "http://" + addr,
 		"IDP_METRICS_ADDR": taken.Addr().String(),
+		"IDP_ADMIN_ADDR":   "off",
 		"IDP_LOG_LEVEL":    "error",
 		demoAddrVar:        "off",
 	})
@@ -135,12 +136,13 @@ func TestMigrateSQLite(t *testing.T) {
 // data directory and port differ), checks it answers, and stops it as SIGTERM would.
 func TestServeZeroConfig(t *testing.T) {
 	dir := t.TempDir()
-	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	addr, metricsAddr, adminAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	env, stdout, stderr := testEnv(map[string]string{
 		"IDP_DATABASE_URL": "sqlite:" + filepath.Join(dir, "data", "idp.db"),
 		"IDP_ADDR":         addr,
 		"IDP_ISSUER":       "http://" + addr,
 		"IDP_METRICS_ADDR": metricsAddr,
+		"IDP_ADMIN_ADDR":   adminAddr,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -170,13 +172,20 @@ func TestServeZeroConfig(t *testing.T) {
 	if got := get("http://" + metricsAddr + "/metrics"); !strings.HasPrefix(got, "200 ") || !strings.Contains(got, `route="/healthz"`) {
 		t.Errorf("GET /metrics on IDP_METRICS_ADDR = %.80q, want the metrics", got)
 	}
+	// The operators' console is on its own listener too.
+	if got := get("http://" + adminAddr + "/healthz"); got != "200 ok" {
+		t.Errorf("GET /healthz on IDP_ADMIN_ADDR = %q", got)
+	}
+	if got := get("http://" + addr + "/operators"); !strings.HasPrefix(got, "404 ") {
+		t.Errorf("GET /operators on the public listener = %.80q, want 404", got)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d after shutdown: %s", code, stderr)
 	}
 	out := stdout.String()
 	for _, want := range []string{"development mode", "http://" + addr + "/.well-known/openid-configuration", "/dev/inbox", "/healthz",
-		"http://" + metricsAddr + "/metrics"} {
+		"http://" + metricsAddr + "/metrics", "Console:    http://" + adminAddr, "idp admins grant EMAIL owner"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("start-up output lacks %q:\n%s", want, out)
 		}

@@ -149,9 +149,9 @@ func usersShow(ctx context.Context, env *environment, db store.Durable, u *store
 	}
 	fmt.Fprintf(env.stdout, "\nlatest audit events (at most %d, newest first):\n", userAuditShown)
 	tw = tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tKIND\tCLIENT\tIP\tOPERATOR\tDETAIL")
+	fmt.Fprintln(tw, "TIME\tKIND\tCLIENT\tIP\tOPERATOR\tDETAIL\tREASON")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), orDash(e.Operator), e.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.ClientID), orDash(e.IP), orDash(e.Operator), e.Detail, orDash(e.Reason))
 	}
 	return tw.Flush()
 }
@@ -234,7 +234,7 @@ func orDash(s string) string {
 
 // cliActor is the operator of an admin command, for support's audit events.
 func cliActor(env *environment) support.Actor {
-	return support.Actor{Operator: env.auditOperator(), Via: "with the admin command", Again: "run the command again"}
+	return support.Actor{Operator: env.auditOperator(), Reason: env.reason, Via: "with the admin command", Again: "run the command again"}
 }
 
 // reportAudit warns when a change was made but its audit event was not recorded.
@@ -373,7 +373,7 @@ func warnReimport(env *environment, u *store.User, undo string) {
 // clients: the change is made already, so a failure to record it is reported but
 // does not fail the command.
 func auditUser(ctx context.Context, env *environment, db store.Audit, kind, userID, detail string) {
-	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, UserID: userID, Detail: detail, Operator: env.auditOperator()})
+	err := db.AppendAudit(ctx, &store.AuditEvent{Time: time.Now(), Kind: kind, UserID: userID, Detail: detail, Operator: env.auditOperator(), Reason: env.reason})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "warning: audit event %s not recorded: %v\n", kind, err)
 	}

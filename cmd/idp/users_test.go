@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
-	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -472,67 +470,12 @@ func TestUsersCommandsAtTheLoginPages(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if leaks := personalData(t, path, strings.ToLower(helpdeskEmail), "o'neill", helpdeskPhone, helpdeskPhone[3:], "user-helpdesk-1"); len(leaks) > 0 {
+	if leaks := storetest.SQLitePersonalData(t, path, strings.ToLower(helpdeskEmail), "o'neill", helpdeskPhone, helpdeskPhone[3:], "user-helpdesk-1"); len(leaks) > 0 {
 		t.Errorf("after erasure the database still holds:\n%s", strings.Join(leaks, "\n"))
 	}
 	if got := signIn(); !strings.Contains(got, "Your email or password is incorrect") {
 		t.Fatalf("an erased account at the sign-in page:\n%s", got)
 	}
-}
-
-// personalData is every value in any table of the SQLite database at path that
-// contains one of needles (compared in lower case), as "table: value".
-func personalData(t *testing.T, path string, needles ...string) []string {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	var found []string
-	for _, table := range tables {
-		rs, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rs.Columns()
-		for rs.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				text := strings.ToLower(fmt.Sprint(v))
-				if b, ok := v.([]byte); ok {
-					text = strings.ToLower(string(b))
-				}
-				for _, n := range needles {
-					if strings.Contains(text, strings.ToLower(n)) {
-						found = append(found, table+": "+text)
-					}
-				}
-			}
-		}
-		rs.Close()
-	}
-	return found
 }
 
 // fetch requests u as a browser on the idp's own pages would and returns the body.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -151,7 +152,19 @@ func New(cfg Config, deps Deps) (*Console, error) {
 		support: &support.Service{Store: deps.Store, Notices: deps.Email, Messages: catalogue, ContactText: cfg.ContactText, Now: deps.Now}}
 	c.issuer = newIssuer(cfg, inProcess{issuer: strings.TrimSuffix(cfg.Issuer, "/"), handler: deps.IDP})
 	c.routes()
-	c.handler = server.Wrap(c.mux, server.Options{Log: c.log, Metrics: deps.Metrics, HSTS: cfg.HTTPS})
+	iss, err := url.Parse(cfg.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("admin: issuer: %w", err)
+	}
+	issuerOrigin := iss.Scheme + "://" + iss.Host
+	pagesAndSignIn := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A console form's post may be answered by a redirect to the idp (a
+		// fresh sign-in, the sign-out at the idp): browsers hold that redirect
+		// to the page's form-action.
+		server.AllowFormTarget(w, issuerOrigin)
+		c.mux.ServeHTTP(w, r)
+	})
+	c.handler = server.Wrap(pagesAndSignIn, server.Options{Log: c.log, Metrics: deps.Metrics, HSTS: cfg.HTTPS})
 	return c, nil
 }
 

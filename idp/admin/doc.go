@@ -76,6 +76,12 @@
 // same path that acts. The console handler is wrapped in idp/server's
 // middleware, so a cross-origin POST is refused; cookies are SameSite=Lax.
 //
+// Tests: idp/app's console harness (console_harness_test.go: startConsole,
+// signedUp with roles, signInToConsole through the journey) drives the console
+// as a browser does. TestConsoleSignInAndRoles walks the owner's menu: every
+// page added with navPage is checked to answer 403 to a support operator
+// unless it is RoleSupport's, so a new area is covered by it at once.
+//
 // Pages: templates in ui/templates/admin/<name>.html, models in a ui file of
 // the area's own (ui/admin.go holds the framework's and the people, audit and
 // operators pages; an area adds ui/admin_<area>.go registering its pages with

@@ -222,6 +222,10 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := c.deps.Store.UserByID(r.Context(), idt.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		c.message(w, r, http.StatusForbidden, "You are not signed in", "Your account no longer exists.")
+		return
+	}
 	if err != nil {
 		c.unavailable(w, r, err)
 		return

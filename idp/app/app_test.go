@@ -247,3 +247,18 @@ func TestReadyzFollowsRedis(t *testing.T) {
 	r.Start()
 	eventually(t, srv.URL+"/readyz", "200 ready")
 }
+
+// The operators' console's client id is its own: a clients file naming it
+// stops the start with a line naming the setting.
+func TestClientsFileCannotTakeTheConsolesID(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "clients.yaml")
+	if err := os.WriteFile(file, []byte("clients:\n  - id: idp-admin-console\n    name: Not the console\n    public: true\n    redirect_uris: [http://localhost:9999/callback]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := load(t, map[string]string{"IDP_DATABASE_URL": "sqlite:" + filepath.Join(dir, "idp.db"), "IDP_KEY_ENCRYPTION_KEY": testKey, "IDP_CLIENTS_FILE": file})
+	_, err := Open(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "IDP_CLIENTS_FILE") || !strings.Contains(err.Error(), "idp-admin-console") {
+		t.Fatalf("Open with the console's id in the clients file: %v", err)
+	}
+}

@@ -148,6 +148,15 @@ func TestBrowserConsole(t *testing.T) {
 			see(t, kb, "refused"+strings.ReplaceAll(path, "/", "-"), "You cannot open this page")
 		}
 
+		// Signing out ends the console session and the idp's: the console's
+		// start asks for a whole sign-in again.
+		kb.Navigate(c.url + "/people")
+		kb.ClickButton("Sign out")
+		see(t, kb, "signed-out", "Sign In")
+		if strings.HasPrefix(kb.URL(), c.url) {
+			t.Errorf("after signing out the browser is at %s, want the idp's sign-in", kb.URL())
+		}
+
 		// An auditor filters the audit log and exports it.
 		ab, _ := consoleSignIn(t, c, js, auditor, "/audit", "auditor-")
 		see(t, ab, "audit", "Audit log")

@@ -3,8 +3,25 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"slices"
 	"testing"
+
+	"github.com/councilforms/idp/store"
 )
+
+var menuRe = regexp.MustCompile(`(?s)<nav aria-label="Menu".*?</nav>`)
+var hrefRe = regexp.MustCompile(`href="([^"]+)"`)
+
+// menuLinks are the paths the console's header menu links to.
+func menuLinks(t *testing.T, body string) []string {
+	t.Helper()
+	var out []string
+	for _, m := range hrefRe.FindAllStringSubmatch(menuRe.FindString(body), -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
 
 // Issue 18: an operator signs in to the console through the journey with the
 // phone check; a person with no role is told so (403); a revoked role stops
@@ -17,6 +34,29 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 	b.expectText("Signed in as " + ownerUser.Email)
 	b.expectText("with the role owner")
 	t.Log(b.page)
+
+	// The owner's menu is every page of the console; a support operator's
+	// menu is only theirs, and every other page answers 403.
+	menu := menuLinks(t, b.page.body)
+	if !slices.Contains(menu, "/people") || !slices.Contains(menu, "/audit") || !slices.Contains(menu, "/operators") {
+		t.Fatalf("the owner's menu: %v", menu)
+	}
+	helper, _ := c.signedUp(t, "support")
+	hb := c.signInToConsole(t, helper, "/")
+	if got := menuLinks(t, hb.page.body); !slices.Equal(got, []string{"/people"}) {
+		t.Errorf("the support operator's menu: %v, want [/people]", got)
+	}
+	for _, path := range menu {
+		if path == "/people" {
+			continue
+		}
+		c.open(hb, path)
+		if hb.page.status != http.StatusForbidden {
+			t.Errorf("support operator GET %s: %d, want 403", path, hb.page.status)
+		}
+		hb.expectHeading("You cannot open this page")
+		hb.expectText("This page needs the")
+	}
 
 	nobody, _ := c.signedUp(t)
 	nb := c.signInToConsole(t, nobody, "/")
@@ -32,5 +72,39 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 	c.open(b, "/")
 	if b.page.status != http.StatusForbidden {
 		t.Errorf("after the role was revoked: status %d, want 403", b.page.status)
+	}
+}
+
+// Issue 18: an owner grants and revokes roles in the console with a reason,
+// audited; the last owner's role is kept.
+func TestConsoleOperators(t *testing.T) {
+	c := startConsole(t, embedded, nil)
+	owner, ownerUser := c.signedUp(t, "owner")
+	_, kimUser := c.signedUp(t)
+	b := c.signInToConsole(t, owner, "/operators")
+	b.expectHeading("Operators")
+	b.press("Grant role", "email", "nobody@example.org", "role", "support", "reason", "x")
+	b.expectText("There is no account with that email address")
+	b.press("Grant role", "email", kimUser.Email, "role", "auditor", "reason", "quarterly audit")
+	b.expectText("The role is granted")
+	if roles, _ := c.app.Durable.RolesOf(context.Background(), kimUser.ID); !slices.Equal(roles, []string{"auditor"}) {
+		t.Fatalf("roles after the grant: %v", roles)
+	}
+
+	// Revoking the owner's own role, the last owner's, is refused.
+	c.open(b, "/operators/"+ownerUser.ID+"/revoke/owner")
+	b.expectHeading("Revoke the role owner from " + ownerUser.Email)
+	b.press("Revoke role", "reason", "leaving")
+	b.expectText("This is the last owner")
+	c.open(b, "/operators/"+kimUser.ID+"/revoke/auditor")
+	b.press("Revoke role", "reason", "audit finished")
+	b.expectText("The role is revoked")
+	if roles, _ := c.app.Durable.RolesOf(context.Background(), kimUser.ID); len(roles) != 0 {
+		t.Fatalf("roles after the revoke: %v", roles)
+	}
+	es, err := c.app.Durable.QueryAudit(context.Background(), store.AuditFilter{UserID: kimUser.ID, Operator: store.ConsoleOperator(ownerUser.Email, ownerUser.ID)})
+	if err != nil || len(es) != 2 || es[0].Kind != "admin.role_revoked" || es[0].Reason != "audit finished" ||
+		es[1].Kind != "admin.role_granted" || es[1].Reason != "quarterly audit" {
+		t.Errorf("audit: %+v %v", es, err)
 	}
 }

@@ -1,15 +1,12 @@
 package app_test
 
 import (
-	"database/sql"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
-
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/store/storetest"
 )
 
 // Issue 18: deleting a person in the console erases their personal data from
@@ -21,7 +18,7 @@ func TestConsoleErasure(t *testing.T) {
 	alex, alexUser := c.signedUp(t) // signed in at the form app too: a refresh token
 	path := strings.TrimPrefix(c.vars["IDP_DATABASE_URL"], "sqlite:")
 	needles := []string{strings.ToLower(alex.email), strings.ToLower(alex.family), alex.e164, alex.e164[3:], alexUser.ID}
-	if leaks := personalData(t, path, needles...); len(leaks) == 0 {
+	if leaks := storetest.SQLitePersonalData(t, path, needles...); len(leaks) == 0 {
 		t.Fatal("the check finds none of the person's data before the erasure: it could not see a leak after")
 	}
 
@@ -39,7 +36,7 @@ func TestConsoleErasure(t *testing.T) {
 	// theirs is left.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		leaks := personalData(t, path, needles...)
+		leaks := storetest.SQLitePersonalData(t, path, needles...)
 		if len(leaks) == 0 {
 			break
 		}
@@ -54,59 +51,4 @@ func TestConsoleErasure(t *testing.T) {
 	p.press("Sign in", "email", alex.email, "password", alex.password)
 	p.expectHeading("Sign In")
 	p.expectText(journey.MsgSignInIncorrect)
-}
-
-// personalData is every value in any table of the SQLite database at path that
-// contains one of needles (compared in lower case), as "table: value".
-func personalData(t *testing.T, path string, needles ...string) []string {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	var found []string
-	for _, table := range tables {
-		rs, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rs.Columns()
-		for rs.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rs.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				text := strings.ToLower(fmt.Sprint(v))
-				if b, ok := v.([]byte); ok {
-					text = strings.ToLower(string(b))
-				}
-				for _, n := range needles {
-					if strings.Contains(text, strings.ToLower(n)) {
-						found = append(found, table+": "+text)
-					}
-				}
-			}
-		}
-		rs.Close()
-	}
-	return found
 }

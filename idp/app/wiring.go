@@ -98,6 +98,11 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 			return nil, fmt.Errorf("IDP_CLIENTS_FILE: %w", err)
 		}
 	}
+	for _, c := range static {
+		if c.ID == admin.ClientID {
+			return nil, fmt.Errorf("IDP_CLIENTS_FILE: the client id %q is the operators' console's own: choose another", admin.ClientID)
+		}
+	}
 	fileClients := static
 	var builtIn []*store.Client
 	if cfg.AdminURL != "" {

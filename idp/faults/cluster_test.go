@@ -139,7 +139,7 @@ func NewCluster(t *testing.T, o Options) *Cluster {
 	for i := range o.Nodes {
 		n := &Node{t: t, bin: bin, Name: fmt.Sprintf("node%d", i+1), Port: freePort(t), log: filepath.Join(dir, fmt.Sprintf("node%d.log", i+1))}
 		// Each node its own metrics port: the default (localhost:9090) would be taken by the first.
-		n.env = append(append([]string{}, c.env...), "IDP_ADDR="+n.Addr(), fmt.Sprintf("IDP_METRICS_ADDR=127.0.0.1:%d", freePort(t)))
+		n.env = append(append([]string{}, c.env...), "IDP_ADDR="+n.Addr(), fmt.Sprintf("IDP_METRICS_ADDR=127.0.0.1:%d", freePort(t)), "IDP_ADMIN_ADDR=off")
 		n.URL = "http://" + n.Addr()
 		backends[i] = n.Addr()
 		c.Nodes = append(c.Nodes, n)
