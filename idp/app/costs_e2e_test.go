@@ -196,3 +196,33 @@ func TestCostsCountWhatWasSentAcrossARestart(t *testing.T) {
 		}
 	})
 }
+
+// A text a send budget stops never reaches the provider: it is counted as
+// refused, at no cost, for the form app whose journey asked for it.
+func TestCostsCountTextsRefusedByABudget(t *testing.T) {
+	d := startIdP(t, embedded, map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "3", "IDP_SMS_UNIT_COST": "0.04"})
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p) // texts 1 and 2
+	b := d.browser()
+	signIn(d, b, p)
+	proveBySMS(d, b, p) // text 3: the number's hourly budget is spent
+	b.exchange()
+	b = d.browser()
+	signIn(d, b, p)
+	b.press("Send Code")
+	b.expectText("We cannot send any more messages right now")
+	if n := d.count("sms", p.e164); n != 3 {
+		t.Fatalf("%d texts reached the inbox, want 3", n)
+	}
+	day := d.clock.now().Format(time.DateOnly)
+	out := runIdP(t, d.vars, "costs", "--json", "--by", "day", "--from", day, "--to", day)
+	var r costReport
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("idp costs --json: %v\n%s", err, out)
+	}
+	l := r.Total
+	if len(r.FormApps) != 1 || r.FormApps[0].ClientID != "referral-form" || l.SMS.Sent != 3 || l.SMS.Refused != 1 ||
+		l.SMS.Failed != 0 || l.SignIns != 2 || l.Cost != "0.12" || l.CostPerSignIn != "0.06" {
+		t.Errorf("idp costs: %+v\n%s", r, out)
+	}
+}
