@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -434,13 +435,15 @@ func clientType(c *store.Client) string {
 
 func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 	env, db := ca.env, ca.db
-	c, err := db.ClientByID(ctx, args[0])
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no client with id %q", args[0])
-	}
+	apps, err := provider.ListFormApps(ctx, db, ca.file, ca.builtIn)
 	if err != nil {
 		return fmt.Errorf("show client: %w", err)
 	}
+	i := slices.IndexFunc(apps, func(a provider.FormApp) bool { return a.Client.ID == args[0] && !a.Hidden })
+	if i < 0 {
+		return fmt.Errorf("no client with id %q", args[0])
+	}
+	c := apps[i].Client
 	scopes := "all supported"
 	if len(c.Scopes) > 0 {
 		scopes = strings.Join(c.Scopes, " ")
@@ -449,6 +452,9 @@ func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 	fmt.Fprintf(tw, "id:\t%s\n", c.ID)
 	fmt.Fprintf(tw, "name:\t%s\n", c.Name)
 	fmt.Fprintf(tw, "type:\t%s\n", clientType(c))
+	if apps[i].ReadOnly() {
+		fmt.Fprintf(tw, "defined in:\t%s (read-only here)\n", apps[i].Source)
+	}
 	fmt.Fprintf(tw, "redirect URIs:\t%s\n", strings.Join(c.RedirectURIs, " "))
 	fmt.Fprintf(tw, "post-logout redirect URIs:\t%s\n", strings.Join(c.PostLogoutRedirectURIs, " "))
 	fmt.Fprintf(tw, "scopes:\t%s\n", scopes)
@@ -469,7 +475,9 @@ func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 	if c.PreviousSecretHash != "" && time.Now().Before(c.PreviousSecretExpiresAt) {
 		fmt.Fprintf(tw, "previous secret:\tstill works until %s\n", c.PreviousSecretExpiresAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(tw, "created:\t%s\n", c.CreatedAt.UTC().Format(time.RFC3339))
+	if !c.CreatedAt.IsZero() {
+		fmt.Fprintf(tw, "created:\t%s\n", c.CreatedAt.UTC().Format(time.RFC3339))
+	}
 	return tw.Flush()
 }
 

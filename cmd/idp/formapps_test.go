@@ -70,6 +70,9 @@ func TestClientsListSourcesAndDisable(t *testing.T) {
 	if _, out, _ := runCmd(t, vars, "clients", "show", "referral"); !strings.Contains(out, "disabled:") {
 		t.Errorf("show after disable:\n%s", out)
 	}
+	if code, out, _ := runCmd(t, vars, "clients", "show", "blue-badge"); code != 0 || !strings.Contains(out, "defined in:") || !strings.Contains(out, "file (read-only here)") {
+		t.Errorf("show of a file client: %d\n%s", code, out)
+	}
 	if code, _, errs := runCmd(t, vars, "clients", "disable", "blue-badge"); code != 1 || !strings.Contains(errs, "clients file") {
 		t.Errorf("disable of a file client: %d %q", code, errs)
 	}
