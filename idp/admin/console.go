@@ -192,9 +192,23 @@ func (c *Console) routes() {
 	for _, area := range areas {
 		area(c)
 	}
+	// Areas add themselves in the order of their files' names; the menu
+	// follows the work instead (other pages after these, as added).
+	slices.SortStableFunc(c.nav, func(a, b navEntry) int { return navRank(a.path) - navRank(b.path) })
 	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c.message(w, r, http.StatusNotFound, "Page not found", "If you typed the web address, check it is correct.")
 	})
+}
+
+// navOrder is the menu's order: helping people first, then form apps,
+// keys, the audit log, costs and the operators.
+var navOrder = []string{"/people", "/form-apps", "/signing-keys", "/audit", "/costs", "/operators"}
+
+func navRank(path string) int {
+	if i := slices.Index(navOrder, path); i >= 0 {
+		return i
+	}
+	return len(navOrder)
 }
 
 // areas mount the console's parts; each area's file adds itself from an init

@@ -83,7 +83,7 @@ func TestGoodValues(t *testing.T) {
 				c.B2CROPCClientID == "0b1e6f4c-3f1a-4d8e-9a55-2c0f1f6b9d21" && c.B2CROPCTimeout == 3*time.Second
 		}},
 		{"metrics off", map[string]string{"IDP_METRICS_ADDR": "Off"}, func(c *Config) bool { return c.MetricsAddr == "" }},
-		{"admin off", map[string]string{"IDP_ADMIN_ADDR": "off"}, func(c *Config) bool { return c.AdminAddr == "" && c.AdminURL == "" }},
+		{"admin off", map[string]string{"IDP_ADMIN_ADDR": "off", "IDP_ADMIN_URL": "http://localhost:8082"}, func(c *Config) bool { return c.AdminAddr == "" && c.AdminURL == "" }},
 		{"admin every interface", map[string]string{"IDP_ADMIN_ADDR": ":9443"}, func(c *Config) bool { return c.AdminAddr == ":9443" && c.AdminURL == "http://localhost:9443" }},
 		{"admin url", map[string]string{"IDP_ADMIN_URL": "http://127.0.0.1:8082/"}, func(c *Config) bool { return c.AdminURL == "http://127.0.0.1:8082" }},
 		{"addr ipv6", map[string]string{"IDP_ADDR": "[::1]:8080"}, func(c *Config) bool { return c.Addr == "[::1]:8080" }},

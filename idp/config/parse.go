@@ -81,16 +81,22 @@ func parseAdminAddr(p *parsing, r rawValue) (err error) {
 }
 
 // parseAdminURL reads IDP_ADMIN_URL after IDP_ADMIN_ADDR; empty derives it from
-// the address (http://localhost:8082).
+// the address (http://localhost:8082). With the console off it is empty.
 func parseAdminURL(p *parsing, r rawValue) (err error) {
-	if strings.TrimSpace(r.text) == "" {
-		if p.c.AdminAddr != "" {
-			p.c.AdminURL = LocalURL(p.c.AdminAddr)
+	var u string
+	if strings.TrimSpace(r.text) != "" {
+		if u, err = parseIssuer(r); err != nil {
+			return err
 		}
-		return nil
 	}
-	p.c.AdminURL, err = parseIssuer(r)
-	return err
+	switch {
+	case p.c.AdminAddr == "": // the console is off: no URL, and no client for it
+	case u != "":
+		p.c.AdminURL = u
+	default:
+		p.c.AdminURL = LocalURL(p.c.AdminAddr)
+	}
+	return nil
 }
 
 // LocalURL is where a person on this machine reaches a listener on addr:
