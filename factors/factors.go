@@ -35,6 +35,9 @@ type SMS struct {
 	// challenge), not one being enrolled. The daily ceiling keeps a share for such
 	// messages; when unsure, leave it false.
 	Verified bool
+	// ClientID is the form app whose sign-in journey sent it, for the daily
+	// counts that recharge the cost; empty when none (the account pages).
+	ClientID string
 }
 
 // SMSSender delivers text messages. An error means the provider refused the message;
@@ -50,8 +53,9 @@ type Call struct {
 	ID     string
 	To     string // E.164
 	Script string // what the call says, in the organisation's name
-	// Verified as for SMS.
+	// Verified and ClientID as for SMS.
 	Verified bool
+	ClientID string
 }
 
 // Caller places calls. PlaceCall returns once the call is placed; the outcome arrives

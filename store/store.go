@@ -158,7 +158,11 @@ type Client struct {
 	// outage); empty when there is none.
 	PreviousSecretHash      string
 	PreviousSecretExpiresAt time.Time
-	CreatedAt               time.Time
+	// DisabledAt is when an admin disabled the client: from then on it is
+	// refused at authorization and at the token endpoint (invalid_client)
+	// until enabled again; zero while enabled.
+	DisabledAt time.Time
+	CreatedAt  time.Time
 }
 
 // Clients stores relying parties registered by admins.
@@ -167,7 +171,8 @@ type Clients interface {
 	CreateClient(ctx context.Context, c *Client) error
 	ClientByID(ctx context.Context, id string) (*Client, error)
 	// UpdateClient overwrites every field of the client with c.ID except its
-	// secret hash and CreatedAt; ErrNotFound when there is no such client.
+	// secret hashes and CreatedAt (DisabledAt included); ErrNotFound when there
+	// is no such client.
 	UpdateClient(ctx context.Context, c *Client) error
 	// ListClients returns every client ordered by id.
 	ListClients(ctx context.Context) ([]*Client, error)
@@ -419,6 +424,45 @@ type Outbox interface {
 	ListOutbox(ctx context.Context, status OutboxStatus, limit int) ([]*OutboxMessage, error)
 }
 
+// DailyCount is one durable count of a UTC day: the texts and calls the
+// service tried to send, by form app, channel and outcome, and the sign-ins it
+// completed, by form app (what the cost report is made of).
+type DailyCount struct {
+	Day      time.Time // midnight UTC of the day
+	ClientID string    // the form app; "" when the journey had none (the account pages)
+	Kind     string    // CountSignIn, or SendCountKind(channel, outcome)
+	N        int64
+}
+
+// Kinds of daily count.
+const (
+	// CountSignIn: a sign-in completed, an authorization code issued to the form app.
+	CountSignIn = "signin"
+	// Outcomes of a text message or call (SendCountKind).
+	SendSent    = "sent"    // accepted by the provider: it costs
+	SendFailed  = "failed"  // the provider refused it or could not be reached
+	SendRefused = "refused" // stopped before the provider by a limit or a number rule: no cost
+)
+
+// SendCountKind is the kind of daily count of texts or calls on channel
+// ("sms", "voice") with outcome (SendSent, SendFailed, SendRefused), e.g. "sms.sent".
+func SendCountKind(channel, outcome string) string { return channel + "." + outcome }
+
+// DailyCounts are durable per-day counters, kept until deleted by hand: unlike
+// Counters they are history, not limits.
+type DailyCounts interface {
+	// AddDailyCount adds n to the count of kind for clientID on the UTC day
+	// containing at, in one atomic upsert: concurrent additions all count.
+	AddDailyCount(ctx context.Context, at time.Time, clientID, kind string, n int64) error
+	// DailyCounts returns the counts of the UTC days from the day containing
+	// from to the day containing to, both included, ordered by day, client id
+	// and kind. A zero from or to leaves that end open.
+	DailyCounts(ctx context.Context, from, to time.Time) ([]DailyCount, error)
+}
+
+// DayOf is the UTC day containing t, as DailyCounts names it ("2006-01-02").
+func DayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
 // AdminRole is one role an operator holds in the operators' console (idp/admin).
 type AdminRole struct {
 	UserID    string // the operator's account (users.id, their sub)
@@ -460,6 +504,7 @@ type Durable interface {
 	RefreshTokens
 	Audit
 	Counters
+	DailyCounts
 	ConsecutiveFailures
 	Outbox
 	AdminRoles

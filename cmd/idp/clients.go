@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/councilforms/idp/idp/admin"
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/provider"
@@ -18,18 +19,19 @@ import (
 )
 
 // clients manages registered relying parties in the database named by
-// IDP_DATABASE_URL: idp clients add|list|show|update|remove|rotate-secret.
+// IDP_DATABASE_URL: idp clients add|list|show|update|remove|rotate-secret|disable|enable.
+// list shows the clients file's and the built-in form apps too, read-only.
 func clients(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 {
-		return usageError{errors.New("usage: idp clients add|list|show ID|update ID|remove ID|rotate-secret ID [--overlap DURATION]")}
+		return usageError{errors.New("usage: idp clients add|list|show ID|update ID|remove ID|rotate-secret ID [--overlap DURATION]|disable ID|enable ID")}
 	}
 	sub, args := args[0], args[1:]
 	run, ok := map[string]func(context.Context, *clientAdmin, []string) error{
 		"add": clientsAdd, "list": clientsList, "show": clientsShow, "update": clientsUpdate, "remove": clientsRemove,
-		"rotate-secret": clientsRotateSecret,
+		"rotate-secret": clientsRotateSecret, "disable": clientsDisable, "enable": clientsEnable,
 	}[sub]
 	if !ok {
-		return usageError{fmt.Errorf("unknown subcommand %q (add, list, show, update, remove, rotate-secret)", sub)}
+		return usageError{fmt.Errorf("unknown subcommand %q (add, list, show, update, remove, rotate-secret, disable, enable)", sub)}
 	}
 	// Check the arguments before touching the database, so bad usage changes nothing.
 	switch sub {
@@ -54,18 +56,34 @@ func clients(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if sub == "update" && cfg.ClientsFile != "" {
-		// The file's clients take precedence over the database's: a change
-		// here would be stored and never seen.
-		ids, err := provider.ClientsFileIDs(cfg.ClientsFile)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(ids, args[0]) {
-			return fmt.Errorf("client %q is defined in the clients file %s: change it there (the file takes precedence over the database)", args[0], cfg.ClientsFile)
+	file, builtIn, err := staticClients(cfg)
+	if err != nil {
+		return err
+	}
+	// The file's and the built-in clients take precedence over the
+	// database's: a change here would be stored and never seen.
+	id := ""
+	switch sub {
+	case "add":
+		nc, _ := parseClientFlags(env, args)
+		id = nc.ID
+	case "list":
+	default:
+		id = args[0]
+		if sub == "rotate-secret" {
+			id, _, _ = parseRotateSecret(env, args)
 		}
 	}
-	ca := &clientAdmin{env: env, defaultAlg: cfg.SigningAlg}
+	if id != "" && sub != "show" {
+		if err := provider.CheckDatabaseClientID(id, file, builtIn); err != nil {
+			var de *provider.DefinedElsewhereError
+			if errors.As(err, &de) && de.Source == provider.SourceFile {
+				return fmt.Errorf("%w (%s)", err, cfg.ClientsFile)
+			}
+			return err
+		}
+	}
+	ca := &clientAdmin{env: env, defaultAlg: cfg.SigningAlg, file: file, builtIn: builtIn}
 	if sub == "add" || sub == "rotate-secret" {
 		// A new secret is stored as its HMAC under the key-encryption key,
 		// which must be the servers' own; without it nothing is changed.
@@ -88,6 +106,28 @@ type clientAdmin struct {
 	secrets *provider.ClientSecrets
 	// defaultAlg signs the ID tokens of clients that chose no algorithm.
 	defaultAlg string
+	// file and builtIn are the clients of IDP_CLIENTS_FILE (without secrets)
+	// and those the service defines itself, which only list shows.
+	file, builtIn []*store.Client
+}
+
+// staticClients are the form apps the servers of cfg have besides the
+// database's: those of the clients file (read without their secrets) and the
+// built-in ones: the operators' console (IDP_ADMIN_URL) and the demo form
+// app of embedded mode.
+func staticClients(cfg *config.Config) (file, builtIn []*store.Client, err error) {
+	if cfg.ClientsFile != "" {
+		if file, err = provider.ReadClientsFile(cfg.ClientsFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.AdminURL != "" {
+		builtIn = append(builtIn, admin.Client(cfg.AdminURL, ""))
+	}
+	if cfg.Embedded() {
+		builtIn = append(builtIn, provider.DemoClient(app.DemoFormAppURL))
+	}
+	return file, builtIn, nil
 }
 
 // adminClientSecrets hashes client secrets as the servers do, with the
@@ -354,20 +394,36 @@ func printSecret(w io.Writer, secret string) {
 
 func clientsList(ctx context.Context, ca *clientAdmin, _ []string) error {
 	env, db := ca.env, ca.db
-	cs, err := db.ListClients(ctx)
+	apps, err := provider.ListFormApps(ctx, db, ca.file, ca.builtIn)
 	if err != nil {
 		return fmt.Errorf("list clients: %w", err)
 	}
-	if len(cs) == 0 {
+	if len(apps) == 0 {
 		fmt.Fprintln(env.stdout, "no clients registered")
 		return nil
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tREDIRECT URIS")
-	for _, c := range cs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), strings.Join(c.RedirectURIs, " "))
+	fmt.Fprintln(tw, "ID\tNAME\tTYPE\tSOURCE\tSTATE\tREDIRECT URIS")
+	for _, a := range apps {
+		c := a.Client
+		source := string(a.Source)
+		if a.ReadOnly() {
+			source += " (read-only)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), source, formAppState(a), strings.Join(c.RedirectURIs, " "))
 	}
 	return tw.Flush()
+}
+
+// formAppState says whether a form app is in use.
+func formAppState(a provider.FormApp) string {
+	switch {
+	case a.Hidden:
+		return "unused: the file's or built-in client of this id takes precedence"
+	case !a.Client.DisabledAt.IsZero():
+		return "disabled since " + a.Client.DisabledAt.UTC().Format(time.RFC3339)
+	}
+	return "enabled"
 }
 
 func clientType(c *store.Client) string {
@@ -379,13 +435,15 @@ func clientType(c *store.Client) string {
 
 func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 	env, db := ca.env, ca.db
-	c, err := db.ClientByID(ctx, args[0])
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no client with id %q", args[0])
-	}
+	apps, err := provider.ListFormApps(ctx, db, ca.file, ca.builtIn)
 	if err != nil {
 		return fmt.Errorf("show client: %w", err)
 	}
+	i := slices.IndexFunc(apps, func(a provider.FormApp) bool { return a.Client.ID == args[0] && !a.Hidden })
+	if i < 0 {
+		return fmt.Errorf("no client with id %q", args[0])
+	}
+	c := apps[i].Client
 	scopes := "all supported"
 	if len(c.Scopes) > 0 {
 		scopes = strings.Join(c.Scopes, " ")
@@ -394,6 +452,9 @@ func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 	fmt.Fprintf(tw, "id:\t%s\n", c.ID)
 	fmt.Fprintf(tw, "name:\t%s\n", c.Name)
 	fmt.Fprintf(tw, "type:\t%s\n", clientType(c))
+	if apps[i].ReadOnly() {
+		fmt.Fprintf(tw, "defined in:\t%s (read-only here)\n", apps[i].Source)
+	}
 	fmt.Fprintf(tw, "redirect URIs:\t%s\n", strings.Join(c.RedirectURIs, " "))
 	fmt.Fprintf(tw, "post-logout redirect URIs:\t%s\n", strings.Join(c.PostLogoutRedirectURIs, " "))
 	fmt.Fprintf(tw, "scopes:\t%s\n", scopes)
@@ -408,10 +469,15 @@ func clientsShow(ctx context.Context, ca *clientAdmin, args []string) error {
 		alg = "default (" + ca.defaultAlg + ")"
 	}
 	fmt.Fprintf(tw, "ID token signing algorithm:\t%s\n", alg)
+	if !c.DisabledAt.IsZero() {
+		fmt.Fprintf(tw, "disabled:\tsince %s\n", c.DisabledAt.UTC().Format(time.RFC3339))
+	}
 	if c.PreviousSecretHash != "" && time.Now().Before(c.PreviousSecretExpiresAt) {
 		fmt.Fprintf(tw, "previous secret:\tstill works until %s\n", c.PreviousSecretExpiresAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(tw, "created:\t%s\n", c.CreatedAt.UTC().Format(time.RFC3339))
+	if !c.CreatedAt.IsZero() {
+		fmt.Fprintf(tw, "created:\t%s\n", c.CreatedAt.UTC().Format(time.RFC3339))
+	}
 	return tw.Flush()
 }
 
@@ -433,6 +499,40 @@ func clientsRemove(ctx context.Context, ca *clientAdmin, args []string) error {
 	}
 	audit(ctx, env, db, "client.removed", args[0], "removed with the admin command")
 	fmt.Fprintf(env.stdout, "client %s removed\n", args[0])
+	return nil
+}
+
+func clientsDisable(ctx context.Context, ca *clientAdmin, args []string) error {
+	return setClientDisabled(ctx, ca, args[0], true)
+}
+
+func clientsEnable(ctx context.Context, ca *clientAdmin, args []string) error {
+	return setClientDisabled(ctx, ca, args[0], false)
+}
+
+// setClientDisabled disables or enables a database client: while disabled it
+// is refused at /authorize and at the token endpoint (invalid_client).
+func setClientDisabled(ctx context.Context, ca *clientAdmin, id string, disabled bool) error {
+	env, db := ca.env, ca.db
+	changed, err := provider.SetClientDisabled(ctx, db, id, disabled, time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no client with id %q", id)
+	}
+	if err != nil {
+		return err
+	}
+	state := map[bool]string{true: "disabled", false: "enabled"}[disabled]
+	if !changed {
+		fmt.Fprintf(env.stdout, "client %s is already %s\n", id, state)
+		return nil
+	}
+	if disabled {
+		audit(ctx, env, db, "client.disabled", id, "disabled with the admin command")
+		fmt.Fprintf(env.stdout, "client %s disabled: its sign-ins and token requests are refused until `idp clients enable %s`\n", id, id)
+		return nil
+	}
+	audit(ctx, env, db, "client.enabled", id, "enabled with the admin command")
+	fmt.Fprintf(env.stdout, "client %s enabled\n", id)
 	return nil
 }
 

@@ -16,21 +16,24 @@ import (
 	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/store"
 )
 
 // keysUsage names the subcommands and the algorithms a key is kept for.
-const keysUsage = "usage: idp keys list | idp keys rotate [--alg RS256|ES256]"
+const keysUsage = "usage: idp keys list | idp keys rotate [--emergency] [--alg RS256|ES256]"
 
 // keys lists and rotates token signing keys: idp keys list|rotate. There is
 // one signing key per algorithm (RS256 and ES256), each rotating on its own;
 // rotate without --alg rotates both. Running servers pick a rotated key up by
 // themselves (they re-read the keys every 30 seconds); the new key is
-// published in JWKS an hour before it signs.
+// published in JWKS an hour before it signs. rotate --emergency is for a key
+// presumed compromised: the new key signs at once and the old one leaves JWKS
+// at once, so tokens it signed stop validating.
 func keys(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
 		return usageError{errors.New(keysUsage)}
 	}
-	sub, alg := args[0], ""
+	sub, alg, emergency := args[0], "", false
 	if sub == "list" && len(args) != 1 {
 		return usageError{errors.New(keysUsage)}
 	}
@@ -38,6 +41,7 @@ func keys(ctx context.Context, env *environment, args []string) error {
 		fs := flag.NewFlagSet("idp keys rotate", flag.ContinueOnError)
 		fs.SetOutput(env.stderr)
 		fs.StringVar(&alg, "alg", "", "rotate only the key of this algorithm: RS256 or ES256 (default: both)")
+		fs.BoolVar(&emergency, "emergency", false, "the key is presumed compromised: sign with the new key at once and withdraw the old one from JWKS at once")
 		if err := fs.Parse(args[1:]); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return err
@@ -65,6 +69,9 @@ func keys(ctx context.Context, env *environment, args []string) error {
 	}
 	defer db.Close()
 	pcfg := providerKeyConfig(cfg, kek)
+	if sub == "rotate" && emergency {
+		return emergencyRotate(ctx, env, db, pcfg, alg)
+	}
 	if sub == "rotate" {
 		ks, err := provider.RotateSigningKeys(ctx, db, pcfg, alg)
 		for _, k := range ks {
@@ -134,4 +141,31 @@ func adminKeyEncryptionKey(cfg *config.Config) ([]byte, error) {
 		return nil, fmt.Errorf("key-encryption key file %s is not 32 bytes of base64", path)
 	}
 	return key, nil
+}
+
+// emergencyRotate replaces the signing keys of alg (both when "") at once and
+// says what that means for form apps.
+func emergencyRotate(ctx context.Context, env *environment, db store.Durable, pcfg provider.Config, alg string) error {
+	rots, err := provider.EmergencyRotateSigningKeys(ctx, db, pcfg, alg)
+	for _, r := range rots {
+		var old []string
+		for _, w := range r.Withdrawn {
+			old = append(old, w.ID)
+			fmt.Fprintf(env.stdout, "%s signing key %s is withdrawn: it signs nothing more and has left JWKS\n", w.Algorithm, w.ID)
+		}
+		if r.New.ID == "" {
+			continue
+		}
+		detail := "emergency: " + r.New.Algorithm + " signing key " + r.New.ID + " signs at once"
+		if len(old) > 0 {
+			detail += "; withdrawn from JWKS: " + strings.Join(old, " ")
+		}
+		audit(ctx, env, db, "key.rotated_emergency", "", detail)
+		fmt.Fprintf(env.stdout, "new %s signing key %s signs from now (%s)\n", r.New.Algorithm, r.New.ID, stamp(r.New.ActiveFrom))
+	}
+	if len(rots) > 0 {
+		fmt.Fprintln(env.stdout, "Running servers switch within 30 seconds. Tokens signed with the withdrawn keys no longer validate:"+
+			" form apps must fetch JWKS again (most do when they meet an unknown kid), and people signed in to them may have to sign in again.")
+	}
+	return err
 }

@@ -34,12 +34,13 @@ var commands = map[string]command{
 	"serve":   {"run the identity provider (the default)", serve},
 	"migrate": {"apply pending database migrations and exit", migrate},
 	"version": {"print the version and exit", version},
-	"clients": {"manage relying parties: add, list, show ID, update ID, remove ID, rotate-secret ID", clients},
-	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--alg RS256|ES256]", keys},
+	"clients": {"manage relying parties: add, list, show ID, update ID, remove ID, rotate-secret ID, disable ID, enable ID", clients},
+	"keys":    {"list or rotate token signing keys (RS256 and ES256): list, rotate [--emergency] [--alg RS256|ES256]", keys},
 	"users":   {"find accounts (list) and help people with them: show, unlock, disable, enable, reset-phone or end-sessions EMAIL; import (from Azure AD B2C or an export), export", users},
 
 	"admins":      {"grant and revoke the roles of the operators' console: grant|revoke EMAIL ROLE, list", admins},
 	"audit":       {"read the audit log: list or export (jsonl, csv) by person, form app, kind, operator and time", auditCmd},
+	"costs":       {"texts and calls by day or month, form app, channel and outcome, with the estimated cost: [--from DATE] [--to DATE] [--by day|month] [--json]", costsCmd},
 	"outbox":      {"show the email outbox: list [--status queued|sending|sent|failed] [--limit N]", outbox},
 	"healthcheck": {"exit 0 if the server on IDP_ADDR (or --url) answers /healthz with 200 (container health checks)", healthcheck},
 }

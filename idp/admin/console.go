@@ -98,6 +98,8 @@ type Deps struct {
 	Log     *slog.Logger
 	Metrics *server.Metrics // nil: none
 	Now     func() time.Time
+	// Ops is what the form apps, signing keys and cost pages need (ops.go).
+	Ops Operations
 }
 
 // Console is the operators' console: an http.Handler served on its own

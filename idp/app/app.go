@@ -14,6 +14,7 @@ import (
 
 	"github.com/councilforms/idp/idp/admin"
 	"github.com/councilforms/idp/idp/config"
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/store/memory"
@@ -230,6 +231,12 @@ func (a *App) openConsole(o options) (*admin.Console, error) {
 	}, admin.Deps{
 		Store: a.Durable, Ephemeral: a.Ephemeral, IDP: a.handler, Email: a.parts.delivery.Email,
 		Log: a.Log, Now: o.now,
+		Ops: admin.Operations{
+			ClientSecrets: a.parts.clientSecrets, FileClients: a.parts.fileClients, BuiltInClients: a.parts.builtInClients,
+			Keys: provider.Config{Issuer: cfg.Issuer, KeyEncryptionKey: a.KeyEncryptionKey, SigningAlgorithm: cfg.SigningAlg,
+				AccessTokenTTL: cfg.AccessTokenTTL, IDTokenTTL: cfg.IDTokenTTL},
+			UnitCosts: cfg.UnitCosts(), DefaultSigningAlg: cfg.SigningAlg,
+		},
 	})
 }
 

@@ -166,7 +166,7 @@ func OpenDelivery(ctx context.Context, cfg *config.Config, durable store.Durable
 	}
 
 	guard, err := sendguard.New(sendguard.Config{
-		Counters: durable, Ceiling: cfg.Ceiling(), Numbers: phoneRules(cfg), Registerer: registerer, Logger: log,
+		Counters: durable, Daily: durable, Ceiling: cfg.Ceiling(), Numbers: phoneRules(cfg), Registerer: registerer, Logger: log,
 	})
 	if err != nil {
 		return nil, err

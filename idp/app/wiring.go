@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/councilforms/idp/factors/b2c"
@@ -32,10 +33,15 @@ const DemoFormAppURL = "http://localhost:8081"
 
 // parts are the services the routes mount, built once by Open.
 type parts struct {
-	pages    *ui.Templates
-	provider *provider.Provider
-	web      *web.Handler
-	delivery *Delivery
+	// fileClients and builtInClients are the static clients (the clients
+	// file's; the console's and the demo form app's), listed read-only by the
+	// console; clientSecrets hashes new client secrets.
+	fileClients, builtInClients []*store.Client
+	clientSecrets               *provider.ClientSecrets
+	pages                       *ui.Templates
+	provider                    *provider.Provider
+	web                         *web.Handler
+	delivery                    *Delivery
 }
 
 // late holds what the login pages provide to the provider, built before them
@@ -97,17 +103,20 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 			return nil, fmt.Errorf("IDP_CLIENTS_FILE: the client id %q is the operators' console's own: choose another", admin.ClientID)
 		}
 	}
+	fileClients := static
+	var builtIn []*store.Client
 	if cfg.AdminURL != "" {
 		// The operators' console signs in as a client of this idp.
-		static = append(static, admin.Client(cfg.AdminURL, clientSecrets.Hash(admin.ClientSecret(a.KeyEncryptionKey))))
+		builtIn = append(builtIn, admin.Client(cfg.AdminURL, clientSecrets.Hash(admin.ClientSecret(a.KeyEncryptionKey))))
 	}
 	if cfg.Embedded() {
 		demo := DemoFormAppURL
 		if o.demoURL != "" {
 			demo = o.demoURL
 		}
-		static = append(static, provider.DemoClient(demo))
+		builtIn = append(builtIn, provider.DemoClient(demo))
 	}
+	static = append(slices.Clip(static), builtIn...)
 	// The continue step serves the pages' first response itself (one redirect
 	// fewer); the pages are built after the provider they use.
 	login := &lateHandler{}
@@ -190,7 +199,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		return nil, err
 	}
 	login.set(pagesHandler)
-	return &parts{pages: pages, provider: p, web: pagesHandler, delivery: delivery}, nil
+	return &parts{pages: pages, provider: p, web: pagesHandler, delivery: delivery,
+		fileClients: fileClients, builtInClients: builtIn, clientSecrets: clientSecrets}, nil
 }
 
 // policy is the journeys' rules under this configuration.

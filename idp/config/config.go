@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/councilforms/idp/idp/cost"
 	"github.com/councilforms/idp/idp/limits"
 )
 
@@ -108,6 +109,9 @@ type Config struct {
 	// already verified on an account.
 	SendDailyCeiling         int
 	SendCeilingVerifiedShare int
+	// SMSUnitCost and CallUnitCost price a text message and a call in the
+	// cost report (IDP_SMS_UNIT_COST, IDP_CALL_UNIT_COST); zero when not set.
+	SMSUnitCost, CallUnitCost cost.Millipence
 	// SendPerRecipient is how many codes an hour one email address or phone number
 	// may be sent (a shared duty phone may need more), SendPerRecipientDay how many
 	// in a day; SendPerClient how many one client network may ask for in an hour
@@ -160,6 +164,11 @@ func (c *Config) Sends() limits.Sends {
 // Ceiling is the daily ceiling of texts and calls and its shares (limits.Ceiling).
 func (c *Config) Ceiling() limits.Ceiling {
 	return limits.Ceiling{Daily: c.SendDailyCeiling, VerifiedShare: c.SendCeilingVerifiedShare}
+}
+
+// UnitCosts are the prices of the cost report.
+func (c *Config) UnitCosts() cost.Prices {
+	return cost.Prices{SMS: c.SMSUnitCost, Call: c.CallUnitCost}
 }
 
 // SMTPConfigured reports whether email goes to an SMTP relay.

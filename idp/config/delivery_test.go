@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/councilforms/idp/idp/cost"
+
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -143,6 +145,10 @@ func TestDeliveryGoodValues(t *testing.T) {
 			return c.Ceiling().VerifiedShare == 90 && c.Ceiling().Daily == 100
 		}},
 		{"no share", map[string]string{"IDP_SEND_CEILING_VERIFIED_SHARE": "0"}, func(c *Config) bool { return c.SendCeilingVerifiedShare == 0 }},
+		{"unit costs", map[string]string{"IDP_SMS_UNIT_COST": "0.0395", "IDP_CALL_UNIT_COST": "£0.09"}, func(c *Config) bool {
+			return c.UnitCosts() == cost.Prices{SMS: 3950, Call: 9000}
+		}},
+		{"no unit costs", map[string]string{}, func(c *Config) bool { return !c.UnitCosts().Configured() }},
 		{"contact", map[string]string{"IDP_CONTACT_TEXT": " call customer services on 01632 960 001. "}, func(c *Config) bool {
 			return c.ContactText == "call customer services on 01632 960 001"
 		}},
@@ -207,6 +213,9 @@ func TestDeliveryBadValues(t *testing.T) {
 		{"country continent", map[string]string{"IDP_PHONE_COUNTRIES": "EU"}, "IDP_PHONE_COUNTRIES: ", "two-letter"},
 		{"no country", map[string]string{"IDP_PHONE_COUNTRIES": " , "}, "IDP_PHONE_COUNTRIES: ", "at least one"},
 		{"ceiling zero", map[string]string{"IDP_SEND_DAILY_CEILING": "0"}, "IDP_SEND_DAILY_CEILING: ", "at least 1"},
+		{"sms cost words", map[string]string{"IDP_SMS_UNIT_COST": "4p"}, "IDP_SMS_UNIT_COST: ", "amount in pounds such as 0.04"},
+		{"call cost negative", map[string]string{"IDP_CALL_UNIT_COST": "-0.09"}, "IDP_CALL_UNIT_COST: ", "amount in pounds"},
+		{"sms cost too precise", map[string]string{"IDP_SMS_UNIT_COST": "0.000001"}, "IDP_SMS_UNIT_COST: ", "at most 5 decimal places"},
 		{"ceiling words", map[string]string{"IDP_SEND_DAILY_CEILING": "lots"}, "IDP_SEND_DAILY_CEILING: ", "whole number"},
 		{"per recipient too low", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "2"}, "IDP_SEND_HOURLY_PER_RECIPIENT: ", "at least 3"},
 		{"per recipient words", map[string]string{"IDP_SEND_HOURLY_PER_RECIPIENT": "ten"}, "IDP_SEND_HOURLY_PER_RECIPIENT: ", "whole number"},

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/councilforms/idp/idp/cost"
+
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -264,6 +266,18 @@ func parseDailyCeiling(p *parsing, r rawValue) (err error) {
 	}
 	p.c.SendDailyCeiling = n
 	return nil
+}
+
+// unitCost reads a price of the cost report into the field field gives.
+func unitCost(field func(*Config) *cost.Millipence) func(*parsing, rawValue) error {
+	return func(p *parsing, r rawValue) error {
+		m, err := cost.ParseAmount(r.text)
+		if err != nil {
+			return settingError(r, err.Error())
+		}
+		*field(p.c) = m
+		return nil
+	}
 }
 
 // parsePerRecipientDay reads the daily budget after the hourly one, its floor.

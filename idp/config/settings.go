@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/councilforms/idp/idp/cost"
 	"github.com/councilforms/idp/idp/limits"
 )
 
@@ -208,6 +209,12 @@ var Settings = []Setting{
 	{Env: "IDP_SEND_CEILING_VERIFIED_SHARE", Flag: "send-ceiling-verified-share", Default: strconv.Itoa(limits.DefaultVerifiedShare), Section: sectionDelivery,
 		Doc:   "per cent of `IDP_SEND_DAILY_CEILING`, 0 to 99, kept for challenges to numbers already verified on an account; texts and calls to numbers being enrolled get the rest (rounded down: a ceiling under 5 leaves them none)",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.SendCeilingVerifiedShare, err = parsePercent(r); return }},
+	{Env: "IDP_SMS_UNIT_COST", Flag: "sms-unit-cost", Default: "0", Section: sectionDelivery,
+		Doc:   "what one text message costs, in pounds (e.g. `0.04`; at most 5 decimal places), for the estimated cost in `idp costs` and the console's texts and calls page; `0` means not set: the report shows counts only",
+		parse: unitCost(func(c *Config) *cost.Millipence { return &c.SMSUnitCost })},
+	{Env: "IDP_CALL_UNIT_COST", Flag: "call-unit-cost", Default: "0", Section: sectionDelivery,
+		Doc:   "what one call costs, in pounds (e.g. `0.09`), as `IDP_SMS_UNIT_COST`",
+		parse: unitCost(func(c *Config) *cost.Millipence { return &c.CallUnitCost })},
 	{Env: "IDP_SEND_HOURLY_PER_RECIPIENT", Flag: "send-hourly-per-recipient", Default: strconv.Itoa(limits.DefaultSendsPerRecipientHour), Section: sectionDelivery,
 		Doc:   "codes (emails, texts, calls) one email address or phone number may be sent in an hour; at least 3, since a sign-up sends the new number two. Raise it for a duty phone shared by a team",
 		parse: atLeast(limits.MinSendsPerRecipientHour, fmt.Sprintf("at least %d: a sign-up sends the new number two codes", limits.MinSendsPerRecipientHour), func(c *Config) *int { return &c.SendPerRecipient })},

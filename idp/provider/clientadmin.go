@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,7 +61,7 @@ func AddClient(ctx context.Context, db store.Clients, secrets *ClientSecrets, nc
 	}
 	if err := db.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return "", fmt.Errorf("a client with id %q already exists: %w", c.ID, err)
+			return "", fmt.Errorf("a client with id %q already exists: %w", c.ID, store.ErrConflict)
 		}
 		return "", fmt.Errorf("provider: register client %s: %w", c.ID, err)
 	}
@@ -272,4 +273,148 @@ func DemoClient(baseURL string) *store.Client {
 		// The demo form app ends its session when told (back-channel logout).
 		BackchannelLogoutURI: base + "/backchannel-logout", BackchannelLogoutSessionRequired: true,
 	}
+}
+
+// ClientSource is where a form app's registration comes from.
+type ClientSource string
+
+const (
+	// SourceDatabase: registered with `idp clients add` or the console;
+	// changed there.
+	SourceDatabase ClientSource = "database"
+	// SourceFile: defined in IDP_CLIENTS_FILE; read-only here, changed in the file.
+	SourceFile ClientSource = "file"
+	// SourceBuiltIn: defined by the service itself (the demo form app in
+	// embedded mode, the operators' console); read-only.
+	SourceBuiltIn ClientSource = "built-in"
+)
+
+// FormApp is one registered form app and where it comes from.
+type FormApp struct {
+	Client *store.Client
+	Source ClientSource
+	// Hidden: a database registration with the id of a file or built-in one,
+	// which takes precedence, so this one is never used.
+	Hidden bool
+}
+
+// ReadOnly reports whether the form app can only be changed where it is
+// defined (the clients file, or the service itself).
+func (f FormApp) ReadOnly() bool { return f.Source != SourceDatabase }
+
+// ListFormApps is every form app, ordered by id, the registrations of the
+// database with those of the clients file (file) and the built-in ones
+// (builtIn): one list, each marked with its source. Static registrations
+// come first for an id they share with a database one, which is listed as
+// Hidden.
+func ListFormApps(ctx context.Context, db store.Clients, file, builtIn []*store.Client) ([]FormApp, error) {
+	cs, err := db.ListClients(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("provider: list clients: %w", err)
+	}
+	var out []FormApp
+	static := map[string]bool{}
+	for _, c := range builtIn {
+		out = append(out, FormApp{Client: c, Source: SourceBuiltIn})
+		static[c.ID] = true
+	}
+	for _, c := range file {
+		if !static[c.ID] {
+			out = append(out, FormApp{Client: c, Source: SourceFile})
+			static[c.ID] = true
+		}
+	}
+	for _, c := range cs {
+		out = append(out, FormApp{Client: c, Source: SourceDatabase, Hidden: static[c.ID]})
+	}
+	slices.SortStableFunc(out, func(a, b FormApp) int { return strings.Compare(a.Client.ID, b.Client.ID) })
+	return out, nil
+}
+
+// ErrDefinedElsewhere matches the error of a change to a client id the
+// clients file or the service itself defines (a *DefinedElsewhereError):
+// those take precedence over the database, so a registration there would
+// never be used.
+var ErrDefinedElsewhere = errors.New("client defined outside the database")
+
+// DefinedElsewhereError names the client id and where it is defined.
+type DefinedElsewhereError struct {
+	ID     string
+	Source ClientSource // SourceFile or SourceBuiltIn
+}
+
+func (e *DefinedElsewhereError) Error() string {
+	if e.Source == SourceBuiltIn {
+		return fmt.Sprintf("client %q is built in to the service and cannot be changed here", e.ID)
+	}
+	return fmt.Sprintf("client %q is defined in the clients file (IDP_CLIENTS_FILE), which takes precedence over the database: change it there", e.ID)
+}
+
+func (e *DefinedElsewhereError) Is(target error) bool { return target == ErrDefinedElsewhere }
+
+// CheckDatabaseClientID refuses (a *DefinedElsewhereError) an id that one of
+// the static registrations (the clients file's, the built-in ones) uses, for
+// an admin adding or changing a database client.
+func CheckDatabaseClientID(id string, file, builtIn []*store.Client) error {
+	for _, c := range builtIn {
+		if c.ID == id {
+			return &DefinedElsewhereError{ID: id, Source: SourceBuiltIn}
+		}
+	}
+	for _, c := range file {
+		if c.ID == id {
+			return &DefinedElsewhereError{ID: id, Source: SourceFile}
+		}
+	}
+	return nil
+}
+
+// ReadClientsFile reads the clients of a clients file as they are to be
+// listed: checked as LoadClientsFile checks them, but without their secrets
+// (which may name environment variables of the servers only).
+func ReadClientsFile(path string) ([]*store.Client, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("clients file: %w", err)
+	}
+	var doc struct {
+		Clients []clientFileEntry `yaml:"clients"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("clients file %s: %w", path, err)
+	}
+	out := make([]*store.Client, 0, len(doc.Clients))
+	for _, e := range doc.Clients {
+		out = append(out, NewClient{
+			ID: e.ID, Name: e.Name, Public: e.Public, RedirectURIs: e.RedirectURIs,
+			PostLogoutRedirectURIs: e.PostLogoutRedirectURIs, Scopes: e.Scopes,
+			BackchannelLogoutURI:             e.BackchannelLogoutURI,
+			BackchannelLogoutSessionRequired: e.BackchannelLogoutSessionRequired,
+			IDTokenSignedResponseAlg:         e.IDTokenSignedResponseAlg,
+		}.Client())
+	}
+	return out, nil
+}
+
+// SetClientDisabled disables a database client at now (it is then refused at
+// authorization and at the token endpoint, invalid_client, until enabled),
+// or enables it again. It reports whether anything changed (disabling a
+// disabled client keeps its time); an unknown id gives an error matching
+// store.ErrNotFound.
+func SetClientDisabled(ctx context.Context, db store.Clients, id string, disabled bool, now time.Time) (bool, error) {
+	c, err := db.ClientByID(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("client %q: %w", id, err)
+	}
+	if disabled == !c.DisabledAt.IsZero() {
+		return false, nil
+	}
+	c.DisabledAt = time.Time{}
+	if disabled {
+		c.DisabledAt = now.UTC()
+	}
+	if err := db.UpdateClient(ctx, c); err != nil {
+		return false, fmt.Errorf("provider: update client %s: %w", id, err)
+	}
+	return true, nil
 }

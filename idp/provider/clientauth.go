@@ -20,6 +20,11 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("provider: unknown client %q", clientID)
 	}
+	if err == nil && !c.DisabledAt.IsZero() {
+		// Disabled by an admin: refused everywhere as an unknown client is
+		// (invalid_client at the token endpoint, an error page at /authorize).
+		return nil, fmt.Errorf("provider: client %q is disabled", clientID)
+	}
 	if err != nil {
 		dependencyFailed(ctx, err)
 		return nil, oidc.ErrServerError().WithParent(err)
@@ -45,6 +50,9 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secre
 	c, err := p.client(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errors.New("provider: unknown client")
+	}
+	if err == nil && !c.DisabledAt.IsZero() {
+		return errors.New("provider: client is disabled")
 	}
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)

@@ -51,11 +51,11 @@
 //	endsession.go    /end_session and the logout question
 //	errors.go        error answers strict clients accept
 //	clients.go       clients as the library sees them, registration rules
-//	clientadmin.go   add, update, rotate secrets, the clients file
+//	clientadmin.go   add, update, rotate secrets, disable, the clients file, the one list of form apps
 //	clientauth.go    client lookup and secret check
 //	clientsecrets.go, clientthrottle.go  secret hashes, limits on wrong secrets
-//	keys.go          the keyring: one signing key per algorithm, rotation, sealing
-//	keyadmin.go      idp keys list and rotate
+//	keys.go          the keyring: one signing key per algorithm, rotation (scheduled and emergency), sealing
+//	keyadmin.go      idp keys list and rotate [--emergency], the console's signing keys page
 //	keyadapters.go   keys as the library's types
 //	binding.go       the browser binding of a sign-in; cors.go: CORS
 //

@@ -1,6 +1,7 @@
 package provider
 
-// Signing keys for the admin commands (idp keys list, idp keys rotate).
+// Signing keys for the admin commands (idp keys list, idp keys rotate) and
+// the console's signing keys page.
 
 import (
 	"context"
@@ -89,6 +90,55 @@ func RotateSigningKeys(ctx context.Context, db store.SigningKeys, cfg Config, al
 		}
 		now := time.Now()
 		out = append(out, keyInfo(sk, activeKey(k.keys, a, now), now))
+	}
+	return out, nil
+}
+
+// EmergencyRotation is what EmergencyRotateSigningKeys did for one algorithm.
+type EmergencyRotation struct {
+	New KeyInfo // signs from now
+	// Withdrawn are the keys of the algorithm that stopped signing and left
+	// JWKS at once: tokens they signed no longer validate.
+	Withdrawn []KeyInfo
+}
+
+// EmergencyRotateSigningKeys replaces, for alg (RS256 or ES256) or for every
+// algorithm when alg is "", the signing key at once, for a key presumed
+// compromised (`idp keys rotate --emergency`): the new key signs from now,
+// with no hour of publication first, and the old keys leave JWKS now, so
+// every token they signed stops validating and form apps must fetch JWKS
+// again (most do when they meet an unknown kid). Running servers switch on
+// their next re-read of the keys, within 30 seconds.
+func EmergencyRotateSigningKeys(ctx context.Context, db store.SigningKeys, cfg Config, alg string) ([]EmergencyRotation, error) {
+	cfg = cfg.withDefaults()
+	k, err := newKeyring(db, cfg.KeyEncryptionKey, cfg.SigningAlgorithm, cfg.KeyPublishDelay, cfg.keyKeepAfter(), time.Now)
+	if err != nil {
+		return nil, err
+	}
+	algs := k.algs
+	if alg != "" {
+		sa, err := parseAlgorithm(alg)
+		if err != nil {
+			return nil, err
+		}
+		algs = []jose.SignatureAlgorithm{sa}
+	}
+	var out []EmergencyRotation
+	for _, a := range algs {
+		sk, withdrawn, err := k.rotateNow(ctx, a)
+		now := time.Now()
+		var r EmergencyRotation
+		for _, w := range withdrawn {
+			r.Withdrawn = append(r.Withdrawn, keyInfo(w, nil, now))
+		}
+		if err != nil {
+			if len(r.Withdrawn) > 0 {
+				out = append(out, r)
+			}
+			return out, err
+		}
+		r.New = keyInfo(sk, activeKey(k.keys, a, now), now)
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -286,6 +286,46 @@ func (k *keyring) rotate(ctx context.Context, alg jose.SignatureAlgorithm) (*sto
 	return next, nil
 }
 
+// rotateNow is the emergency rotation of alg, for a key presumed
+// compromised: a new key signs at once, without being published first, and
+// every other key of alg (the one signing, one pending, retired ones still
+// published) stops signing and leaves JWKS at once, so tokens it signed stop
+// validating. It returns the new key and the keys it withdrew, as they now are.
+func (k *keyring) rotateNow(ctx context.Context, alg jose.SignatureAlgorithm) (*store.SigningKey, []*store.SigningKey, error) {
+	keys, err := k.load(ctx, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := k.now()
+	next, err := k.create(ctx, alg, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	var withdrawn []*store.SigningKey
+	for _, sk := range keys {
+		if sk.Algorithm != string(alg) || (!sk.ExpiresAt.IsZero() && !sk.ExpiresAt.After(now)) {
+			continue // another algorithm's, or out of JWKS already
+		}
+		retired := sk.RetiredAt
+		if retired.IsZero() || retired.After(now) {
+			retired = now
+		}
+		if err := k.db.RetireSigningKey(ctx, sk.ID, retired, now); err != nil {
+			return nil, withdrawn, fmt.Errorf("provider: withdraw signing key %s: %w", sk.ID, err)
+		}
+		w := *sk
+		w.RetiredAt, w.ExpiresAt = retired, now
+		withdrawn = append(withdrawn, &w)
+	}
+	if err := k.db.DeleteExpiredSigningKeys(ctx, now); err != nil {
+		return nil, withdrawn, fmt.Errorf("provider: delete expired signing keys: %w", err)
+	}
+	if _, err := k.load(ctx, true); err != nil {
+		return nil, withdrawn, err
+	}
+	return next, withdrawn, nil
+}
+
 // activeKey picks the signing key of alg: among its keys whose ActiveFrom
 // has passed and that have not stopped signing, the one that became active
 // last (ties by id), so every process with the same rows picks the same key.

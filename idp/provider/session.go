@@ -271,6 +271,7 @@ func (p *Provider) finish(ctx context.Context, ar *authRequest, version int64, u
 	}
 	_, err = p.eph.CompareAndSet(ctx, keyAuthRequest+ar.ID, version, raw, CodeTTL)
 	if err == nil {
+		p.countSignIn(ctx, ar.ClientID)
 		return to, nil
 	}
 	p.dropCode(ctx, to)
@@ -476,4 +477,13 @@ func (p *Provider) RevokeUserTokens(ctx context.Context, userID string) error {
 	}
 	p.audit(ctx, "tokens.revoked", userID, "", "all tokens and sessions revoked")
 	return nil
+}
+
+// countSignIn adds a completed sign-in (a code issued to clientID) to the
+// day's durable counts, which give the cost per sign-in. It is a record, not
+// a rule: a failure to write it is logged and the sign-in goes on.
+func (p *Provider) countSignIn(ctx context.Context, clientID string) {
+	if err := p.db.AddDailyCount(context.WithoutCancel(ctx), p.now(), clientID, store.CountSignIn, 1); err != nil {
+		p.log.ErrorContext(ctx, "count a completed sign-in for the cost report", "client", clientID, "err", err)
+	}
 }

@@ -12,6 +12,15 @@
 // rises. A warning is logged once a day when 80% of a share is spent, and once
 // when it runs out. Without the counts (the database down) it refuses: the
 // ceiling fails closed.
+//
+// The guard also keeps the durable daily counts the cost report is made of
+// (store.DailyCounts): every text and call, per UTC day, form app, channel and
+// outcome: sent (the provider accepted it), failed (the provider refused it or
+// could not be reached) or refused (stopped here, never reaching a provider).
+// Each is counted once, after the provider's answer; a count that cannot be
+// written is logged and idp_send_counts_lost_total rises, and the message is
+// neither held back nor sent again for it: the person's send matters more than
+// the report, and retrying it could send twice.
 package sendguard
 
 import (
@@ -36,6 +45,7 @@ const shareKeyPrefix = store.KeySendShare
 // the global daily ceiling with its shares.
 type Guard struct {
 	counters store.Counters
+	daily    store.DailyCounts
 	ceiling  limits.Ceiling
 	numbers  phone.Rules
 	log      *slog.Logger
@@ -46,6 +56,7 @@ type Guard struct {
 	shareLimit *prometheus.GaugeVec
 	shareCount *prometheus.GaugeVec
 	refused    *prometheus.CounterVec
+	lost       prometheus.Counter
 }
 
 // Config is what a Guard checks against.
@@ -53,8 +64,11 @@ type Config struct {
 	// Counters hold the day's counts of every server process (durable, so a
 	// flush of the ephemeral store resets nothing).
 	Counters store.Counters
-	Ceiling  limits.Ceiling // IDP_SEND_DAILY_CEILING and its shares
-	Numbers  phone.Rules    // IDP_PHONE_COUNTRIES and the kinds of number allowed
+	// Daily receives the day's count of every text and call by form app,
+	// channel and outcome; nil counts nothing.
+	Daily   store.DailyCounts
+	Ceiling limits.Ceiling // IDP_SEND_DAILY_CEILING and its shares
+	Numbers phone.Rules    // IDP_PHONE_COUNTRIES and the kinds of number allowed
 	// Registerer receives the ceiling's metrics; nil means none.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger // nil discards
@@ -71,7 +85,7 @@ func New(cfg Config) (*Guard, error) {
 	}
 	reg := cfg.Registerer
 	g := &Guard{
-		counters: cfg.Counters, ceiling: cfg.Ceiling, numbers: cfg.Numbers,
+		counters: cfg.Counters, daily: cfg.Daily, ceiling: cfg.Ceiling, numbers: cfg.Numbers,
 		log: log, now: time.Now,
 		limit: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "idp_send_daily_ceiling", Help: "Text messages and calls all servers may send in one UTC day (IDP_SEND_DAILY_CEILING).",
@@ -88,6 +102,9 @@ func New(cfg Config) (*Guard, error) {
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idp_send_ceiling_refused_total", Help: "Text messages and calls refused because the daily ceiling, or its share for them, was reached; by channel and share.",
 		}, []string{"channel", "share"}),
+		lost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "idp_send_counts_lost_total", Help: "Texts and calls whose daily count (the cost report) could not be written.",
+		}),
 	}
 	g.limit.Set(float64(g.ceiling.Daily))
 	for _, sh := range limits.Shares {
@@ -100,7 +117,7 @@ func New(cfg Config) (*Guard, error) {
 		}
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{g.limit, g.count, g.shareLimit, g.shareCount, g.refused} {
+		for _, c := range []prometheus.Collector{g.limit, g.count, g.shareLimit, g.shareCount, g.refused, g.lost} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("sendguard: register metrics: %w", err)
 			}
@@ -186,9 +203,12 @@ type guardedSMS struct {
 
 func (s guardedSMS) SendSMS(ctx context.Context, m factors.SMS) error {
 	if err := s.g.Admit(ctx, factors.ChannelSMS, m.To, m.Verified); err != nil {
+		s.g.countSend(ctx, factors.ChannelSMS, m.ClientID, store.SendRefused)
 		return err
 	}
-	return s.next.SendSMS(ctx, m)
+	err := s.next.SendSMS(ctx, m)
+	s.g.countSend(ctx, factors.ChannelSMS, m.ClientID, outcome(err))
+	return err
 }
 
 type guardedCaller struct {
@@ -198,7 +218,33 @@ type guardedCaller struct {
 
 func (c guardedCaller) PlaceCall(ctx context.Context, call factors.Call) error {
 	if err := c.g.Admit(ctx, factors.ChannelVoice, call.To, call.Verified); err != nil {
+		c.g.countSend(ctx, factors.ChannelVoice, call.ClientID, store.SendRefused)
 		return err
 	}
-	return c.next.PlaceCall(ctx, call)
+	err := c.next.PlaceCall(ctx, call)
+	c.g.countSend(ctx, factors.ChannelVoice, call.ClientID, outcome(err))
+	return err
+}
+
+// outcome is the daily count's outcome of a provider's answer.
+func outcome(err error) string {
+	if err != nil {
+		return store.SendFailed
+	}
+	return store.SendSent
+}
+
+// countSend adds one text or call to the day's durable counts. A failure to
+// write is logged and counted, never returned: the message has had its answer.
+func (g *Guard) countSend(ctx context.Context, ch factors.Channel, clientID, outcome string) {
+	if g.daily == nil {
+		return
+	}
+	// The send has happened; the count is written even if the request ends now.
+	ctx = context.WithoutCancel(ctx)
+	if err := g.daily.AddDailyCount(ctx, g.now(), clientID, store.SendCountKind(string(ch), outcome), 1); err != nil {
+		g.lost.Inc()
+		g.log.ErrorContext(ctx, "delivery: could not count a text or call for the cost report",
+			slog.String("channel", string(ch)), slog.String("outcome", outcome), slog.String("client", clientID), slog.Any("err", err))
+	}
 }

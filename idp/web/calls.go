@@ -77,7 +77,7 @@ func (c *Calls) outcome(ctx context.Context, callID string) (result factors.Call
 // be placed is recorded as failed at once, so the waiting page offers another way;
 // one the daily ceiling stopped is recorded as such, and the problem to show says
 // so at once.
-func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.PlaceCall) (string, error) {
+func (h *Handler) placeCall(ctx context.Context, journeyID, clientID string, e journey.PlaceCall) (string, error) {
 	if err := h.calls.placed(ctx, e.CallID, journeyID); err != nil {
 		return "", wrapf(err, "record call")
 	}
@@ -85,7 +85,7 @@ func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.Pla
 	if err != nil {
 		return "", err
 	}
-	err = h.Caller.PlaceCall(ctx, factors.Call{ID: e.CallID, To: e.To, Script: script, Verified: e.Verified})
+	err = h.Caller.PlaceCall(ctx, factors.Call{ID: e.CallID, To: e.To, Script: script, Verified: e.Verified, ClientID: clientID})
 	switch {
 	case err == nil:
 		return "", nil

@@ -150,7 +150,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 		case journey.SendSMSCode:
 			m, err := h.Messages.CodeSMS(e.To, e.Code, pol.SMSCodeTTL)
 			if err == nil {
-				m.Verified = e.Verified
+				m.Verified, m.ClientID = e.Verified, h.journeyClient(r, res.State)
 				err = h.SMS.SendSMS(ctx, m)
 			}
 			if err != nil {
@@ -165,7 +165,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				notSent = &textNotSent{message: msg, to: e.To, verified: e.Verified}
 			}
 		case journey.PlaceCall:
-			problem, err := h.placeCall(ctx, res.State.ID, e)
+			problem, err := h.placeCall(ctx, res.State.ID, h.journeyClient(r, res.State), e)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -222,4 +222,18 @@ func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.
 // for new numbers) is spent, until the UTC day ends.
 func (h *Handler) msgCeiling(verified bool) string {
 	return journey.MsgSendCeiling(verified, limits.WindowLeft(limits.Day, h.now()), h.Machine.Policy().ContactText)
+}
+
+// journeyClient is the form app the journey s signs in to, for the daily
+// counts of texts and calls; "" when it has none (the account pages) or its
+// sign-in request is gone.
+func (h *Handler) journeyClient(r *http.Request, s *journey.State) string {
+	if s == nil || s.AuthRequestID == "" {
+		return ""
+	}
+	lr, err := h.Provider.LoginRequest(r, s.AuthRequestID)
+	if err != nil {
+		return ""
+	}
+	return lr.ClientID
 }

@@ -41,7 +41,7 @@ func (h *Handler) answer(r *http.Request, s *journey.State) journey.Answer {
 		case journey.CreateUser:
 			return h.createUser(ctx, r, q)
 		case journey.CheckSendBudget:
-			return h.checkSendBudget(ctx, r, q)
+			return h.checkSendBudget(ctx, r, s, q)
 		case journey.CheckCodeGuesses:
 			return h.checkCodeGuesses(ctx, r, q)
 		case journey.RecordWrongCode:
@@ -278,12 +278,14 @@ func (h *Handler) createUser(ctx context.Context, r *http.Request, q journey.Cre
 // calls together) and the client network's (an hour), each a sliding window; a
 // message refused by one is still counted by the others, so hammering a refusal
 // does not shorten it. A store that cannot count fails the step, and the page
-// says to try again: nothing is sent uncounted.
-func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, q journey.CheckSendBudget) (journey.Event, error) {
+// says to try again: nothing is sent uncounted. A text or call refused here is
+// a refused one in the day's counts of the journey's form app (the cost report).
+func (h *Handler) checkSendBudget(ctx context.Context, r *http.Request, s *journey.State, q journey.CheckSendBudget) (journey.Event, error) {
 	b, now := h.cfg.Sends, h.now()
 	refuse := func(budget string, reason journey.SendRefusal, wait time.Duration) (journey.Event, error) {
 		h.audit(ctx, r, "send.refused", q.UserID, "send budget "+budget+" spent on "+string(q.Channel))
 		h.metrics.refused.WithLabelValues(budget).Inc()
+		h.countRefused(ctx, r, s, q.Channel)
 		return journey.SendBudgetChecked{Allowed: false, RetryAfter: wait, Reason: reason}, nil
 	}
 	if q.Enrolment {
@@ -369,4 +371,17 @@ func (h *Handler) slidingHit(ctx context.Context, key string, rule limits.Slidin
 	}
 	ok, wait := rule.Allow(prev, cur, now)
 	return ok, wait, nil
+}
+
+// countRefused adds a text or call a send budget refused to the day's counts
+// of the journey's form app, when the store keeps them (the durable stores
+// do). It is a record, not a rule: a failure to write it is logged.
+func (h *Handler) countRefused(ctx context.Context, r *http.Request, s *journey.State, ch factors.Channel) {
+	daily, ok := h.Store.(store.DailyCounts)
+	if !ok || (ch != factors.ChannelSMS && ch != factors.ChannelVoice) {
+		return
+	}
+	if err := daily.AddDailyCount(ctx, h.now(), h.journeyClient(r, s), store.SendCountKind(string(ch), store.SendRefused), 1); err != nil {
+		h.Log.WarnContext(ctx, "count a refused text or call for the cost report", "err", err)
+	}
 }

@@ -14,19 +14,20 @@ import (
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at,
 	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg,
-	previous_secret_hash, previous_secret_expires_at`
+	previous_secret_hash, previous_secret_expires_at, disabled_at`
 
 func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 	var (
-		c                 store.Client
-		created, previous pgtype.Timestamptz
+		c                      store.Client
+		created, previous, off pgtype.Timestamptz
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
 		&c.Scopes, &created, &c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg,
-		&c.PreviousSecretHash, &previous); err != nil {
+		&c.PreviousSecretHash, &previous, &off); err != nil {
 		return nil, err
 	}
 	c.PreviousSecretExpiresAt = fromTS(previous)
+	c.DisabledAt = fromTS(off)
 	c.RedirectURIs = fromList(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = fromList(c.PostLogoutRedirectURIs)
 	c.Scopes = fromList(c.Scopes)
@@ -35,10 +36,10 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.ID, c.Name, c.SecretHash, c.Public, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
 		list(c.Scopes), ts(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg,
-		c.PreviousSecretHash, ts(c.PreviousSecretExpiresAt))
+		c.PreviousSecretHash, ts(c.PreviousSecretExpiresAt), ts(c.DisabledAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: create client %s: id taken: %w", c.ID, store.ErrConflict)
 	}
@@ -59,9 +60,9 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE clients SET name = $2, public = $3, redirect_uris = $4,
 		post_logout_redirect_uris = $5, scopes = $6, backchannel_logout_uri = $7,
-		backchannel_logout_session_required = $8, id_token_signed_response_alg = $9 WHERE id = $1`,
+		backchannel_logout_session_required = $8, id_token_signed_response_alg = $9, disabled_at = $10 WHERE id = $1`,
 		c.ID, c.Name, c.Public, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs), list(c.Scopes),
-		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg)
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg, ts(c.DisabledAt))
 	if err == nil {
 		err = checkAffected(tag)
 	}

@@ -11,20 +11,21 @@ import (
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes, created_at,
 	backchannel_logout_uri, backchannel_logout_session_required, id_token_signed_response_alg,
-	previous_secret_hash, previous_secret_expires_at`
+	previous_secret_hash, previous_secret_expires_at, disabled_at`
 
 func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 	var (
 		c                       store.Client
 		redirects, logouts, scp string
-		created, previous       sql.NullInt64
+		created, previous, off  sql.NullInt64
 	)
 	if err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &redirects, &logouts, &scp, &created,
 		&c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired, &c.IDTokenSignedResponseAlg,
-		&c.PreviousSecretHash, &previous); err != nil {
+		&c.PreviousSecretHash, &previous, &off); err != nil {
 		return nil, err
 	}
 	c.PreviousSecretExpiresAt = fromNanos(previous)
+	c.DisabledAt = fromNanos(off)
 	var err error
 	if c.RedirectURIs, err = decodeList(redirects); err != nil {
 		return nil, err
@@ -40,10 +41,10 @@ func scanClient(row interface{ Scan(...any) error }) (*store.Client, error) {
 }
 
 func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, c.Public, encodeList(c.RedirectURIs), encodeList(c.PostLogoutRedirectURIs),
 		encodeList(c.Scopes), nanos(c.CreatedAt), c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg,
-		c.PreviousSecretHash, nanos(c.PreviousSecretExpiresAt))
+		c.PreviousSecretHash, nanos(c.PreviousSecretExpiresAt), nanos(c.DisabledAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create client %s: id taken: %w", c.ID, store.ErrConflict)
 	}
@@ -64,9 +65,9 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error
 func (s *Store) UpdateClient(ctx context.Context, c *store.Client) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE clients SET name = ?, public = ?, redirect_uris = ?,
 		post_logout_redirect_uris = ?, scopes = ?, backchannel_logout_uri = ?,
-		backchannel_logout_session_required = ?, id_token_signed_response_alg = ? WHERE id = ?`,
+		backchannel_logout_session_required = ?, id_token_signed_response_alg = ?, disabled_at = ? WHERE id = ?`,
 		c.Name, c.Public, encodeList(c.RedirectURIs), encodeList(c.PostLogoutRedirectURIs), encodeList(c.Scopes),
-		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg, c.ID)
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired, c.IDTokenSignedResponseAlg, nanos(c.DisabledAt), c.ID)
 	if err == nil {
 		err = checkAffected(res)
 	}

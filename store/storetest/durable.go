@@ -55,6 +55,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
+		{"DailyCounts", durableDailyCounts},
+		{"DailyCountsRace", durableDailyCountsRace},
 		{"CountersPreviousWindow", durableCountersPreviousWindow},
 		{"Members", durableMembers},
 		{"MigrateTwice", durableMigrateTwice},
@@ -481,6 +483,7 @@ func durableClientUpdate(t *testing.T, s store.Durable) {
 		BackchannelLogoutURI:             "https://forms.example.gov.uk/new/backchannel-logout",
 		BackchannelLogoutSessionRequired: true,
 		IDTokenSignedResponseAlg:         "ES256",
+		DisabledAt:                       durableBase.Add(2 * time.Hour),
 		CreatedAt:                        durableBase.Add(time.Hour),
 	}
 	durableOK(t, "UpdateClient", s.UpdateClient(ctx, changed))

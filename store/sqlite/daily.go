@@ -1,0 +1,52 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/councilforms/idp/store"
+)
+
+func (s *Store) AddDailyCount(ctx context.Context, at time.Time, clientID, kind string, n int64) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO daily_counts (day, client_id, kind, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (day, client_id, kind) DO UPDATE SET n = n + excluded.n`, store.DayOf(at), clientID, kind, n)
+	if err != nil {
+		return fmt.Errorf("sqlite: add daily count %s: %w", kind, err)
+	}
+	return nil
+}
+
+func (s *Store) DailyCounts(ctx context.Context, from, to time.Time) ([]store.DailyCount, error) {
+	lo, hi := "0000-00-00", "9999-99-99"
+	if !from.IsZero() {
+		lo = store.DayOf(from)
+	}
+	if !to.IsZero() {
+		hi = store.DayOf(to)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT day, client_id, kind, n FROM daily_counts
+		WHERE day >= ? AND day <= ? ORDER BY day, client_id, kind`, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: daily counts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DailyCount
+	for rows.Next() {
+		var (
+			c   store.DailyCount
+			day string
+		)
+		if err := rows.Scan(&day, &c.ClientID, &c.Kind, &c.N); err != nil {
+			return nil, fmt.Errorf("sqlite: daily counts: %w", err)
+		}
+		if c.Day, err = time.Parse(time.DateOnly, day); err != nil {
+			return nil, fmt.Errorf("sqlite: daily counts: day %q: %w", day, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: daily counts: %w", err)
+	}
+	return out, nil
+}
