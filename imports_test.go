@@ -162,8 +162,11 @@ var importRules = []importRule{
 		why:   "the outbox's delivery loop (claim, retry, give up) for every channel; the channel delivers"},
 	{pkg: "store/storetest", project: []string{"store"}, external: []string{"github.com/jackc/pgx/v5/...", "github.com/redis/go-redis/v9"},
 		why: "the contract suites every backend runs, and the test services"},
-	{pkg: "ui", external: []string{"golang.org/x/..."}, never: everything,
-		why: "templates and assets hold no business rules and reach no storage"},
+	{pkg: "ui", project: []string{"ui/locale"}, external: []string{"golang.org/x/..."},
+		never: join(storeBackends, []string{module + "/store", module + "/idp/...", module + "/factors/...", module + "/cmd/..."}),
+		why:   "templates and assets hold no business rules and reach no storage"},
+	{pkg: "ui/locale", external: []string{"golang.org/x/text/language"}, never: everything,
+		why: "the message catalogue mechanism (pages and messages share it) is pure"},
 }
 
 // layer orders the module's top folders: a package imports only packages of its own

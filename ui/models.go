@@ -3,6 +3,8 @@ package ui
 import (
 	"reflect"
 	"time"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // Page names accepted by Templates.Render. Each has one template file,
@@ -92,6 +94,9 @@ type FieldError struct {
 // Page is what every page shows around its own content. Every view model
 // embeds it.
 type Page struct {
+	// Lang is the page's language, one of locale.Supported ("en", "cy");
+	// empty is English. Every word of the page, and <html lang>, follow it.
+	Lang string
 	// Title is the heading of pages whose heading the handler chooses
 	// (PhoneChallengePage, MessagePage). Pages whose heading the council's
 	// guide names keep their own and ignore Title.
@@ -111,6 +116,10 @@ type Page struct {
 	// after that many seconds, without JavaScript (meta refresh).
 	RefreshSeconds int
 }
+
+// Language is the page's language: Lang, or English when Lang is not one
+// the service speaks.
+func (p Page) Language() string { return locale.Or(p.Lang) }
 
 // ErrorFor returns the message for field, or "" when it has none.
 func (p Page) ErrorFor(field string) string {

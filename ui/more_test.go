@@ -15,20 +15,28 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // realTemplates copies the embedded templates into a MapFS a test can break.
 func realTemplates(t *testing.T) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}
-	err := fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	walk := func(root string) error {
+		return fs.WalkDir(templateFS, root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := templateFS.ReadFile(p)
+			m[p] = &fstest.MapFile{Data: b}
 			return err
-		}
-		b, err := templateFS.ReadFile(p)
-		m[p] = &fstest.MapFile{Data: b}
-		return err
-	})
+		})
+	}
+	err := walk("templates")
+	if err == nil {
+		err = walk("locales")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +345,7 @@ func TestStylesheet(t *testing.T) {
 // (whitespace-insensitive).
 func TestComponentsMatchGOVUKFixtures(t *testing.T) {
 	tmpl := newTemplates(t, false)
-	base := tmpl.pages[PageSignIn]
+	base := tmpl.pages[locale.English][PageSignIn]
 	type fixture struct {
 		Name    string         `json:"name"`
 		Options map[string]any `json:"options"`

@@ -13,9 +13,11 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
-//go:embed templates
+//go:embed templates locales
 var templateFS embed.FS
 
 // Options configure the pages for one deployment.
@@ -39,8 +41,10 @@ type Options struct {
 
 // Templates holds every page, parsed and checked once by New.
 type Templates struct {
-	opts  Options
-	pages map[string]*template.Template
+	opts Options
+	cat  *locale.Catalogue
+	// pages holds each page once per language: language -> page -> template.
+	pages map[string]map[string]*template.Template
 }
 
 // New parses every template and executes each page once with an empty
@@ -67,7 +71,24 @@ func New(opts Options) (*Templates, error) {
 }
 
 func parse(fsys fs.FS, opts Options) (*Templates, error) {
-	base := template.New("layout").Funcs(funcs(opts))
+	cat, err := locale.Load(fsys, "locales")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	t := &Templates{opts: opts, cat: cat, pages: map[string]map[string]*template.Template{}}
+	for _, lang := range locale.Supported {
+		pages, err := parseLanguage(fsys, opts, cat, lang)
+		if err != nil {
+			return nil, err
+		}
+		t.pages[lang] = pages
+	}
+	return t, nil
+}
+
+// parseLanguage parses and test-executes every page in one language.
+func parseLanguage(fsys fs.FS, opts Options, cat *locale.Catalogue, lang string) (map[string]*template.Template, error) {
+	base := template.New("layout").Funcs(funcs(opts, cat, lang))
 	shared, err := fs.Glob(fsys, "templates/components/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: list components: %w", err)
@@ -77,7 +98,7 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 		return nil, fmt.Errorf("ui: parse layout and components: %w", err)
 	}
 
-	t := &Templates{opts: opts, pages: make(map[string]*template.Template, len(pageModels))}
+	pages := make(map[string]*template.Template, len(pageModels))
 	for name, model := range pageModels {
 		clone, err := base.Clone()
 		if err != nil {
@@ -94,9 +115,9 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 		}
 		empty := reflect.New(model).Elem().Interface()
 		if err := clone.ExecuteTemplate(io.Discard, "layout", empty); err != nil {
-			return nil, fmt.Errorf("ui: page %s: %w", name, err)
+			return nil, fmt.Errorf("ui: page %s (%s): %w", name, lang, err)
 		}
-		t.pages[name] = clone
+		pages[name] = clone
 	}
 	// Every page file must be one the Go side knows about: a template
 	// nobody can render is a page a handler thinks exists but does not.
@@ -110,8 +131,18 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 			return nil, fmt.Errorf("ui: %s has no view model in pageModels", f)
 		}
 	}
-	return t, nil
+	return pages, nil
 }
+
+// T returns the catalogue's key in lang with args (name, value pairs), for
+// the words handlers put into models (errors, notices, message pages). An
+// unknown key gives the key itself; TestCatalogueKeysInGo finds those.
+func (t *Templates) T(lang, key string, args ...any) string {
+	return t.cat.MustT(lang, key, args...)
+}
+
+// Catalogue is the pages' message catalogue.
+func (t *Templates) Catalogue() *locale.Catalogue { return t.cat }
 
 // Render writes page with status. The page is rendered into a buffer first,
 // so a person never sees half a page: if rendering fails they get a plain
@@ -137,8 +168,7 @@ func (t *Templates) Render(w http.ResponseWriter, status int, page string, data 
 
 // render executes page into w after checking that data is the page's model.
 func (t *Templates) render(w io.Writer, page string, data any) error {
-	tmpl, ok := t.pages[page]
-	if !ok {
+	if _, ok := pageModels[page]; !ok {
 		return fmt.Errorf("unknown page %q", page)
 	}
 	want := pageModels[page]
@@ -152,16 +182,26 @@ func (t *Templates) render(w io.Writer, page string, data any) error {
 	if reflect.ValueOf(data).Kind() == reflect.Pointer && reflect.ValueOf(data).IsNil() {
 		return fmt.Errorf("page %q: nil %v model", page, reflect.TypeOf(data))
 	}
-	if err := tmpl.ExecuteTemplate(w, "layout", data); err != nil {
+	lang := locale.English
+	if l, ok := data.(interface{ Language() string }); ok {
+		lang = l.Language()
+	}
+	if err := t.pages[lang][page].ExecuteTemplate(w, "layout", data); err != nil {
 		return fmt.Errorf("execute %s: %w", page, err)
 	}
 	return nil
 }
 
-// funcs are the template functions; those bound to opts describe the
-// deployment, which does not change between requests.
-func funcs(opts Options) template.FuncMap {
+// funcs are the template functions of one language; those bound to opts
+// describe the deployment, which does not change between requests. t looks
+// a key up in the page's language: {{t "sign-in.heading"}}, with arguments
+// as name, value pairs: {{t "email-code.expires" "count" .Minutes}}.
+func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 	return template.FuncMap{
+		"t": func(key string, args ...any) (string, error) {
+			return cat.T(lang, key, args...)
+		},
+		"lang":        func() string { return lang },
 		"orgName":     func() string { return opts.OrgName },
 		"serviceName": func() string { return opts.ServiceName },
 		"dev":         func() bool { return opts.Dev },

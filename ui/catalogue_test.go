@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/councilforms/idp/ui/locale"
+)
+
+// tCall finds every catalogue key a template names: {{t "key"}} or (t "key" ...).
+var tCall = regexp.MustCompile(`[({]\s*t\s+"([^"]+)"`)
+
+// TestCatalogueIsComplete: the English and Welsh catalogues hold the same
+// keys (locale.Load refuses otherwise) and every key a template names is in
+// them, including keys on branches New's empty render does not reach.
+func TestCatalogueIsComplete(t *testing.T) {
+	cat, err := locale.Load(templateFS, "locales")
+	if err != nil {
+		t.Fatalf("the catalogues are not complete:\n%v", err)
+	}
+	files, err := fs.Glob(templateFS, "templates/*/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, "templates/layout.html")
+	used := 0
+	for _, f := range files {
+		src, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range tCall.FindAllStringSubmatch(string(src), -1) {
+			used++
+			if !cat.Has(m[1]) {
+				t.Errorf("%s names %q, which is not in the catalogue", f, m[1])
+			}
+		}
+	}
+	if used == 0 {
+		t.Fatal("no template names a catalogue key: the pattern finds nothing")
+	}
+}
+
+// TestUnknownKeyStopsTheServer: a template naming a key the catalogue lacks
+// fails New, at start.
+func TestUnknownKeyStopsTheServer(t *testing.T) {
+	fsys := realTemplates(t)
+	fsys["templates/pages/sign-in.html"] = &fstest.MapFile{Data: []byte(`{{define "heading"}}{{t "sign-in.no-such-key"}}{{end}}{{define "content"}}{{end}}`)}
+	_, err := parse(fsys, Options{OrgName: testOrg})
+	if err == nil || !strings.Contains(err.Error(), "sign-in.no-such-key") {
+		t.Fatalf("New with an unknown key: %v", err)
+	}
+}
+
+func TestPagesFollowTheirLanguage(t *testing.T) {
+	tmpl := newTemplates(t, false)
+	_, _, en := renderPage(t, tmpl, PageSignIn, SignInPage{})
+	_, _, cy := renderPage(t, tmpl, PageSignIn, SignInPage{Page: Page{Lang: locale.Welsh}})
+	if !strings.Contains(en, `<html lang="en"`) || !strings.Contains(en, "<h1 class=\"govuk-heading-l\">Sign In</h1>") {
+		t.Errorf("English page:\n%s", en)
+	}
+	if !strings.Contains(cy, `<html lang="cy"`) || !strings.Contains(cy, "Mewngofnodi") || strings.Contains(cy, "Forgot your password?") {
+		t.Errorf("Welsh page:\n%s", cy)
+	}
+}
