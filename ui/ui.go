@@ -27,8 +27,9 @@ type Options struct {
 	OrgName string
 	// Dev shows the development-mode banner linking to the dev inbox.
 	Dev bool
-	// ServiceName is shown next to the organisation name in the header.
-	// Default "Sign in".
+	// ServiceName, when set, is shown next to the organisation name in the
+	// header of every page. Empty (the default): the page's own, in its
+	// language ("Sign in", "Create an account", "Your account"; Page.Service).
 	ServiceName string
 	// HomeURL is where the organisation name in the header links. Default "/".
 	HomeURL string
@@ -54,9 +55,6 @@ type Templates struct {
 func New(opts Options) (*Templates, error) {
 	if strings.TrimSpace(opts.OrgName) == "" {
 		return nil, errors.New("ui: organisation name is required")
-	}
-	if opts.ServiceName == "" {
-		opts.ServiceName = "Sign in"
 	}
 	if opts.HomeURL == "" {
 		opts.HomeURL = "/"
@@ -198,8 +196,9 @@ func (t *Templates) render(w io.Writer, page string, data any) error {
 // as name, value pairs: {{t "email-code.expires" "count" .Minutes}}.
 func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 	return template.FuncMap{
-		"t": func(key string, args ...any) (string, error) {
-			return cat.T(lang, key, args...)
+		"t": func(key string, args ...any) (template.HTML, error) {
+			v, err := cat.T(lang, key, args...)
+			return textHTML(v), err
 		},
 		"lang":        func() string { return lang },
 		"orgName":     func() string { return opts.OrgName },
@@ -229,4 +228,23 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// textHTML is catalogue text (with its arguments in) as HTML: '&', '<' and
+// '>' escaped, so an argument cannot add markup, but apostrophes kept as
+// they are, so "select 'Continue'" reads the same in the page source as in
+// the English catalogue. In an attribute html/template escapes the quotes.
+func textHTML(s string) template.HTML {
+	return template.HTML(textReplacer.Replace(s))
+}
+
+var textReplacer = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// languageLink is the toggle's link to lang from base (Page.LanguageURL).
+func languageLink(base, lang string) string {
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "lang=" + lang
 }

@@ -114,3 +114,29 @@ func TestChoosingALanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestTranslator(t *testing.T) {
+	c, err := Parse(map[string][]byte{
+		"en": []byte("error.enter = Enter your email address\nerror.wait = Wait {wait}, then try again\nerror.to = Sent to {email}\nwait.minutes.one = {count} minute\nwait.minutes.other = {count} minutes\nother = Enter your email address twice\n"),
+		"cy": []byte("error.enter = Rhowch eich cyfeiriad e-bost\nerror.wait = Arhoswch {wait}, yna rhowch gynnig arall arni\nerror.to = Anfonwyd at {email}\nwait.minutes.other = {count} munud\nother = Dwywaith\n"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := c.Translator("error.", "wait.")
+	for in, want := range map[string]string{
+		"Enter your email address":        "Rhowch eich cyfeiriad e-bost",
+		"Wait 15 minutes, then try again": "Arhoswch 15 munud, yna rhowch gynnig arall arni",
+		"Sent to a@example.org":           "Anfonwyd at a@example.org",
+	} {
+		if got, ok := tr.Translate("cy", in); !ok || got != want {
+			t.Errorf("Translate(cy, %q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	if got, ok := tr.Translate("cy", "Enter your email address twice"); ok || got != "Enter your email address twice" {
+		t.Errorf("a text outside the prefixes was translated: %q, %v", got, ok)
+	}
+	if got, ok := tr.Translate("en", "Wait 1 minute, then try again"); !ok || got != "Wait 1 minute, then try again" {
+		t.Errorf("English: %q, %v", got, ok)
+	}
+}
