@@ -66,3 +66,25 @@ func TestPagesFollowTheirLanguage(t *testing.T) {
 		t.Errorf("Welsh page:\n%s", cy)
 	}
 }
+
+func TestLanguageToggle(t *testing.T) {
+	tmpl := newTemplates(t, false)
+	_, _, cy := renderPage(t, tmpl, PageSignIn, SignInPage{Page: Page{Lang: locale.Welsh, LanguageURL: "/login/language"}})
+	for _, want := range []string{
+		`<a class="govuk-link" href="/login/language?lang=en" hreflang="en" lang="en" rel="alternate">English</a>`,
+		`<span aria-current="true" lang="cy">Cymraeg</span>`,
+		`aria-label="Dewiswch iaith"`,
+	} {
+		if !strings.Contains(cy, want) {
+			t.Errorf("Welsh page lacks %s", want)
+		}
+	}
+	_, _, acct := renderPage(t, tmpl, PageSignIn, SignInPage{Page: Page{LanguageURL: "/login/language?from=account"}})
+	if !strings.Contains(acct, `href="/login/language?from=account&amp;lang=cy"`) {
+		t.Errorf("toggle link with a query:\n%s", acct)
+	}
+	_, _, none := renderPage(t, tmpl, PageSignIn, SignInPage{})
+	if strings.Contains(none, "Cymraeg") {
+		t.Error("the toggle is shown without a LanguageURL")
+	}
+}

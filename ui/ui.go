@@ -200,17 +200,20 @@ func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 			v, err := cat.T(lang, key, args...)
 			return textHTML(v), err
 		},
-		"lang":        func() string { return lang },
-		"orgName":     func() string { return opts.OrgName },
-		"serviceName": func() string { return opts.ServiceName },
-		"dev":         func() bool { return opts.Dev },
-		"homeURL":     func() string { return opts.HomeURL },
-		"signOutURL":  func() string { return opts.SignOutURL },
-		"asset":       assetURL,
-		"dict":        dict,
-		"list":        func(v ...any) []any { return v },
-		"join":        strings.Join,
-		"formatTime":  FormatTime,
+		"lang":         func() string { return lang },
+		"languages":    func() []string { return locale.Supported },
+		"languageName": func(l string) string { return locale.Names[l] },
+		"languageLink": languageLink,
+		"orgName":      func() string { return opts.OrgName },
+		"serviceName":  func() string { return opts.ServiceName },
+		"dev":          func() bool { return opts.Dev },
+		"homeURL":      func() string { return opts.HomeURL },
+		"signOutURL":   func() string { return opts.SignOutURL },
+		"asset":        assetURL,
+		"dict":         dict,
+		"list":         func(v ...any) []any { return v },
+		"join":         strings.Join,
+		"formatTime":   FormatTime,
 	}
 }
 
