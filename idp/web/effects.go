@@ -121,14 +121,15 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldError, *textNotSent, error) {
 	ctx := r.Context()
 	pol := h.Machine.Policy()
+	msgs := h.Messages.In(res.State.Lang)
 	var problems []ui.FieldError
 	var notSent *textNotSent
 	for _, e := range res.Effects {
 		switch e := e.(type) {
 		case journey.SendEmailCode:
-			m, err := h.Messages.VerificationEmail(e.To, e.Code, pol.EmailCodeTTL)
+			m, err := msgs.VerificationEmail(e.To, e.Code, pol.EmailCodeTTL)
 			if e.Purpose == journey.EmailResetPassword {
-				m, err = h.Messages.PasswordResetEmail(e.To, e.Code, pol.EmailCodeTTL)
+				m, err = msgs.PasswordResetEmail(e.To, e.Code, pol.EmailCodeTTL)
 			}
 			if err == nil {
 				err = h.Email.SendEmail(ctx, m)
@@ -138,7 +139,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				problems = append(problems, ui.FieldError{Message: msgEmailNotSent})
 			}
 		case journey.SendAccountExistsEmail:
-			m, err := h.Messages.AccountExistsEmail(e.To)
+			m, err := msgs.AccountExistsEmail(e.To)
 			if err == nil {
 				err = h.Email.SendEmail(ctx, m)
 			}
@@ -148,7 +149,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				problems = append(problems, ui.FieldError{Message: msgEmailNotSent})
 			}
 		case journey.SendSMSCode:
-			m, err := h.Messages.CodeSMS(e.To, e.Code, pol.SMSCodeTTL)
+			m, err := msgs.CodeSMSFor(e.To, e.Code, pol.SMSCodeTTL, purposeOf(res.State))
 			if err == nil {
 				m.Verified = e.Verified
 				err = h.SMS.SendSMS(ctx, m)
@@ -165,7 +166,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				notSent = &textNotSent{message: msg, to: e.To, verified: e.Verified}
 			}
 		case journey.PlaceCall:
-			problem, err := h.placeCall(ctx, res.State.ID, e)
+			problem, err := h.placeCall(ctx, res.State, e)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -222,4 +223,20 @@ func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.
 // for new numbers) is spent, until the UTC day ends.
 func (h *Handler) msgCeiling(verified bool) string {
 	return journey.MsgSendCeiling(verified, limits.WindowLeft(limits.Day, h.now()), h.Machine.Policy().ContactText)
+}
+
+// purposeOf is what the phone code or call the journey asks for is for, so
+// the text message and the call script say so: adding a phone, confirming
+// it, signing in or resetting a password.
+func purposeOf(s *journey.State) messages.Purpose {
+	switch s.Step {
+	case journey.StepPhoneSMSCode, journey.StepPhoneCallWait, journey.StepPhoneEnter:
+		return messages.PurposeAddPhone
+	case journey.StepPhoneConfirm, journey.StepPhoneConfirmSMSCode, journey.StepPhoneConfirmCallWait:
+		return messages.PurposeConfirmPhone
+	}
+	if s.Kind == journey.KindForgotPassword {
+		return messages.PurposeResetPassword
+	}
+	return messages.PurposeSignIn
 }
