@@ -101,7 +101,7 @@ var importRules = []importRule{
 		never: join(storeBackends, []string{module + "/store"}, protocol),
 		why:   "hashing and the password rule take and give strings; they never see the store"},
 	{pkg: "idp/provider", project: []string{"idp/amr", "idp/limits", "idp/server", "store", "store/outbox"},
-		external: []string{"github.com/zitadel/oidc/v3/pkg/...", "github.com/go-jose/go-jose/v4/...", "github.com/rs/cors", "go.yaml.in/yaml/v3", prom},
+		external: []string{"github.com/zitadel/oidc/v3/pkg/...", "github.com/go-jose/go-jose/v4/...", "github.com/rs/cors", "go.yaml.in/yaml/v3", "golang.org/x/text/language", prom},
 		never:    join(storeBackends, []string{module + "/ui", module + "/factors/...", module + "/idp/journey", module + "/idp/web"}),
 		why:      "the provider adapts the OIDC library to the store: no pages, journeys, factors or backends"},
 	{pkg: "idp/sendguard", project: []string{"factors", "factors/phone", "idp/limits", "store"}, external: []string{prom},

@@ -15,6 +15,7 @@ import (
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // newUserID returns a stable opaque user id (the OIDC sub): 128 random bits.
@@ -47,7 +48,7 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			}); err != nil {
 				return "", wrapf(err, "set phone")
 			}
-			if err := h.notify(ctx, to, notice); err != nil {
+			if err := h.notify(ctx, to, res.State.Lang, notice); err != nil {
 				return "", err
 			}
 		case journey.SetPassword:
@@ -71,7 +72,7 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			if migrated {
 				h.audit(ctx, r, "user.password_migrated", e.UserID, "new password set")
 				h.metrics.migrated.WithLabelValues("new_password").Inc()
-			} else if err := h.notify(ctx, to, messages.PasswordChanged{}); err != nil {
+			} else if err := h.notify(ctx, to, res.State.Lang, messages.PasswordChanged{}); err != nil {
 				return "", err
 			}
 		case journey.ResetWrongCodes:
@@ -104,6 +105,12 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 				// is a record, not a rule: a failure to keep it does not stop it.
 				if err := h.Store.RecordSignIn(ctx, e.UserID, h.now()); err != nil {
 					h.Log.WarnContext(ctx, "record sign-in", "user", e.UserID, "err", err)
+				}
+				// The language of this sign-in is the account's from now on: its
+				// notices and the locale claim follow it. Like the time above, a
+				// record: a failure to keep it does not stop the sign-in.
+				if err := h.rememberLocale(ctx, e.UserID, res.State.Lang); err != nil {
+					h.Log.WarnContext(ctx, "record locale", "user", e.UserID, "err", err)
 				}
 			}
 			// Both factors proven in this browser: it is known to the account
@@ -191,11 +198,11 @@ func noticeAccount(name string) string { return PathAccount + "?notice=" + name 
 // notify queues the notice of a change to an account for its owner (to; none
 // when ch is nil). It goes through the durable outbox before the journey moves
 // on: a step that fails here is repeated, and at worst the notice goes twice.
-func (h *Handler) notify(ctx context.Context, to string, ch messages.Change) error {
+func (h *Handler) notify(ctx context.Context, to, lang string, ch messages.Change) error {
 	if ch == nil || to == "" {
 		return nil
 	}
-	m, err := h.Messages.AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
+	m, err := h.Messages.In(lang).AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
 	if err != nil {
 		return wrapf(err, "account notice")
 	}
@@ -239,4 +246,14 @@ func purposeOf(s *journey.State) messages.Purpose {
 		return messages.PurposeResetPassword
 	}
 	return messages.PurposeSignIn
+}
+
+// rememberLocale keeps lang on the account when it is not already there.
+func (h *Handler) rememberLocale(ctx context.Context, userID, lang string) error {
+	lang = locale.Or(lang)
+	u, err := h.Store.UserByID(ctx, userID)
+	if err != nil || u.Locale == lang {
+		return err
+	}
+	return h.updateUser(ctx, userID, func(u *store.User) { u.Locale = lang })
 }

@@ -74,6 +74,15 @@ func (h *Handler) switchLanguage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if back == PathAccount {
+		// The account keeps the choice too, for its notices and the locale claim.
+		if uid, signedIn := h.Provider.SessionUser(r); signedIn {
+			if err := h.rememberLocale(r.Context(), uid, lang); err != nil {
+				h.fail(w, r, "language", err)
+				return
+			}
+		}
+	}
 	if !ok && back == PathLogin {
 		// No journey: the toggle on a page that ends one (timed out, not found).
 		h.timedOut(w, r)
@@ -82,7 +91,14 @@ func (h *Handler) switchLanguage(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, back)
 }
 
-// accountLang is the language of the account pages: the browser's choice.
+// accountLang is the language of the account pages: the toggle's choice in
+// this browser, then the account's own, then Accept-Language.
 func accountLang(r *http.Request, u *store.User) string {
+	if c, err := r.Cookie(LangCookie); err == nil && locale.IsSupported(c.Value) {
+		return c.Value
+	}
+	if locale.IsSupported(u.Locale) {
+		return u.Locale
+	}
 	return browserLang(r)
 }
