@@ -50,9 +50,9 @@ type User struct {
 	LastSignInAt time.Time
 	// Locale is the language the person reads the pages and their messages
 	// in ("en", "cy"; the locale claim); empty until chosen.
-	Locale string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	Locale    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Where an imported account came from (User.ImportedFrom).

@@ -117,14 +117,14 @@ type env struct {
 	clock  *testClock
 	cfg    Config
 
-	mu       sync.Mutex
-	loginAs  *store.User
+	mu      sync.Mutex
+	loginAs *store.User
 	// lastUILocales is the ui_locales of the last sign-in request the login
 	// stand-in read.
 	lastUILocales string
-	authTime time.Time
-	amr      []string
-	logins   atomic.Int32 // times the login page ran the journey
+	authTime      time.Time
+	amr           []string
+	logins        atomic.Int32 // times the login page ran the journey
 
 	secrets map[string]string // client id -> secret
 
