@@ -707,7 +707,7 @@ func TestChangeEmailDuringSignUp(t *testing.T) {
 	b.press("Send verification code", "email", wrong)
 	b.expectHeading("Check your email")
 	b.expectText(wrong)
-	b.follow("Change e-mail")
+	b.follow("Change email address")
 	b.expectHeading("Sign up")
 	if !strings.Contains(b.page.body, `value="`+wrong+`"`) {
 		t.Errorf("the address given is not kept for correcting:\n%s", b.page)
