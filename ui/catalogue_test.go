@@ -2,6 +2,8 @@ package ui
 
 import (
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -86,5 +88,51 @@ func TestLanguageToggle(t *testing.T) {
 	_, _, none := renderPage(t, tmpl, PageSignIn, SignInPage{})
 	if strings.Contains(none, "Cymraeg") {
 		t.Error("the toggle is shown without a LanguageURL")
+	}
+}
+
+func TestBranding(t *testing.T) {
+	logo := []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`)
+	tmpl, err := New(Options{OrgName: testOrg, HeaderColour: "#00703c", Logo: logo, LogoType: "image/svg+xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, body := renderPage(t, tmpl, PageSignIn, SignInPage{ClientName: "Make a social care referral"})
+	css, img := tmpl.brand.cssURL, tmpl.brand.logoURL
+	for _, want := range []string{
+		`<link rel="stylesheet" href="` + css + `">`,
+		`<img src="` + img + `" alt="` + testOrg + `" height="40">`,
+		`<p class="govuk-body-l">to continue to Make a social care referral</p>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	for url, want := range map[string]string{css: "background-color:#00703c", img: "<svg"} {
+		rec := httptest.NewRecorder()
+		tmpl.Branding().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, url, nil))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
+			t.Errorf("GET %s: %d %q %v", url, rec.Code, rec.Body.String(), rec.Header())
+		}
+	}
+	if rec := httptest.NewRecorder(); true {
+		tmpl.Branding().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, BrandingPrefix+"logo", nil))
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") {
+			t.Errorf("the logo is served without a sandbox: %q", csp)
+		}
+	}
+	// Without branding: no stylesheet, the name in text, and 404s.
+	plain := newTemplates(t, false)
+	_, _, body = renderPage(t, plain, PageSignIn, SignInPage{})
+	if strings.Contains(body, BrandingPrefix) || strings.Contains(body, "to continue to") {
+		t.Errorf("unbranded page mentions branding:\n%s", body)
+	}
+	rec := httptest.NewRecorder()
+	plain.Branding().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, BrandingPrefix+"brand.css", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("brand.css without a colour: %d", rec.Code)
+	}
+	if _, err := New(Options{OrgName: testOrg, HeaderColour: "red"}); err == nil {
+		t.Error("a colour that is not #rrggbb was accepted")
 	}
 }

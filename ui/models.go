@@ -171,13 +171,17 @@ type SignInPage struct {
 	Email             string // kept after a failed attempt; the password never is
 	SignUpURL         string // 'Sign up now'
 	ForgotPasswordURL string // 'Forgot your password?'
+	// ClientName is the online form the person is signing in to, from its
+	// registration ("to continue to Make a social care referral"); empty: not said.
+	ClientName string
 }
 
 // SignUpEmailPage asks for the email address to verify ('Sign up').
 type SignUpEmailPage struct {
 	Page
-	Action string
-	Email  string
+	Action     string
+	Email      string
+	ClientName string // as SignInPage's
 }
 
 // EmailCodePage asks for the code sent to Email ('Check your email').

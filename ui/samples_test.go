@@ -23,6 +23,7 @@ func samples() []sample {
 			model: SignInPage{
 				Action: "/login/sign-in", Email: "sam.jones@example.org",
 				SignUpURL: "/login/sign-up", ForgotPasswordURL: "/login/forgot",
+				ClientName: "Make a social care referral",
 			},
 			withErrors: SignInPage{
 				Page: Page{Errors: []FieldError{

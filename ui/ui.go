@@ -38,12 +38,20 @@ type Options struct {
 	SignOutURL string
 	// Logger receives rendering failures. Default slog.Default().
 	Logger *slog.Logger
+	// HeaderColour, "#rrggbb", is the header's background (checked for
+	// contrast with its white text by the caller); empty for GOV.UK's.
+	HeaderColour string
+	// Logo and LogoType (image/png, image/svg+xml or image/jpeg) are shown in
+	// the header instead of OrgName in text (OrgName is its alternative text).
+	Logo     []byte
+	LogoType string
 }
 
 // Templates holds every page, parsed and checked once by New.
 type Templates struct {
-	opts Options
-	cat  *locale.Catalogue
+	opts  Options
+	brand *branding
+	cat   *locale.Catalogue
 	// pages holds each page once per language: language -> page -> template.
 	pages map[string]map[string]*template.Template
 }
@@ -65,7 +73,11 @@ func New(opts Options) (*Templates, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return parse(templateFS, opts)
+	t, err := parse(templateFS, opts)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func parse(fsys fs.FS, opts Options) (*Templates, error) {
@@ -73,9 +85,13 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	t := &Templates{opts: opts, cat: cat, pages: map[string]map[string]*template.Template{}}
+	brand, err := newBranding(opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &Templates{opts: opts, brand: brand, cat: cat, pages: map[string]map[string]*template.Template{}}
 	for _, lang := range locale.Supported {
-		pages, err := parseLanguage(fsys, opts, cat, lang)
+		pages, err := parseLanguage(fsys, opts, brand, cat, lang)
 		if err != nil {
 			return nil, err
 		}
@@ -85,8 +101,11 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 }
 
 // parseLanguage parses and test-executes every page in one language.
-func parseLanguage(fsys fs.FS, opts Options, cat *locale.Catalogue, lang string) (map[string]*template.Template, error) {
-	base := template.New("layout").Funcs(funcs(opts, cat, lang))
+func parseLanguage(fsys fs.FS, opts Options, brand *branding, cat *locale.Catalogue, lang string) (map[string]*template.Template, error) {
+	base := template.New("layout").Funcs(funcs(opts, cat, lang)).Funcs(template.FuncMap{
+		"brandCSS": func() string { return brand.cssURL },
+		"logoURL":  func() string { return brand.logoURL },
+	})
 	shared, err := fs.Glob(fsys, "templates/components/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: list components: %w", err)

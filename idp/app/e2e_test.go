@@ -85,7 +85,12 @@ func proveBySMS(d *idp, b *browser, p person, fields ...string) {
 	d.t.Helper()
 	b.press("Send Code", fields...)
 	b.expectHeading("Check your phone")
-	b.expectText(journey.MaskPhone(p.e164))
+	if len(fields) > 0 {
+		// A number just typed is shown in full, so a typo can be seen.
+		b.expectText(p.phone)
+	} else {
+		b.expectText(journey.MaskPhone(p.e164))
+	}
 	b.press("Verify code", "code", d.smsCode(p.e164))
 }
 

@@ -69,6 +69,10 @@ type State struct {
 	// AMR lists what was proven in this journey: "pwd", "sms", "tel".
 	AMR []string `json:"amr,omitempty"`
 
+	// ClientName is the display name of the form app the journey signs in
+	// to (its registration's name), for the pages to say so.
+	ClientName string `json:"client_name,omitempty"`
+
 	// Lang is the language the person reads the pages and their messages in
 	// ("en", "cy"): from the request's ui_locales, the language toggle or
 	// the browser's Accept-Language; empty is English.

@@ -52,10 +52,10 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	switch s.Step {
 	case journey.StepSignIn:
 		name, data = ui.PageSignIn, ui.SignInPage{Page: page, Action: actSignIn, Email: typed(ui.FieldEmail, s.Email),
-			SignUpURL: linkSignUp, ForgotPasswordURL: linkForgot}
+			SignUpURL: linkSignUp, ForgotPasswordURL: linkForgot, ClientName: s.ClientName}
 	case journey.StepSignUpEmail:
 		page.BackURL = linkBack
-		name, data = ui.PageSignUpEmail, ui.SignUpEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
+		name, data = ui.PageSignUpEmail, ui.SignUpEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email), ClientName: s.ClientName}
 	case journey.StepForgotEmail:
 		page.BackURL = linkBack
 		name, data = ui.PageForgotEmail, ui.ForgotEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
