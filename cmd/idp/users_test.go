@@ -124,7 +124,7 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	}
 
 	code, out, errs = runCmd(t, vars, "users", "disable", helpdeskEmail)
-	if code != 0 || !strings.Contains(out, "disabled") || !strings.Contains(out, "email or password is incorrect") {
+	if code != 0 || !strings.Contains(out, "disabled") || !strings.Contains(out, "email address or password is incorrect") {
 		t.Fatalf("disable: %d %q %q", code, out, errs)
 	}
 	if u, _ = stored(); u.Status != store.UserDisabled {

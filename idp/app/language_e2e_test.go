@@ -63,6 +63,12 @@ func TestWelshSignUp(t *testing.T) {
 	b.expectText("Rhowch eich cyfenw")
 	b.press("Creu", "given-name", p.given, "surname", p.family, "password", p.password, "confirm-password", p.password)
 	b.expectHeading("Rhowch eich rhif ffôn")
+	// The phone rules' own words reach the page, in Welsh: a premium-rate
+	// number and a foreign one are each told what is wrong.
+	b.press("Anfon cod", "phone", "0909 879 0000")
+	b.expectText("Rhowch rif ffôn llinell dir neu ffôn symudol, nid rhif cyfradd premiwm")
+	b.press("Anfon cod", "phone", "+33 1 23 45 67 89")
+	b.expectText("Rhowch rif ffôn yn y DU")
 	b.press("Anfon cod", "phone", p.phone)
 	b.expectHeading("Gwiriwch eich ffôn")
 	b.expectText(p.phone) // just typed: shown in full
