@@ -270,7 +270,7 @@ func usersDisable(ctx context.Context, env *environment, db store.Durable, u *st
 		return nil
 	}
 	warnReimport(env, u, "enable them again")
-	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
+	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email address or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
 	fmt.Fprintln(env.stdout, noticeLine(u, r))
 	return nil
 }

@@ -3,9 +3,10 @@ package journey
 import (
 	"slices"
 
-	"github.com/councilforms/idp/factors"
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/factors"
 )
 
 func TestForgotPassword(t *testing.T) {

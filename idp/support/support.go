@@ -98,7 +98,7 @@ func (s *Service) notify(ctx context.Context, u *store.User, ch messages.Change,
 		r.Notice = NoticeNoMail
 		return
 	}
-	m, err := s.Messages.AccountChangedEmail(u.Email, ch, s.now(), s.ContactText)
+	m, err := s.Messages.In(u.Locale).AccountChangedEmail(u.Email, ch, s.now(), s.ContactText)
 	if err == nil {
 		err = s.Notices.SendEmail(ctx, m)
 	}
