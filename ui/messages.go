@@ -26,7 +26,7 @@ func InvalidClientMessage() MessagePage {
 // formatted in its own location, so pass it in the organisation's time zone.
 func AccountLockedMessage(until time.Time, resetPasswordURL string) MessagePage {
 	return MessagePage{
-		Page: Page{Title: "Your account is locked"},
+		Page: Page{Title: "Your account is locked", Contact: true},
 		Paragraphs: []string{
 			"Your account is locked because of too many unsuccessful attempts to sign in.",
 			"You can try again after " + FormatTime(until) + " or reset your password.",
@@ -69,7 +69,7 @@ func NotFoundMessage() MessagePage {
 // before this step is lost, so trying the same thing again is the way on.
 func ServerErrorMessage() MessagePage {
 	return MessagePage{
-		Page: Page{Title: "Sorry, there is a problem with the service"},
+		Page: Page{Title: "Sorry, there is a problem with the service", Contact: true},
 		Paragraphs: []string{
 			"We could not finish that just now.",
 			"Try again in a few minutes. What you did before this step has been kept.",
@@ -89,4 +89,28 @@ func FormatTime(t time.Time) string {
 		clock = "midnight"
 	}
 	return clock + " on " + t.Format("2 January 2006")
+}
+
+// NoPrivacyNoticeMessage is the footer's 'Privacy' page when the council has
+// not configured its privacy notice (IDP_PRIVACY_URL).
+func NoPrivacyNoticeMessage(orgName string) MessagePage {
+	return MessagePage{
+		Page: Page{Title: "Privacy", Contact: true},
+		Paragraphs: []string{
+			orgName + " is responsible for the personal information you give this sign in service: your name, email address and phone number, and a record of when you sign in.",
+			"Its privacy notice explains how it uses your information and what your rights are. Ask " + orgName + " for a copy.",
+		},
+	}
+}
+
+// NoAccessibilityStatementMessage is the footer's 'Accessibility statement'
+// page when the council has not configured one (IDP_ACCESSIBILITY_URL).
+func NoAccessibilityStatementMessage(orgName string) MessagePage {
+	return MessagePage{
+		Page: Page{Title: "Accessibility statement", Contact: true},
+		Paragraphs: []string{
+			"This sign in service is designed to be used by as many people as possible. You should be able to use it with a keyboard alone, a screen reader or speech recognition software, and zoom in up to 400% without the text spilling off the screen.",
+			"Ask " + orgName + " for its accessibility statement, or contact it if you find a problem with this service or need information in a different format.",
+		},
+	}
 }

@@ -35,7 +35,34 @@ type Options struct {
 	SignOutURL string
 	// Logger receives rendering failures. Default slog.Default().
 	Logger *slog.Logger
+	// Contact is how a person reaches the council's help desk, shown on the
+	// contact, help and lost-phone pages and wherever a page says to contact
+	// the council; empty fields are left out.
+	Contact Contact
+	// PrivacyURL and AccessibilityURL are the organisation's privacy notice
+	// and accessibility statement, linked from every page's footer; empty
+	// links to the built-in pages PathPrivacy and PathAccessibility, which
+	// say to ask the council.
+	PrivacyURL       string
+	AccessibilityURL string
 }
+
+// Contact is the council's help desk.
+type Contact struct {
+	Phone string // "01632 960 001"
+	Email string // "help@example.gov.uk"
+	Hours string // "Monday to Friday, 9am to 5pm"
+}
+
+// Paths of the built-in pages every page's footer links to.
+const (
+	PathHelp          = "/help"          // 'Problems signing in'
+	PathCookies       = "/cookies"       // the cookies the service sets
+	PathContact       = "/contact"       // the council's help desk
+	PathPrivacy       = "/privacy"       // when no privacy notice is configured
+	PathAccessibility = "/accessibility" // when no accessibility statement is configured
+	PathLostPhone     = "/help/lost-phone"
+)
 
 // Templates holds every page, parsed and checked once by New.
 type Templates struct {
@@ -62,6 +89,12 @@ func New(opts Options) (*Templates, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.PrivacyURL == "" {
+		opts.PrivacyURL = PathPrivacy
+	}
+	if opts.AccessibilityURL == "" {
+		opts.AccessibilityURL = PathAccessibility
 	}
 	return parse(templateFS, opts)
 }
@@ -162,16 +195,24 @@ func (t *Templates) render(w io.Writer, page string, data any) error {
 // deployment, which does not change between requests.
 func funcs(opts Options) template.FuncMap {
 	return template.FuncMap{
-		"orgName":     func() string { return opts.OrgName },
-		"serviceName": func() string { return opts.ServiceName },
-		"dev":         func() bool { return opts.Dev },
-		"homeURL":     func() string { return opts.HomeURL },
-		"signOutURL":  func() string { return opts.SignOutURL },
-		"asset":       assetURL,
-		"dict":        dict,
-		"list":        func(v ...any) []any { return v },
-		"join":        strings.Join,
-		"formatTime":  FormatTime,
+		"orgName":      func() string { return opts.OrgName },
+		"serviceName":  func() string { return opts.ServiceName },
+		"dev":          func() bool { return opts.Dev },
+		"homeURL":      func() string { return opts.HomeURL },
+		"signOutURL":   func() string { return opts.SignOutURL },
+		"contact":      func() Contact { return opts.Contact },
+		"privacyURL":   func() string { return opts.PrivacyURL },
+		"a11yURL":      func() string { return opts.AccessibilityURL },
+		"helpURL":      func() string { return PathHelp },
+		"cookiesURL":   func() string { return PathCookies },
+		"contactURL":   func() string { return PathContact },
+		"lostPhoneURL": func() string { return PathLostPhone },
+		"minutes":      minutes,
+		"asset":        assetURL,
+		"dict":         dict,
+		"list":         func(v ...any) []any { return v },
+		"join":         strings.Join,
+		"formatTime":   FormatTime,
 	}
 }
 
@@ -189,4 +230,18 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// minutes writes a number of seconds as GOV.UK writes a duration: "less
+// than a minute", "1 minute", "59 minutes". It rounds down, so a person is
+// never told they have longer than they have.
+func minutes(seconds int) string {
+	switch m := seconds / 60; {
+	case m < 1:
+		return "less than a minute"
+	case m == 1:
+		return "1 minute"
+	default:
+		return strconv.Itoa(m) + " minutes"
+	}
 }
