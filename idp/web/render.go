@@ -42,6 +42,16 @@ const (
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.State, status int, errs []ui.FieldError, form url.Values, notice string) {
 	h.allowReturnToForm(w, r, s)
 	page := ui.Page{Errors: errs, Notice: notice}
+	h.timeoutFields(&page, s.SeenAt)
+	// A refusal that sends the person to a human (journey.Policy.ContactText)
+	// shows how to reach one.
+	if c := h.Machine.Policy().ContactText; c != "" {
+		for _, e := range errs {
+			if strings.Contains(e.Message, c) {
+				page.Contact = true
+			}
+		}
+	}
 	typed := func(field, fallback string) string {
 		if form != nil && form.Has(field) {
 			return form.Get(field)
@@ -63,6 +73,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		page.BackURL = linkBack
 		name, data = ui.PageForgotEmail, ui.ForgotEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
 	case journey.StepSignUpEmailCode, journey.StepForgotEmailCode:
+		page.BackURL = linkChangeEmail
 		name, data = ui.PageEmailCode, ui.EmailCodePage{Page: page, Action: actEmailCode, Email: s.Email,
 			ResendAction: actResendEmail, ChangeEmailURL: linkChangeEmail}
 	case journey.StepSignUpEmailVerified:
@@ -95,7 +106,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		page.Title = confirmPhoneTitle
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
 	case journey.StepChallenge:
-		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
+		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile,
+			LostPhoneURL: ui.PathLostPhone}
 	case journey.StepForgotNewPassword:
 		name, data = ui.PageForgotNewPassword, ui.ForgotNewPasswordPage{Page: page, Action: actNewPassword}
 	case journey.StepPasswordUnavailable:

@@ -1,0 +1,154 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/idp/provider"
+	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui"
+)
+
+// PathKeepAlive is where the timeout warning's 'Continue' posts: it starts the
+// journey's lifetime again and answers JSON {"timeout": seconds}.
+const PathKeepAlive = PathLogin + "/keep-alive"
+
+// timeoutWarning is how long before a journey is cleared the page warns (GOV.UK's
+// timeout warning: two minutes).
+const timeoutWarning = 2 * time.Minute
+
+// serviceRoutes are the pages every footer links to, which need no journey.
+func (h *Handler) serviceRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+ui.PathHelp, h.help)
+	mux.HandleFunc("GET "+ui.PathLostPhone, h.lostPhone)
+	mux.HandleFunc("GET "+ui.PathCookies, h.cookies)
+	mux.HandleFunc("GET "+ui.PathContact, h.contact)
+	mux.HandleFunc("GET "+ui.PathPrivacy, h.privacy)
+	mux.HandleFunc("GET "+ui.PathAccessibility, h.accessibility)
+	mux.HandleFunc("POST "+PathKeepAlive, h.keepAlive)
+}
+
+func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
+	minutes := int(h.Machine.Policy().EmailCodeTTL / time.Minute)
+	if sms := int(h.Machine.Policy().SMSCodeTTL / time.Minute); sms < minutes {
+		minutes = sms
+	}
+	h.Pages.Render(w, http.StatusOK, ui.PageHelp, ui.HelpPage{Page: ui.Page{BackURL: PathLogin},
+		CodeMinutes: minutes, ResetPasswordURL: linkForgot})
+}
+
+func (h *Handler) lostPhone(w http.ResponseWriter, r *http.Request) {
+	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: ui.Page{BackURL: PathLogin}})
+}
+
+func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
+	h.Pages.Render(w, http.StatusOK, ui.PageContact, ui.ContactPage{})
+}
+
+// Cookies lists every cookie the service sets; TestCookiesPageListsEveryCookie
+// walks the journeys and fails on a Set-Cookie this list does not name.
+func Cookies() []ui.CookieInfo {
+	return []ui.CookieInfo{
+		{Name: JourneyCookie, Expires: "When you close your browser",
+			Purpose: "Remembers where you are in signing in, creating an account or resetting your password, so that each page follows on from the last. What you have entered is kept on our server, not in the cookie, and is cleared if you do nothing for a while."},
+		{Name: provider.BrowserCookie, Expires: "When you close your browser",
+			Purpose: "Makes sure a sign-in started in this browser can only be finished in this browser."},
+		{Name: provider.SessionCookie, Expires: "When you close your browser or sign out",
+			Purpose: "Remembers that you have signed in, so that you do not need to sign in again for each online form."},
+		{Name: DeviceCookie, Expires: "1 year",
+			Purpose: "Recognises this browser as one you have signed in with before, so that wrong passwords typed by someone else elsewhere do not lock you out here. It does not say who you are."},
+	}
+}
+
+func (h *Handler) cookies(w http.ResponseWriter, r *http.Request) {
+	h.Pages.Render(w, http.StatusOK, ui.PageCookies, ui.CookiesPage{Cookies: Cookies()})
+}
+
+// privacy and accessibility are the footer's links when the council has named no
+// page of its own; when it has, the address goes there.
+func (h *Handler) privacy(w http.ResponseWriter, r *http.Request) {
+	if u := h.cfg.PrivacyURL; u != "" {
+		http.Redirect(w, r, u, http.StatusSeeOther)
+		return
+	}
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoPrivacyNoticeMessage(h.orgName()))
+}
+
+func (h *Handler) accessibility(w http.ResponseWriter, r *http.Request) {
+	if u := h.cfg.AccessibilityURL; u != "" {
+		http.Redirect(w, r, u, http.StatusSeeOther)
+		return
+	}
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoAccessibilityStatementMessage(h.orgName()))
+}
+
+func (h *Handler) orgName() string {
+	if h.cfg.OrgName != "" {
+		return h.cfg.OrgName
+	}
+	return "the council"
+}
+
+// keepAlive is the timeout warning's 'Continue': the journey is saved unchanged,
+// which starts its lifetime again. A journey that has gone answers 410 with
+// timeout 0 (the page then reloads and says so). The server's cross-origin check
+// refuses a POST from another site, as for every form.
+func (h *Handler) keepAlive(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "application/json")
+	answer := func(status int, seconds int) {
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(struct {
+			Timeout int `json:"timeout"`
+		}{seconds})
+	}
+	for range 3 {
+		j, ok, err := h.load(r)
+		if err != nil {
+			h.Log.ErrorContext(r.Context(), "keep journey alive", "err", err)
+			w.Header().Set("Retry-After", "10")
+			answer(http.StatusServiceUnavailable, 0)
+			return
+		}
+		if !ok || j.s.Step == journey.StepDone {
+			answer(http.StatusGone, 0)
+			return
+		}
+		if _, err := h.save(r.Context(), j, j.s); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				continue // another tab moved it on: it is kept alive all the same; read again
+			}
+			if errors.Is(err, store.ErrNotFound) {
+				answer(http.StatusGone, 0)
+				return
+			}
+			h.Log.ErrorContext(r.Context(), "keep journey alive", "err", err)
+			w.Header().Set("Retry-After", "10")
+			answer(http.StatusServiceUnavailable, 0)
+			return
+		}
+		answer(http.StatusOK, int(h.cfg.JourneyTTL/time.Second))
+		return
+	}
+	answer(http.StatusOK, int(h.cfg.JourneyTTL/time.Second))
+}
+
+// timeoutFields fill a journey page's timeout warning: the seconds left of the
+// journey saved at seenAt, and when to warn (two minutes before, or half the
+// lifetime when it is shorter, as in tests).
+func (h *Handler) timeoutFields(page *ui.Page, seenAt time.Time) {
+	left := h.cfg.JourneyTTL
+	if !seenAt.IsZero() {
+		left = seenAt.Add(h.cfg.JourneyTTL).Sub(h.now())
+	}
+	if left <= 0 {
+		return
+	}
+	warn := min(timeoutWarning, h.cfg.JourneyTTL/2)
+	page.TimeoutSeconds = int(left / time.Second)
+	page.TimeoutWarnSeconds = max(1, int(warn/time.Second))
+	page.KeepAliveURL = PathKeepAlive
+}
