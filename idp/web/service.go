@@ -148,7 +148,7 @@ func (h *Handler) timeoutFields(page *ui.Page, seenAt time.Time) {
 		return
 	}
 	warn := min(timeoutWarning, h.cfg.JourneyTTL/2)
-	page.TimeoutSeconds = int(left / time.Second)
+	page.TimeoutSeconds = int((left + time.Second/2) / time.Second) // milliseconds since the step do not count
 	page.TimeoutWarnSeconds = max(1, int(warn/time.Second))
 	page.KeepAliveURL = PathKeepAlive
 }
