@@ -57,7 +57,7 @@ func samples() []sample {
 			},
 			labels: []string{">Check your email</h1>", "Verification code", "Verify code", "Send a new code", "Change e-mail",
 				"6-digit code", "could take a few minutes to arrive", "spam or junk folder", "Problems signing in",
-				"for 60 minutes, we will clear what you have entered", `data-app-keep-alive-url="/login/keep-alive"`, `<dialog class="app-timeout-dialog"`},
+				"for 60 minutes, we will clear what you have entered", `data-app-keep-alive-url="/login/keep-alive"`, `<template id="app-timeout"`},
 		},
 		{
 			page:       PageEmailVerified,

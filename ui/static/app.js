@@ -59,35 +59,26 @@ if (form) {
 }
 
 // GOV.UK's timeout warning. A page whose journey is cleared after
-// data-app-timeout seconds without a step has a closed <dialog>; it opens
-// as a modal data-app-timeout-warn seconds before the end. 'Continue' (or
-// Escape) posts to data-app-keep-alive-url, which answers JSON
-// {"timeout": seconds} with the journey's new lifetime, and closes it. At the
-// end the page reloads, and says the session has timed out.
-const dialog = document.getElementById('app-timeout')
-if (dialog && typeof dialog.showModal === 'function') {
-  const warnFor = Number(dialog.getAttribute('data-app-timeout-warn')) || 120
-  const keepAlive = dialog.getAttribute('data-app-keep-alive-url')
-  const left = dialog.querySelector('[data-app-timeout-left]')
-  const button = dialog.querySelector('[data-app-timeout-continue]')
+// data-app-timeout seconds without a step has a <template id="app-timeout">
+// holding a dialog; data-app-timeout-warn seconds before the end the dialog
+// goes into the page and opens as a modal (the rest of the page inert, focus
+// on 'Continue'). 'Continue' (or Escape) posts to data-app-keep-alive-url,
+// which answers JSON {"timeout": seconds} with the journey's new lifetime,
+// and the dialog goes. At the end the page reloads, and says the session has
+// timed out.
+const timeout = document.getElementById('app-timeout')
+const keepAlive = timeout && timeout.getAttribute('data-app-keep-alive-url')
+if (timeout && keepAlive && 'content' in timeout && typeof HTMLDialogElement === 'function') {
+  const warnFor = Number(timeout.getAttribute('data-app-timeout-warn')) || 120
+  const main = document.querySelector('main') || document.body
+  let dialog = null
+  let opener = null
   let warnTimer = 0
   let endTimer = 0
-  let opener = null
   const minutes = (seconds) => {
     const m = Math.floor(seconds / 60)
     if (m < 1) return 'less than a minute'
     return m === 1 ? '1 minute' : m + ' minutes'
-  }
-  const schedule = (seconds) => {
-    window.clearTimeout(warnTimer)
-    window.clearTimeout(endTimer)
-    const warnIn = Math.max(0, seconds - warnFor)
-    warnTimer = window.setTimeout(() => {
-      if (left) left.textContent = minutes(Math.min(warnFor, seconds))
-      opener = document.activeElement
-      dialog.showModal()
-    }, warnIn * 1000)
-    endTimer = window.setTimeout(() => window.location.reload(), seconds * 1000)
   }
   const keep = async () => {
     let seconds = 0
@@ -107,17 +98,33 @@ if (dialog && typeof dialog.showModal === 'function') {
       window.location.reload()
       return
     }
-    dialog.close()
+    if (dialog) {
+      dialog.close()
+      dialog.remove()
+      dialog = null
+    }
     if (opener && typeof opener.focus === 'function') opener.focus()
     schedule(seconds)
   }
-  if (button && keepAlive) {
-    button.addEventListener('click', keep)
+  const warn = (seconds) => {
+    opener = document.activeElement
+    dialog = timeout.content.firstElementChild.cloneNode(true)
+    const left = dialog.querySelector('[data-app-timeout-left]')
+    if (left) left.textContent = minutes(seconds)
+    dialog.querySelector('[data-app-timeout-continue]').addEventListener('click', keep)
     dialog.addEventListener('cancel', (event) => {
       event.preventDefault()
       keep()
     })
-    const initial = Number(dialog.getAttribute('data-app-timeout')) || 0
-    if (initial > 0) schedule(initial)
+    main.appendChild(dialog)
+    dialog.showModal()
   }
+  const schedule = (seconds) => {
+    window.clearTimeout(warnTimer)
+    window.clearTimeout(endTimer)
+    warnTimer = window.setTimeout(() => warn(Math.min(warnFor, seconds)), Math.max(0, seconds - warnFor) * 1000)
+    endTimer = window.setTimeout(() => window.location.reload(), seconds * 1000)
+  }
+  const initial = Number(timeout.getAttribute('data-app-timeout')) || 0
+  if (initial > 0) schedule(initial)
 }
