@@ -358,7 +358,8 @@ type HelpPage struct {
 	Page
 	// CodeMinutes is how long a code sent by email or text message works.
 	CodeMinutes int
-	// ResetPasswordURL is 'reset your password' (for a locked account).
+	// ResetPasswordURL, when set, links 'reset your password' (for a locked
+	// account); empty points to the Sign In page's 'Forgot your password?'.
 	ResetPasswordURL string
 }
 

@@ -89,6 +89,14 @@ func TestServicePages(t *testing.T) {
 			}
 			b.get("/help")
 			b.expectText("A code works for 10 minutes")
+			// No journey: no 'Back' (to a 'session has timed out' page) and no link
+			// to start a reset, which only a form app's sign-in can begin.
+			if _, ok := b.page.parsed.Link("Back"); ok {
+				t.Error("the help page has a Back link without a journey")
+			}
+			if _, ok := b.page.parsed.Link("reset your password"); ok {
+				t.Error("the help page links a reset without a journey")
+			}
 			b.follow("find out what to do if you cannot use your phone number")
 			b.expectHeading("If you cannot use your phone number")
 			b.expectText("What we will check")
@@ -127,6 +135,15 @@ func TestLostPhoneAndHelpLinks(t *testing.T) {
 	c.expectHeading("Check your phone")
 	c.follow("Problems signing in")
 	c.expectHeading("Problems signing in")
+	c.follow("Back")
+	c.expectHeading("Check your phone")
+
+	// From Sign In the help page's 'reset your password' starts a reset.
+	e := d.browser()
+	e.startSignIn()
+	e.follow("Problems signing in")
+	e.follow("reset your password")
+	e.expectHeading("Reset your password")
 }
 
 // recordingJar remembers the name of every cookie the idp sets.

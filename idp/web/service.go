@@ -36,12 +36,34 @@ func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
 	if sms := int(h.Machine.Policy().SMSCodeTTL / time.Minute); sms < minutes {
 		minutes = sms
 	}
-	h.Pages.Render(w, http.StatusOK, ui.PageHelp, ui.HelpPage{Page: ui.Page{BackURL: PathLogin},
-		CodeMinutes: minutes, ResetPasswordURL: linkForgot})
+	page := ui.HelpPage{Page: ui.Page{BackURL: h.backToJourney(r)}, CodeMinutes: minutes}
+	if step, ok := h.journeyStep(r); ok && step == journey.StepSignIn {
+		page.ResetPasswordURL = linkForgot // starts a reset from this journey
+	}
+	h.Pages.Render(w, http.StatusOK, ui.PageHelp, page)
 }
 
 func (h *Handler) lostPhone(w http.ResponseWriter, r *http.Request) {
-	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: ui.Page{BackURL: PathLogin}})
+	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: ui.Page{BackURL: h.backToJourney(r)}})
+}
+
+// journeyStep is the step of the browser's unfinished journey, if it has one.
+func (h *Handler) journeyStep(r *http.Request) (journey.Step, bool) {
+	j, ok, err := h.load(r)
+	if err != nil || !ok || j.s.Step == journey.StepDone {
+		return "", false
+	}
+	return j.s.Step, true
+}
+
+// backToJourney is the 'Back' of a help page: the journey's page when the
+// browser has one unfinished, else none (the 'session has timed out' page would
+// be no way back).
+func (h *Handler) backToJourney(r *http.Request) string {
+	if _, ok := h.journeyStep(r); ok {
+		return PathLogin
+	}
+	return ""
 }
 
 func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
