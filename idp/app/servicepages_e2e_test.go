@@ -137,6 +137,17 @@ func TestLostPhoneAndHelpLinks(t *testing.T) {
 	c.expectHeading("Problems signing in")
 	c.follow("Back")
 	c.expectHeading("Check your phone")
+	// 'Back' from the code and from the call goes to the choice (before, neither
+	// page had one).
+	c.follow("Back")
+	c.expectHeading("Confirm it is you")
+	c.press("Call Me")
+	c.expectHeading("We are calling you")
+	c.follow("Back")
+	c.expectHeading("Confirm it is you")
+	d.pressKeys(p.e164, "#") // the call left behind proves nothing
+	c.get("/login")
+	c.expectHeading("Confirm it is you")
 
 	// From Sign In the help page's 'reset your password' starts a reset.
 	e := d.browser()

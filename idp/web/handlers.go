@@ -198,6 +198,7 @@ var links = map[string]journey.Event{
 	"back":                journey.GoToSignIn{},
 	"change-email":        journey.ChangeEmail{},
 	"change-phone-number": journey.ChangePhoneNumber{},
+	"phone-choice":        journey.BackToPhoneChoice{},
 }
 
 func (h *Handler) follow(w http.ResponseWriter, r *http.Request) {

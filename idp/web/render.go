@@ -30,6 +30,7 @@ const (
 	linkBack          = PathLogin + "/back"
 	linkChangeEmail   = PathLogin + "/change-email"
 	linkChangeNumber  = PathLogin + "/change-phone-number"
+	linkPhoneChoice   = PathLogin + "/phone-choice"
 	confirmPhoneTitle = "Confirm your phone number"
 
 	titlePasswordUnavailable = "We cannot check your password right now"
@@ -85,12 +86,14 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		name, data = ui.PagePhoneEnter, ui.PhoneEnterPage{Page: page, Action: actPhone,
 			PhoneNumber: typed(ui.FieldPhone, nationalOrEmpty(s.Phone))}
 	case journey.StepPhoneSMSCode, journey.StepPhoneConfirmSMSCode, journey.StepChallengeSMSCode:
+		page.BackURL = linkPhoneChoice
 		if s.Step == journey.StepPhoneSMSCode {
 			page.BackURL = linkChangeNumber
 		}
 		name, data = ui.PageSMSCode, ui.SMSCodePage{Page: page, Action: actSMSCode, MaskedPhone: masked,
 			ResendAction: actResendSMS, CallAction: actMethod}
 	case journey.StepPhoneCallWait, journey.StepPhoneConfirmCallWait, journey.StepChallengeCallWait:
+		page.BackURL = linkPhoneChoice
 		if s.Step == journey.StepPhoneCallWait {
 			page.BackURL = linkChangeNumber
 		}
