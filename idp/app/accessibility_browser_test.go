@@ -238,6 +238,35 @@ func TestAccessibilityEveryPage(t *testing.T) {
 		c.FollowLink("I cannot use this phone number")
 		see(t, c, "lost-phone", "If you cannot use your phone number")
 		a.audit(c, "lost-phone-from-journey")
+		// The form's sign-in link again, with a password proven in this browser.
+		c.Navigate(rp.url)
+		c.Click("Login or Register")
+		see(t, c, "resume", "You have already started signing in")
+		a.audit(c, "resume")
+
+		// A password reset.
+		f := webtest.NewBrowser(t, js)
+		f.Navigate(rp.url)
+		f.Click("Login or Register")
+		f.FollowLink("Forgot your password?")
+		see(t, f, "reset", "Reset your password")
+		a.audit(f, "reset")
+		f.ClickButton("Send verification code")
+		a.audit(f, "reset-error")
+		f.FillLabel("Email address", p.email)
+		f.ClickButton("Send verification code")
+		see(t, f, "reset-check-your-email", "Check your email")
+		fin := openInbox(t, f, d.issuer)
+		f.FillLabel("Verification code", fin.code("email", p.email, "reset-inbox"))
+		f.ClickButton("Verify code")
+		see(t, f, "reset-confirm-it-is-you", "Confirm it is you")
+		f.ClickButton("Send Code")
+		f.FillLabel("Verification code", fin.code("sms", p.e164, "reset-inbox-sms"))
+		f.ClickButton("Verify code")
+		see(t, f, "new-password", "Create a new password")
+		a.audit(f, "new-password")
+		f.ClickButton("Continue")
+		a.audit(f, "new-password-error")
 
 		e := webtest.NewBrowser(t, js)
 		e.Navigate(rp.url)
@@ -266,7 +295,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 			e.ClickButton("Continue")
 		}
 		a.audit(e, "call-not-answered")
-		if a.pages < 26 {
+		if a.pages < 31 {
 			t.Errorf("only %d page states audited", a.pages)
 		}
 	})
