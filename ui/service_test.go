@@ -54,6 +54,11 @@ func TestContactDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	without := newTemplates(t, false)
+	textOnly, err := New(Options{OrgName: testOrg, Logger: slog.New(slog.DiscardHandler),
+		Contact: Contact{Text: "call customer services on 01632 960 002"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	pages := []struct {
 		page  string
 		model any
@@ -81,6 +86,10 @@ func TestContactDetails(t *testing.T) {
 		_, _, body = renderPage(t, without, p.page, p.model)
 		if !strings.Contains(body, "You can find their details on the council's website") || strings.Contains(body, "Telephone:") {
 			t.Errorf("%s %T: without settings the page does not fall back to the council's website", p.page, p.model)
+		}
+		_, _, body = renderPage(t, textOnly, p.page, p.model)
+		if !strings.Contains(body, "To get help, call customer services on 01632 960 002.") {
+			t.Errorf("%s %T: with only the contact text the page does not say it", p.page, p.model)
 		}
 	}
 }

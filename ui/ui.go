@@ -52,6 +52,9 @@ type Contact struct {
 	Phone string // "01632 960 001"
 	Email string // "help@example.gov.uk"
 	Hours string // "Monday to Friday, 9am to 5pm"
+	// Text ends "To get help, ..." when there is no Phone or Email
+	// (IDP_CONTACT_TEXT: "contact the council's customer services").
+	Text string
 }
 
 // Paths of the built-in pages every page's footer links to.

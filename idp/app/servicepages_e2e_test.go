@@ -40,7 +40,7 @@ func TestServicePages(t *testing.T) {
 		{"no settings", nil, func(t *testing.T, d *idp, b *browser) {
 			b.get("/contact")
 			b.expectHeading("Contact Norfolk County Council")
-			b.expectText("You can find their details on the council's website")
+			b.expectText("To get help, contact the council's customer services.") // IDP_CONTACT_TEXT's default
 			b.get("/")
 			b.follow("Privacy")
 			b.expectHeading("Privacy")

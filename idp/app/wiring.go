@@ -81,7 +81,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		}
 	}
 	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log,
-		Contact:    ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours},
+		Contact:    ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText},
 		PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL})
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)

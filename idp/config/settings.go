@@ -73,7 +73,7 @@ var Settings = []Setting{
 		Doc:   "organisation name in page titles and messages",
 		parse: parseOrgName},
 	{Env: "IDP_CONTACT_TEXT", Flag: "contact-text", Default: "contact the council's customer services", Section: sectionGeneral,
-		Doc:   "how a person gets help from a human, ending sentences such as \"Try again in 5 hours, or contact the council's customer services\" (shown when an account has tried too many new phone numbers, the day's texts and calls are spent, or too many wrong codes have locked an address's or number's codes). One line, at most 200 characters, e.g. `call customer services on 01632 960 001`",
+		Doc:   "how a person gets help from a human, ending sentences such as \"Try again in 5 hours, or contact the council's customer services\" (shown when an account has tried too many new phone numbers, the day's texts and calls are spent, or too many wrong codes have locked an address's or number's codes). One line, at most 200 characters, e.g. `call customer services on 01632 960 001`. Also the contact details' sentence ("To get help, ...") when neither `IDP_CONTACT_PHONE` nor `IDP_CONTACT_EMAIL` is set",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.ContactText, err = parseContactText(r); return }},
 	{Env: "IDP_CONTACT_PHONE", Flag: "contact-phone", Section: sectionGeneral,
 		Doc:   "the council's help telephone number, shown in the footer's contact page, the 'Problems signing in' and lost-phone pages and every page that says to contact the council, e.g. `01632 960 001`; empty leaves it out (the pages then say to contact the council through its website). Digits, spaces, `+`, `(` and `)`, at most 30 characters",
