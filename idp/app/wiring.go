@@ -81,6 +81,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		}
 	}
 	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log,
+		HeaderColour: cfg.HeaderColour, Logo: cfg.Logo.Data, LogoType: cfg.Logo.ContentType,
 		Contact:    ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText},
 		PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL})
 	if err != nil {

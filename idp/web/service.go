@@ -36,7 +36,7 @@ func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
 	if sms := int(h.Machine.Policy().SMSCodeTTL / time.Minute); sms < minutes {
 		minutes = sms
 	}
-	page := ui.HelpPage{Page: ui.Page{BackURL: h.backToJourney(r)}, CodeMinutes: minutes}
+	page := ui.HelpPage{Page: h.servicePage(r), CodeMinutes: minutes}
 	if step, ok := h.journeyStep(r); ok && step == journey.StepSignIn {
 		page.ResetPasswordURL = linkForgot // starts a reset from this journey
 	}
@@ -44,7 +44,17 @@ func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) lostPhone(w http.ResponseWriter, r *http.Request) {
-	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: ui.Page{BackURL: h.backToJourney(r)}})
+	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: h.servicePage(r)})
+}
+
+// servicePage is the frame of a help page: the language of the browser's
+// journey (or the browser's), and 'Back' into the journey when it has one.
+func (h *Handler) servicePage(r *http.Request) ui.Page {
+	var s *journey.State
+	if j, ok, err := h.load(r); err == nil && ok {
+		s = j.s
+	}
+	return ui.Page{Lang: pageLang(r, s), BackURL: h.backToJourney(r)}
 }
 
 // journeyStep is the step of the browser's unfinished journey, if it has one.
@@ -67,26 +77,25 @@ func (h *Handler) backToJourney(r *http.Request) string {
 }
 
 func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
-	h.Pages.Render(w, http.StatusOK, ui.PageContact, ui.ContactPage{})
+	h.Pages.Render(w, http.StatusOK, ui.PageContact, ui.ContactPage{Page: h.servicePage(r)})
 }
 
-// Cookies lists every cookie the service sets; TestCookiesPageListsEveryCookie
-// walks the journeys and fails on a Set-Cookie this list does not name.
-func Cookies() []ui.CookieInfo {
+// Cookies lists every cookie the service sets, in lang;
+// TestCookiesPageListsEveryCookie walks the journeys and fails on a Set-Cookie
+// this list does not name.
+func Cookies(lang string) []ui.CookieInfo {
 	return []ui.CookieInfo{
-		{Name: JourneyCookie, Expires: "When you close your browser",
-			Purpose: "Remembers where you are in signing in, creating an account or resetting your password, so that each page follows on from the last. What you have entered is kept on our server, not in the cookie, and is cleared if you do nothing for a while."},
-		{Name: provider.BrowserCookie, Expires: "When you close your browser",
-			Purpose: "Makes sure a sign-in started in this browser can only be finished in this browser."},
-		{Name: provider.SessionCookie, Expires: "When you close your browser or sign out",
-			Purpose: "Remembers that you have signed in, so that you do not need to sign in again for each online form."},
-		{Name: DeviceCookie, Expires: "1 year",
-			Purpose: "Recognises this browser as one you have signed in with before, so that wrong passwords typed by someone else elsewhere do not lock you out here. It does not say who you are."},
+		{Name: JourneyCookie, Expires: ui.T(lang, "cookies.expires.browser-closes"), Purpose: ui.T(lang, "cookies.journey.purpose")},
+		{Name: provider.BrowserCookie, Expires: ui.T(lang, "cookies.expires.browser-closes"), Purpose: ui.T(lang, "cookies.browser.purpose")},
+		{Name: provider.SessionCookie, Expires: ui.T(lang, "cookies.expires.sign-out"), Purpose: ui.T(lang, "cookies.session.purpose")},
+		{Name: DeviceCookie, Expires: ui.T(lang, "cookies.expires.year"), Purpose: ui.T(lang, "cookies.device.purpose")},
 	}
 }
 
 func (h *Handler) cookies(w http.ResponseWriter, r *http.Request) {
-	h.Pages.Render(w, http.StatusOK, ui.PageCookies, ui.CookiesPage{Cookies: Cookies()})
+	page := h.servicePage(r)
+	page.BackURL = ""
+	h.Pages.Render(w, http.StatusOK, ui.PageCookies, ui.CookiesPage{Page: page, Cookies: Cookies(page.Lang)})
 }
 
 // privacy and accessibility are the footer's links when the council has named no
@@ -96,7 +105,7 @@ func (h *Handler) privacy(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
-	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoPrivacyNoticeMessage(h.orgName()))
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoPrivacyNoticeMessage(h.servicePage(r).Lang, h.orgName()))
 }
 
 func (h *Handler) accessibility(w http.ResponseWriter, r *http.Request) {
@@ -104,7 +113,7 @@ func (h *Handler) accessibility(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
-	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoAccessibilityStatementMessage(h.orgName()))
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoAccessibilityStatementMessage(h.servicePage(r).Lang, h.orgName()))
 }
 
 func (h *Handler) orgName() string {
