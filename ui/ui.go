@@ -38,6 +38,16 @@ type Options struct {
 	SignOutURL string
 	// Logger receives rendering failures. Default slog.Default().
 	Logger *slog.Logger
+	// Contact is how a person reaches the council's help desk, shown on the
+	// contact, help and lost-phone pages and wherever a page says to contact
+	// the council; empty fields are left out.
+	Contact Contact
+	// PrivacyURL and AccessibilityURL are the organisation's privacy notice
+	// and accessibility statement, linked from every page's footer; empty
+	// links to the built-in pages PathPrivacy and PathAccessibility, which
+	// say to ask the council.
+	PrivacyURL       string
+	AccessibilityURL string
 	// HeaderColour, "#rrggbb", is the header's background (checked for
 	// contrast with its white text by the caller); empty for GOV.UK's.
 	HeaderColour string
@@ -46,6 +56,26 @@ type Options struct {
 	Logo     []byte
 	LogoType string
 }
+
+// Contact is the council's help desk.
+type Contact struct {
+	Phone string // "01632 960 001"
+	Email string // "help@example.gov.uk"
+	Hours string // "Monday to Friday, 9am to 5pm"
+	// Text ends "To get help, ..." when there is no Phone or Email
+	// (IDP_CONTACT_TEXT: "contact the council's customer services").
+	Text string
+}
+
+// Paths of the built-in pages every page's footer links to.
+const (
+	PathHelp          = "/help"          // 'Problems signing in'
+	PathCookies       = "/cookies"       // the cookies the service sets
+	PathContact       = "/contact"       // the council's help desk
+	PathPrivacy       = "/privacy"       // when no privacy notice is configured
+	PathAccessibility = "/accessibility" // when no accessibility statement is configured
+	PathLostPhone     = "/help/lost-phone"
+)
 
 // Templates holds every page, parsed and checked once by New.
 type Templates struct {
@@ -72,6 +102,12 @@ func New(opts Options) (*Templates, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.PrivacyURL == "" {
+		opts.PrivacyURL = PathPrivacy
+	}
+	if opts.AccessibilityURL == "" {
+		opts.AccessibilityURL = PathAccessibility
 	}
 	t, err := parse(templateFS, opts)
 	if err != nil {
@@ -241,11 +277,27 @@ func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 		"dev":          func() bool { return opts.Dev },
 		"homeURL":      func() string { return opts.HomeURL },
 		"signOutURL":   func() string { return opts.SignOutURL },
-		"asset":        assetURL,
-		"dict":         dict,
-		"list":         func(v ...any) []any { return v },
-		"join":         strings.Join,
-		"formatTime":   FormatTime,
+		"contact":      func() Contact { return opts.Contact },
+		"privacyURL":   func() string { return opts.PrivacyURL },
+		"a11yURL":      func() string { return opts.AccessibilityURL },
+		"helpURL":      func() string { return PathHelp },
+		"cookiesURL":   func() string { return PathCookies },
+		"contactURL":   func() string { return PathContact },
+		"lostPhoneURL": func() string { return PathLostPhone },
+		// minutes writes seconds as GOV.UK writes a duration ("less than a
+		// minute", "1 minute", "59 minutes"), rounded down, so a person is never
+		// told they have longer than they have.
+		"minutes": func(seconds int) (string, error) {
+			if seconds < 60 {
+				return cat.T(lang, "timeout.less-than-a-minute")
+			}
+			return cat.T(lang, "timeout.minutes", "count", seconds/60)
+		},
+		"asset":      assetURL,
+		"dict":       dict,
+		"list":       func(v ...any) []any { return v },
+		"join":       strings.Join,
+		"formatTime": FormatTime,
 	}
 }
 
