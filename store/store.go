@@ -48,8 +48,11 @@ type User struct {
 	MigratedAt time.Time
 	// LastSignInAt is when the person last completed a sign-in here; zero before the first.
 	LastSignInAt time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Locale is the language the person reads the pages and their messages
+	// in ("en", "cy"; the locale claim); empty until chosen.
+	Locale    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Where an imported account came from (User.ImportedFrom).

@@ -14,6 +14,23 @@
 // page carries inline script or style, so a strict Content-Security-Policy
 // (script-src 'self'; style-src 'self') holds.
 //
+// Words: every word a person reads comes from the message catalogue,
+// locales/en.txt and locales/cy.txt (format and plural rules: package
+// ui/locale). Each page is parsed once per language; Page.Lang picks one
+// (empty is English) and sets <html lang>. To add a string:
+//
+//  1. add `page.what = English words` to locales/en.txt, under its page, and
+//     the same key with the Welsh to locales/cy.txt (for a value that
+//     depends on a number, key.one and key.other, looked up with "count");
+//  2. use it in a template: {{t "page.what"}}, or with arguments
+//     {{t "sms-code.expires" "count" .ValidMinutes}} for "{count} minutes";
+//     in a component's parameters: (dict "Text" (t "page.what"));
+//  3. handlers putting words into a model (errors, notices) use
+//     Templates.T(lang, key, args...);
+//  4. run go test ./ui: TestCatalogueIsComplete fails when a key is missing
+//     from either language or a template names a key neither has, and New
+//     refuses to start on the same faults.
+//
 // New parses and test-executes every template, so a broken template stops
 // the server at start. Render writes a whole page or a plain 500, never
 // half a page. Assets serves /assets/ with cache headers keyed to content

@@ -1,87 +1,132 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // The standard wordings of pages that end or interrupt a journey. Handlers
 // use these rather than writing their own, so a person sees the same words
-// for the same situation wherever it arises.
+// for the same situation wherever it arises. Each takes the page's language
+// (a locale.Supported tag; anything else is English).
 
-// InvalidClientMessage is shown when /authorize names a client or redirect
-// URI that is not registered. The person is not redirected anywhere: the
-// address cannot be trusted.
-func InvalidClientMessage() MessagePage {
-	return MessagePage{
-		Page: Page{Title: "There is a problem with the link you followed"},
-		Paragraphs: []string{
-			"The online form that sent you here is not set up to use this sign in service, or the link to it is wrong.",
-			"Go back to the online form and try again. If the problem continues, contact the team that runs the form.",
-		},
+// embedded is the catalogue built into the binary. New refuses to start when
+// it is incomplete (it loads the same files), so T never meets a broken one
+// in a running server.
+var embedded, embeddedErr = locale.Load(templateFS, "locales")
+
+// T returns the pages' catalogue key in lang with args (name, value pairs),
+// for words handlers put into models: errors, notices, message pages. An
+// unknown key gives the key itself, which the catalogue tests catch.
+func T(lang, key string, args ...any) string {
+	if embedded == nil {
+		return key
 	}
+	return embedded.MustT(lang, key, args...)
 }
 
-// AccountLockedMessage is shown after too many wrong attempts. until is
-// formatted in its own location, so pass it in the organisation's time zone.
-func AccountLockedMessage(until time.Time, resetPasswordURL string) MessagePage {
-	return MessagePage{
-		Page: Page{Title: "Your account is locked"},
-		Paragraphs: []string{
-			"Your account is locked because of too many unsuccessful attempts to sign in.",
-			"You can try again after " + FormatTime(until) + " or reset your password.",
-		},
-		LinkText: "Reset your password",
-		LinkURL:  resetPasswordURL,
+// errorWords translates the English of error messages written by code that
+// does not know the person's language (see locale.Translator).
+var errorWords = func() *locale.Translator {
+	if embedded == nil {
+		return nil
 	}
+	return embedded.Translator("error.", "wait.")
+}()
+
+// Translate returns an error message written in English (the journey's, the
+// phone and password rules', the handlers') in lang, when the catalogue has
+// it; otherwise the English as it is.
+func Translate(lang, english string) string {
+	if errorWords == nil {
+		return english
+	}
+	s, _ := errorWords.Translate(lang, english)
+	return s
 }
 
-// SessionTimedOutMessage is shown when a journey has expired; startURL
-// begins again (usually the online form's own address).
-func SessionTimedOutMessage(startURL string) MessagePage {
-	p := MessagePage{
-		Page: Page{Title: "Your session has timed out"},
-		Paragraphs: []string{
-			"We have cleared the information you entered because you did not do anything for a while. This is to protect your information.",
-			"Go back to the online form and sign in again.",
-		},
+// IsCatalogued reports whether an English error message is in the
+// catalogue, so it can be shown in every language.
+func IsCatalogued(english string) bool {
+	if errorWords == nil {
+		return false
 	}
-	if startURL != "" {
-		p.ButtonText, p.ButtonURL = "Start again", startURL
-		p.Paragraphs[1] = "You need to start again."
+	_, ok := errorWords.Translate(locale.English, english)
+	return ok
+}
+
+// message is a MessagePage in lang whose title and paragraphs are catalogue keys.
+func message(lang, title string, paragraphs ...string) MessagePage {
+	p := MessagePage{Page: Page{Lang: lang, Title: T(lang, title)}}
+	for _, k := range paragraphs {
+		p.Paragraphs = append(p.Paragraphs, T(lang, k))
 	}
 	return p
 }
 
-// NotFoundMessage is the 404 page.
-func NotFoundMessage() MessagePage {
-	return MessagePage{
-		Page: Page{Title: "Page not found"},
-		Paragraphs: []string{
-			"If you typed the web address, check it is correct.",
-			"If you pasted the web address, check you copied the entire address.",
-		},
+// InvalidClientMessage is shown when /authorize names a client or redirect
+// URI that is not registered. The person is not redirected anywhere: the
+// address cannot be trusted.
+func InvalidClientMessage(lang string) MessagePage {
+	return message(lang, "message.invalid-client.title", "message.invalid-client.body", "message.invalid-client.next")
+}
+
+// AccountLockedMessage is shown after too many wrong attempts. until is
+// formatted in its own location, so pass it in the organisation's time zone.
+func AccountLockedMessage(lang string, until time.Time, resetPasswordURL string) MessagePage {
+	p := message(lang, "message.locked.title", "message.locked.body")
+	p.Paragraphs = append(p.Paragraphs, T(lang, "message.locked.until", "time", FormatTimeIn(lang, until)))
+	p.LinkText, p.LinkURL = T(lang, "message.locked.reset"), resetPasswordURL
+	return p
+}
+
+// SessionTimedOutMessage is shown when a journey has expired; startURL
+// begins again (usually the online form's own address).
+func SessionTimedOutMessage(lang, startURL string) MessagePage {
+	if startURL == "" {
+		return message(lang, "message.timed-out.title", "message.timed-out.body", "message.timed-out.sign-in-again")
 	}
+	p := message(lang, "message.timed-out.title", "message.timed-out.body", "message.timed-out.start-again")
+	p.ButtonText, p.ButtonURL = T(lang, "common.start-again"), startURL
+	return p
+}
+
+// NotFoundMessage is the 404 page.
+func NotFoundMessage(lang string) MessagePage {
+	return message(lang, "message.not-found.title", "message.not-found.typed", "message.not-found.pasted")
 }
 
 // ServerErrorMessage is the page for a request the service could not finish
 // (a database or the journey store failing: a 503). Nothing the person did
 // before this step is lost, so trying the same thing again is the way on.
-func ServerErrorMessage() MessagePage {
-	return MessagePage{
-		Page: Page{Title: "Sorry, there is a problem with the service"},
-		Paragraphs: []string{
-			"We could not finish that just now.",
-			"Try again in a few minutes. What you did before this step has been kept.",
-		},
-	}
+func ServerErrorMessage(lang string) MessagePage {
+	return message(lang, "message.server-error.title", "message.server-error.body", "message.server-error.next")
 }
 
 // FormatTime writes t, in its own location, in GOV.UK style: "2:05pm on 3 March
 // 2026", "midday on 3 March 2026". The journeys' messages use it too
 // (journey.Policy.FormatTime), so a time reads the same on every page.
-func FormatTime(t time.Time) string {
+func FormatTime(t time.Time) string { return FormatTimeIn(locale.English, t) }
+
+var welshMonths = [...]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin",
+	"Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
+
+// FormatTimeIn is FormatTime in lang: in Welsh "2:05pm ar 3 Mawrth 2026",
+// "canol dydd ar 3 Mawrth 2026".
+func FormatTimeIn(lang string, t time.Time) string {
 	clock := strings.ToLower(t.Format("3:04PM"))
+	if locale.Or(lang) == locale.Welsh {
+		switch {
+		case t.Hour() == 12 && t.Minute() == 0:
+			clock = "canol dydd"
+		case t.Hour() == 0 && t.Minute() == 0:
+			clock = "canol nos"
+		}
+		return clock + " ar " + strconv.Itoa(t.Day()) + " " + welshMonths[t.Month()-1] + " " + strconv.Itoa(t.Year())
+	}
 	switch {
 	case t.Hour() == 12 && t.Minute() == 0:
 		clock = "midday"

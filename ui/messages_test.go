@@ -30,13 +30,13 @@ func TestStandardMessages(t *testing.T) {
 		page MessagePage
 		want []string
 	}{
-		"invalid client": {InvalidClientMessage(), []string{"There is a problem with the link you followed"}},
-		"locked": {AccountLockedMessage(sampleTime, "/forgot"), []string{
+		"invalid client": {InvalidClientMessage(""), []string{"There is a problem with the link you followed"}},
+		"locked": {AccountLockedMessage("", sampleTime, "/forgot"), []string{
 			"Your account is locked", "You can try again after 2:05pm on 3 March 2026 or reset your password.", `href="/forgot">Reset your password</a>`}},
-		"timed out":            {SessionTimedOutMessage(""), []string{"Your session has timed out", "sign in again"}},
-		"timed out with start": {SessionTimedOutMessage("/start"), []string{"Your session has timed out", `href="/start"`, "Start again"}},
-		"not found":            {NotFoundMessage(), []string{"Page not found"}},
-		"server error":         {ServerErrorMessage(), []string{"Sorry, there is a problem with the service", "Try again in a few minutes."}},
+		"timed out":            {SessionTimedOutMessage("", ""), []string{"Your session has timed out", "sign in again"}},
+		"timed out with start": {SessionTimedOutMessage("", "/start"), []string{"Your session has timed out", `href="/start"`, "Start again"}},
+		"not found":            {NotFoundMessage(""), []string{"Page not found"}},
+		"server error":         {ServerErrorMessage(""), []string{"Sorry, there is a problem with the service", "Try again in a few minutes."}},
 	} {
 		_, _, body := renderPage(t, tmpl, PageMessage, c.page)
 		for _, w := range c.want {
@@ -46,6 +46,20 @@ func TestStandardMessages(t *testing.T) {
 		}
 		if strings.Contains(body, "govuk-error-summary") {
 			t.Errorf("%s: a message page is not a form error", name)
+		}
+	}
+}
+
+func TestFormatTimeInWelsh(t *testing.T) {
+	for _, c := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 3, 14, 5, 0, 0, time.UTC), "2:05pm ar 3 Mawrth 2026"},
+		{time.Date(2026, 12, 25, 12, 0, 0, 0, time.UTC), "canol dydd ar 25 Rhagfyr 2026"},
+	} {
+		if got := FormatTimeIn("cy", c.t); got != c.want {
+			t.Errorf("FormatTimeIn(cy, %v) = %q, want %q", c.t, got, c.want)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"reflect"
 	"time"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // Page names accepted by Templates.Render. Each has one template file,
@@ -92,6 +94,9 @@ type FieldError struct {
 // Page is what every page shows around its own content. Every view model
 // embeds it.
 type Page struct {
+	// Lang is the page's language, one of locale.Supported ("en", "cy");
+	// empty is English. Every word of the page, and <html lang>, follow it.
+	Lang string
 	// Title is the heading of pages whose heading the handler chooses
 	// (PhoneChallengePage, MessagePage). Pages whose heading the council's
 	// guide names keep their own and ignore Title.
@@ -107,9 +112,39 @@ type Page struct {
 	// Notice confirms something that has just happened ("We have sent a
 	// new code"), shown in a success notification banner.
 	Notice string
+	// LanguageURL, when set, shows the language toggle ('English |
+	// Cymraeg'): links to LanguageURL?lang=<tag>.
+	LanguageURL string
+	// Service is what the header names the service for this page: one of
+	// ServiceSignIn, ServiceSignUp, ServiceAccount. Empty: ServiceAccount
+	// for a signed-in person, else ServiceSignIn.
+	Service string
 	// RefreshSeconds, when above zero, makes the browser reload the page
 	// after that many seconds, without JavaScript (meta refresh).
 	RefreshSeconds int
+}
+
+// Language is the page's language: Lang, or English when Lang is not one
+// the service speaks.
+func (p Page) Language() string { return locale.Or(p.Lang) }
+
+// The header's service names (Page.Service).
+const (
+	ServiceSignIn  = "sign-in"
+	ServiceSignUp  = "sign-up"
+	ServiceAccount = "account"
+)
+
+// ServiceKey is the header's service name for this page (see Service).
+func (p Page) ServiceKey() string {
+	switch p.Service {
+	case ServiceSignIn, ServiceSignUp, ServiceAccount:
+		return p.Service
+	}
+	if p.SignedInAs != "" {
+		return ServiceAccount
+	}
+	return ServiceSignIn
 }
 
 // ErrorFor returns the message for field, or "" when it has none.
@@ -136,13 +171,17 @@ type SignInPage struct {
 	Email             string // kept after a failed attempt; the password never is
 	SignUpURL         string // 'Sign up now'
 	ForgotPasswordURL string // 'Forgot your password?'
+	// ClientName is the online form the person is signing in to, from its
+	// registration ("to continue to Make a social care referral"); empty: not said.
+	ClientName string
 }
 
 // SignUpEmailPage asks for the email address to verify ('Sign up').
 type SignUpEmailPage struct {
 	Page
-	Action string
-	Email  string
+	Action     string
+	Email      string
+	ClientName string // as SignInPage's
 }
 
 // EmailCodePage asks for the code sent to Email ('Check your email').
@@ -154,8 +193,11 @@ type EmailCodePage struct {
 	// ResendAction receives the 'Send a new code' button's own small form
 	// (no fields).
 	ResendAction string
-	// ChangeEmailURL is the 'Change e-mail' link (back to the address form).
+	// ChangeEmailURL is the 'Change email address' link (back to the address form).
 	ChangeEmailURL string
+	// ValidMinutes is how long the code lasts (the code TTL setting); the
+	// page says so when it is above zero.
+	ValidMinutes int
 }
 
 // EmailVerifiedPage confirms the email address; 'Continue' posts to Action.
@@ -196,13 +238,17 @@ type PhoneChallengePage struct {
 // SMSCodePage asks for the code sent by text message ('Check your phone').
 type SMSCodePage struct {
 	Page
-	Action      string // posts FieldCode
+	Action string // posts FieldCode
+	// MaskedPhone is where the code went: masked, except for a number the
+	// person has just typed (so a typo can be seen).
 	MaskedPhone string
 	// ResendAction receives 'Send a new code' (FieldMethod=MethodSMS) and
 	// CallAction 'Call Me instead' (FieldMethod=MethodCall); both may be the
 	// phone challenge's Action.
 	ResendAction string
 	CallAction   string
+	// ValidMinutes is how long the code lasts; shown when above zero.
+	ValidMinutes int
 }
 
 // CallWaitPage waits while an automated call asks the person to press #

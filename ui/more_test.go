@@ -15,20 +15,28 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // realTemplates copies the embedded templates into a MapFS a test can break.
 func realTemplates(t *testing.T) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}
-	err := fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	walk := func(root string) error {
+		return fs.WalkDir(templateFS, root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := templateFS.ReadFile(p)
+			m[p] = &fstest.MapFile{Data: b}
 			return err
-		}
-		b, err := templateFS.ReadFile(p)
-		m[p] = &fstest.MapFile{Data: b}
-		return err
-	})
+		})
+	}
+	err := walk("templates")
+	if err == nil {
+		err = walk("locales")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +133,13 @@ func TestLayoutVariants(t *testing.T) {
 	if strings.Contains(live, "Sign out") {
 		t.Error("sign out shown to a person who is not signed in")
 	}
+	if !strings.Contains(live, `<span class="govuk-service-navigation__text">Sign in</span>`) {
+		t.Error("the header does not name the service 'Sign in' on the Sign In page")
+	}
+	_, _, signUp := renderPage(t, newTemplates(t, false), PageSignUpEmail, SignUpEmailPage{Page: Page{Service: ServiceSignUp}})
+	if !strings.Contains(signUp, `<span class="govuk-service-navigation__text">Create an account</span>`) {
+		t.Error("the header does not name the service 'Create an account' while signing up")
+	}
 	_, _, dev := renderPage(t, newTemplates(t, true), PageSignIn, SignInPage{Page: Page{SignedInAs: "Sam <Jones>", BackURL: "/back"}})
 	for _, want := range []string{
 		banner,
@@ -135,7 +150,8 @@ func TestLayoutVariants(t *testing.T) {
 		`<a href="#main-content" class="govuk-skip-link" data-module="govuk-skip-link">Skip to main content</a>`,
 		`<main class="govuk-main-wrapper" id="main-content">`,
 		`<body class="govuk-template__body">`,
-		`<span class="govuk-service-navigation__text">Sign in</span>`,
+		// A signed-in person is looking at their account, not signing in.
+		`<span class="govuk-service-navigation__text">Your account</span>`,
 		`<a href="/" class="govuk-generic-header__homepage-link">` + testOrg + `</a>`,
 	} {
 		if !strings.Contains(dev, want) {
@@ -228,7 +244,7 @@ func TestButtons(t *testing.T) {
   Send a new code`, callMe + ` govuk-button--secondary" data-module="govuk-button">
   Call Me instead`}, nil},
 		{"dev inbox no call", PageDevInbox, DevInboxPage{Items: []DevItem{{ID: "x", Channel: "voice"}}}, nil, []string{"Press # on the call"}},
-		{"message", PageMessage, SessionTimedOutMessage("/start"), []string{`<a href="/start" role="button" draggable="false" class="govuk-button" data-module="govuk-button">
+		{"message", PageMessage, SessionTimedOutMessage("", "/start"), []string{`<a href="/start" role="button" draggable="false" class="govuk-button" data-module="govuk-button">
   Start again`}, nil},
 	}
 	for _, c := range cases {
@@ -337,7 +353,7 @@ func TestStylesheet(t *testing.T) {
 // (whitespace-insensitive).
 func TestComponentsMatchGOVUKFixtures(t *testing.T) {
 	tmpl := newTemplates(t, false)
-	base := tmpl.pages[PageSignIn]
+	base := tmpl.pages[locale.English][PageSignIn]
 	type fixture struct {
 		Name    string         `json:"name"`
 		Options map[string]any `json:"options"`

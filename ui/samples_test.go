@@ -23,6 +23,7 @@ func samples() []sample {
 			model: SignInPage{
 				Action: "/login/sign-in", Email: "sam.jones@example.org",
 				SignUpURL: "/login/sign-up", ForgotPasswordURL: "/login/forgot",
+				ClientName: "Make a social care referral",
 			},
 			withErrors: SignInPage{
 				Page: Page{Errors: []FieldError{
@@ -47,15 +48,15 @@ func samples() []sample {
 			model: EmailCodePage{
 				Page:   Page{Notice: "We have sent a new code to sam.jones@example.org"},
 				Action: "/login/email-code", Email: "sam.jones@example.org",
-				ResendAction: "/login/email-code/resend", ChangeEmailURL: "/login/sign-up",
+				ResendAction: "/login/email-code/resend", ChangeEmailURL: "/login/sign-up", ValidMinutes: 10,
 			},
 			withErrors: EmailCodePage{
 				Page:   Page{Errors: []FieldError{{Field: FieldCode, Message: "The code you entered is not correct, or may have expired"}}},
 				Action: "/login/email-code", Email: "sam.jones@example.org",
 				ResendAction: "/login/email-code/resend", ChangeEmailURL: "/login/sign-up",
 			},
-			labels: []string{">Check your email</h1>", "Verification code", "Verify code", "Send a new code", "Change e-mail",
-				"6-digit code", "could take a few minutes to arrive", "spam or junk folder"},
+			labels: []string{">Check your email</h1>", "Verification code", "Verify code", "Send a new code", "Change email address",
+				"6-digit code", "The code expires after 10 minutes.", "could take a few minutes to arrive", "spam or junk folder"},
 		},
 		{
 			page:       PageEmailVerified,
@@ -80,7 +81,7 @@ func samples() []sample {
 				}},
 				Action: "/login/details", Surname: "Jones",
 			},
-			labels: []string{">Create your account</h1>", "Given name", "Surname", "Password", "Confirm password", "Create"},
+			labels: []string{">Create your account</h1>", "Given name", "Family name", "Password", "Confirm password", "Create"},
 		},
 		{
 			page:  PagePhoneEnter,
@@ -100,15 +101,16 @@ func samples() []sample {
 		{
 			page: PageSMSCode,
 			model: SMSCodePage{
-				Action: "/login/sms-code", MaskedPhone: "07*** ***789",
-				ResendAction: "/login/phone-challenge", CallAction: "/login/phone-challenge",
+				Action: "/login/sms-code", MaskedPhone: "07700 900789",
+				ResendAction: "/login/phone-challenge", CallAction: "/login/phone-challenge", ValidMinutes: 1,
 			},
 			withErrors: SMSCodePage{
 				Page:   Page{Errors: []FieldError{{Field: FieldCode, Message: "The code you entered is not correct, or may have expired"}}},
 				Action: "/login/sms-code", MaskedPhone: "07*** ***789",
 				ResendAction: "/login/phone-challenge", CallAction: "/login/phone-challenge",
 			},
-			labels: []string{">Check your phone</h1>", "Verification code", "Verify code", "Send a new code", "Call Me instead", "Not received a text message?"},
+			labels: []string{">Check your phone</h1>", "Verification code", "Verify code", "Send a new code", "Call Me instead", "Not received a text message?",
+				"07700 900789", "The code expires after 1 minute."},
 		},
 		{
 			page:  PageCallWait,
@@ -152,9 +154,9 @@ func samples() []sample {
 		},
 		{
 			page:  PageMessage,
-			model: AccountLockedMessage(sampleTime, "/login/forgot"),
+			model: AccountLockedMessage("", sampleTime, "/login/forgot"),
 			withErrors: func() MessagePage {
-				m := SessionTimedOutMessage("/login")
+				m := SessionTimedOutMessage("", "/login")
 				m.Errors = []FieldError{{Message: "Your session has timed out"}}
 				return m
 			}(),

@@ -13,9 +13,11 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
-//go:embed templates
+//go:embed templates locales
 var templateFS embed.FS
 
 // Options configure the pages for one deployment.
@@ -25,8 +27,9 @@ type Options struct {
 	OrgName string
 	// Dev shows the development-mode banner linking to the dev inbox.
 	Dev bool
-	// ServiceName is shown next to the organisation name in the header.
-	// Default "Sign in".
+	// ServiceName, when set, is shown next to the organisation name in the
+	// header of every page. Empty (the default): the page's own, in its
+	// language ("Sign in", "Create an account", "Your account"; Page.Service).
 	ServiceName string
 	// HomeURL is where the organisation name in the header links. Default "/".
 	HomeURL string
@@ -35,12 +38,22 @@ type Options struct {
 	SignOutURL string
 	// Logger receives rendering failures. Default slog.Default().
 	Logger *slog.Logger
+	// HeaderColour, "#rrggbb", is the header's background (checked for
+	// contrast with its white text by the caller); empty for GOV.UK's.
+	HeaderColour string
+	// Logo and LogoType (image/png, image/svg+xml or image/jpeg) are shown in
+	// the header instead of OrgName in text (OrgName is its alternative text).
+	Logo     []byte
+	LogoType string
 }
 
 // Templates holds every page, parsed and checked once by New.
 type Templates struct {
 	opts  Options
-	pages map[string]*template.Template
+	brand *branding
+	cat   *locale.Catalogue
+	// pages holds each page once per language: language -> page -> template.
+	pages map[string]map[string]*template.Template
 }
 
 // New parses every template and executes each page once with an empty
@@ -51,9 +64,6 @@ func New(opts Options) (*Templates, error) {
 	if strings.TrimSpace(opts.OrgName) == "" {
 		return nil, errors.New("ui: organisation name is required")
 	}
-	if opts.ServiceName == "" {
-		opts.ServiceName = "Sign in"
-	}
 	if opts.HomeURL == "" {
 		opts.HomeURL = "/"
 	}
@@ -63,11 +73,39 @@ func New(opts Options) (*Templates, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return parse(templateFS, opts)
+	t, err := parse(templateFS, opts)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func parse(fsys fs.FS, opts Options) (*Templates, error) {
-	base := template.New("layout").Funcs(funcs(opts))
+	cat, err := locale.Load(fsys, "locales")
+	if err != nil {
+		return nil, fmt.Errorf("ui: %w", err)
+	}
+	brand, err := newBranding(opts)
+	if err != nil {
+		return nil, err
+	}
+	t := &Templates{opts: opts, brand: brand, cat: cat, pages: map[string]map[string]*template.Template{}}
+	for _, lang := range locale.Supported {
+		pages, err := parseLanguage(fsys, opts, brand, cat, lang)
+		if err != nil {
+			return nil, err
+		}
+		t.pages[lang] = pages
+	}
+	return t, nil
+}
+
+// parseLanguage parses and test-executes every page in one language.
+func parseLanguage(fsys fs.FS, opts Options, brand *branding, cat *locale.Catalogue, lang string) (map[string]*template.Template, error) {
+	base := template.New("layout").Funcs(funcs(opts, cat, lang)).Funcs(template.FuncMap{
+		"brandCSS": func() string { return brand.cssURL },
+		"logoURL":  func() string { return brand.logoURL },
+	})
 	shared, err := fs.Glob(fsys, "templates/components/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: list components: %w", err)
@@ -77,7 +115,7 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 		return nil, fmt.Errorf("ui: parse layout and components: %w", err)
 	}
 
-	t := &Templates{opts: opts, pages: make(map[string]*template.Template, len(pageModels))}
+	pages := make(map[string]*template.Template, len(pageModels))
 	for name, model := range pageModels {
 		clone, err := base.Clone()
 		if err != nil {
@@ -94,9 +132,9 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 		}
 		empty := reflect.New(model).Elem().Interface()
 		if err := clone.ExecuteTemplate(io.Discard, "layout", empty); err != nil {
-			return nil, fmt.Errorf("ui: page %s: %w", name, err)
+			return nil, fmt.Errorf("ui: page %s (%s): %w", name, lang, err)
 		}
-		t.pages[name] = clone
+		pages[name] = clone
 	}
 	// Every page file must be one the Go side knows about: a template
 	// nobody can render is a page a handler thinks exists but does not.
@@ -110,8 +148,18 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 			return nil, fmt.Errorf("ui: %s has no view model in pageModels", f)
 		}
 	}
-	return t, nil
+	return pages, nil
 }
+
+// T returns the catalogue's key in lang with args (name, value pairs), for
+// the words handlers put into models (errors, notices, message pages). An
+// unknown key gives the key itself; TestCatalogueKeysInGo finds those.
+func (t *Templates) T(lang, key string, args ...any) string {
+	return t.cat.MustT(lang, key, args...)
+}
+
+// Catalogue is the pages' message catalogue.
+func (t *Templates) Catalogue() *locale.Catalogue { return t.cat }
 
 // Render writes page with status. The page is rendered into a buffer first,
 // so a person never sees half a page: if rendering fails they get a plain
@@ -137,8 +185,7 @@ func (t *Templates) Render(w http.ResponseWriter, status int, page string, data 
 
 // render executes page into w after checking that data is the page's model.
 func (t *Templates) render(w io.Writer, page string, data any) error {
-	tmpl, ok := t.pages[page]
-	if !ok {
+	if _, ok := pageModels[page]; !ok {
 		return fmt.Errorf("unknown page %q", page)
 	}
 	want := pageModels[page]
@@ -152,26 +199,40 @@ func (t *Templates) render(w io.Writer, page string, data any) error {
 	if reflect.ValueOf(data).Kind() == reflect.Pointer && reflect.ValueOf(data).IsNil() {
 		return fmt.Errorf("page %q: nil %v model", page, reflect.TypeOf(data))
 	}
-	if err := tmpl.ExecuteTemplate(w, "layout", data); err != nil {
+	lang := locale.English
+	if l, ok := data.(interface{ Language() string }); ok {
+		lang = l.Language()
+	}
+	if err := t.pages[lang][page].ExecuteTemplate(w, "layout", data); err != nil {
 		return fmt.Errorf("execute %s: %w", page, err)
 	}
 	return nil
 }
 
-// funcs are the template functions; those bound to opts describe the
-// deployment, which does not change between requests.
-func funcs(opts Options) template.FuncMap {
+// funcs are the template functions of one language; those bound to opts
+// describe the deployment, which does not change between requests. t looks
+// a key up in the page's language: {{t "sign-in.heading"}}, with arguments
+// as name, value pairs: {{t "email-code.expires" "count" .Minutes}}.
+func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 	return template.FuncMap{
-		"orgName":     func() string { return opts.OrgName },
-		"serviceName": func() string { return opts.ServiceName },
-		"dev":         func() bool { return opts.Dev },
-		"homeURL":     func() string { return opts.HomeURL },
-		"signOutURL":  func() string { return opts.SignOutURL },
-		"asset":       assetURL,
-		"dict":        dict,
-		"list":        func(v ...any) []any { return v },
-		"join":        strings.Join,
-		"formatTime":  FormatTime,
+		"t": func(key string, args ...any) (template.HTML, error) {
+			v, err := cat.T(lang, key, args...)
+			return textHTML(v), err
+		},
+		"lang":         func() string { return lang },
+		"languages":    func() []string { return locale.Supported },
+		"languageName": func(l string) string { return locale.Names[l] },
+		"languageLink": languageLink,
+		"orgName":      func() string { return opts.OrgName },
+		"serviceName":  func() string { return opts.ServiceName },
+		"dev":          func() bool { return opts.Dev },
+		"homeURL":      func() string { return opts.HomeURL },
+		"signOutURL":   func() string { return opts.SignOutURL },
+		"asset":        assetURL,
+		"dict":         dict,
+		"list":         func(v ...any) []any { return v },
+		"join":         strings.Join,
+		"formatTime":   FormatTime,
 	}
 }
 
@@ -189,4 +250,23 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// textHTML is catalogue text (with its arguments in) as HTML: '&', '<' and
+// '>' escaped, so an argument cannot add markup, but apostrophes kept as
+// they are, so "select 'Continue'" reads the same in the page source as in
+// the English catalogue. In an attribute html/template escapes the quotes.
+func textHTML(s string) template.HTML {
+	return template.HTML(textReplacer.Replace(s))
+}
+
+var textReplacer = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// languageLink is the toggle's link to lang from base (Page.LanguageURL).
+func languageLink(base, lang string) string {
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "lang=" + lang
 }

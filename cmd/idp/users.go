@@ -358,7 +358,7 @@ func accountNotifier(cfg *config.Config, db store.Outbox) func(context.Context, 
 		catalogue, err := messages.New(cfg.OrgName)
 		if err == nil {
 			var m factors.Email
-			if m, err = catalogue.AccountChangedEmail(u.Email, ch, time.Now(), cfg.ContactText); err == nil {
+			if m, err = catalogue.In(u.Locale).AccountChangedEmail(u.Email, ch, time.Now(), cfg.ContactText); err == nil {
 				err = email.NewOutbox(db, nil, nil).SendEmail(ctx, m)
 			}
 		}

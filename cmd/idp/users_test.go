@@ -124,7 +124,7 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 	}
 
 	code, out, errs = runCmd(t, vars, "users", "disable", helpdeskEmail)
-	if code != 0 || !strings.Contains(out, "disabled") || !strings.Contains(out, "email or password is incorrect") {
+	if code != 0 || !strings.Contains(out, "disabled") || !strings.Contains(out, "email address or password is incorrect") {
 		t.Fatalf("disable: %d %q %q", code, out, errs)
 	}
 	if u, _ = stored(); u.Status != store.UserDisabled {
@@ -439,7 +439,7 @@ func TestUsersCommandsAtTheLoginPages(t *testing.T) {
 	if code, _, errs := runCmd(t, vars, "users", "disable", helpdeskEmail); code != 0 {
 		t.Fatalf("disable: %d %q", code, errs)
 	}
-	if got := signIn(); !strings.Contains(got, "Your email or password is incorrect") {
+	if got := signIn(); !strings.Contains(got, "Your email address or password is incorrect") {
 		t.Fatalf("disabled account at the sign-in page:\n%s", got)
 	}
 	if code, _, errs := runCmd(t, vars, "users", "enable", helpdeskEmail); code != 0 {
@@ -475,7 +475,7 @@ func TestUsersCommandsAtTheLoginPages(t *testing.T) {
 	if leaks := personalData(t, path, strings.ToLower(helpdeskEmail), "o'neill", helpdeskPhone, helpdeskPhone[3:], "user-helpdesk-1"); len(leaks) > 0 {
 		t.Errorf("after erasure the database still holds:\n%s", strings.Join(leaks, "\n"))
 	}
-	if got := signIn(); !strings.Contains(got, "Your email or password is incorrect") {
+	if got := signIn(); !strings.Contains(got, "Your email address or password is incorrect") {
 		t.Fatalf("an erased account at the sign-in page:\n%s", got)
 	}
 }

@@ -11,16 +11,50 @@ import (
 	"time"
 
 	"github.com/councilforms/idp/factors"
+	"github.com/councilforms/idp/ui/locale"
 )
 
-//go:embed templates
+//go:embed templates locales
 var templateFS embed.FS
 
-// Catalogue holds every message template, parsed once.
+// Catalogue holds every message template, parsed once per language. Its
+// methods write in English; In gives the same catalogue in another language.
 type Catalogue struct {
 	orgName string
-	text    map[string]*texttemplate.Template // "<message>/<file>"
-	html    map[string]*htmltemplate.Template
+	lang    string
+	words   *locale.Catalogue
+	text    map[string]map[string]*texttemplate.Template // language -> "<message>/<file>"
+	html    map[string]map[string]*htmltemplate.Template
+}
+
+// In returns the catalogue writing in lang (a locale.Supported tag; any
+// other is English): the language the person chose for their pages.
+func (c *Catalogue) In(lang string) *Catalogue {
+	cc := *c
+	cc.lang = locale.Or(lang)
+	return &cc
+}
+
+// Purpose is what a text message's code or a call is for; the message says so.
+type Purpose string
+
+const (
+	PurposeAddPhone      Purpose = "add-phone"      // enrolling a new number
+	PurposeConfirmPhone  Purpose = "confirm-phone"  // the second confirmation after enrolling
+	PurposeSignIn        Purpose = "sign-in"        // the phone check of a sign-in
+	PurposeResetPassword Purpose = "reset-password" // the phone check of a password reset
+)
+
+// Purposes lists every Purpose.
+var Purposes = []Purpose{PurposeAddPhone, PurposeConfirmPhone, PurposeSignIn, PurposeResetPassword}
+
+func (p Purpose) valid() bool {
+	for _, q := range Purposes {
+		if p == q {
+			return true
+		}
+	}
+	return false
 }
 
 // The parts each message must have; New refuses to start without them.
@@ -38,56 +72,83 @@ func New(orgName string) (*Catalogue, error) {
 	if strings.TrimSpace(orgName) == "" {
 		return nil, fmt.Errorf("messages: organisation name is empty")
 	}
+	words, err := locale.Load(templateFS, "locales")
+	if err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
 	c := &Catalogue{
 		orgName: orgName,
-		text:    map[string]*texttemplate.Template{},
-		html:    map[string]*htmltemplate.Template{},
+		lang:    locale.English,
+		words:   words,
+		text:    map[string]map[string]*texttemplate.Template{},
+		html:    map[string]map[string]*htmltemplate.Template{},
 	}
-	for msg, files := range required {
-		for _, file := range files {
-			name := msg + "/" + file
-			src, err := fs.ReadFile(templateFS, "templates/"+name)
-			if err != nil {
-				return nil, fmt.Errorf("messages: %s: %w", name, err)
-			}
-			if strings.HasSuffix(file, ".html.tmpl") {
-				t, err := htmltemplate.New(name).Option("missingkey=error").Parse(string(src))
+	for _, lang := range locale.Supported {
+		c.text[lang], c.html[lang] = map[string]*texttemplate.Template{}, map[string]*htmltemplate.Template{}
+		funcs := map[string]any{
+			"t": func(key string, args ...any) (string, error) {
+				return words.T(lang, key, args...)
+			},
+			"lang": func() string { return lang },
+		}
+		for msg, files := range required {
+			for _, file := range files {
+				name := msg + "/" + file
+				src, err := fs.ReadFile(templateFS, "templates/"+name)
 				if err != nil {
-					return nil, fmt.Errorf("messages: parse %s: %w", name, err)
+					return nil, fmt.Errorf("messages: %s: %w", name, err)
 				}
-				c.html[name] = t
-			} else {
-				t, err := texttemplate.New(name).Option("missingkey=error").Parse(string(src))
-				if err != nil {
-					return nil, fmt.Errorf("messages: parse %s: %w", name, err)
+				if strings.HasSuffix(file, ".html.tmpl") {
+					t, err := htmltemplate.New(name).Funcs(funcs).Option("missingkey=error").Parse(string(src))
+					if err != nil {
+						return nil, fmt.Errorf("messages: parse %s: %w", name, err)
+					}
+					c.html[lang][name] = t
+				} else {
+					t, err := texttemplate.New(name).Funcs(funcs).Option("missingkey=error").Parse(string(src))
+					if err != nil {
+						return nil, fmt.Errorf("messages: parse %s: %w", name, err)
+					}
+					c.text[lang][name] = t
 				}
-				c.text[name] = t
 			}
 		}
 	}
-	// Render each once with sample data so a template that refers to a missing field
-	// fails at start, not on a person's request.
-	if _, err := c.VerificationEmail("check@example.com", "123456", 10*time.Minute); err != nil {
-		return nil, err
-	}
-	if _, err := c.AccountExistsEmail("check@example.com"); err != nil {
-		return nil, err
-	}
-	if _, err := c.PasswordResetEmail("check@example.com", "123456", 10*time.Minute); err != nil {
-		return nil, err
-	}
-	if _, err := c.CodeSMS("+447700900000", "123456", 10*time.Minute); err != nil {
-		return nil, err
-	}
-	if _, err := c.CallScript(); err != nil {
-		return nil, err
-	}
-	for _, ch := range []Change{PasswordChanged{}, PhoneChanged{Ending: "123"}, PhoneRemovedByCouncil{}, DisabledByCouncil{}} {
-		if _, err := c.AccountChangedEmail("check@example.com", ch, time.Now(), "contact the council"); err != nil {
+	// Render each once in every language with sample data so a template that
+	// refers to a missing field or key fails at start, not on a person's request.
+	for _, lang := range locale.Supported {
+		if err := c.In(lang).check(); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// check renders every message once.
+func (c *Catalogue) check() error {
+	if _, err := c.VerificationEmail("check@example.com", "123456", 10*time.Minute); err != nil {
+		return err
+	}
+	if _, err := c.AccountExistsEmail("check@example.com"); err != nil {
+		return err
+	}
+	if _, err := c.PasswordResetEmail("check@example.com", "123456", 10*time.Minute); err != nil {
+		return err
+	}
+	for _, p := range Purposes {
+		if _, err := c.CodeSMSFor("+447700900000", "123456", 10*time.Minute, p); err != nil {
+			return err
+		}
+		if _, err := c.CallScriptFor(p); err != nil {
+			return err
+		}
+	}
+	for _, ch := range []Change{PasswordChanged{}, PhoneChanged{Ending: "123"}, PhoneChanged{}, PhoneRemovedByCouncil{}, DisabledByCouncil{}} {
+		if _, err := c.AccountChangedEmail("check@example.com", ch, time.Now(), "contact the council"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type data struct {
@@ -97,6 +158,8 @@ type data struct {
 	// For account-changed: what changed, when (as people read it), and the
 	// end of the sentence that sends them to a human.
 	What, When, Contact string
+	// Purpose: what a text message's code or a call is for.
+	Purpose Purpose
 }
 
 func (c *Catalogue) data(code string, valid time.Duration) data {
@@ -113,7 +176,7 @@ func (c *Catalogue) email(msg, to string, d data) (factors.Email, error) {
 		return factors.Email{}, err
 	}
 	var html bytes.Buffer
-	if err := c.html[msg+"/email.html.tmpl"].Execute(&html, d); err != nil {
+	if err := c.html[c.lang][msg+"/email.html.tmpl"].Execute(&html, d); err != nil {
 		return factors.Email{}, fmt.Errorf("messages: render %s: %w", msg, err)
 	}
 	return factors.Email{To: to, Subject: strings.TrimSpace(subject), Text: text, HTML: html.String()}, nil
@@ -121,7 +184,7 @@ func (c *Catalogue) email(msg, to string, d data) (factors.Email, error) {
 
 func (c *Catalogue) renderText(name string, d data) (string, error) {
 	var b bytes.Buffer
-	if err := c.text[name].Execute(&b, d); err != nil {
+	if err := c.text[c.lang][name].Execute(&b, d); err != nil {
 		return "", fmt.Errorf("messages: render %s: %w", name, err)
 	}
 	return b.String(), nil
@@ -145,18 +208,37 @@ func (c *Catalogue) PasswordResetEmail(to, code string, valid time.Duration) (fa
 	return c.email("password-reset-code", to, c.data(code, valid))
 }
 
-// CodeSMS is the text message carrying a phone verification code.
+// CodeSMS is the text message carrying the code of a sign-in's phone check.
 func (c *Catalogue) CodeSMS(to, code string, valid time.Duration) (factors.SMS, error) {
-	text, err := c.renderText("sms-code/sms.txt.tmpl", c.data(code, valid))
+	return c.CodeSMSFor(to, code, valid, PurposeSignIn)
+}
+
+// CodeSMSFor is the text message carrying a phone code, saying what it is for.
+func (c *Catalogue) CodeSMSFor(to, code string, valid time.Duration, p Purpose) (factors.SMS, error) {
+	if !p.valid() {
+		return factors.SMS{}, fmt.Errorf("messages: unknown purpose %q", p)
+	}
+	d := c.data(code, valid)
+	d.Purpose = p
+	text, err := c.renderText("sms-code/sms.txt.tmpl", d)
 	if err != nil {
 		return factors.SMS{}, err
 	}
 	return factors.SMS{To: to, Text: strings.TrimSpace(text)}, nil
 }
 
-// CallScript is what the automated call says before it waits for the hash key.
-func (c *Catalogue) CallScript() (string, error) {
-	text, err := c.renderText("call-script/voice.txt.tmpl", c.data("", 0))
+// CallScript is what the automated call of a sign-in's phone check says
+// before it waits for the hash key.
+func (c *Catalogue) CallScript() (string, error) { return c.CallScriptFor(PurposeSignIn) }
+
+// CallScriptFor is the call script for purpose: it says what the call is for.
+func (c *Catalogue) CallScriptFor(p Purpose) (string, error) {
+	if !p.valid() {
+		return "", fmt.Errorf("messages: unknown purpose %q", p)
+	}
+	d := c.data("", 0)
+	d.Purpose = p
+	text, err := c.renderText("call-script/voice.txt.tmpl", d)
 	if err != nil {
 		return "", err
 	}
@@ -166,7 +248,9 @@ func (c *Catalogue) CallScript() (string, error) {
 // Change is what changed on an account, for the notice that tells its owner
 // (GOV.UK One Login sends the same): the owner learns of a change they did not
 // make, such as a phone reset talked out of the helpdesk.
-type Change interface{ sentence(org string) string }
+type Change interface {
+	sentence(c *Catalogue) string
+}
 
 // PasswordChanged: the password was reset or changed.
 type PasswordChanged struct{}
@@ -180,30 +264,36 @@ type PhoneRemovedByCouncil struct{}
 // DisabledByCouncil: an admin disabled the account.
 type DisabledByCouncil struct{}
 
-func (PasswordChanged) sentence(org string) string {
-	return "The password of your " + org + " account was changed."
+func (c *Catalogue) word(key string, args ...any) string {
+	return c.words.MustT(c.lang, key, append([]any{"org", c.orgName}, args...)...)
 }
 
-func (c PhoneChanged) sentence(org string) string {
-	s := "The phone number of your " + org + " account was changed"
-	if c.Ending != "" {
-		s += " to a number ending " + c.Ending
+func (PasswordChanged) sentence(c *Catalogue) string { return c.word("msg.changed.password") }
+
+func (ch PhoneChanged) sentence(c *Catalogue) string {
+	if ch.Ending != "" {
+		return c.word("msg.changed.phone-ending", "ending", ch.Ending)
 	}
-	return s + ". Codes and calls go to the new number from now on."
+	return c.word("msg.changed.phone")
 }
 
-func (PhoneRemovedByCouncil) sentence(org string) string {
-	return "The council removed the phone number from your " + org + " account. The next time you sign in, you will be asked for a new phone number."
+func (PhoneRemovedByCouncil) sentence(c *Catalogue) string {
+	return c.word("msg.changed.phone-removed")
 }
 
-func (DisabledByCouncil) sentence(org string) string {
-	return "The council has disabled your " + org + " account. You cannot sign in until it is enabled again."
-}
+func (DisabledByCouncil) sentence(c *Catalogue) string { return c.word("msg.changed.disabled") }
 
-// noticeTime is how a notice says when: "2 December 2026 at 4:25pm" in UK time.
-func noticeTime(at time.Time) string {
+var welshMonths = [...]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin",
+	"Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
+
+// noticeTime is how a notice says when: "2 December 2026 at 4:25pm" in UK
+// time; in Welsh "2 Rhagfyr 2026 am 4:25pm".
+func (c *Catalogue) noticeTime(at time.Time) string {
 	if loc, err := time.LoadLocation("Europe/London"); err == nil {
 		at = at.In(loc)
+	}
+	if c.lang == locale.Welsh {
+		return fmt.Sprintf("%d %s %d am %s", at.Day(), welshMonths[at.Month()-1], at.Year(), at.Format("3:04pm"))
 	}
 	return at.Format("2 January 2006 at 3:04pm")
 }
@@ -213,6 +303,6 @@ func noticeTime(at time.Time) string {
 // services") if it was not them. It carries no code and no link.
 func (c *Catalogue) AccountChangedEmail(to string, ch Change, at time.Time, contact string) (factors.Email, error) {
 	d := c.data("", 0)
-	d.What, d.When, d.Contact = ch.sentence(c.orgName), noticeTime(at), contact
+	d.What, d.When, d.Contact = ch.sentence(c), c.noticeTime(at), contact
 	return c.email("account-changed", to, d)
 }

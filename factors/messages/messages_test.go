@@ -126,3 +126,67 @@ func TestAccountChangedEmail(t *testing.T) {
 		}
 	}
 }
+
+// The text message and the call say what the code or call is for.
+func TestScriptsSayWhatTheyAreFor(t *testing.T) {
+	c, err := New("Norfolk County Council")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[Purpose]string{
+		PurposeAddPhone:      "to add this phone number to your account",
+		PurposeConfirmPhone:  "to confirm this phone number",
+		PurposeSignIn:        "for signing in",
+		PurposeResetPassword: "resetting your password",
+	} {
+		s, err := c.CodeSMSFor("+447700900123", "654321", 10*time.Minute, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(s.Text, want) || !strings.HasPrefix(s.Text, "654321 is your Norfolk County Council") || !strings.Contains(s.Text, "It expires in 10 minutes.") {
+			t.Errorf("%s text: %q", p, s.Text)
+		}
+		script, err := c.CallScriptFor(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(script, want) || !strings.Contains(script, "press the hash key") {
+			t.Errorf("%s call: %q", p, script)
+		}
+	}
+	if _, err := c.CallScriptFor("other"); err == nil {
+		t.Error("an unknown purpose was accepted")
+	}
+}
+
+func TestWelshMessages(t *testing.T) {
+	c, err := New("Cyngor Sir Ddinbych")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cy := c.In("cy")
+	m, err := cy.VerificationEmail("pat@example.com", "482913", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Cod dilysu e-bost cyfrif Cyngor Sir Ddinbych" || !strings.Contains(m.Text, "482913") ||
+		!strings.Contains(m.Text, "10 munud") || !strings.Contains(m.HTML, `<html lang="cy">`) {
+		t.Errorf("Welsh email: %+v", m)
+	}
+	s, err := cy.CodeSMSFor("+447700900123", "654321", 10*time.Minute, PurposeAddPhone)
+	if err != nil || !strings.HasPrefix(s.Text, "654321 yw eich cod Cyngor Sir Ddinbych i ychwanegu") {
+		t.Errorf("Welsh text: %q, %v", s.Text, err)
+	}
+	script, err := cy.CallScriptFor(PurposeSignIn)
+	if err != nil || !strings.Contains(script, "pwyswch yr allwedd hash") {
+		t.Errorf("Welsh call: %q, %v", script, err)
+	}
+	// English stays the default, and In does not change c.
+	if m, _ := c.VerificationEmail("pat@example.com", "1", time.Minute); m.Subject != "Cyngor Sir Ddinbych account email verification code" || !strings.Contains(m.Text, "expires in 1 minute.") {
+		t.Errorf("English after In: %+v", m)
+	}
+	changed, err := cy.AccountChangedEmail("pat@example.com", PhoneChanged{Ending: "123"}, time.Date(2026, 12, 2, 16, 25, 0, 0, time.UTC), "cysylltwch â'r cyngor")
+	if err != nil || !strings.Contains(changed.Text, "2 Rhagfyr 2026 am 4:25pm") || !strings.Contains(changed.Text, "gorffen gyda 123") {
+		t.Errorf("Welsh notice: %q, %v", changed.Text, err)
+	}
+}

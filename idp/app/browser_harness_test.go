@@ -303,7 +303,7 @@ func (g *guide) signUp(mistakes bool) {
 
 	see(t, b, "create-account", "Create your account")
 	b.FillLabel("Given name", p.given)
-	b.FillLabel("Surname", p.family)
+	b.FillLabel("Family name", p.family)
 	b.FillLabel("Password", p.password)
 	if mistakes {
 		b.FillLabel("Confirm password", p.password+" typo")

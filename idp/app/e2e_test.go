@@ -85,7 +85,12 @@ func proveBySMS(d *idp, b *browser, p person, fields ...string) {
 	d.t.Helper()
 	b.press("Send Code", fields...)
 	b.expectHeading("Check your phone")
-	b.expectText(journey.MaskPhone(p.e164))
+	if len(fields) > 0 {
+		// A number just typed is shown in full, so a typo can be seen.
+		b.expectText(p.phone)
+	} else {
+		b.expectText(journey.MaskPhone(p.e164))
+	}
 	b.press("Verify code", "code", d.smsCode(p.e164))
 }
 
@@ -707,7 +712,7 @@ func TestChangeEmailDuringSignUp(t *testing.T) {
 	b.press("Send verification code", "email", wrong)
 	b.expectHeading("Check your email")
 	b.expectText(wrong)
-	b.follow("Change e-mail")
+	b.follow("Change email address")
 	b.expectHeading("Sign up")
 	if !strings.Contains(b.page.body, `value="`+wrong+`"`) {
 		t.Errorf("the address given is not kept for correcting:\n%s", b.page)

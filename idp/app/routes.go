@@ -11,6 +11,7 @@ import (
 //
 //	/login..., /account..., /logout   the login pages (idp/web)
 //	/assets/                          GOV.UK Frontend and the site's CSS and JS
+//	/branding/                        the header colour (brand.css) and logo of IDP_HEADER_COLOUR, IDP_LOGO
 //	/dev/...                          dev inbox and call simulator (IDP_DEV only,
 //	                                  loopback peers and IDP_DEV_PEERS)
 //	provider.Paths                    the OpenID Connect provider: discovery, /keys,
@@ -22,6 +23,7 @@ import (
 func (a *App) routes(p *parts) {
 	p.web.Register(a.mux)
 	a.mux.Handle("GET "+ui.AssetPrefix, ui.Assets())
+	a.mux.Handle("GET "+ui.BrandingPrefix, p.pages.Branding())
 	p.delivery.Register(a.mux, devInboxPage(p.pages))
 	for _, path := range provider.Paths {
 		a.mux.Handle(path, p.provider.Handler())

@@ -69,7 +69,8 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // delivery the configuration asks for.
 func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	cfg := a.Config
-	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log})
+	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log,
+		HeaderColour: cfg.HeaderColour, Logo: cfg.Logo.Data, LogoType: cfg.Logo.ContentType})
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}

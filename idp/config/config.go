@@ -39,6 +39,11 @@ type Config struct {
 
 	Dev     bool   // messages are captured in the dev inbox instead of being sent
 	OrgName string // organisation name in page titles and messages
+	// HeaderColour is the header's background, "#rrggbb", checked for contrast
+	// with white text; empty for GOV.UK Frontend's.
+	HeaderColour string
+	// Logo is the header's image; zero for the organisation name in text.
+	Logo Logo
 	// DevPeers are private ranges whose requests the dev inbox answers besides
 	// loopback peers (a Docker published port forwards from the bridge network).
 	DevPeers []netip.Prefix

@@ -117,7 +117,8 @@ func TestEveryFieldComesFromASetting(t *testing.T) {
 		"1m", "2h", "45s", "0s", "GB,FR", "5", "50", "4", "https://example.com/",
 		"Ada <ada@example.gov.uk>", "smtp://relay.example.gov.uk:25?tls=none", "ab12", "OtherFrom", "1000h",
 		"YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=", // 32 bytes, another key
-		vonageKeyFile(t), // another file
+		vonageKeyFile(t),       // another file
+		"#00703c", logoFile(t), // branding
 		"https://fabrikam.b2clogin.com/fabrikam.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token"}
 	for _, v := range base {
 		pool = append(pool, v)

@@ -112,7 +112,7 @@ var personPhrases = map[string][]EventKind{
 	"'Try again'":              {EventGoToSignIn},
 	"'Send verification code'": {EventSubmitEmail},
 	"'Verify code'":            {EventSubmitEmailCode, EventSubmitSMSCode},
-	"'Change e-mail'":          {EventChangeEmail},
+	"'Change email address'":   {EventChangeEmail},
 	"'Continue'":               {EventContinue, EventSubmitNewPassword},
 	"'Create'":                 {EventSubmitDetails},
 	"'Send Code'":              {EventSubmitPhone, EventChooseMethod},

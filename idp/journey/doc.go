@@ -122,7 +122,7 @@
 //
 //	    signup_email --> sign_in : 'Back'
 //	    signup_email --> signup_email_code : 'Send verification code' with an address (a code, or an account-exists email)
-//	    signup_email_code --> signup_email : 'Change e-mail'
+//	    signup_email_code --> signup_email : 'Change email address'
 //	    signup_email_code --> signup_email_verified : 'Verify code' with the right code in time
 //	    signup_email_verified --> signup_details : 'Continue'
 //	    signup_details --> phone_enter : 'Create' with both names and a password the rule accepts, typed twice
@@ -162,7 +162,7 @@
 //
 //	    forgot_email --> sign_in : 'Back'
 //	    forgot_email --> forgot_email_code : 'Send verification code' with an address (a code only if it has an account)
-//	    forgot_email_code --> forgot_email : 'Change e-mail'
+//	    forgot_email_code --> forgot_email : 'Change email address'
 //	    forgot_email_code --> challenge : 'Verify code' with the right code, the account has a phone
 //	    forgot_email_code --> forgot_new_password : 'Verify code' with the right code, the account has no phone
 //	    forgot_new_password --> phone_enter : 'Continue' with a new password the rule accepts, the account has no phone yet

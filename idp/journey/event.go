@@ -108,7 +108,7 @@ type SubmitEmailCode struct{ Code string }
 // ResendEmailCode: 'Send a new code' on the email code page.
 type ResendEmailCode struct{}
 
-// ChangeEmail: 'Change e-mail' on the email code page.
+// ChangeEmail: 'Change email address' on the email code page.
 type ChangeEmail struct{}
 
 // Continue: 'Continue' after the email is verified, and the refresh or 'Continue' of

@@ -69,6 +69,15 @@ type State struct {
 	// AMR lists what was proven in this journey: "pwd", "sms", "tel".
 	AMR []string `json:"amr,omitempty"`
 
+	// ClientName is the display name of the form app the journey signs in
+	// to (its registration's name), for the pages to say so.
+	ClientName string `json:"client_name,omitempty"`
+
+	// Lang is the language the person reads the pages and their messages in
+	// ("en", "cy"): from the request's ui_locales, the language toggle or
+	// the browser's Accept-Language; empty is English.
+	Lang string `json:"lang,omitempty"`
+
 	// SeenAt is when the journey was last saved: a new sign-in request finding
 	// a journey idle longer than a short limit starts again (a shared computer).
 	SeenAt time.Time `json:"seen,omitzero"`

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -34,7 +35,10 @@ type authRequest struct {
 	Prompt              []string  `json:"prompt,omitempty"`
 	MaxAge              *uint     `json:"max_age,omitempty"`
 	LoginHint           string    `json:"login_hint,omitempty"`
-	HintSubject         string    `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
+	// UILocales is the request's ui_locales, space-separated, as sent: the
+	// pages' language follows it.
+	UILocales   string `json:"ui_locales,omitempty"`
+	HintSubject string `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
 	// Binding is the hash of the starting browser's BrowserCookie.
 	Binding string `json:"binding"`
 	IsDone  bool   `json:"done"`
@@ -130,7 +134,8 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		Scopes: scopes, State: req.State, Nonce: req.Nonce, ResponseMode: string(req.ResponseMode),
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),
 		Prompt: req.Prompt, MaxAge: req.MaxAge, LoginHint: req.LoginHint, HintSubject: hintSubject,
-		Binding: bindBrowser(hc.w, hc.r),
+		UILocales: uiLocales(req.UILocales),
+		Binding:   bindBrowser(hc.w, hc.r),
 	}
 	raw, err := json.Marshal(ar)
 	if err != nil {
@@ -281,4 +286,13 @@ func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
 		return fmt.Errorf("provider: delete auth request: %w", err)
 	}
 	return nil
+}
+
+// uiLocales writes ui_locales back as the space-separated tags it came as.
+func uiLocales(l oidc.Locales) string {
+	tags := make([]string, 0, len(l))
+	for _, t := range l {
+		tags = append(tags, t.String())
+	}
+	return strings.Join(tags, " ")
 }

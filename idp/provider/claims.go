@@ -13,6 +13,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
 
 	"github.com/councilforms/idp/idp/amr"
 	"github.com/councilforms/idp/store"
@@ -97,6 +98,11 @@ func (p *Provider) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID 
 			info.GivenName = u.GivenName
 			info.FamilyName = u.FamilyName
 			info.Name = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+			// The language the person chose on the pages (OpenID Connect Core
+			// 5.1 locale), once they have.
+			if tag, err := language.Parse(u.Locale); u.Locale != "" && err == nil {
+				info.Locale = oidc.NewLocale(tag)
+			}
 		case oidc.ScopeEmail:
 			info.Email = u.Email
 			info.EmailVerified = oidc.Bool(u.EmailVerified)

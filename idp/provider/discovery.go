@@ -10,14 +10,19 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
 )
 
 var supportedScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess}
 
 var supportedClaims = []string{
 	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "client_id", "sid",
-	"name", "given_name", "family_name", "email", "email_verified", "phone_number", "phone_number_verified",
+	"name", "given_name", "family_name", "locale", "email", "email_verified", "phone_number", "phone_number_verified",
 }
+
+// pageLocales are the languages of the pages (ui_locales_supported): English
+// and Welsh.
+var pageLocales = []language.Tag{language.English, language.MustParse("cy")}
 
 // discovery serves the discovery document, narrowed to what this provider
 // actually supports (the library advertises more by default). It is encoded

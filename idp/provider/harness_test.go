@@ -117,11 +117,14 @@ type env struct {
 	clock  *testClock
 	cfg    Config
 
-	mu       sync.Mutex
-	loginAs  *store.User
-	authTime time.Time
-	amr      []string
-	logins   atomic.Int32 // times the login page ran the journey
+	mu      sync.Mutex
+	loginAs *store.User
+	// lastUILocales is the ui_locales of the last sign-in request the login
+	// stand-in read.
+	lastUILocales string
+	authTime      time.Time
+	amr           []string
+	logins        atomic.Int32 // times the login page ran the journey
 
 	secrets map[string]string // client id -> secret
 
@@ -206,12 +209,14 @@ func (e *env) newInstance() *Provider {
 func (e *env) login(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
 	p := e.pick(r)
-	if _, err := p.LoginRequest(r, id); err != nil {
+	lr, err := p.LoginRequest(r, id)
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	e.logins.Add(1)
 	e.mu.Lock()
+	e.lastUILocales = lr.UILocales
 	u, at, amr := e.loginAs, e.authTime, e.amr
 	e.mu.Unlock()
 	if u == nil {

@@ -267,6 +267,7 @@ func newProvider(cfg Config, db store.Durable, eph store.Ephemeral, log *slog.Lo
 		GrantTypeRefreshToken:    true,
 		SupportedScopes:          supportedScopes,
 		SupportedClaims:          supportedClaims,
+		SupportedUILocales:       pageLocales,
 	}, p.storage, op.StaticIssuer(cfg.Issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("provider: %w", err)

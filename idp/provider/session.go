@@ -38,6 +38,7 @@ type LoginRequest struct {
 	ClientID    string
 	ClientName  string
 	LoginHint   string   // login_hint, e.g. an email address; a suggestion only
+	UILocales   string   // ui_locales: space-separated BCP 47 tags, most wanted first
 	Prompt      []string // prompt values: none, login, ...
 	MaxAge      *time.Duration
 	RedirectURI string // the client's redirect URI: not for display
@@ -94,7 +95,7 @@ func (p *Provider) LoginRequest(r *http.Request, authRequestID string) (*LoginRe
 		return nil, err
 	}
 	lr := &LoginRequest{
-		ID: ar.ID, ClientID: ar.ClientID, ClientName: c.Name, LoginHint: ar.LoginHint,
+		ID: ar.ID, ClientID: ar.ClientID, ClientName: c.Name, LoginHint: ar.LoginHint, UILocales: ar.UILocales,
 		Prompt: ar.Prompt, RedirectURI: ar.RedirectURI, Scopes: ar.Scopes,
 	}
 	if ar.MaxAge != nil {

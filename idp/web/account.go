@@ -12,12 +12,10 @@ import (
 )
 
 // notSignedIn is the account page for a browser without an IdP session.
-func notSignedIn() ui.MessagePage {
+func notSignedIn(lang string) ui.MessagePage {
 	return ui.MessagePage{
-		Page: ui.Page{Title: "You are not signed in"},
-		Paragraphs: []string{
-			"To see or change your account, sign in from the online form you are filling in, then come back to this page.",
-		},
+		Page:       ui.Page{Lang: lang, LanguageURL: linkLanguage + "?from=account", Title: ui.T(lang, "web.not-signed-in.title")},
+		Paragraphs: []string{ui.T(lang, "web.not-signed-in.body")},
 	}
 }
 
@@ -25,12 +23,12 @@ func notSignedIn() ui.MessagePage {
 func (h *Handler) signedInUser(w http.ResponseWriter, r *http.Request) (*store.User, bool) {
 	uid, ok := h.Provider.SessionUser(r)
 	if !ok {
-		h.Pages.Render(w, http.StatusOK, ui.PageMessage, notSignedIn())
+		h.Pages.Render(w, http.StatusOK, ui.PageMessage, notSignedIn(browserLang(r)))
 		return nil, false
 	}
 	u, err := h.Store.UserByID(r.Context(), uid)
 	if errors.Is(err, store.ErrNotFound) {
-		h.Pages.Render(w, http.StatusOK, ui.PageMessage, notSignedIn())
+		h.Pages.Render(w, http.StatusOK, ui.PageMessage, notSignedIn(browserLang(r)))
 		return nil, false
 	}
 	if err != nil {
@@ -51,12 +49,14 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	masked := "Not set"
+	lang := accountLang(r, u)
+	masked := ui.T(lang, "web.account.phone-not-set")
 	if u.Phone != "" {
 		masked = journey.MaskPhone(u.Phone)
 	}
 	h.Pages.Render(w, http.StatusOK, ui.PageAccount, ui.AccountPage{
-		Page: ui.Page{SignedInAs: fullName(u), Notice: notices[r.URL.Query().Get("notice")]},
+		Page: ui.Page{Lang: lang, LanguageURL: linkLanguage + "?from=account", SignedInAs: fullName(u),
+			Notice: notice(lang, r.URL.Query().Get("notice"))},
 		Name: fullName(u), Email: u.Email, MaskedPhone: masked,
 		ChangePhoneURL: PathAccount + "/change-phone",
 	})
@@ -77,12 +77,16 @@ func (h *Handler) changePhone(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := h.Machine.NewChangePhone(id, "", *a, h.now())
+	if err == nil {
+		s.Lang = accountLang(r, u)
+	}
 	if err != nil {
 		// No verified phone to challenge: nothing to change yet.
+		lang := accountLang(r, u)
 		h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.MessagePage{
-			Page:       ui.Page{Title: "You cannot change your phone number here", SignedInAs: fullName(u)},
-			Paragraphs: []string{"Your account has no confirmed phone number. Sign in from your online form to add one."},
-			LinkText:   "Back to your account", LinkURL: PathAccount,
+			Page:       ui.Page{Lang: lang, Title: ui.T(lang, "web.no-phone.title"), SignedInAs: fullName(u)},
+			Paragraphs: []string{ui.T(lang, "web.no-phone.body")},
+			LinkText:   ui.T(lang, "web.no-phone.back"), LinkURL: PathAccount,
 		})
 		return
 	}
@@ -100,13 +104,11 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, r, PathAccount)
 		return
 	}
+	lang := browserLang(r)
 	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.MessagePage{
-		Page: ui.Page{Title: "Sign in to an online form"},
-		Paragraphs: []string{
-			"This service signs you in to the council's online forms, such as a safeguarding concern or a social care referral.",
-			"To sign in or create an account, start from the online form you want to fill in and select 'Login or Register'.",
-		},
-		LinkText: "See your account", LinkURL: PathAccount,
+		Page:       ui.Page{Lang: lang, LanguageURL: linkLanguage + "?from=account", Title: ui.T(lang, "web.home.title")},
+		Paragraphs: []string{ui.T(lang, "web.home.body"), ui.T(lang, "web.home.start")},
+		LinkText:   ui.T(lang, "web.home.account"), LinkURL: PathAccount,
 	})
 }
 
@@ -133,16 +135,17 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 			hidden = append(hidden, ui.HiddenField{Name: f.name, Value: f.value})
 		}
 	}
-	title := "Do you want to sign out?"
+	lang := browserLang(r)
+	title := ui.T(lang, "web.logout.title")
 	if h.cfg.OrgName != "" {
-		title = "Do you want to sign out of " + h.cfg.OrgName + "?"
+		title = ui.T(lang, "web.logout.title-org", "org", h.cfg.OrgName)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.MessagePage{
-		Page:       ui.Page{Title: title},
-		Paragraphs: []string{"If you sign out, you will need to sign in again to use an online form on this device."},
-		Form:       &ui.MessageForm{Action: PathLogout, Button: "Sign out", Hidden: hidden},
-		LinkText:   "Cancel", LinkURL: cancel,
+		Page:       ui.Page{Lang: lang, Title: title},
+		Paragraphs: []string{ui.T(lang, "web.logout.body")},
+		Form:       &ui.MessageForm{Action: PathLogout, Button: ui.T(lang, "layout.sign-out"), Hidden: hidden},
+		LinkText:   ui.T(lang, "web.logout.cancel"), LinkURL: cancel,
 	})
 }
 
@@ -168,9 +171,10 @@ func (h *Handler) logoutRequest(w http.ResponseWriter, r *http.Request) (*provid
 	if errors.Is(err, provider.ErrBadLogout) {
 		h.Log.InfoContext(r.Context(), "logout request refused", "err", err)
 		w.Header().Set("Cache-Control", "no-store")
+		lang := browserLang(r)
 		h.Pages.Render(w, http.StatusBadRequest, ui.PageMessage, ui.MessagePage{
-			Page:       ui.Page{Title: "You could not be signed out"},
-			Paragraphs: []string{"The service that sent you here asked to sign you out in a way this account service does not accept. Close your browser to end your session."},
+			Page:       ui.Page{Lang: lang, Title: ui.T(lang, "web.bad-logout.title")},
+			Paragraphs: []string{ui.T(lang, "web.bad-logout.body")},
 		})
 		return nil, false
 	}

@@ -73,7 +73,7 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, j loaded, ev jou
 		seeOther(w, r, PathLogin)
 		return
 	} else if errors.Is(err, store.ErrNotFound) {
-		h.timedOut(w)
+		h.timedOut(w, r)
 		return
 	} else if err != nil {
 		h.fail(w, r, "save", err)
@@ -136,7 +136,7 @@ func (h *Handler) repeatFinished(w http.ResponseWriter, r *http.Request, s *jour
 			seeOther(w, r, noticeAccount("phone-changed"))
 			return
 		}
-		h.timedOut(w)
+		h.timedOut(w, r)
 		return
 	}
 	to, err := h.Provider.Complete(w, r, s.AuthRequestID, provider.Authentication{UserID: s.UserID, AMR: s.AMR})
@@ -154,7 +154,7 @@ func (h *Handler) failFinishing(w http.ResponseWriter, r *http.Request, s *journ
 	switch {
 	case errors.Is(err, provider.ErrUnknownAuthRequest):
 		h.finish(w, r, s)
-		h.timedOut(w)
+		h.timedOut(w, r)
 	case errors.Is(err, provider.ErrOtherBrowser):
 		h.finish(w, r, s)
 		h.otherBrowser(w, r)

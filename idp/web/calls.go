@@ -77,11 +77,11 @@ func (c *Calls) outcome(ctx context.Context, callID string) (result factors.Call
 // be placed is recorded as failed at once, so the waiting page offers another way;
 // one the daily ceiling stopped is recorded as such, and the problem to show says
 // so at once.
-func (h *Handler) placeCall(ctx context.Context, journeyID string, e journey.PlaceCall) (string, error) {
-	if err := h.calls.placed(ctx, e.CallID, journeyID); err != nil {
+func (h *Handler) placeCall(ctx context.Context, s *journey.State, e journey.PlaceCall) (string, error) {
+	if err := h.calls.placed(ctx, e.CallID, s.ID); err != nil {
 		return "", wrapf(err, "record call")
 	}
-	script, err := h.Messages.CallScript()
+	script, err := h.Messages.In(s.Lang).CallScriptFor(purposeOf(s))
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // newUserID returns a stable opaque user id (the OIDC sub): 128 random bits.
@@ -47,7 +48,7 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			}); err != nil {
 				return "", wrapf(err, "set phone")
 			}
-			if err := h.notify(ctx, to, notice); err != nil {
+			if err := h.notify(ctx, to, res.State.Lang, notice); err != nil {
 				return "", err
 			}
 		case journey.SetPassword:
@@ -71,7 +72,7 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			if migrated {
 				h.audit(ctx, r, "user.password_migrated", e.UserID, "new password set")
 				h.metrics.migrated.WithLabelValues("new_password").Inc()
-			} else if err := h.notify(ctx, to, messages.PasswordChanged{}); err != nil {
+			} else if err := h.notify(ctx, to, res.State.Lang, messages.PasswordChanged{}); err != nil {
 				return "", err
 			}
 		case journey.ResetWrongCodes:
@@ -105,6 +106,12 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 				if err := h.Store.RecordSignIn(ctx, e.UserID, h.now()); err != nil {
 					h.Log.WarnContext(ctx, "record sign-in", "user", e.UserID, "err", err)
 				}
+				// The language of this sign-in is the account's from now on: its
+				// notices and the locale claim follow it. Like the time above, a
+				// record: a failure to keep it does not stop the sign-in.
+				if err := h.rememberLocale(ctx, e.UserID, res.State.Lang); err != nil {
+					h.Log.WarnContext(ctx, "record locale", "user", e.UserID, "err", err)
+				}
 			}
 			// Both factors proven in this browser: it is known to the account
 			// from now on (its wrong passwords have their own budget).
@@ -121,14 +128,15 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldError, *textNotSent, error) {
 	ctx := r.Context()
 	pol := h.Machine.Policy()
+	msgs := h.Messages.In(res.State.Lang)
 	var problems []ui.FieldError
 	var notSent *textNotSent
 	for _, e := range res.Effects {
 		switch e := e.(type) {
 		case journey.SendEmailCode:
-			m, err := h.Messages.VerificationEmail(e.To, e.Code, pol.EmailCodeTTL)
+			m, err := msgs.VerificationEmail(e.To, e.Code, pol.EmailCodeTTL)
 			if e.Purpose == journey.EmailResetPassword {
-				m, err = h.Messages.PasswordResetEmail(e.To, e.Code, pol.EmailCodeTTL)
+				m, err = msgs.PasswordResetEmail(e.To, e.Code, pol.EmailCodeTTL)
 			}
 			if err == nil {
 				err = h.Email.SendEmail(ctx, m)
@@ -138,7 +146,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				problems = append(problems, ui.FieldError{Message: msgEmailNotSent})
 			}
 		case journey.SendAccountExistsEmail:
-			m, err := h.Messages.AccountExistsEmail(e.To)
+			m, err := msgs.AccountExistsEmail(e.To)
 			if err == nil {
 				err = h.Email.SendEmail(ctx, m)
 			}
@@ -148,7 +156,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				problems = append(problems, ui.FieldError{Message: msgEmailNotSent})
 			}
 		case journey.SendSMSCode:
-			m, err := h.Messages.CodeSMS(e.To, e.Code, pol.SMSCodeTTL)
+			m, err := msgs.CodeSMSFor(e.To, e.Code, pol.SMSCodeTTL, purposeOf(res.State))
 			if err == nil {
 				m.Verified = e.Verified
 				err = h.SMS.SendSMS(ctx, m)
@@ -165,7 +173,7 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 				notSent = &textNotSent{message: msg, to: e.To, verified: e.Verified}
 			}
 		case journey.PlaceCall:
-			problem, err := h.placeCall(ctx, res.State.ID, e)
+			problem, err := h.placeCall(ctx, res.State, e)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -190,11 +198,11 @@ func noticeAccount(name string) string { return PathAccount + "?notice=" + name 
 // notify queues the notice of a change to an account for its owner (to; none
 // when ch is nil). It goes through the durable outbox before the journey moves
 // on: a step that fails here is repeated, and at worst the notice goes twice.
-func (h *Handler) notify(ctx context.Context, to string, ch messages.Change) error {
+func (h *Handler) notify(ctx context.Context, to, lang string, ch messages.Change) error {
 	if ch == nil || to == "" {
 		return nil
 	}
-	m, err := h.Messages.AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
+	m, err := h.Messages.In(lang).AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
 	if err != nil {
 		return wrapf(err, "account notice")
 	}
@@ -222,4 +230,30 @@ func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.
 // for new numbers) is spent, until the UTC day ends.
 func (h *Handler) msgCeiling(verified bool) string {
 	return journey.MsgSendCeiling(verified, limits.WindowLeft(limits.Day, h.now()), h.Machine.Policy().ContactText)
+}
+
+// purposeOf is what the phone code or call the journey asks for is for, so
+// the text message and the call script say so: adding a phone, confirming
+// it, signing in or resetting a password.
+func purposeOf(s *journey.State) messages.Purpose {
+	switch s.Step {
+	case journey.StepPhoneSMSCode, journey.StepPhoneCallWait, journey.StepPhoneEnter:
+		return messages.PurposeAddPhone
+	case journey.StepPhoneConfirm, journey.StepPhoneConfirmSMSCode, journey.StepPhoneConfirmCallWait:
+		return messages.PurposeConfirmPhone
+	}
+	if s.Kind == journey.KindForgotPassword {
+		return messages.PurposeResetPassword
+	}
+	return messages.PurposeSignIn
+}
+
+// rememberLocale keeps lang on the account when it is not already there.
+func (h *Handler) rememberLocale(ctx context.Context, userID, lang string) error {
+	lang = locale.Or(lang)
+	u, err := h.Store.UserByID(ctx, userID)
+	if err != nil || u.Locale == lang {
+		return err
+	}
+	return h.updateUser(ctx, userID, func(u *store.User) { u.Locale = lang })
 }

@@ -19,8 +19,17 @@ const maxForm = 64 << 10
 // Notices shown after a redirect, named in the query so a refresh shows them again
 // and nothing else can be injected.
 var notices = map[string]string{
-	"code-sent":     "We have sent you a new code",
-	"phone-changed": "Your phone number has been changed",
+	"code-sent":     "web.notice.code-sent",
+	"phone-changed": "web.notice.phone-changed",
+}
+
+// notice is the words of the notice named in a redirect's query, or "".
+func notice(lang, name string) string {
+	key, ok := notices[name]
+	if !ok {
+		return ""
+	}
+	return ui.T(lang, key)
 }
 
 // showLogin serves GET /login: the start of a journey from the provider
@@ -37,7 +46,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		h.timedOut(w)
+		h.timedOut(w, r)
 		return
 	}
 	if j.s.Step == journey.StepDone {
@@ -49,7 +58,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		h.apply(w, r, j, ev, nil)
 		return
 	}
-	h.render(w, r, j.s, http.StatusOK, nil, nil, notices[r.URL.Query().Get("notice")])
+	h.render(w, r, j.s, http.StatusOK, nil, nil, notice(pageLang(r, j.s), r.URL.Query().Get("notice")))
 }
 
 // begin starts the journey for a sign-in request, or resumes the browser's
@@ -75,6 +84,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request, authRequestID st
 			// Too long ago to be this person's: start again below.
 		case j.s.HoldsProof():
 			h.Pages.Render(w, http.StatusOK, ui.PageResume, ui.ResumePage{
+				Page:   ui.Page{Lang: pageLang(r, j.s)},
 				Action: actResume, Request: lr.ID, MaskedEmail: journey.MaskEmail(j.s.Email),
 			})
 			return
@@ -108,7 +118,7 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, authReque
 	lr, err := h.Provider.LoginRequest(r, authRequestID)
 	switch {
 	case errors.Is(err, provider.ErrUnknownAuthRequest):
-		h.timedOut(w)
+		h.timedOut(w, r)
 	case errors.Is(err, provider.ErrOtherBrowser):
 		h.otherBrowser(w, r)
 	case err != nil:
@@ -123,7 +133,7 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, authReque
 // sign-in link followed again) and shows the step reached.
 func (h *Handler) attach(w http.ResponseWriter, r *http.Request, j loaded, lr *provider.LoginRequest) {
 	s := *j.s
-	s.AuthRequestID, s.ReturnOrigin = lr.ID, returnOrigin(lr.RedirectURI)
+	s.AuthRequestID, s.ReturnOrigin, s.ClientName = lr.ID, returnOrigin(lr.RedirectURI), lr.ClientName
 	if _, err := h.save(r.Context(), j, &s); err != nil && !errors.Is(err, store.ErrConflict) {
 		h.fail(w, r, "resume", err)
 		return
@@ -143,6 +153,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, lr *provider.Log
 	}
 	s := h.Machine.NewSignIn(id, lr.ID, h.now())
 	s.ReturnOrigin = returnOrigin(lr.RedirectURI)
+	s.Lang = startLang(r, lr.UILocales)
+	s.ClientName = lr.ClientName
 	// login_hint pre-fills the email address: a suggestion, checked like any input
 	// when the person signs in.
 	if hint := strings.TrimSpace(lr.LoginHint); len(hint) <= 254 && strings.Count(hint, "@") == 1 {
@@ -183,9 +195,10 @@ func (h *Handler) resume(w http.ResponseWriter, r *http.Request, f url.Values) {
 // otherBrowser is the page for a sign-in request started in another browser.
 func (h *Handler) otherBrowser(w http.ResponseWriter, r *http.Request) {
 	h.Log.WarnContext(r.Context(), "sign-in request refused: started in another browser")
+	lang := browserLang(r)
 	h.Pages.Render(w, http.StatusBadRequest, ui.PageMessage, ui.MessagePage{
-		Page:       ui.Page{Title: provider.OtherBrowserTitle},
-		Paragraphs: []string{provider.OtherBrowserMessage},
+		Page:       ui.Page{Lang: lang, Title: ui.T(lang, "web.other-browser.title")},
+		Paragraphs: []string{ui.T(lang, "web.other-browser.body")},
 	})
 }
 
@@ -203,7 +216,7 @@ func (h *Handler) follow(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	ev, ok := links[r.PathValue("link")]
 	if !ok {
-		h.Pages.Render(w, http.StatusNotFound, ui.PageMessage, ui.NotFoundMessage())
+		h.Pages.Render(w, http.StatusNotFound, ui.PageMessage, ui.NotFoundMessage(browserLang(r)))
 		return
 	}
 	j, ok := h.mustLoad(w, r)
@@ -222,7 +235,7 @@ func (h *Handler) mustLoad(w http.ResponseWriter, r *http.Request) (loaded, bool
 		return loaded{}, false
 	}
 	if !ok {
-		h.timedOut(w)
+		h.timedOut(w, r)
 		return j, false
 	}
 	if j.s.Step == journey.StepDone {
@@ -237,9 +250,10 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
+		lang := browserLang(r)
 		h.Pages.Render(w, http.StatusBadRequest, ui.PageMessage, ui.MessagePage{
-			Page:       ui.Page{Title: "Sorry, there is a problem with the service"},
-			Paragraphs: []string{"What you sent could not be read. Go back and try again."},
+			Page:       ui.Page{Lang: lang, Title: ui.T(lang, "message.server-error.title")},
+			Paragraphs: []string{ui.T(lang, "web.unreadable-form")},
 		})
 		return
 	}
@@ -281,7 +295,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	case "new-password":
 		ev = journey.SubmitNewPassword{Password: f.Get(ui.FieldPassword), Confirm: f.Get(ui.FieldConfirmPassword)}
 	default:
-		h.Pages.Render(w, http.StatusNotFound, ui.PageMessage, ui.NotFoundMessage())
+		h.Pages.Render(w, http.StatusNotFound, ui.PageMessage, ui.NotFoundMessage(browserLang(r)))
 		return
 	}
 	h.apply(w, r, j, ev, f)

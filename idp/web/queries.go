@@ -20,6 +20,7 @@ import (
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/limits"
 	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // answer performs the journey's queries against the durable store.
@@ -39,7 +40,7 @@ func (h *Handler) answer(r *http.Request, s *journey.State) journey.Answer {
 		case journey.CheckPassword:
 			return h.checkPassword(ctx, r, q)
 		case journey.CreateUser:
-			return h.createUser(ctx, r, q)
+			return h.createUser(ctx, r, q, s.Lang)
 		case journey.CheckSendBudget:
 			return h.checkSendBudget(ctx, r, q)
 		case journey.CheckCodeGuesses:
@@ -245,7 +246,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // createUser creates the account at 'Create': email verified, no phone yet.
-func (h *Handler) createUser(ctx context.Context, r *http.Request, q journey.CreateUser) (journey.Event, error) {
+func (h *Handler) createUser(ctx context.Context, r *http.Request, q journey.CreateUser, lang string) (journey.Event, error) {
 	hash, err := h.Passwords.Hash(ctx, q.Password)
 	if err != nil {
 		return nil, wrapf(err, "hash password")
@@ -258,6 +259,7 @@ func (h *Handler) createUser(ctx context.Context, r *http.Request, q journey.Cre
 	u := &store.User{
 		ID: id, Email: q.Email, EmailVerified: true, GivenName: q.GivenName, FamilyName: q.FamilyName,
 		PasswordHash: hash, Status: store.UserActive, CreatedAt: now, UpdatedAt: now,
+		Locale: locale.Or(lang),
 	}
 	if err := h.Store.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
 		return nil, errAccountTaken

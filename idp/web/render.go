@@ -13,27 +13,23 @@ import (
 
 // Form targets: one per kind of event (see post), and the links of follow.
 const (
-	actSignIn         = PathLogin + "/sign-in"
-	actEmail          = PathLogin + "/email"
-	actEmailCode      = PathLogin + "/email-code"
-	actResendEmail    = PathLogin + "/resend-email-code"
-	actContinue       = PathLogin + "/continue"
-	actDetails        = PathLogin + "/details"
-	actPhone          = PathLogin + "/phone"
-	actMethod         = PathLogin + "/method"
-	actSMSCode        = PathLogin + "/sms-code"
-	actResendSMS      = PathLogin + "/resend-sms-code"
-	actNewPassword    = PathLogin + "/new-password"
-	actResume         = PathLogin + "/resume"
-	linkSignUp        = PathLogin + "/sign-up"
-	linkForgot        = PathLogin + "/forgot-password"
-	linkBack          = PathLogin + "/back"
-	linkChangeEmail   = PathLogin + "/change-email"
-	linkChangeNumber  = PathLogin + "/change-phone-number"
-	confirmPhoneTitle = "Confirm your phone number"
-
-	titlePasswordUnavailable = "We cannot check your password right now"
-	titleNewService          = "We have moved to a new sign-in service"
+	actSignIn        = PathLogin + "/sign-in"
+	actEmail         = PathLogin + "/email"
+	actEmailCode     = PathLogin + "/email-code"
+	actResendEmail   = PathLogin + "/resend-email-code"
+	actContinue      = PathLogin + "/continue"
+	actDetails       = PathLogin + "/details"
+	actPhone         = PathLogin + "/phone"
+	actMethod        = PathLogin + "/method"
+	actSMSCode       = PathLogin + "/sms-code"
+	actResendSMS     = PathLogin + "/resend-sms-code"
+	actNewPassword   = PathLogin + "/new-password"
+	actResume        = PathLogin + "/resume"
+	linkSignUp       = PathLogin + "/sign-up"
+	linkForgot       = PathLogin + "/forgot-password"
+	linkBack         = PathLogin + "/back"
+	linkChangeEmail  = PathLogin + "/change-email"
+	linkChangeNumber = PathLogin + "/change-phone-number"
 )
 
 // render shows the page of the step s has reached. errs are mistakes to show; form,
@@ -41,7 +37,8 @@ const (
 // a password).
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.State, status int, errs []ui.FieldError, form url.Values, notice string) {
 	h.allowReturnToForm(w, r, s)
-	page := ui.Page{Errors: errs, Notice: notice}
+	lang := pageLang(r, s)
+	page := ui.Page{Errors: translated(lang, errs), Notice: notice, Lang: lang, LanguageURL: linkLanguage, Service: service(s)}
 	typed := func(field, fallback string) string {
 		if form != nil && form.Has(field) {
 			return form.Get(field)
@@ -55,16 +52,16 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	switch s.Step {
 	case journey.StepSignIn:
 		name, data = ui.PageSignIn, ui.SignInPage{Page: page, Action: actSignIn, Email: typed(ui.FieldEmail, s.Email),
-			SignUpURL: linkSignUp, ForgotPasswordURL: linkForgot}
+			SignUpURL: linkSignUp, ForgotPasswordURL: linkForgot, ClientName: s.ClientName}
 	case journey.StepSignUpEmail:
 		page.BackURL = linkBack
-		name, data = ui.PageSignUpEmail, ui.SignUpEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
+		name, data = ui.PageSignUpEmail, ui.SignUpEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email), ClientName: s.ClientName}
 	case journey.StepForgotEmail:
 		page.BackURL = linkBack
 		name, data = ui.PageForgotEmail, ui.ForgotEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
 	case journey.StepSignUpEmailCode, journey.StepForgotEmailCode:
 		name, data = ui.PageEmailCode, ui.EmailCodePage{Page: page, Action: actEmailCode, Email: s.Email,
-			ResendAction: actResendEmail, ChangeEmailURL: linkChangeEmail}
+			ResendAction: actResendEmail, ChangeEmailURL: linkChangeEmail, ValidMinutes: wholeMinutes(h.Machine.Policy().EmailCodeTTL)}
 	case journey.StepSignUpEmailVerified:
 		name, data = ui.PageEmailVerified, ui.EmailVerifiedPage{Page: page, Action: actContinue}
 	case journey.StepSignUpDetails:
@@ -74,11 +71,14 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		name, data = ui.PagePhoneEnter, ui.PhoneEnterPage{Page: page, Action: actPhone,
 			PhoneNumber: typed(ui.FieldPhone, nationalOrEmpty(s.Phone))}
 	case journey.StepPhoneSMSCode, journey.StepPhoneConfirmSMSCode, journey.StepChallengeSMSCode:
+		shown := masked
 		if s.Step == journey.StepPhoneSMSCode {
-			page.BackURL = linkChangeNumber
+			// The number was typed a moment ago: shown in full, so a typo can
+			// be seen and changed with 'Back'.
+			page.BackURL, shown = linkChangeNumber, displayNumber(s.Phone)
 		}
-		name, data = ui.PageSMSCode, ui.SMSCodePage{Page: page, Action: actSMSCode, MaskedPhone: masked,
-			ResendAction: actResendSMS, CallAction: actMethod}
+		name, data = ui.PageSMSCode, ui.SMSCodePage{Page: page, Action: actSMSCode, MaskedPhone: shown,
+			ResendAction: actResendSMS, CallAction: actMethod, ValidMinutes: wholeMinutes(h.Machine.Policy().SMSCodeTTL)}
 	case journey.StepPhoneCallWait, journey.StepPhoneConfirmCallWait, journey.StepChallengeCallWait:
 		if s.Step == journey.StepPhoneCallWait {
 			page.BackURL = linkChangeNumber
@@ -92,35 +92,31 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		name, data = ui.PageCallWait, ui.CallWaitPage{Page: page, Action: actContinue, MaskedPhone: masked,
 			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod, PollEvery: poll}
 	case journey.StepPhoneConfirm:
-		page.Title = confirmPhoneTitle
+		page.Title = ui.T(page.Lang, "phone-challenge.confirm-heading")
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
 	case journey.StepChallenge:
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
 	case journey.StepForgotNewPassword:
 		name, data = ui.PageForgotNewPassword, ui.ForgotNewPasswordPage{Page: page, Action: actNewPassword}
 	case journey.StepPasswordUnavailable:
-		page.Title = titlePasswordUnavailable
+		l := page.Lang
+		page.Title = ui.T(l, "web.password-unavailable.title")
 		name, data = ui.PageMessage, ui.MessagePage{Page: page,
-			Paragraphs: []string{
-				"Your account was moved here from the council's previous sign-in service, which checks your password the first time you sign in. It is not answering at the moment. Nothing has been changed.",
-				"Try again in a few minutes, or set a new password with 'Forgot your password?'.",
-			},
-			ButtonText: "Try again", ButtonURL: linkBack,
-			LinkText: "Forgot your password?", LinkURL: linkForgot}
+			Paragraphs: []string{ui.T(l, "web.password-unavailable.body"), ui.T(l, "web.password-unavailable.next")},
+			ButtonText: ui.T(l, "web.try-again"), ButtonURL: linkBack,
+			LinkText: ui.T(l, "sign-in.forgot-password"), LinkURL: linkForgot}
 	case journey.StepNewService:
-		page.Title, page.BackURL = titleNewService, linkBack
-		next := "Then we will check your phone, as we do every time you sign in, and you can create a new password."
+		l := page.Lang
+		page.Title, page.BackURL = ui.T(l, "web.new-service.title"), linkBack
+		next := ui.T(l, "web.new-service.then-phone")
 		if s.AccountPhone == "" {
-			next = "Then you can create a new password and add the phone number we will use to confirm it is you every time you sign in."
+			next = ui.T(l, "web.new-service.then-add-phone")
 		}
 		name, data = ui.PageMessage, ui.MessagePage{Page: page,
-			Paragraphs: []string{
-				"You need to create a new password the first time you sign in to the new service.",
-				"We will send a verification code to " + s.Email + ". " + next,
-			},
-			Form: &ui.MessageForm{Action: actContinue, Button: "Continue"}}
+			Paragraphs: []string{ui.T(l, "web.new-service.body"), ui.T(l, "web.new-service.code", "email", s.Email) + " " + next},
+			Form:       &ui.MessageForm{Action: actContinue, Button: ui.T(l, "common.continue")}}
 	default:
-		h.timedOut(w)
+		h.timedOut(w, r)
 		return
 	}
 	h.Pages.Render(w, status, name, data)
@@ -165,4 +161,42 @@ func nationalOrEmpty(e164 string) string {
 		return "0" + e164[3:]
 	}
 	return e164
+}
+
+// translated is errs in lang: the journey and the rules write English.
+func translated(lang string, errs []ui.FieldError) []ui.FieldError {
+	if len(errs) == 0 {
+		return errs
+	}
+	out := make([]ui.FieldError, len(errs))
+	for i, e := range errs {
+		out[i] = ui.FieldError{Field: e.Field, Message: ui.Translate(lang, e.Message)}
+	}
+	return out
+}
+
+// service is the header's name for the service on the journey's pages.
+func service(s *journey.State) string {
+	switch s.Kind {
+	case journey.KindSignUp:
+		return ui.ServiceSignUp
+	case journey.KindChangePhone:
+		return ui.ServiceAccount
+	}
+	return ui.ServiceSignIn
+}
+
+// wholeMinutes is a code's lifetime as the pages say it, rounded up.
+func wholeMinutes(d time.Duration) int {
+	return int((d + time.Minute - 1) / time.Minute)
+}
+
+// displayNumber is an E.164 number as the person wrote it: a UK number in
+// its national form ("07700 900123"), any other as it is.
+func displayNumber(e164 string) string {
+	n := nationalOrEmpty(e164)
+	if len(n) == 11 && strings.HasPrefix(n, "07") {
+		return n[:5] + " " + n[5:]
+	}
+	return n
 }

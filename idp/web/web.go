@@ -224,6 +224,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 func (h *Handler) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathLogin, h.showLogin)
 	mux.HandleFunc("GET "+PathStatus, h.status)
+	mux.HandleFunc("GET "+linkLanguage, h.switchLanguage)
 	mux.HandleFunc("GET "+PathLogin+"/{link}", h.follow)
 	mux.HandleFunc("POST "+PathLogin+"/{action}", h.post)
 	mux.HandleFunc("GET "+PathAccount, h.account)
@@ -245,7 +246,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err 
 	// A dependency that failed (the database, the journey store) is usually back
 	// in moments; the step was not recorded as done, so trying again works.
 	w.Header().Set("Retry-After", "10")
-	h.Pages.Render(w, http.StatusServiceUnavailable, ui.PageMessage, ui.ServerErrorMessage())
+	h.Pages.Render(w, http.StatusServiceUnavailable, ui.PageMessage, ui.ServerErrorMessage(browserLang(r)))
 }
 
 // busy answers a request refused because too many password checks are waiting:
@@ -254,15 +255,22 @@ func (h *Handler) busy(w http.ResponseWriter, r *http.Request) {
 	h.Log.WarnContext(r.Context(), "login page refused: password checks queue full")
 	w.Header().Set("Retry-After", "5")
 	h.Pages.Render(w, http.StatusServiceUnavailable, ui.PageMessage, ui.MessagePage{
-		Page:       ui.Page{Title: "Sorry, the service is busy"},
-		Paragraphs: []string{"Too many people are signing in at the moment.", "Go back and try again in a minute."},
+		Page:       ui.Page{Lang: browserLang(r), Title: ui.T(browserLang(r), "web.busy.title")},
+		Paragraphs: []string{ui.T(browserLang(r), "web.busy.body"), ui.T(browserLang(r), "web.busy.next")},
 	})
 }
 
 // timedOut shows the 'session has timed out' page: the journey or the sign-in
 // request is gone.
-func (h *Handler) timedOut(w http.ResponseWriter) {
-	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.SessionTimedOutMessage(h.cfg.StartURL))
+func (h *Handler) timedOut(w http.ResponseWriter, r *http.Request) {
+	p := ui.SessionTimedOutMessage(browserLang(r), h.cfg.StartURL)
+	p.LanguageURL = linkLanguage
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, p)
+}
+
+// notFound is the 404 page, in the browser's language.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.Pages.Render(w, http.StatusNotFound, ui.PageMessage, ui.NotFoundMessage(browserLang(r)))
 }
 
 func seeOther(w http.ResponseWriter, r *http.Request, url string) {

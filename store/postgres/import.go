@@ -63,7 +63,7 @@ func (s *Store) ImportUsers(ctx context.Context, batch []*store.User, now time.T
 					c.UpdatedAt = now
 				}
 				writes.Queue(`INSERT INTO users (`+userColumns+`, email_key)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 					userValues(&c)...)
 				writes.Queue(`INSERT INTO audit_events (time, kind, user_id, client_id, ip, detail)
 					VALUES ($1, $2, $3, '', '', $4)`, now, store.ImportAuditKind, c.ID, store.ImportAuditDetail(&c))

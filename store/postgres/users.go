@@ -14,7 +14,7 @@ import (
 
 const userColumns = `id, email, email_verified, given_name, family_name, password_hash,
 	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at,
-	imported_from, migrated_at, last_sign_in_at`
+	imported_from, migrated_at, last_sign_in_at, locale`
 
 // emailKey is the value the case-insensitive uniqueness rule is enforced on;
 // NULL when there is no email, so accounts without one do not collide. Go folds
@@ -46,7 +46,7 @@ func (s *userScan) dests() []any {
 	u := &s.u
 	return []any{&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
 		&u.Phone, &s.phoneType, &u.PhoneVerified, &s.status, &u.FailedLogins, &s.locked, &s.created, &s.updated,
-		&u.ImportedFrom, &s.migrated, &s.lastSignIn}
+		&u.ImportedFrom, &s.migrated, &s.lastSignIn, &u.Locale}
 }
 
 func (s *userScan) user() *store.User {
@@ -62,12 +62,12 @@ func userValues(u *store.User) []any {
 	return []any{u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
 		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
 		ts(u.LockedUntil), ts(u.CreatedAt), ts(u.UpdatedAt),
-		u.ImportedFrom, ts(u.MigratedAt), ts(u.LastSignInAt), emailKey(u.Email)}
+		u.ImportedFrom, ts(u.MigratedAt), ts(u.LastSignInAt), u.Locale, emailKey(u.Email)}
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		userValues(u)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
@@ -103,11 +103,11 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE users SET
 		email = $1, email_key = $2, email_verified = $3, given_name = $4, family_name = $5, password_hash = $6,
 		phone = $7, phone_type = $8, phone_verified = $9, status = $10, failed_logins = $11, locked_until = $12,
-		updated_at = $13, imported_from = $14, migrated_at = $15, last_sign_in_at = $16
-		WHERE id = $17`,
+		updated_at = $13, imported_from = $14, migrated_at = $15, last_sign_in_at = $16, locale = $17
+		WHERE id = $18`,
 		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
 		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins, ts(u.LockedUntil),
-		ts(u.UpdatedAt), u.ImportedFrom, ts(u.MigratedAt), ts(u.LastSignInAt), u.ID)
+		ts(u.UpdatedAt), u.ImportedFrom, ts(u.MigratedAt), ts(u.LastSignInAt), u.Locale, u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("postgres: update user %s: email taken: %w", u.ID, store.ErrConflict)
 	}

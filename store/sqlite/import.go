@@ -52,7 +52,7 @@ func (s *Store) ImportUsers(ctx context.Context, batch []*store.User, now time.T
 			return err
 		}
 		insert, err := tx.PrepareContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 
 const userColumns = `id, email, email_verified, given_name, family_name, password_hash,
 	phone, phone_type, phone_verified, status, failed_logins, locked_until, created_at, updated_at,
-	imported_from, migrated_at, last_sign_in_at`
+	imported_from, migrated_at, last_sign_in_at, locale`
 
 // emailKey is the value the case-insensitive uniqueness rule is enforced on;
 // NULL when there is no email, so accounts without one do not collide.
@@ -43,7 +43,7 @@ func (s *userScan) dests() []any {
 	u := &s.u
 	return []any{&u.ID, &u.Email, &u.EmailVerified, &u.GivenName, &u.FamilyName, &u.PasswordHash,
 		&u.Phone, &s.phoneType, &u.PhoneVerified, &s.status, &u.FailedLogins, &s.locked, &s.created, &s.updated,
-		&u.ImportedFrom, &s.migrated, &s.lastSignIn}
+		&u.ImportedFrom, &s.migrated, &s.lastSignIn, &u.Locale}
 }
 
 func (s *userScan) user() *store.User {
@@ -59,12 +59,12 @@ func userValues(u *store.User) []any {
 	return []any{u.ID, u.Email, u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
 		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins,
 		nanos(u.LockedUntil), nanos(u.CreatedAt), nanos(u.UpdatedAt),
-		u.ImportedFrom, nanos(u.MigratedAt), nanos(u.LastSignInAt), emailKey(u.Email)}
+		u.ImportedFrom, nanos(u.MigratedAt), nanos(u.LastSignInAt), u.Locale, emailKey(u.Email)}
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		userValues(u)...)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: create user %s: id or email taken: %w", u.ID, store.ErrConflict)
@@ -100,11 +100,11 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE users SET
 		email = ?, email_key = ?, email_verified = ?, given_name = ?, family_name = ?, password_hash = ?,
 		phone = ?, phone_type = ?, phone_verified = ?, status = ?, failed_logins = ?, locked_until = ?,
-		updated_at = ?, imported_from = ?, migrated_at = ?, last_sign_in_at = ?
+		updated_at = ?, imported_from = ?, migrated_at = ?, last_sign_in_at = ?, locale = ?
 		WHERE id = ?`,
 		u.Email, emailKey(u.Email), u.EmailVerified, u.GivenName, u.FamilyName, u.PasswordHash,
 		u.Phone, u.PhoneType, u.PhoneVerified, string(u.Status), u.FailedLogins, nanos(u.LockedUntil),
-		nanos(u.UpdatedAt), u.ImportedFrom, nanos(u.MigratedAt), nanos(u.LastSignInAt), u.ID)
+		nanos(u.UpdatedAt), u.ImportedFrom, nanos(u.MigratedAt), nanos(u.LastSignInAt), u.Locale, u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("sqlite: update user %s: email taken: %w", u.ID, store.ErrConflict)
 	}

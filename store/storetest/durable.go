@@ -31,6 +31,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"UserEmailCaseInsensitive", durableUserEmailCaseInsensitive},
 		{"UserDuplicate", durableUserDuplicate},
 		{"UserUpdate", durableUserUpdate},
+		{"UserLocale", durableUserLocale},
 		{"UserUpdateTakenEmail", durableUserUpdateTakenEmail},
 		{"UserNotFound", durableUserNotFound},
 		{"LoginFailures", durableLoginFailures},
@@ -222,6 +223,7 @@ func durableUserUpdate(t *testing.T, s store.Durable) {
 	u.ImportedFrom = store.ImportedB2C
 	u.MigratedAt = later.Add(-time.Minute)
 	u.LastSignInAt = later.Add(-time.Second)
+	u.Locale = "cy"
 	u.UpdatedAt = later
 	durableOK(t, "UpdateUser", s.UpdateUser(ctx, u))
 
@@ -250,6 +252,36 @@ func durableUserUpdate(t *testing.T, s store.Durable) {
 	durableCreateUser(t, s, "u2", "ada@example.org")
 	u.Email = "COUNTESS@example.org"
 	durableOK(t, "UpdateUser to own email in another case", s.UpdateUser(ctx, u))
+}
+
+// durableUserLocale: the language a person chose is kept with the account,
+// from creation and through UpdateUser; an account made before has none.
+func durableUserLocale(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	plain := durableCreateUser(t, s, "u1", "ada@example.org")
+	if plain.Locale != "" {
+		t.Fatalf("durableUser sets a locale: %q", plain.Locale)
+	}
+	got, err := s.UserByID(ctx, "u1")
+	durableOK(t, "UserByID", err)
+	if got.Locale != "" {
+		t.Errorf("Locale = %q for an account without one", got.Locale)
+	}
+	cy := durableUser("u2", "bryn@example.org")
+	cy.Locale = "cy"
+	durableOK(t, "CreateUser", s.CreateUser(ctx, cy))
+	got, err = s.UserByEmail(ctx, "bryn@example.org")
+	durableOK(t, "UserByEmail", err)
+	if got.Locale != "cy" {
+		t.Errorf("Locale = %q after CreateUser with cy", got.Locale)
+	}
+	got.Locale = "en"
+	durableOK(t, "UpdateUser", s.UpdateUser(ctx, got))
+	got, err = s.UserByID(ctx, "u2")
+	durableOK(t, "UserByID", err)
+	if got.Locale != "en" {
+		t.Errorf("Locale = %q after UpdateUser to en", got.Locale)
+	}
 }
 
 func durableUserUpdateTakenEmail(t *testing.T, s store.Durable) {

@@ -1,0 +1,149 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/oauth2"
+)
+
+// startSignInWith is the form app's 'Login or Register' with extra
+// authorization parameters (ui_locales).
+func (b *browser) startSignInWith(opts ...oauth2.AuthCodeOption) page {
+	b.t.Helper()
+	a := b.relyingParty().Start(opts...)
+	b.verifier, b.state, b.nonce, b.code = a.Verifier, a.State, a.Nonce, ""
+	return b.get(a.URL)
+}
+
+// getWithLanguage is a GET from a browser set to prefer the given languages.
+func (b *browser) getWithLanguage(url, acceptLanguage string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept-Language", acceptLanguage)
+	return b.do(req)
+}
+
+func (b *browser) expectLang(want string) {
+	b.t.Helper()
+	if !strings.Contains(b.page.body, `<html lang="`+want+`"`) {
+		b.t.Fatalf("page is not in %s:\n%s", want, b.page)
+	}
+}
+
+// A Welsh sign-up (ui_locales=cy) walks the whole guide in Welsh: every
+// page, the email, the text message and the call script; the account keeps
+// Welsh and the ID token says so.
+func TestWelshSignUp(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	b.startSignInWith(oauth2.SetAuthURLParam("ui_locales", "cy"))
+	b.expectLang("cy")
+	b.expectHeading("Mewngofnodi")
+	b.expectText("English | Cymraeg")
+	b.expectNoText("Forgot your password?")
+	b.follow("Cofrestru nawr")
+	b.expectHeading("Cofrestru")
+	b.press("Anfon cod dilysu", "email", p.email)
+	b.expectHeading("Gwiriwch eich e-bost")
+	b.expectText("Daw'r cod i ben ar ôl 10 munud.")
+	mail := d.latest("email", strings.ToLower(p.email))
+	if mail.Subject != "Cod dilysu e-bost cyfrif Norfolk County Council" || !strings.Contains(mail.Body, "Eich cod dilysu yw") {
+		t.Fatalf("the email is not in Welsh: %+v", mail)
+	}
+	_, code := d.emailCode(p.email)
+	b.press("Dilysu'r cod", "code", code)
+	b.expectHeading("Mae eich cyfeiriad e-bost bellach wedi'i ddilysu")
+	b.press("Parhau")
+	b.expectHeading("Creu eich cyfrif")
+	// A mistake is told in Welsh too.
+	b.press("Creu", "given-name", p.given, "surname", "", "password", p.password, "confirm-password", p.password)
+	b.expectText("Rhowch eich cyfenw")
+	b.press("Creu", "given-name", p.given, "surname", p.family, "password", p.password, "confirm-password", p.password)
+	b.expectHeading("Rhowch eich rhif ffôn")
+	// The phone rules' own words reach the page, in Welsh: a premium-rate
+	// number and a foreign one are each told what is wrong.
+	b.press("Anfon cod", "phone", "0909 879 0000")
+	b.expectText("Rhowch rif ffôn llinell dir neu ffôn symudol, nid rhif cyfradd premiwm")
+	b.press("Anfon cod", "phone", "+33 1 23 45 67 89")
+	b.expectText("Rhowch rif ffôn yn y DU")
+	b.press("Anfon cod", "phone", p.phone)
+	b.expectHeading("Gwiriwch eich ffôn")
+	b.expectText(p.phone) // just typed: shown in full
+	sms := d.latest("sms", p.e164)
+	if !strings.Contains(sms.Body, "yw eich cod Norfolk County Council i ychwanegu'r rhif ffôn hwn at eich cyfrif") {
+		t.Fatalf("the text message is not in Welsh, or not for adding a phone: %q", sms.Body)
+	}
+	b.press("Dilysu'r cod", "code", d.smsCode(p.e164))
+	b.expectHeading("Cadarnhewch eich rhif ffôn")
+	b.press("Ffoniwch fi")
+	b.expectHeading("Rydym yn eich ffonio")
+	call := d.latest("voice", p.e164)
+	if !strings.Contains(call.Body, "Galwad awtomatig gan Norfolk County Council yw hon i gadarnhau'r rhif ffôn hwn") {
+		t.Fatalf("the call script is not in Welsh, or not for confirming the phone: %q", call.Body)
+	}
+	d.pressKeys(p.e164, "#")
+	b.get("/login")
+	tok := b.exchange()
+	var claims struct {
+		Locale string `json:"locale"`
+	}
+	if err := tok.id.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims.Locale != "cy" {
+		t.Errorf("ID token locale = %q, want cy", claims.Locale)
+	}
+	if u, err := d.app.Durable.UserByEmail(t.Context(), p.email); err != nil || u.Locale != "cy" {
+		t.Errorf("the account's locale: %v, %v", u, err)
+	}
+
+	// The next sign-in, without ui_locales, in a browser asking for English
+	// first: ui_locales is not there, the account's Welsh is not known until
+	// the password, so the pages follow the browser.
+	b = d.browser()
+	b.startSignIn()
+	b.expectLang("en")
+	b.expectHeading("Sign In")
+}
+
+// Accept-Language alone chooses Welsh; the toggle switches mid-journey and
+// keeps what was done; the choice holds for the rest of the journey and its
+// messages.
+func TestAcceptLanguageAndToggle(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	p := newPerson(t, true)
+	b := d.browser()
+	a := b.relyingParty().Start()
+	b.verifier, b.state, b.nonce, b.code = a.Verifier, a.State, a.Nonce, ""
+	b.getWithLanguage(a.URL, "cy-GB,cy;q=0.9,en;q=0.5")
+	b.expectLang("cy")
+	b.expectHeading("Mewngofnodi")
+
+	// Switch to English on the Sign In page, then sign up: English from now on.
+	b.follow("English")
+	b.expectLang("en")
+	b.expectHeading("Sign In")
+	b.follow("Sign up now")
+	b.press("Send verification code", "email", p.email)
+	b.expectHeading("Check your email")
+	if m := d.latest("email", strings.ToLower(p.email)); m.Subject != "Norfolk County Council account email verification code" {
+		t.Fatalf("email after switching to English: %+v", m)
+	}
+
+	// Mid-journey to Welsh: the same step, with the address typed, in Welsh.
+	b.follow("Cymraeg")
+	b.expectLang("cy")
+	b.expectHeading("Gwiriwch eich e-bost")
+	b.expectText(p.email)
+	_, code := d.emailCode(p.email)
+	b.press("Dilysu'r cod", "code", code)
+	b.expectHeading("Mae eich cyfeiriad e-bost bellach wedi'i ddilysu")
+
+	// An unknown language is not a page.
+	if pg := b.get("/login/language?lang=fr"); pg.status != http.StatusNotFound {
+		t.Errorf("?lang=fr: status %d", pg.status)
+	}
+}
