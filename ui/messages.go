@@ -80,6 +80,7 @@ func AccountLockedMessage(lang string, until time.Time, resetPasswordURL string)
 	p := message(lang, "message.locked.title", "message.locked.body")
 	p.Paragraphs = append(p.Paragraphs, T(lang, "message.locked.until", "time", FormatTimeIn(lang, until)))
 	p.LinkText, p.LinkURL = T(lang, "message.locked.reset"), resetPasswordURL
+	p.Contact = true
 	return p
 }
 
@@ -103,7 +104,9 @@ func NotFoundMessage(lang string) MessagePage {
 // (a database or the journey store failing: a 503). Nothing the person did
 // before this step is lost, so trying the same thing again is the way on.
 func ServerErrorMessage(lang string) MessagePage {
-	return message(lang, "message.server-error.title", "message.server-error.body", "message.server-error.next")
+	p := message(lang, "message.server-error.title", "message.server-error.body", "message.server-error.next")
+	p.Contact = true
+	return p
 }
 
 // FormatTime writes t, in its own location, in GOV.UK style: "2:05pm on 3 March
@@ -134,4 +137,20 @@ func FormatTimeIn(lang string, t time.Time) string {
 		clock = "midnight"
 	}
 	return clock + " on " + t.Format("2 January 2006")
+}
+
+// NoPrivacyNoticeMessage is the footer's 'Privacy' page when the council has
+// not configured its privacy notice (IDP_PRIVACY_URL).
+func NoPrivacyNoticeMessage(lang, orgName string) MessagePage {
+	p := MessagePage{Page: Page{Lang: lang, Title: T(lang, "message.privacy.title"), Contact: true}}
+	p.Paragraphs = []string{T(lang, "message.privacy.body", "org", orgName), T(lang, "message.privacy.next", "org", orgName)}
+	return p
+}
+
+// NoAccessibilityStatementMessage is the footer's 'Accessibility statement'
+// page when the council has not configured one (IDP_ACCESSIBILITY_URL).
+func NoAccessibilityStatementMessage(lang, orgName string) MessagePage {
+	p := MessagePage{Page: Page{Lang: lang, Title: T(lang, "message.accessibility.title"), Contact: true}}
+	p.Paragraphs = []string{T(lang, "message.accessibility.body"), T(lang, "message.accessibility.next", "org", orgName)}
+	return p
 }

@@ -25,6 +25,10 @@ const (
 	PageMessage           = "message"             // MessagePage
 	PageDevInbox          = "dev-inbox"           // DevInboxPage
 	PageResume            = "resume"              // ResumePage
+	PageHelp              = "help"                // HelpPage
+	PageCookies           = "cookies"             // CookiesPage
+	PageContact           = "contact"             // ContactPage
+	PageLostPhone         = "lost-phone"          // LostPhonePage
 )
 
 // pageModels maps each page to its view model type; Render refuses any other.
@@ -44,6 +48,10 @@ var pageModels = map[string]reflect.Type{
 	PageMessage:           reflect.TypeFor[MessagePage](),
 	PageDevInbox:          reflect.TypeFor[DevInboxPage](),
 	PageResume:            reflect.TypeFor[ResumePage](),
+	PageHelp:              reflect.TypeFor[HelpPage](),
+	PageCookies:           reflect.TypeFor[CookiesPage](),
+	PageContact:           reflect.TypeFor[ContactPage](),
+	PageLostPhone:         reflect.TypeFor[LostPhonePage](),
 }
 
 // Form field names. Each is both the name a form posts and the id of its
@@ -122,6 +130,17 @@ type Page struct {
 	// RefreshSeconds, when above zero, makes the browser reload the page
 	// after that many seconds, without JavaScript (meta refresh).
 	RefreshSeconds int
+	// Contact shows the council's contact details (Options.Contact) after
+	// the content: on pages that say to contact the council.
+	Contact bool
+	// TimeoutSeconds, when above zero, is how long the journey on this page
+	// is kept if the person does nothing. Without JavaScript the page says
+	// so; with it, a modal dialog warns TimeoutWarnSeconds before (GOV.UK's
+	// timeout warning) and its 'Continue' posts to KeepAliveURL, which
+	// answers JSON {"timeout": seconds} with the journey's new lifetime.
+	TimeoutSeconds     int
+	TimeoutWarnSeconds int
+	KeepAliveURL       string
 }
 
 // Language is the page's language: Lang, or English when Lang is not one
@@ -233,6 +252,9 @@ type PhoneChallengePage struct {
 	MaskedPhone string // e.g. "07*** ***789"
 	// Mobile shows 'Send Code'; a landline offers only 'Call Me'.
 	Mobile bool
+	// LostPhoneURL, when set, is the 'I cannot use this phone number' link
+	// (the phone check of an account; not the check of a number just added).
+	LostPhoneURL string
 }
 
 // SMSCodePage asks for the code sent by text message ('Check your phone').
@@ -373,4 +395,42 @@ type DevItem struct {
 	// CallPending shows the 'Press # on the call' button, which posts
 	// FieldDigits="#" to /dev/calls/{ID}/keypress.
 	CallPending bool
+}
+
+// HelpPage is 'Problems signing in': what to do when codes or calls do not
+// arrive, a phone is lost, an account is locked or an email address has
+// changed. The contact details come from Options.Contact.
+type HelpPage struct {
+	Page
+	// CodeMinutes is how long a code sent by email or text message works.
+	CodeMinutes int
+	// ResetPasswordURL, when set, links 'reset your password' (for a locked
+	// account); empty points to the Sign In page's 'Forgot your password?'.
+	ResetPasswordURL string
+}
+
+// CookiesPage lists every cookie the service sets. They are all strictly
+// necessary, so there is nothing to accept or refuse and no banner.
+type CookiesPage struct {
+	Page
+	Cookies []CookieInfo
+}
+
+// CookieInfo is one row of the cookies page.
+type CookieInfo struct {
+	Name    string // as the browser shows it: "__Host-idp_journey"
+	Purpose string
+	Expires string // "When you close your browser", "1 year"
+}
+
+// ContactPage shows the council's help desk (Options.Contact).
+type ContactPage struct {
+	Page
+}
+
+// LostPhonePage is reached from 'I cannot use this phone number' on the
+// phone check: what to do without the phone, and what the help desk will
+// check before it resets the account's phone.
+type LostPhonePage struct {
+	Page
 }

@@ -46,7 +46,8 @@ func samples() []sample {
 		{
 			page: PageEmailCode,
 			model: EmailCodePage{
-				Page:   Page{Notice: "We have sent a new code to sam.jones@example.org"},
+				Page: Page{Notice: "We have sent a new code to sam.jones@example.org",
+					TimeoutSeconds: 3600, TimeoutWarnSeconds: 120, KeepAliveURL: "/login/keep-alive"},
 				Action: "/login/email-code", Email: "sam.jones@example.org",
 				ResendAction: "/login/email-code/resend", ChangeEmailURL: "/login/sign-up", ValidMinutes: 10,
 			},
@@ -56,7 +57,8 @@ func samples() []sample {
 				ResendAction: "/login/email-code/resend", ChangeEmailURL: "/login/sign-up",
 			},
 			labels: []string{">Check your email</h1>", "Verification code", "Verify code", "Send a new code", "Change email address",
-				"6-digit code", "The code expires after 10 minutes.", "could take a few minutes to arrive", "spam or junk folder"},
+				"6-digit code", "The code expires after 10 minutes.", "could take a few minutes to arrive", "spam or junk folder", "Problems signing in",
+				"for 60 minutes, we will clear what you have entered", `data-app-keep-alive-url="/login/keep-alive"`, `<template id="app-timeout"`},
 		},
 		{
 			page:       PageEmailVerified,
@@ -94,9 +96,9 @@ func samples() []sample {
 		},
 		{
 			page:       PagePhoneChallenge,
-			model:      PhoneChallengePage{Action: "/login/phone-challenge", MaskedPhone: "07*** ***789", Mobile: true},
+			model:      PhoneChallengePage{Action: "/login/phone-challenge", MaskedPhone: "07*** ***789", Mobile: true, LostPhoneURL: PathLostPhone},
 			withErrors: PhoneChallengePage{Page: Page{Title: "Confirm your phone number", Errors: []FieldError{{Message: "You have asked for too many codes. Wait 15 minutes, then try again."}}}, Action: "/login/phone-challenge", MaskedPhone: "01*** ***222"},
-			labels:     []string{">Confirm it is you</h1>", "07*** ***789", "Send Code", "Call Me"},
+			labels:     []string{">Confirm it is you</h1>", "07*** ***789", "Send Code", "Call Me", `href="/help/lost-phone">I cannot use this phone number</a>`},
 		},
 		{
 			page: PageSMSCode,
@@ -120,7 +122,8 @@ func samples() []sample {
 				Action: "/login/call", MaskedPhone: "07*** ***789", Mobile: true,
 				Failure: "The call was not answered", RetryAction: "/login/phone-challenge",
 			},
-			labels: []string{">We are calling you</h1>", "Answer the call to <strong>01*** ***222</strong> and press the hash key (#) on your phone", "Continue", `<meta http-equiv="refresh" content="5">`},
+			labels: []string{">We are calling you</h1>", "Answer the call to <strong>01*** ***222</strong> and press the hash key (#) on your phone", "Continue", `<noscript><meta http-equiv="refresh" content="5"></noscript>`,
+				`role="status"`, "Waiting for you to answer the call", "Problems signing in"},
 		},
 		{
 			page:  PageForgotEmail,
@@ -161,6 +164,34 @@ func samples() []sample {
 				return m
 			}(),
 			labels: []string{">Your account is locked</h1>", "try again after 2:05pm on 3 March 2026 or reset your password"},
+		},
+		{
+			page:       PageHelp,
+			model:      HelpPage{CodeMinutes: 10, ResetPasswordURL: "/login/forgot-password"},
+			withErrors: HelpPage{Page: Page{Errors: []FieldError{{Message: "Something went wrong. Try again."}}}},
+			labels: []string{">Problems signing in</h1>", "A code works for 10 minutes", `href="/help/lost-phone"`,
+				`href="/login/forgot-password">reset your password</a>`, "You have changed your email address", "Contact Norfolk County Council"},
+		},
+		{
+			page: PageCookies,
+			model: CookiesPage{Cookies: []CookieInfo{
+				{Name: "__Host-idp_journey", Purpose: "Remembers where you are in signing in.", Expires: "When you close your browser"},
+				{Name: "__Host-idp_device", Purpose: "Recognises a browser you have signed in with before.", Expires: "1 year"},
+			}},
+			withErrors: CookiesPage{Page: Page{Errors: []FieldError{{Message: "Something went wrong. Try again."}}}},
+			labels:     []string{">Cookies</h1>", "<code>__Host-idp_journey</code>", "1 year", "Strictly necessary cookies"},
+		},
+		{
+			page:       PageContact,
+			model:      ContactPage{},
+			withErrors: ContactPage{Page: Page{Errors: []FieldError{{Message: "Something went wrong. Try again."}}}},
+			labels:     []string{">Contact Norfolk County Council</h1>", "You can find their details on the council's website"},
+		},
+		{
+			page:       PageLostPhone,
+			model:      LostPhonePage{Page: Page{BackURL: "/login"}},
+			withErrors: LostPhonePage{Page: Page{Errors: []FieldError{{Message: "Something went wrong. Try again."}}}},
+			labels:     []string{">If you cannot use your phone number</h1>", "What we will check", "can remove the old phone number"},
 		},
 		{
 			page: PageDevInbox,

@@ -45,7 +45,37 @@ type Options struct {
 	// the header instead of OrgName in text (OrgName is its alternative text).
 	Logo     []byte
 	LogoType string
+	// Contact is how a person reaches the council's help desk, shown on the
+	// contact, help and lost-phone pages and wherever a page says to contact
+	// the council; empty fields are left out.
+	Contact Contact
+	// PrivacyURL and AccessibilityURL are the organisation's privacy notice
+	// and accessibility statement, linked from every page's footer; empty
+	// links to the built-in pages PathPrivacy and PathAccessibility, which
+	// say to ask the council.
+	PrivacyURL       string
+	AccessibilityURL string
 }
+
+// Contact is the council's help desk.
+type Contact struct {
+	Phone string // "01632 960 001"
+	Email string // "help@example.gov.uk"
+	Hours string // "Monday to Friday, 9am to 5pm"
+	// Text ends "To get help, ..." when there is no Phone or Email
+	// (IDP_CONTACT_TEXT: "contact the council's customer services").
+	Text string
+}
+
+// Paths of the built-in pages every page's footer links to.
+const (
+	PathHelp          = "/help"          // 'Problems signing in'
+	PathCookies       = "/cookies"       // the cookies the service sets
+	PathContact       = "/contact"       // the council's help desk
+	PathPrivacy       = "/privacy"       // when no privacy notice is configured
+	PathAccessibility = "/accessibility" // when no accessibility statement is configured
+	PathLostPhone     = "/help/lost-phone"
+)
 
 // Templates holds every page, parsed and checked once by New.
 type Templates struct {
@@ -73,11 +103,13 @@ func New(opts Options) (*Templates, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	t, err := parse(templateFS, opts)
-	if err != nil {
-		return nil, err
+	if opts.PrivacyURL == "" {
+		opts.PrivacyURL = PathPrivacy
 	}
-	return t, nil
+	if opts.AccessibilityURL == "" {
+		opts.AccessibilityURL = PathAccessibility
+	}
+	return parse(templateFS, opts)
 }
 
 func parse(fsys fs.FS, opts Options) (*Templates, error) {
@@ -228,6 +260,14 @@ func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 		"dev":          func() bool { return opts.Dev },
 		"homeURL":      func() string { return opts.HomeURL },
 		"signOutURL":   func() string { return opts.SignOutURL },
+		"contact":      func() Contact { return opts.Contact },
+		"privacyURL":   func() string { return opts.PrivacyURL },
+		"a11yURL":      func() string { return opts.AccessibilityURL },
+		"helpURL":      func() string { return PathHelp },
+		"cookiesURL":   func() string { return PathCookies },
+		"contactURL":   func() string { return PathContact },
+		"lostPhoneURL": func() string { return PathLostPhone },
+		"minutes":      func(seconds int) (template.HTML, error) { return minutes(cat, lang, seconds) },
 		"asset":        assetURL,
 		"dict":         dict,
 		"list":         func(v ...any) []any { return v },
@@ -269,4 +309,17 @@ func languageLink(base, lang string) string {
 		sep = "&"
 	}
 	return base + sep + "lang=" + lang
+}
+
+// minutes writes a number of seconds as GOV.UK writes a duration, in lang:
+// "less than a minute", "1 minute", "59 minutes". It rounds down, so a
+// person is never told they have longer than they have.
+func minutes(cat *locale.Catalogue, lang string, seconds int) (template.HTML, error) {
+	m := seconds / 60
+	if m < 1 {
+		v, err := cat.T(lang, "common.less-than-a-minute")
+		return textHTML(v), err
+	}
+	v, err := cat.T(lang, "common.minutes", "count", m)
+	return textHTML(v), err
 }

@@ -116,6 +116,7 @@ func TestAttackPhonelessAccountTextsManyNumbers(t *testing.T) {
 			}
 			b.expectText("You have tried too many different phone numbers today")
 			b.expectText(contactText)
+			b.expectText("Contact Norfolk County Council") // the contact details under the refusal (issue 19)
 		}
 		if sent != 3 {
 			t.Fatalf("one phoneless account texted %d new numbers, want 3", sent)

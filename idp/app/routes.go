@@ -10,6 +10,8 @@ import (
 // ("GET /path"); the matched pattern becomes the route label in the metrics.
 //
 //	/login..., /account..., /logout   the login pages (idp/web)
+//	/help, /help/lost-phone, /cookies, the footer's pages (idp/web, ui.Path...)
+//	/contact, /privacy, /accessibility
 //	/assets/                          GOV.UK Frontend and the site's CSS and JS
 //	/branding/                        the header colour (brand.css) and logo of IDP_HEADER_COLOUR, IDP_LOGO
 //	/dev/...                          dev inbox and call simulator (IDP_DEV only,

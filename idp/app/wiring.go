@@ -69,8 +69,21 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // delivery the configuration asks for.
 func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	cfg := a.Config
+	// A public service must link its privacy notice and accessibility statement
+	// (UK GDPR articles 13 and 14; the Public Sector Bodies Accessibility
+	// Regulations 2018): the footer then shows built-in pages that say to ask.
+	if !cfg.Dev {
+		if cfg.PrivacyURL == "" {
+			a.Log.Warn("IDP_PRIVACY_URL is not set: the footer's 'Privacy' link shows a page saying to ask the council for its privacy notice")
+		}
+		if cfg.AccessibilityURL == "" {
+			a.Log.Warn("IDP_ACCESSIBILITY_URL is not set: the footer's 'Accessibility statement' link shows a page saying to ask the council for it")
+		}
+	}
 	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log,
-		HeaderColour: cfg.HeaderColour, Logo: cfg.Logo.Data, LogoType: cfg.Logo.ContentType})
+		HeaderColour: cfg.HeaderColour, Logo: cfg.Logo.Data, LogoType: cfg.Logo.ContentType,
+		Contact:    ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText},
+		PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL})
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
@@ -155,7 +168,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
 		CallRefresh: o.callRefresh, CallPoll: o.callPoll,
-		OrgName:    cfg.OrgName,
+		OrgName: cfg.OrgName, PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL,
 		DeviceKey:  derive(a.KeyEncryptionKey, "device cookies"),
 		CounterKey: derive(a.KeyEncryptionKey, "counter keys"),
 		Passwords:  passwordRules(cfg),

@@ -122,6 +122,17 @@ type Config struct {
 	// ContactText ends the sentences that send a person to a human for help, e.g.
 	// "Try again in 5 hours, or contact the council's customer services".
 	ContactText string
+	// ContactPhone, ContactEmail and ContactHours are the council's help line
+	// and address, shown on the contact, help and refusal pages; each may be
+	// empty.
+	ContactPhone string
+	ContactEmail string
+	ContactHours string
+	// PrivacyURL and AccessibilityURL are the organisation's privacy notice and
+	// accessibility statement (the footer links); empty shows built-in pages
+	// saying to ask the council.
+	PrivacyURL       string
+	AccessibilityURL string
 	// PasswordNetworkLimit wrong passwords an hour from one network are refused
 	// past; from PasswordNetworkSlowdown each check waits longer (limits.Passwords).
 	PasswordNetworkLimit    int

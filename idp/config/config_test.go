@@ -77,6 +77,12 @@ func TestGoodValues(t *testing.T) {
 			return fmt.Sprint(c.DevPeers) == "[172.16.0.0/12 192.168.65.3/32 fd00::/8]"
 		}},
 		{"metrics addr", map[string]string{"IDP_METRICS_ADDR": ":9090"}, func(c *Config) bool { return c.MetricsAddr == ":9090" }},
+		{"contact and links", map[string]string{"IDP_CONTACT_PHONE": " 01632 960 001 ", "IDP_CONTACT_EMAIL": "help@example.gov.uk",
+			"IDP_CONTACT_HOURS": "Monday to Friday, 9am to 5pm", "IDP_PRIVACY_URL": "https://www.example.gov.uk/privacy",
+			"IDP_ACCESSIBILITY_URL": "https://www.example.gov.uk/sign-in/accessibility"}, func(c *Config) bool {
+			return c.ContactPhone == "01632 960 001" && c.ContactEmail == "help@example.gov.uk" && c.ContactHours == "Monday to Friday, 9am to 5pm" &&
+				c.PrivacyURL == "https://www.example.gov.uk/privacy" && c.AccessibilityURL == "https://www.example.gov.uk/sign-in/accessibility"
+		}},
 		{"b2c ropc", map[string]string{"IDP_B2C_ROPC_URL": "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_ROPC_Auth/oauth2/v2.0/token",
 			"IDP_B2C_ROPC_CLIENT_ID": " 0b1e6f4c-3f1a-4d8e-9a55-2c0f1f6b9d21 ", "IDP_B2C_ROPC_TIMEOUT": "3s"}, func(c *Config) bool {
 			return c.B2CROPCURL == "https://contoso.b2clogin.com/contoso.onmicrosoft.com/B2C_1_ROPC_Auth/oauth2/v2.0/token" &&
@@ -197,6 +203,14 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_REDIS_PREFIX": "idp *"}, "IDP_REDIS_PREFIX: ", "glob"},
 		{map[string]string{"IDP_DEV": "maybe"}, "IDP_DEV: ", "true or false"},
 		{map[string]string{"IDP_ORG_NAME": "   "}, "IDP_ORG_NAME: ", "blank"},
+		{map[string]string{"IDP_CONTACT_PHONE": "call us"}, "IDP_CONTACT_PHONE: ", "telephone number"},
+		{map[string]string{"IDP_CONTACT_PHONE": "12"}, "IDP_CONTACT_PHONE: ", "3 to 30"},
+		{map[string]string{"IDP_CONTACT_EMAIL": "help"}, "IDP_CONTACT_EMAIL: ", "one email address"},
+		{map[string]string{"IDP_CONTACT_EMAIL": "Help <help@example.gov.uk>"}, "IDP_CONTACT_EMAIL: ", "one email address"},
+		{map[string]string{"IDP_CONTACT_HOURS": "9am\nto 5pm"}, "IDP_CONTACT_HOURS: ", "one line"},
+		{map[string]string{"IDP_PRIVACY_URL": "http://www.example.gov.uk/privacy"}, "IDP_PRIVACY_URL: ", "https://"},
+		{map[string]string{"IDP_PRIVACY_URL": "/privacy"}, "IDP_PRIVACY_URL: ", "https://"},
+		{map[string]string{"IDP_ACCESSIBILITY_URL": "javascript:alert(1)"}, "IDP_ACCESSIBILITY_URL: ", "https://"},
 		{map[string]string{"IDP_LOG_FORMAT": "xml"}, "IDP_LOG_FORMAT: ", "text or json"},
 		{map[string]string{"IDP_LOG_LEVEL": "loud"}, "IDP_LOG_LEVEL: ", "debug, info, warn or error"},
 		{map[string]string{"IDP_KEY_ENCRYPTION_KEY": "c2hvcnQ="}, "IDP_KEY_ENCRYPTION_KEY: ", "32 bytes, decodes to 5"},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/mail"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -277,6 +279,66 @@ func parseContactText(r rawValue) (string, error) {
 		return "", settingError(r, "must be one line of text")
 	}
 	return strings.TrimRight(text, "."), nil
+}
+
+// parseOneLine reads optional plain text of at most max bytes on one line.
+func parseOneLine(r rawValue, max int) (string, error) {
+	text := strings.TrimSpace(r.text)
+	switch {
+	case len(text) > max:
+		return "", settingError(r, fmt.Sprintf("must be %d characters or fewer", max))
+	case strings.IndexFunc(text, unicode.IsControl) >= 0:
+		return "", settingError(r, "must be one line of text")
+	}
+	return text, nil
+}
+
+// parseContactPhone reads an optional telephone number as people read it.
+func parseContactPhone(r rawValue) (string, error) {
+	text := strings.TrimSpace(r.text)
+	digits := 0
+	for _, c := range text {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == ' ' || c == '+' || c == '(' || c == ')':
+		default:
+			return "", settingError(r, "must be a telephone number: digits, spaces, +, ( and ) only")
+		}
+	}
+	if text != "" && (digits < 3 || len(text) > 30) {
+		return "", settingError(r, "must be a telephone number of 3 to 30 characters")
+	}
+	return text, nil
+}
+
+// parseContactEmail reads an optional email address (one address, no name).
+func parseContactEmail(r rawValue) (string, error) {
+	text := strings.TrimSpace(r.text)
+	if text == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(text)
+	if err != nil || a.Address != text || a.Name != "" || len(text) > 254 {
+		return "", settingError(r, "must be one email address, such as help@example.gov.uk")
+	}
+	return text, nil
+}
+
+// parsePageURL reads an optional link to a web page: absolute https (http only
+// for a host on this machine), no user information.
+func parsePageURL(r rawValue) (string, error) {
+	text := strings.TrimSpace(r.text)
+	if text == "" {
+		return "", nil
+	}
+	u, err := url.Parse(text)
+	local := err == nil && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1")
+	if err != nil || u.Host == "" || u.User != nil || !(u.Scheme == "https" || (u.Scheme == "http" && local)) ||
+		strings.ContainsAny(text, " \"<>") {
+		return "", settingError(r, "must be an https:// address of a web page")
+	}
+	return text, nil
 }
 
 func parseBool(r rawValue) (bool, error) {

@@ -115,7 +115,7 @@ func TestEveryFieldComesFromASetting(t *testing.T) {
 	pool := []string{":9000", "localhost:9999", "http://127.0.0.1:9000", "postgres://db/idp", "redis://cache:6379",
 		"staging:", "true", "false", "10.0.0.0/8", "Suffolk County Council", "json", "debug", clients, "ES256",
 		"1m", "2h", "45s", "0s", "GB,FR", "5", "50", "4", "https://example.com/",
-		"Ada <ada@example.gov.uk>", "smtp://relay.example.gov.uk:25?tls=none", "ab12", "OtherFrom", "1000h",
+		"Ada <ada@example.gov.uk>", "help@example.gov.uk", "01632 960 001", "smtp://relay.example.gov.uk:25?tls=none", "ab12", "OtherFrom", "1000h",
 		"YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=", // 32 bytes, another key
 		vonageKeyFile(t),       // another file
 		"#00703c", logoFile(t), // branding

@@ -107,7 +107,7 @@ func checkMachineFile(t *testing.T, edges map[edge]bool) {
 var personPhrases = map[string][]EventKind{
 	"'Sign up now'":            {EventStartSignUp},
 	"'Forgot your password?'":  {EventStartForgotPassword},
-	"'Back'":                   {EventGoToSignIn, EventChangePhoneNumber},
+	"'Back'":                   {EventGoToSignIn, EventChangePhoneNumber, EventBackToPhoneChoice},
 	"'Sign in'":                {EventSubmitSignIn},
 	"'Try again'":              {EventGoToSignIn},
 	"'Send verification code'": {EventSubmitEmail},

@@ -140,22 +140,22 @@
 //
 //	    phone_confirm --> phone_confirm_sms_code : 'Send Code' (a mobile)
 //	    phone_confirm --> phone_confirm_call_wait : 'Call Me'
-//	    phone_confirm_sms_code --> phone_confirm : the text is not sent
+//	    phone_confirm_sms_code --> phone_confirm : 'Back', or the text is not sent
 //	    phone_confirm_sms_code --> phone_confirm_call_wait : 'Call Me instead'
 //	    phone_confirm_sms_code --> done : 'Verify code' with the right code
-//	    phone_confirm_call_wait --> phone_confirm : the call ends without the hash key, or 'Continue' after the call is overdue
+//	    phone_confirm_call_wait --> phone_confirm : 'Back', or the call ends without the hash key, or 'Continue' after the call is overdue
 //	    phone_confirm_call_wait --> phone_confirm_sms_code : 'Send Code instead' (a mobile)
 //	    phone_confirm_call_wait --> done : the hash key pressed on the call
 //
 //	    challenge --> challenge_sms_code : 'Send Code' (the account's number is a mobile)
 //	    challenge --> challenge_call_wait : 'Call Me'
 //	    challenge_sms_code --> phone_enter : 'Verify code' with the right code, changing the phone
-//	    challenge_sms_code --> challenge : the text is not sent
+//	    challenge_sms_code --> challenge : 'Back', or the text is not sent
 //	    challenge_sms_code --> challenge_call_wait : 'Call Me instead'
 //	    challenge_sms_code --> forgot_new_password : 'Verify code' with the right code, resetting the password
 //	    challenge_sms_code --> done : 'Verify code' with the right code, signing in
 //	    challenge_call_wait --> phone_enter : the hash key pressed on the call, changing the phone
-//	    challenge_call_wait --> challenge : the call ends without the hash key, or 'Continue' after the call is overdue
+//	    challenge_call_wait --> challenge : 'Back', or the call ends without the hash key, or 'Continue' after the call is overdue
 //	    challenge_call_wait --> challenge_sms_code : 'Send Code instead' (a mobile)
 //	    challenge_call_wait --> forgot_new_password : the hash key pressed on the call, resetting the password
 //	    challenge_call_wait --> done : the hash key pressed on the call, signing in

@@ -27,6 +27,7 @@ const (
 	EventSubmitSMSCode       EventKind = "submit_sms_code"
 	EventResendSMSCode       EventKind = "resend_sms_code"
 	EventChangePhoneNumber   EventKind = "change_phone_number"
+	EventBackToPhoneChoice   EventKind = "back_to_phone_choice"
 	EventSubmitNewPassword   EventKind = "submit_new_password"
 
 	// Answers to Query effects, fed back by the caller (Drive does it). Never build
@@ -53,7 +54,7 @@ var EventKinds = []EventKind{
 	EventStartSignUp, EventStartForgotPassword, EventGoToSignIn, EventSubmitSignIn,
 	EventSubmitEmail, EventSubmitEmailCode, EventResendEmailCode, EventChangeEmail,
 	EventContinue, EventSubmitDetails, EventSubmitPhone, EventChooseMethod,
-	EventSubmitSMSCode, EventResendSMSCode, EventChangePhoneNumber, EventSubmitNewPassword,
+	EventSubmitSMSCode, EventResendSMSCode, EventChangePhoneNumber, EventBackToPhoneChoice, EventSubmitNewPassword,
 	EventAccountLookedUp, EventPasswordChecked, EventUserCreated, EventSendBudgetChecked,
 	EventCodeGuessesChecked, EventWrongCodeRecorded,
 	EventCallOutcome, EventSMSNotSent,
@@ -141,6 +142,11 @@ type ResendSMSCode struct{}
 
 // ChangePhoneNumber: 'Change phone number' during enrolment: back to the number page.
 type ChangePhoneNumber struct{}
+
+// BackToPhoneChoice: 'Back' from a code or a call of a known number (the
+// confirmation after enrolment, the check at sign-in or reset) to the page that
+// offers 'Send Code' and 'Call Me'.
+type BackToPhoneChoice struct{}
 
 // SubmitNewPassword: the new password at the end of a password reset.
 type SubmitNewPassword struct {
@@ -250,6 +256,7 @@ func (ChooseMethod) Kind() EventKind        { return EventChooseMethod }
 func (SubmitSMSCode) Kind() EventKind       { return EventSubmitSMSCode }
 func (ResendSMSCode) Kind() EventKind       { return EventResendSMSCode }
 func (ChangePhoneNumber) Kind() EventKind   { return EventChangePhoneNumber }
+func (BackToPhoneChoice) Kind() EventKind   { return EventBackToPhoneChoice }
 func (SubmitNewPassword) Kind() EventKind   { return EventSubmitNewPassword }
 func (AccountLookedUp) Kind() EventKind     { return EventAccountLookedUp }
 func (PasswordChecked) Kind() EventKind     { return EventPasswordChecked }

@@ -72,6 +72,15 @@ func changePhoneNumber(t *tx, _ Event) error {
 	return nil
 }
 
+// backToPhoneChoice leaves a code or a call of a known number for its stage's
+// 'Send Code' / 'Call Me' page. The code sent and the call in flight stop counting:
+// a code typed later, or '#' pressed on that call, proves nothing.
+func backToPhoneChoice(t *tx, _ Event) error {
+	t.s.PhoneCode, t.s.Call = nil, nil
+	t.goTo(stageSteps[stageOf(t.s.Step)].choose)
+	return nil
+}
+
 func callOutcome(t *tx, e Event) error {
 	ev := e.(CallOutcome)
 	if t.s.Call == nil || ev.CallID != t.s.Call.ID {

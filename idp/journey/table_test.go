@@ -31,6 +31,7 @@ var sampleEvents = map[EventKind]Event{
 	EventSubmitSMSCode:       SubmitSMSCode{Code: "123456"},
 	EventResendSMSCode:       ResendSMSCode{},
 	EventChangePhoneNumber:   ChangePhoneNumber{},
+	EventBackToPhoneChoice:   BackToPhoneChoice{},
 	EventSubmitNewPassword:   SubmitNewPassword{Password: "long enough", Confirm: "long enough"},
 	EventAccountLookedUp:     AccountLookedUp{},
 	EventPasswordChecked:     PasswordChecked{Result: PasswordWrong},

@@ -159,6 +159,8 @@ func (w *walker) event(s *State) Event {
 		return ResendSMSCode{}
 	case EventChangePhoneNumber:
 		return ChangePhoneNumber{}
+	case EventBackToPhoneChoice:
+		return BackToPhoneChoice{}
 	case EventSubmitNewPassword:
 		pw, confirm := password()
 		return SubmitNewPassword{Password: pw, Confirm: confirm}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
@@ -210,6 +211,7 @@ var links = map[string]journey.Event{
 	"back":                journey.GoToSignIn{},
 	"change-email":        journey.ChangeEmail{},
 	"change-phone-number": journey.ChangePhoneNumber{},
+	"phone-choice":        journey.BackToPhoneChoice{},
 }
 
 func (h *Handler) follow(w http.ResponseWriter, r *http.Request) {
@@ -306,13 +308,24 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "application/json")
-	done := true
-	if j, ok, err := h.load(r); err == nil && ok && j.s.Step.IsCallWaitStep() {
-		done = h.callEvent(r.Context(), j.s, false) != nil
+	// Once done, confirmed says the call proved the phone and failed that it ended
+	// without the hash key: the page announces either in its status region
+	// without reloading. Neither (no journey, a call overdue): the page moves on.
+	var st struct {
+		Done      bool `json:"done"`
+		Confirmed bool `json:"confirmed"`
+		Failed    bool `json:"failed"`
 	}
-	_ = json.NewEncoder(w).Encode(struct {
-		Done bool `json:"done"`
-	}{done})
+	st.Done = true
+	if j, ok, err := h.load(r); err == nil && ok && j.s.Step.IsCallWaitStep() {
+		ev := h.callEvent(r.Context(), j.s, false)
+		st.Done = ev != nil
+		if o, isOutcome := ev.(journey.CallOutcome); isOutcome {
+			st.Confirmed = o.Result == factors.CallConfirmed
+			st.Failed = !st.Confirmed
+		}
+	}
+	_ = json.NewEncoder(w).Encode(st)
 }
 
 // noticeURL is the page of the step reached, with a notice.

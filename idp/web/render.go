@@ -30,6 +30,7 @@ const (
 	linkBack         = PathLogin + "/back"
 	linkChangeEmail  = PathLogin + "/change-email"
 	linkChangeNumber = PathLogin + "/change-phone-number"
+	linkPhoneChoice  = PathLogin + "/phone-choice"
 )
 
 // render shows the page of the step s has reached. errs are mistakes to show; form,
@@ -39,6 +40,16 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	h.allowReturnToForm(w, r, s)
 	lang := pageLang(r, s)
 	page := ui.Page{Errors: translated(lang, errs), Notice: notice, Lang: lang, LanguageURL: linkLanguage, Service: service(s)}
+	h.timeoutFields(&page, s.SeenAt)
+	// A refusal that sends the person to a human (journey.Policy.ContactText)
+	// shows how to reach one.
+	if c := h.Machine.Policy().ContactText; c != "" {
+		for _, e := range errs {
+			if strings.Contains(e.Message, c) {
+				page.Contact = true
+			}
+		}
+	}
 	typed := func(field, fallback string) string {
 		if form != nil && form.Has(field) {
 			return form.Get(field)
@@ -60,6 +71,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		page.BackURL = linkBack
 		name, data = ui.PageForgotEmail, ui.ForgotEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
 	case journey.StepSignUpEmailCode, journey.StepForgotEmailCode:
+		page.BackURL = linkChangeEmail
 		name, data = ui.PageEmailCode, ui.EmailCodePage{Page: page, Action: actEmailCode, Email: s.Email,
 			ResendAction: actResendEmail, ChangeEmailURL: linkChangeEmail, ValidMinutes: wholeMinutes(h.Machine.Policy().EmailCodeTTL)}
 	case journey.StepSignUpEmailVerified:
@@ -72,6 +84,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 			PhoneNumber: typed(ui.FieldPhone, nationalOrEmpty(s.Phone))}
 	case journey.StepPhoneSMSCode, journey.StepPhoneConfirmSMSCode, journey.StepChallengeSMSCode:
 		shown := masked
+		page.BackURL = linkPhoneChoice
 		if s.Step == journey.StepPhoneSMSCode {
 			// The number was typed a moment ago: shown in full, so a typo can
 			// be seen and changed with 'Back'.
@@ -80,6 +93,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		name, data = ui.PageSMSCode, ui.SMSCodePage{Page: page, Action: actSMSCode, MaskedPhone: shown,
 			ResendAction: actResendSMS, CallAction: actMethod, ValidMinutes: wholeMinutes(h.Machine.Policy().SMSCodeTTL)}
 	case journey.StepPhoneCallWait, journey.StepPhoneConfirmCallWait, journey.StepChallengeCallWait:
+		page.BackURL = linkPhoneChoice
 		if s.Step == journey.StepPhoneCallWait {
 			page.BackURL = linkChangeNumber
 		}
@@ -95,7 +109,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		page.Title = ui.T(page.Lang, "phone-challenge.confirm-heading")
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
 	case journey.StepChallenge:
-		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}
+		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile,
+			LostPhoneURL: ui.PathLostPhone}
 	case journey.StepForgotNewPassword:
 		name, data = ui.PageForgotNewPassword, ui.ForgotNewPasswordPage{Page: page, Action: actNewPassword}
 	case journey.StepPasswordUnavailable:

@@ -122,6 +122,11 @@ type Config struct {
 	// OrgName is the organisation running the service ("Do you want to sign out
 	// of <OrgName>?"); empty leaves it out.
 	OrgName string
+	// PrivacyURL and AccessibilityURL are the council's privacy notice and
+	// accessibility statement: ui.PathPrivacy and ui.PathAccessibility redirect
+	// there; empty shows built-in pages that say to ask the council.
+	PrivacyURL       string
+	AccessibilityURL string
 }
 
 // Deps are the parts the pages use.
@@ -232,6 +237,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+PathLogout, h.logout)
 	mux.HandleFunc("POST "+PathLogout, h.signOut)
 	mux.HandleFunc("GET /{$}", h.home)
+	h.serviceRoutes(mux)
 }
 
 // clientIP is the address a request came from, for per-IP budgets and the audit log

@@ -244,6 +244,13 @@ func Eval[T any](b *Browser, expr string) T {
 	return get(b, chromedp.Evaluate[T](expr))
 }
 
+// EvalPromise is Eval for an expression whose value is a Promise: it returns
+// what the Promise resolves to (an accessibility checker's report).
+func EvalPromise[T any](b *Browser, expr string) T {
+	b.t.Helper()
+	return get(b, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+}
+
 // FillLabel types value into the input or textarea whose <label> text is exactly
 // label, replacing what it held, as a person finds a field by what it says.
 func (b *Browser) FillLabel(label, value string) {
