@@ -31,6 +31,11 @@
 //     from either language or a template names a key neither has, and New
 //     refuses to start on the same faults.
 //
+// Page.LanguageURL shows the language toggle ('English | Cymraeg'); the
+// handler behind it keeps the journey. Options.HeaderColour and Options.Logo
+// brand the header through Templates.Branding (/branding/), a stylesheet and
+// an image served by the idp, so the Content-Security-Policy stays strict.
+//
 // New parses and test-executes every template, so a broken template stops
 // the server at start. Render writes a whole page or a plain 500, never
 // half a page. Assets serves /assets/ with cache headers keyed to content

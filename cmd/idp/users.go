@@ -271,7 +271,7 @@ func usersDisable(ctx context.Context, env *environment, db store.Durable, u *st
 		return fmt.Errorf("user %s is disabled, but revoking their refresh tokens failed (run the command again): %w", u.Email, err)
 	}
 	warnReimport(env, u, "enable them again")
-	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
+	fmt.Fprintf(env.stdout, "user %s disabled: they cannot sign in (the login pages answer 'email address or password is incorrect'), their refresh tokens are revoked, and the running servers end their sessions and tell their form apps (back-channel logout)\n", u.Email)
 	fmt.Fprintln(env.stdout, env.notify(ctx, u, messages.DisabledByCouncil{}))
 	return nil
 }

@@ -87,7 +87,7 @@ func proveBySMS(d *idp, b *browser, p person, fields ...string) {
 	b.expectHeading("Check your phone")
 	if len(fields) > 0 {
 		// A number just typed is shown in full, so a typo can be seen.
-		b.expectText(p.phone)
+		b.expectText(shownNumber(p.e164))
 	} else {
 		b.expectText(journey.MaskPhone(p.e164))
 	}

@@ -71,7 +71,7 @@ func TestWelshSignUp(t *testing.T) {
 	b.expectText("Rhowch rif ffôn yn y DU")
 	b.press("Anfon cod", "phone", p.phone)
 	b.expectHeading("Gwiriwch eich ffôn")
-	b.expectText(p.phone) // just typed: shown in full
+	b.expectText(shownNumber(p.e164)) // just typed: shown in full
 	sms := d.latest("sms", p.e164)
 	if !strings.Contains(sms.Body, "yw eich cod Norfolk County Council i ychwanegu'r rhif ffôn hwn at eich cyfrif") {
 		t.Fatalf("the text message is not in Welsh, or not for adding a phone: %q", sms.Body)
@@ -98,6 +98,18 @@ func TestWelshSignUp(t *testing.T) {
 	}
 	if u, err := d.app.Durable.UserByEmail(t.Context(), p.email); err != nil || u.Locale != "cy" {
 		t.Errorf("the account's locale: %v, %v", u, err)
+	}
+	// The account pages follow the account's language.
+	b.get("/account")
+	b.expectLang("cy")
+	b.expectHeading("Eich cyfrif")
+	b.expectText("Eich cyfrif") // the header's service name
+	// The toggle there switches them, and the account keeps the choice.
+	b.follow("English")
+	b.expectLang("en")
+	b.expectHeading("Your account")
+	if u, err := d.app.Durable.UserByEmail(t.Context(), p.email); err != nil || u.Locale != "en" {
+		t.Errorf("the account's locale after the toggle: %v, %v", u, err)
 	}
 
 	// The next sign-in, without ui_locales, in a browser asking for English
