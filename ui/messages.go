@@ -142,15 +142,15 @@ func FormatTimeIn(lang string, t time.Time) string {
 // NoPrivacyNoticeMessage is the footer's 'Privacy' page when the council has
 // not configured its privacy notice (IDP_PRIVACY_URL).
 func NoPrivacyNoticeMessage(lang, orgName string) MessagePage {
-	p := MessagePage{Page: Page{Lang: lang, Title: T(lang, "message.privacy.title"), Contact: true}}
-	p.Paragraphs = []string{T(lang, "message.privacy.body", "org", orgName), T(lang, "message.privacy.next", "org", orgName)}
+	p := MessagePage{Page: Page{Lang: lang, Title: T(lang, "message.no-privacy.title"), Contact: true}}
+	p.Paragraphs = []string{T(lang, "message.no-privacy.body", "org", orgName), T(lang, "message.no-privacy.ask", "org", orgName)}
 	return p
 }
 
 // NoAccessibilityStatementMessage is the footer's 'Accessibility statement'
 // page when the council has not configured one (IDP_ACCESSIBILITY_URL).
 func NoAccessibilityStatementMessage(lang, orgName string) MessagePage {
-	p := MessagePage{Page: Page{Lang: lang, Title: T(lang, "message.accessibility.title"), Contact: true}}
-	p.Paragraphs = []string{T(lang, "message.accessibility.body"), T(lang, "message.accessibility.next", "org", orgName)}
+	p := MessagePage{Page: Page{Lang: lang, Title: T(lang, "message.no-accessibility.title"), Contact: true}}
+	p.Paragraphs = []string{T(lang, "message.no-accessibility.body"), T(lang, "message.no-accessibility.ask", "org", orgName)}
 	return p
 }

@@ -66,10 +66,10 @@ func TestContactDetails(t *testing.T) {
 		{PageContact, ContactPage{}},
 		{PageHelp, HelpPage{}},
 		{PageLostPhone, LostPhonePage{}},
-		{PageMessage, AccountLockedMessage("", sampleTime, "/login/forgot-password")},
-		{PageMessage, ServerErrorMessage("")},
-		{PageMessage, NoPrivacyNoticeMessage("", testOrg)},
-		{PageMessage, NoAccessibilityStatementMessage("", testOrg)},
+		{PageMessage, AccountLockedMessage("en", sampleTime, "/login/forgot-password")},
+		{PageMessage, ServerErrorMessage("en")},
+		{PageMessage, NoPrivacyNoticeMessage("en", testOrg)},
+		{PageMessage, NoAccessibilityStatementMessage("en", testOrg)},
 		{PageSignIn, SignInPage{Page: Page{Contact: true}}},
 	}
 	for _, p := range pages {

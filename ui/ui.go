@@ -38,13 +38,6 @@ type Options struct {
 	SignOutURL string
 	// Logger receives rendering failures. Default slog.Default().
 	Logger *slog.Logger
-	// HeaderColour, "#rrggbb", is the header's background (checked for
-	// contrast with its white text by the caller); empty for GOV.UK's.
-	HeaderColour string
-	// Logo and LogoType (image/png, image/svg+xml or image/jpeg) are shown in
-	// the header instead of OrgName in text (OrgName is its alternative text).
-	Logo     []byte
-	LogoType string
 	// Contact is how a person reaches the council's help desk, shown on the
 	// contact, help and lost-phone pages and wherever a page says to contact
 	// the council; empty fields are left out.
@@ -55,6 +48,13 @@ type Options struct {
 	// say to ask the council.
 	PrivacyURL       string
 	AccessibilityURL string
+	// HeaderColour, "#rrggbb", is the header's background (checked for
+	// contrast with its white text by the caller); empty for GOV.UK's.
+	HeaderColour string
+	// Logo and LogoType (image/png, image/svg+xml or image/jpeg) are shown in
+	// the header instead of OrgName in text (OrgName is its alternative text).
+	Logo     []byte
+	LogoType string
 }
 
 // Contact is the council's help desk.
@@ -109,7 +109,11 @@ func New(opts Options) (*Templates, error) {
 	if opts.AccessibilityURL == "" {
 		opts.AccessibilityURL = PathAccessibility
 	}
-	return parse(templateFS, opts)
+	t, err := parse(templateFS, opts)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func parse(fsys fs.FS, opts Options) (*Templates, error) {
@@ -267,12 +271,20 @@ func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 		"cookiesURL":   func() string { return PathCookies },
 		"contactURL":   func() string { return PathContact },
 		"lostPhoneURL": func() string { return PathLostPhone },
-		"minutes":      func(seconds int) (template.HTML, error) { return minutes(cat, lang, seconds) },
-		"asset":        assetURL,
-		"dict":         dict,
-		"list":         func(v ...any) []any { return v },
-		"join":         strings.Join,
-		"formatTime":   FormatTime,
+		// minutes writes seconds as GOV.UK writes a duration ("less than a
+		// minute", "1 minute", "59 minutes"), rounded down, so a person is never
+		// told they have longer than they have.
+		"minutes": func(seconds int) (string, error) {
+			if seconds < 60 {
+				return cat.T(lang, "timeout.less-than-a-minute")
+			}
+			return cat.T(lang, "timeout.minutes", "count", seconds/60)
+		},
+		"asset":      assetURL,
+		"dict":       dict,
+		"list":       func(v ...any) []any { return v },
+		"join":       strings.Join,
+		"formatTime": FormatTime,
 	}
 }
 
@@ -309,17 +321,4 @@ func languageLink(base, lang string) string {
 		sep = "&"
 	}
 	return base + sep + "lang=" + lang
-}
-
-// minutes writes a number of seconds as GOV.UK writes a duration, in lang:
-// "less than a minute", "1 minute", "59 minutes". It rounds down, so a
-// person is never told they have longer than they have.
-func minutes(cat *locale.Catalogue, lang string, seconds int) (template.HTML, error) {
-	m := seconds / 60
-	if m < 1 {
-		v, err := cat.T(lang, "common.less-than-a-minute")
-		return textHTML(v), err
-	}
-	v, err := cat.T(lang, "common.minutes", "count", m)
-	return textHTML(v), err
 }

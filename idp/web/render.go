@@ -42,7 +42,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	page := ui.Page{Errors: translated(lang, errs), Notice: notice, Lang: lang, LanguageURL: linkLanguage, Service: service(s)}
 	h.timeoutFields(&page, s.SeenAt)
 	// A refusal that sends the person to a human (journey.Policy.ContactText)
-	// shows how to reach one.
+	// shows how to reach one (read in the journey's English, before translation).
 	if c := h.Machine.Policy().ContactText; c != "" {
 		for _, e := range errs {
 			if strings.Contains(e.Message, c) {
@@ -83,8 +83,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		name, data = ui.PagePhoneEnter, ui.PhoneEnterPage{Page: page, Action: actPhone,
 			PhoneNumber: typed(ui.FieldPhone, nationalOrEmpty(s.Phone))}
 	case journey.StepPhoneSMSCode, journey.StepPhoneConfirmSMSCode, journey.StepChallengeSMSCode:
-		shown := masked
 		page.BackURL = linkPhoneChoice
+		shown := masked
 		if s.Step == journey.StepPhoneSMSCode {
 			// The number was typed a moment ago: shown in full, so a typo can
 			// be seen and changed with 'Back'.

@@ -31,27 +31,36 @@ func (h *Handler) serviceRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+PathKeepAlive, h.keepAlive)
 }
 
-// servicePage is the Page of a service page: in the language of the
-// browser's unfinished journey when it has one, else the toggle's choice or
-// Accept-Language; its toggle comes back to the same page (from names it).
-func (h *Handler) servicePage(r *http.Request, from string) (ui.Page, journey.Step, bool) {
-	var st *journey.State
-	step, ok := journey.Step(""), false
-	if j, found, err := h.load(r); err == nil && found && j.s.Step != journey.StepDone {
-		st, step, ok = j.s, j.s.Step, true
+func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
+	minutes := int(h.Machine.Policy().EmailCodeTTL / time.Minute)
+	if sms := int(h.Machine.Policy().SMSCodeTTL / time.Minute); sms < minutes {
+		minutes = sms
 	}
-	page := ui.Page{Lang: pageLang(r, st), LanguageURL: linkLanguage + "?from=" + from}
-	if ok {
-		// The 'Back' of a help page: the journey's page when the browser has
-		// one unfinished, else none (the 'session has timed out' page would
-		// be no way back).
-		page.BackURL = PathLogin
+	page := ui.HelpPage{Page: h.servicePage(r, "help"), CodeMinutes: minutes}
+	if step, ok := h.journeyStep(r); ok && step == journey.StepSignIn {
+		page.ResetPasswordURL = linkForgot // starts a reset from this journey
 	}
-	return page, step, ok
+	h.Pages.Render(w, http.StatusOK, ui.PageHelp, page)
 }
 
-// servicePages are the pages the language toggle may come back to (its
-// from), besides the journey's and the account's.
+func (h *Handler) lostPhone(w http.ResponseWriter, r *http.Request) {
+	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: h.servicePage(r, "lost-phone")})
+}
+
+// servicePage is the frame of a help page: the language of the browser's
+// journey (or the browser's), the language toggle coming back to this page
+// (from is its name in servicePages), and 'Back' into the journey when it
+// has one.
+func (h *Handler) servicePage(r *http.Request, from string) ui.Page {
+	var s *journey.State
+	if j, ok, err := h.load(r); err == nil && ok {
+		s = j.s
+	}
+	return ui.Page{Lang: pageLang(r, s), LanguageURL: linkLanguage + "?from=" + from, BackURL: h.backToJourney(r)}
+}
+
+// servicePages are the pages the language toggle comes back to (its from),
+// besides the journey's and the account's.
 var servicePages = map[string]string{
 	"help":          ui.PathHelp,
 	"lost-phone":    ui.PathLostPhone,
@@ -61,48 +70,46 @@ var servicePages = map[string]string{
 	"accessibility": ui.PathAccessibility,
 }
 
-func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
-	minutes := int(h.Machine.Policy().EmailCodeTTL / time.Minute)
-	if sms := int(h.Machine.Policy().SMSCodeTTL / time.Minute); sms < minutes {
-		minutes = sms
+// journeyStep is the step of the browser's unfinished journey, if it has one.
+func (h *Handler) journeyStep(r *http.Request) (journey.Step, bool) {
+	j, ok, err := h.load(r)
+	if err != nil || !ok || j.s.Step == journey.StepDone {
+		return "", false
 	}
-	p, step, ok := h.servicePage(r, "help")
-	page := ui.HelpPage{Page: p, CodeMinutes: minutes}
-	if ok && step == journey.StepSignIn {
-		page.ResetPasswordURL = linkForgot // starts a reset from this journey
-	}
-	h.Pages.Render(w, http.StatusOK, ui.PageHelp, page)
+	return j.s.Step, true
 }
 
-func (h *Handler) lostPhone(w http.ResponseWriter, r *http.Request) {
-	p, _, _ := h.servicePage(r, "lost-phone")
-	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: p})
+// backToJourney is the 'Back' of a help page: the journey's page when the
+// browser has one unfinished, else none (the 'session has timed out' page would
+// be no way back).
+func (h *Handler) backToJourney(r *http.Request) string {
+	if _, ok := h.journeyStep(r); ok {
+		return PathLogin
+	}
+	return ""
 }
 
 func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
-	p, _, _ := h.servicePage(r, "contact")
-	p.BackURL = ""
-	h.Pages.Render(w, http.StatusOK, ui.PageContact, ui.ContactPage{Page: p})
+	h.Pages.Render(w, http.StatusOK, ui.PageContact, ui.ContactPage{Page: h.servicePage(r, "contact")})
 }
 
 // Cookies lists every cookie the service sets, in lang;
-// TestCookiesPageListsEveryCookie walks the journeys and fails on a
-// Set-Cookie this list does not name.
+// TestCookiesPageListsEveryCookie walks the journeys and fails on a Set-Cookie
+// this list does not name.
 func Cookies(lang string) []ui.CookieInfo {
-	t := func(key string) string { return ui.T(lang, key) }
 	return []ui.CookieInfo{
-		{Name: JourneyCookie, Expires: t("cookies.when-browser-closes"), Purpose: t("cookies.journey")},
-		{Name: provider.BrowserCookie, Expires: t("cookies.when-browser-closes"), Purpose: t("cookies.browser")},
-		{Name: provider.SessionCookie, Expires: t("cookies.when-browser-closes-or-sign-out"), Purpose: t("cookies.session")},
-		{Name: DeviceCookie, Expires: t("cookies.one-year"), Purpose: t("cookies.device")},
-		{Name: LangCookie, Expires: t("cookies.one-year"), Purpose: t("cookies.language")},
+		{Name: JourneyCookie, Expires: ui.T(lang, "cookies.expires.browser-closes"), Purpose: ui.T(lang, "cookies.journey.purpose")},
+		{Name: provider.BrowserCookie, Expires: ui.T(lang, "cookies.expires.browser-closes"), Purpose: ui.T(lang, "cookies.browser.purpose")},
+		{Name: provider.SessionCookie, Expires: ui.T(lang, "cookies.expires.sign-out"), Purpose: ui.T(lang, "cookies.session.purpose")},
+		{Name: DeviceCookie, Expires: ui.T(lang, "cookies.expires.year"), Purpose: ui.T(lang, "cookies.device.purpose")},
+		{Name: LangCookie, Expires: ui.T(lang, "cookies.expires.year"), Purpose: ui.T(lang, "cookies.language.purpose")},
 	}
 }
 
 func (h *Handler) cookies(w http.ResponseWriter, r *http.Request) {
-	p, _, _ := h.servicePage(r, "cookies")
-	p.BackURL = ""
-	h.Pages.Render(w, http.StatusOK, ui.PageCookies, ui.CookiesPage{Page: p, Cookies: Cookies(p.Lang)})
+	page := h.servicePage(r, "cookies")
+	page.BackURL = ""
+	h.Pages.Render(w, http.StatusOK, ui.PageCookies, ui.CookiesPage{Page: page, Cookies: Cookies(page.Lang)})
 }
 
 // privacy and accessibility are the footer's links when the council has named no
@@ -112,9 +119,9 @@ func (h *Handler) privacy(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
-	p, _, _ := h.servicePage(r, "privacy")
-	m := ui.NoPrivacyNoticeMessage(p.Lang, h.orgName(p.Lang))
-	m.LanguageURL = p.LanguageURL
+	page := h.servicePage(r, "privacy")
+	m := ui.NoPrivacyNoticeMessage(page.Lang, h.orgName(page.Lang))
+	m.LanguageURL = page.LanguageURL
 	h.Pages.Render(w, http.StatusOK, ui.PageMessage, m)
 }
 
@@ -123,9 +130,9 @@ func (h *Handler) accessibility(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
-	p, _, _ := h.servicePage(r, "accessibility")
-	m := ui.NoAccessibilityStatementMessage(p.Lang, h.orgName(p.Lang))
-	m.LanguageURL = p.LanguageURL
+	page := h.servicePage(r, "accessibility")
+	m := ui.NoAccessibilityStatementMessage(page.Lang, h.orgName(page.Lang))
+	m.LanguageURL = page.LanguageURL
 	h.Pages.Render(w, http.StatusOK, ui.PageMessage, m)
 }
 

@@ -75,14 +75,6 @@ if (timeout && keepAlive && 'content' in timeout && typeof HTMLDialogElement ===
   let opener = null
   let warnTimer = 0
   let endTimer = 0
-  // The words come from the page, in its language: data-app-minutes-less,
-  // -one, and -other with {n} for the number.
-  const words = (name) => timeout.getAttribute('data-app-minutes-' + name) || ''
-  const minutes = (seconds) => {
-    const m = Math.floor(seconds / 60)
-    if (m < 1) return words('less')
-    return m === 1 ? words('one') : words('other').replace('{n}', String(m))
-  }
   const keep = async () => {
     let seconds = 0
     try {
@@ -109,11 +101,9 @@ if (timeout && keepAlive && 'content' in timeout && typeof HTMLDialogElement ===
     if (opener && typeof opener.focus === 'function') opener.focus()
     schedule(seconds)
   }
-  const warn = (seconds) => {
+  const warn = () => {
     opener = document.activeElement
     dialog = timeout.content.firstElementChild.cloneNode(true)
-    const left = dialog.querySelector('[data-app-timeout-left]')
-    if (left) left.textContent = minutes(seconds)
     dialog.querySelector('[data-app-timeout-continue]').addEventListener('click', keep)
     dialog.addEventListener('cancel', (event) => {
       event.preventDefault()
@@ -125,7 +115,7 @@ if (timeout && keepAlive && 'content' in timeout && typeof HTMLDialogElement ===
   const schedule = (seconds) => {
     window.clearTimeout(warnTimer)
     window.clearTimeout(endTimer)
-    warnTimer = window.setTimeout(() => warn(Math.min(warnFor, seconds)), Math.max(0, seconds - warnFor) * 1000)
+    warnTimer = window.setTimeout(warn, Math.max(0, seconds - warnFor) * 1000)
     endTimer = window.setTimeout(() => window.location.reload(), seconds * 1000)
   }
   const initial = Number(timeout.getAttribute('data-app-timeout')) || 0
