@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/councilforms/idp/idp/web"
 )
 
 // startSignInWith is the form app's 'Login or Register' with extra
@@ -158,4 +160,57 @@ func TestAcceptLanguageAndToggle(t *testing.T) {
 	if pg := b.get("/login/language?lang=fr"); pg.status != http.StatusNotFound {
 		t.Errorf("?lang=fr: status %d", pg.status)
 	}
+}
+
+// The help pages speak Welsh too: the toggle on /help, /cookies and the
+// lost-phone page switches the page itself (before the merge of the two
+// halves of issue 19 they had no toggle, and the toggle came back to Sign In
+// only), the footer's links lead on in Welsh, and from a journey the help
+// page's toggle switches the journey as well, so 'Back' returns to its step
+// in the language chosen.
+func TestServicePagesInWelsh(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	b := d.browser()
+	b.get("/help")
+	b.expectLang("en")
+	b.expectHeading("Problems signing in")
+	b.follow("Cymraeg")
+	b.expectLang("cy")
+	b.expectHeading("Problemau wrth fewngofnodi")
+	if !strings.HasSuffix(b.page.url, "/help") {
+		t.Errorf("the toggle on /help came back to %s", b.page.url)
+	}
+	b.expectNoText("Problems signing in")
+	b.follow("darganfyddwch beth i'w wneud os na allwch ddefnyddio eich rhif ffôn")
+	b.expectLang("cy")
+	b.expectHeading("Os na allwch ddefnyddio eich rhif ffôn")
+	b.expectNoText("What we will check")
+	b.follow("Cwcis")
+	b.expectLang("cy")
+	b.expectHeading("Cwcis")
+	b.expectText("Cwcis cwbl angenrheidiol")
+	b.expectText(web.LangCookie) // the toggle's own cookie is on the list
+	b.expectNoText("When you close your browser")
+	b.follow("English")
+	b.expectLang("en")
+	b.expectHeading("Cookies")
+	if !strings.HasSuffix(b.page.url, "/cookies") {
+		t.Errorf("the toggle on /cookies came back to %s", b.page.url)
+	}
+	b.get("/help/lost-phone")
+	b.expectLang("en")
+	b.follow("Cymraeg")
+	b.expectHeading("Os na allwch ddefnyddio eich rhif ffôn")
+
+	// From a journey in English: the help page's toggle switches the journey.
+	c := d.browser()
+	c.startSignIn()
+	c.expectHeading("Sign In")
+	c.follow("Problems signing in")
+	c.follow("Cymraeg")
+	c.expectLang("cy")
+	c.expectHeading("Problemau wrth fewngofnodi")
+	c.follow("Yn ôl")
+	c.expectLang("cy")
+	c.expectHeading("Mewngofnodi")
 }

@@ -58,8 +58,11 @@ func (h *Handler) switchLanguage(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 60 * 60,
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	back := PathLogin
-	if r.URL.Query().Get("from") == "account" {
+	from := r.URL.Query().Get("from")
+	if from == "account" {
 		back = PathAccount
+	} else if p, ok := servicePages[from]; ok {
+		back = p // a help page: the same page again, in the new language
 	}
 	j, ok, err := h.load(r)
 	if err != nil {

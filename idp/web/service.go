@@ -36,7 +36,7 @@ func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
 	if sms := int(h.Machine.Policy().SMSCodeTTL / time.Minute); sms < minutes {
 		minutes = sms
 	}
-	page := ui.HelpPage{Page: h.servicePage(r), CodeMinutes: minutes}
+	page := ui.HelpPage{Page: h.servicePage(r, "help"), CodeMinutes: minutes}
 	if step, ok := h.journeyStep(r); ok && step == journey.StepSignIn {
 		page.ResetPasswordURL = linkForgot // starts a reset from this journey
 	}
@@ -44,17 +44,30 @@ func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) lostPhone(w http.ResponseWriter, r *http.Request) {
-	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: h.servicePage(r)})
+	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: h.servicePage(r, "lost-phone")})
 }
 
 // servicePage is the frame of a help page: the language of the browser's
-// journey (or the browser's), and 'Back' into the journey when it has one.
-func (h *Handler) servicePage(r *http.Request) ui.Page {
+// journey (or the browser's), the language toggle coming back to this page
+// (from is its name in servicePages), and 'Back' into the journey when it
+// has one.
+func (h *Handler) servicePage(r *http.Request, from string) ui.Page {
 	var s *journey.State
 	if j, ok, err := h.load(r); err == nil && ok {
 		s = j.s
 	}
-	return ui.Page{Lang: pageLang(r, s), BackURL: h.backToJourney(r)}
+	return ui.Page{Lang: pageLang(r, s), LanguageURL: linkLanguage + "?from=" + from, BackURL: h.backToJourney(r)}
+}
+
+// servicePages are the pages the language toggle comes back to (its from),
+// besides the journey's and the account's.
+var servicePages = map[string]string{
+	"help":          ui.PathHelp,
+	"lost-phone":    ui.PathLostPhone,
+	"cookies":       ui.PathCookies,
+	"contact":       ui.PathContact,
+	"privacy":       ui.PathPrivacy,
+	"accessibility": ui.PathAccessibility,
 }
 
 // journeyStep is the step of the browser's unfinished journey, if it has one.
@@ -77,7 +90,7 @@ func (h *Handler) backToJourney(r *http.Request) string {
 }
 
 func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
-	h.Pages.Render(w, http.StatusOK, ui.PageContact, ui.ContactPage{Page: h.servicePage(r)})
+	h.Pages.Render(w, http.StatusOK, ui.PageContact, ui.ContactPage{Page: h.servicePage(r, "contact")})
 }
 
 // Cookies lists every cookie the service sets, in lang;
@@ -89,11 +102,12 @@ func Cookies(lang string) []ui.CookieInfo {
 		{Name: provider.BrowserCookie, Expires: ui.T(lang, "cookies.expires.browser-closes"), Purpose: ui.T(lang, "cookies.browser.purpose")},
 		{Name: provider.SessionCookie, Expires: ui.T(lang, "cookies.expires.sign-out"), Purpose: ui.T(lang, "cookies.session.purpose")},
 		{Name: DeviceCookie, Expires: ui.T(lang, "cookies.expires.year"), Purpose: ui.T(lang, "cookies.device.purpose")},
+		{Name: LangCookie, Expires: ui.T(lang, "cookies.expires.year"), Purpose: ui.T(lang, "cookies.language.purpose")},
 	}
 }
 
 func (h *Handler) cookies(w http.ResponseWriter, r *http.Request) {
-	page := h.servicePage(r)
+	page := h.servicePage(r, "cookies")
 	page.BackURL = ""
 	h.Pages.Render(w, http.StatusOK, ui.PageCookies, ui.CookiesPage{Page: page, Cookies: Cookies(page.Lang)})
 }
@@ -105,7 +119,10 @@ func (h *Handler) privacy(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
-	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoPrivacyNoticeMessage(h.servicePage(r).Lang, h.orgName()))
+	page := h.servicePage(r, "privacy")
+	m := ui.NoPrivacyNoticeMessage(page.Lang, h.orgName(page.Lang))
+	m.LanguageURL = page.LanguageURL
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, m)
 }
 
 func (h *Handler) accessibility(w http.ResponseWriter, r *http.Request) {
@@ -113,14 +130,17 @@ func (h *Handler) accessibility(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
-	h.Pages.Render(w, http.StatusOK, ui.PageMessage, ui.NoAccessibilityStatementMessage(h.servicePage(r).Lang, h.orgName()))
+	page := h.servicePage(r, "accessibility")
+	m := ui.NoAccessibilityStatementMessage(page.Lang, h.orgName(page.Lang))
+	m.LanguageURL = page.LanguageURL
+	h.Pages.Render(w, http.StatusOK, ui.PageMessage, m)
 }
 
-func (h *Handler) orgName() string {
+func (h *Handler) orgName(lang string) string {
 	if h.cfg.OrgName != "" {
 		return h.cfg.OrgName
 	}
-	return "the council"
+	return ui.T(lang, "web.the-council")
 }
 
 // keepAlive is the timeout warning's 'Continue': the journey is saved unchanged,
