@@ -274,7 +274,18 @@ type RefreshTokens interface {
 	// RevokeSessionRefreshTokens marks every token of the user's IdP session sessionID
 	// revoked, whatever its client.
 	RevokeSessionRefreshTokens(ctx context.Context, userID, sessionID string, now time.Time) error
+	// PruneRefreshTokens deletes every token of each family none of whose tokens
+	// can be used after cut: every token of it is past its absolute or idle
+	// expiry by cut, whether used, revoked or current. A family with a token
+	// still live at cut keeps all its tokens, used ones included, so that reuse
+	// of a used token is still detected. It deletes in batches of
+	// PruneRefreshBatch rows and returns how many rows it deleted.
+	PruneRefreshTokens(ctx context.Context, cut time.Time) (int64, error)
 }
+
+// PruneRefreshBatch is how many rows one statement of PruneRefreshTokens
+// deletes at most, so that a large backlog never holds a long lock.
+const PruneRefreshBatch = 1000
 
 // ErasedPseudonym is what the records of an erased account name it by: stable
 // for the account, so its trail stays one trail, and not its id.

@@ -76,8 +76,9 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // instead of every 2 s, so that a browser test sees '#' move it on soon after.
 // The refresh is whole seconds, at least half a second longer than the poll (so
 // that with JavaScript the page asks before it reloads).
-// WithAuditPruneEvery makes the servers delete audit events older than
-// IDP_AUDIT_RETENTION every d instead of every hour (tests).
+// WithAuditPruneEvery makes the servers run their retention (audit events
+// older than IDP_AUDIT_RETENTION, expired refresh tokens) every d instead of
+// every hour (tests).
 func WithAuditPruneEvery(d time.Duration) Option { return func(o *options) { o.pruneEvery = d } }
 
 func WithCallWait(refresh, poll time.Duration) Option {
@@ -316,13 +317,18 @@ func (a *App) Start(ctx context.Context) {
 			a.Log.Error("back-channel logout delivery stopped", "err", err)
 		}
 	}()
-	go a.pruneAudit(ctx)
+	go a.retention(ctx)
 }
 
-// pruneAudit deletes audit events older than IDP_AUDIT_RETENTION at start and
-// every hour after, until ctx ends. Every server does it: the delete is the
-// same whoever runs it.
-func (a *App) pruneAudit(ctx context.Context) {
+// refreshPruneGrace is how long past their expiry refresh-token families are
+// kept: a grant that checked a token just before it expired has long finished.
+const refreshPruneGrace = 10 * time.Minute
+
+// retention deletes, at start and every hour after until ctx ends, audit
+// events older than IDP_AUDIT_RETENTION and refresh tokens of families that
+// can no longer be used (past the absolute or idle lifetime). Every server
+// does it: the delete is the same whoever runs it.
+func (a *App) retention(ctx context.Context) {
 	every := cmp.Or(a.pruneEvery, time.Hour)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -331,18 +337,34 @@ func (a *App) pruneAudit(ctx context.Context) {
 		if a.now != nil {
 			now = a.now
 		}
-		cut := now().Add(-a.Config.AuditRetention)
-		switch n, err := a.Durable.PruneAudit(ctx, cut); {
-		case err != nil && ctx.Err() == nil:
-			a.Log.Warn("audit retention: old events not deleted; trying again later", "err", err)
-		case n > 0:
-			a.Log.Info("audit retention: old events deleted", "count", n, "before", cut.Format(time.RFC3339))
-		}
+		a.pruneAudit(ctx, now())
+		a.pruneRefreshTokens(ctx, now())
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func (a *App) pruneAudit(ctx context.Context, now time.Time) {
+	cut := now.Add(-a.Config.AuditRetention)
+	switch n, err := a.Durable.PruneAudit(ctx, cut); {
+	case err != nil && ctx.Err() == nil:
+		a.Log.Warn("audit retention: old events not deleted; trying again later", "err", err)
+	case n > 0:
+		a.Log.Info("audit retention: old events deleted", "count", n, "before", cut.Format(time.RFC3339))
+	}
+}
+
+func (a *App) pruneRefreshTokens(ctx context.Context, now time.Time) {
+	cut := now.Add(-refreshPruneGrace)
+	switch n, err := a.Durable.PruneRefreshTokens(ctx, cut); {
+	case err != nil && ctx.Err() == nil:
+		// n rows went before the failure; the rest go next time.
+		a.Log.Warn("refresh token retention: expired tokens not all deleted; trying again later", "deleted", n, "err", err)
+	case n > 0:
+		a.Log.Info("refresh token retention: expired tokens deleted", "count", n, "expired_before", cut.Format(time.RFC3339))
 	}
 }
 

@@ -149,7 +149,7 @@ var Settings = []Setting{
 		Doc:   "longest wait between two attempts to tell a form app that is down that a session ended ([back-channel logout](#back-channel-logout)); the first retry comes after a second and each later one waits twice as long, for a day",
 		parse: duration(func(c *Config) *time.Duration { return &c.BackchannelRetryMax })},
 	{Env: "IDP_AUDIT_RETENTION", Flag: "audit-retention", Default: "9600h", Section: sectionGeneral,
-		Doc: "how long the audit log keeps an event: `9600h` is 400 days; every server deletes older events at start and every hour after; at least `24h`",
+		Doc: "how long the audit log keeps an event: `9600h` is 400 days; every server deletes older events at start and every hour after, and with them the refresh tokens of every family no longer usable (past `IDP_REFRESH_TOKEN_TTL` or `IDP_REFRESH_TOKEN_IDLE_TTL`, revoked ones too, once expired; a live family keeps its spent tokens, so their reuse is still caught); at least `24h`",
 		parse: func(p *parsing, r rawValue) error {
 			d, err := parseDuration(r)
 			if err == nil && d < 24*time.Hour {

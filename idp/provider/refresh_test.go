@@ -400,3 +400,72 @@ func rotateTo(db store.Durable, oldHash, newHash string, now time.Time) error {
 	next.Hash, next.CreatedAt = newHash, now
 	return db.RotateRefreshToken(ctx, oldHash, &next, now)
 }
+
+// Pruning the store (the servers' hourly retention) deletes only families
+// the provider refuses anyway: a spent token of a live family is kept, so
+// presenting it again is still reuse and revokes the family; an expired
+// family goes, and its tokens are refused as before.
+func TestRefreshReuseDetectedAfterPruning(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T) stores) {
+		e := newEnv(t, open(t), func(c *Config) {
+			c.RefreshTokenTTL = 3 * time.Hour
+			c.RefreshTokenIdleTTL = time.Hour
+		})
+		ctx := context.Background()
+		u := e.newUser()
+		e.signInAs(u, time.Time{})
+		r := e.rp("formapp")
+		f := newFlow()
+		first := r.mustExchange(r.signIn(e.browser(), f), f).raw.RefreshToken
+		f = newFlow()
+		idle := r.mustExchange(r.signIn(e.browser(), f), f).raw.RefreshToken
+		e.clock.advance(50 * time.Minute)
+		second, err := r.refresh(first)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		e.clock.advance(50 * time.Minute) // first and idle are past their idle lifetime
+		third, err := r.refresh(second.RefreshToken)
+		if err != nil {
+			t.Fatalf("second refresh: %v", err)
+		}
+		f = newFlow()
+		later := r.mustExchange(r.signIn(e.browser(), f), f).raw.RefreshToken
+
+		n, err := e.st.db.PruneRefreshTokens(ctx, e.clock.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("pruning deleted %d rows, want 1 (the idle family's token)", n)
+		}
+		if _, err := r.refresh(idle); oauthErrorCode(err) != "invalid_grant" {
+			t.Errorf("pruned idle token: err %v, want invalid_grant", err)
+		}
+		if _, err := r.refresh(first); oauthErrorCode(err) != "invalid_grant" {
+			t.Fatalf("spent token after pruning: err %v, want invalid_grant", err)
+		}
+		if n := e.reuseAlarms(u.ID); n != 1 {
+			t.Errorf("refresh.reuse alarms after presenting a spent token = %d, want 1", n)
+		}
+		if _, err := r.refresh(third.RefreshToken); oauthErrorCode(err) != "invalid_grant" {
+			t.Errorf("current token after reuse of a spent one: err %v, want invalid_grant (family revoked)", err)
+		}
+		if _, err := r.refresh(later); err != nil {
+			t.Errorf("a live family of the same person was touched by pruning: %v", err)
+		}
+
+		// Past every lifetime, the revoked family goes too.
+		e.clock.advance(3 * time.Hour)
+		n, err = e.st.db.PruneRefreshTokens(ctx, e.clock.now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 5 {
+			t.Errorf("pruning past every lifetime deleted %d rows, want 5 (3 of the revoked family, 2 of the later one)", n)
+		}
+		if _, err := e.st.db.RefreshTokenByHash(ctx, hashToken(first)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("spent token of the expired revoked family still stored: %v", err)
+		}
+	})
+}

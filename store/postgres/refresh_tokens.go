@@ -174,3 +174,50 @@ func (s *Store) RevokeSessionRefreshTokens(ctx context.Context, userID, sessionI
 func qualify(alias, columns string) string {
 	return alias + "." + strings.Join(strings.Fields(strings.ReplaceAll(columns, ",", " ")), ", "+alias+".")
 }
+
+// PruneRefreshTokens walks the tokens expired by cut in the order of the
+// refresh_tokens_expiry index, a batch at a time, and deletes those of each
+// batch whose family has no token live at cut. The cursor moves past tokens
+// kept (used tokens of a live family), so each is read once per call.
+func (s *Store) PruneRefreshTokens(ctx context.Context, cut time.Time) (int64, error) {
+	cut = cut.UTC()
+	var (
+		total     int64
+		afterExp  = pgtype.Timestamptz{InfinityModifier: pgtype.NegativeInfinity, Valid: true}
+		afterHash string
+	)
+	for {
+		rows, err := s.pool.Query(ctx, `SELECT hash, LEAST(expires_at, idle_expires_at) FROM refresh_tokens
+			WHERE LEAST(expires_at, idle_expires_at) <= $1
+				AND (LEAST(expires_at, idle_expires_at), hash) > ($2, $3)
+			ORDER BY LEAST(expires_at, idle_expires_at), hash LIMIT $4`,
+			cut, afterExp, afterHash, store.PruneRefreshBatch)
+		if err != nil {
+			return total, fmt.Errorf("postgres: prune refresh tokens: %w", err)
+		}
+		var hashes []string
+		for rows.Next() {
+			if err := rows.Scan(&afterHash, &afterExp); err != nil {
+				rows.Close()
+				return total, fmt.Errorf("postgres: prune refresh tokens: %w", err)
+			}
+			hashes = append(hashes, afterHash)
+		}
+		if err := rows.Err(); err != nil {
+			return total, fmt.Errorf("postgres: prune refresh tokens: %w", err)
+		}
+		if len(hashes) == 0 {
+			return total, nil
+		}
+		tag, err := s.pool.Exec(ctx, `DELETE FROM refresh_tokens t WHERE t.hash = ANY($1)
+			AND NOT EXISTS (SELECT 1 FROM refresh_tokens o
+				WHERE o.family_id = t.family_id AND LEAST(o.expires_at, o.idle_expires_at) > $2)`, hashes, cut)
+		if err != nil {
+			return total, fmt.Errorf("postgres: prune refresh tokens: %w", err)
+		}
+		total += tag.RowsAffected()
+		if len(hashes) < store.PruneRefreshBatch {
+			return total, nil
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -186,4 +187,55 @@ func (s *Store) RevokeSessionRefreshTokens(ctx context.Context, userID, sessionI
 		return fmt.Errorf("sqlite: revoke session refresh tokens of user %s: %w", userID, err)
 	}
 	return nil
+}
+
+// PruneRefreshTokens walks the tokens expired by cut in the order of the
+// refresh_tokens_expiry index, a batch at a time, and deletes those of each
+// batch whose family has no token live at cut. The cursor moves past tokens
+// kept (used tokens of a live family), so each is read once per call.
+func (s *Store) PruneRefreshTokens(ctx context.Context, cut time.Time) (int64, error) {
+	var (
+		total     int64
+		afterExp  int64 = math.MinInt64
+		afterHash string
+	)
+	for {
+		rows, err := s.read.QueryContext(ctx, `SELECT hash, min(expires_at, idle_expires_at) FROM refresh_tokens
+			WHERE min(expires_at, idle_expires_at) <= ?
+				AND (min(expires_at, idle_expires_at), hash) > (?, ?)
+			ORDER BY min(expires_at, idle_expires_at), hash LIMIT ?`,
+			cut.UnixNano(), afterExp, afterHash, store.PruneRefreshBatch)
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune refresh tokens: %w", err)
+		}
+		var args []any
+		for rows.Next() {
+			if err := rows.Scan(&afterHash, &afterExp); err != nil {
+				rows.Close()
+				return total, fmt.Errorf("sqlite: prune refresh tokens: %w", err)
+			}
+			args = append(args, afterHash)
+		}
+		if err := rows.Err(); err != nil {
+			return total, fmt.Errorf("sqlite: prune refresh tokens: %w", err)
+		}
+		if len(args) == 0 {
+			return total, nil
+		}
+		res, err := s.write.ExecContext(ctx, `DELETE FROM refresh_tokens
+			WHERE hash IN (?`+strings.Repeat(", ?", len(args)-1)+`)
+				AND NOT EXISTS (SELECT 1 FROM refresh_tokens o WHERE o.family_id = refresh_tokens.family_id
+					AND min(o.expires_at, o.idle_expires_at) > ?)`, append(args, cut.UnixNano())...)
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune refresh tokens: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune refresh tokens: %w", err)
+		}
+		total += n
+		if len(args) < store.PruneRefreshBatch {
+			return total, nil
+		}
+	}
 }

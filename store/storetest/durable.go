@@ -51,6 +51,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
 		{"RefreshSessions", durableRefreshSessions},
+		{"PruneRefreshTokens", durablePruneRefresh},
+		{"PruneRefreshTokensBatches", durablePruneRefreshBatches},
 		{"EraseUser", durableEraseUser},
 		{"AdminRoles", durableAdminRoles},
 		{"AuditQueryAndPrune", durableAuditQuery},
@@ -788,6 +790,127 @@ func durableRefreshRevokeFamily(t *testing.T, s store.Durable) {
 		t.Errorf("second revocation moved RevokedAt to %v, want %v", got.RevokedAt, t2)
 	}
 	durableOK(t, "RevokeRefreshFamily unknown", s.RevokeRefreshFamily(ctx, "fam-none", t2))
+}
+
+// durableRefreshAlive reports whether the token hash is still stored.
+func durableRefreshAlive(t *testing.T, s store.Durable, hash string) bool {
+	t.Helper()
+	_, err := s.RefreshTokenByHash(context.Background(), hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	durableOK(t, "RefreshTokenByHash "+hash, err)
+	return true
+}
+
+func durablePruneRefresh(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	day := 24 * time.Hour
+	link := func(hash, family string, idle time.Duration) *store.RefreshToken {
+		tok := durableRefresh(hash, family, "u1", "referral")
+		tok.IdleExpiresAt = durableBase.Add(idle)
+		return tok
+	}
+	// Live: its first token idled out long ago and is spent, its current one
+	// is live, so the spent one must stay for reuse to be detected.
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, link("live-1", "fam-live", 7*day)))
+	durableOK(t, "RotateRefreshToken", s.RotateRefreshToken(ctx, "live-1", link("live-2", "fam-live", 12*day), durableBase.Add(5*day)))
+	// Idle: rotated once, every token past its idle expiry.
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, link("idle-1", "fam-idle", 2*day)))
+	durableOK(t, "RotateRefreshToken", s.RotateRefreshToken(ctx, "idle-1", link("idle-2", "fam-idle", 6*day), durableBase.Add(day)))
+	// Absolute: idle expiry still ahead, absolute expiry passed.
+	abs := link("abs-1", "fam-abs", 12*day)
+	abs.ExpiresAt = durableBase.Add(6 * day)
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, abs))
+	// Revoked: refused already, but kept until its tokens expire too.
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, link("rev-1", "fam-rev", 5*day)))
+	durableOK(t, "RotateRefreshToken", s.RotateRefreshToken(ctx, "rev-1", link("rev-2", "fam-rev", 10*day), durableBase.Add(3*day)))
+	durableOK(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "fam-rev", durableBase.Add(4*day)))
+
+	cut := durableBase.Add(8 * day)
+	n, err := s.PruneRefreshTokens(ctx, cut)
+	durableOK(t, "PruneRefreshTokens", err)
+	if n != 3 {
+		t.Errorf("PruneRefreshTokens deleted %d rows, want 3 (fam-idle and fam-abs)", n)
+	}
+	for h, want := range map[string]bool{
+		"live-1": true, "live-2": true, "idle-1": false, "idle-2": false, "abs-1": false, "rev-1": true, "rev-2": true,
+	} {
+		if got := durableRefreshAlive(t, s, h); got != want {
+			t.Errorf("after pruning at day 8, %s stored = %v, want %v", h, got, want)
+		}
+	}
+	// The spent token of the live family is still seen as spent: rotating it
+	// again is reuse, not an unknown token.
+	durableWantErr(t, "rotating the kept spent token", s.RotateRefreshToken(ctx, "live-1",
+		link("live-x", "fam-live", 13*day), cut), store.ErrConflict)
+
+	n, err = s.PruneRefreshTokens(ctx, durableBase.Add(11*day))
+	durableOK(t, "PruneRefreshTokens day 11", err)
+	if n != 2 {
+		t.Errorf("PruneRefreshTokens at day 11 deleted %d rows, want 2 (fam-rev)", n)
+	}
+	for h, want := range map[string]bool{"live-1": true, "live-2": true, "rev-1": false, "rev-2": false} {
+		if got := durableRefreshAlive(t, s, h); got != want {
+			t.Errorf("after pruning at day 11, %s stored = %v, want %v", h, got, want)
+		}
+	}
+	// A token live exactly at the cut is still usable at the cut.
+	n, err = s.PruneRefreshTokens(ctx, durableBase.Add(12*day).Add(-time.Microsecond))
+	durableOK(t, "PruneRefreshTokens before live-2 expires", err)
+	if n != 0 || !durableRefreshAlive(t, s, "live-1") {
+		t.Errorf("pruning before the live family expired deleted %d rows", n)
+	}
+	n, err = s.PruneRefreshTokens(ctx, durableBase.Add(12*day))
+	durableOK(t, "PruneRefreshTokens at live-2's expiry", err)
+	if n != 2 || durableRefreshAlive(t, s, "live-1") || durableRefreshAlive(t, s, "live-2") {
+		t.Errorf("pruning at the live family's expiry deleted %d rows, want both", n)
+	}
+}
+
+// More rows than one batch, expired tokens of a live family among expired
+// families in the order the store walks them: every expired family goes,
+// the live one stays whole.
+func durablePruneRefreshBatches(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	const dead = 2*store.PruneRefreshBatch + 7
+	for i := 0; i < dead+store.PruneRefreshBatch/2; i++ {
+		family := fmt.Sprintf("fam-dead-%d", i%50)
+		if i >= dead {
+			family = "fam-live"
+		}
+		tok := durableRefresh(fmt.Sprintf("h-%05d", i), family, "u1", "referral")
+		tok.IdleExpiresAt = durableBase.Add(time.Duration(i) * time.Second)
+		if family == "fam-live" {
+			tok.IdleExpiresAt = durableBase.Add(time.Duration(i-dead) * 3 * time.Second)
+			tok.UsedAt = tok.IdleExpiresAt.Add(-time.Second)
+		}
+		durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, tok))
+	}
+	cur := durableRefresh("h-live-current", "fam-live", "u1", "referral")
+	cur.IdleExpiresAt = durableBase.Add(7 * 24 * time.Hour)
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, cur))
+
+	n, err := s.PruneRefreshTokens(ctx, durableBase.Add(24*time.Hour))
+	durableOK(t, "PruneRefreshTokens", err)
+	if n != dead {
+		t.Errorf("PruneRefreshTokens deleted %d rows, want the %d of the expired families", n, dead)
+	}
+	for _, h := range []string{"h-00000", fmt.Sprintf("h-%05d", dead-1)} {
+		if durableRefreshAlive(t, s, h) {
+			t.Errorf("%s of an expired family still stored", h)
+		}
+	}
+	for _, h := range []string{fmt.Sprintf("h-%05d", dead), fmt.Sprintf("h-%05d", dead+store.PruneRefreshBatch/2-1), "h-live-current"} {
+		if !durableRefreshAlive(t, s, h) {
+			t.Errorf("%s of the live family was deleted", h)
+		}
+	}
+	n, err = s.PruneRefreshTokens(ctx, durableBase.Add(24*time.Hour))
+	durableOK(t, "PruneRefreshTokens again", err)
+	if n != 0 {
+		t.Errorf("second PruneRefreshTokens deleted %d rows, want 0", n)
+	}
 }
 
 func durableRefreshRevokeUser(t *testing.T, s store.Durable) {
