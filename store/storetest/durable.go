@@ -52,6 +52,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshRevokeUser", durableRefreshRevokeUser},
 		{"RefreshSessions", durableRefreshSessions},
 		{"EraseUser", durableEraseUser},
+		{"PendingPhoneLifecycle", durablePendingPhoneLifecycle},
+		{"PendingPhoneCancel", durablePendingPhoneCancel},
 		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
