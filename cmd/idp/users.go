@@ -327,6 +327,16 @@ func usersEnable(ctx context.Context, env *environment, db store.Durable, u *sto
 // usersResetPhone is for someone who lost their phone: without a verified phone the
 // sign-in journey resumes at phone enrolment once the password is accepted.
 func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u *store.User) error {
+	// A number they gave themselves and still waiting to take effect goes too:
+	// the helpdesk's reset replaces the self-service route.
+	cancelled, err := db.CancelPhoneChange(ctx, u.ID, &store.AuditEvent{Time: time.Now(), Kind: "phone.recovery_cancelled",
+		UserID: u.ID, Detail: "phone reset with the admin command", Operator: env.auditOperator()})
+	if err != nil {
+		return fmt.Errorf("reset phone: cancel the pending change: %w", err)
+	}
+	if cancelled {
+		fmt.Fprintf(env.stdout, "the new phone number user %s gave themselves, still waiting to take effect, is cancelled.\n", u.Email)
+	}
 	if u.Phone == "" && u.PhoneType == "" && !u.PhoneVerified {
 		fmt.Fprintf(env.stdout, "user %s has no phone number; nothing changed. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", u.Email)
 		return nil
