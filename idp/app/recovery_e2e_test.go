@@ -1,12 +1,14 @@
 package app_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/councilforms/idp/idp/journey"
+	"github.com/councilforms/idp/store"
 )
 
 // TestPhoneRecoveryE2E walks the self-service change of a lost phone
@@ -89,5 +91,39 @@ func TestPhoneRecoveryOff(t *testing.T) {
 	c.expectHeading("Confirm it is you")
 	if n := d.count("email", p.email); n != emails {
 		t.Fatalf("the refused route sent %d emails", n-emails)
+	}
+}
+
+// TestPhoneRecoveryCancelledByOldPhone: the owner who signs in with the
+// account's phone while a change waits stops it: after the wait, sign-in still
+// asks that phone, and the cancellation is audited.
+func TestPhoneRecoveryCancelledByOldPhone(t *testing.T) {
+	d := startIdP(t, embedded, map[string]string{"IDP_PHONE_RECOVERY": "true"})
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p)
+	other := newPerson(t, true)
+
+	c := d.browser()
+	signIn(d, c, p)
+	c.follow("I cannot use this phone number")
+	c.press("Change your phone number yourself")
+	_, code := d.emailCode(p.email)
+	c.press("Verify code", "code", code)
+	proveBySMS(d, c, other, "phone", other.phone)
+	proveBySMS(d, c, other)
+	c.expectHeading("Your phone number will change")
+
+	e := d.browser()
+	signIn(d, e, p)
+	proveBySMS(d, e, p)
+	e.exchange()
+
+	d.clock.advance(72*time.Hour + time.Minute)
+	f := d.browser()
+	signIn(d, f, p) // still the account's own phone
+	f.expectNoText(journey.MaskPhone(other.e164))
+	events, err := d.app.Durable.QueryAudit(context.Background(), store.AuditFilter{Kind: "phone.recovery_cancelled"})
+	if err != nil || len(events) != 1 || events[0].Detail != "signed in with the account's phone" {
+		t.Fatalf("cancellations audited: %+v, %v", events, err)
 	}
 }

@@ -58,9 +58,11 @@ func (h *Handler) requestPhoneChange(ctx context.Context, r *http.Request, e jou
 
 // cancelPhoneChange drops a pending change; the store audits it when there was one.
 func (h *Handler) cancelPhoneChange(ctx context.Context, r *http.Request, e journey.CancelPhoneChange) error {
-	_, err := h.Store.CancelPhoneChange(ctx, e.UserID, &store.AuditEvent{Time: h.now(),
-		Kind: "phone.recovery_cancelled", UserID: e.UserID, IP: h.clientIP(r), Detail: e.Reason})
-	return wrapf(err, "cancel phone change")
+	if _, err := h.Store.CancelPhoneChange(ctx, e.UserID, &store.AuditEvent{Time: h.now(),
+		Kind: "phone.recovery_cancelled", UserID: e.UserID, IP: h.clientIP(r), Detail: e.Reason}); err != nil {
+		return wrapf(err, "cancel phone change")
+	}
+	return nil
 }
 
 // pendingPhone brings a pending change into the account a right password
