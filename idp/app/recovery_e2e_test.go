@@ -18,7 +18,13 @@ import (
 // announces it, and the sign-in does not complete. During the wait sign-in
 // still asks the old number; after it, the new one, and completes.
 func TestPhoneRecoveryE2E(t *testing.T) {
-	d := startIdP(t, embedded, map[string]string{"IDP_PHONE_RECOVERY": "true", "IDP_PHONE_RECOVERY_WAIT": "24h",
+	for _, b := range []backend{embedded, pgAndRedis} {
+		t.Run(string(b), func(t *testing.T) { phoneRecoveryWalk(t, b) })
+	}
+}
+
+func phoneRecoveryWalk(t *testing.T, b backend) {
+	d := startIdP(t, b, map[string]string{"IDP_PHONE_RECOVERY": "true", "IDP_PHONE_RECOVERY_WAIT": "24h",
 		"IDP_CONTACT_TEXT": "call customer services on 01632 960 001"})
 	p := newPerson(t, true)
 	signUp(d, d.browser(), p)
