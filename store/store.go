@@ -510,9 +510,44 @@ func ConsoleOperator(email, userID string) string {
 // ConsoleOperatorSuffix ends every ConsoleOperator name of the account userID.
 func ConsoleOperatorSuffix(userID string) string { return " (" + userID + ")" }
 
+// PendingPhone is a phone number a person proved and set themselves after
+// losing their phone (the self-service route): it replaces the account's phone
+// only from EffectiveAt, so the email announcing it reaches the account first.
+type PendingPhone struct {
+	UserID      string
+	Phone       string // E.164
+	PhoneType   string // factors/phone's Type
+	RequestedAt time.Time
+	EffectiveAt time.Time
+}
+
+// PendingPhones stores self-service phone changes waiting to take effect. Each
+// change is written with the audit event and the email that record it, in one
+// transaction: a change nobody was told of is never stored, and no email
+// announces a change that was not stored.
+type PendingPhones interface {
+	// RequestPhoneChange stores p as the account's pending change, replacing an
+	// earlier one, appends audit and enqueues notice (as EnqueueOutbox does).
+	// ErrNotFound when the account does not exist.
+	RequestPhoneChange(ctx context.Context, p *PendingPhone, notice *OutboxMessage, audit *AuditEvent) error
+	// PendingPhoneChange returns the account's pending change; ErrNotFound when
+	// there is none.
+	PendingPhoneChange(ctx context.Context, userID string) (*PendingPhone, error)
+	// ApplyPhoneChange makes the pending change p (as PendingPhoneChange
+	// returned it) the account's verified phone, if it is still pending with
+	// the same number and EffectiveAt is not after now: it removes it, sets
+	// UpdatedAt to now, appends audit and enqueues notice. ErrNotFound when it
+	// is not pending or not yet due; nothing is written then.
+	ApplyPhoneChange(ctx context.Context, p *PendingPhone, now time.Time, notice *OutboxMessage, audit *AuditEvent) error
+	// CancelPhoneChange removes the account's pending change and, when there
+	// was one, appends audit; it reports whether there was one.
+	CancelPhoneChange(ctx context.Context, userID string, audit *AuditEvent) (bool, error)
+}
+
 // Durable is the database: PostgreSQL in production, SQLite embedded.
 type Durable interface {
 	Users
+	PendingPhones
 	Clients
 	SigningKeys
 	RefreshTokens

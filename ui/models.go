@@ -446,4 +446,9 @@ type ContactPage struct {
 // check before it resets the account's phone.
 type LostPhonePage struct {
 	Page
+	// RecoveryAction, when set, is where 'Change your phone number yourself'
+	// posts (the council allows it, in a sign-in after the password), and
+	// RecoveryWait how long the new number waits ("72 hours").
+	RecoveryAction string
+	RecoveryWait   string
 }

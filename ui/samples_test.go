@@ -200,10 +200,13 @@ func baseSamples() []sample {
 			labels:     []string{">Contact Norfolk County Council</h1>", "You can find their details on the council's website"},
 		},
 		{
-			page:       PageLostPhone,
-			model:      LostPhonePage{Page: Page{BackURL: "/login"}},
+			page: PageLostPhone,
+			// With IDP_PHONE_RECOVERY, in a sign-in after the password; with
+			// errors, as without it.
+			model:      LostPhonePage{Page: Page{BackURL: "/login"}, RecoveryAction: "/login/phone-recovery", RecoveryWait: "72 hours"},
 			withErrors: LostPhonePage{Page: Page{Errors: []FieldError{{Message: "Something went wrong. Try again."}}}},
-			labels:     []string{">If you cannot use your phone number</h1>", "What we will check", "can remove the old phone number"},
+			labels: []string{">If you cannot use your phone number</h1>", "What we will check", "can remove the old phone number",
+				"Change your phone number yourself", "only after 72 hours"},
 		},
 		{
 			page: PageDevInbox,

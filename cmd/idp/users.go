@@ -318,6 +318,9 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 	if err != nil {
 		return err
 	}
+	if r.PendingCancelled {
+		fmt.Fprintf(env.stdout, "the new phone number user %s gave themselves, still waiting to take effect, is cancelled.\n", u.Email)
+	}
 	if !r.Changed {
 		fmt.Fprintf(env.stdout, "user %s has no phone number; nothing changed. At their next sign-in, after their password, they will be asked to enrol a new phone number.\n", u.Email)
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"html"
 	"io"
 	"log/slog"
@@ -160,7 +161,27 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 		t.Errorf("enable twice: %d %q", code, out)
 	}
 
+	// A number the person gave themselves, still waiting: the reset cancels it.
+	s = open()
+	pu, err := s.UserByEmail(ctx, helpdeskEmail)
+	if err == nil {
+		err = s.RequestPhoneChange(ctx, &store.PendingPhone{UserID: pu.ID, Phone: "+447700900456", PhoneType: "mobile",
+			RequestedAt: time.Now(), EffectiveAt: time.Now().Add(72 * time.Hour)}, nil, nil)
+	}
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs = runCmd(t, vars, "users", "reset-phone", helpdeskEmail)
+	if !strings.Contains(out, "still waiting to take effect, is cancelled") {
+		t.Errorf("reset-phone with a pending change: %q", out)
+	}
+	s = open()
+	_, perr := s.PendingPhoneChange(ctx, pu.ID)
+	s.Close()
+	if !errors.Is(perr, store.ErrNotFound) {
+		t.Errorf("after reset-phone the pending change is still there: %v", perr)
+	}
 	if code != 0 || !strings.Contains(out, "phone number ending 123 removed") ||
 		!strings.Contains(out, "At their next sign-in, after their password, they will be asked to enrol a new phone number.") {
 		t.Fatalf("reset-phone: %d %q %q", code, out, errs)
@@ -199,7 +220,7 @@ func checkUsersCommands(t *testing.T, vars map[string]string, open func() store.
 		}
 		kinds = append(kinds, e.Kind)
 	}
-	if w := []string{"admin.reset_phone", "admin.enable", "admin.disable", "admin.unlock", "account.locked"}; !reflect.DeepEqual(kinds, w) {
+	if w := []string{"admin.reset_phone", "phone.recovery_cancelled", "admin.enable", "admin.disable", "admin.unlock", "account.locked"}; !reflect.DeepEqual(kinds, w) {
 		t.Errorf("audit kinds %v, want %v", kinds, w)
 	}
 	if d := events[0].Detail; !strings.Contains(d, "ending 123") {

@@ -45,7 +45,13 @@ func TestMessageWords(t *testing.T) {
 		} else {
 			t.Fatal(err)
 		}
-		for _, ch := range []Change{PasswordChanged{}, PhoneChanged{Ending: "789"}, PhoneRemovedByCouncil{}, DisabledByCouncil{}} {
+		if m, err := c.PhoneRecoveryEmail("pat@example.com", "123456", 10*time.Minute); err == nil {
+			section("phone recovery email: subject", m.Subject)
+			section("phone recovery email: text", m.Text)
+		} else {
+			t.Fatal(err)
+		}
+		for _, ch := range []Change{PasswordChanged{}, PhoneChanged{Ending: "789"}, PhoneChangePending{Ending: "789", At: at.Add(72 * time.Hour)}, PhoneRemovedByCouncil{}, DisabledByCouncil{}} {
 			m, err := c.AccountChangedEmail("pat@example.com", ch, at, "contact the council")
 			if err != nil {
 				t.Fatal(err)

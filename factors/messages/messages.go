@@ -62,6 +62,7 @@ var required = map[string][]string{
 	"email-verification-code": {"email.subject.tmpl", "email.txt.tmpl", "email.html.tmpl"},
 	"account-exists":          {"email.subject.tmpl", "email.txt.tmpl", "email.html.tmpl"},
 	"password-reset-code":     {"email.subject.tmpl", "email.txt.tmpl", "email.html.tmpl"},
+	"phone-recovery-code":     {"email.subject.tmpl", "email.txt.tmpl", "email.html.tmpl"},
 	"sms-code":                {"sms.txt.tmpl"},
 	"call-script":             {"voice.txt.tmpl"},
 	"account-changed":         {"email.subject.tmpl", "email.txt.tmpl", "email.html.tmpl"},
@@ -135,6 +136,9 @@ func (c *Catalogue) check() error {
 	if _, err := c.PasswordResetEmail("check@example.com", "123456", 10*time.Minute); err != nil {
 		return err
 	}
+	if _, err := c.PhoneRecoveryEmail("check@example.com", "123456", 10*time.Minute); err != nil {
+		return err
+	}
 	for _, p := range Purposes {
 		if _, err := c.CodeSMSFor("+447700900000", "123456", 10*time.Minute, p); err != nil {
 			return err
@@ -143,7 +147,7 @@ func (c *Catalogue) check() error {
 			return err
 		}
 	}
-	for _, ch := range []Change{PasswordChanged{}, PhoneChanged{Ending: "123"}, PhoneChanged{}, PhoneRemovedByCouncil{}, DisabledByCouncil{}} {
+	for _, ch := range []Change{PasswordChanged{}, PhoneChanged{Ending: "123"}, PhoneChanged{}, PhoneChangePending{Ending: "123", At: time.Now()}, PhoneRemovedByCouncil{}, DisabledByCouncil{}} {
 		if _, err := c.AccountChangedEmail("check@example.com", ch, time.Now(), "contact the council"); err != nil {
 			return err
 		}
@@ -203,6 +207,12 @@ func (c *Catalogue) AccountExistsEmail(to string) (factors.Email, error) {
 	return c.email("account-exists", to, c.data("", 0))
 }
 
+// PhoneRecoveryEmail carries the code that starts the change of a lost phone
+// number ('Change your phone number yourself'), to the account's address.
+func (c *Catalogue) PhoneRecoveryEmail(to, code string, valid time.Duration) (factors.Email, error) {
+	return c.email("phone-recovery-code", to, c.data(code, valid))
+}
+
 // PasswordResetEmail carries the code for 'Forgot your password?'.
 func (c *Catalogue) PasswordResetEmail(to, code string, valid time.Duration) (factors.Email, error) {
 	return c.email("password-reset-code", to, c.data(code, valid))
@@ -258,6 +268,13 @@ type PasswordChanged struct{}
 // PhoneChanged: the account's phone number was replaced by one ending Ending.
 type PhoneChanged struct{ Ending string }
 
+// PhoneChangePending: a new number ending Ending, given through the
+// self-service route for a lost phone, replaces the account's at At.
+type PhoneChangePending struct {
+	Ending string
+	At     time.Time
+}
+
 // PhoneRemovedByCouncil: an admin removed the phone (idp users reset-phone).
 type PhoneRemovedByCouncil struct{}
 
@@ -275,6 +292,10 @@ func (ch PhoneChanged) sentence(c *Catalogue) string {
 		return c.word("msg.changed.phone-ending", "ending", ch.Ending)
 	}
 	return c.word("msg.changed.phone")
+}
+
+func (ch PhoneChangePending) sentence(c *Catalogue) string {
+	return c.word("msg.changed.phone-pending", "ending", ch.Ending, "date", c.noticeTime(ch.At))
 }
 
 func (PhoneRemovedByCouncil) sentence(c *Catalogue) string {

@@ -222,6 +222,7 @@ func (a *App) policy() journey.Policy {
 	cfg := a.Config
 	p := journey.DefaultPolicy()
 	p.PhoneConfirmTwice = cfg.PhoneConfirmTwice
+	p.PhoneRecovery, p.PhoneRecoveryWait = cfg.PhoneRecovery, cfg.PhoneRecoveryWait
 	p.ContactText = cfg.ContactText
 	p.Phone = phoneRules(cfg)
 	p.NewPasswordRule = password.Check

@@ -63,7 +63,11 @@ type Config struct {
 	KeyEncryptionKey []byte
 	ClientsFile      string // static clients file; empty for none
 
-	PhoneConfirmTwice bool   // ask for a second phone verification after enrolment
+	PhoneConfirmTwice bool // ask for a second phone verification after enrolment
+	// PhoneRecovery turns on the self-service change of a lost phone number;
+	// PhoneRecoveryWait is how long the new number waits before it takes effect.
+	PhoneRecovery     bool
+	PhoneRecoveryWait time.Duration
 	SigningAlg        string // RS256 or ES256
 
 	AccessTokenTTL      time.Duration

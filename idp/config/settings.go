@@ -121,6 +121,19 @@ var Settings = []Setting{
 	{Env: "IDP_PHONE_CONFIRM_TWICE", Flag: "phone-confirm-twice", Default: "true", Section: sectionGeneral, bool: true,
 		Doc:   "after enrolling a phone, verify it a second time, as the login guide says",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.PhoneConfirmTwice, err = parseBool(r); return }},
+	{Env: "IDP_PHONE_RECOVERY", Flag: "phone-recovery", Default: "false", Section: sectionGeneral, bool: true,
+		Doc:   "lets a person who has lost their phone change the number themselves: 'I cannot use this phone number' on 'Confirm it is you' (after the password) offers 'Change your phone number yourself': a code to the account's email address, then the new number proven by text or call. The new number takes effect after `IDP_PHONE_RECOVERY_WAIT`, announced at once by email to the account with the contact details; until then sign-in still asks the old number, and signing in with it or a support reset of the phone cancels the change. Off, the route is refused",
+		parse: func(p *parsing, r rawValue) (err error) { p.c.PhoneRecovery, err = parseBool(r); return }},
+	{Env: "IDP_PHONE_RECOVERY_WAIT", Flag: "phone-recovery-wait", Default: "72h", Section: sectionGeneral,
+		Doc: "how long a number changed through `IDP_PHONE_RECOVERY` waits before it replaces the account's phone, so the account's owner can read the email and contact the council; at least `1h`",
+		parse: func(p *parsing, r rawValue) error {
+			d, err := parseDuration(r)
+			if err == nil && d < time.Hour {
+				err = settingError(r, "must be at least 1h (the account's owner needs time to read the email and stop the change)")
+			}
+			p.c.PhoneRecoveryWait = d
+			return err
+		}},
 	{Env: "IDP_SIGNING_ALG", Flag: "signing-alg", Default: "RS256", Section: sectionGeneral,
 		Doc:   "default ID token signing algorithm, `RS256` or `ES256`, for clients that registered none (`id_token_signed_response_alg`); a key of each algorithm is kept and published either way",
 		parse: parseSigningAlg},

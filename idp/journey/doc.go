@@ -49,6 +49,9 @@
 //	*_call_wait             'press #' notice, refresh and 'Continue' Continue; ChooseMethod
 //	phone_confirm,challenge MaskPhone(State.Phone); 'Send Code' (mobiles only:
 //	                        State.PhoneType) / 'Call Me' ChooseMethod
+//	challenge*              in a sign-in after the password, with Policy.PhoneRecovery:
+//	                        'I cannot use this phone number', then on the lost-phone
+//	                        page 'Change your phone number yourself' StartPhoneRecovery
 //	forgot_email            email: SubmitEmail; back GoToSignIn
 //	forgot_email_code       like signup_email_code
 //	forgot_new_password     password, confirmation: SubmitNewPassword
@@ -57,6 +60,9 @@
 //	new_service             'moved to a new sign-in service': 'Continue' Continue (a
 //	                        code to the imported address, as a password reset); back
 //	                        GoToSignIn
+//	recovery_email_code     like forgot_email_code, the code sent to the account's address
+//	recovery_pending        'Your phone number will change on' State.RecoveryAt: 'Sign in
+//	                        again' GoToSignIn
 //	done                    none: the caller acts on CompleteAuth
 //
 // Result.Sent says a code or call just went out (show 'We have sent a code');
@@ -93,6 +99,16 @@
 // be asked the journey shows password_unavailable (PasswordUnavailable), and when
 // there is no B2C to ask, new_service (PasswordNewRequired), from which the person
 // sets a new password as in a password reset of that account.
+//
+// A person who has lost the account's phone may change the number themselves
+// when the council allows it (Policy.PhoneRecovery): from the challenge of a
+// sign-in whose password was accepted, a code to the account's email address
+// (EmailRecoverPhone), then the new number enrolled as any other (not the
+// account's own); it is not set but asked for (RequestPhoneChange) to take
+// effect Policy.PhoneRecoveryWait later, announced by email, and the journey
+// ends at recovery_pending without signing in: the account's phone was not
+// proven. A sign-in proving the account's phone while a change is pending
+// (Account.PhoneChangePending) cancels it (CancelPhoneChange).
 //
 // # The journey for people
 //
@@ -159,6 +175,16 @@
 //	    challenge_call_wait --> challenge_sms_code : 'Send Code instead' (a mobile)
 //	    challenge_call_wait --> forgot_new_password : the hash key pressed on the call, resetting the password
 //	    challenge_call_wait --> done : the hash key pressed on the call, signing in
+//
+//	    challenge --> recovery_email_code : 'Change your phone number yourself' on the lost-phone page, signing in
+//	    challenge_sms_code --> recovery_email_code : 'Change your phone number yourself' on the lost-phone page, signing in
+//	    challenge_call_wait --> recovery_email_code : 'Change your phone number yourself' on the lost-phone page, signing in
+//	    recovery_email_code --> phone_enter : 'Verify code' with the right code (then the new number, not the account's)
+//	    phone_sms_code --> recovery_pending : 'Verify code' with the right code, changing a lost phone, and the number is verified once
+//	    phone_call_wait --> recovery_pending : the hash key pressed on the call, changing a lost phone, and the number is verified once
+//	    phone_confirm_sms_code --> recovery_pending : 'Verify code' with the right code, changing a lost phone
+//	    phone_confirm_call_wait --> recovery_pending : the hash key pressed on the call, changing a lost phone
+//	    recovery_pending --> sign_in : 'Sign in again'
 //
 //	    forgot_email --> sign_in : 'Back'
 //	    forgot_email --> forgot_email_code : 'Send verification code' with an address (a code only if it has an account)

@@ -102,6 +102,7 @@ type EmailPurpose string
 const (
 	EmailVerifyAddress EmailPurpose = "verify_address" // '<Org> account email verification code'
 	EmailResetPassword EmailPurpose = "reset_password"
+	EmailRecoverPhone  EmailPurpose = "recover_phone" // changing a lost phone number
 )
 
 // SendEmailCode: email Code to To.
@@ -138,6 +139,25 @@ type SetPhone struct {
 	UserID string
 	Number string
 	Type   phone.Type
+}
+
+// RequestPhoneChange: store Number as the user's pending phone, taking effect
+// at EffectiveAt, with the email that announces it to the account and the
+// audit event phone.recovery_requested (store.PendingPhones), before the page
+// says so.
+type RequestPhoneChange struct {
+	UserID      string
+	Number      string
+	Type        phone.Type
+	EffectiveAt time.Time
+}
+
+// CancelPhoneChange: drop the user's pending phone change, if any, with the
+// audit event phone.recovery_cancelled naming Reason: the person proved the
+// account's phone, so they have it.
+type CancelPhoneChange struct {
+	UserID string
+	Reason string
 }
 
 // SetPassword: hash Password and store it as the user's password.
@@ -181,6 +201,8 @@ func (SendAccountExistsEmail) isEffect() {}
 func (SendSMSCode) isEffect()            {}
 func (PlaceCall) isEffect()              {}
 func (SetPhone) isEffect()               {}
+func (RequestPhoneChange) isEffect()     {}
+func (CancelPhoneChange) isEffect()      {}
 func (SetPassword) isEffect()            {}
 func (UnlockAccount) isEffect()          {}
 func (RevokeRefreshTokens) isEffect()    {}

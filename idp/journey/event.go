@@ -14,6 +14,7 @@ const (
 	// Built from what the person did on a page.
 	EventStartSignUp         EventKind = "start_sign_up"
 	EventStartForgotPassword EventKind = "start_forgot_password"
+	EventStartPhoneRecovery  EventKind = "start_phone_recovery"
 	EventGoToSignIn          EventKind = "go_to_sign_in"
 	EventSubmitSignIn        EventKind = "submit_sign_in"
 	EventSubmitEmail         EventKind = "submit_email"
@@ -51,7 +52,7 @@ const (
 
 // EventKinds lists every event kind.
 var EventKinds = []EventKind{
-	EventStartSignUp, EventStartForgotPassword, EventGoToSignIn, EventSubmitSignIn,
+	EventStartSignUp, EventStartForgotPassword, EventStartPhoneRecovery, EventGoToSignIn, EventSubmitSignIn,
 	EventSubmitEmail, EventSubmitEmailCode, EventResendEmailCode, EventChangeEmail,
 	EventContinue, EventSubmitDetails, EventSubmitPhone, EventChooseMethod,
 	EventSubmitSMSCode, EventResendSMSCode, EventChangePhoneNumber, EventBackToPhoneChoice, EventSubmitNewPassword,
@@ -90,6 +91,10 @@ type StartSignUp struct{}
 
 // StartForgotPassword: 'Forgot your password?' on the sign-in page.
 type StartForgotPassword struct{}
+
+// StartPhoneRecovery: 'Change your phone number yourself' on the lost-phone
+// page, reached from the phone challenge of a sign-in after the password.
+type StartPhoneRecovery struct{}
 
 // GoToSignIn: the back link from the first sign-up or password-reset page.
 type GoToSignIn struct{}
@@ -161,6 +166,9 @@ type Account struct {
 	Phone         string // E.164; empty when none
 	PhoneType     phone.Type
 	PhoneVerified bool
+	// PhoneChangePending: a number the person changed themselves waits to
+	// replace Phone (Policy.PhoneRecovery); proving Phone cancels it.
+	PhoneChangePending bool
 }
 
 // hasPhone reports whether the account has a verified phone to challenge.
@@ -243,6 +251,7 @@ type CallOutcome struct {
 
 func (StartSignUp) Kind() EventKind         { return EventStartSignUp }
 func (StartForgotPassword) Kind() EventKind { return EventStartForgotPassword }
+func (StartPhoneRecovery) Kind() EventKind  { return EventStartPhoneRecovery }
 func (GoToSignIn) Kind() EventKind          { return EventGoToSignIn }
 func (SubmitSignIn) Kind() EventKind        { return EventSubmitSignIn }
 func (SubmitEmail) Kind() EventKind         { return EventSubmitEmail }

@@ -49,6 +49,7 @@ const (
 	MsgCodeExpired        = "The code has expired. Ask for a new code"
 	MsgCodeTooManyWrong   = "You entered the wrong code too many times. Ask for a new code"
 	MsgLandlineNoText     = "We cannot send a text message to a landline. Select 'Call Me' instead"
+	MsgPhoneSameNumber    = "Enter your new phone number, not the one already on your account"
 	MsgCallNotAnswered    = "The call was not answered with the hash key (#) in time. Try again, or choose another way"
 	MsgCallBusy           = "The line was busy. Try again, or choose another way"
 	MsgCallFailed         = "We could not call this number. Check the number, or choose another way"

@@ -24,6 +24,12 @@ func submitPhone(t *tx, e Event) error {
 	}
 	e164, typ := n.E164, n.Type
 	s := t.s
+	if s.Kind == KindRecoverPhone && e164 == s.AccountPhone {
+		// The route is for a number the person has lost; proving the old one
+		// is signing in.
+		t.fieldError(FieldPhone, MsgPhoneSameNumber)
+		return nil
+	}
 	if e164 != s.Phone {
 		s.PhoneCode, s.Call = nil, nil // a proof in flight belongs to the old number
 	}

@@ -27,6 +27,14 @@ type Policy struct {
 	// asked to repeat this process to confirm your phone number').
 	PhoneConfirmTwice bool
 
+	// PhoneRecovery lets a sign-in whose phone is lost change the number
+	// itself after the password (StartPhoneRecovery): a code to the account's
+	// email address, then the new number proven; it is stored as pending
+	// (RequestPhoneChange) and replaces the account's phone PhoneRecoveryWait
+	// later. Off, StartPhoneRecovery is refused.
+	PhoneRecovery     bool
+	PhoneRecoveryWait time.Duration
+
 	// Lockout after wrong passwords (applied by the CheckPassword runner through
 	// LockedUntil): from LockoutThreshold consecutive failures the account is locked for
 	// LockoutBase, doubling with each further failure, up to LockoutMax.
@@ -75,6 +83,7 @@ func DefaultPolicy() Policy {
 		ResendLimit:       limits.DefaultResends,
 		ResendWindow:      limits.DefaultResendWindow,
 		PhoneConfirmTwice: true,
+		PhoneRecoveryWait: 72 * time.Hour,
 		LockoutThreshold:  lock.Threshold,
 		LockoutBase:       lock.Base,
 		LockoutMax:        lock.Max,

@@ -52,6 +52,11 @@ func sendBudgetChecked(t *tx, e Event) error {
 		if from != "" {
 			t.goTo(from)
 		}
+		if s.Kind == KindRecoverPhone && stageOf(from) == stageChallenge {
+			// The route's first email was refused: it has not started, and
+			// the sign-in goes on at its challenge.
+			s.Kind, s.EmailHasAccount = KindSignIn, false
+		}
 		msg := msgSendRefused(ev.RetryAfter)
 		switch ev.Reason {
 		case RefusedNewNumbers:
@@ -125,8 +130,11 @@ func (t *tx) issueEmailCode() error {
 		}
 		c.Hash = t.m.hasher.Hash(t.emailPurpose(), code)
 		purpose := EmailVerifyAddress
-		if s.Kind == KindForgotPassword {
+		switch s.Kind {
+		case KindForgotPassword:
 			purpose = EmailResetPassword
+		case KindRecoverPhone:
+			purpose = EmailRecoverPhone
 		}
 		t.effect(SendEmailCode{To: s.Email, Code: code, Purpose: purpose})
 	}

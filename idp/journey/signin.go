@@ -100,12 +100,45 @@ func (t *tx) switchKind(k Kind) {
 // adoptAccount records who the account is and its phone for the challenge; nil forgets.
 func (t *tx) adoptAccount(a *Account) {
 	s := t.s
-	s.UserID, s.AccountPhone, s.AccountPhoneType = "", "", ""
+	s.UserID, s.AccountPhone, s.AccountPhoneType, s.PhoneChangePending = "", "", "", false
 	if a == nil {
 		return
 	}
-	s.UserID = a.UserID
+	s.UserID, s.PhoneChangePending = a.UserID, a.PhoneChangePending
 	if a.hasPhone() {
 		s.AccountPhone, s.AccountPhoneType = a.Phone, a.PhoneType
 	}
+}
+
+// startPhoneRecovery: 'Change your phone number yourself' on the lost-phone
+// page. Only a sign-in whose password was accepted, and whose account has a
+// phone to be challenged on, may take this route, and only when the council
+// has turned it on. The code goes to the account's address (the one the
+// password was accepted for).
+func startPhoneRecovery(t *tx, _ Event) error {
+	s := t.s
+	if !t.m.policy.PhoneRecovery {
+		return refuse(s, EventStartPhoneRecovery, "changing a lost phone number is turned off")
+	}
+	if s.Kind != KindSignIn || !s.Proved(AMRPassword) || s.UserID == "" || s.AccountPhone == "" {
+		return refuse(s, EventStartPhoneRecovery, "not a sign-in whose password was accepted")
+	}
+	// A code or call of the challenge stays in the state, for the challenge
+	// to go on if the email is refused; recovery_email_code accepts neither,
+	// and the enrolment after it starts a proof of its own.
+	s.Kind, s.EmailHasAccount = KindRecoverPhone, true
+	return t.requestSend(factors.ChannelEmail, StepRecoveryEmailCode)
+}
+
+// phoneRecoveryRequested: the new number is proven. It is stored as pending
+// and announced by email; nothing from this journey signs in, since the
+// account's phone was not proven.
+func (t *tx) phoneRecoveryRequested() error {
+	s := t.s
+	s.RecoveryAt = t.now.Add(t.m.policy.PhoneRecoveryWait)
+	t.effect(RequestPhoneChange{UserID: s.UserID, Number: s.Phone, Type: s.PhoneType, EffectiveAt: s.RecoveryAt})
+	t.resetPhoneProof()
+	s.EmailCode, s.AMR = nil, nil
+	t.goTo(StepRecoveryPending)
+	return nil
 }

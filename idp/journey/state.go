@@ -44,6 +44,9 @@ type State struct {
 	// Account phone as stored, for the challenge; empty when the account has none.
 	AccountPhone     string     `json:"acct_phone,omitempty"`
 	AccountPhoneType phone.Type `json:"acct_phone_type,omitempty"`
+	// PhoneChangePending: the account has a pending self-service change of
+	// number, which proving AccountPhone cancels.
+	PhoneChangePending bool `json:"phone_pending,omitempty"`
 
 	EmailCode *Code `json:"email_code,omitempty"`
 
@@ -61,6 +64,10 @@ type State struct {
 	// Policy.ResendWindow.
 	EmailResends []int64 `json:"email_resends,omitempty"`
 	PhoneResends []int64 `json:"phone_resends,omitempty"`
+
+	// RecoveryAt is when a phone number changed in this journey (KindRecoverPhone)
+	// takes effect, for the page that says so; zero until then.
+	RecoveryAt time.Time `json:"recovery_at,omitzero"`
 
 	// PasswordFailures counts wrong passwords typed in this journey: each check
 	// after the fifth waits longer (limits.Passwords.JourneyDelay).

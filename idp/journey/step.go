@@ -37,6 +37,13 @@ const (
 	StepPasswordUnavailable Step = "password_unavailable" // 'We cannot check your password right now'
 	StepNewService          Step = "new_service"          // 'moved to a new sign-in service': set a new password
 
+	// Changing a lost phone number oneself (Policy.PhoneRecovery), from the
+	// phone challenge of a sign-in after the password: a code to the account's
+	// email address, then the new number enrolled (StepPhoneEnter...), then the
+	// page saying when it takes effect. The sign-in does not complete.
+	StepRecoveryEmailCode Step = "recovery_email_code" // code sent by email
+	StepRecoveryPending   Step = "recovery_pending"    // 'Your phone number will change on ...'
+
 	// Done: the journey has ended; the caller acts on the CompleteAuth effect.
 	StepDone Step = "done"
 )
@@ -50,6 +57,7 @@ var Steps = []Step{
 	StepChallenge, StepChallengeSMSCode, StepChallengeCallWait,
 	StepForgotEmail, StepForgotEmailCode, StepForgotNewPassword,
 	StepPasswordUnavailable, StepNewService,
+	StepRecoveryEmailCode, StepRecoveryPending,
 	StepDone,
 }
 
@@ -63,6 +71,9 @@ const (
 	KindSignUp         Kind = "sign_up"
 	KindForgotPassword Kind = "forgot_password"
 	KindChangePhone    Kind = "change_phone"
+	// KindRecoverPhone: a sign-in whose phone is lost, changing the number
+	// through the account's email address (Policy.PhoneRecovery).
+	KindRecoverPhone Kind = "recover_phone"
 )
 
 // stage is which phone proof a step belongs to; the dispatcher uses it to pick the
@@ -107,5 +118,5 @@ func (s Step) IsCallWaitStep() bool {
 
 // IsEmailCodeStep reports whether s is a page where the person types a code sent by email.
 func (s Step) IsEmailCodeStep() bool {
-	return s == StepSignUpEmailCode || s == StepForgotEmailCode
+	return s == StepSignUpEmailCode || s == StepForgotEmailCode || s == StepRecoveryEmailCode
 }

@@ -79,9 +79,11 @@ var transitions = map[Step]map[EventKind]handler{
 		EventSendBudgetChecked: sendBudgetChecked,
 	},
 	StepChallenge: {
-		EventChooseMethod: chooseMethod,
+		EventChooseMethod:       chooseMethod,
+		EventStartPhoneRecovery: startPhoneRecovery,
 	},
 	StepChallengeSMSCode: {
+		EventStartPhoneRecovery: startPhoneRecovery,
 		EventSubmitSMSCode:      submitSMSCode,
 		EventCodeGuessesChecked: codeGuessesChecked,
 		EventWrongCodeRecorded:  wrongCodeRecorded,
@@ -92,11 +94,12 @@ var transitions = map[Step]map[EventKind]handler{
 		EventSendBudgetChecked:  sendBudgetChecked,
 	},
 	StepChallengeCallWait: {
-		EventCallOutcome:       callOutcome,
-		EventContinue:          waitForCall,
-		EventBackToPhoneChoice: backToPhoneChoice,
-		EventChooseMethod:      chooseMethod,
-		EventSendBudgetChecked: sendBudgetChecked,
+		EventStartPhoneRecovery: startPhoneRecovery,
+		EventCallOutcome:        callOutcome,
+		EventContinue:           waitForCall,
+		EventBackToPhoneChoice:  backToPhoneChoice,
+		EventChooseMethod:       chooseMethod,
+		EventSendBudgetChecked:  sendBudgetChecked,
 	},
 	StepForgotEmail: {
 		EventSubmitEmail:     submitEmail,
@@ -120,6 +123,16 @@ var transitions = map[Step]map[EventKind]handler{
 	},
 	StepNewService: {
 		EventContinue:   setNewPassword,
+		EventGoToSignIn: goToSignIn,
+	},
+	StepRecoveryEmailCode: {
+		EventSubmitEmailCode:    submitEmailCode,
+		EventCodeGuessesChecked: codeGuessesChecked,
+		EventWrongCodeRecorded:  wrongCodeRecorded,
+		EventResendEmailCode:    resendEmailCode,
+		EventSendBudgetChecked:  sendBudgetChecked,
+	},
+	StepRecoveryPending: {
 		EventGoToSignIn: goToSignIn,
 	},
 	StepDone: {},
@@ -152,6 +165,8 @@ func (t *tx) advance(ms milestone) error {
 		switch s.Kind {
 		case KindSignUp:
 			t.goTo(StepSignUpEmailVerified)
+		case KindRecoverPhone:
+			t.startEnrolment()
 		case KindForgotPassword:
 			if s.AccountPhone != "" {
 				t.startChallenge()
@@ -166,6 +181,11 @@ func (t *tx) advance(ms milestone) error {
 		case stageChallenge:
 			switch s.Kind {
 			case KindSignIn:
+				if s.PhoneChangePending {
+					// The person has the account's phone after all.
+					t.effect(CancelPhoneChange{UserID: s.UserID, Reason: "signed in with the account's phone"})
+					s.PhoneChangePending = false
+				}
 				return t.finish()
 			case KindForgotPassword:
 				t.goTo(StepForgotNewPassword)
@@ -214,6 +234,9 @@ func (t *tx) resetPhoneProof() {
 // phoneEnrolled stores the newly proven number and finishes.
 func (t *tx) phoneEnrolled() error {
 	s := t.s
+	if s.Kind == KindRecoverPhone {
+		return t.phoneRecoveryRequested()
+	}
 	kind := "phone.enrolled"
 	if s.Kind == KindChangePhone {
 		kind = "phone.changed"

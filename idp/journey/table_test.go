@@ -18,6 +18,7 @@ import (
 var sampleEvents = map[EventKind]Event{
 	EventStartSignUp:         StartSignUp{},
 	EventStartForgotPassword: StartForgotPassword{},
+	EventStartPhoneRecovery:  StartPhoneRecovery{},
 	EventGoToSignIn:          GoToSignIn{},
 	EventSubmitSignIn:        SubmitSignIn{Email: "a@example.com", Password: "pw"},
 	EventSubmitEmail:         SubmitEmail{Email: "a@example.com"},

@@ -69,6 +69,7 @@ func newWalker(t *testing.T, rng *rand.Rand, found *walkFindings, where string) 
 		accounts: map[string]*Account{}, pass: map[string]string{}}
 	p := testPolicy()
 	p.PhoneConfirmTwice = rng.IntN(2) == 0
+	p.PhoneRecovery = rng.IntN(4) > 0
 	p.NewCode = func() (string, error) { return fmt.Sprintf("%06d", rng.IntN(1000000)), nil }
 	p.NewCallID = func() (string, error) { return fmt.Sprintf("call-%d", rng.Uint64()), nil }
 	m, err := New(p, otp.NewHasher([]byte("test key: 32 bytes of not-random")))
@@ -132,6 +133,8 @@ func (w *walker) event(s *State) Event {
 		return StartSignUp{}
 	case EventStartForgotPassword:
 		return StartForgotPassword{}
+	case EventStartPhoneRecovery:
+		return StartPhoneRecovery{}
 	case EventGoToSignIn:
 		return GoToSignIn{}
 	case EventSubmitSignIn:
@@ -328,8 +331,24 @@ func (w *walker) check(s *State, effects []Effect) {
 	}
 	var completes []CompleteAuth
 	for _, eff := range effects {
-		if c, ok := eff.(CompleteAuth); ok {
+		switch c := eff.(type) {
+		case CompleteAuth:
 			completes = append(completes, c)
+		case RequestPhoneChange:
+			switch {
+			case !w.m.Policy().PhoneRecovery:
+				w.fail(s, "a phone change was asked for with PhoneRecovery off")
+			case s.Step != StepRecoveryPending || s.Kind != KindRecoverPhone:
+				w.fail(s, "a phone change was asked for outside the recovery route")
+			case c.UserID == "" || c.UserID != s.UserID || c.Number == "" || c.Number == s.AccountPhone:
+				w.fail(s, "phone change %+v for the journey's account %q (phone %q)", c, s.UserID, s.AccountPhone)
+			case !c.EffectiveAt.Equal(w.now.Add(w.m.Policy().PhoneRecoveryWait)):
+				w.fail(s, "phone change takes effect at %v, want the wait after %v", c.EffectiveAt, w.now)
+			}
+		case SetPhone:
+			if s.Kind == KindRecoverPhone {
+				w.fail(s, "the recovery route set the phone at once")
+			}
 		}
 	}
 	if s.Step != StepDone {

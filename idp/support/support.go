@@ -71,6 +71,9 @@ type Result struct {
 	FailedLogins int
 	// Removed names the phone a reset removed ("phone number ending 123").
 	Removed string
+	// PendingCancelled: a phone reset cancelled a new number the person gave
+	// themselves that was still waiting to take effect.
+	PendingCancelled bool
 	// Pseudonym is what the audit log calls an erased person.
 	Pseudonym string
 	// AwaitingMigration: the account was imported and has not signed in here,
@@ -173,6 +176,14 @@ func (s *Service) Enable(ctx context.Context, u *store.User, a Actor) (Result, e
 // impostor on the helpdesk's phone).
 func (s *Service) ResetPhone(ctx context.Context, u *store.User, a Actor) (Result, error) {
 	r := Result{AwaitingMigration: u.AwaitingMigration()}
+	// A number they gave themselves and still waiting to take effect goes too:
+	// the helpdesk's reset replaces the self-service route.
+	cancelled, err := s.Store.CancelPhoneChange(ctx, u.ID, &store.AuditEvent{Time: s.now(), Kind: "phone.recovery_cancelled",
+		UserID: u.ID, Detail: "pending phone change cancelled by a phone reset " + a.Via, Operator: a.Operator, IP: a.IP, Reason: a.Reason})
+	if err != nil {
+		return r, fmt.Errorf("reset phone: cancel the pending change: %w", err)
+	}
+	r.PendingCancelled = cancelled
 	if u.Phone == "" && u.PhoneType == "" && !u.PhoneVerified {
 		return r, nil
 	}

@@ -51,6 +51,14 @@ func (h *Handler) performWrites(w http.ResponseWriter, r *http.Request, res jour
 			if err := h.notify(ctx, to, res.State.Lang, notice); err != nil {
 				return "", err
 			}
+		case journey.RequestPhoneChange:
+			if err := h.requestPhoneChange(ctx, r, e, res.State.Lang); err != nil {
+				return "", err
+			}
+		case journey.CancelPhoneChange:
+			if err := h.cancelPhoneChange(ctx, r, e); err != nil {
+				return "", err
+			}
 		case journey.SetPassword:
 			hash, err := h.Passwords.Hash(ctx, e.Password)
 			if err != nil {
@@ -135,8 +143,11 @@ func (h *Handler) performSends(r *http.Request, res journey.Result) ([]ui.FieldE
 		switch e := e.(type) {
 		case journey.SendEmailCode:
 			m, err := msgs.VerificationEmail(e.To, e.Code, pol.EmailCodeTTL)
-			if e.Purpose == journey.EmailResetPassword {
+			switch e.Purpose {
+			case journey.EmailResetPassword:
 				m, err = msgs.PasswordResetEmail(e.To, e.Code, pol.EmailCodeTTL)
+			case journey.EmailRecoverPhone:
+				m, err = msgs.PhoneRecoveryEmail(e.To, e.Code, pol.EmailCodeTTL)
 			}
 			if err == nil {
 				err = h.Email.SendEmail(ctx, m)

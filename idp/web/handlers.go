@@ -294,6 +294,8 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		ev = journey.SubmitSMSCode{Code: f.Get(ui.FieldCode)}
 	case "resend-sms-code":
 		ev = journey.ResendSMSCode{}
+	case "phone-recovery":
+		ev = journey.StartPhoneRecovery{} // refused unless the route is on and offered
 	case "new-password":
 		ev = journey.SubmitNewPassword{Password: f.Get(ui.FieldPassword), Confirm: f.Get(ui.FieldConfirmPassword)}
 	default:

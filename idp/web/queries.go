@@ -201,8 +201,12 @@ func (h *Handler) checkPassword(ctx context.Context, r *http.Request, q journey.
 			}
 		}
 	}
+	acct := accountOf(u)
+	if err := h.pendingPhone(ctx, r, u, acct); err != nil {
+		return nil, err
+	}
 	h.metrics.password(journey.PasswordOK)
-	return journey.PasswordChecked{Result: journey.PasswordOK, Account: accountOf(u)}, nil
+	return journey.PasswordChecked{Result: journey.PasswordOK, Account: acct}, nil
 }
 
 // personal is how an email address or a phone number appears in the name of a

@@ -70,6 +70,17 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 	case journey.StepForgotEmail:
 		page.BackURL = linkBack
 		name, data = ui.PageForgotEmail, ui.ForgotEmailPage{Page: page, Action: actEmail, Email: typed(ui.FieldEmail, s.Email)}
+	case journey.StepRecoveryEmailCode:
+		page.BackURL = ui.PathLostPhone
+		name, data = ui.PageEmailCode, ui.EmailCodePage{Page: page, Action: actEmailCode, Email: s.Email,
+			ResendAction: actResendEmail, ValidMinutes: wholeMinutes(h.Machine.Policy().EmailCodeTTL)}
+	case journey.StepRecoveryPending:
+		l := page.Lang
+		page.Title, page.Contact = ui.T(l, "recovery-pending.title"), true
+		name, data = ui.PageMessage, ui.MessagePage{Page: page,
+			Paragraphs: []string{ui.T(l, "recovery-pending.when", "when", ui.FormatTimeIn(l, s.RecoveryAt.In(h.cfg.Location))),
+				ui.T(l, "recovery-pending.email", "email", s.Email), ui.T(l, "recovery-pending.until")},
+			ButtonText: ui.T(l, "recovery-pending.sign-in"), ButtonURL: linkBack}
 	case journey.StepSignUpEmailCode, journey.StepForgotEmailCode:
 		page.BackURL = linkChangeEmail
 		name, data = ui.PageEmailCode, ui.EmailCodePage{Page: page, Action: actEmailCode, Email: s.Email,

@@ -44,7 +44,12 @@ func (h *Handler) help(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) lostPhone(w http.ResponseWriter, r *http.Request) {
-	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, ui.LostPhonePage{Page: h.servicePage(r, "lost-phone")})
+	page := ui.LostPhonePage{Page: h.servicePage(r, "lost-phone")}
+	if h.offersPhoneRecovery(r) {
+		page.RecoveryAction = actPhoneRecovery
+		page.RecoveryWait = ui.T(page.Lang, "wait.hours", "count", int(h.Machine.Policy().PhoneRecoveryWait/time.Hour))
+	}
+	h.Pages.Render(w, http.StatusOK, ui.PageLostPhone, page)
 }
 
 // servicePage is the frame of a help page: the language of the browser's

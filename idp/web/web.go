@@ -57,6 +57,7 @@ type Store interface {
 	store.Counters
 	store.ConsecutiveFailures
 	store.Audit
+	store.PendingPhones
 }
 
 // B2CPasswords checks a password against Azure AD B2C's ROPC user flow

@@ -55,6 +55,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"PruneRefreshTokensBatches", durablePruneRefreshBatches},
 		{"EraseUser", durableEraseUser},
 		{"AdminRoles", durableAdminRoles},
+		{"PendingPhoneLifecycle", durablePendingPhoneLifecycle},
+		{"PendingPhoneCancel", durablePendingPhoneCancel},
 		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
