@@ -332,6 +332,25 @@ func (g *guide) signUp(mistakes bool) {
 	g.proveBySMS("confirm-")
 }
 
+// signUpToPhone takes the person, without mistakes, from the 'Sign In' page
+// through the email code and the details form to 'Enter your phone number'.
+func (g *guide) signUpToPhone(step string) {
+	t, b, p := g.t, g.b, g.p
+	t.Helper()
+	b.FollowLink("Sign up now")
+	b.FillLabel("Email address", p.email)
+	b.ClickButton("Send verification code")
+	b.FillLabel("Verification code", g.inbox().code("email", p.email, step+"inbox-email-code"))
+	b.ClickButton("Verify code")
+	b.ClickButton("Continue")
+	b.FillLabel("Given name", p.given)
+	b.FillLabel("Family name", p.family)
+	b.FillLabel("Password", p.password)
+	b.FillLabel("Confirm password", p.password)
+	b.ClickButton("Create")
+	see(t, b, step+"phone-number", "Enter your phone number")
+}
+
 // signIn is a later visit from the 'Sign In' page: email and password, then the
 // phone step with the number masked.
 func (g *guide) signIn(step string) {
