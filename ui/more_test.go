@@ -353,7 +353,10 @@ func TestStylesheet(t *testing.T) {
 // (whitespace-insensitive).
 func TestComponentsMatchGOVUKFixtures(t *testing.T) {
 	tmpl := newTemplates(t, false)
-	base := tmpl.pages[locale.English][PageSignIn]
+	base, err := tmpl.pages[locale.English][PageSignIn].template()
+	if err != nil {
+		t.Fatal(err)
+	}
 	type fixture struct {
 		Name    string         `json:"name"`
 		Options map[string]any `json:"options"`

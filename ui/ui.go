@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/councilforms/idp/ui/locale"
 )
@@ -77,13 +78,49 @@ const (
 	PathLostPhone     = "/help/lost-phone"
 )
 
-// Templates holds every page, parsed and checked once by New.
+// Templates holds every page, checked once by New and parsed again the first
+// time it is rendered in a language.
 type Templates struct {
 	opts  Options
 	brand *branding
 	cat   *locale.Catalogue
-	// pages holds each page once per language: language -> page -> template.
-	pages map[string]map[string]*template.Template
+	// pages holds each page once per language: language -> page.
+	pages map[string]map[string]*pageTemplate
+}
+
+// pageTemplate is one page's template in one language, built from its language's
+// layout and components on first use. Keeping every page of both languages
+// and the console parsed from the start held about 10 MiB of parse trees,
+// two thirds of the idle heap, which every garbage collection walked (each
+// password hash sets one off); a person's journey uses a few pages in one
+// language.
+type pageTemplate struct {
+	fsys fs.FS
+	base *template.Template // the language's layout and components, never executed
+	file string
+	once sync.Once
+	tmpl *template.Template
+	err  error
+}
+
+// template parses the page on first use; New has already parsed and executed
+// the same files, so an error here means the embedded files changed under it.
+func (p *pageTemplate) template() (*template.Template, error) {
+	p.once.Do(func() { p.tmpl, p.err = parsePage(p.fsys, p.base, p.file) })
+	return p.tmpl, p.err
+}
+
+// parsePage is a page's own file over a copy of its language's layout and
+// components.
+func parsePage(fsys fs.FS, base *template.Template, file string) (*template.Template, error) {
+	clone, err := base.Clone()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := clone.ParseFS(fsys, file); err != nil {
+		return nil, err
+	}
+	return clone, nil
 }
 
 // New parses every template and executes each page once with an empty
@@ -125,7 +162,7 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Templates{opts: opts, brand: brand, cat: cat, pages: map[string]map[string]*template.Template{}}
+	t := &Templates{opts: opts, brand: brand, cat: cat, pages: map[string]map[string]*pageTemplate{}}
 	for _, lang := range locale.Supported {
 		pages, err := parseLanguage(fsys, opts, brand, cat, lang)
 		if err != nil {
@@ -136,8 +173,9 @@ func parse(fsys fs.FS, opts Options) (*Templates, error) {
 	return t, nil
 }
 
-// parseLanguage parses and test-executes every page in one language.
-func parseLanguage(fsys fs.FS, opts Options, brand *branding, cat *locale.Catalogue, lang string) (map[string]*template.Template, error) {
+// parseLanguage parses and test-executes every page in one language, and
+// keeps only the layout and components each page is built on when first used.
+func parseLanguage(fsys fs.FS, opts Options, brand *branding, cat *locale.Catalogue, lang string) (map[string]*pageTemplate, error) {
 	base := template.New("layout").Funcs(funcs(opts, cat, lang)).Funcs(template.FuncMap{
 		"brandCSS": func() string { return brand.cssURL },
 		"logoURL":  func() string { return brand.logoURL },
@@ -151,14 +189,11 @@ func parseLanguage(fsys fs.FS, opts Options, brand *branding, cat *locale.Catalo
 		return nil, fmt.Errorf("ui: parse layout and components: %w", err)
 	}
 
-	pages := make(map[string]*template.Template, len(pageModels))
+	pages := make(map[string]*pageTemplate, len(pageModels))
 	for name, model := range pageModels {
-		clone, err := base.Clone()
-		if err != nil {
-			return nil, fmt.Errorf("ui: page %s: %w", name, err)
-		}
 		file := pageFile(name)
-		if _, err := clone.ParseFS(fsys, file); err != nil {
+		clone, err := parsePage(fsys, base, file)
+		if err != nil {
 			return nil, fmt.Errorf("ui: page %s: %w", name, err)
 		}
 		for _, block := range []string{"heading", "content"} {
@@ -170,7 +205,7 @@ func parseLanguage(fsys fs.FS, opts Options, brand *branding, cat *locale.Catalo
 		if err := clone.ExecuteTemplate(io.Discard, "layout", empty); err != nil {
 			return nil, fmt.Errorf("ui: page %s (%s): %w", name, lang, err)
 		}
-		pages[name] = clone
+		pages[name] = &pageTemplate{fsys: fsys, base: base, file: file}
 	}
 	// Every page file must be one the Go side knows about: a template
 	// nobody can render is a page a handler thinks exists but does not.
@@ -252,7 +287,11 @@ func (t *Templates) render(w io.Writer, page string, data any) error {
 	if l, ok := data.(interface{ Language() string }); ok {
 		lang = l.Language()
 	}
-	if err := t.pages[lang][page].ExecuteTemplate(w, "layout", data); err != nil {
+	tmpl, err := t.pages[lang][page].template()
+	if err != nil {
+		return fmt.Errorf("parse %s (%s): %w", page, lang, err)
+	}
+	if err := tmpl.ExecuteTemplate(w, "layout", data); err != nil {
 		return fmt.Errorf("execute %s: %w", page, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -251,6 +252,11 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	demo := startDemoFormApp(ctx, cfg, env, log, demoLn, demoBase)
 	defer demo.stop()
 	printURLs(env.stdout, a, demo)
+	// Start-up parsed and test-rendered every page, checked the migrations
+	// and loaded the catalogues; little of that stays live. Give the memory
+	// back to the system once, before serving, so the idle footprint is what
+	// serving needs.
+	debug.FreeOSMemory()
 	return a.Serve(ctx)
 }
 
