@@ -11,7 +11,7 @@ import (
 )
 
 // callWait bounds how long a person watches the call-waiting page after pressing #:
-// the page polls every 2 seconds with JavaScript and refreshes every 5 without.
+// the page polls every 2 seconds with JavaScript (200 ms in these tests).
 const callWait = time.Minute
 
 // The council guide in a real browser (Debian's chromium, headless), as a person

@@ -101,7 +101,8 @@ func proveByCall(d *idp, b *browser, p person, fields ...string) {
 	b.expectHeading("We are calling you")
 	b.expectText("press the hash key (#)")
 	d.pressKeys(p.e164, "#")
-	b.get("/login") // the page's own refresh moves it on
+	b.expectText("When you have pressed the hash key, select 'Continue'.")
+	b.press("Continue")
 }
 
 // signUp completes the whole sign-up of the guide and returns the tokens.
