@@ -286,6 +286,96 @@ func TestAccessibilityEveryPage(t *testing.T) {
 	})
 }
 
+// Issue 19: the self-service change of a lost phone (IDP_PHONE_RECOVERY) is
+// held to the same audit as every other page, with JavaScript and without:
+// 'I cannot use this phone number' with its 'Change your phone number
+// yourself', the code emailed to the account (and its error), the new number
+// (and its error), its code, the repeat to confirm it, the page saying the
+// change is pending, the dev inbox with the email that announces it, and a
+// sign-in while the change waits (and its lost-phone page again). (Before: the
+// pending page's paragraph with a long email address was 327 px wide at 320.)
+func TestAccessibilityPhoneRecovery(t *testing.T) {
+	src := axeSource(t)
+	jsModes(t, func(t *testing.T, js bool) {
+		d := startIdP(t, embedded, map[string]string{"IDP_PHONE_RECOVERY": "true", "IDP_CONTACT_PHONE": "01632 960 001"})
+		rp := newRelyingParty(t, d)
+		a := &auditor{t: t, axe: src, js: js}
+		p := newPerson(t, true)
+		p.email = "firstname.middlename.lastname-" + p.email // must wrap at 320 px
+		lost := newPerson(t, true)                            // the new number, same account
+		lost.email, lost.password = p.email, p.password
+
+		b := webtest.NewBrowser(t, js)
+		b.Navigate(rp.url)
+		b.Click("Login or Register")
+		g := &guide{t: t, d: d, b: b, p: p, js: js}
+		g.signUpToPhone("")
+		b.FillLabel("Phone number", p.phone)
+		g.proveBySMS("")
+		g.proveBySMS("confirm-")
+		see(t, b, "signed-up", "Signed in")
+
+		c := webtest.NewBrowser(t, js)
+		c.Navigate(rp.url)
+		c.Click("Login or Register")
+		r := &guide{t: t, d: d, b: c, p: p, js: js}
+		r.signIn("")
+		c.FollowLink("I cannot use this phone number")
+		see(t, c, "lost-phone", "If you cannot use your phone number")
+		says(t, c, "Change your phone number yourself")
+		a.audit(c, "lost-phone-recovery")
+		c.ClickButton("Change your phone number yourself")
+		see(t, c, "recovery-email-code", "Check your email")
+		says(t, c, p.email)
+		a.audit(c, "recovery-email-code")
+		code := r.inbox().code("email", p.email, "recovery-inbox-email")
+		c.FillLabel("Verification code", wrongCode(code))
+		c.ClickButton("Verify code")
+		showsError(t, c, journey.MsgCodeWrong)
+		a.audit(c, "recovery-email-code-error")
+		c.FillLabel("Verification code", code)
+		c.ClickButton("Verify code")
+		see(t, c, "recovery-new-number", "Enter your phone number")
+		a.audit(c, "recovery-new-number")
+		c.FillLabel("Phone number", "12")
+		c.ClickButton("Send Code")
+		a.audit(c, "recovery-new-number-error")
+		c.FillLabel("Phone number", lost.phone)
+		c.ClickButton("Send Code")
+		see(t, c, "recovery-check-your-phone", "Check your phone")
+		a.audit(c, "recovery-check-your-phone")
+		c.FillLabel("Verification code", r.inbox().code("sms", lost.e164, "recovery-inbox-sms"))
+		c.ClickButton("Verify code")
+		see(t, c, "recovery-confirm-phone", "Confirm your phone number")
+		a.audit(c, "recovery-confirm-phone")
+		c.ClickButton("Send Code")
+		c.FillLabel("Verification code", r.inbox().code("sms", lost.e164, "recovery-inbox-sms-again"))
+		c.ClickButton("Verify code")
+		see(t, c, "recovery-pending", "Your phone number will change")
+		says(t, c, "We have sent an email to "+p.email, "Telephone: 01632 960 001")
+		a.audit(c, "recovery-pending")
+		// The email announcing it, as the dev inbox shows it.
+		r.inbox().tab.Navigate(r.inbox().url)
+		see(t, r.inbox().tab, "recovery-inbox-notice", "Dev inbox")
+		says(t, r.inbox().tab, "Your Norfolk County Council account has changed")
+		a.audit(r.inbox().tab, "recovery-inbox-notice")
+
+		// A sign-in while the change waits: the current number, still.
+		e := webtest.NewBrowser(t, js)
+		e.Navigate(rp.url)
+		e.Click("Login or Register")
+		w := &guide{t: t, d: d, b: e, p: p, js: js}
+		w.signIn("pending-")
+		a.audit(e, "pending-confirm-it-is-you")
+		e.FollowLink("I cannot use this phone number")
+		see(t, e, "pending-lost-phone", "If you cannot use your phone number")
+		a.audit(e, "pending-lost-phone")
+		if a.pages < 11 {
+			t.Errorf("only %d page states audited", a.pages)
+		}
+	})
+}
+
 // Issue 19: with JavaScript the call-waiting page does not reload itself (it
 // did every 5 s, sending focus and the screen reader to the top); its status
 // region says what happened with the call: a wrong key, without the page
