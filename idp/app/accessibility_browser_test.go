@@ -399,8 +399,8 @@ func TestBrowserCallWaitAnnouncesWithoutReloading(t *testing.T) {
 	if webtest.Eval[int](b, `document.querySelectorAll('meta[http-equiv=refresh]').length`) != 0 {
 		t.Error("a meta refresh is in force with JavaScript")
 	}
-	// Longer than the page's refresh without JavaScript (1 s in these tests),
-	// measured by the page's own polls: three of them, 200 ms apart, and more.
+	// A while on the page, measured by its own polls (200 ms apart in these
+	// tests): it is still the same page after eight of them.
 	if !b.WaitUntil(`performance.getEntriesByType('resource').filter(e => new URL(e.name).pathname === '`+web.PathStatus+`').length >= 8`, callWait) {
 		t.Fatal("the page did not poll the call's status")
 	}
