@@ -120,6 +120,22 @@ func (a *auditor) audit(b *webtest.Browser, state string) {
 	b.Do(chromedp.EmulateViewport(1000, 1400))
 }
 
+// auditNumberEntry audits 'Enter your phone number', and again with a number
+// too short, then sends a code to number and audits 'Check your phone'; state
+// begins the states' names.
+func (a *auditor) auditNumberEntry(b *webtest.Browser, state, number string) {
+	a.t.Helper()
+	see(a.t, b, state+"phone-number", "Enter your phone number")
+	a.audit(b, state+"phone-number")
+	b.FillLabel("Phone number", "12")
+	b.ClickButton("Send Code")
+	a.audit(b, state+"phone-number-error")
+	b.FillLabel("Phone number", number)
+	b.ClickButton("Send Code")
+	see(a.t, b, state+"check-your-phone", "Check your phone")
+	a.audit(b, state+"check-your-phone")
+}
+
 // Issue 19, done when: axe-core finds no WCAG 2.2 AA violation, and nothing
 // scrolls sideways at 320 px, on every page and state of the journey, with
 // JavaScript and without: sign-in, sign-up, the codes, the phone pages, call
@@ -187,15 +203,7 @@ func TestAccessibilityEveryPage(t *testing.T) {
 		b.FillLabel("Password", p.password)
 		b.FillLabel("Confirm password", p.password)
 		b.ClickButton("Create")
-		see(t, b, "phone-number", "Enter your phone number")
-		a.audit(b, "phone-number")
-		b.FillLabel("Phone number", "12")
-		b.ClickButton("Send Code")
-		a.audit(b, "phone-number-error")
-		b.FillLabel("Phone number", p.phone)
-		b.ClickButton("Send Code")
-		see(t, b, "check-your-phone", "Check your phone")
-		a.audit(b, "check-your-phone")
+		a.auditNumberEntry(b, "", p.phone)
 		b.FillLabel("Verification code", in.code("sms", p.e164, "inbox-sms"))
 		b.ClickButton("Verify code")
 		see(t, b, "confirm-phone", "Confirm your phone number")
@@ -302,23 +310,18 @@ func TestAccessibilityPhoneRecovery(t *testing.T) {
 		a := &auditor{t: t, axe: src, js: js}
 		p := newPerson(t, true)
 		p.email = "firstname.middlename.lastname-" + p.email // must wrap at 320 px
-		lost := newPerson(t, true)                            // the new number, same account
+		lost := newPerson(t, true)                           // the new number, same account
 		lost.email, lost.password = p.email, p.password
 
-		b := webtest.NewBrowser(t, js)
-		b.Navigate(rp.url)
-		b.Click("Login or Register")
-		g := &guide{t: t, d: d, b: b, p: p, js: js}
+		g := startGuide(t, d, rp, p, js)
 		g.signUpToPhone("")
-		b.FillLabel("Phone number", p.phone)
+		g.b.FillLabel("Phone number", p.phone)
 		g.proveBySMS("")
 		g.proveBySMS("confirm-")
-		see(t, b, "signed-up", "Signed in")
+		see(t, g.b, "signed-up", "Signed in")
 
-		c := webtest.NewBrowser(t, js)
-		c.Navigate(rp.url)
-		c.Click("Login or Register")
-		r := &guide{t: t, d: d, b: c, p: p, js: js}
+		r := startGuide(t, d, rp, p, js)
+		c := r.b
 		r.signIn("")
 		c.FollowLink("I cannot use this phone number")
 		see(t, c, "lost-phone", "If you cannot use your phone number")
@@ -335,15 +338,7 @@ func TestAccessibilityPhoneRecovery(t *testing.T) {
 		a.audit(c, "recovery-email-code-error")
 		c.FillLabel("Verification code", code)
 		c.ClickButton("Verify code")
-		see(t, c, "recovery-new-number", "Enter your phone number")
-		a.audit(c, "recovery-new-number")
-		c.FillLabel("Phone number", "12")
-		c.ClickButton("Send Code")
-		a.audit(c, "recovery-new-number-error")
-		c.FillLabel("Phone number", lost.phone)
-		c.ClickButton("Send Code")
-		see(t, c, "recovery-check-your-phone", "Check your phone")
-		a.audit(c, "recovery-check-your-phone")
+		a.auditNumberEntry(c, "recovery-", lost.phone)
 		c.FillLabel("Verification code", r.inbox().code("sms", lost.e164, "recovery-inbox-sms"))
 		c.ClickButton("Verify code")
 		see(t, c, "recovery-confirm-phone", "Confirm your phone number")
@@ -361,10 +356,8 @@ func TestAccessibilityPhoneRecovery(t *testing.T) {
 		a.audit(r.inbox().tab, "recovery-inbox-notice")
 
 		// A sign-in while the change waits: the current number, still.
-		e := webtest.NewBrowser(t, js)
-		e.Navigate(rp.url)
-		e.Click("Login or Register")
-		w := &guide{t: t, d: d, b: e, p: p, js: js}
+		w := startGuide(t, d, rp, p, js)
+		e := w.b
 		w.signIn("pending-")
 		a.audit(e, "pending-confirm-it-is-you")
 		e.FollowLink("I cannot use this phone number")
@@ -376,22 +369,26 @@ func TestAccessibilityPhoneRecovery(t *testing.T) {
 	})
 }
 
+// callingLandline signs up a new person with a landline, in a browser with
+// JavaScript js, as far as 'Call Me': the call-waiting page.
+func callingLandline(t *testing.T, js bool) *guide {
+	t.Helper()
+	d := startIdP(t, embedded, nil)
+	g := startGuide(t, d, newRelyingParty(t, d), newPerson(t, false), js)
+	g.signUpToPhone("")
+	g.b.FillLabel("Phone number", g.p.phone)
+	g.b.ClickButton("Call Me")
+	see(t, g.b, "calling", "We are calling you")
+	return g
+}
+
 // Issue 19: with JavaScript the call-waiting page does not reload itself (it
 // did every 5 s, sending focus and the screen reader to the top); its status
 // region says what happened with the call: a wrong key, without the page
 // reloading, then the hash key, and the page moves on.
 func TestBrowserCallWaitAnnouncesWithoutReloading(t *testing.T) {
-	d := startIdP(t, embedded, nil)
-	rp := newRelyingParty(t, d)
-	p := newPerson(t, false)
-	b := webtest.NewBrowser(t, true)
-	b.Navigate(rp.url)
-	b.Click("Login or Register")
-	g := &guide{t: t, d: d, b: b, p: p, js: true}
-	g.signUpToPhone("")
-	b.FillLabel("Phone number", p.phone)
-	b.ClickButton("Call Me")
-	see(t, b, "calling", "We are calling you")
+	g := callingLandline(t, true)
+	d, b, p := g.d, g.b, g.p
 	webtest.Eval[bool](b, `(window.appMarker = 'still the same page', true)`)
 	if got := webtest.Eval[string](b, `document.querySelector('[role=status]').textContent`); !strings.Contains(got, "Waiting for you to answer") {
 		t.Fatalf("status region says %q", got)
@@ -438,17 +435,8 @@ func TestBrowserCallWaitAnnouncesWithoutReloading(t *testing.T) {
 // this process to confirm your phone number', and the sign-up ends at the
 // form app signed in.
 func TestBrowserCallWaitContinueWithoutJavaScript(t *testing.T) {
-	d := startIdP(t, embedded, nil)
-	rp := newRelyingParty(t, d)
-	p := newPerson(t, false)
-	b := webtest.NewBrowser(t, false)
-	b.Navigate(rp.url)
-	b.Click("Login or Register")
-	g := &guide{t: t, d: d, b: b, p: p, js: false}
-	g.signUpToPhone("")
-	b.FillLabel("Phone number", p.phone)
-	b.ClickButton("Call Me")
-	see(t, b, "calling", "We are calling you")
+	g := callingLandline(t, false)
+	b, p := g.b, g.p
 	says(t, b, "Answer the call to "+journey.MaskPhone(p.e164)+" and press the hash key (#) on your phone",
 		"When you have pressed the hash key, select 'Continue'.")
 	if n := webtest.Eval[int](b, `document.querySelectorAll('meta[http-equiv=refresh]').length`); n != 0 {

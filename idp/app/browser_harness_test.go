@@ -263,6 +263,16 @@ type guide struct {
 	in *inbox
 }
 
+// startGuide opens a new browser (JavaScript js) at the form app rp and selects
+// 'Login or Register': p follows the guide from its 'Sign In' page.
+func startGuide(t *testing.T, d *idp, rp *relyingParty, p person, js bool) *guide {
+	t.Helper()
+	b := webtest.NewBrowser(t, js)
+	b.Navigate(rp.url)
+	b.Click("Login or Register")
+	return &guide{t: t, d: d, b: b, p: p, js: js}
+}
+
 func (g *guide) inbox() *inbox {
 	if g.in == nil {
 		g.in = openInbox(g.t, g.b, g.d.issuer)
