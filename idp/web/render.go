@@ -112,6 +112,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		if h.cfg.CallPoll != DefaultCallPoll {
 			poll = int(h.cfg.CallPoll / time.Millisecond)
 		}
+		// The page answering a post of 'Continue' is stillRinging's: nothing
+		// has come from the phone yet.
 		name, data = ui.PageCallWait, ui.CallWaitPage{Page: page, Action: actContinue, MaskedPhone: masked,
 			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod, PollEvery: poll,
 			NotHeard: r.Method == http.MethodPost && r.URL.Path == actContinue}
