@@ -127,9 +127,6 @@ type Page struct {
 	// ServiceSignIn, ServiceSignUp, ServiceAccount. Empty: ServiceAccount
 	// for a signed-in person, else ServiceSignIn.
 	Service string
-	// RefreshSeconds, when above zero, makes the browser reload the page
-	// after that many seconds, without JavaScript (meta refresh).
-	RefreshSeconds int
 	// Nav, when set, is the service navigation shown in the header (the
 	// operators' console: the pages the operator's roles allow).
 	Nav []NavItem
@@ -192,9 +189,6 @@ func (p Page) ErrorFor(field string) string {
 // HasErrors reports whether the page shows any error; it decides the
 // "Error: " title prefix.
 func (p Page) HasErrors() bool { return len(p.Errors) > 0 }
-
-// RefreshAfter is the meta refresh delay in seconds (0: none).
-func (p Page) RefreshAfter() int { return p.RefreshSeconds }
 
 // SignInPage is the 'Sign In' form: email address and password.
 type SignInPage struct {
@@ -287,8 +281,10 @@ type SMSCodePage struct {
 }
 
 // CallWaitPage waits while an automated call asks the person to press #
-// ('We are calling you'). Set Page.RefreshSeconds so it reloads itself
-// without JavaScript; 'Continue' posts to Action.
+// ('We are calling you'). It never reloads itself (a meta refresh sends focus
+// and the screen reader back to the top, WCAG 2.2.1): without JavaScript it
+// says to select 'Continue' once # is pressed, and 'Continue' posts to Action,
+// which asks once how the call went; with JavaScript it also polls StatusURL.
 type CallWaitPage struct {
 	Page
 	Action      string
@@ -302,10 +298,13 @@ type CallWaitPage struct {
 	// Failure says why the call did not confirm the number ("The call was
 	// not answered"). It is shown as an error with 'Call Me' (and 'Send
 	// Code' when Mobile) posting FieldMethod to RetryAction; the heading
-	// becomes 'We could not confirm your phone number' and the page stops
-	// refreshing.
+	// becomes 'We could not confirm your phone number'.
 	Failure string
 	Mobile  bool
+	// NotHeard: 'Continue' was selected while the call had not reported
+	// anything yet; the status says so ("We have not heard from your phone
+	// yet") instead of that it is waiting.
+	NotHeard bool
 	// RetryAction receives FieldMethod: while waiting, from 'Not received a
 	// call?' ('Call Me again', and 'Send Code instead' when Mobile); after a
 	// failure, from 'Call Me' and 'Send Code'. Empty: no such buttons while
@@ -315,15 +314,6 @@ type CallWaitPage struct {
 
 // HasErrors includes the call failure, so the title says "Error: ".
 func (p CallWaitPage) HasErrors() bool { return p.Failure != "" || p.Page.HasErrors() }
-
-// RefreshAfter stops the reload once the call has failed: there is nothing
-// left to wait for.
-func (p CallWaitPage) RefreshAfter() int {
-	if p.Failure != "" {
-		return 0
-	}
-	return p.RefreshSeconds
-}
 
 // ForgotEmailPage starts a password reset ('Reset your password').
 type ForgotEmailPage struct {

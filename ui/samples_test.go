@@ -128,13 +128,12 @@ func baseSamples() []sample {
 		},
 		{
 			page:  PageCallWait,
-			model: CallWaitPage{Page: Page{RefreshSeconds: 5}, Action: "/login/call", MaskedPhone: "01*** ***222", StatusURL: "/login/call/status"},
+			model: CallWaitPage{Action: "/login/call", MaskedPhone: "01*** ***222", StatusURL: "/login/call/status"},
 			withErrors: CallWaitPage{
-				Page:   Page{RefreshSeconds: 5},
 				Action: "/login/call", MaskedPhone: "07*** ***789", Mobile: true,
 				Failure: "The call was not answered", RetryAction: "/login/phone-challenge",
 			},
-			labels: []string{">We are calling you</h1>", "Answer the call to <strong>01*** ***222</strong> and press the hash key (#) on your phone", "Continue", `<noscript><meta http-equiv="refresh" content="5"></noscript>`,
+			labels: []string{">We are calling you</h1>", "Answer the call to <strong>01*** ***222</strong> and press the hash key (#) on your phone", "Continue", "When you have pressed the hash key, select 'Continue'.",
 				`role="status"`, "Waiting for you to answer the call", "Problems signing in"},
 		},
 		{

@@ -94,18 +94,26 @@ func TestContactDetails(t *testing.T) {
 	}
 }
 
-// The call-waiting page reloads itself only without JavaScript: the refresh
-// sits in <noscript>, where a browser running scripts ignores it (before, a
-// bare meta refresh reloaded the page every 5 s with JavaScript too, WCAG
-// 2.2.1), and the waiting status is a live region the script updates.
-func TestCallWaitRefreshOnlyWithoutScript(t *testing.T) {
+// The call-waiting page never reloads itself (before, a meta refresh reloaded
+// it every 5 s, inside <noscript> or not: WCAG 2.2.1, focus and the screen
+// reader sent back to the top). Without JavaScript it says to select
+// 'Continue' once the hash key is pressed; after a 'Continue' that came too
+// soon its status says nothing has come from the phone yet. The waiting status
+// is a live region the script updates.
+func TestCallWaitNeverRefreshes(t *testing.T) {
 	tmpl := newTemplates(t, false)
-	_, _, body := renderPage(t, tmpl, PageCallWait, CallWaitPage{Page: Page{RefreshSeconds: 5}, Action: "/login/continue", MaskedPhone: "01*** ***222", StatusURL: "/login/status"})
-	head, _, _ := strings.Cut(body, "</head>")
-	if n := strings.Count(head, `http-equiv="refresh"`); n != 1 || !strings.Contains(head, `<noscript><meta http-equiv="refresh" content="5"></noscript>`) {
-		t.Errorf("the refresh is not inside <noscript> alone:\n%s", head)
+	_, _, body := renderPage(t, tmpl, PageCallWait, CallWaitPage{Action: "/login/continue", MaskedPhone: "01*** ***222", StatusURL: "/login/status"})
+	if strings.Contains(body, `http-equiv`) {
+		t.Errorf("the page refreshes itself:\n%s", body)
 	}
-	if !strings.Contains(body, `role="status" id="call-status"`) {
+	if !strings.Contains(body, "When you have pressed the hash key, select 'Continue'.") {
+		t.Errorf("the page does not say to select 'Continue':\n%s", body)
+	}
+	if !strings.Contains(body, `role="status" id="call-status"`) || !strings.Contains(body, "Waiting for you to answer the call") {
 		t.Error("no status live region")
+	}
+	_, _, body = renderPage(t, tmpl, PageCallWait, CallWaitPage{Action: "/login/continue", MaskedPhone: "01*** ***222", NotHeard: true})
+	if !strings.Contains(body, "We have not heard from your phone yet.") || strings.Contains(body, "Waiting for you to answer the call") {
+		t.Errorf("after an early 'Continue' the status does not say nothing came:\n%s", body)
 	}
 }

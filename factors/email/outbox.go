@@ -42,25 +42,42 @@ func NewOutbox(s store.Outbox, worker *Worker, log *slog.Logger) *Outbox {
 // SendEmail queues m. A message that could never be sent (no valid recipient, a
 // header with a line break) is refused here, wrapping factors.ErrUndeliverable.
 func (o *Outbox) SendEmail(ctx context.Context, m factors.Email) error {
-	if _, err := checkEmail(m); err != nil {
-		return fmt.Errorf("email: queue message: %w: %w", factors.ErrUndeliverable, err)
+	msg, err := o.Message(m)
+	if err != nil {
+		return err
 	}
-	msg := &store.OutboxMessage{
+	if err := o.store.EnqueueOutbox(ctx, msg); err != nil {
+		return fmt.Errorf("email: queue message: %w", err)
+	}
+	o.Queued(ctx, msg)
+	return nil
+}
+
+// Message is the outbox row SendEmail would queue for m, for a caller that
+// writes it in the same transaction as the change it announces (a store method
+// that takes a notice *store.OutboxMessage), so that both are stored or
+// neither. It refuses what SendEmail refuses; after the write, Queued.
+func (o *Outbox) Message(m factors.Email) (*store.OutboxMessage, error) {
+	if _, err := checkEmail(m); err != nil {
+		return nil, fmt.Errorf("email: queue message: %w: %w", factors.ErrUndeliverable, err)
+	}
+	return &store.OutboxMessage{
 		Channel:   string(factors.ChannelEmail),
 		Recipient: m.To,
 		Subject:   m.Subject,
 		Text:      m.Text,
 		HTML:      m.HTML,
 		CreatedAt: o.now().UTC(),
-	}
-	if err := o.store.EnqueueOutbox(ctx, msg); err != nil {
-		return fmt.Errorf("email: queue message: %w", err)
-	}
-	o.log.InfoContext(ctx, "email: queued", slog.Int64("outbox_id", msg.ID), slog.String("to", maskAddress(m.To)))
+	}, nil
+}
+
+// Queued records that msg, from Message, is in the outbox: it is logged and
+// this process's worker told, so delivery does not wait for its next poll.
+func (o *Outbox) Queued(ctx context.Context, msg *store.OutboxMessage) {
+	o.log.InfoContext(ctx, "email: queued", slog.Int64("outbox_id", msg.ID), slog.String("to", maskAddress(msg.Recipient)))
 	if o.wake != nil {
 		o.wake()
 	}
-	return nil
 }
 
 // maskAddress hides most of an address for logs: a***@example.org.

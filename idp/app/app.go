@@ -56,11 +56,10 @@ type App struct {
 type Option func(*options)
 
 type options struct {
-	now         func() time.Time
-	pruneEvery  time.Duration
-	demoURL     string
-	callRefresh time.Duration
-	callPoll    time.Duration
+	now        func() time.Time
+	pruneEvery time.Duration
+	demoURL    string
+	callPoll   time.Duration
 }
 
 // WithDemoFormApp registers the embedded demo form app's client at base (e.g.
@@ -71,18 +70,16 @@ func WithDemoFormApp(base string) Option { return func(o *options) { o.demoURL =
 // codes and locks.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithCallWait makes the call-waiting page reload itself every refresh instead
-// of every 5 s, and with JavaScript ask whether the call was answered every poll
-// instead of every 2 s, so that a browser test sees '#' move it on soon after.
-// The refresh is whole seconds, at least half a second longer than the poll (so
-// that with JavaScript the page asks before it reloads).
 // WithAuditPruneEvery makes the servers run their retention (audit events
 // older than IDP_AUDIT_RETENTION, expired refresh tokens) every d instead of
 // every hour (tests).
 func WithAuditPruneEvery(d time.Duration) Option { return func(o *options) { o.pruneEvery = d } }
 
-func WithCallWait(refresh, poll time.Duration) Option {
-	return func(o *options) { o.callRefresh, o.callPoll = refresh, poll }
+// WithCallPoll makes the call-waiting page, with JavaScript, ask whether the
+// call was answered every poll instead of every 2 s, so that a browser test
+// sees '#' move it on soon after.
+func WithCallPoll(poll time.Duration) Option {
+	return func(o *options) { o.callPoll = poll }
 }
 
 // Open opens and migrates the stores cfg selects and builds the handler.

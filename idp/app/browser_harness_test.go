@@ -263,6 +263,16 @@ type guide struct {
 	in *inbox
 }
 
+// startGuide opens a new browser (JavaScript js) at the form app rp and selects
+// 'Login or Register': p follows the guide from its 'Sign In' page.
+func startGuide(t *testing.T, d *idp, rp *relyingParty, p person, js bool) *guide {
+	t.Helper()
+	b := webtest.NewBrowser(t, js)
+	b.Navigate(rp.url)
+	b.Click("Login or Register")
+	return &guide{t: t, d: d, b: b, p: p, js: js}
+}
+
 func (g *guide) inbox() *inbox {
 	if g.in == nil {
 		g.in = openInbox(g.t, g.b, g.d.issuer)
@@ -382,8 +392,9 @@ func (g *guide) proveBySMS(step string) {
 }
 
 // proveByCall presses 'Call Me' on a phone page, answers the call with # on the dev
-// inbox page in the other tab, and watches the waiting page move on by itself to
-// the page headed next.
+// inbox page in the other tab, and sees the waiting page move on to the page
+// headed next: by itself with JavaScript, by 'Continue' without, as the page
+// says.
 func (g *guide) proveByCall(step, next string) {
 	t, b, p := g.t, g.b, g.p
 	t.Helper()
@@ -397,7 +408,11 @@ func (g *guide) proveByCall(step, next string) {
 		}
 	}
 	g.inbox().pressHash(step + "inbox-call")
-	// Nobody clicks anything: a refresh (or, with scripts, the poll) moves it on.
+	if !g.js {
+		says(t, b, "When you have pressed the hash key, select 'Continue'.")
+		b.ClickButton("Continue")
+	}
+	// With scripts nobody clicks anything: the poll moves it on.
 	b.WaitHeading(next, callWait)
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // callWait bounds how long a person watches the call-waiting page after pressing #:
-// the page polls every 2 seconds with JavaScript and refreshes every 5 without.
+// the page polls every 2 seconds with JavaScript (200 ms in these tests).
 const callWait = time.Minute
 
 // The council guide in a real browser (Debian's chromium, headless), as a person
@@ -19,8 +19,9 @@ const callWait = time.Minute
 // sign-up (email code, names and password, a mobile proved by text twice, with two
 // mistakes on the way) back to the form signed in; then, in another browser on
 // another day, sign-in with 'Call Me', the # pressed on the dev inbox page in a
-// second tab while the waiting page moves on by itself. Once with JavaScript and
-// once without: every page must work with scripts off. Every page is saved as a
+// second tab, and the waiting page moves on (by itself with JavaScript, by
+// 'Continue' without). Once with JavaScript and once without: every page must
+// work with scripts off. Every page is saved as a
 // PNG under the test's artifact directory (go test -artifacts keeps them).
 func TestBrowserCouncilGuide(t *testing.T) {
 	jsModes(t, func(t *testing.T, js bool) {

@@ -129,9 +129,9 @@ func serveIdP(t *testing.T, ln net.Listener, vars map[string]string) (*app.App, 
 	ck := &clock{}
 	ctx := context.Background()
 	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithClock(ck.now),
-		// The call-waiting page reloads every second (not 5) and with JavaScript
-		// asks every 200 ms (not 2 s): a browser test sees '#' move it on at once.
-		app.WithCallWait(time.Second, 200*time.Millisecond))
+		// With JavaScript the call-waiting page asks every 200 ms (not 2 s): a
+		// browser test sees '#' move it on at once.
+		app.WithCallPoll(200*time.Millisecond))
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -101,7 +101,8 @@ func proveByCall(d *idp, b *browser, p person, fields ...string) {
 	b.expectHeading("We are calling you")
 	b.expectText("press the hash key (#)")
 	d.pressKeys(p.e164, "#")
-	b.get("/login") // the page's own refresh moves it on
+	b.expectText("When you have pressed the hash key, select 'Continue'.")
+	b.press("Continue")
 }
 
 // signUp completes the whole sign-up of the guide and returns the tokens.
@@ -517,6 +518,36 @@ func TestLockoutAfterTenWrongPasswords(t *testing.T) {
 		b = d.browser()
 		signIn(d, b, p)
 	})
+}
+
+// The 'Sign In' page that says an account is locked shows how to reach the
+// council (the contact block of the other lock and refusal pages; before, it
+// had none), and is the same for an account and for an address with none
+// flooded the same way: the same words, the same contact details, the same
+// page apart from the address typed, so it does not tell which has an account.
+func TestLockedSignInShowsContactWithoutEnumeration(t *testing.T) {
+	d := startIdP(t, embedded, map[string]string{"IDP_CONTACT_PHONE": "01632 960 001", "IDP_CONTACT_HOURS": "Monday to Friday, 9am to 5pm"})
+	p := newPerson(t, true)
+	signUp(d, d.browser(), p)
+	nobody := newPerson(t, true)
+	pages := map[string]string{}
+	for _, email := range []string{p.email, nobody.email} {
+		b := d.browser()
+		b.startSignIn()
+		for i := 1; i <= 10; i++ {
+			b.press("Sign in", "email", email, "password", "wrong password "+fmt.Sprint(i))
+		}
+		b.press("Sign in", "email", email, "password", p.password)
+		b.expectHeading("Sign In")
+		b.expectText("Your account is locked because of too many wrong passwords")
+		b.expectText("Contact Norfolk County Council")
+		b.expectText("Telephone: 01632 960 001")
+		b.expectText("Monday to Friday, 9am to 5pm")
+		pages[email] = strings.ReplaceAll(b.page.body, email, "EMAIL")
+	}
+	if pages[p.email] != pages[nobody.email] {
+		t.Fatalf("the locked pages differ:\n%s\n%s", pages[p.email], pages[nobody.email])
+	}
 }
 
 func TestNoAccountEnumeration(t *testing.T) {

@@ -186,8 +186,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	}
 	pagesHandler, err := web.New(web.Config{
 		JourneyTTL: cfg.JourneyTTL, ResumeIdle: cfg.JourneyResumeIdle, TrustedProxies: cfg.TrustedProxies,
-		CallRefresh: o.callRefresh, CallPoll: o.callPoll,
-		OrgName: cfg.OrgName, PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL,
+		CallPoll: o.callPoll,
+		OrgName:  cfg.OrgName, PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL,
 		DeviceKey:  derive(a.KeyEncryptionKey, "device cookies"),
 		CounterKey: derive(a.KeyEncryptionKey, "counter keys"),
 		Passwords:  passwordRules(cfg),

@@ -46,7 +46,7 @@
 //	signup_details          given name, surname, password, confirmation: 'Create' SubmitDetails
 //	phone_enter             number: 'Send Code' / 'Call Me' SubmitPhone (State.Phone refills it)
 //	*_sms_code              code: SubmitSMSCode; ResendSMSCode; 'Call me instead' ChooseMethod
-//	*_call_wait             'press #' notice, refresh and 'Continue' Continue; ChooseMethod
+//	*_call_wait             'press #' notice, 'Continue' (or a reload) Continue; ChooseMethod
 //	phone_confirm,challenge MaskPhone(State.Phone); 'Send Code' (mobiles only:
 //	                        State.PhoneType) / 'Call Me' ChooseMethod
 //	challenge*              in a sign-in after the password, with Policy.PhoneRecovery:

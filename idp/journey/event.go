@@ -117,8 +117,8 @@ type ResendEmailCode struct{}
 // ChangeEmail: 'Change email address' on the email code page.
 type ChangeEmail struct{}
 
-// Continue: 'Continue' after the email is verified, and the refresh or 'Continue' of
-// a page waiting for a call (it notices a call that was never answered).
+// Continue: 'Continue' after the email is verified, and the 'Continue' (or a
+// reload) of a page waiting for a call (it notices a call that was never answered).
 type Continue struct{}
 
 // SubmitDetails: 'Create' with the person's names and chosen password.

@@ -55,9 +55,16 @@ const (
 	MsgCallFailed         = "We could not call this number. Check the number, or choose another way"
 )
 
-// msgLocked tells a person their account is locked and for how long.
-func msgLocked(until, now time.Time) string {
-	return fmt.Sprintf("Your account is locked because of too many wrong passwords. Try again in %s, or reset your password with 'Forgot your password?'", humanWait(until.Sub(now)))
+// msgLocked tells a person their account is locked, for how long, and what else
+// they can do: reset the password, or ask a human (contact, Policy.ContactText;
+// empty leaves it out). The words are the same whether or not the address has
+// an account: an unknown address is locked the same way.
+func msgLocked(until, now time.Time, contact string) string {
+	msg := "Your account is locked because of too many wrong passwords. Try again in " + humanWait(until.Sub(now))
+	if contact == "" {
+		return msg + ", or reset your password with 'Forgot your password?'"
+	}
+	return msg + ", reset your password with 'Forgot your password?', or " + contact
 }
 
 // msgThrottled: too many wrong passwords from the person's network.

@@ -101,7 +101,7 @@ func callOutcome(t *tx, e Event) error {
 	return nil
 }
 
-// waitForCall is the refresh or 'Continue' of a page waiting for a call: it notices a
+// waitForCall is the 'Continue' or reload of a page waiting for a call: it notices a
 // call that was never answered and otherwise changes nothing.
 func waitForCall(t *tx, _ Event) error {
 	switch {

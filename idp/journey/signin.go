@@ -34,7 +34,7 @@ func passwordChecked(t *tx, e Event) error {
 		return t.advance(passwordAccepted)
 	case PasswordLocked:
 		t.s.PasswordFailures++
-		t.fieldError(FieldEmail, msgLocked(ev.LockedUntil, t.now))
+		t.fieldError(FieldEmail, msgLocked(ev.LockedUntil, t.now, t.m.policy.ContactText))
 	case PasswordThrottled:
 		t.fieldError(FieldEmail, msgThrottled(ev.RetryAfter))
 	case PasswordUnavailable:

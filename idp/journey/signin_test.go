@@ -78,9 +78,9 @@ func TestSignInMistakesAndLockout(t *testing.T) {
 		t.Fatal("a failed sign-in left an account in the state")
 	}
 	w.locked[a.UserID] = w.now.Add(4 * time.Minute)
-	s = w.wantErr(s, SubmitSignIn{Email: "ada@example.com", Password: "correct horse"}, FieldEmail, msgLocked(w.now.Add(4*time.Minute), w.now))
-	if !strings.Contains(msgLocked(w.now.Add(4*time.Minute), w.now), "4 minutes") {
-		t.Fatal(msgLocked(w.now.Add(4*time.Minute), w.now))
+	s = w.wantErr(s, SubmitSignIn{Email: "ada@example.com", Password: "correct horse"}, FieldEmail, msgLocked(w.now.Add(4*time.Minute), w.now, w.m.Policy().ContactText))
+	if !strings.Contains(msgLocked(w.now.Add(4*time.Minute), w.now, w.m.Policy().ContactText), "4 minutes") {
+		t.Fatal(msgLocked(w.now.Add(4*time.Minute), w.now, w.m.Policy().ContactText))
 	}
 	w.now = w.now.Add(4 * time.Minute)
 	s = w.must(s, SubmitSignIn{Email: "ada@example.com", Password: "correct horse"})

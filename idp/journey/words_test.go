@@ -29,9 +29,12 @@ func TestErrorsHaveTheirWords(t *testing.T) {
 	const contact = "contact the council's customer services"
 	for _, wait := range []time.Duration{0, time.Minute, 15 * time.Minute, 3 * time.Hour} {
 		if wait > 0 {
-			msgs = append(msgs, msgLocked(now.Add(wait), now), msgThrottled(wait), msgTooManyResends(wait))
+			msgs = append(msgs, msgThrottled(wait), msgTooManyResends(wait))
 		}
 		for _, c := range []string{"", contact} {
+			if wait > 0 {
+				msgs = append(msgs, msgLocked(now.Add(wait), now, c))
+			}
 			msgs = append(msgs, msgTooManyNewNumbers(wait, c), msgTooManyEnrolmentSends(wait, c),
 				MsgSendCeiling(true, wait, c), MsgSendCeiling(false, wait, c))
 		}

@@ -104,9 +104,9 @@ func (h *Handler) RecordCallOutcome(ctx context.Context, callID string, result f
 }
 
 // callEvent is the event a call-waiting page applies: the call's recorded outcome,
-// or, when the call is overdue (or the person pressed 'Continue'), Continue, which
-// ends an unanswered call. nil while the call is still ringing.
-func (h *Handler) callEvent(ctx context.Context, s *journey.State, pressedContinue bool) journey.Event {
+// or, when the call is overdue, Continue, which ends an unanswered call. nil while
+// the call is still ringing (and on any other step).
+func (h *Handler) callEvent(ctx context.Context, s *journey.State) journey.Event {
 	if !s.Step.IsCallWaitStep() || s.Call == nil {
 		return nil
 	}
@@ -117,7 +117,7 @@ func (h *Handler) callEvent(ctx context.Context, s *journey.State, pressedContin
 	if err != nil {
 		h.Log.WarnContext(ctx, "read call outcome", "err", err)
 	}
-	if pressedContinue || h.now().After(s.Call.ExpiresAt) {
+	if h.now().After(s.Call.ExpiresAt) {
 		return journey.Continue{}
 	}
 	return nil

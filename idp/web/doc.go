@@ -31,11 +31,15 @@
 //	                               then the post-logout URI or "You have signed out"
 //
 // After a successful post the browser is redirected (303) to GET /login, so a
-// refresh never posts twice; a post with mistakes renders the page with them.
+// refresh never posts twice; a post with mistakes renders the page with them, and
+// 'Continue' on a call-waiting page while the call has reported nothing renders
+// it again saying so.
 //
 // Call outcomes (Handler implements factors.CallOutcomes) are recorded under the
-// call's id; the waiting page applies them when it reloads, polls or continues,
-// since completing the sign-in needs the browser.
+// call's id; the waiting page applies them when it continues (its 'Continue',
+// or the script's submit once its poll of /login/status says the call ended) or
+// is reloaded, since completing the sign-in needs the browser. No page reloads
+// itself.
 //
 // Where things are:
 //

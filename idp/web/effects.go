@@ -227,6 +227,50 @@ func (h *Handler) notify(ctx context.Context, to, lang string, ch messages.Chang
 	return nil
 }
 
+// durableEmail is an email sender that queues in the durable outbox
+// (*email.Outbox): it gives the outbox row of an email, for a store method that
+// writes it in one transaction with the change it announces.
+type durableEmail interface {
+	Message(m factors.Email) (*store.OutboxMessage, error)
+	Queued(ctx context.Context, msg *store.OutboxMessage)
+}
+
+// writeWithNotice makes a durable change (write) and queues the notice of it to
+// its owner (to, ch; as notify) in the same transaction: write is given the
+// notice's outbox row to store with the change, so that both are stored or
+// neither, and a change is never kept that its owner was not told of. An email
+// sender without a durable outbox (the dev inbox, which keeps nothing across a
+// restart) is given the notice once write has succeeded. write's error is
+// returned as it is.
+func (h *Handler) writeWithNotice(ctx context.Context, to, lang string, ch messages.Change, write func(notice *store.OutboxMessage) error) error {
+	outbox, ok := h.Email.(durableEmail)
+	if !ok {
+		if err := write(nil); err != nil {
+			return err
+		}
+		return h.notify(ctx, to, lang, ch)
+	}
+	m, err := h.Messages.In(lang).AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
+	if err != nil {
+		return wrapf(err, "account notice")
+	}
+	notice, err := outbox.Message(m)
+	if errors.Is(err, factors.ErrUndeliverable) {
+		// An address no message can reach: the change is made all the same.
+		h.Log.WarnContext(ctx, "account notice not sent: the address cannot take email", "err", err)
+		notice = nil
+	} else if err != nil {
+		return wrapf(err, "account notice")
+	}
+	if err := write(notice); err != nil {
+		return err
+	}
+	if notice != nil {
+		outbox.Queued(ctx, notice)
+	}
+	return nil
+}
+
 func (h *Handler) updateUser(ctx context.Context, id string, change func(*store.User)) error {
 	u, err := h.Store.UserByID(ctx, id)
 	if err != nil {

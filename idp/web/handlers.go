@@ -54,8 +54,8 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		h.repeatFinished(w, r, j.s)
 		return
 	}
-	// A waiting page reloads itself: it moves on when the call has ended.
-	if ev := h.callEvent(r.Context(), j.s, false); ev != nil {
+	// A waiting page reloaded by hand moves on when the call has ended.
+	if ev := h.callEvent(r.Context(), j.s); ev != nil {
 		h.apply(w, r, j, ev, nil)
 		return
 	}
@@ -279,7 +279,12 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	case "resend-email-code":
 		ev = journey.ResendEmailCode{}
 	case "continue":
-		ev = h.callEvent(r.Context(), j.s, true)
+		// On a call-waiting page: the call's outcome, asked once.
+		ev = h.callEvent(r.Context(), j.s)
+		if ev == nil && j.s.Step.IsCallWaitStep() {
+			h.stillRinging(w, r, j)
+			return
+		}
 		if ev == nil {
 			ev = journey.Continue{}
 		}
@@ -320,7 +325,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	}
 	st.Done = true
 	if j, ok, err := h.load(r); err == nil && ok && j.s.Step.IsCallWaitStep() {
-		ev := h.callEvent(r.Context(), j.s, false)
+		ev := h.callEvent(r.Context(), j.s)
 		st.Done = ev != nil
 		if o, isOutcome := ev.(journey.CallOutcome); isOutcome {
 			st.Confirmed = o.Result == factors.CallConfirmed
@@ -328,6 +333,24 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_ = json.NewEncoder(w).Encode(st)
+}
+
+// stillRinging answers 'Continue' on a call-waiting page while the call has
+// reported nothing: the same page, saying that nothing has come from the phone
+// yet (render's NotHeard). The journey is saved unchanged, which starts its
+// lifetime again, as any step does.
+func (h *Handler) stillRinging(w http.ResponseWriter, r *http.Request, j loaded) {
+	saved, err := h.save(r.Context(), j, j.s)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		seeOther(w, r, PathLogin) // another tab moved it on
+	case errors.Is(err, store.ErrNotFound):
+		h.timedOut(w, r)
+	case err != nil:
+		h.fail(w, r, "save", err)
+	default:
+		h.render(w, r, saved.s, http.StatusOK, nil, nil, "")
+	}
 }
 
 // noticeURL is the page of the step reached, with a notice.

@@ -38,9 +38,10 @@ func (h *Handler) offersPhoneRecovery(r *http.Request) bool {
 	return false
 }
 
-// requestPhoneChange stores the pending change with its audit event, then
-// queues the email that announces it to the account. Both are safe to
-// repeat: a retry after a failure stores the same change and sends again.
+// requestPhoneChange stores the pending change with its audit event and the
+// email that announces it to the account, in one transaction (writeWithNotice).
+// It is safe to repeat: a retry after a failure stores the same change and
+// sends again.
 func (h *Handler) requestPhoneChange(ctx context.Context, r *http.Request, e journey.RequestPhoneChange, lang string) error {
 	u, err := h.Store.UserByID(ctx, e.UserID)
 	if err != nil {
@@ -50,10 +51,11 @@ func (h *Handler) requestPhoneChange(ctx context.Context, r *http.Request, e jou
 	p := &store.PendingPhone{UserID: u.ID, Phone: e.Number, PhoneType: string(e.Type), RequestedAt: h.now(), EffectiveAt: e.EffectiveAt}
 	audit := &store.AuditEvent{Time: h.now(), Kind: "phone.recovery_requested", UserID: u.ID, IP: h.clientIP(r),
 		Detail: "number ending " + ending + " from " + e.EffectiveAt.UTC().Format("2006-01-02T15:04Z")}
-	if err := h.Store.RequestPhoneChange(ctx, p, nil, audit); err != nil {
+	if err := h.writeWithNotice(ctx, u.Email, lang, messages.PhoneChangePending{Ending: ending, At: e.EffectiveAt},
+		func(notice *store.OutboxMessage) error { return h.Store.RequestPhoneChange(ctx, p, notice, audit) }); err != nil {
 		return wrapf(err, "phone change: store")
 	}
-	return h.notify(ctx, u.Email, lang, messages.PhoneChangePending{Ending: ending, At: e.EffectiveAt})
+	return nil
 }
 
 // cancelPhoneChange drops a pending change; the store audits it when there was one.
@@ -67,7 +69,8 @@ func (h *Handler) cancelPhoneChange(ctx context.Context, r *http.Request, e jour
 
 // pendingPhone brings a pending change into the account a right password
 // found: once its wait is over it becomes the account's phone (audited, and
-// its owner told), else the journey learns that one is pending.
+// its owner told, in the same transaction), else the journey learns that one
+// is pending.
 func (h *Handler) pendingPhone(ctx context.Context, r *http.Request, u *store.User, a *journey.Account) error {
 	p, err := h.Store.PendingPhoneChange(ctx, u.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -82,8 +85,9 @@ func (h *Handler) pendingPhone(ctx context.Context, r *http.Request, u *store.Us
 		return nil
 	}
 	ending := journey.PhoneEnding(p.Phone)
-	err = h.Store.ApplyPhoneChange(ctx, p, now, nil, &store.AuditEvent{Time: now, Kind: "phone.recovery_applied",
-		UserID: u.ID, IP: h.clientIP(r), Detail: "number ending " + ending})
+	audit := &store.AuditEvent{Time: now, Kind: "phone.recovery_applied", UserID: u.ID, IP: h.clientIP(r), Detail: "number ending " + ending}
+	err = h.writeWithNotice(ctx, u.Email, u.Locale, messages.PhoneChanged{Ending: ending},
+		func(notice *store.OutboxMessage) error { return h.Store.ApplyPhoneChange(ctx, p, now, notice, audit) })
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // cancelled or applied by another request meanwhile
 	}
@@ -91,5 +95,5 @@ func (h *Handler) pendingPhone(ctx context.Context, r *http.Request, u *store.Us
 		return wrapf(err, "apply phone change")
 	}
 	a.Phone, a.PhoneType, a.PhoneVerified = p.Phone, phone.Type(p.PhoneType), true
-	return h.notify(ctx, u.Email, u.Locale, messages.PhoneChanged{Ending: ending})
+	return nil
 }

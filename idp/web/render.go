@@ -108,14 +108,15 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.Stat
 		if s.Step == journey.StepPhoneCallWait {
 			page.BackURL = linkChangeNumber
 		}
-		// A meta refresh counts whole seconds (New keeps it longer than the poll).
-		page.RefreshSeconds = int((h.cfg.CallRefresh + time.Second - 1) / time.Second)
 		poll := 0 // the script's default
 		if h.cfg.CallPoll != DefaultCallPoll {
 			poll = int(h.cfg.CallPoll / time.Millisecond)
 		}
+		// The page answering a post of 'Continue' is stillRinging's: nothing
+		// has come from the phone yet.
 		name, data = ui.PageCallWait, ui.CallWaitPage{Page: page, Action: actContinue, MaskedPhone: masked,
-			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod, PollEvery: poll}
+			StatusURL: PathStatus, Mobile: mobile, RetryAction: actMethod, PollEvery: poll,
+			NotHeard: r.Method == http.MethodPost && r.URL.Path == actContinue}
 	case journey.StepPhoneConfirm:
 		page.Title = ui.T(page.Lang, "phone-challenge.confirm-heading")
 		name, data = ui.PagePhoneChallenge, ui.PhoneChallengePage{Page: page, Action: actMethod, MaskedPhone: masked, Mobile: mobile}

@@ -75,13 +75,6 @@ const DefaultResumeIdle = 10 * time.Minute
 // PathStatus whether the call was answered (the script's own default).
 const DefaultCallPoll = 2 * time.Second
 
-// minCallRefresh is the shortest reload of the call-waiting page when the
-// script polls every poll: a page that reloads before it has asked would never
-// ask. A meta refresh counts whole seconds.
-func minCallRefresh(poll time.Duration) time.Duration {
-	return (poll + time.Second/2 + time.Second - 1).Truncate(time.Second)
-}
-
 // Config is what the pages need to know of the deployment.
 type Config struct {
 	// JourneyTTL is how long an unfinished journey is kept after its last step.
@@ -89,10 +82,6 @@ type Config struct {
 	// Location formats times people read (an account locked until ...). Default
 	// Europe/London.
 	Location *time.Location
-	// CallRefresh is how often the call-waiting page reloads itself without
-	// JavaScript, in whole seconds, at least half a second longer than
-	// CallPoll. Default 5 s; tests shorten it.
-	CallRefresh time.Duration
 	// CallPoll is how often, with JavaScript, that page asks whether the call
 	// was answered. Default DefaultCallPoll; tests shorten it.
 	CallPoll time.Duration
@@ -193,14 +182,8 @@ func New(cfg Config, d Deps) (*Handler, error) {
 	if cfg.ResumeIdle <= 0 {
 		cfg.ResumeIdle = DefaultResumeIdle
 	}
-	if cfg.CallRefresh <= 0 {
-		cfg.CallRefresh = 5 * time.Second
-	}
 	if cfg.CallPoll <= 0 {
 		cfg.CallPoll = DefaultCallPoll
-	}
-	if m := minCallRefresh(cfg.CallPoll); cfg.CallRefresh < m {
-		cfg.CallRefresh = m
 	}
 	cfg.Sends = cfg.Sends.WithDefaults()
 	if d.Log == nil {

@@ -116,7 +116,7 @@ func NewBrowser(t *testing.T, javascript bool) *Browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("ignore-certificate-errors", true),
 		// A page waiting in a tab behind another (the call-waiting page while the
-		// person uses the dev inbox) keeps its timers and refreshes running.
+		// person uses the dev inbox) keeps its timers (its polls) running.
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-backgrounding-occluded-windows", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
@@ -351,7 +351,7 @@ func snapshotLength(xpath string) string {
 }
 
 // WaitHeading waits up to timeout for the page's h1 to read want, as a person
-// watches a page that moves on by itself (a refresh, or its script submitting a
+// watches a page that moves on by itself (its script submitting a
 // form). Navigations while it waits are expected.
 func (b *Browser) WaitHeading(want string, timeout time.Duration) {
 	b.t.Helper()

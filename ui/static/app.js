@@ -1,7 +1,7 @@
 // Progressive enhancement for the sign-in pages. Every page works without
-// it: forms post normally, the call-waiting page refreshes itself with a
-// meta refresh inside <noscript> (so never while this script runs) and pages
-// say how long a journey is kept. Loaded as a module, so it only runs in browsers that
+// it: forms post normally, the call-waiting page says to select 'Continue'
+// once the hash key is pressed (it never reloads itself) and pages say how
+// long a journey is kept. Loaded as a module, so it only runs in browsers that
 // GOV.UK Frontend supports. No inline script exists anywhere (the
 // Content-Security-Policy allows script-src 'self' only), so the classes
 // the GOV.UK template normally sets from an inline snippet are set here.
@@ -19,11 +19,15 @@ initAll()
 // call then moves on (the form is submitted); a call that ended without the
 // hash key leaves the person on the page with its 'Call Me again' buttons.
 // Polling stops on the first error; 'Continue' still moves the page on.
+// The page's words for a person without this script ("select 'Continue'")
+// give way to #call-next's data-app-js-text ("this page will move on").
 const form = document.querySelector('form[data-app-poll-url]')
 if (form) {
   const url = form.getAttribute('data-app-poll-url')
   const every = Number(form.getAttribute('data-app-poll-every')) || 2000
   const status = document.getElementById('call-status')
+  const next = document.getElementById('call-next')
+  if (next && next.getAttribute('data-app-js-text')) next.textContent = next.getAttribute('data-app-js-text')
   const say = (attr) => {
     const text = status && status.getAttribute(attr)
     if (text) status.textContent = text
