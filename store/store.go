@@ -192,6 +192,11 @@ type Clients interface {
 	// when it has changed meanwhile (the secret was rotated), ErrNotFound when there is no
 	// such client.
 	ReplaceClientSecretHash(ctx context.Context, id, oldHash, newHash string) error
+	// ClientAndUser reads a client and an account together (a code exchange
+	// checks the one and puts the other's claims in the ID token), in one
+	// round trip to a database server: the client, or ErrNotFound when there
+	// is no such client; the account, nil when there is no such account.
+	ClientAndUser(ctx context.Context, clientID, userID string) (*Client, *User, error)
 }
 
 // SigningKey is a token signing key. The private part is encrypted by the caller
@@ -257,6 +262,12 @@ type RefreshTokens interface {
 	// RefreshTokenAndUser returns the token (as RefreshTokenByHash) and its user in one
 	// read; ErrNotFound when either is absent.
 	RefreshTokenAndUser(ctx context.Context, hash string) (*RefreshToken, *User, error)
+	// ClientAndRefreshToken reads a client and a refresh token with its
+	// account together (a refresh grant checks all three), in one round trip
+	// to a database server: the client, or ErrNotFound when there is no such
+	// client; the token and its account as RefreshTokenAndUser gives them,
+	// both nil where it gives ErrNotFound.
+	ClientAndRefreshToken(ctx context.Context, clientID, hash string) (*Client, *RefreshToken, *User, error)
 	// RotateRefreshToken atomically marks oldHash used at now and inserts next. When oldHash
 	// was already used or revoked it changes nothing and gives ErrConflict (reuse: the caller
 	// revokes the family); ErrNotFound when oldHash does not exist.

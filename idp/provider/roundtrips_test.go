@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -162,6 +160,16 @@ func (d tripsDB) RefreshTokenAndUser(ctx context.Context, hash string) (*store.R
 	return d.Durable.RefreshTokenAndUser(ctx, hash)
 }
 
+func (d tripsDB) ClientAndUser(ctx context.Context, clientID, userID string) (*store.Client, *store.User, error) {
+	d.rec("ClientAndUser")
+	return d.Durable.ClientAndUser(ctx, clientID, userID)
+}
+
+func (d tripsDB) ClientAndRefreshToken(ctx context.Context, clientID, hash string) (*store.Client, *store.RefreshToken, *store.User, error) {
+	d.rec("ClientAndRefreshToken")
+	return d.Durable.ClientAndRefreshToken(ctx, clientID, hash)
+}
+
 func (d tripsDB) RotateRefreshToken(ctx context.Context, oldHash string, next *store.RefreshToken, now time.Time) error {
 	d.rec("RotateRefreshToken")
 	return d.Durable.RotateRefreshToken(ctx, oldHash, next, now)
@@ -218,68 +226,88 @@ func tripCounts(calls []string) (eph, db int) {
 	return eph, db
 }
 
-// The round trips of the token endpoint and userinfo, counted per request:
-// a code exchange, a refresh grant and a userinfo request each make no more
-// calls of Redis and of PostgreSQL than their durability and revocation
-// need, for a public client (PKCE) and a confidential one.
+// The round trips of the token endpoint and userinfo, counted per request
+// once a client has authenticated from its network in this window (the first
+// success records the network as known: one write per window): a code
+// exchange, a refresh grant and a userinfo request each make no more calls
+// of Redis and of PostgreSQL than their durability and revocation need, for
+// a public client (PKCE) and a confidential one.
+//
+// Before, a code exchange read the client and then the account for the
+// claims, and deleted the auth request its code had redeemed; a refresh
+// grant read the client and then the token with its account; a confidential
+// client's record was read twice per request (to present it, to check its
+// secret).
 func TestTokenEndpointRoundTrips(t *testing.T) {
 	for _, c := range []struct {
 		client string
-		// The most round trips each request may make: Redis, PostgreSQL.
+		// The round trips each request makes: Redis, PostgreSQL.
 		exchange, refresh, userinfo [2]int
 	}{
-		{client: "spa", exchange: [2]int{0, 0}, refresh: [2]int{0, 0}, userinfo: [2]int{0, 0}},
-		{client: "formapp", exchange: [2]int{0, 0}, refresh: [2]int{0, 0}, userinfo: [2]int{0, 0}},
+		// Code exchange: take the code, record the grant, store the access
+		// token, check the grant again (Redis); the client with the account,
+		// the refresh token (PostgreSQL). Refresh: the access token (Redis);
+		// the client with the token and its account, the rotation.
+		// Userinfo: the token with its revocation markers (Redis), the account.
+		{client: "spa", exchange: [2]int{4, 2}, refresh: [2]int{1, 2}, userinfo: [2]int{1, 1}},
+		// A confidential client adds the failure counters of its network and
+		// of its id (limits.ClientSecrets), read before its secret is checked.
+		{client: "formapp", exchange: [2]int{4, 4}, refresh: [2]int{1, 4}, userinfo: [2]int{1, 1}},
 	} {
 		t.Run(c.client, func(t *testing.T) {
 			e, tr := tripsEnv(t, memorySQLite)
 			u := e.newUser()
 			e.signInAs(u, time.Now())
 			r := e.rp(c.client)
-			f := newFlow()
-			code := r.signIn(e.browser(), f)
-			check := func(what string, limit [2]int) {
-				t.Helper()
-				calls := tr.take()
-				eph, db := tripCounts(calls)
-				t.Logf("%s: %d Redis, %d PostgreSQL: %s", what, eph, db, strings.Join(calls, "; "))
-				if eph > limit[0] || db > limit[1] {
-					t.Errorf("%s: %d round trips to the ephemeral store and %d to the durable one, want at most %d and %d:\n%s",
-						what, eph, db, limit[0], limit[1], strings.Join(calls, "\n"))
+			for round := range 2 {
+				f := newFlow()
+				code := r.signIn(e.browser(), f)
+				check := func(what string, want [2]int) {
+					t.Helper()
+					calls := tr.take()
+					if round == 0 {
+						return
+					}
+					eph, db := tripCounts(calls)
+					if eph != want[0] || db != want[1] {
+						t.Errorf("%s: %d round trips to the ephemeral store and %d to the durable one, want %d and %d:\n%s",
+							what, eph, db, want[0], want[1], strings.Join(calls, "\n"))
+					}
 				}
-			}
 
-			tr.take()
-			tok, err := r.conf.Exchange(r.ctx, code, oauth2.VerifierOption(f.verifier))
-			if err != nil {
-				t.Fatalf("exchange: %v", err)
-			}
-			check("code exchange", c.exchange)
-			if _, err := r.verify(tok, f.nonce); err != nil {
-				t.Fatal(err)
-			}
+				tr.take()
+				tok, err := r.conf.Exchange(r.ctx, code, oauth2.VerifierOption(f.verifier))
+				if err != nil {
+					t.Fatalf("exchange: %v", err)
+				}
+				check("code exchange", c.exchange)
+				if _, err := r.verify(tok, f.nonce); err != nil {
+					t.Fatal(err)
+				}
 
-			tr.take()
-			next, err := r.refresh(tok.RefreshToken)
-			if err != nil {
-				t.Fatalf("refresh: %v", err)
-			}
-			check("refresh grant", c.refresh)
-			if next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken {
-				t.Fatal("refresh did not rotate")
-			}
+				tr.take()
+				next, err := r.refresh(tok.RefreshToken)
+				if err != nil {
+					t.Fatalf("refresh: %v", err)
+				}
+				check("refresh grant", c.refresh)
+				if next.RefreshToken == "" || next.RefreshToken == tok.RefreshToken {
+					t.Fatal("refresh did not rotate")
+				}
+				if _, err := r.verify(next, ""); err != nil {
+					t.Fatal(err)
+				}
 
-			tr.take()
-			claims, err := r.userinfo(next.AccessToken)
-			if err != nil {
-				t.Fatalf("userinfo: %v", err)
-			}
-			check("userinfo", c.userinfo)
-			if claims["sub"] != u.ID || claims["given_name"] != "Ann" {
-				t.Errorf("userinfo claims %v", claims)
+				tr.take()
+				claims, err := r.userinfo(next.AccessToken)
+				if err != nil {
+					t.Fatalf("userinfo: %v", err)
+				}
+				check("userinfo", c.userinfo)
+				if claims["sub"] != u.ID || claims["given_name"] != "Ann" {
+					t.Errorf("userinfo claims %v", claims)
+				}
 			}
 		})
 	}
-	_ = fmt.Sprint
-	_ = slices.Contains[[]string]
 }

@@ -196,9 +196,10 @@ func (p *Provider) storeAccessToken(ctx context.Context, at *accessToken) error 
 // unless it is its own client's retry within the reuse interval (refresh.go).
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	p := s.p
-	// The token and its account in one read; the account serves the checks and
-	// the claims of this request (userByID).
-	rt, u, err := p.db.RefreshTokenAndUser(ctx, hashToken(value))
+	// The token and its account in one read (with the client, when the
+	// client's read brought them: Provider.client); the account serves the
+	// checks and the claims of this request (userByID).
+	rt, u, err := p.presentedRefreshToken(ctx, value)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errors.New("provider: unknown refresh token, or its account no longer exists")
 	}
@@ -235,6 +236,20 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 		return nil, err
 	}
 	return &refreshRequest{token: rt, scopes: rt.Scopes, retry: retry}, nil
+}
+
+// presentedRefreshToken is the refresh token whose value is value with its
+// account: what the client's read brought (Provider.client), else read now.
+// ErrNotFound when either is absent.
+func (p *Provider) presentedRefreshToken(ctx context.Context, value string) (*store.RefreshToken, *store.User, error) {
+	hash := hashToken(value)
+	if hc := httpFromContext(ctx); hc != nil && hc.refresh != nil && hc.refresh.hash == hash {
+		if hc.refresh.rt == nil || hc.refresh.user == nil {
+			return nil, nil, store.ErrNotFound
+		}
+		return hc.refresh.rt, hc.refresh.user, nil
+	}
+	return p.db.RefreshTokenAndUser(ctx, hash)
 }
 
 func (p *Provider) refreshReuse(ctx context.Context, rt *store.RefreshToken) {

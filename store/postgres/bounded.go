@@ -61,6 +61,14 @@ func (p boundedPool) Ping(ctx context.Context) error {
 	return p.Pool.Ping(ctx)
 }
 
+// batch sends the queued statements in one round trip and reads every
+// result (each query's callback) within StatementTimeout.
+func (p boundedPool) batch(ctx context.Context, b *pgx.Batch) error {
+	ctx, cancel := bound(ctx)
+	defer cancel()
+	return p.Pool.SendBatch(ctx, b).Close()
+}
+
 func (p boundedPool) Begin(ctx context.Context) (pgx.Tx, error) {
 	return p.BeginTx(ctx, pgx.TxOptions{})
 }

@@ -43,14 +43,17 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.Ref
 	return rs.token(), nil
 }
 
+// refreshTokenAndUserSQL reads a refresh token ($1, its hash) joined with its account.
+var refreshTokenAndUserSQL = `SELECT ` + qualify("t", refreshColumns) + `, ` + qualify("u", userColumns) + `
+	FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`
+
 // RefreshTokenAndUser reads the token and its account in one query.
 func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (*store.RefreshToken, *store.User, error) {
 	var (
 		rs refreshScan
 		us userScan
 	)
-	err := s.pool.QueryRow(ctx, `SELECT `+qualify("t", refreshColumns)+`, `+qualify("u", userColumns)+`
-		FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash).Scan(append(rs.dests(), us.dests()...)...)
+	err := s.pool.QueryRow(ctx, refreshTokenAndUserSQL, hash).Scan(append(rs.dests(), us.dests()...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: refresh token and user: %w", notFound(err))
 	}

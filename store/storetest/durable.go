@@ -46,6 +46,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"SigningKeys", durableSigningKeys},
 		{"RefreshTokenCreateGet", durableRefreshCreateGet},
 		{"RefreshTokenAndUser", durableRefreshTokenAndUser},
+		{"ClientAndUser", durableClientAndUser},
+		{"ClientAndRefreshToken", durableClientAndRefreshToken},
 		{"RefreshRotate", durableRefreshRotate},
 		{"RefreshRotateReuse", durableRefreshRotateReuse},
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
@@ -688,6 +690,60 @@ func durableRefreshTokenAndUser(t *testing.T, s store.Durable) {
 	durableOK(t, "CreateRefreshToken without user", s.CreateRefreshToken(ctx, durableRefresh("hash-9", "fam-9", "nobody", "referral")))
 	_, _, err = s.RefreshTokenAndUser(ctx, "hash-9")
 	durableWantErr(t, "RefreshTokenAndUser without user", err, store.ErrNotFound)
+}
+
+func durableClientAndUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	c := durableClient("referral")
+	durableOK(t, "CreateClient", s.CreateClient(ctx, c))
+	u := durableCreateUser(t, s, "u1", "ada@example.org")
+	gotC, gotU, err := s.ClientAndUser(ctx, "referral", "u1")
+	durableOK(t, "ClientAndUser", err)
+	durableEqual(t, "ClientAndUser client", gotC, c)
+	durableEqual(t, "ClientAndUser user", gotU, u)
+
+	gotC, gotU, err = s.ClientAndUser(ctx, "referral", "nobody")
+	durableOK(t, "ClientAndUser without user", err)
+	durableEqual(t, "ClientAndUser client without user", gotC, c)
+	if gotU != nil {
+		t.Errorf("ClientAndUser without user: user %+v, want nil", gotU)
+	}
+	_, _, err = s.ClientAndUser(ctx, "missing", "u1")
+	durableWantErr(t, "ClientAndUser without client", err, store.ErrNotFound)
+}
+
+func durableClientAndRefreshToken(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	c := durableClient("referral")
+	durableOK(t, "CreateClient", s.CreateClient(ctx, c))
+	u := durableCreateUser(t, s, "u1", "ada@example.org")
+	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, want))
+	gotC, gotT, gotU, err := s.ClientAndRefreshToken(ctx, "referral", "hash-1")
+	durableOK(t, "ClientAndRefreshToken", err)
+	durableEqual(t, "ClientAndRefreshToken client", gotC, c)
+	durableEqual(t, "ClientAndRefreshToken token", gotT, want)
+	durableEqual(t, "ClientAndRefreshToken user", gotU, u)
+
+	// Whichever client presents it: the caller compares.
+	durableOK(t, "CreateClient", s.CreateClient(ctx, durableClient("other")))
+	gotC, gotT, _, err = s.ClientAndRefreshToken(ctx, "other", "hash-1")
+	durableOK(t, "ClientAndRefreshToken other client", err)
+	if gotC.ID != "other" || gotT.ClientID != "referral" {
+		t.Errorf("ClientAndRefreshToken other client: client %s, token's client %s", gotC.ID, gotT.ClientID)
+	}
+
+	durableOK(t, "CreateRefreshToken without user", s.CreateRefreshToken(ctx, durableRefresh("hash-9", "fam-9", "nobody", "referral")))
+	for _, hash := range []string{"missing", "hash-9"} {
+		gotC, gotT, gotU, err = s.ClientAndRefreshToken(ctx, "referral", hash)
+		durableOK(t, "ClientAndRefreshToken "+hash, err)
+		durableEqual(t, "ClientAndRefreshToken client "+hash, gotC, c)
+		if gotT != nil || gotU != nil {
+			t.Errorf("ClientAndRefreshToken %s: token %+v, user %+v, want neither", hash, gotT, gotU)
+		}
+	}
+	_, _, _, err = s.ClientAndRefreshToken(ctx, "missing", "hash-1")
+	durableWantErr(t, "ClientAndRefreshToken without client", err, store.ErrNotFound)
 }
 
 func durableRefreshRotate(t *testing.T, s store.Durable) {
