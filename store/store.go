@@ -374,6 +374,13 @@ type Counters interface {
 	AddMember(ctx context.Context, key, member string, window time.Duration, now time.Time) (int, error)
 }
 
+// CounterReads reads several Counters at once.
+type CounterReads interface {
+	// Counts returns Count of each key, in order, for the window containing now, in
+	// one round trip to a database server.
+	Counts(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, error)
+}
+
 // ConsecutiveFailures are durable runs of consecutive failures per key, for limits
 // that count failures until the next success rather than in a window (wrong
 // one-time codes per destination and per account) and must survive a flush of the
@@ -564,6 +571,7 @@ type Durable interface {
 	RefreshTokens
 	Audit
 	Counters
+	CounterReads
 	DailyCounts
 	ConsecutiveFailures
 	Outbox

@@ -41,7 +41,13 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
 	p := s.p
 	network := networkOf(p.clientIP(ctx))
-	if err := p.throttle.checkNetwork(ctx, network); err != nil {
+	// The client id's failures are read with the network's, though checked
+	// only once the client is known to have a secret.
+	fails, err := p.throttle.failures(ctx, clientID, network)
+	if err != nil {
+		return p.clientAuthRefused(ctx, err)
+	}
+	if err := p.throttle.checkNetwork(fails); err != nil {
 		return p.clientAuthRefused(ctx, err)
 	}
 	// An unknown client id or a public client has no secret to guess, and
@@ -60,7 +66,7 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secre
 	if c.Public || c.SecretHash == "" {
 		return errors.New("provider: public client presented a secret")
 	}
-	if err := p.throttle.checkClient(ctx, c.ID, network); err != nil {
+	if err := p.throttle.checkClient(ctx, c.ID, network, fails); err != nil {
 		return p.clientAuthRefused(ctx, err)
 	}
 	ok, err := p.verifyClientSecret(ctx, c, secret)

@@ -62,6 +62,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
+		{"Counts", durableCounts},
 		{"DailyCounts", durableDailyCounts},
 		{"DailyCountsRace", durableDailyCountsRace},
 		{"CountersPreviousWindow", durableCountersPreviousWindow},
@@ -1277,6 +1278,38 @@ func durableAudit(t *testing.T, s store.Durable) {
 	durableOK(t, "AppendAudit without time", s.AppendAudit(ctx, unset))
 	if unset.Time.IsZero() {
 		t.Errorf("AppendAudit left a zero Time")
+	}
+}
+
+func durableCounts(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	const hour = time.Hour
+	start := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	for _, h := range []struct {
+		key    string
+		window time.Duration
+		at     time.Time
+	}{
+		{"a", hour, start}, {"a", hour, start.Add(time.Minute)}, {"b", hour, start},
+		{"a", hour, start.Add(hour)}, {"b", 24 * hour, start},
+	} {
+		_, err := s.Hit(ctx, h.key, h.window, h.at)
+		durableOK(t, "Hit", err)
+	}
+	got, err := s.Counts(ctx, []string{"b", "missing", "a", "a"}, hour, start.Add(30*time.Minute))
+	durableOK(t, "Counts", err)
+	if want := []int{1, 0, 2, 2}; !slices.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", "Counts", got, want)
+	}
+	got, err = s.Counts(ctx, []string{"a", "b"}, hour, start.Add(hour))
+	durableOK(t, "Counts in the next window", err)
+	if want := []int{1, 0}; !slices.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", "Counts in the next window", got, want)
+	}
+	got, err = s.Counts(ctx, []string{"b"}, 24*hour, start)
+	durableOK(t, "Counts of another window length", err)
+	if want := []int{1}; !slices.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", "Counts of another window length", got, want)
 	}
 }
 
