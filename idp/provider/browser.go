@@ -241,7 +241,6 @@ type httpContext struct {
 // refreshRead is a presented refresh token read with its client: the token
 // and its account, both nil when there is no such token or account.
 type refreshRead struct {
-	hash string
 	rt   *store.RefreshToken
 	user *store.User
 }

@@ -54,9 +54,9 @@ func (p *Provider) client(ctx context.Context, id string) (*store.Client, error)
 			hc.user = u
 		}
 	case hc.refreshToken != "" && hc.refresh == nil:
-		read := &refreshRead{hash: hashToken(hc.refreshToken)}
-		if c, read.rt, read.user, err = p.db.ClientAndRefreshToken(ctx, id, read.hash); err == nil {
-			hc.refresh = read
+		var read refreshRead
+		if c, read.rt, read.user, err = p.db.ClientAndRefreshToken(ctx, id, hashToken(hc.refreshToken)); err == nil {
+			hc.refresh = &read
 		}
 	default:
 		c, err = p.db.ClientByID(ctx, id)

@@ -242,14 +242,13 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 // account: what the client's read brought (Provider.client), else read now.
 // ErrNotFound when either is absent.
 func (p *Provider) presentedRefreshToken(ctx context.Context, value string) (*store.RefreshToken, *store.User, error) {
-	hash := hashToken(value)
-	if hc := httpFromContext(ctx); hc != nil && hc.refresh != nil && hc.refresh.hash == hash {
+	if hc := httpFromContext(ctx); hc != nil && hc.refresh != nil && hc.refreshToken == value {
 		if hc.refresh.rt == nil || hc.refresh.user == nil {
 			return nil, nil, store.ErrNotFound
 		}
 		return hc.refresh.rt, hc.refresh.user, nil
 	}
-	return p.db.RefreshTokenAndUser(ctx, hash)
+	return p.db.RefreshTokenAndUser(ctx, hashToken(value))
 }
 
 func (p *Provider) refreshReuse(ctx context.Context, rt *store.RefreshToken) {

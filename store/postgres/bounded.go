@@ -61,12 +61,11 @@ func (p boundedPool) Ping(ctx context.Context) error {
 	return p.Pool.Ping(ctx)
 }
 
-// batch sends the queued statements in one round trip and reads every
-// result (each query's callback) within StatementTimeout.
-func (p boundedPool) batch(ctx context.Context, b *pgx.Batch) error {
+// sendBatch sends the queued statements in one round trip; their results
+// are read, and the batch closed, before StatementTimeout or cancel.
+func (p boundedPool) sendBatch(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, context.CancelFunc) {
 	ctx, cancel := bound(ctx)
-	defer cancel()
-	return p.Pool.SendBatch(ctx, b).Close()
+	return p.Pool.SendBatch(ctx, b), cancel
 }
 
 func (p boundedPool) Begin(ctx context.Context) (pgx.Tx, error) {
