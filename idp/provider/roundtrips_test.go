@@ -219,7 +219,10 @@ func tripsEnv(t *testing.T, open func(t *testing.T) stores) (*env, *trips) {
 	t.Helper()
 	st := open(t)
 	tr := &trips{}
-	e := newEnv(t, stores{db: tripsDB{Durable: st.db, t: tr}, eph: tripsEph{Ephemeral: st.eph, t: tr}}, nil)
+	e := newEnv(t, stores{db: tripsDB{Durable: st.db, t: tr}, eph: tripsEph{Ephemeral: st.eph, t: tr}}, func(c *Config) {
+		c.StaticClients = []*store.Client{{ID: "static", Name: "Static form", Public: true,
+			RedirectURIs: []string{"https://" + rpHost + "/static/callback"}}}
+	})
 	return e, tr
 }
 
@@ -263,6 +266,10 @@ func TestTokenEndpointRoundTrips(t *testing.T) {
 		// of its id (limits.ClientSecrets), read together before its secret
 		// is checked.
 		{client: "formapp", exchange: [2]int{4, 3}, refresh: [2]int{1, 3}, userinfo: [2]int{1, 1}},
+		// A client of the clients file is not read at all; the account (code
+		// exchange) and the token with its account (refresh) are then read
+		// on their own.
+		{client: "static", exchange: [2]int{4, 2}, refresh: [2]int{1, 2}, userinfo: [2]int{1, 1}},
 	} {
 		t.Run(c.client, func(t *testing.T) {
 			e, tr := tripsEnv(t, memorySQLite)
