@@ -693,11 +693,17 @@ func durableRefreshTokenAndUser(t *testing.T, s store.Durable) {
 	durableWantErr(t, "RefreshTokenAndUser without user", err, store.ErrNotFound)
 }
 
+// durableClientAndAccount registers the client "referral" and the account "u1".
+func durableClientAndAccount(t *testing.T, s store.Durable) (*store.Client, *store.User) {
+	t.Helper()
+	c := durableClient("referral")
+	durableOK(t, "CreateClient", s.CreateClient(context.Background(), c))
+	return c, durableCreateUser(t, s, "u1", "ada@example.org")
+}
+
 func durableClientAndUser(t *testing.T, s store.Durable) {
 	ctx := context.Background()
-	c := durableClient("referral")
-	durableOK(t, "CreateClient", s.CreateClient(ctx, c))
-	u := durableCreateUser(t, s, "u1", "ada@example.org")
+	c, u := durableClientAndAccount(t, s)
 	gotC, gotU, err := s.ClientAndUser(ctx, "referral", "u1")
 	durableOK(t, "ClientAndUser", err)
 	durableEqual(t, "ClientAndUser client", gotC, c)
@@ -715,9 +721,7 @@ func durableClientAndUser(t *testing.T, s store.Durable) {
 
 func durableClientAndRefreshToken(t *testing.T, s store.Durable) {
 	ctx := context.Background()
-	c := durableClient("referral")
-	durableOK(t, "CreateClient", s.CreateClient(ctx, c))
-	u := durableCreateUser(t, s, "u1", "ada@example.org")
+	c, u := durableClientAndAccount(t, s)
 	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
 	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, want))
 	gotC, gotT, gotU, err := s.ClientAndRefreshToken(ctx, "referral", "hash-1")
