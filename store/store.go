@@ -257,6 +257,10 @@ type RefreshToken struct {
 // RefreshTokens stores refresh tokens.
 type RefreshTokens interface {
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// CreateRefreshTokenAndUser is CreateRefreshToken, and reads the token's
+	// account (for the ID token issued with it) in the same round trip to a
+	// database server: nil when there is no such account.
+	CreateRefreshTokenAndUser(ctx context.Context, t *RefreshToken) (*User, error)
 	// RefreshTokenByHash returns the token whether current, used or revoked; ErrNotFound when absent.
 	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
 	// RefreshTokenAndUser returns the token (as RefreshTokenByHash) and its user in one

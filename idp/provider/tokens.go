@@ -158,7 +158,7 @@ func (p *Provider) issueFromCode(ctx context.Context, ar *authRequest, at *acces
 		return errors.New("provider: tokens requested for an auth request that was not redeemed by code")
 	}
 	if rt != nil {
-		if err := p.db.CreateRefreshToken(ctx, rt); err != nil {
+		if err := p.createRefreshToken(ctx, rt); err != nil {
 			return fmt.Errorf("provider: store refresh token: %w", err)
 		}
 	}
@@ -170,6 +170,22 @@ func (p *Provider) issueFromCode(ctx context.Context, ar *authRequest, at *acces
 		return err
 	}
 	return nil
+}
+
+// createRefreshToken stores the refresh token of a code exchange; unless the
+// request has read the account already (with its client: Provider.client),
+// the account comes back in the same round trip, for the ID token's claims
+// (userByID).
+func (p *Provider) createRefreshToken(ctx context.Context, rt *store.RefreshToken) error {
+	hc := httpFromContext(ctx)
+	if hc == nil || (hc.user != nil && hc.user.ID == rt.UserID) {
+		return p.db.CreateRefreshToken(ctx, rt)
+	}
+	u, err := p.db.CreateRefreshTokenAndUser(ctx, rt)
+	if u != nil {
+		hc.user = u
+	}
+	return err
 }
 
 // discardAccessToken deletes an access token that was stored for a grant that

@@ -54,6 +54,33 @@ func (s *Store) ClientAndRefreshToken(ctx context.Context, clientID, hash string
 	return c, rs.token(), us.user(), nil
 }
 
+// CreateRefreshTokenAndUser inserts the token and reads its account in one
+// batch: both statements in one round trip, the read only if the insert
+// succeeded.
+func (s *Store) CreateRefreshTokenAndUser(ctx context.Context, t *store.RefreshToken) (*store.User, error) {
+	b := &pgx.Batch{}
+	b.Queue(insertRefreshTokenSQL, refreshTokenArgs(t)...)
+	b.Queue(`SELECT `+userColumns+` FROM users WHERE id = $1`, t.UserID)
+	br, cancel := s.pool.sendBatch(ctx, b)
+	defer cancel()
+	_, ierr := br.Exec()
+	u, uerr := scanUser(br.QueryRow())
+	err := br.Close()
+	switch {
+	case ierr != nil:
+		err = insertRefreshTokenError(ierr)
+	case uerr != nil && !errors.Is(uerr, pgx.ErrNoRows):
+		err = uerr
+	case uerr != nil:
+		u = nil
+	}
+	if err != nil {
+		// Errors name the family, never the hash: the hash is the lookup key of a live credential.
+		return nil, fmt.Errorf("postgres: create refresh token in family %s: %w", t.FamilyID, err)
+	}
+	return u, nil
+}
+
 // batchResult closes a batch that read a client (cerr) and a row that may
 // be absent (rerr) and returns its error: ErrNotFound without the client,
 // nil without the row.

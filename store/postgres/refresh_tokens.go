@@ -15,11 +15,21 @@ import (
 const refreshColumns = `hash, family_id, client_id, user_id, scopes, audience, amr,
 	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at, session_id`
 
+const insertRefreshTokenSQL = `INSERT INTO refresh_tokens (` + refreshColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+
+// refreshTokenArgs are t's values for insertRefreshTokenSQL.
+func refreshTokenArgs(t *store.RefreshToken) []any {
+	return []any{t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
+		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt), t.SessionID}
+}
+
 func insertRefreshToken(ctx context.Context, q querier, t *store.RefreshToken) error {
-	_, err := q.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
-		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt), t.SessionID)
+	_, err := q.Exec(ctx, insertRefreshTokenSQL, refreshTokenArgs(t)...)
+	return insertRefreshTokenError(err)
+}
+
+func insertRefreshTokenError(err error) error {
 	if isUniqueViolation(err) {
 		return fmt.Errorf("hash taken: %w", store.ErrConflict)
 	}

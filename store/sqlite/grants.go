@@ -40,3 +40,16 @@ func (s *Store) ClientAndRefreshToken(ctx context.Context, clientID, hash string
 	}
 	return c, t, u, nil
 }
+
+// CreateRefreshTokenAndUser inserts the token, then reads its account (as
+// ClientAndUser, two statements in process).
+func (s *Store) CreateRefreshTokenAndUser(ctx context.Context, t *store.RefreshToken) (*store.User, error) {
+	if err := s.CreateRefreshToken(ctx, t); err != nil {
+		return nil, err
+	}
+	u, err := s.UserByID(ctx, t.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return u, err
+}

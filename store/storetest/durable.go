@@ -48,6 +48,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"RefreshTokenAndUser", durableRefreshTokenAndUser},
 		{"ClientAndUser", durableClientAndUser},
 		{"ClientAndRefreshToken", durableClientAndRefreshToken},
+		{"CreateRefreshTokenAndUser", durableCreateRefreshTokenAndUser},
 		{"RefreshRotate", durableRefreshRotate},
 		{"RefreshRotateReuse", durableRefreshRotateReuse},
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
@@ -717,6 +718,34 @@ func durableClientAndUser(t *testing.T, s store.Durable) {
 	}
 	_, _, err = s.ClientAndUser(ctx, "missing", "u1")
 	durableWantErr(t, "ClientAndUser without client", err, store.ErrNotFound)
+}
+
+func durableCreateRefreshTokenAndUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	u := durableCreateUser(t, s, "u1", "ada@example.org")
+	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
+	gotU, err := s.CreateRefreshTokenAndUser(ctx, want)
+	durableOK(t, "CreateRefreshTokenAndUser", err)
+	durableEqual(t, "CreateRefreshTokenAndUser user", gotU, u)
+	got, err := s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "RefreshTokenByHash", err)
+	durableEqual(t, "RefreshTokenByHash", got, want)
+
+	// A taken hash is refused and changes nothing.
+	_, err = s.CreateRefreshTokenAndUser(ctx, durableRefresh("hash-1", "fam-2", "u1", "referral"))
+	durableWantErr(t, "CreateRefreshTokenAndUser taken hash", err, store.ErrConflict)
+	got, err = s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "RefreshTokenByHash", err)
+	durableEqual(t, "after refused create", got, want)
+
+	// Without the account, the token is stored and no account comes back.
+	gotU, err = s.CreateRefreshTokenAndUser(ctx, durableRefresh("hash-9", "fam-9", "nobody", "referral"))
+	durableOK(t, "CreateRefreshTokenAndUser without user", err)
+	if gotU != nil {
+		t.Errorf("CreateRefreshTokenAndUser without user: user %+v, want nil", gotU)
+	}
+	_, err = s.RefreshTokenByHash(ctx, "hash-9")
+	durableOK(t, "RefreshTokenByHash without user", err)
 }
 
 func durableClientAndRefreshToken(t *testing.T, s store.Durable) {
