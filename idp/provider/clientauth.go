@@ -17,13 +17,15 @@ import (
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
 	c, err := s.p.client(ctx, clientID)
+	// An unknown or disabled client is invalid_client wherever the library
+	// asks (the token endpoint answers 401 invalid_client, a refresh grant
+	// included, never a server error); /authorize shows its error page.
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("provider: unknown client %q", clientID)
+		return nil, oidc.ErrInvalidClient().WithParent(fmt.Errorf("provider: unknown client %q", clientID))
 	}
 	if err == nil && !c.DisabledAt.IsZero() {
-		// Disabled by an admin: refused everywhere as an unknown client is
-		// (invalid_client at the token endpoint, an error page at /authorize).
-		return nil, fmt.Errorf("provider: client %q is disabled", clientID)
+		// Disabled by an admin: refused everywhere as an unknown client is.
+		return nil, oidc.ErrInvalidClient().WithParent(fmt.Errorf("provider: client %q is disabled", clientID))
 	}
 	if err != nil {
 		dependencyFailed(ctx, err)
