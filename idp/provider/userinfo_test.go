@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -26,18 +25,7 @@ func TestUserinfoSeesAccountChangesAtOnce(t *testing.T) {
 		r := e.rp("formapp")
 		f := newFlow()
 		tok := r.mustExchange(r.signIn(e.browser(), f), f)
-		ctx := context.Background()
-		set := func(change func(*store.User)) {
-			t.Helper()
-			cur, err := e.st.db.UserByID(ctx, u.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			change(cur)
-			if err := e.st.db.UpdateUser(ctx, cur); err != nil {
-				t.Fatal(err)
-			}
-		}
+		set := func(change func(*store.User)) { t.Helper(); e.changeUser(u.ID, change) }
 		// on calls userinfo on each process in turn.
 		on := func(check func(process int, claims map[string]any, err error)) {
 			t.Helper()
