@@ -192,6 +192,11 @@ type Clients interface {
 	// when it has changed meanwhile (the secret was rotated), ErrNotFound when there is no
 	// such client.
 	ReplaceClientSecretHash(ctx context.Context, id, oldHash, newHash string) error
+	// ClientAndUser reads a client and an account together (a code exchange
+	// checks the one and puts the other's claims in the ID token), in one
+	// round trip to a database server: the client, or ErrNotFound when there
+	// is no such client; the account, nil when there is no such account.
+	ClientAndUser(ctx context.Context, clientID, userID string) (*Client, *User, error)
 }
 
 // SigningKey is a token signing key. The private part is encrypted by the caller
@@ -252,11 +257,21 @@ type RefreshToken struct {
 // RefreshTokens stores refresh tokens.
 type RefreshTokens interface {
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// CreateRefreshTokenAndUser is CreateRefreshToken, and reads the token's
+	// account (for the ID token issued with it) in the same round trip to a
+	// database server: nil when there is no such account.
+	CreateRefreshTokenAndUser(ctx context.Context, t *RefreshToken) (*User, error)
 	// RefreshTokenByHash returns the token whether current, used or revoked; ErrNotFound when absent.
 	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
 	// RefreshTokenAndUser returns the token (as RefreshTokenByHash) and its user in one
 	// read; ErrNotFound when either is absent.
 	RefreshTokenAndUser(ctx context.Context, hash string) (*RefreshToken, *User, error)
+	// ClientAndRefreshToken reads a client and a refresh token with its
+	// account together (a refresh grant checks all three), in one round trip
+	// to a database server: the client, or ErrNotFound when there is no such
+	// client; the token and its account as RefreshTokenAndUser gives them,
+	// both nil where it gives ErrNotFound.
+	ClientAndRefreshToken(ctx context.Context, clientID, hash string) (*Client, *RefreshToken, *User, error)
 	// RotateRefreshToken atomically marks oldHash used at now and inserts next. When oldHash
 	// was already used or revoked it changes nothing and gives ErrConflict (reuse: the caller
 	// revokes the family); ErrNotFound when oldHash does not exist.
@@ -361,6 +376,13 @@ type Counters interface {
 	// calls adding different members get different ranks. Sets are counted apart
 	// from Hit's counters; only the current window's set is kept.
 	AddMember(ctx context.Context, key, member string, window time.Duration, now time.Time) (int, error)
+}
+
+// CounterReads reads several Counters at once.
+type CounterReads interface {
+	// Counts returns Count of each key, in order, for the window containing now, in
+	// one round trip to a database server.
+	Counts(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, error)
 }
 
 // ConsecutiveFailures are durable runs of consecutive failures per key, for limits
@@ -553,6 +575,7 @@ type Durable interface {
 	RefreshTokens
 	Audit
 	Counters
+	CounterReads
 	DailyCounts
 	ConsecutiveFailures
 	Outbox

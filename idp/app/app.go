@@ -204,9 +204,7 @@ func (a *App) Handler() http.Handler { return a.handler }
 // which Serve runs apart from the public one: Prometheus scrapes it inside the
 // cluster, and no load balancer or ingress routes to it.
 func (a *App) MetricsHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.Metrics.Handler())
-	return mux
+	return a.Metrics.ListenerHandler(a.Config.Pprof)
 }
 
 // AdminHandler is the operators' console (served on IDP_ADMIN_ADDR), or nil

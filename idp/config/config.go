@@ -31,6 +31,8 @@ type Config struct {
 	// MetricsAddr is where /metrics is served, host:port, never on Addr; empty
 	// when IDP_METRICS_ADDR is off.
 	MetricsAddr string
+	// Pprof serves /debug/pprof/ on MetricsAddr (IDP_PPROF).
+	Pprof bool
 	// AdminAddr is where the operators' console is served, host:port, never on
 	// Addr; empty when IDP_ADMIN_ADDR is off.
 	AdminAddr string
@@ -335,6 +337,7 @@ func (c *Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Bool("pprof", c.Pprof),
 		slog.String("admin_addr", c.AdminAddr),
 		slog.String("issuer", c.Issuer),
 		slog.String("database", string(c.DatabaseKind)+" "+redactedHost(c.DatabaseURL, c.SQLitePath)),

@@ -66,6 +66,18 @@ func parseMetricsAddr(p *parsing, r rawValue) (err error) {
 	return nil
 }
 
+// parsePprof reads IDP_PPROF after IDP_METRICS_ADDR: the profiler is served
+// only there.
+func parsePprof(p *parsing, r rawValue) (err error) {
+	if p.c.Pprof, err = parseBool(r); err != nil {
+		return err
+	}
+	if p.c.Pprof && p.c.MetricsAddr == "" {
+		return settingError(r, "needs IDP_METRICS_ADDR: the profiler is served only on the metrics listener, never on the public one")
+	}
+	return nil
+}
+
 func parseAdminAddr(p *parsing, r rawValue) (err error) {
 	if strings.EqualFold(strings.TrimSpace(r.text), "off") {
 		return nil

@@ -225,6 +225,9 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 		return nil, fmt.Errorf("provider: record grant: %w", err)
 	}
 	ar.grantKey = keyGrant + h
+	if hc := httpFromContext(ctx); hc != nil {
+		hc.codeUserID = ar.UserID
+	}
 	return &ar, nil
 }
 
@@ -282,12 +285,13 @@ func (p *Provider) grantStillValid(ctx context.Context, key string) error {
 	return nil
 }
 
-func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
-	if err := s.p.eph.Delete(ctx, keyAuthRequest+id); err != nil {
-		return fmt.Errorf("provider: delete auth request: %w", err)
-	}
-	return nil
-}
+// DeleteAuthRequest is the library's call once a code has been exchanged.
+// The request's record is left to expire instead: finish shortened its life
+// to the code's (CodeTTL), and with its code taken it gives nothing again
+// (finishedResponse answers only while the code exists; a finished request
+// starts no journey and makes no other code). Deleting it would cost every
+// code exchange a round trip to the ephemeral store.
+func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return nil }
 
 // uiLocales writes ui_locales back as the space-separated tags it came as.
 func uiLocales(l oidc.Locales) string {

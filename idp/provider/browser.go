@@ -224,6 +224,25 @@ type httpContext struct {
 	// signingAlg is clientID's id_token_signed_response_alg ("" for the
 	// default): SigningKey signs the request's ID token with it.
 	signingAlg string
+	// client is the client record read for this request: the library asks
+	// for a confidential client twice (to present it, to check its secret),
+	// and /authorize once more to make the request; one read serves all.
+	client *store.Client
+	// codeUserID is the account of the code this request redeemed: the
+	// client's read brings that account's row with it (Provider.client),
+	// which the ID token's claims then use.
+	codeUserID string
+	// refreshToken is the refresh token a refresh grant presents, and
+	// refresh what the client's read brought of it (Provider.client).
+	refreshToken string
+	refresh      *refreshRead
+}
+
+// refreshRead is a presented refresh token read with its client: the token
+// and its account, both nil when there is no such token or account.
+type refreshRead struct {
+	rt   *store.RefreshToken
+	user *store.User
 }
 
 type httpContextKey struct{}

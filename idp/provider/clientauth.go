@@ -17,13 +17,15 @@ import (
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
 	c, err := s.p.client(ctx, clientID)
+	// An unknown or disabled client is invalid_client wherever the library
+	// asks (the token endpoint answers 401 invalid_client, a refresh grant
+	// included, never a server error); /authorize shows its error page.
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("provider: unknown client %q", clientID)
+		return nil, oidc.ErrInvalidClient().WithParent(fmt.Errorf("provider: unknown client %q", clientID))
 	}
 	if err == nil && !c.DisabledAt.IsZero() {
-		// Disabled by an admin: refused everywhere as an unknown client is
-		// (invalid_client at the token endpoint, an error page at /authorize).
-		return nil, fmt.Errorf("provider: client %q is disabled", clientID)
+		// Disabled by an admin: refused everywhere as an unknown client is.
+		return nil, oidc.ErrInvalidClient().WithParent(fmt.Errorf("provider: client %q is disabled", clientID))
 	}
 	if err != nil {
 		dependencyFailed(ctx, err)
@@ -41,7 +43,13 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, clientID string) (o
 func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
 	p := s.p
 	network := networkOf(p.clientIP(ctx))
-	if err := p.throttle.checkNetwork(ctx, network); err != nil {
+	// The client id's failures are read with the network's, though checked
+	// only once the client is known to have a secret.
+	fails, err := p.throttle.failures(ctx, clientID, network)
+	if err != nil {
+		return p.clientAuthRefused(ctx, err)
+	}
+	if err := p.throttle.checkNetwork(fails); err != nil {
 		return p.clientAuthRefused(ctx, err)
 	}
 	// An unknown client id or a public client has no secret to guess, and
@@ -60,7 +68,7 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, clientID, secre
 	if c.Public || c.SecretHash == "" {
 		return errors.New("provider: public client presented a secret")
 	}
-	if err := p.throttle.checkClient(ctx, c.ID, network); err != nil {
+	if err := p.throttle.checkClient(ctx, c.ID, network, fails); err != nil {
 		return p.clientAuthRefused(ctx, err)
 	}
 	ok, err := p.verifyClientSecret(ctx, c, secret)

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestDisabledClientRefused(t *testing.T) {
 		r := e.rp("formapp")
 		r.conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
 		f := newFlow()
-		r.mustExchange(r.signIn(e.browser(), f), f)
+		held := r.mustExchange(r.signIn(e.browser(), f), f).raw.RefreshToken
 		pending := newFlow()
 		code := r.signIn(e.browser(), pending) // a code issued before it is disabled
 
@@ -37,6 +38,9 @@ func TestDisabledClientRefused(t *testing.T) {
 		}
 		if _, err := r.exchange(code, pending); oauthErrorCode(err) != "invalid_client" {
 			t.Errorf("token endpoint for a disabled client: %v, want invalid_client", err)
+		}
+		if _, err := r.refresh(held); oauthErrorCode(err) != "invalid_client" || strings.Contains(err.Error(), "provider:") {
+			t.Errorf("refresh grant for a disabled client: %v, want invalid_client without internal text", err)
 		}
 		res := e.visit(e.browser(), r.authURL(newFlow()))
 		if res.callback != nil && res.param("code") != "" {
@@ -55,6 +59,10 @@ func TestDisabledClientRefused(t *testing.T) {
 		}
 		f = newFlow()
 		r.mustExchange(r.signIn(e.browser(), f), f)
+		// The refresh token it held while disabled was neither spent nor revoked.
+		if _, err := r.refresh(held); err != nil {
+			t.Errorf("refresh grant once enabled again: %v", err)
+		}
 		if _, err := SetClientDisabled(ctx, e.st.db, "missing", true, e.clock.now()); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("disable an unknown client: %v", err)
 		}

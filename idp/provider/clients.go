@@ -22,16 +22,50 @@ import (
 // message says which rule.
 var ErrInvalidClient = errors.New("invalid client")
 
-// client returns a static client, else the registered one.
+// client returns a static client, else the registered one, read once per
+// HTTP request. Nothing is kept beyond the request, so a client disabled,
+// edited or given a new secret (in the console or with the CLI, on any
+// process) is seen by the next one.
+//
+// At the token endpoint the same round trip brings what the grant checks
+// next: for a code exchange the account of the code (taken just before),
+// whose row the ID token's claims use (userByID); for a refresh grant the
+// presented token with its account (TokenRequestByRefreshToken).
 func (p *Provider) client(ctx context.Context, id string) (*store.Client, error) {
 	for _, c := range p.cfg.StaticClients {
 		if c.ID == id {
 			return c, nil
 		}
 	}
-	c, err := p.db.ClientByID(ctx, id)
+	hc := httpFromContext(ctx)
+	if hc != nil && hc.client != nil && hc.client.ID == id {
+		return hc.client, nil
+	}
+	var (
+		c   *store.Client
+		err error
+	)
+	switch {
+	case hc == nil:
+		c, err = p.db.ClientByID(ctx, id)
+	case hc.codeUserID != "":
+		var u *store.User
+		if c, u, err = p.db.ClientAndUser(ctx, id, hc.codeUserID); u != nil {
+			hc.user = u
+		}
+	case hc.refreshToken != "" && hc.refresh == nil:
+		var read refreshRead
+		if c, read.rt, read.user, err = p.db.ClientAndRefreshToken(ctx, id, hashToken(hc.refreshToken)); err == nil {
+			hc.refresh = &read
+		}
+	default:
+		c, err = p.db.ClientByID(ctx, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("provider: client %q: %w", id, err)
+	}
+	if hc != nil {
+		hc.client = c
 	}
 	return c, nil
 }

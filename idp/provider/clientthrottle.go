@@ -33,9 +33,15 @@ import (
 // people in; it has a budget of its own.
 type clientThrottle struct {
 	rule  limits.ClientSecretRule
-	db    store.Counters
+	db    throttleCounters
 	now   func() time.Time
 	known knownMarks
+}
+
+// throttleCounters is what clientThrottle keeps its counts in.
+type throttleCounters interface {
+	store.Counters
+	store.CounterReads
 }
 
 // knownMarks remembers which successes this process has already recorded in
@@ -73,28 +79,32 @@ func (e errThrottled) Error() string {
 	return fmt.Sprintf("provider: too many failed client authentications; retry after %v", e.retryAfter)
 }
 
-// checkNetwork refuses a network past its failure budget.
-func (t *clientThrottle) checkNetwork(ctx context.Context, network string) error {
-	n, err := t.db.Count(ctx, failNetworkKey(network), t.rule.Window, t.now())
+// failures are the wrong secrets counted in this window from a network and
+// for a client id, read together (one round trip) before either is checked.
+type failures struct{ network, client int }
+
+func (t *clientThrottle) failures(ctx context.Context, clientID, network string) (failures, error) {
+	n, err := t.db.Counts(ctx, []string{failNetworkKey(network), failClientKey(clientID)}, t.rule.Window, t.now())
 	if err != nil {
-		return fmt.Errorf("provider: client authentication counter: %w", err)
+		return failures{}, fmt.Errorf("provider: client authentication counter: %w", err)
 	}
-	if n >= t.rule.PerNetwork {
+	return failures{network: n[0], client: n[1]}, nil
+}
+
+// checkNetwork refuses a network past its failure budget.
+func (t *clientThrottle) checkNetwork(f failures) error {
+	if f.network >= t.rule.PerNetwork {
 		return t.refusal()
 	}
 	return nil
 }
 
 // checkClient refuses a caller from network authenticating as clientID when
-// that client id is past its budget, unless the network is known to the
-// client and still within its own budget.
-func (t *clientThrottle) checkClient(ctx context.Context, clientID, network string) error {
+// that client id is past its budget (f, read for clientID), unless the
+// network is known to the client and still within its own budget.
+func (t *clientThrottle) checkClient(ctx context.Context, clientID, network string, f failures) error {
 	now := t.now()
-	n, err := t.db.Count(ctx, failClientKey(clientID), t.rule.Window, now)
-	if err != nil {
-		return fmt.Errorf("provider: client authentication counter: %w", err)
-	}
-	if n < t.rule.PerClient {
+	if f.client < t.rule.PerClient {
 		return nil
 	}
 	known, err := t.isKnown(ctx, clientID, network)
@@ -104,7 +114,7 @@ func (t *clientThrottle) checkClient(ctx context.Context, clientID, network stri
 	if !known {
 		return t.refusal()
 	}
-	n, err = t.db.Count(ctx, failClientNetworkKey(clientID, network), t.rule.Window, now)
+	n, err := t.db.Count(ctx, failClientNetworkKey(clientID, network), t.rule.Window, now)
 	if err != nil {
 		return fmt.Errorf("provider: client authentication counter: %w", err)
 	}

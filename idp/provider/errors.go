@@ -66,6 +66,14 @@ func hasBearerToken(r *http.Request) bool {
 func (p *Provider) withClientAuthErrors(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		usedBasic := strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "basic ")
+		if r.URL.Path == "/oauth/token" && r.Method == http.MethodPost {
+			// Parsed here, so the form the library reads is this request's
+			// too: a refresh grant's token is read with its client.
+			_ = r.ParseForm()
+			if hc := httpFromContext(r.Context()); hc != nil && r.Form.Get("grant_type") == string(oidc.GrantTypeRefreshToken) {
+				hc.refreshToken = r.Form.Get("refresh_token")
+			}
+		}
 		if r.URL.Path == "/oauth/introspect" && r.Method == http.MethodPost {
 			// Parsed here, so the form the library reads is this request's too.
 			_ = r.ParseForm()

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -293,18 +292,7 @@ func TestRefreshFollowsTheAccount(t *testing.T) {
 		r := e.rp("formapp")
 		f := newFlow()
 		tok := r.mustExchange(r.signIn(e.browser(), f), f)
-		ctx := context.Background()
-		set := func(change func(*store.User)) {
-			t.Helper()
-			cur, err := e.st.db.UserByID(ctx, u.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			change(cur)
-			if err := e.st.db.UpdateUser(ctx, cur); err != nil {
-				t.Fatal(err)
-			}
-		}
+		set := func(change func(*store.User)) { t.Helper(); e.changeUser(u.ID, change) }
 
 		set(func(x *store.User) { x.Status = store.UserDisabled })
 		if _, err := r.refresh(tok.raw.RefreshToken); oauthErrorCode(err) != "invalid_grant" {

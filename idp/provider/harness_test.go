@@ -254,6 +254,21 @@ func (e *env) newUser() *store.User {
 	return u
 }
 
+// changeUser changes an account as the account pages and `idp users` do:
+// read, change, write through the store.
+func (e *env) changeUser(id string, change func(*store.User)) {
+	e.t.Helper()
+	ctx := context.Background()
+	cur, err := e.st.db.UserByID(ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	change(cur)
+	if err := e.st.db.UpdateUser(ctx, cur); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // rpContext makes the RP libraries use a client that trusts the test server.
 func (e *env) rpContext() context.Context {
 	return gooidc.ClientContext(context.Background(), e.srv.Client())

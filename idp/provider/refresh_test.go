@@ -257,7 +257,7 @@ func TestRefreshConcurrentPresentations(t *testing.T) {
 // break.
 type faultyDurable struct {
 	store.Durable
-	failLookup atomic.Bool // RefreshTokenAndUser fails
+	failLookup atomic.Bool // RefreshTokenAndUser and ClientAndRefreshToken fail
 	loseRotate atomic.Bool // RotateRefreshToken commits, then reports a failure
 	// beforeRotate, when set, runs (once) as RotateRefreshToken starts: what
 	// another request does in between the grant's read and its rotation.
@@ -271,6 +271,13 @@ func (d *faultyDurable) RefreshTokenAndUser(ctx context.Context, hash string) (*
 		return nil, nil, errInjected
 	}
 	return d.Durable.RefreshTokenAndUser(ctx, hash)
+}
+
+func (d *faultyDurable) ClientAndRefreshToken(ctx context.Context, clientID, hash string) (*store.Client, *store.RefreshToken, *store.User, error) {
+	if d.failLookup.Load() {
+		return nil, nil, nil, errInjected
+	}
+	return d.Durable.ClientAndRefreshToken(ctx, clientID, hash)
 }
 
 func (d *faultyDurable) RotateRefreshToken(ctx context.Context, oldHash string, next *store.RefreshToken, now time.Time) error {

@@ -158,7 +158,7 @@ func (p *Provider) issueFromCode(ctx context.Context, ar *authRequest, at *acces
 		return errors.New("provider: tokens requested for an auth request that was not redeemed by code")
 	}
 	if rt != nil {
-		if err := p.db.CreateRefreshToken(ctx, rt); err != nil {
+		if err := p.createRefreshToken(ctx, rt); err != nil {
 			return fmt.Errorf("provider: store refresh token: %w", err)
 		}
 	}
@@ -170,6 +170,22 @@ func (p *Provider) issueFromCode(ctx context.Context, ar *authRequest, at *acces
 		return err
 	}
 	return nil
+}
+
+// createRefreshToken stores the refresh token of a code exchange; unless the
+// request has read the account already (with its client: Provider.client),
+// the account comes back in the same round trip, for the ID token's claims
+// (userByID).
+func (p *Provider) createRefreshToken(ctx context.Context, rt *store.RefreshToken) error {
+	hc := httpFromContext(ctx)
+	if hc == nil || (hc.user != nil && hc.user.ID == rt.UserID) {
+		return p.db.CreateRefreshToken(ctx, rt)
+	}
+	u, err := p.db.CreateRefreshTokenAndUser(ctx, rt)
+	if u != nil {
+		hc.user = u
+	}
+	return err
 }
 
 // discardAccessToken deletes an access token that was stored for a grant that
@@ -196,9 +212,10 @@ func (p *Provider) storeAccessToken(ctx context.Context, at *accessToken) error 
 // unless it is its own client's retry within the reuse interval (refresh.go).
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	p := s.p
-	// The token and its account in one read; the account serves the checks and
-	// the claims of this request (userByID).
-	rt, u, err := p.db.RefreshTokenAndUser(ctx, hashToken(value))
+	// The token and its account in one read (with the client, when the
+	// client's read brought them: Provider.client); the account serves the
+	// checks and the claims of this request (userByID).
+	rt, u, err := p.presentedRefreshToken(ctx, value)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errors.New("provider: unknown refresh token, or its account no longer exists")
 	}
@@ -235,6 +252,19 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 		return nil, err
 	}
 	return &refreshRequest{token: rt, scopes: rt.Scopes, retry: retry}, nil
+}
+
+// presentedRefreshToken is the refresh token whose value is value with its
+// account: what the client's read brought (Provider.client), else read now.
+// ErrNotFound when either is absent.
+func (p *Provider) presentedRefreshToken(ctx context.Context, value string) (*store.RefreshToken, *store.User, error) {
+	if hc := httpFromContext(ctx); hc != nil && hc.refresh != nil && hc.refreshToken == value {
+		if hc.refresh.rt == nil || hc.refresh.user == nil {
+			return nil, nil, store.ErrNotFound
+		}
+		return hc.refresh.rt, hc.refresh.user, nil
+	}
+	return p.db.RefreshTokenAndUser(ctx, hashToken(value))
 }
 
 func (p *Provider) refreshReuse(ctx context.Context, rt *store.RefreshToken) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	netpprof "net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,26 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// ListenerHandler is what the metrics listener (IDP_METRICS_ADDR) serves:
+// GET /metrics, and with pprof (IDP_PPROF) Go's profiler under /debug/pprof/
+// (the index, the runtime's profiles, a CPU profile, an execution trace,
+// symbols). The command line is not served: it may carry a database URL with
+// its password. Nothing here is ever on the public listener, whose mux is
+// another.
+func (m *Metrics) ListenerHandler(pprof bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	if pprof {
+		mux.HandleFunc("GET /debug/pprof/", netpprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", netpprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", netpprof.Trace)
+		mux.HandleFunc("GET /debug/pprof/symbol", netpprof.Symbol)
+		mux.HandleFunc("POST /debug/pprof/symbol", netpprof.Symbol)
+		mux.Handle("GET /debug/pprof/cmdline", http.NotFoundHandler())
+	}
+	return mux
 }
 
 // instrument records every request. The route label is the path of the ServeMux

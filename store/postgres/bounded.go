@@ -61,6 +61,13 @@ func (p boundedPool) Ping(ctx context.Context) error {
 	return p.Pool.Ping(ctx)
 }
 
+// sendBatch sends the queued statements in one round trip; their results
+// are read, and the batch closed, before StatementTimeout or cancel.
+func (p boundedPool) sendBatch(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, context.CancelFunc) {
+	ctx, cancel := bound(ctx)
+	return p.Pool.SendBatch(ctx, b), cancel
+}
+
 func (p boundedPool) Begin(ctx context.Context) (pgx.Tx, error) {
 	return p.BeginTx(ctx, pgx.TxOptions{})
 }

@@ -76,6 +76,39 @@ func (s *Store) Count(ctx context.Context, key string, window time.Duration, now
 	return hits, nil
 }
 
+// Counts reads every key's count in one statement.
+func (s *Store) Counts(ctx context.Context, keys []string, window time.Duration, now time.Time) ([]int, error) {
+	start, err := windowStart(window, now)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: count %d keys: %w", len(keys), err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT key, hits FROM counters WHERE key = ANY($1) AND window_ns = $2 AND window_start = $3`,
+		keys, int64(window), start)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: count %d keys: %w", len(keys), err)
+	}
+	defer rows.Close()
+	found := make(map[string]int, len(keys))
+	for rows.Next() {
+		var (
+			key  string
+			hits int
+		)
+		if err := rows.Scan(&key, &hits); err != nil {
+			return nil, fmt.Errorf("postgres: count %d keys: %w", len(keys), err)
+		}
+		found[key] = hits
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: count %d keys: %w", len(keys), err)
+	}
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		out[i] = found[k]
+	}
+	return out, nil
+}
+
 // sweepMembers bounds how many rows of ended windows one AddMember deletes.
 const sweepMembers = 500
 

@@ -15,11 +15,21 @@ import (
 const refreshColumns = `hash, family_id, client_id, user_id, scopes, audience, amr,
 	auth_time, created_at, expires_at, idle_expires_at, used_at, revoked_at, session_id`
 
+const insertRefreshTokenSQL = `INSERT INTO refresh_tokens (` + refreshColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+
+// refreshTokenArgs are t's values for insertRefreshTokenSQL.
+func refreshTokenArgs(t *store.RefreshToken) []any {
+	return []any{t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
+		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt), t.SessionID}
+}
+
 func insertRefreshToken(ctx context.Context, q querier, t *store.RefreshToken) error {
-	_, err := q.Exec(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		t.Hash, t.FamilyID, t.ClientID, t.UserID, list(t.Scopes), list(t.Audience), list(t.AMR),
-		ts(t.AuthTime), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.IdleExpiresAt), ts(t.UsedAt), ts(t.RevokedAt), t.SessionID)
+	_, err := q.Exec(ctx, insertRefreshTokenSQL, refreshTokenArgs(t)...)
+	return insertRefreshTokenError(err)
+}
+
+func insertRefreshTokenError(err error) error {
 	if isUniqueViolation(err) {
 		return fmt.Errorf("hash taken: %w", store.ErrConflict)
 	}
@@ -43,14 +53,17 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.Ref
 	return rs.token(), nil
 }
 
+// refreshTokenAndUserSQL reads a refresh token ($1, its hash) joined with its account.
+var refreshTokenAndUserSQL = `SELECT ` + qualify("t", refreshColumns) + `, ` + qualify("u", userColumns) + `
+	FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`
+
 // RefreshTokenAndUser reads the token and its account in one query.
 func (s *Store) RefreshTokenAndUser(ctx context.Context, hash string) (*store.RefreshToken, *store.User, error) {
 	var (
 		rs refreshScan
 		us userScan
 	)
-	err := s.pool.QueryRow(ctx, `SELECT `+qualify("t", refreshColumns)+`, `+qualify("u", userColumns)+`
-		FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash).Scan(append(rs.dests(), us.dests()...)...)
+	err := s.pool.QueryRow(ctx, refreshTokenAndUserSQL, hash).Scan(append(rs.dests(), us.dests()...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: refresh token and user: %w", notFound(err))
 	}

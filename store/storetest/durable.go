@@ -46,6 +46,9 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"SigningKeys", durableSigningKeys},
 		{"RefreshTokenCreateGet", durableRefreshCreateGet},
 		{"RefreshTokenAndUser", durableRefreshTokenAndUser},
+		{"ClientAndUser", durableClientAndUser},
+		{"ClientAndRefreshToken", durableClientAndRefreshToken},
+		{"CreateRefreshTokenAndUser", durableCreateRefreshTokenAndUser},
 		{"RefreshRotate", durableRefreshRotate},
 		{"RefreshRotateReuse", durableRefreshRotateReuse},
 		{"RefreshRevokeFamily", durableRefreshRevokeFamily},
@@ -60,6 +63,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"AuditQueryAndPrune", durableAuditQuery},
 		{"Audit", durableAudit},
 		{"Counters", durableCounters},
+		{"Counts", durableCounts},
 		{"DailyCounts", durableDailyCounts},
 		{"DailyCountsRace", durableDailyCountsRace},
 		{"CountersPreviousWindow", durableCountersPreviousWindow},
@@ -690,6 +694,92 @@ func durableRefreshTokenAndUser(t *testing.T, s store.Durable) {
 	durableWantErr(t, "RefreshTokenAndUser without user", err, store.ErrNotFound)
 }
 
+// durableClientAndAccount registers the client "referral" and the account "u1".
+func durableClientAndAccount(t *testing.T, s store.Durable) (*store.Client, *store.User) {
+	t.Helper()
+	c := durableClient("referral")
+	durableOK(t, "CreateClient", s.CreateClient(context.Background(), c))
+	return c, durableCreateUser(t, s, "u1", "ada@example.org")
+}
+
+func durableClientAndUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	c, u := durableClientAndAccount(t, s)
+	gotC, gotU, err := s.ClientAndUser(ctx, "referral", "u1")
+	durableOK(t, "ClientAndUser", err)
+	durableEqual(t, "ClientAndUser client", gotC, c)
+	durableEqual(t, "ClientAndUser user", gotU, u)
+
+	gotC, gotU, err = s.ClientAndUser(ctx, "referral", "nobody")
+	durableOK(t, "ClientAndUser without user", err)
+	durableEqual(t, "ClientAndUser client without user", gotC, c)
+	if gotU != nil {
+		t.Errorf("ClientAndUser without user: user %+v, want nil", gotU)
+	}
+	_, _, err = s.ClientAndUser(ctx, "missing", "u1")
+	durableWantErr(t, "ClientAndUser without client", err, store.ErrNotFound)
+}
+
+func durableCreateRefreshTokenAndUser(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	u := durableCreateUser(t, s, "u1", "ada@example.org")
+	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
+	gotU, err := s.CreateRefreshTokenAndUser(ctx, want)
+	durableOK(t, "CreateRefreshTokenAndUser", err)
+	durableEqual(t, "CreateRefreshTokenAndUser user", gotU, u)
+	got, err := s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "RefreshTokenByHash", err)
+	durableEqual(t, "RefreshTokenByHash", got, want)
+
+	// A taken hash is refused and changes nothing.
+	_, err = s.CreateRefreshTokenAndUser(ctx, durableRefresh("hash-1", "fam-2", "u1", "referral"))
+	durableWantErr(t, "CreateRefreshTokenAndUser taken hash", err, store.ErrConflict)
+	got, err = s.RefreshTokenByHash(ctx, "hash-1")
+	durableOK(t, "RefreshTokenByHash", err)
+	durableEqual(t, "after refused create", got, want)
+
+	// Without the account, the token is stored and no account comes back.
+	gotU, err = s.CreateRefreshTokenAndUser(ctx, durableRefresh("hash-9", "fam-9", "nobody", "referral"))
+	durableOK(t, "CreateRefreshTokenAndUser without user", err)
+	if gotU != nil {
+		t.Errorf("CreateRefreshTokenAndUser without user: user %+v, want nil", gotU)
+	}
+	_, err = s.RefreshTokenByHash(ctx, "hash-9")
+	durableOK(t, "RefreshTokenByHash without user", err)
+}
+
+func durableClientAndRefreshToken(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	c, u := durableClientAndAccount(t, s)
+	want := durableRefresh("hash-1", "fam-1", "u1", "referral")
+	durableOK(t, "CreateRefreshToken", s.CreateRefreshToken(ctx, want))
+	gotC, gotT, gotU, err := s.ClientAndRefreshToken(ctx, "referral", "hash-1")
+	durableOK(t, "ClientAndRefreshToken", err)
+	durableEqual(t, "ClientAndRefreshToken client", gotC, c)
+	durableEqual(t, "ClientAndRefreshToken token", gotT, want)
+	durableEqual(t, "ClientAndRefreshToken user", gotU, u)
+
+	// Whichever client presents it: the caller compares.
+	durableOK(t, "CreateClient", s.CreateClient(ctx, durableClient("other")))
+	gotC, gotT, _, err = s.ClientAndRefreshToken(ctx, "other", "hash-1")
+	durableOK(t, "ClientAndRefreshToken other client", err)
+	if gotC.ID != "other" || gotT.ClientID != "referral" {
+		t.Errorf("ClientAndRefreshToken other client: client %s, token's client %s", gotC.ID, gotT.ClientID)
+	}
+
+	durableOK(t, "CreateRefreshToken without user", s.CreateRefreshToken(ctx, durableRefresh("hash-9", "fam-9", "nobody", "referral")))
+	for _, hash := range []string{"missing", "hash-9"} {
+		gotC, gotT, gotU, err = s.ClientAndRefreshToken(ctx, "referral", hash)
+		durableOK(t, "ClientAndRefreshToken "+hash, err)
+		durableEqual(t, "ClientAndRefreshToken client "+hash, gotC, c)
+		if gotT != nil || gotU != nil {
+			t.Errorf("ClientAndRefreshToken %s: token %+v, user %+v, want neither", hash, gotT, gotU)
+		}
+	}
+	_, _, _, err = s.ClientAndRefreshToken(ctx, "missing", "hash-1")
+	durableWantErr(t, "ClientAndRefreshToken without client", err, store.ErrNotFound)
+}
+
 func durableRefreshRotate(t *testing.T, s store.Durable) {
 	ctx := context.Background()
 	first := durableRefresh("hash-1", "fam-1", "u1", "referral")
@@ -1221,6 +1311,38 @@ func durableAudit(t *testing.T, s store.Durable) {
 	durableOK(t, "AppendAudit without time", s.AppendAudit(ctx, unset))
 	if unset.Time.IsZero() {
 		t.Errorf("AppendAudit left a zero Time")
+	}
+}
+
+func durableCounts(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	const hour = time.Hour
+	start := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	for _, h := range []struct {
+		key    string
+		window time.Duration
+		at     time.Time
+	}{
+		{"a", hour, start}, {"a", hour, start.Add(time.Minute)}, {"b", hour, start},
+		{"a", hour, start.Add(hour)}, {"b", 24 * hour, start},
+	} {
+		_, err := s.Hit(ctx, h.key, h.window, h.at)
+		durableOK(t, "Hit", err)
+	}
+	got, err := s.Counts(ctx, []string{"b", "missing", "a", "a"}, hour, start.Add(30*time.Minute))
+	durableOK(t, "Counts", err)
+	if want := []int{1, 0, 2, 2}; !slices.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", "Counts", got, want)
+	}
+	got, err = s.Counts(ctx, []string{"a", "b"}, hour, start.Add(hour))
+	durableOK(t, "Counts in the next window", err)
+	if want := []int{1, 0}; !slices.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", "Counts in the next window", got, want)
+	}
+	got, err = s.Counts(ctx, []string{"b"}, 24*hour, start)
+	durableOK(t, "Counts of another window length", err)
+	if want := []int{1}; !slices.Equal(got, want) {
+		t.Errorf("%s = %v, want %v", "Counts of another window length", got, want)
 	}
 }
 
