@@ -124,8 +124,8 @@ type Page struct {
 	// Cymraeg'): links to LanguageURL?lang=<tag>.
 	LanguageURL string
 	// Service is what the header names the service for this page: one of
-	// ServiceSignIn, ServiceSignUp, ServiceAccount. Empty: ServiceAccount
-	// for a signed-in person, else ServiceSignIn.
+	// ServiceSignIn, ServiceSignUp, ServiceAccount, ServiceConsole. Empty:
+	// ServiceAccount for a signed-in person, else ServiceSignIn.
 	Service string
 	// RefreshSeconds, when above zero, makes the browser reload the page
 	// after that many seconds, without JavaScript (meta refresh).
@@ -165,12 +165,13 @@ const (
 	ServiceSignIn  = "sign-in"
 	ServiceSignUp  = "sign-up"
 	ServiceAccount = "account"
+	ServiceConsole = "console" // every page of the operators' console (idp/admin)
 )
 
 // ServiceKey is the header's service name for this page (see Service).
 func (p Page) ServiceKey() string {
 	switch p.Service {
-	case ServiceSignIn, ServiceSignUp, ServiceAccount:
+	case ServiceSignIn, ServiceSignUp, ServiceAccount, ServiceConsole:
 		return p.Service
 	}
 	if p.SignedInAs != "" {

@@ -140,7 +140,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, ServiceName: "Operators' console", HomeURL: "/", SignOutURL: PathSignOut, Logger: deps.Log})
+	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, HomeURL: "/", SignOutURL: PathSignOut, Logger: deps.Log})
 	if err != nil {
 		return nil, fmt.Errorf("admin: page templates: %w", err)
 	}
@@ -340,6 +340,7 @@ type pageModel interface{ Base() *ui.Page }
 // to the page's ui model (&ui.AdminPeoplePage{...}).
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page string, model pageModel) {
 	p := model.Base()
+	p.Service = ui.ServiceConsole
 	if op, _ := r.Context().Value(operatorKey{}).(*Operator); op != nil {
 		p.SignedInAs = op.Email
 		p.Nav = c.navFor(op, r.URL.Path)

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"html"
 	"net/http"
 	"regexp"
 	"slices"
@@ -31,8 +32,13 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 	owner, ownerUser := c.signedUp(t, "owner")
 	b := c.signInToConsole(t, owner, "/")
 	b.expectHeading("Operators' console")
+	wantConsoleHeader(t, b.page.body)
 	b.expectText("Signed in as " + ownerUser.Email)
 	b.expectText("with the role owner")
+	c.open(b, "/no-such-page")
+	b.expectHeading("Page not found")
+	wantConsoleHeader(t, b.page.body)
+	c.open(b, "/")
 	t.Log(b.page)
 
 	// The owner's menu is every page of the console; a support operator's
@@ -64,6 +70,7 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 		t.Errorf("a person without a role: status %d, want 403", nb.page.status)
 	}
 	nb.expectHeading("You do not have access to the operators' console")
+	wantConsoleHeader(t, nb.page.body)
 	nb.expectText("idp admins grant")
 
 	if _, err := c.app.Durable.RevokeRole(context.Background(), ownerUser.ID, "owner"); err != nil {
@@ -72,6 +79,16 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 	c.open(b, "/")
 	if b.page.status != http.StatusForbidden {
 		t.Errorf("after the role was revoked: status %d, want 403", b.page.status)
+	}
+}
+
+// wantConsoleHeader: the page's header names the console, not the service
+// people sign in to.
+func wantConsoleHeader(t *testing.T, body string) {
+	t.Helper()
+	m := regexp.MustCompile(`<span class="govuk-service-navigation__text">([^<]*)</span>`).FindStringSubmatch(body)
+	if m == nil || html.UnescapeString(m[1]) != "Operators' console" {
+		t.Errorf("the console's header names %q, want Operators' console", m)
 	}
 }
 
