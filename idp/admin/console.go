@@ -67,6 +67,11 @@ func ClientSecret(kek []byte) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// DefaultIdleTimeout ends a console session left unused this long: an
+// operator's console can reset phones and end sessions, so an unattended one
+// should not stay open for the working day.
+const DefaultIdleTimeout = 30 * time.Minute
+
 // Config is the console's configuration.
 type Config struct {
 	// URL is the console's base URL as browsers see it (IDP_ADMIN_URL).
@@ -77,8 +82,13 @@ type Config struct {
 	OrgName      string
 	// TrustedProxies decide the client address audit events record.
 	TrustedProxies []netip.Prefix
-	// SessionTTL is how long a console session lasts (default 8 hours).
+	// SessionTTL is how long a console session lasts, however busy (default
+	// 8 hours).
 	SessionTTL time.Duration
+	// IdleTimeout ends a console session that has served no request for this
+	// long (IDP_ADMIN_IDLE_TIMEOUT; default DefaultIdleTimeout, at most
+	// SessionTTL).
+	IdleTimeout time.Duration
 	// ContactText ends the notices people are sent ("contact the council's customer services").
 	ContactText string
 	// HTTPS turns on HSTS.
@@ -134,6 +144,10 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	cfg.IdleTimeout = min(cfg.IdleTimeout, cfg.SessionTTL)
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}

@@ -226,7 +226,7 @@ func (a *App) AdminHandler() http.Handler {
 func (a *App) openConsole(o options) (*admin.Console, error) {
 	cfg := a.Config
 	return admin.New(admin.Config{
-		URL: cfg.AdminURL, Issuer: cfg.Issuer, ClientSecret: admin.ClientSecret(a.KeyEncryptionKey),
+		URL: cfg.AdminURL, Issuer: cfg.Issuer, ClientSecret: admin.ClientSecret(a.KeyEncryptionKey), IdleTimeout: cfg.AdminIdleTimeout,
 		OrgName: cfg.OrgName, TrustedProxies: cfg.TrustedProxies, ContactText: cfg.ContactText,
 		HTTPS: strings.HasPrefix(cfg.AdminURL, "https://"),
 	}, admin.Deps{

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/councilforms/idp/store"
 )
@@ -123,5 +125,49 @@ func TestConsoleOperators(t *testing.T) {
 	if err != nil || len(es) != 2 || es[0].Kind != "admin.role_revoked" || es[0].Reason != "audit finished" ||
 		es[1].Kind != "admin.role_granted" || es[1].Reason != "quarterly audit" {
 		t.Errorf("audit: %+v %v", es, err)
+	}
+}
+
+// A console session ends after 30 minutes without a request (IDP_ADMIN_IDLE_TIMEOUT)
+// and, however busy, 8 hours after its sign-in; each request within the idle
+// timeout keeps it. An ended session sends the browser to sign in again.
+func TestConsoleSessionIdleTimeout(t *testing.T) {
+	c := startConsole(t, embedded, nil)
+	owner, _ := c.signedUp(t, "owner")
+	b := c.signInToConsole(t, owner, "/")
+	for range 2 {
+		c.clock.advance(29 * time.Minute)
+		wantConsoleSession(t, c, b, true)
+	}
+	c.clock.advance(31 * time.Minute)
+	wantConsoleSession(t, c, b, false)
+
+	b = c.signInToConsole(t, owner, "/")
+	for elapsed := time.Duration(0); elapsed+25*time.Minute < 8*time.Hour; elapsed += 25 * time.Minute {
+		c.clock.advance(25 * time.Minute)
+		wantConsoleSession(t, c, b, true)
+	}
+	c.clock.advance(25 * time.Minute)
+	wantConsoleSession(t, c, b, false)
+}
+
+// wantConsoleSession asks for the console's start page with b's cookies,
+// not following redirects: the page when b's console session is live, a
+// redirect to the idp's sign-in when it has ended.
+func wantConsoleSession(t *testing.T, c *console, b *browser, live bool) {
+	t.Helper()
+	client := *b.c
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Get(c.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	at := c.clock.now().Format(time.TimeOnly)
+	switch {
+	case live && resp.StatusCode != http.StatusOK:
+		t.Fatalf("at %s: GET / answered %d (to %s), want the console's page", at, resp.StatusCode, resp.Header.Get("Location"))
+	case !live && (resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), c.issuer)):
+		t.Fatalf("at %s: GET / answered %d (to %q), want a redirect to sign in at the idp", at, resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
