@@ -32,10 +32,10 @@ const FreshFor = 5 * time.Minute
 
 // The console's roles. An owner may do everything, and grant roles.
 const (
-	RoleSupport = "support" // find people; unlock, disable, enable, reset phone, end sessions, delete
-	RoleClients = "clients" // form apps and signing keys
-	RoleAuditor = "auditor" // read and export the audit log; the cost of texts and calls
-	RoleOwner   = "owner"   // all of it, and granting roles
+	RoleSupport = "support"       // find people; unlock, disable, enable, reset phone, end sessions, delete
+	RoleClients = "clients"       // form apps and signing keys
+	RoleAuditor = "auditor"       // read and export the audit log; the cost of texts and calls
+	RoleOwner   = store.RoleOwner // all of it, and granting roles
 	// RoleAny is any role at all: pages every operator may open (the home page).
 	RoleAny = ""
 )

@@ -49,7 +49,7 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 	if len(menu) < 3 || menu[0] != "/people" || !slices.Contains(menu, "/audit") || menu[len(menu)-1] != "/operators" {
 		t.Fatalf("the owner's menu: %v", menu)
 	}
-	helper, _ := c.signedUp(t, "support")
+	helper, helperUser := c.signedUp(t, "support")
 	hb := c.signInToConsole(t, helper, "/")
 	if got := menuLinks(t, hb.page.body); !slices.Equal(got, []string{"/people"}) {
 		t.Errorf("the support operator's menu: %v, want [/people]", got)
@@ -75,6 +75,10 @@ func TestConsoleSignInAndRoles(t *testing.T) {
 	wantConsoleHeader(t, nb.page.body)
 	nb.expectText("idp admins grant")
 
+	// Another owner first: the last one keeps the role.
+	if _, err := c.app.Durable.GrantRole(context.Background(), &store.AdminRole{UserID: helperUser.ID, Role: "owner", GrantedBy: "cli:test", GrantedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.app.Durable.RevokeRole(context.Background(), ownerUser.ID, "owner"); err != nil {
 		t.Fatal(err)
 	}
