@@ -54,11 +54,12 @@ func adminSamples() []sample {
 			page: PageAdminPerson,
 			model: AdminPersonPage{Page: withTitle(console, "alex@example.org"),
 				Details:  []SummaryRow{{Key: "Name", Value: "Alex Smith"}, {Key: "Phone number", Value: "07*** ***789"}},
+				Browsers: []AdminBrowserSessionRow{{Session: "a1b2c3d4", Started: "2 Dec 2026 16:20:07 UTC", LastUsed: "2 Dec 2026 16:24:51 UTC", FormApps: "Make a social care referral (referral-form)"}},
 				Sessions: []AdminSessionRow{{Client: "Make a social care referral", Session: "a1b2c3d4"}},
 				Events:   []AdminAuditRow{event}, AuditURL: "/audit?person=u-2",
 				Actions: []AdminAction{{Text: "Unlock", Href: "/people/u-2/unlock"}, {Text: "Reset phone", Href: "/people/u-2/reset-phone", Warning: true}}},
 			withErrors: AdminPersonPage{Page: withTitle(console, "alex@example.org", FieldError{Message: "The database is not answering. Try again."})},
-			labels:     []string{">alex@example.org</h1>", "Unlock", "Reset phone", "Form apps holding tokens", "Make a social care referral", "admin.reset_phone"},
+			labels:     []string{">alex@example.org</h1>", "Unlock", "Reset phone", "Sessions at the idp", "Last used", "Form apps holding tokens", "Make a social care referral", "admin.reset_phone"},
 		},
 		{
 			page: PageAdminAudit,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/messages"
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/idp/support"
 	"github.com/councilforms/idp/store"
@@ -110,6 +111,14 @@ type Deps struct {
 	Now     func() time.Time
 	// Ops is what the form apps, signing keys and cost pages need (ops.go).
 	Ops Operations
+	// Sessions lists a person's sessions at the idp for their page (the
+	// idp's *provider.Provider); nil leaves them out.
+	Sessions UserSessions
+}
+
+// UserSessions lists a person's live sessions at the idp.
+type UserSessions interface {
+	UserSessions(ctx context.Context, userID string) ([]provider.UserSession, error)
 }
 
 // Console is the operators' console: an http.Handler served on its own

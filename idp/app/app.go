@@ -231,7 +231,7 @@ func (a *App) openConsole(o options) (*admin.Console, error) {
 		HTTPS: strings.HasPrefix(cfg.AdminURL, "https://"),
 	}, admin.Deps{
 		Store: a.Durable, Ephemeral: a.Ephemeral, IDP: a.handler, Email: a.parts.delivery.Email,
-		Log: a.Log, Now: o.now,
+		Log: a.Log, Now: o.now, Sessions: a.parts.provider,
 		Ops: admin.Operations{
 			ClientSecrets: a.parts.clientSecrets, FileClients: a.parts.fileClients, BuiltInClients: a.parts.builtInClients,
 			Keys: provider.Config{Issuer: cfg.Issuer, KeyEncryptionKey: a.KeyEncryptionKey, SigningAlgorithm: cfg.SigningAlg,
