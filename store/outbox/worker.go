@@ -148,6 +148,9 @@ func New(cfg Config) (*Worker, error) {
 	return w, nil
 }
 
+// sendBuckets bound the time of one delivery, in seconds.
+var sendBuckets = []float64{.05, .1, .25, .5, 1, 2.5, 5, 10}
+
 // messageMetrics are a message channel's metrics. Names, help and labels
 // match the other providers' metrics so that they share families in one
 // registry. This worker's series exist at zero from the start, so that an
@@ -164,7 +167,7 @@ func (w *Worker) messageMetrics(provider prometheus.Labels) []prometheus.Collect
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "idp_message_send_seconds", Help: "Time to hand a message to a provider, by channel and provider.",
 		ConstLabels: provider,
-		Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
+		Buckets:     sendBuckets,
 	}, []string{"channel"})
 	w.outcomes[outcomeDone] = sent.WithLabelValues(w.cfg.Channel)
 	for _, reason := range []string{outcomeRefused, outcomeExpired} {
@@ -185,7 +188,7 @@ func (w *Worker) jobMetrics() []prometheus.Collector {
 	latency := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "idp_outbox_job_seconds", Help: "Time to carry out one outbox job, by kind.",
 		ConstLabels: kind,
-		Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
+		Buckets:     sendBuckets,
 	})
 	for _, outcome := range []string{outcomeDone, outcomeRefused, outcomeExpired} {
 		w.outcomes[outcome] = jobs.WithLabelValues(outcome)
