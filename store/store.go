@@ -14,6 +14,8 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict: a uniqueness violation, or a compare-and-set whose version no longer matches.
 	ErrConflict = errors.New("store: conflict")
+	// ErrLastOwner: RevokeRole would leave nobody holding RoleOwner.
+	ErrLastOwner = errors.New("store: the last owner keeps the role owner")
 )
 
 // UserStatus is whether an account may sign in at all. A temporary lockout after
@@ -507,12 +509,19 @@ type AdminRole struct {
 	GrantedAt time.Time
 }
 
+// RoleOwner is the console role that grants and revokes roles (idp/admin):
+// there is always someone who holds it, once it has been granted.
+const RoleOwner = "owner"
+
 // AdminRoles stores who may use the operators' console and for what.
 type AdminRoles interface {
 	// GrantRole records r; granted is false (and nothing changes) when the user
 	// already holds the role. ErrNotFound when there is no account r.UserID.
 	GrantRole(ctx context.Context, r *AdminRole) (granted bool, err error)
 	// RevokeRole removes the role; revoked is false when the user did not hold it.
+	// Revoking RoleOwner from the only user who holds it is ErrLastOwner, and
+	// nothing changes: the check and the removal are one transaction, so two
+	// owners revoking each other at once leave one of them an owner.
 	RevokeRole(ctx context.Context, userID, role string) (revoked bool, err error)
 	// RolesOf returns the roles the user holds, sorted; none (and no error) for
 	// a user with none or no such user.

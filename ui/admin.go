@@ -109,6 +109,13 @@ type AdminPeoplePage struct {
 	More     bool // more accounts matched than are listed
 }
 
+// AdminBrowserSessionRow is one of a person's sessions at the idp (a
+// browser signed in): its short id, when it started and was last used, and
+// the form apps it signed in to.
+type AdminBrowserSessionRow struct {
+	Session, Started, LastUsed, FormApps string
+}
+
 // AdminSessionRow is a form app holding a person's refresh tokens, and the
 // sign-in session they came from.
 type AdminSessionRow struct {
@@ -129,7 +136,9 @@ type AdminAction struct {
 // AdminPersonPage is one person's account.
 type AdminPersonPage struct {
 	Page
-	Details  []SummaryRow
+	Details []SummaryRow
+	// Browsers are their sessions at the idp, newest first.
+	Browsers []AdminBrowserSessionRow
 	Sessions []AdminSessionRow
 	Events   []AdminAuditRow
 	AuditURL string // the audit log filtered to this person

@@ -4,7 +4,7 @@ func init() { sampleSets = append(sampleSets, adminOpsSamples) }
 
 func adminOpsSamples() []sample {
 	nav := []NavItem{{Text: "Form apps", Href: "/form-apps", Current: true}, {Text: "Signing keys", Href: "/signing-keys"}, {Text: "Texts and calls", Href: "/costs"}}
-	console := Page{SignedInAs: "kim.clark@example.org", Nav: nav}
+	console := Page{Service: ServiceConsole, SignedInAs: "kim.clark@example.org", Nav: nav}
 	titled := func(title string, errs ...FieldError) Page { p := console; p.Title, p.Errors = title, errs; return p }
 	algs := []AdminChoice{{Value: "", Text: "The service's default (RS256)"}, {Value: "RS256", Text: "RS256"}, {Value: "ES256", Text: "ES256"}}
 	types := []AdminChoice{{Value: "confidential", Text: "Confidential (a server with a secret)"}, {Value: "public", Text: "Public (no secret, PKCE)"}}
@@ -25,7 +25,7 @@ func adminOpsSamples() []sample {
 				{ID: "blue-badge", Name: "Apply for a Blue Badge", Type: "confidential", Source: "clients file", State: "enabled", URL: "/form-apps/blue-badge", ReadOnly: true},
 				{ID: "referral-form", Name: "Make a social care referral", Type: "confidential", Source: "database", State: "disabled since 3 Mar 2026 14:05:00 UTC", URL: "/form-apps/referral-form"},
 			}},
-			withErrors: AdminFormAppsPage{Page: Page{Errors: []FieldError{{Message: "x"}}}, AddURL: "/form-apps/new"},
+			withErrors: AdminFormAppsPage{Page: Page{Service: ServiceConsole, Errors: []FieldError{{Message: "x"}}}, AddURL: "/form-apps/new"},
 			labels:     []string{">Form apps</h1>", "Add a form app", "Client ID", "Defined in", "Read-only", "referral-form", "disabled since"},
 		},
 		{
@@ -55,7 +55,7 @@ func adminOpsSamples() []sample {
 			page: PageAdminSigningKeys,
 			model: AdminSigningKeysPage{Page: console, RotateURL: "/signing-keys/rotate", EmergencyURL: "/signing-keys/emergency",
 				Keys: []AdminKeyRow{{ID: "k1", Algorithm: "RS256", State: "active", Created: "1 Mar 2026 09:00:00 UTC", SignsFrom: "1 Mar 2026 09:00:00 UTC", Retired: "-", LeavesJWKS: "-"}}},
-			withErrors: AdminSigningKeysPage{Page: Page{Errors: []FieldError{{Message: "x"}}}, RotateURL: "/signing-keys/rotate", EmergencyURL: "/signing-keys/emergency"},
+			withErrors: AdminSigningKeysPage{Page: Page{Service: ServiceConsole, Errors: []FieldError{{Message: "x"}}}, RotateURL: "/signing-keys/rotate", EmergencyURL: "/signing-keys/emergency"},
 			labels:     []string{">Signing keys</h1>", "Rotate keys", "Emergency rotation", "Leaves JWKS", "active"},
 		},
 		{
@@ -63,7 +63,7 @@ func adminOpsSamples() []sample {
 			model: AdminCostsPage{Page: console, Action: "/costs", From: "2026-03-01", To: "2026-03-31", By: "month",
 				ByChoices: []AdminChoice{{Value: "day", Text: "Day"}, {Value: "month", Text: "Month"}}, UnitCosts: "£0.04 a text and £0.095 a call",
 				Rows: []AdminCostRow{costRow, total}, FormAppTotals: []AdminCostRow{costRow, total}, RangeSummary: "From 2026-03-01 to 2026-03-31 (UTC), by month."},
-			withErrors: AdminCostsPage{Page: Page{Errors: []FieldError{{Field: FieldFrom, Message: "Enter a date such as 2026-12-02"}}}, Action: "/costs", From: "last week",
+			withErrors: AdminCostsPage{Page: Page{Service: ServiceConsole, Errors: []FieldError{{Field: FieldFrom, Message: "Enter a date such as 2026-12-02"}}}, Action: "/costs", From: "last week",
 				ByChoices: []AdminChoice{{Value: "day", Text: "Day"}}, NothingCounted: true},
 			labels: []string{">Texts and calls</h1>", "From", "To", "By", "Show", "Texts sent", "Calls sent", "Sign-ins", "Cost per sign-in", "£56.52", "All form apps"},
 		},

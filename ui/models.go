@@ -124,8 +124,8 @@ type Page struct {
 	// Cymraeg'): links to LanguageURL?lang=<tag>.
 	LanguageURL string
 	// Service is what the header names the service for this page: one of
-	// ServiceSignIn, ServiceSignUp, ServiceAccount. Empty: ServiceAccount
-	// for a signed-in person, else ServiceSignIn.
+	// ServiceSignIn, ServiceSignUp, ServiceAccount, ServiceConsole. Empty:
+	// ServiceAccount for a signed-in person, else ServiceSignIn.
 	Service string
 	// Nav, when set, is the service navigation shown in the header (the
 	// operators' console: the pages the operator's roles allow).
@@ -162,12 +162,13 @@ const (
 	ServiceSignIn  = "sign-in"
 	ServiceSignUp  = "sign-up"
 	ServiceAccount = "account"
+	ServiceConsole = "console" // every page of the operators' console (idp/admin)
 )
 
 // ServiceKey is the header's service name for this page (see Service).
 func (p Page) ServiceKey() string {
 	switch p.Service {
-	case ServiceSignIn, ServiceSignUp, ServiceAccount:
+	case ServiceSignIn, ServiceSignUp, ServiceAccount, ServiceConsole:
 		return p.Service
 	}
 	if p.SignedInAs != "" {

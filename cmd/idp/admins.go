@@ -68,6 +68,9 @@ func admins(ctx context.Context, env *environment, args []string) error {
 		return nil
 	}
 	revoked, err := db.RevokeRole(ctx, u.ID, role)
+	if errors.Is(err, store.ErrLastOwner) {
+		return fmt.Errorf("%s is the last owner: grant the role owner to someone else first", u.Email)
+	}
 	if err != nil {
 		return fmt.Errorf("revoke role: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/store/sqlite"
@@ -24,11 +25,19 @@ func TestAdminsCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := seedHelpdeskUser(t, s, fakeHash)
-	s.Close()
-
 	if code, out, errs := runCmd(t, vars, "admins", "list"); code != 0 || !strings.Contains(out, "no operators") || !strings.Contains(out, "idp admins grant EMAIL owner") {
 		t.Fatalf("list with none: %d %q %q", code, out, errs)
 	}
+	// Another owner, so that the helpdesk user's role owner can be revoked.
+	kim := &store.User{ID: "user-kim", Email: "kim@example.org", EmailVerified: true, Status: store.UserActive, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := s.CreateUser(ctx, kim); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GrantRole(ctx, &store.AdminRole{UserID: kim.ID, Role: "owner", GrantedBy: "cli:test", GrantedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
 	code, out, errs := runCmd(t, vars, "admins", "grant", strings.ToLower(helpdeskEmail), "owner", "--operator", "root")
 	if code != 0 || !strings.Contains(out, helpdeskEmail+" now holds the role owner") {
 		t.Fatalf("grant: %d %q %q", code, out, errs)
@@ -49,6 +58,9 @@ func TestAdminsCommands(t *testing.T) {
 	}
 	if code, out, _ := runCmd(t, vars, "admins", "revoke", helpdeskEmail, "owner"); code != 0 || !strings.Contains(out, "does not hold the role owner; nothing changed") {
 		t.Errorf("second revoke: %d %q", code, out)
+	}
+	if code, out, errs := runCmd(t, vars, "admins", "revoke", kim.Email, "owner", "--operator", "root"); code == 0 || !strings.Contains(errs, "kim@example.org is the last owner: grant the role owner to someone else first") {
+		t.Errorf("revoking the last owner: %d %q %q", code, out, errs)
 	}
 
 	s, err = sqlite.Open(ctx, path)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/councilforms/idp/factors"
 	"github.com/councilforms/idp/factors/messages"
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/idp/support"
 	"github.com/councilforms/idp/store"
@@ -32,10 +33,10 @@ const FreshFor = 5 * time.Minute
 
 // The console's roles. An owner may do everything, and grant roles.
 const (
-	RoleSupport = "support" // find people; unlock, disable, enable, reset phone, end sessions, delete
-	RoleClients = "clients" // form apps and signing keys
-	RoleAuditor = "auditor" // read and export the audit log; the cost of texts and calls
-	RoleOwner   = "owner"   // all of it, and granting roles
+	RoleSupport = "support"       // find people; unlock, disable, enable, reset phone, end sessions, delete
+	RoleClients = "clients"       // form apps and signing keys
+	RoleAuditor = "auditor"       // read and export the audit log; the cost of texts and calls
+	RoleOwner   = store.RoleOwner // all of it, and granting roles
 	// RoleAny is any role at all: pages every operator may open (the home page).
 	RoleAny = ""
 )
@@ -67,6 +68,11 @@ func ClientSecret(kek []byte) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
+// DefaultIdleTimeout ends a console session left unused this long: an
+// operator's console can reset phones and end sessions, so an unattended one
+// should not stay open for the working day.
+const DefaultIdleTimeout = 30 * time.Minute
+
 // Config is the console's configuration.
 type Config struct {
 	// URL is the console's base URL as browsers see it (IDP_ADMIN_URL).
@@ -77,8 +83,13 @@ type Config struct {
 	OrgName      string
 	// TrustedProxies decide the client address audit events record.
 	TrustedProxies []netip.Prefix
-	// SessionTTL is how long a console session lasts (default 8 hours).
+	// SessionTTL is how long a console session lasts, however busy (default
+	// 8 hours).
 	SessionTTL time.Duration
+	// IdleTimeout ends a console session that has served no request for this
+	// long (IDP_ADMIN_IDLE_TIMEOUT; default DefaultIdleTimeout, at most
+	// SessionTTL).
+	IdleTimeout time.Duration
 	// ContactText ends the notices people are sent ("contact the council's customer services").
 	ContactText string
 	// HTTPS turns on HSTS.
@@ -100,6 +111,14 @@ type Deps struct {
 	Now     func() time.Time
 	// Ops is what the form apps, signing keys and cost pages need (ops.go).
 	Ops Operations
+	// Sessions lists a person's sessions at the idp for their page (the
+	// idp's *provider.Provider); nil leaves them out.
+	Sessions UserSessions
+}
+
+// UserSessions lists a person's live sessions at the idp.
+type UserSessions interface {
+	UserSessions(ctx context.Context, userID string) ([]provider.UserSession, error)
 }
 
 // Console is the operators' console: an http.Handler served on its own
@@ -134,13 +153,17 @@ func New(cfg Config, deps Deps) (*Console, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
 	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	cfg.IdleTimeout = min(cfg.IdleTimeout, cfg.SessionTTL)
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, ServiceName: "Operators' console", HomeURL: "/", SignOutURL: PathSignOut, Logger: deps.Log})
+	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, HomeURL: "/", SignOutURL: PathSignOut, Logger: deps.Log})
 	if err != nil {
 		return nil, fmt.Errorf("admin: page templates: %w", err)
 	}
@@ -340,6 +363,7 @@ type pageModel interface{ Base() *ui.Page }
 // to the page's ui model (&ui.AdminPeoplePage{...}).
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, page string, model pageModel) {
 	p := model.Base()
+	p.Service = ui.ServiceConsole
 	if op, _ := r.Context().Value(operatorKey{}).(*Operator); op != nil {
 		p.SignedInAs = op.Email
 		p.Nav = c.navFor(op, r.URL.Path)

@@ -156,27 +156,19 @@ func (c *Console) revokeRole(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason, errs := reasonOf(r, "revoking the role")
-	if errs == nil && role == RoleOwner {
-		roles, err := c.deps.Store.ListRoles(r.Context())
-		if err != nil {
-			c.unavailable(w, r, err)
-			return
-		}
-		owners := 0
-		for _, x := range roles {
-			if x.Role == RoleOwner && x.UserID != u.ID {
-				owners++
-			}
-		}
-		if owners == 0 {
-			errs = []ui.FieldError{{Field: ui.FieldReason, Message: "This is the last owner: grant the role owner to someone else first"}}
-		}
-	}
 	if errs != nil {
 		c.renderRevoke(w, r, http.StatusBadRequest, u, role, reason, errs)
 		return
 	}
+	// The store refuses to take the role owner from the last owner, in the
+	// same transaction as the revoke: two owners revoking each other at once
+	// leave one.
 	revoked, err := c.deps.Store.RevokeRole(r.Context(), u.ID, role)
+	if errors.Is(err, store.ErrLastOwner) {
+		c.renderRevoke(w, r, http.StatusBadRequest, u, role, reason,
+			[]ui.FieldError{{Field: ui.FieldReason, Message: "This is the last owner: grant the role owner to someone else first"}})
+		return
+	}
 	if err != nil {
 		c.unavailable(w, r, err)
 		return

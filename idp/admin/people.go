@@ -175,12 +175,23 @@ func (c *Console) person(w http.ResponseWriter, r *http.Request) {
 		{Key: "Created", Value: stamp(u.CreatedAt)},
 		{Key: "Sub", Value: u.ID},
 	}
-	for _, s := range sessions {
-		name := s.ClientID
-		if cl, err := c.deps.Store.ClientByID(ctx, s.ClientID); err == nil && cl.Name != "" {
-			name = cl.Name + " (" + s.ClientID + ")"
+	if c.deps.Sessions != nil {
+		browsers, err := c.deps.Sessions.UserSessions(ctx, u.ID)
+		if err != nil {
+			c.unavailable(w, r, err)
+			return
 		}
-		m.Sessions = append(m.Sessions, ui.AdminSessionRow{Client: name, Session: shortID(s.SessionID)})
+		for _, s := range browsers {
+			apps := make([]string, 0, len(s.ClientIDs))
+			for _, id := range s.ClientIDs {
+				apps = append(apps, c.clientName(ctx, id))
+			}
+			m.Browsers = append(m.Browsers, ui.AdminBrowserSessionRow{Session: shortID(s.SID), Started: stamp(s.Started),
+				LastUsed: stampOrDash(s.LastUsed), FormApps: orDash(strings.Join(apps, ", "))})
+		}
+	}
+	for _, s := range sessions {
+		m.Sessions = append(m.Sessions, ui.AdminSessionRow{Client: c.clientName(ctx, s.ClientID), Session: shortID(s.SessionID)})
 	}
 	m.Events = auditRows(events)
 	for _, a := range personActions {
@@ -189,6 +200,15 @@ func (c *Console) person(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.render(w, r, http.StatusOK, ui.PageAdminPerson, m)
+}
+
+// clientName is how the person page names a form app: its name and id, or
+// its id alone when it has no name (or is gone).
+func (c *Console) clientName(ctx context.Context, id string) string {
+	if cl, err := c.deps.Store.ClientByID(ctx, id); err == nil && cl.Name != "" {
+		return cl.Name + " (" + id + ")"
+	}
+	return id
 }
 
 // personOf reads the person of the request's {id}, answering 404 or 503 itself.

@@ -221,12 +221,12 @@ func (a *App) AdminHandler() http.Handler {
 func (a *App) openConsole(o options) (*admin.Console, error) {
 	cfg := a.Config
 	return admin.New(admin.Config{
-		URL: cfg.AdminURL, Issuer: cfg.Issuer, ClientSecret: admin.ClientSecret(a.KeyEncryptionKey),
+		URL: cfg.AdminURL, Issuer: cfg.Issuer, ClientSecret: admin.ClientSecret(a.KeyEncryptionKey), IdleTimeout: cfg.AdminIdleTimeout,
 		OrgName: cfg.OrgName, TrustedProxies: cfg.TrustedProxies, ContactText: cfg.ContactText,
 		HTTPS: strings.HasPrefix(cfg.AdminURL, "https://"),
 	}, admin.Deps{
 		Store: a.Durable, Ephemeral: a.Ephemeral, IDP: a.handler, Email: a.parts.delivery.Email,
-		Log: a.Log, Now: o.now,
+		Log: a.Log, Now: o.now, Sessions: a.parts.provider,
 		Ops: admin.Operations{
 			ClientSecrets: a.parts.clientSecrets, FileClients: a.parts.fileClients, BuiltInClients: a.parts.builtInClients,
 			Keys: provider.Config{Issuer: cfg.Issuer, KeyEncryptionKey: a.KeyEncryptionKey, SigningAlgorithm: cfg.SigningAlg,

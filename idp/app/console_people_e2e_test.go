@@ -146,3 +146,36 @@ func TestConsoleCrossOriginAndListeners(t *testing.T) {
 		t.Errorf("banner with no owner:\n%s", banner.String())
 	}
 }
+
+// The person page lists the person's sessions at the idp (one a browser
+// signed in): when each started, when it was last used, and the form apps
+// it signed in to.
+func TestConsolePersonShowsIdPSessions(t *testing.T) {
+	c := startConsole(t, embedded, nil)
+	op, _ := c.signedUp(t, "support")
+	started := c.clock.now().UTC().Format("2 Jan 2006 15:04")
+	_, alexUser := c.signedUp(t)
+
+	b := c.signInToConsole(t, op, "/people/"+alexUser.ID)
+	b.expectHeading(alexUser.Email)
+	sessions := section(t, b.page.body, "Sessions at the idp")
+	for _, want := range []string{"Started", "Last used", "Form apps", started, "referral-form"} {
+		if !strings.Contains(sessions, want) {
+			t.Errorf("the sessions table lacks %q:\n%s", want, sessions)
+		}
+	}
+
+}
+
+// section is the part of a page from the heading h2 to the next heading.
+func section(t *testing.T, body, h2 string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(body, ">"+h2+"</h2>")
+	if !ok {
+		t.Fatalf("no heading %q on the page", h2)
+	}
+	if i := strings.Index(rest, "<h2"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
+}

@@ -318,6 +318,14 @@ func newSendMetrics(provider string, reg prometheus.Registerer) (*sendMetrics, e
 			Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"channel"}),
 	}
+	// The series exist at zero from the start, so that an alert on increase()
+	// sees the first failure.
+	for _, ch := range []factors.Channel{factors.ChannelEmail, factors.ChannelSMS, factors.ChannelVoice} {
+		m.sent.WithLabelValues(string(ch))
+		for _, reason := range []string{"undeliverable", "provider_unavailable", "error"} {
+			m.failed.WithLabelValues(string(ch), reason)
+		}
+	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.sent, m.failed, m.latency} {
 			if err := reg.Register(c); err != nil {

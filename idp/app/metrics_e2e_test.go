@@ -96,3 +96,31 @@ func TestMetricsNameEachEndpoint(t *testing.T) {
 		t.Errorf("metrics lack %s:\n%s", want, grepLines(metrics, "idp_build_info"))
 	}
 }
+
+// The outbox's work that is not a message to a person (back-channel logout
+// notices to form apps, the end of an erased account's sessions) is counted
+// as outbox jobs, by kind and outcome; the message metrics count emails,
+// texts and calls only (TestDeliverySMTPAndVonage).
+func TestMetricsKeepOutboxJobsApartFromMessages(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	families := scrapedFamilies(t, d.metrics())
+	scrape := d.metrics()
+	jobs := []string{"backchannel_logout", "end_sessions"}
+	for _, name := range []string{"idp_messages_sent_total", "idp_messages_failed_total", "idp_message_send_seconds_count"} {
+		for _, kind := range jobs {
+			if regexp.MustCompile(`(?m)^` + name + `\{[^}]*channel="` + kind + `"`).MatchString(scrape) {
+				t.Errorf("%s counts %s as a message", name, kind)
+			}
+		}
+	}
+	if labels := families["idp_outbox_jobs_total"]; !slices.Contains(labels, "kind") || !slices.Contains(labels, "outcome") {
+		t.Fatalf("idp_outbox_jobs_total has labels %q, want kind and outcome", labels)
+	}
+	for _, kind := range jobs {
+		for _, outcome := range []string{"done", "refused", "expired"} {
+			if !regexp.MustCompile(`(?m)^idp_outbox_jobs_total\{[^}]*kind="` + kind + `"[^}]*outcome="` + outcome + `"`).MatchString(scrape) {
+				t.Errorf("no idp_outbox_jobs_total{kind=%q,outcome=%q} at zero", kind, outcome)
+			}
+		}
+	}
+}

@@ -181,7 +181,7 @@ func TestMonitoringQueriesServedMetrics(t *testing.T) {
 	for _, topic := range []string{
 		"idp_http_requests_total", "idp_journeys_completed_total", "idp_send_share_count",
 		"idp_send_ceiling_refused_total", "idp_password_checks_total", "idp_refresh_reuse_total",
-		"idp_outbox_retries_total", "idp_messages_failed_total",
+		"idp_outbox_retries_total", "idp_messages_failed_total", "idp_outbox_jobs_total",
 	} {
 		if !slices.Contains(alerted, topic) {
 			t.Errorf("no alert watches %s", topic)

@@ -39,6 +39,9 @@ type Config struct {
 	// AdminURL is the console's base URL as browsers see it, without a trailing
 	// slash; empty when the console is off.
 	AdminURL string
+	// AdminIdleTimeout ends a console session unused this long (its absolute
+	// cap is 8 hours).
+	AdminIdleTimeout time.Duration
 
 	DatabaseURL  string       // as given (may hold a password: never log it)
 	DatabaseKind DatabaseKind // postgres or sqlite

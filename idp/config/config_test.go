@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		Addr: "localhost:8080", MetricsAddr: "localhost:9090", AdminAddr: "localhost:8082", AdminURL: "http://localhost:8082", Issuer: "http://localhost:8080",
+		Addr: "localhost:8080", MetricsAddr: "localhost:9090", AdminAddr: "localhost:8082", AdminURL: "http://localhost:8082", AdminIdleTimeout: 30 * time.Minute, Issuer: "http://localhost:8080",
 		DatabaseURL: "sqlite:./data/idp.db", DatabaseKind: DatabaseSQLite, SQLitePath: "./data/idp.db", RedisPrefix: "idp:",
 		Dev: true, OrgName: "Norfolk County Council", LogFormat: "text", LogLevel: slog.LevelInfo,
 		PhoneConfirmTwice: true, SigningAlg: "RS256",
@@ -136,6 +136,9 @@ func TestGoodValues(t *testing.T) {
 		{"refresh reuse interval off", map[string]string{"IDP_REFRESH_TOKEN_REUSE_INTERVAL": "0s"}, func(c *Config) bool { return c.RefreshTokenReuseInterval == 0 }},
 		{"session ttl", map[string]string{"IDP_SESSION_TTL": "1h30m"}, func(c *Config) bool { return c.SessionTTL == 90*time.Minute }},
 		{"audit retention", map[string]string{"IDP_AUDIT_RETENTION": "2160h"}, func(c *Config) bool { return c.AuditRetention == 90*24*time.Hour }},
+		{"console idle timeout", map[string]string{"IDP_ADMIN_IDLE_TIMEOUT": "10m"}, func(c *Config) bool {
+			return c.AdminIdleTimeout == 10*time.Minute
+		}},
 		{"session idle ttl", map[string]string{"IDP_SESSION_IDLE_TTL": "15m"}, func(c *Config) bool {
 			return c.SessionIdleTTL == 15*time.Minute && c.SessionTTL == 8*time.Hour
 		}},
@@ -243,6 +246,8 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_PHONE_RECOVERY": "maybe"}, "IDP_PHONE_RECOVERY", ""},
 		{map[string]string{"IDP_SESSION_IDLE_TTL": "0s"}, "IDP_SESSION_IDLE_TTL: ", "positive"},
 		{map[string]string{"IDP_SESSION_IDLE_TTL": "9h"}, "IDP_SESSION_IDLE_TTL: ", "not be longer"},
+		{map[string]string{"IDP_ADMIN_IDLE_TIMEOUT": "0s"}, "IDP_ADMIN_IDLE_TIMEOUT: ", "positive"},
+		{map[string]string{"IDP_ADMIN_IDLE_TIMEOUT": "9h"}, "IDP_ADMIN_IDLE_TIMEOUT: ", "at most 8h"},
 		{map[string]string{"IDP_JOURNEY_TTL": "1 hour"}, "IDP_JOURNEY_TTL: ", "duration"},
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "5"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "-1s"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},

@@ -254,6 +254,20 @@ func parseSessionIdle(p *parsing, r rawValue) (err error) {
 	return nil
 }
 
+// maxAdminSession is the console session's absolute lifetime (idp/admin's
+// default SessionTTL), which the idle timeout cannot exceed.
+const maxAdminSession = 8 * time.Hour
+
+func parseAdminIdle(p *parsing, r rawValue) (err error) {
+	if p.c.AdminIdleTimeout, err = parseDuration(r); err != nil {
+		return err
+	}
+	if p.c.AdminIdleTimeout > maxAdminSession {
+		return settingError(r, "must be at most 8h, the console session's absolute lifetime")
+	}
+	return nil
+}
+
 func parseReuseInterval(p *parsing, r rawValue) (err error) {
 	d, err := time.ParseDuration(strings.TrimSpace(r.text))
 	if err != nil || d < 0 || d > time.Minute {

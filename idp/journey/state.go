@@ -76,8 +76,11 @@ type State struct {
 	// AMR lists what was proven in this journey: "pwd", "sms", "tel".
 	AMR []string `json:"amr,omitempty"`
 
-	// ClientName is the display name of the form app the journey signs in
-	// to (its registration's name), for the pages to say so.
+	// ClientID and ClientName are the form app the journey signs in to: its
+	// id, for the daily counts of its texts and calls, and its registration's
+	// name, for the pages to say so. ClientID is empty in a journey saved
+	// before it was kept (the sign-in request has it).
+	ClientID   string `json:"cid,omitempty"`
 	ClientName string `json:"client_name,omitempty"`
 
 	// Lang is the language the person reads the pages and their messages in

@@ -146,6 +146,7 @@ func TestStateJSON(t *testing.T) {
 	s = w.must(s, ChooseMethod{Method: MethodCall})
 	s = w.must(s, ChooseMethod{Method: MethodSMS})
 	s.AuthRequestID = strings.Repeat("a", 36)
+	s.ClientID, s.ClientName = strings.Repeat("c", 64), "Make a social care referral"
 	b, err := s.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -113,7 +113,7 @@ func (p *Provider) newLogoutWorker(reg prometheus.Registerer) (*outbox.Worker, e
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return outbox.New(outbox.Config{
-		Store: p.db, Channel: ChannelBackchannelLogout, Provider: "backchannel",
+		Store: p.db, Channel: ChannelBackchannelLogout, Provider: "backchannel", Jobs: true,
 		Deliver:   p.deliverLogout,
 		Recipient: func(m *store.OutboxMessage) string { return m.Recipient }, // a client id, not personal
 		Tuning: outbox.Tuning{
@@ -141,7 +141,7 @@ func QueueErasure(ctx context.Context, db store.Outbox, userID, pseudonym string
 // commands' requests to end a person's sessions.
 func (p *Provider) newEndSessionsWorker(reg prometheus.Registerer) (*outbox.Worker, error) {
 	return outbox.New(outbox.Config{
-		Store: p.db, Channel: ChannelEndSessions, Provider: "provider",
+		Store: p.db, Channel: ChannelEndSessions, Provider: "provider", Jobs: true,
 		Deliver: func(ctx context.Context, m *store.OutboxMessage) error {
 			if m.Recipient == "" {
 				return fmt.Errorf("%w: no user id", outbox.ErrPermanent)

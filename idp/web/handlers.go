@@ -134,12 +134,19 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, authReque
 // sign-in link followed again) and shows the step reached.
 func (h *Handler) attach(w http.ResponseWriter, r *http.Request, j loaded, lr *provider.LoginRequest) {
 	s := *j.s
-	s.AuthRequestID, s.ReturnOrigin, s.ClientName = lr.ID, returnOrigin(lr.RedirectURI), lr.ClientName
+	startedFor(&s, lr)
 	if _, err := h.save(r.Context(), j, &s); err != nil && !errors.Is(err, store.ErrConflict) {
 		h.fail(w, r, "resume", err)
 		return
 	}
 	seeOther(w, r, PathLogin)
+}
+
+// startedFor ties the journey s to the sign-in request lr, keeping what the
+// pages and the sends need of it so that they need not read it back.
+func startedFor(s *journey.State, lr *provider.LoginRequest) {
+	s.AuthRequestID, s.ReturnOrigin = lr.ID, returnOrigin(lr.RedirectURI)
+	s.ClientID, s.ClientName = lr.ClientID, lr.ClientName
 }
 
 // start begins a new journey at the Sign In page, replacing any the browser had.
@@ -153,9 +160,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, lr *provider.Log
 		h.discard(r, old.s)
 	}
 	s := h.Machine.NewSignIn(id, lr.ID, h.now())
-	s.ReturnOrigin = returnOrigin(lr.RedirectURI)
+	startedFor(s, lr)
 	s.Lang = startLang(r, lr.UILocales)
-	s.ClientName = lr.ClientName
 	// login_hint pre-fills the email address: a suggestion, checked like any input
 	// when the person signs in.
 	if hint := strings.TrimSpace(lr.LoginHint); len(hint) <= 254 && strings.Count(hint, "@") == 1 {

@@ -2,8 +2,9 @@
 // a Worker claims due messages under a lease (so two processes never take the
 // same one), hands each to the channel's Deliver function, and marks it sent,
 // or schedules a retry with exponential backoff and jitter, or gives up after
-// GiveUpAfter or on an error wrapping ErrPermanent. Email (factors/email) and
-// back-channel logout notices (idp/provider) each run one.
+// GiveUpAfter or on an error wrapping ErrPermanent. Email (factors/email) runs
+// one, and so do back-channel logout notices and the ends of sessions
+// (idp/provider), which are jobs (Config.Jobs), not messages.
 //
 // It never logs message bodies; the channel says how a recipient is named in logs.
 package outbox
@@ -54,6 +55,11 @@ type Config struct {
 	Channel string
 	// Provider names who delivers, for the metrics' provider label ("smtp").
 	Provider string
+	// Jobs: the channel's entries are work for the servers (a logout notice to a
+	// form app, the end of a person's sessions), not messages to people. They are
+	// counted as idp_outbox_jobs_total{kind,outcome} and idp_outbox_job_seconds{kind}
+	// (kind: the channel), not as idp_messages_*.
+	Jobs bool
 	// Deliver tries one message once, within ctx (bounded by SendTimeout).
 	Deliver func(ctx context.Context, m *store.OutboxMessage) error
 	// Recipient is how logs name a message's recipient [masked: its first character].
@@ -72,11 +78,19 @@ type Worker struct {
 	cfg  Config
 	wake chan struct{}
 
-	sent    *prometheus.CounterVec
-	failed  *prometheus.CounterVec
-	retries prometheus.Counter
-	latency *prometheus.HistogramVec
+	// outcomes counts deliveries by outcome, latency times them.
+	outcomes map[string]prometheus.Counter
+	retries  prometheus.Counter
+	latency  prometheus.Observer
 }
+
+// The outcomes of a delivery: done (a message sent), refused for good, or
+// given up after GiveUpAfter.
+const (
+	outcomeDone    = "done"
+	outcomeRefused = "refused"
+	outcomeExpired = "expired"
+)
 
 // New checks cfg, fills defaults and registers the metrics.
 func New(cfg Config) (*Worker, error) {
@@ -112,41 +126,75 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Recipient == nil {
 		cfg.Recipient = maskRecipient
 	}
+	w := &Worker{cfg: cfg, wake: make(chan struct{}, 1), outcomes: map[string]prometheus.Counter{}}
 	provider := prometheus.Labels{"provider": cfg.Provider}
-	w := &Worker{cfg: cfg, wake: make(chan struct{}, 1)}
-	// Names, help and labels match the other providers' metrics so that they share
-	// families in one registry.
-	w.sent = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "idp_messages_sent_total", Help: "Messages accepted by a provider, by channel and provider.",
-		ConstLabels: provider,
-	}, []string{"channel"})
-	w.failed = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "idp_messages_failed_total", Help: "Messages a provider refused or could not take, by channel, provider and reason.",
-		ConstLabels: provider,
-	}, []string{"channel", "reason"})
 	w.retries = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "idp_outbox_retries_total", Help: "Outbox deliveries that failed and were scheduled again.",
 		ConstLabels: provider,
 	})
-	w.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "idp_message_send_seconds", Help: "Time to hand a message to a provider, by channel and provider.",
-		ConstLabels: provider,
-		Buckets:     []float64{.05, .1, .25, .5, 1, 2.5, 5, 10},
-	}, []string{"channel"})
-	// This worker's series exist at zero from the start, so that an alert on
-	// increase() sees the first failure.
-	w.sent.WithLabelValues(cfg.Channel)
-	for _, reason := range []string{"refused", "expired"} {
-		w.failed.WithLabelValues(cfg.Channel, reason)
+	var metrics []prometheus.Collector
+	if cfg.Jobs {
+		metrics = w.jobMetrics()
+	} else {
+		metrics = w.messageMetrics(provider)
 	}
 	if cfg.Registerer != nil {
-		for _, m := range []prometheus.Collector{w.sent, w.failed, w.retries, w.latency} {
+		for _, m := range append(metrics, w.retries) {
 			if err := cfg.Registerer.Register(m); err != nil {
 				return nil, fmt.Errorf("outbox: register metrics: %w", err)
 			}
 		}
 	}
 	return w, nil
+}
+
+// sendBuckets bound the time of one delivery, in seconds.
+var sendBuckets = []float64{.05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// messageMetrics are a message channel's metrics. Names, help and labels
+// match the other providers' metrics so that they share families in one
+// registry. This worker's series exist at zero from the start, so that an
+// alert on increase() sees the first failure.
+func (w *Worker) messageMetrics(provider prometheus.Labels) []prometheus.Collector {
+	sent := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "idp_messages_sent_total", Help: "Messages accepted by a provider, by channel and provider.",
+		ConstLabels: provider,
+	}, []string{"channel"})
+	failed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "idp_messages_failed_total", Help: "Messages a provider refused or could not take, by channel, provider and reason.",
+		ConstLabels: provider,
+	}, []string{"channel", "reason"})
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "idp_message_send_seconds", Help: "Time to hand a message to a provider, by channel and provider.",
+		ConstLabels: provider,
+		Buckets:     sendBuckets,
+	}, []string{"channel"})
+	w.outcomes[outcomeDone] = sent.WithLabelValues(w.cfg.Channel)
+	for _, reason := range []string{outcomeRefused, outcomeExpired} {
+		w.outcomes[reason] = failed.WithLabelValues(w.cfg.Channel, reason)
+	}
+	w.latency = latency.WithLabelValues(w.cfg.Channel)
+	return []prometheus.Collector{sent, failed, latency}
+}
+
+// jobMetrics are a job channel's metrics, one series per outcome at zero from
+// the start.
+func (w *Worker) jobMetrics() []prometheus.Collector {
+	kind := prometheus.Labels{"kind": w.cfg.Channel}
+	jobs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "idp_outbox_jobs_total", Help: "Outbox jobs that are not messages to people (logout notices, ends of sessions), by kind and outcome.",
+		ConstLabels: kind,
+	}, []string{"outcome"})
+	latency := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "idp_outbox_job_seconds", Help: "Time to carry out one outbox job, by kind.",
+		ConstLabels: kind,
+		Buckets:     sendBuckets,
+	})
+	for _, outcome := range []string{outcomeDone, outcomeRefused, outcomeExpired} {
+		w.outcomes[outcome] = jobs.WithLabelValues(outcome)
+	}
+	w.latency = latency
+	return []prometheus.Collector{jobs, latency}
 }
 
 // Wake makes Run look at the outbox now rather than at its next poll. It never blocks.
@@ -215,7 +263,7 @@ func (w *Worker) deliver(ctx context.Context, m *store.OutboxMessage) {
 	start := time.Now()
 	err := w.cfg.Deliver(sendCtx, m)
 	cancel()
-	w.latency.WithLabelValues(m.Channel).Observe(time.Since(start).Seconds())
+	w.latency.Observe(time.Since(start).Seconds())
 
 	// The outcome is recorded even if ctx has just been cancelled: a sent message
 	// left unmarked would be sent again after its lease.
@@ -224,17 +272,17 @@ func (w *Worker) deliver(ctx context.Context, m *store.OutboxMessage) {
 	now := w.cfg.Now()
 	switch {
 	case err == nil:
-		w.sent.WithLabelValues(m.Channel).Inc()
+		w.outcomes[outcomeDone].Inc()
 		if merr := w.cfg.Store.MarkOutboxSent(rctx, m.ID, now); merr != nil {
 			log.ErrorContext(ctx, "outbox: sent but not marked; it may be sent again", slog.String("error", merr.Error()))
 			return
 		}
 		log.InfoContext(ctx, "outbox: sent")
 	case errors.Is(err, ErrPermanent):
-		w.failed.WithLabelValues(m.Channel, "refused").Inc()
+		w.outcomes[outcomeRefused].Inc()
 		w.markFailed(rctx, log, m, err)
 	case now.Sub(m.CreatedAt) >= w.cfg.GiveUpAfter:
-		w.failed.WithLabelValues(m.Channel, "expired").Inc()
+		w.outcomes[outcomeExpired].Inc()
 		w.markFailed(rctx, log, m, fmt.Errorf("gave up after %s: %w", w.cfg.GiveUpAfter, err))
 	default:
 		w.retries.Inc()

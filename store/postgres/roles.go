@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -32,13 +33,33 @@ func (s *Store) GrantRole(ctx context.Context, r *store.AdminRole) (bool, error)
 	return granted, nil
 }
 
-// RevokeRole deletes the role.
+// RevokeRole deletes the role. Revoking the role owner locks every owner's
+// row first (FOR UPDATE), so two revokes of the role owner run one after the
+// other and the second sees what the first left: the last owner is kept.
 func (s *Store) RevokeRole(ctx context.Context, userID, role string) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM admin_roles WHERE user_id = $1 AND role = $2`, userID, role)
+	var revoked bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if role == store.RoleOwner {
+			rows, err := tx.Query(ctx, `SELECT user_id FROM admin_roles WHERE role = $1 ORDER BY user_id FOR UPDATE`, role)
+			if err != nil {
+				return err
+			}
+			owners, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			if slices.Equal(owners, []string{userID}) {
+				return store.ErrLastOwner
+			}
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM admin_roles WHERE user_id = $1 AND role = $2`, userID, role)
+		revoked = err == nil && tag.RowsAffected() > 0
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("postgres: revoke role %s: %w", role, err)
 	}
-	return tag.RowsAffected() > 0, nil
+	return revoked, nil
 }
 
 // RolesOf reads the user's roles, sorted.

@@ -36,17 +36,39 @@ func (s *Store) GrantRole(ctx context.Context, r *store.AdminRole) (bool, error)
 	return granted, nil
 }
 
-// RevokeRole deletes the role.
+// RevokeRole deletes the role. The check that an owner is not the last one
+// and the delete are one write transaction (BEGIN IMMEDIATE on the one
+// write connection), so no other revoke comes between them.
 func (s *Store) RevokeRole(ctx context.Context, userID, role string) (bool, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM admin_roles WHERE user_id = ? AND role = ?`, userID, role)
+	var revoked bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if role == store.RoleOwner {
+			var others int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM admin_roles WHERE role = ? AND user_id <> ?`, role, userID).Scan(&others); err != nil {
+				return err
+			}
+			if others == 0 {
+				var held int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM admin_roles WHERE role = ? AND user_id = ?`, role, userID).Scan(&held); err != nil {
+					return err
+				}
+				if held > 0 {
+					return store.ErrLastOwner
+				}
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM admin_roles WHERE user_id = ? AND role = ?`, userID, role)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		revoked = n > 0
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("sqlite: revoke role %s: %w", role, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlite: revoke role %s: %w", role, err)
-	}
-	return n > 0, nil
+	return revoked, nil
 }
 
 // RolesOf reads the user's roles, sorted.

@@ -58,6 +58,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"PruneRefreshTokensBatches", durablePruneRefreshBatches},
 		{"EraseUser", durableEraseUser},
 		{"AdminRoles", durableAdminRoles},
+		{"LastOwner", durableLastOwner},
 		{"PendingPhoneLifecycle", durablePendingPhoneLifecycle},
 		{"PendingPhoneCancel", durablePendingPhoneCancel},
 		{"AuditQueryAndPrune", durableAuditQuery},

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,5 +97,76 @@ func durableAdminRoles(t *testing.T, s store.Durable) {
 	durableOK(t, "QueryAudit", err)
 	if len(es) != 1 || es[0].Operator != "console:erased:roles" || es[0].Reason != "helpdesk call 4411" {
 		t.Errorf("events by an erased operator: %+v", es)
+	}
+}
+
+// durableLastOwner: the last owner cannot lose the role owner; when two
+// owners revoke each other's role at the same moment, one revoke is refused
+// (ErrLastOwner) and one owner remains, whatever the interleaving.
+func durableLastOwner(t *testing.T, s store.Durable) {
+	ctx := context.Background()
+	ann, bob := durableUser("u-owner-ann", "ann.owner@example.org"), durableUser("u-owner-bob", "bob.owner@example.org")
+	for _, u := range []*store.User{ann, bob} {
+		durableOK(t, "CreateUser", s.CreateUser(ctx, u))
+	}
+	grant := func(u *store.User) {
+		t.Helper()
+		_, err := s.GrantRole(ctx, &store.AdminRole{UserID: u.ID, Role: store.RoleOwner, GrantedBy: "cli:sam", GrantedAt: durableBase})
+		durableOK(t, "GrantRole owner", err)
+	}
+	owners := func() []string {
+		t.Helper()
+		all, err := s.ListRoles(ctx)
+		durableOK(t, "ListRoles", err)
+		var ids []string
+		for _, r := range all {
+			if r.Role == store.RoleOwner {
+				ids = append(ids, r.UserID)
+			}
+		}
+		return ids
+	}
+
+	grant(ann)
+	if revoked, err := s.RevokeRole(ctx, ann.ID, store.RoleOwner); !errors.Is(err, store.ErrLastOwner) || revoked {
+		t.Fatalf("revoking the only owner: %v, %v; want ErrLastOwner", revoked, err)
+	}
+	if got := owners(); !slices.Equal(got, []string{ann.ID}) {
+		t.Fatalf("owners after the refused revoke: %v", got)
+	}
+	if revoked, err := s.RevokeRole(ctx, ann.ID, "support"); err != nil || revoked {
+		t.Errorf("revoking a role the last owner does not hold: %v, %v", revoked, err)
+	}
+
+	for round := range 20 {
+		grant(ann)
+		grant(bob)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		start := make(chan struct{})
+		for i, u := range []*store.User{ann, bob} {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = s.RevokeRole(ctx, u.ID, store.RoleOwner)
+			})
+		}
+		close(start)
+		wg.Wait()
+		left := owners()
+		if len(left) != 1 {
+			t.Fatalf("round %d: owners after two owners revoked each other at once: %v (errors %v)", round, left, errs)
+		}
+		refused := 0
+		for _, err := range errs {
+			switch {
+			case errors.Is(err, store.ErrLastOwner):
+				refused++
+			case err != nil:
+				t.Fatalf("round %d: revoke: %v", round, err)
+			}
+		}
+		if refused != 1 {
+			t.Fatalf("round %d: %d revokes refused, want 1 (errors %v)", round, refused, errs)
+		}
 	}
 }
