@@ -36,8 +36,8 @@ type GCPolicy struct {
 
 // SetGCPolicy gives the Go runtime cfg's memory limit (IDP_MEMORY_LIMIT) and the
 // GC percent that goes with it, unless the operator set GOMEMLIMIT or GOGC
-// (getenv), which win; then it returns to the system the memory start-up no
-// longer needs. Call it once, after Open.
+// (getenv), which win. Call it once, after Open: start-up (templates parsed,
+// migrations) collects at the runtime's default pace.
 func SetGCPolicy(cfg *config.Config, getenv func(string) string) GCPolicy {
 	p := gcPolicy(cfg.MemoryLimit, getenv, password.QueueMemory(password.DefaultParams, hashSlots))
 	if p.MemoryLimit > 0 {
@@ -46,9 +46,6 @@ func SetGCPolicy(cfg *config.Config, getenv func(string) string) GCPolicy {
 	if p.GCPercent > 0 {
 		debug.SetGCPercent(p.GCPercent)
 	}
-	// Parsing the page templates and migrating leave garbage the higher GC
-	// percent would otherwise keep resident while the server waits.
-	debug.FreeOSMemory()
 	return p
 }
 
