@@ -79,6 +79,10 @@ type State struct {
 	// ClientName is the display name of the form app the journey signs in
 	// to (its registration's name), for the pages to say so.
 	ClientName string `json:"client_name,omitempty"`
+	// ClientID is that form app's client id, for the daily counts of the texts
+	// and calls the journey sends (read from the sign-in request when empty: a
+	// journey saved before it was kept).
+	ClientID string `json:"client_id,omitempty"`
 
 	// Lang is the language the person reads the pages and their messages in
 	// ("en", "cy"): from the request's ui_locales, the language toggle or

@@ -244,11 +244,14 @@ func (h *Handler) msgCeiling(verified bool) string {
 }
 
 // journeyClient is the form app the journey s signs in to, for the daily
-// counts of texts and calls; "" when it has none (the account pages) or its
-// sign-in request is gone.
+// counts of texts and calls; "" when it has none (the account pages), or when
+// a journey saved without its client id has lost its sign-in request.
 func (h *Handler) journeyClient(r *http.Request, s *journey.State) string {
 	if s == nil || s.AuthRequestID == "" {
 		return ""
+	}
+	if s.ClientID != "" {
+		return s.ClientID
 	}
 	lr, err := h.Provider.LoginRequest(r, s.AuthRequestID)
 	if err != nil {

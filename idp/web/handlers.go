@@ -134,7 +134,7 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, authReque
 // sign-in link followed again) and shows the step reached.
 func (h *Handler) attach(w http.ResponseWriter, r *http.Request, j loaded, lr *provider.LoginRequest) {
 	s := *j.s
-	s.AuthRequestID, s.ReturnOrigin, s.ClientName = lr.ID, returnOrigin(lr.RedirectURI), lr.ClientName
+	s.AuthRequestID, s.ReturnOrigin, s.ClientName, s.ClientID = lr.ID, returnOrigin(lr.RedirectURI), lr.ClientName, lr.ClientID
 	if _, err := h.save(r.Context(), j, &s); err != nil && !errors.Is(err, store.ErrConflict) {
 		h.fail(w, r, "resume", err)
 		return
@@ -155,7 +155,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, lr *provider.Log
 	s := h.Machine.NewSignIn(id, lr.ID, h.now())
 	s.ReturnOrigin = returnOrigin(lr.RedirectURI)
 	s.Lang = startLang(r, lr.UILocales)
-	s.ClientName = lr.ClientName
+	s.ClientName, s.ClientID = lr.ClientName, lr.ClientID
 	// login_hint pre-fills the email address: a suggestion, checked like any input
 	// when the person signs in.
 	if hint := strings.TrimSpace(lr.LoginHint); len(hint) <= 254 && strings.Count(hint, "@") == 1 {
