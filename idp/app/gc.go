@@ -1,8 +1,10 @@
 package app
 
 import (
+	"math"
 	"runtime/debug"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/password"
 )
@@ -34,12 +36,17 @@ type GCPolicy struct {
 	GCPercent   int
 }
 
-// SetGCPolicy gives the Go runtime cfg's memory limit (IDP_MEMORY_LIMIT) and the
-// GC percent that goes with it, unless the operator set GOMEMLIMIT or GOGC
+// SetGCPolicy gives the Go runtime cfg's memory limit (IDP_MEMORY_LIMIT; auto at
+// most nine tenths of the container's memory limit, from its cgroup) and the GC
+// percent that goes with it, unless the operator set GOMEMLIMIT or GOGC
 // (getenv), which win. Call it once, after Open: start-up (templates parsed,
 // migrations) collects at the runtime's default pace.
 func SetGCPolicy(cfg *config.Config, getenv func(string) string) GCPolicy {
-	p := gcPolicy(cfg.MemoryLimit, getenv, password.QueueMemory(password.DefaultParams, hashSlots))
+	var container int64
+	if n, err := memlimit.FromCgroup(); err == nil && n > 0 && n <= math.MaxInt64 {
+		container = int64(n)
+	}
+	p := gcPolicy(cfg.MemoryLimit, getenv, password.QueueMemory(password.DefaultParams, hashSlots), container)
 	if p.MemoryLimit > 0 {
 		debug.SetMemoryLimit(p.MemoryLimit)
 	}
@@ -49,12 +56,19 @@ func SetGCPolicy(cfg *config.Config, getenv func(string) string) GCPolicy {
 	return p
 }
 
-func gcPolicy(limit int64, getenv func(string) string, queueMemory int64) GCPolicy {
+// gcPolicy is the policy for the configured limit, the password hash queue's
+// memory and the container's memory limit (0: none).
+func gcPolicy(limit int64, getenv func(string) string, queueMemory, container int64) GCPolicy {
 	if limit == config.MemoryLimitOff {
 		return GCPolicy{}
 	}
 	if limit == config.MemoryLimitAuto {
 		limit = memoryBase + queueMemory
+		// The cores a container sees are the machine's (one hash slot each),
+		// its memory may be far less: auto stays under a tenth below it.
+		if container > 0 {
+			limit = min(limit, container/10*9)
+		}
 	}
 	var p GCPolicy
 	if getenv("GOMEMLIMIT") == "" {
