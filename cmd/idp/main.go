@@ -249,6 +249,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer a.Close()
+	gc := app.SetGCPolicy(cfg, env.getenv)
+	log.Info("garbage collection", "memory_limit", gc.MemoryLimit, "gc_percent", gc.GCPercent)
 	demo := startDemoFormApp(ctx, cfg, env, log, demoLn, demoBase)
 	defer demo.stop()
 	printURLs(env.stdout, a, demo)

@@ -60,6 +60,7 @@ type options struct {
 	pruneEvery time.Duration
 	demoURL    string
 	callPoll   time.Duration
+	wrapStores func(store.Durable, store.Ephemeral) (store.Durable, store.Ephemeral)
 }
 
 // WithDemoFormApp registers the embedded demo form app's client at base (e.g.
@@ -80,6 +81,12 @@ func WithAuditPruneEvery(d time.Duration) Option { return func(o *options) { o.p
 // sees '#' move it on soon after.
 func WithCallPoll(poll time.Duration) Option {
 	return func(o *options) { o.callPoll = poll }
+}
+
+// WithStores hands the stores Open opened (and migrated) to wrap before anything
+// uses them, and uses what it returns: tests count the calls a request makes.
+func WithStores(wrap func(store.Durable, store.Ephemeral) (store.Durable, store.Ephemeral)) Option {
+	return func(o *options) { o.wrapStores = wrap }
 }
 
 // Open opens and migrates the stores cfg selects and builds the handler.
@@ -105,6 +112,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opt
 	if err != nil {
 		durable.Close()
 		return nil, err
+	}
+	if o.wrapStores != nil {
+		durable, ephemeral = o.wrapStores(durable, ephemeral)
 	}
 	a := &App{
 		Config:           cfg,

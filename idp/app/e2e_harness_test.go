@@ -74,7 +74,7 @@ const (
 
 // startIdP runs the idp in development mode on the backend, with a confidential
 // client registered for the relying party.
-func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
+func startIdP(t *testing.T, b backend, extra map[string]string, opts ...app.Option) *idp {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -96,7 +96,7 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 	for k, v := range extra {
 		vars[k] = v
 	}
-	a, ck := serveIdP(t, ln, vars)
+	a, ck := serveIdP(t, ln, vars, opts...)
 	ctx := context.Background()
 	secret, err := provider.AddClient(ctx, a.Durable, clientSecretsOf(t, a), provider.NewClient{
 		ID: "referral-form", Name: "Make a social care referral", RedirectURIs: []string{rpRedirect},
@@ -120,7 +120,7 @@ func startIdP(t *testing.T, b backend, extra map[string]string) *idp {
 }
 
 // serveIdP opens the app vars configure and serves it on ln until the test ends.
-func serveIdP(t *testing.T, ln net.Listener, vars map[string]string) (*app.App, *clock) {
+func serveIdP(t *testing.T, ln net.Listener, vars map[string]string, opts ...app.Option) (*app.App, *clock) {
 	t.Helper()
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] })
 	if err != nil {
@@ -128,10 +128,10 @@ func serveIdP(t *testing.T, ln net.Listener, vars map[string]string) (*app.App, 
 	}
 	ck := &clock{}
 	ctx := context.Background()
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), app.WithClock(ck.now),
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), append([]app.Option{app.WithClock(ck.now),
 		// With JavaScript the call-waiting page asks every 200 ms (not 2 s): a
 		// browser test sees '#' move it on at once.
-		app.WithCallPoll(200*time.Millisecond))
+		app.WithCallPoll(200 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -94,7 +94,7 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
 	}
-	hasher := password.NewHasher(password.DefaultParams, 0)
+	hasher := password.NewHasher(password.DefaultParams, hashSlots)
 	if reg := a.Metrics.Registry(); reg != nil {
 		if err := hasher.Instrument(reg); err != nil {
 			return nil, err

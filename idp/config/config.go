@@ -94,6 +94,12 @@ type Config struct {
 	// stops at once.
 	ShutdownDrain time.Duration
 
+	// MemoryLimit is the soft limit on the server's memory that it gives the Go
+	// runtime at start (bytes), with a garbage collection pace to match (see
+	// app.SetGCPolicy): MemoryLimitAuto works it out from the password hash queue,
+	// MemoryLimitOff leaves the runtime's defaults.
+	MemoryLimit int64
+
 	// RefreshTokenReuseInterval: for this long after a rotation the token's own
 	// client may present the old token again and get the same successor (a
 	// retry of a lost answer); 0 turns it off.
@@ -362,6 +368,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("enrol_numbers_per_day", c.EnrolNumbersPerDay),
 		slog.Int("enrol_sends_per_day", c.EnrolSendsPerDay),
 		slog.Duration("shutdown_drain", c.ShutdownDrain),
+		slog.Int64("memory_limit", c.MemoryLimit),
 	)
 }
 

@@ -152,6 +152,10 @@ func TestGoodValues(t *testing.T) {
 		{"drain", map[string]string{"IDP_SHUTDOWN_DRAIN": "15s"}, func(c *Config) bool { return c.ShutdownDrain == 15*time.Second }},
 		{"no drain", map[string]string{"IDP_SHUTDOWN_DRAIN": "0s"}, func(c *Config) bool { return c.ShutdownDrain == 0 }},
 		{"no drain without unit", map[string]string{"IDP_SHUTDOWN_DRAIN": "0"}, func(c *Config) bool { return c.ShutdownDrain == 0 }},
+		{"memory limit auto", map[string]string{"IDP_MEMORY_LIMIT": "auto"}, func(c *Config) bool { return c.MemoryLimit == MemoryLimitAuto }},
+		{"memory limit off", map[string]string{"IDP_MEMORY_LIMIT": "off"}, func(c *Config) bool { return c.MemoryLimit == MemoryLimitOff }},
+		{"memory limit MiB", map[string]string{"IDP_MEMORY_LIMIT": "512MiB"}, func(c *Config) bool { return c.MemoryLimit == 512<<20 }},
+		{"memory limit GiB", map[string]string{"IDP_MEMORY_LIMIT": " 2GiB "}, func(c *Config) bool { return c.MemoryLimit == 2<<30 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,6 +256,11 @@ func TestBadValues(t *testing.T) {
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "5"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "-1s"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
 		{map[string]string{"IDP_SHUTDOWN_DRAIN": "1h"}, "IDP_SHUTDOWN_DRAIN: ", "from 0s (no drain) to 5m"},
+		{map[string]string{"IDP_MEMORY_LIMIT": "512"}, "IDP_MEMORY_LIMIT: ", "auto, off or a size from 64MiB"},
+		{map[string]string{"IDP_MEMORY_LIMIT": "512MB"}, "IDP_MEMORY_LIMIT: ", "auto, off or a size from 64MiB"},
+		{map[string]string{"IDP_MEMORY_LIMIT": "32MiB"}, "IDP_MEMORY_LIMIT: ", "auto, off or a size from 64MiB"},
+		{map[string]string{"IDP_MEMORY_LIMIT": "-1GiB"}, "IDP_MEMORY_LIMIT: ", "auto, off or a size from 64MiB"},
+		{map[string]string{"IDP_MEMORY_LIMIT": "99999999999TiB"}, "IDP_MEMORY_LIMIT: ", "auto, off or a size from 64MiB"},
 		{map[string]string{"IDP_DEV_PEERS": "0.0.0.0/0"}, "IDP_DEV_PEERS: ", "not inside a private range"},
 		{map[string]string{"IDP_DEV_PEERS": "10.0.0.0/7"}, "IDP_DEV_PEERS: ", "not inside a private range"},
 		{map[string]string{"IDP_DEV_PEERS": "203.0.113.7"}, "IDP_DEV_PEERS: ", "not inside a private range"},

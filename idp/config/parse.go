@@ -1,6 +1,8 @@
 package config
 
 import (
+	"math"
+
 	"github.com/councilforms/idp/idp/cost"
 
 	"encoding/base64"
@@ -473,6 +475,45 @@ func parseDuration(r rawValue) (time.Duration, error) {
 const maxDrain = 5 * time.Minute
 
 // parseDrain reads a duration that may be zero (no drain).
+// MemoryLimitAuto and MemoryLimitOff are Config.MemoryLimit's values for
+// IDP_MEMORY_LIMIT=auto and off.
+const (
+	MemoryLimitAuto int64 = 0
+	MemoryLimitOff  int64 = -1
+)
+
+// minMemoryLimit: below this the server's own heap (page templates, pools)
+// would keep the collector running all the time.
+const minMemoryLimit = 64 << 20
+
+// sizeUnits are GOMEMLIMIT's suffixes.
+var sizeUnits = []struct {
+	suffix string
+	shift  uint
+}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
+
+func parseMemoryLimit(r rawValue) (int64, error) {
+	v := strings.TrimSpace(r.text)
+	switch strings.ToLower(v) {
+	case "auto":
+		return MemoryLimitAuto, nil
+	case "off":
+		return MemoryLimitOff, nil
+	}
+	for _, u := range sizeUnits {
+		digits, ok := strings.CutSuffix(v, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt64>>u.shift || n<<u.shift < minMemoryLimit {
+			break
+		}
+		return n << u.shift, nil
+	}
+	return 0, settingError(r, "must be auto, off or a size from 64MiB, such as 512MiB or 2GiB")
+}
+
 func parseDrain(r rawValue) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(r.text))
 	if err != nil || d < 0 || d > maxDrain {

@@ -119,6 +119,7 @@ func TestEveryFieldComesFromASetting(t *testing.T) {
 		"YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=", // 32 bytes, another key
 		vonageKeyFile(t),       // another file
 		"#00703c", logoFile(t), // branding
+		"off", // a memory limit
 		"https://fabrikam.b2clogin.com/fabrikam.onmicrosoft.com/B2C_1_ROPC/oauth2/v2.0/token"}
 	for _, v := range base {
 		pool = append(pool, v)

@@ -98,9 +98,7 @@ func (h *Hasher) Instrument(reg prometheus.Registerer) error {
 // NewHasher returns a Hasher for p that runs at most maxConcurrent hashes at once
 // (runtime.NumCPU() when maxConcurrent <= 0).
 func NewHasher(p Params, maxConcurrent int) *Hasher {
-	if maxConcurrent <= 0 {
-		maxConcurrent = runtime.NumCPU()
-	}
+	maxConcurrent = slots(maxConcurrent)
 	h := &Hasher{
 		params: p,
 		sem:    make(chan struct{}, maxConcurrent),
@@ -109,6 +107,22 @@ func NewHasher(p Params, maxConcurrent int) *Hasher {
 	}
 	h.dummy = encode(p, randomBytes(p.SaltLen), randomBytes(p.KeyLen))
 	return h
+}
+
+func slots(maxConcurrent int) int {
+	if maxConcurrent <= 0 {
+		return runtime.NumCPU()
+	}
+	return maxConcurrent
+}
+
+// QueueMemory is the memory, in bytes, of as many hashes with p as a Hasher
+// made with maxConcurrent lets queue (its slots and the QueueFactor waiting per
+// slot). A finished hash's memory is garbage at once, so this is the room that
+// lets the garbage collector run once per queueful of hashes rather than after
+// every one or two: the server's memory limit leaves it (app.SetGCPolicy).
+func QueueMemory(p Params, maxConcurrent int) int64 {
+	return int64(slots(maxConcurrent)) * (QueueFactor + 1) * int64(p.Memory) << 10
 }
 
 // Params returns the parameters new hashes are made with.
