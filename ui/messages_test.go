@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
 func TestFormatTime(t *testing.T) {
@@ -60,6 +62,40 @@ func TestFormatTimeInWelsh(t *testing.T) {
 	} {
 		if got := FormatTimeIn("cy", c.t); got != c.want {
 			t.Errorf("FormatTimeIn(cy, %v) = %q, want %q", c.t, got, c.want)
+		}
+	}
+}
+
+// A time the journey writes into an English message (ui.FormatTime, through
+// journey.Policy.FormatTime) is Welsh in the Welsh page, as is the rest of the
+// message. (Before: "… ar ôl 2:05pm on 3 March 2026", the time left in English.)
+func TestTimesInsideMessagesAreTranslated(t *testing.T) {
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 3, 14, 5, 0, 0, time.UTC), "2:05pm ar 3 Mawrth 2026"},
+		{time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC), "canol dydd ar 24 Rhagfyr 2026"},
+		{time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), "canol nos ar 1 Ionawr 2027"},
+	} {
+		english := "Too many wrong codes have been entered for this email address. You can try again after " + FormatTime(tc.at)
+		got := Translate(locale.Welsh, english)
+		if !strings.Contains(got, tc.want) || !strings.HasPrefix(got, "Mae gormod o godau") {
+			t.Errorf("Welsh of %q = %q, want the Welsh message with %q", english, got, tc.want)
+		}
+		if w := FormatTimeIn(locale.Welsh, tc.at); w != tc.want {
+			t.Errorf("FormatTimeIn(cy, %v) = %q, want %q", tc.at, w, tc.want)
+		}
+		for _, m := range []string{"January", "March", "December", " on ", "midday", "midnight"} {
+			if strings.Contains(got, m) {
+				t.Errorf("Welsh message %q has the English %q", got, m)
+			}
+		}
+	}
+	// Only a time matches a time: words that merely look like one stay untranslated.
+	for _, s := range []string{"Try again on your phone now", "Sign in on 3 March"} {
+		if IsCatalogued(s) {
+			t.Errorf("IsCatalogued(%q) = true, want false", s)
 		}
 	}
 }
