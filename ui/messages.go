@@ -34,11 +34,11 @@ var errorWords = func() *locale.Translator {
 	if embedded == nil {
 		return nil
 	}
-	return embedded.Translator("error.", "wait.", "when.")
+	return embedded.Translator("error.", "wait.", "when.", "provider.")
 }()
 
 // Translate returns an error message written in English (the journey's, the
-// phone and password rules', the handlers') in lang, when the catalogue has
+// phone and password rules', the handlers', the provider's pages') in lang, when the catalogue has
 // it; otherwise the English as it is.
 func Translate(lang, english string) string {
 	if errorWords == nil {

@@ -152,8 +152,12 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		// Client secrets registered before HMAC-SHA-256 were argon2id hashes.
 		LegacySecretVerifier: hasher,
 		TrustedProxies:       cfg.TrustedProxies,
-		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
-			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Title: title}, Paragraphs: []string{message}})
+		// The provider writes its pages' words in English; the catalogue has
+		// each (provider.*) in every language.
+		ErrorPage: func(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+			lang := web.RequestLang(r)
+			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Lang: lang, Title: ui.Translate(lang, title)},
+				Paragraphs: []string{ui.Translate(lang, message)}})
 		},
 		// The setting's 0s (off) is the provider's negative; its zero is the default.
 		RefreshReuseInterval: cmp.Or(cfg.RefreshTokenReuseInterval, -1),
