@@ -99,3 +99,37 @@ func TestTimesInsideMessagesAreTranslated(t *testing.T) {
 		}
 	}
 }
+
+// The council's contact text in Welsh (IDP_CONTACT_TEXT_CY) wherever a Welsh
+// page ends a sentence with it; the built-in text has its catalogue Welsh;
+// without a Welsh text the council's English stays as it is. (Before: the
+// English contact text inside every Welsh refusal.)
+func TestContactTextInWelsh(t *testing.T) {
+	builtIn := Contact{Text: "contact the council's customer services"}
+	own := Contact{Text: "call customer services on 01632 960 001", TextWelsh: "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001",
+		Hours: "Monday to Friday, 9am to 5pm", HoursWelsh: "Dydd Llun i ddydd Gwener, 9am i 5pm"}
+	noWelsh := Contact{Text: "call customer services on 01632 960 001"}
+	refusal := func(c Contact) string { return "You have tried too many different phone numbers today. Try again in 5 hours, or " + c.Text }
+	for _, tc := range []struct {
+		c          Contact
+		want, hour string
+	}{
+		{builtIn, "cysylltwch â gwasanaethau cwsmeriaid y cyngor", ""},
+		{own, "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001", "Dydd Llun i ddydd Gwener, 9am i 5pm"},
+		{noWelsh, "call customer services on 01632 960 001", ""},
+	} {
+		if got := tc.c.In(locale.Welsh); got.Text != tc.want || got.Hours != tc.hour {
+			t.Errorf("%+v in Welsh = %q, %q; want %q, %q", tc.c, got.Text, got.Hours, tc.want, tc.hour)
+		}
+		if got := tc.c.In(locale.English); got != tc.c {
+			t.Errorf("%+v in English = %+v, want it unchanged", tc.c, got)
+		}
+		got := tc.c.Localize(locale.Welsh, refusal(tc.c))
+		if !strings.HasSuffix(got, ", neu "+tc.want) || !strings.Contains(got, "5 awr") {
+			t.Errorf("Welsh refusal = %q, want it to end %q", got, ", neu "+tc.want)
+		}
+		if en := tc.c.Localize(locale.English, refusal(tc.c)); en != refusal(tc.c) {
+			t.Errorf("English refusal = %q, want it as written", en)
+		}
+	}
+}

@@ -80,7 +80,8 @@ type Config struct {
 	// SessionTTL is how long a console session lasts (default 8 hours).
 	SessionTTL time.Duration
 	// ContactText ends the notices people are sent ("contact the council's customer services").
-	ContactText string
+	ContactText      string
+	ContactTextWelsh string // ContactText in Welsh (IDP_CONTACT_TEXT_CY)
 	// HTTPS turns on HSTS.
 	HTTPS bool
 }
@@ -149,7 +150,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 		return nil, fmt.Errorf("admin: message templates: %w", err)
 	}
 	c := &Console{cfg: cfg, deps: deps, log: deps.Log.With("listener", "admin"), pages: pages, mux: http.NewServeMux(),
-		support: &support.Service{Store: deps.Store, Notices: deps.Email, Messages: catalogue, ContactText: cfg.ContactText, Now: deps.Now}}
+		support: &support.Service{Store: deps.Store, Notices: deps.Email, Messages: catalogue, ContactText: cfg.ContactText, ContactTextWelsh: cfg.ContactTextWelsh, Now: deps.Now}}
 	c.issuer = newIssuer(cfg, inProcess{issuer: strings.TrimSuffix(cfg.Issuer, "/"), handler: deps.IDP})
 	c.routes()
 	iss, err := url.Parse(cfg.Issuer)

@@ -256,3 +256,20 @@ func TestProviderPagesInWelsh(t *testing.T) {
 		}
 	}
 }
+
+// The council's own contact words in Welsh (IDP_CONTACT_TEXT_CY) on the
+// Welsh contact page, its English on the English one.
+func TestContactTextInWelshPages(t *testing.T) {
+	d := startIdP(t, embedded, map[string]string{
+		"IDP_CONTACT_TEXT":    "call customer services on 01632 960 001",
+		"IDP_CONTACT_TEXT_CY": "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001",
+	})
+	_, _, cy := fetch(t, "GET", d.issuer+"/contact", http.Header{"Cookie": {web.LangCookie + "=cy"}}, "")
+	_, _, en := fetch(t, "GET", d.issuer+"/contact", nil, "")
+	if !strings.Contains(cy, "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001") || strings.Contains(cy, "call customer services") {
+		t.Errorf("Welsh contact page: want the Welsh contact text only, got:\n%s", grepLines(cy, "01632"))
+	}
+	if !strings.Contains(en, "call customer services on 01632 960 001") || strings.Contains(en, "ffoniwch") {
+		t.Errorf("English contact page: want the English contact text only, got:\n%s", grepLines(en, "01632"))
+	}
+}

@@ -89,7 +89,8 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 	}
 	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log,
 		HeaderColour: cfg.HeaderColour, Logo: cfg.Logo.Data, LogoType: cfg.Logo.ContentType,
-		Contact:    ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText},
+		Contact: ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText,
+			TextWelsh: cfg.ContactTextWelsh, HoursWelsh: cfg.ContactHoursWelsh},
 		PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL})
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)

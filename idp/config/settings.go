@@ -88,6 +88,15 @@ var Settings = []Setting{
 	{Env: "IDP_CONTACT_TEXT", Flag: "contact-text", Default: "contact the council's customer services", Section: sectionGeneral,
 		Doc:   "how a person gets help from a human, ending sentences such as \"Try again in 5 hours, or contact the council's customer services\" (shown when an account has tried too many new phone numbers, the day's texts and calls are spent, or too many wrong codes have locked an address's or number's codes). One line, at most 200 characters, e.g. `call customer services on 01632 960 001`. Also the contact details' sentence (\"To get help, ...\") when neither `IDP_CONTACT_PHONE` nor `IDP_CONTACT_EMAIL` is set",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.ContactText, err = parseContactText(r); return }},
+	{Env: "IDP_CONTACT_TEXT_CY", Flag: "contact-text-cy", Section: sectionGeneral,
+		Doc: "`IDP_CONTACT_TEXT` in Welsh, for a person using the pages in Welsh (their pages, emails and messages), e.g. `ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001`; empty uses `IDP_CONTACT_TEXT` as it is, or its Welsh when `IDP_CONTACT_TEXT` is the built-in default. Also ends the account-lock message",
+		parse: func(p *parsing, r rawValue) (err error) {
+			if strings.TrimSpace(r.text) == "" {
+				return nil
+			}
+			p.c.ContactTextWelsh, err = parseContactText(r)
+			return
+		}},
 	{Env: "IDP_CONTACT_PHONE", Flag: "contact-phone", Section: sectionGeneral,
 		Doc:   "the council's help telephone number, shown in the footer's contact page, the 'Problems signing in' and lost-phone pages and every page that says to contact the council, e.g. `01632 960 001`; empty leaves it out (the pages then say to contact the council through its website). Digits, spaces, `+`, `(` and `)`, at most 30 characters",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.ContactPhone, err = parseContactPhone(r); return }},
@@ -98,6 +107,12 @@ var Settings = []Setting{
 		Doc: "when the telephone line is open, shown under the number, e.g. `Monday to Friday, 9am to 5pm`; one line, at most 200 characters; empty leaves it out",
 		parse: func(p *parsing, r rawValue) (err error) {
 			p.c.ContactHours, err = parseOneLine(r, maxContactText)
+			return
+		}},
+	{Env: "IDP_CONTACT_HOURS_CY", Flag: "contact-hours-cy", Section: sectionGeneral,
+		Doc: "`IDP_CONTACT_HOURS` in Welsh, e.g. `Dydd Llun i ddydd Gwener, 9am i 5pm`; empty uses `IDP_CONTACT_HOURS` as it is",
+		parse: func(p *parsing, r rawValue) (err error) {
+			p.c.ContactHoursWelsh, err = parseOneLine(r, maxContactText)
 			return
 		}},
 	{Env: "IDP_PRIVACY_URL", Flag: "privacy-url", Section: sectionGeneral,
