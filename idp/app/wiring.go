@@ -87,8 +87,15 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 			a.Log.Warn("IDP_ACCESSIBILITY_URL is not set: the footer's 'Accessibility statement' link shows a page saying to ask the council for it")
 		}
 	}
+	// A logo given by its address is fetched once, here; without it the header
+	// shows the organisation's name, as with no logo, so a council's website
+	// being down does not keep the sign-in pages down.
+	logo, err := cfg.Logo.Fetch(ctx, &http.Client{})
+	if err != nil {
+		a.Log.Error("the logo could not be fetched: the header shows the organisation's name instead", "err", err)
+	}
 	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log,
-		HeaderColour: cfg.HeaderColour, Logo: cfg.Logo.Data, LogoType: cfg.Logo.ContentType,
+		HeaderColour: cfg.HeaderColour, Logo: logo.Data, LogoType: logo.ContentType,
 		Contact: ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText,
 			TextWelsh: cfg.ContactTextWelsh, HoursWelsh: cfg.ContactHoursWelsh},
 		PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL})
