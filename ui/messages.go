@@ -34,11 +34,11 @@ var errorWords = func() *locale.Translator {
 	if embedded == nil {
 		return nil
 	}
-	return embedded.Translator("error.", "wait.")
+	return embedded.Translator("error.", "wait.", "when.", "provider.")
 }()
 
 // Translate returns an error message written in English (the journey's, the
-// phone and password rules', the handlers') in lang, when the catalogue has
+// phone and password rules', the handlers', the provider's pages') in lang, when the catalogue has
 // it; otherwise the English as it is.
 func Translate(lang, english string) string {
 	if errorWords == nil {
@@ -114,29 +114,20 @@ func ServerErrorMessage(lang string) MessagePage {
 // (journey.Policy.FormatTime), so a time reads the same on every page.
 func FormatTime(t time.Time) string { return FormatTimeIn(locale.English, t) }
 
-var welshMonths = [...]string{"Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin",
-	"Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr"}
-
-// FormatTimeIn is FormatTime in lang: in Welsh "2:05pm ar 3 Mawrth 2026",
-// "canol dydd ar 3 Mawrth 2026".
+// FormatTimeIn is FormatTime in lang, from the catalogue's when.* words: in
+// Welsh "2:05pm ar 3 Mawrth 2026", "canol dydd ar 3 Mawrth 2026". A message
+// written in English with FormatTime is read back by the same words
+// (Translate), so the time inside a Welsh error is Welsh too.
 func FormatTimeIn(lang string, t time.Time) string {
 	clock := strings.ToLower(t.Format("3:04PM"))
-	if locale.Or(lang) == locale.Welsh {
-		switch {
-		case t.Hour() == 12 && t.Minute() == 0:
-			clock = "canol dydd"
-		case t.Hour() == 0 && t.Minute() == 0:
-			clock = "canol nos"
-		}
-		return clock + " ar " + strconv.Itoa(t.Day()) + " " + welshMonths[t.Month()-1] + " " + strconv.Itoa(t.Year())
-	}
 	switch {
 	case t.Hour() == 12 && t.Minute() == 0:
-		clock = "midday"
+		clock = T(lang, "when.midday")
 	case t.Hour() == 0 && t.Minute() == 0:
-		clock = "midnight"
+		clock = T(lang, "when.midnight")
 	}
-	return clock + " on " + t.Format("2 January 2006")
+	month := T(lang, "when.month-"+strings.ToLower(t.Month().String()))
+	return T(lang, "when.at", "clock", clock, "day", strconv.Itoa(t.Day()), "month", month, "year", strconv.Itoa(t.Year()))
 }
 
 // NoPrivacyNoticeMessage is the footer's 'Privacy' page when the council has

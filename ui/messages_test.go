@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/councilforms/idp/ui/locale"
 )
 
 func TestFormatTime(t *testing.T) {
@@ -60,6 +62,74 @@ func TestFormatTimeInWelsh(t *testing.T) {
 	} {
 		if got := FormatTimeIn("cy", c.t); got != c.want {
 			t.Errorf("FormatTimeIn(cy, %v) = %q, want %q", c.t, got, c.want)
+		}
+	}
+}
+
+// A time the journey writes into an English message (ui.FormatTime, through
+// journey.Policy.FormatTime) is Welsh in the Welsh page, as is the rest of the
+// message. (Before: "… ar ôl 2:05pm on 3 March 2026", the time left in English.)
+func TestTimesInsideMessagesAreTranslated(t *testing.T) {
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 3, 3, 14, 5, 0, 0, time.UTC), "2:05pm ar 3 Mawrth 2026"},
+		{time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC), "canol dydd ar 24 Rhagfyr 2026"},
+		{time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), "canol nos ar 1 Ionawr 2027"},
+	} {
+		english := "Too many wrong codes have been entered for this email address. You can try again after " + FormatTime(tc.at)
+		got := Translate(locale.Welsh, english)
+		if !strings.Contains(got, tc.want) || !strings.HasPrefix(got, "Mae gormod o godau") {
+			t.Errorf("Welsh of %q = %q, want the Welsh message with %q", english, got, tc.want)
+		}
+		if w := FormatTimeIn(locale.Welsh, tc.at); w != tc.want {
+			t.Errorf("FormatTimeIn(cy, %v) = %q, want %q", tc.at, w, tc.want)
+		}
+		for _, m := range []string{"January", "March", "December", " on ", "midday", "midnight"} {
+			if strings.Contains(got, m) {
+				t.Errorf("Welsh message %q has the English %q", got, m)
+			}
+		}
+	}
+	// Only a time matches a time: words that merely look like one stay untranslated.
+	for _, s := range []string{"Try again on your phone now", "Sign in on 3 March"} {
+		if IsCatalogued(s) {
+			t.Errorf("IsCatalogued(%q) = true, want false", s)
+		}
+	}
+}
+
+// The council's contact text in Welsh (IDP_CONTACT_TEXT_CY) wherever a Welsh
+// page ends a sentence with it; the built-in text has its catalogue Welsh;
+// without a Welsh text the council's English stays as it is. (Before: the
+// English contact text inside every Welsh refusal.)
+func TestContactTextInWelsh(t *testing.T) {
+	builtIn := Contact{Text: "contact the council's customer services"}
+	own := Contact{Text: "call customer services on 01632 960 001", TextWelsh: "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001",
+		Hours: "Monday to Friday, 9am to 5pm", HoursWelsh: "Dydd Llun i ddydd Gwener, 9am i 5pm"}
+	noWelsh := Contact{Text: "call customer services on 01632 960 001"}
+	refusal := func(c Contact) string { return "You have tried too many different phone numbers today. Try again in 5 hours, or " + c.Text }
+	for _, tc := range []struct {
+		c          Contact
+		want, hour string
+	}{
+		{builtIn, "cysylltwch â gwasanaethau cwsmeriaid y cyngor", ""},
+		{own, "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001", "Dydd Llun i ddydd Gwener, 9am i 5pm"},
+		{noWelsh, "call customer services on 01632 960 001", ""},
+	} {
+		if got := tc.c.In(locale.Welsh); got.Text != tc.want || got.Hours != tc.hour {
+			t.Errorf("%+v in Welsh = %q, %q; want %q, %q", tc.c, got.Text, got.Hours, tc.want, tc.hour)
+		}
+		if got := tc.c.In(locale.English); got != tc.c {
+			t.Errorf("%+v in English = %+v, want it unchanged", tc.c, got)
+		}
+		got := tc.c.Localize(locale.Welsh, refusal(tc.c))
+		if !strings.HasSuffix(got, ", neu "+tc.want) || !strings.Contains(got, "5 awr") {
+			t.Errorf("Welsh refusal = %q, want it to end %q", got, ", neu "+tc.want)
+		}
+		if en := tc.c.Localize(locale.English, refusal(tc.c)); en != refusal(tc.c) {
+			t.Errorf("English refusal = %q, want it as written", en)
 		}
 	}
 }

@@ -66,6 +66,39 @@ type Contact struct {
 	// Text ends "To get help, ..." when there is no Phone or Email
 	// (IDP_CONTACT_TEXT: "contact the council's customer services").
 	Text string
+	// TextWelsh and HoursWelsh are Text and Hours in Welsh
+	// (IDP_CONTACT_TEXT_CY, IDP_CONTACT_HOURS_CY); empty uses the English.
+	TextWelsh  string
+	HoursWelsh string
+}
+
+// In is the contact details in lang: in Welsh, the council's Welsh words when
+// it gave them, else the catalogue's Welsh of the built-in text, else its
+// English as it is.
+func (c Contact) In(lang string) Contact {
+	if locale.Or(lang) != locale.Welsh {
+		return c
+	}
+	if c.TextWelsh != "" {
+		c.Text = c.TextWelsh
+	} else {
+		c.Text = Translate(lang, c.Text)
+	}
+	if c.HoursWelsh != "" {
+		c.Hours = c.HoursWelsh
+	}
+	return c
+}
+
+// Localize is s, written in English with Text inside it (the journey's
+// refusals that end "..., or contact the council's customer services"), in
+// lang: the catalogue's words, and the council's own Welsh for Text.
+func (c Contact) Localize(lang, s string) string {
+	out := Translate(lang, s)
+	if in := c.In(lang).Text; c.Text != "" && in != c.Text {
+		out = strings.ReplaceAll(out, c.Text, in)
+	}
+	return out
 }
 
 // Paths of the built-in pages every page's footer links to.
@@ -242,6 +275,9 @@ func (t *Templates) T(lang, key string, args ...any) string {
 	return t.cat.MustT(lang, key, args...)
 }
 
+// Contact is the council's contact details in lang.
+func (t *Templates) Contact(lang string) Contact { return t.opts.Contact.In(lang) }
+
 // Catalogue is the pages' message catalogue.
 func (t *Templates) Catalogue() *locale.Catalogue { return t.cat }
 
@@ -316,7 +352,7 @@ func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 		"dev":          func() bool { return opts.Dev },
 		"homeURL":      func() string { return opts.HomeURL },
 		"signOutURL":   func() string { return opts.SignOutURL },
-		"contact":      func() Contact { return opts.Contact },
+		"contact":      func() Contact { return opts.Contact.In(lang) },
 		"privacyURL":   func() string { return opts.PrivacyURL },
 		"a11yURL":      func() string { return opts.AccessibilityURL },
 		"helpURL":      func() string { return PathHelp },

@@ -337,7 +337,7 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 // Without an SMTP relay (IDP_DEV) there is no outbox to deliver it, and the
 // command says so.
 func supportService(cfg *config.Config, db store.Durable) *support.Service {
-	s := &support.Service{Store: db, ContactText: cfg.ContactText}
+	s := &support.Service{Store: db, ContactText: cfg.ContactText, ContactTextWelsh: cfg.ContactTextWelsh}
 	if cfg.SMTPConfigured() {
 		if catalogue, err := messages.New(cfg.OrgName); err == nil {
 			s.Messages, s.Notices = catalogue, email.NewOutbox(db, nil, nil)

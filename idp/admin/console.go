@@ -91,7 +91,8 @@ type Config struct {
 	// SessionTTL).
 	IdleTimeout time.Duration
 	// ContactText ends the notices people are sent ("contact the council's customer services").
-	ContactText string
+	ContactText      string
+	ContactTextWelsh string // ContactText in Welsh (IDP_CONTACT_TEXT_CY)
 	// HTTPS turns on HSTS.
 	HTTPS bool
 }
@@ -172,7 +173,7 @@ func New(cfg Config, deps Deps) (*Console, error) {
 		return nil, fmt.Errorf("admin: message templates: %w", err)
 	}
 	c := &Console{cfg: cfg, deps: deps, log: deps.Log.With("listener", "admin"), pages: pages, mux: http.NewServeMux(),
-		support: &support.Service{Store: deps.Store, Notices: deps.Email, Messages: catalogue, ContactText: cfg.ContactText, Now: deps.Now}}
+		support: &support.Service{Store: deps.Store, Notices: deps.Email, Messages: catalogue, ContactText: cfg.ContactText, ContactTextWelsh: cfg.ContactTextWelsh, Now: deps.Now}}
 	c.issuer = newIssuer(cfg, inProcess{issuer: strings.TrimSuffix(cfg.Issuer, "/"), handler: deps.IDP})
 	c.routes()
 	iss, err := url.Parse(cfg.Issuer)

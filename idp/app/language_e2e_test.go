@@ -1,13 +1,17 @@
 package app_test
 
 import (
+	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
 
+	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/idp/web"
+	"github.com/councilforms/idp/ui"
 )
 
 // startSignInWith is the form app's 'Login or Register' with extra
@@ -213,4 +217,59 @@ func TestServicePagesInWelsh(t *testing.T) {
 	c.follow("Yn ôl")
 	c.expectLang("cy")
 	c.expectHeading("Mewngofnodi")
+}
+
+// The provider's own pages (a sign-out refused, signed out, a sign-in link
+// that is not valid, a sign-in that has expired) are in the person's
+// language: the form app's ui_locales, the toggle's cookie, Accept-Language.
+// (Before: English whatever the language.)
+func TestProviderPagesInWelsh(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	welsh := http.Header{"Accept-Language": {"cy"}}
+	for _, tc := range []struct {
+		what, url string
+		header    http.Header
+		want      string
+		notWant   string
+	}{
+		{"signed out", d.issuer + "/logged-out", welsh, "Rydych wedi allgofnodi", "You have signed out"},
+		{"sign-out refused", d.issuer + "/end_session?client_id=nobody&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/"),
+			welsh, "Nid oedd modd eich allgofnodi", "You could not be signed out"},
+		{"sign-in link not valid, ui_locales", d.issuer + "/authorize?client_id=referral-form&response_type=code&scope=openid&ui_locales=cy&redirect_uri=" + url.QueryEscape("https://evil.example/cb"),
+			nil, "Nid yw'r ddolen mewngofnodi hon yn ddilys", "This sign-in link is not valid"},
+		{"expired", d.issuer + "/authorize/continue?id=" + url.QueryEscape("no-such-request"), http.Header{"Cookie": {web.LangCookie + "=cy"}},
+			"Mae eich mewngofnodi wedi dod i ben", "Your sign-in has expired"},
+	} {
+		status, h, body := fetch(t, "GET", tc.url, tc.header, "")
+		if !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: %d %q, want a page", tc.what, status, h.Get("Content-Type"))
+			continue
+		}
+		if !strings.Contains(body, `lang="cy"`) || !strings.Contains(html.UnescapeString(body), tc.want) || strings.Contains(html.UnescapeString(body), tc.notWant) {
+			t.Errorf("%s: %d, want a Welsh page with %q, got:\n%s", tc.what, status, tc.want, grepLines(body, "<h1"))
+		}
+	}
+	// Every title and paragraph the provider writes is in the catalogue.
+	for _, s := range []string{provider.OtherBrowserTitle, provider.OtherBrowserMessage, provider.OutageTitle, provider.OutageMessage} {
+		if !ui.IsCatalogued(s) {
+			t.Errorf("provider page text %q is not in the catalogue", s)
+		}
+	}
+}
+
+// The council's own contact words in Welsh (IDP_CONTACT_TEXT_CY) on the
+// Welsh contact page, its English on the English one.
+func TestContactTextInWelshPages(t *testing.T) {
+	d := startIdP(t, embedded, map[string]string{
+		"IDP_CONTACT_TEXT":    "call customer services on 01632 960 001",
+		"IDP_CONTACT_TEXT_CY": "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001",
+	})
+	_, _, cy := fetch(t, "GET", d.issuer+"/contact", http.Header{"Cookie": {web.LangCookie + "=cy"}}, "")
+	_, _, en := fetch(t, "GET", d.issuer+"/contact", nil, "")
+	if !strings.Contains(cy, "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001") || strings.Contains(cy, "call customer services") {
+		t.Errorf("Welsh contact page: want the Welsh contact text only, got:\n%s", grepLines(cy, "01632"))
+	}
+	if !strings.Contains(en, "call customer services on 01632 960 001") || strings.Contains(en, "ffoniwch") {
+		t.Errorf("English contact page: want the English contact text only, got:\n%s", grepLines(en, "01632"))
+	}
 }

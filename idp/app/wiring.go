@@ -87,9 +87,17 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 			a.Log.Warn("IDP_ACCESSIBILITY_URL is not set: the footer's 'Accessibility statement' link shows a page saying to ask the council for it")
 		}
 	}
+	// A logo given by its address is fetched once, here; without it the header
+	// shows the organisation's name, as with no logo, so a council's website
+	// being down does not keep the sign-in pages down.
+	logo, err := cfg.Logo.Fetch(ctx, &http.Client{})
+	if err != nil {
+		a.Log.Error("the logo could not be fetched: the header shows the organisation's name instead", "err", err)
+	}
 	pages, err := ui.New(ui.Options{OrgName: cfg.OrgName, Dev: cfg.Dev, Logger: a.Log,
-		HeaderColour: cfg.HeaderColour, Logo: cfg.Logo.Data, LogoType: cfg.Logo.ContentType,
-		Contact:    ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText},
+		HeaderColour: cfg.HeaderColour, Logo: logo.Data, LogoType: logo.ContentType,
+		Contact: ui.Contact{Phone: cfg.ContactPhone, Email: cfg.ContactEmail, Hours: cfg.ContactHours, Text: cfg.ContactText,
+			TextWelsh: cfg.ContactTextWelsh, HoursWelsh: cfg.ContactHoursWelsh},
 		PrivacyURL: cfg.PrivacyURL, AccessibilityURL: cfg.AccessibilityURL})
 	if err != nil {
 		return nil, fmt.Errorf("page templates: %w", err)
@@ -152,8 +160,12 @@ func (a *App) build(ctx context.Context, o options) (*parts, error) {
 		// Client secrets registered before HMAC-SHA-256 were argon2id hashes.
 		LegacySecretVerifier: hasher,
 		TrustedProxies:       cfg.TrustedProxies,
-		ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, title, message string) {
-			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Title: title}, Paragraphs: []string{message}})
+		// The provider writes its pages' words in English; the catalogue has
+		// each (provider.*) in every language.
+		ErrorPage: func(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+			lang := web.RequestLang(r)
+			pages.Render(w, status, ui.PageMessage, ui.MessagePage{Page: ui.Page{Lang: lang, Title: ui.Translate(lang, title)},
+				Paragraphs: []string{ui.Translate(lang, message)}})
 		},
 		// The setting's 0s (off) is the provider's negative; its zero is the default.
 		RefreshReuseInterval: cmp.Or(cfg.RefreshTokenReuseInterval, -1),

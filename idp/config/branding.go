@@ -1,20 +1,28 @@
 package config
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// Logo is the organisation's logo (IDP_LOGO): an image file read at start.
+// Logo is the organisation's logo (IDP_LOGO): an image file read at start,
+// or an address the server fetches the image from at start (Fetch). Either
+// way the pages show it from the idp itself (/branding/logo), so a person's
+// browser never asks another site for it.
 type Logo struct {
-	Data        []byte // the file's bytes
+	Data        []byte // the image's bytes
 	ContentType string // of Data: image/png, image/svg+xml or image/jpeg
+	URL         string // https address to fetch Data from; empty for a file
 }
 
 // maxLogo bounds a logo file: a header image, not a photograph.
@@ -64,9 +72,16 @@ func parseLogo(r rawValue) (Logo, error) {
 		return Logo{}, nil
 	}
 	if strings.Contains(v, "://") {
-		// The pages' Content-Security-Policy allows images from the idp itself
-		// only, so a person's browser never fetches from another site.
-		return Logo{}, settingError(r, "must be the path of an image file: the pages show images from the idp itself only, so save the logo and give its path")
+		u, err := url.Parse(v)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			return Logo{}, settingError(r, "must be the path of an image file or an https:// address of one")
+		case u.User != nil:
+			return Logo{}, settingError(r, "must not carry a user name or password")
+		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+			return Logo{}, settingError(r, "must be an https:// address (plain http only on a loopback host, for tests)")
+		}
+		return Logo{URL: u.String()}, nil
 	}
 	info, err := os.Stat(v)
 	if err != nil {
@@ -84,12 +99,60 @@ func parseLogo(r rawValue) (Logo, error) {
 	if !ok {
 		return Logo{}, settingError(r, "must be a .png, .svg or .jpg file")
 	}
+	if err := checkImage(b, want); err != nil {
+		return Logo{}, settingError(r, "the file's "+err.Error())
+	}
+	return Logo{Data: b, ContentType: want}, nil
+}
+
+// checkImage reports whether b holds an image of type want.
+func checkImage(b []byte, want string) error {
 	got := http.DetectContentType(b)
 	switch {
 	case want == "image/svg+xml" && (strings.HasPrefix(got, "text/xml") || strings.HasPrefix(got, "text/plain")) && strings.Contains(string(b), "<svg"):
 	case got == want:
 	default:
-		return Logo{}, settingError(r, "the file's content is not the image its name says ("+got+")")
+		return fmt.Errorf("content is not the image it says (%s, not %s)", got, want)
 	}
-	return Logo{Data: b, ContentType: want}, nil
+	return nil
+}
+
+// Fetch gets a logo given by its address (IDP_LOGO=https://...), once, at
+// start: a PNG, SVG or JPEG of at most 256 KB. A logo read from a file is
+// returned as it is.
+func (l Logo) Fetch(ctx context.Context, client *http.Client) (Logo, error) {
+	if l.URL == "" {
+		return l, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+	if err != nil {
+		return l, fmt.Errorf("IDP_LOGO: %w", err)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return l, fmt.Errorf("IDP_LOGO: fetch %s: %w", l.URL, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return l, fmt.Errorf("IDP_LOGO: fetch %s: %s", l.URL, res.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxLogo+1))
+	if err != nil {
+		return l, fmt.Errorf("IDP_LOGO: fetch %s: %w", l.URL, err)
+	}
+	if len(b) > maxLogo {
+		return l, fmt.Errorf("IDP_LOGO: %s is over 256 KB", l.URL)
+	}
+	typ, _, _ := strings.Cut(res.Header.Get("Content-Type"), ";")
+	switch typ = strings.TrimSpace(strings.ToLower(typ)); typ {
+	case "image/png", "image/svg+xml", "image/jpeg":
+	default:
+		return l, fmt.Errorf("IDP_LOGO: %s is %q, not a PNG, SVG or JPEG image", l.URL, typ)
+	}
+	if err := checkImage(b, typ); err != nil {
+		return l, fmt.Errorf("IDP_LOGO: %s: %w", l.URL, err)
+	}
+	return Logo{Data: b, ContentType: typ, URL: l.URL}, nil
 }

@@ -37,6 +37,11 @@ func TestBranding(t *testing.T) {
 	if c, err := Load(nil, env(map[string]string{"IDP_LOGO": svg})); err != nil || c.Logo.ContentType != "image/svg+xml" {
 		t.Errorf("svg logo: %v, %+v", err, c)
 	}
+	// An address is kept to be fetched at start (Logo.Fetch).
+	if c, err := Load(nil, env(map[string]string{"IDP_LOGO": "https://www.example.gov.uk/images/logo.png"})); err != nil ||
+		c.Logo.URL != "https://www.example.gov.uk/images/logo.png" || c.Logo.Data != nil {
+		t.Errorf("logo address: %v, %+v", err, c.Logo)
+	}
 	if c, err := Load(nil, env(nil)); err != nil || c.HeaderColour != "" || c.Logo.Data != nil {
 		t.Errorf("defaults: %v, %+v", err, c)
 	}
@@ -50,9 +55,12 @@ func TestBranding(t *testing.T) {
 		{map[string]string{"IDP_HEADER_COLOUR": "#5694ca"}, "WCAG AA needs at least 4.5:1"},
 		{map[string]string{"IDP_HEADER_COLOUR": "green"}, "#rrggbb"},
 		{map[string]string{"IDP_HEADER_COLOUR": "#123"}, "#rrggbb"},
-		{map[string]string{"IDP_LOGO": "https://example.gov.uk/logo.png"}, "the path of an image file"},
+		{map[string]string{"IDP_LOGO": "http://example.gov.uk/logo.png"}, "must be an https:// address"},
+		{map[string]string{"IDP_LOGO": "https://me:secret@example.gov.uk/logo.png"}, "must not carry a user name or password"},
+		{map[string]string{"IDP_LOGO": "ftp://example.gov.uk/logo.png"}, "an https:// address"},
+		{map[string]string{"IDP_LOGO": "https:///logo.png"}, "an https:// address"},
 		{map[string]string{"IDP_LOGO": filepath.Join(dir, "missing.png")}, "cannot read the file"},
-		{map[string]string{"IDP_LOGO": fake}, "not the image its name says"},
+		{map[string]string{"IDP_LOGO": fake}, "content is not the image it says"},
 		{map[string]string{"IDP_LOGO": big}, "at most 256 KB"},
 		{map[string]string{"IDP_LOGO": dir}, "at most 256 KB"},
 	} {

@@ -147,6 +147,11 @@ type Config struct {
 	// ContactText ends the sentences that send a person to a human for help, e.g.
 	// "Try again in 5 hours, or contact the council's customer services".
 	ContactText string
+	// ContactTextWelsh and ContactHoursWelsh are ContactText and ContactHours
+	// on the Welsh pages, emails and messages; empty uses the English (or, for
+	// the built-in ContactText, its Welsh).
+	ContactTextWelsh  string
+	ContactHoursWelsh string
 	// ContactPhone, ContactEmail and ContactHours are the council's help line
 	// and address, shown on the contact, help and refusal pages; each may be
 	// empty.

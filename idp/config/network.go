@@ -108,7 +108,12 @@ func loopbackIssuer(issuer string) bool {
 	if err != nil {
 		return false
 	}
-	host := u.Hostname()
+	return loopbackHost(u.Hostname())
+}
+
+// loopbackHost reports whether host is this machine: localhost, an address in
+// 127.0.0.0/8 or ::1.
+func loopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -89,11 +89,20 @@ var Settings = []Setting{
 		Doc:   "the pages' header background, `#rrggbb` (e.g. the council's brand colour `#00703c`); it must give white text at least the WCAG AA contrast of 4.5:1, or the server does not start. Empty: GOV.UK Frontend's own",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.HeaderColour, err = parseHeaderColour(r); return }},
 	{Env: "IDP_LOGO", Flag: "logo", Section: sectionGeneral,
-		Doc:   "the organisation's logo in the pages' header, instead of its name in text: the path of a PNG, SVG or JPEG file of at most 256 KB, read at start and served by the idp at `/branding/logo` (the pages show images from the idp itself only, so a URL is refused: save the image and give its path). Its alternative text is `IDP_ORG_NAME`",
+		Doc:   "the organisation's logo in the pages' header, instead of its name in text: the path of a PNG, SVG or JPEG file of at most 256 KB, or an `https://` address of one (plain `http` only on a loopback host, for tests), read or fetched once at start and served by the idp at `/branding/logo`: the pages show images from the idp itself only, so a person's browser never asks another site for it. A file that cannot be read is refused at start; an address that cannot be fetched at start leaves the organisation's name in the header, with an error in the log. Its alternative text is `IDP_ORG_NAME`",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.Logo, err = parseLogo(r); return }},
 	{Env: "IDP_CONTACT_TEXT", Flag: "contact-text", Default: "contact the council's customer services", Section: sectionGeneral,
 		Doc:   "how a person gets help from a human, ending sentences such as \"Try again in 5 hours, or contact the council's customer services\" (shown when an account has tried too many new phone numbers, the day's texts and calls are spent, or too many wrong codes have locked an address's or number's codes). One line, at most 200 characters, e.g. `call customer services on 01632 960 001`. Also the contact details' sentence (\"To get help, ...\") when neither `IDP_CONTACT_PHONE` nor `IDP_CONTACT_EMAIL` is set",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.ContactText, err = parseContactText(r); return }},
+	{Env: "IDP_CONTACT_TEXT_CY", Flag: "contact-text-cy", Section: sectionGeneral,
+		Doc: "`IDP_CONTACT_TEXT` in Welsh, for a person using the pages in Welsh (their pages, emails and messages), e.g. `ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001`; empty uses `IDP_CONTACT_TEXT` as it is, or its Welsh when `IDP_CONTACT_TEXT` is the built-in default. Also ends the account-lock message",
+		parse: func(p *parsing, r rawValue) (err error) {
+			if strings.TrimSpace(r.text) == "" {
+				return nil
+			}
+			p.c.ContactTextWelsh, err = parseContactText(r)
+			return
+		}},
 	{Env: "IDP_CONTACT_PHONE", Flag: "contact-phone", Section: sectionGeneral,
 		Doc:   "the council's help telephone number, shown in the footer's contact page, the 'Problems signing in' and lost-phone pages and every page that says to contact the council, e.g. `01632 960 001`; empty leaves it out (the pages then say to contact the council through its website). Digits, spaces, `+`, `(` and `)`, at most 30 characters",
 		parse: func(p *parsing, r rawValue) (err error) { p.c.ContactPhone, err = parseContactPhone(r); return }},
@@ -104,6 +113,12 @@ var Settings = []Setting{
 		Doc: "when the telephone line is open, shown under the number, e.g. `Monday to Friday, 9am to 5pm`; one line, at most 200 characters; empty leaves it out",
 		parse: func(p *parsing, r rawValue) (err error) {
 			p.c.ContactHours, err = parseOneLine(r, maxContactText)
+			return
+		}},
+	{Env: "IDP_CONTACT_HOURS_CY", Flag: "contact-hours-cy", Section: sectionGeneral,
+		Doc: "`IDP_CONTACT_HOURS` in Welsh, e.g. `Dydd Llun i ddydd Gwener, 9am i 5pm`; empty uses `IDP_CONTACT_HOURS` as it is",
+		parse: func(p *parsing, r rawValue) (err error) {
+			p.c.ContactHoursWelsh, err = parseOneLine(r, maxContactText)
 			return
 		}},
 	{Env: "IDP_PRIVACY_URL", Flag: "privacy-url", Section: sectionGeneral,

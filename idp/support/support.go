@@ -17,6 +17,7 @@ import (
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
+	"github.com/councilforms/idp/ui"
 )
 
 // Actor is who does an action, for its audit event.
@@ -42,7 +43,10 @@ type Service struct {
 	Notices     factors.EmailSender
 	Messages    *messages.Catalogue // needed with Notices
 	ContactText string
-	Now         func() time.Time // nil: time.Now
+	// ContactTextWelsh is ContactText for a person who reads Welsh
+	// (IDP_CONTACT_TEXT_CY); empty uses ContactText.
+	ContactTextWelsh string
+	Now              func() time.Time // nil: time.Now
 }
 
 func (s *Service) now() time.Time {
@@ -101,7 +105,8 @@ func (s *Service) notify(ctx context.Context, u *store.User, ch messages.Change,
 		r.Notice = NoticeNoMail
 		return
 	}
-	m, err := s.Messages.In(u.Locale).AccountChangedEmail(u.Email, ch, s.now(), s.ContactText)
+	contact := ui.Contact{Text: s.ContactText, TextWelsh: s.ContactTextWelsh}.In(u.Locale)
+	m, err := s.Messages.In(u.Locale).AccountChangedEmail(u.Email, ch, s.now(), contact.Text)
 	if err == nil {
 		err = s.Notices.SendEmail(ctx, m)
 	}

@@ -213,7 +213,7 @@ func (h *Handler) notify(ctx context.Context, to, lang string, ch messages.Chang
 	if ch == nil || to == "" {
 		return nil
 	}
-	m, err := h.Messages.In(lang).AccountChangedEmail(to, ch, h.now(), h.Machine.Policy().ContactText)
+	m, err := h.Messages.In(lang).AccountChangedEmail(to, ch, h.now(), h.Pages.Contact(lang).Text)
 	if err != nil {
 		return wrapf(err, "account notice")
 	}

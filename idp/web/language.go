@@ -37,6 +37,13 @@ func startLang(r *http.Request, uiLocales string) string {
 	return browserLang(r)
 }
 
+// RequestLang is the language of a page shown for a request outside the
+// journey, such as the provider's own error pages: the form app's ui_locales
+// on the request when it names one spoken here, else browserLang.
+func RequestLang(r *http.Request) string {
+	return startLang(r, r.URL.Query().Get("ui_locales"))
+}
+
 // pageLang is the language of a journey's page.
 func pageLang(r *http.Request, s *journey.State) string {
 	if s != nil && locale.IsSupported(s.Lang) {

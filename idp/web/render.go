@@ -9,6 +9,7 @@ import (
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/server"
 	"github.com/councilforms/idp/ui"
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // Form targets: one per kind of event (see post), and the links of follow.
@@ -39,7 +40,7 @@ const (
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *journey.State, status int, errs []ui.FieldError, form url.Values, notice string) {
 	h.allowReturnToForm(w, r, s)
 	lang := pageLang(r, s)
-	page := ui.Page{Errors: translated(lang, errs), Notice: notice, Lang: lang, LanguageURL: linkLanguage, Service: service(s)}
+	page := ui.Page{Errors: h.translated(lang, errs), Notice: notice, Lang: lang, LanguageURL: linkLanguage, Service: service(s)}
 	h.timeoutFields(&page, s.SeenAt)
 	// A refusal that sends the person to a human (journey.Policy.ContactText)
 	// shows how to reach one (read in the journey's English, before translation).
@@ -190,14 +191,16 @@ func nationalOrEmpty(e164 string) string {
 	return e164
 }
 
-// translated is errs in lang: the journey and the rules write English.
-func translated(lang string, errs []ui.FieldError) []ui.FieldError {
+// translated is errs in lang: the journey and the rules write English, with
+// the council's contact text (IDP_CONTACT_TEXT) in English inside some.
+func (h *Handler) translated(lang string, errs []ui.FieldError) []ui.FieldError {
 	if len(errs) == 0 {
 		return errs
 	}
+	contact := h.Pages.Contact(locale.English)
 	out := make([]ui.FieldError, len(errs))
 	for i, e := range errs {
-		out[i] = ui.FieldError{Field: e.Field, Message: ui.Translate(lang, e.Message)}
+		out[i] = ui.FieldError{Field: e.Field, Message: contact.Localize(lang, e.Message)}
 	}
 	return out
 }

@@ -20,6 +20,17 @@ type Translator struct {
 	patterns []pattern
 }
 
+// typedPlaceholders are the placeholders that match only what their name
+// says, in the English a Translator reads: a number to count by, the day and
+// year of a date, the time of day ui.FormatTime writes. Any other name matches
+// any text.
+var typedPlaceholders = map[string]string{
+	"count": `(\d+)`,
+	"day":   `(\d{1,2})`,
+	"year":  `(\d{4})`,
+	"clock": `(\d{1,2}:\d{2}[ap]m|midday|midnight)`,
+}
+
 type pattern struct {
 	key     string // base key
 	re      *regexp.Regexp
@@ -48,8 +59,8 @@ func (c *Catalogue) Translator(prefixes ...string) *Translator {
 			re.WriteString(regexp.QuoteMeta(v[last:l[0]]))
 			literal += l[0] - last
 			name := v[l[2]:l[3]]
-			if name == "count" {
-				re.WriteString(`(\d+)`)
+			if typed, ok := typedPlaceholders[name]; ok {
+				re.WriteString(typed)
 			} else {
 				re.WriteString(`(.+?)`)
 			}
