@@ -273,3 +273,13 @@ func TestContactTextInWelshPages(t *testing.T) {
 		t.Errorf("English contact page: want the English contact text only, got:\n%s", grepLines(en, "01632"))
 	}
 }
+
+// The dev inbox's own words follow the browser's language too (the messages
+// in it are in the language they were sent in).
+func TestDevInboxInWelsh(t *testing.T) {
+	d := startIdP(t, embedded, nil)
+	status, _, body := fetch(t, "GET", d.issuer+"/dev/inbox", http.Header{"Accept-Language": {"cy"}}, "")
+	if !strings.Contains(body, `<html lang="cy"`) || !strings.Contains(body, "<title>Mewnflwch datblygu") {
+		t.Errorf("GET /dev/inbox in Welsh (%d):\n%s", status, grepLines(body, "<title"))
+	}
+}

@@ -265,14 +265,14 @@ func derive(kek []byte, purpose string) []byte {
 
 // devInboxPage renders the dev inbox with the site's templates.
 func devInboxPage(pages *ui.Templates) dev.RenderFunc {
-	return func(w http.ResponseWriter, _ *http.Request, items []dev.Item) {
+	return func(w http.ResponseWriter, r *http.Request, items []dev.Item) {
 		out := make([]ui.DevItem, 0, len(items))
 		for _, it := range items {
 			out = append(out, ui.DevItem{ID: it.ID, Channel: string(it.Channel), To: it.To, Subject: it.Subject,
 				Body: it.Body, Code: it.Code, CreatedAt: it.CreatedAt, CallPending: it.CallPending})
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		pages.Render(w, http.StatusOK, ui.PageDevInbox, ui.DevInboxPage{Page: ui.Page{Title: "Development inbox"}, Items: out})
+		pages.Render(w, http.StatusOK, ui.PageDevInbox, ui.DevInboxPage{Page: ui.Page{Lang: web.RequestLang(r)}, Items: out})
 	}
 }
 
