@@ -78,7 +78,7 @@ var importRules = []importRule{
 	{pkg: "deploy", why: "tests of the deployment files only"},
 
 	// idp: the identity provider.
-	{pkg: "idp/app", project: []string{"idp/...", "factors/...", "store/...", "ui"}, external: []string{prom},
+	{pkg: "idp/app", project: []string{"idp/...", "factors/...", "store/...", "ui", "ui/locale"}, external: []string{prom, "github.com/KimMachineGun/automemlimit/memlimit"},
 		never: []string{module + "/idp/webtest", module + "/store/storetest", module + "/factors/vonage/vonagetest", module + "/factors/email/smtptest"},
 		why:   "app is the wiring: it chooses backends and providers; the protocol library stays in idp/provider"},
 	{pkg: "idp/config", project: []string{"idp/cost", "idp/limits", "factors/b2c", "factors/email", "factors/phone", "factors/vonage"},
@@ -103,9 +103,9 @@ var importRules = []importRule{
 		external: []string{"github.com/coreos/go-oidc/v3/oidc", "golang.org/x/oauth2"},
 		never:    join(storeBackends, vonage, []string{module + "/idp/web"}),
 		why:      "the operators' console is an OIDC client of the idp (go-oidc, over the idp's handler in process) and acts through the store's interfaces and idp/support, as the CLI does (the provider only for its admin operations on form apps and signing keys, as idp clients and idp keys use them); never the login pages or a backend"},
-	{pkg: "idp/support", project: []string{"idp/journey", "idp/provider", "factors", "factors/messages", "store"},
+	{pkg: "idp/support", project: []string{"idp/journey", "idp/provider", "factors", "factors/messages", "store", "ui/locale"},
 		never: join(storeBackends, []string{module + "/ui", module + "/idp/web"}),
-		why:   "what operators do to people's accounts and the audit export, shared by the CLI and the console: the store's interfaces, no pages"},
+		why:   "what operators do to people's accounts and the audit export, shared by the CLI and the console: the store's interfaces, no pages (the language codes of ui/locale, for the person's notice)"},
 	{pkg: "idp/password", external: []string{"golang.org/x/crypto/argon2", prom},
 		never: join(storeBackends, []string{module + "/store"}, protocol),
 		why:   "hashing and the password rule take and give strings; they never see the store"},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/councilforms/idp/factors/email"
 	"github.com/councilforms/idp/factors/messages"
+	"github.com/councilforms/idp/idp/app"
 	"github.com/councilforms/idp/idp/config"
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/support"
@@ -337,7 +338,7 @@ func usersResetPhone(ctx context.Context, env *environment, db store.Durable, u 
 // Without an SMTP relay (IDP_DEV) there is no outbox to deliver it, and the
 // command says so.
 func supportService(cfg *config.Config, db store.Durable) *support.Service {
-	s := &support.Service{Store: db, ContactText: cfg.ContactText, ContactTextWelsh: cfg.ContactTextWelsh}
+	s := &support.Service{Store: db, ContactText: cfg.ContactText, ContactTextWelsh: app.ContactTextWelsh(cfg)}
 	if cfg.SMTPConfigured() {
 		if catalogue, err := messages.New(cfg.OrgName); err == nil {
 			s.Messages, s.Notices = catalogue, email.NewOutbox(db, nil, nil)

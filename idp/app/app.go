@@ -233,7 +233,7 @@ func (a *App) openConsole(o options) (*admin.Console, error) {
 	return admin.New(admin.Config{
 		URL: cfg.AdminURL, Issuer: cfg.Issuer, ClientSecret: admin.ClientSecret(a.KeyEncryptionKey), IdleTimeout: cfg.AdminIdleTimeout,
 		OrgName: cfg.OrgName, TrustedProxies: cfg.TrustedProxies, ContactText: cfg.ContactText,
-		ContactTextWelsh: cfg.ContactTextWelsh, HTTPS: strings.HasPrefix(cfg.AdminURL, "https://"),
+		ContactTextWelsh: ContactTextWelsh(cfg), HTTPS: strings.HasPrefix(cfg.AdminURL, "https://"),
 	}, admin.Deps{
 		Store: a.Durable, Ephemeral: a.Ephemeral, IDP: a.handler, Email: a.parts.delivery.Email,
 		Log: a.Log, Now: o.now, Sessions: a.parts.provider,

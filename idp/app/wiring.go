@@ -25,6 +25,7 @@ import (
 	"github.com/councilforms/idp/idp/web"
 	"github.com/councilforms/idp/store"
 	"github.com/councilforms/idp/ui"
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // DemoFormAppURL is where the demo form app (cmd/formapp) listens by default; embedded
@@ -289,4 +290,12 @@ func b2cPasswords(cfg *config.Config, a *App) (web.B2CPasswords, error) {
 	}
 	a.Log.Info("accounts imported from Azure AD B2C are checked by its ROPC user flow at their first sign-in", "url", cfg.B2CROPCURL)
 	return c, nil
+}
+
+// ContactTextWelsh is the council's contact text for a person who reads
+// Welsh: IDP_CONTACT_TEXT_CY, else the catalogue's Welsh of the built-in
+// IDP_CONTACT_TEXT, else the English as it is (the support notices'; the
+// pages use ui.Contact.In).
+func ContactTextWelsh(cfg *config.Config) string {
+	return ui.Contact{Text: cfg.ContactText, TextWelsh: cfg.ContactTextWelsh}.In(locale.Welsh).Text
 }

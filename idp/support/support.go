@@ -17,7 +17,7 @@ import (
 	"github.com/councilforms/idp/idp/journey"
 	"github.com/councilforms/idp/idp/provider"
 	"github.com/councilforms/idp/store"
-	"github.com/councilforms/idp/ui"
+	"github.com/councilforms/idp/ui/locale"
 )
 
 // Actor is who does an action, for its audit event.
@@ -43,8 +43,9 @@ type Service struct {
 	Notices     factors.EmailSender
 	Messages    *messages.Catalogue // needed with Notices
 	ContactText string
-	// ContactTextWelsh is ContactText for a person who reads Welsh
-	// (IDP_CONTACT_TEXT_CY); empty uses ContactText.
+	// ContactTextWelsh is ContactText for a person who reads Welsh: the
+	// council's IDP_CONTACT_TEXT_CY, or the Welsh of the built-in text
+	// (app.ContactTextWelsh); empty uses ContactText.
 	ContactTextWelsh string
 	Now              func() time.Time // nil: time.Now
 }
@@ -105,8 +106,11 @@ func (s *Service) notify(ctx context.Context, u *store.User, ch messages.Change,
 		r.Notice = NoticeNoMail
 		return
 	}
-	contact := ui.Contact{Text: s.ContactText, TextWelsh: s.ContactTextWelsh}.In(u.Locale)
-	m, err := s.Messages.In(u.Locale).AccountChangedEmail(u.Email, ch, s.now(), contact.Text)
+	contact := s.ContactText
+	if locale.Or(u.Locale) == locale.Welsh && s.ContactTextWelsh != "" {
+		contact = s.ContactTextWelsh
+	}
+	m, err := s.Messages.In(u.Locale).AccountChangedEmail(u.Email, ch, s.now(), contact)
 	if err == nil {
 		err = s.Notices.SendEmail(ctx, m)
 	}
