@@ -315,12 +315,15 @@ func TestInstrument(t *testing.T) {
 	}
 	release := make(chan struct{})
 	inside := make(chan struct{})
+	var first sync.Once
 	h.derive = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-		select {
-		case inside <- struct{}{}:
-			<-release // the first hash holds the only slot until told
-		default:
-		}
+		// The first hash holds the only slot until told. (A non-blocking send
+		// here lost the signal whenever the hash started before the test
+		// waited for it, and the test then waited for ever.)
+		first.Do(func() {
+			inside <- struct{}{}
+			<-release
+		})
 		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 	}
 	ctx := context.Background()
