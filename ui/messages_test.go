@@ -109,7 +109,9 @@ func TestContactTextInWelsh(t *testing.T) {
 	own := Contact{Text: "call customer services on 01632 960 001", TextWelsh: "ffoniwch y gwasanaethau cwsmeriaid ar 01632 960 001",
 		Hours: "Monday to Friday, 9am to 5pm", HoursWelsh: "Dydd Llun i ddydd Gwener, 9am i 5pm"}
 	noWelsh := Contact{Text: "call customer services on 01632 960 001"}
-	refusal := func(c Contact) string { return "You have tried too many different phone numbers today. Try again in 5 hours, or " + c.Text }
+	refusal := func(c Contact) string {
+		return "You have tried too many different phone numbers today. Try again in 5 hours, or " + c.Text
+	}
 	for _, tc := range []struct {
 		c          Contact
 		want, hour string
