@@ -372,7 +372,6 @@ func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 		"dict":       dict,
 		"list":       func(v ...any) []any { return v },
 		"join":       strings.Join,
-		"formatTime": FormatTime,
 	}
 }
 
