@@ -368,10 +368,10 @@ func funcs(opts Options, cat *locale.Catalogue, lang string) template.FuncMap {
 			}
 			return cat.T(lang, "timeout.minutes", "count", seconds/60)
 		},
-		"asset":      assetURL,
-		"dict":       dict,
-		"list":       func(v ...any) []any { return v },
-		"join":       strings.Join,
+		"asset": assetURL,
+		"dict":  dict,
+		"list":  func(v ...any) []any { return v },
+		"join":  strings.Join,
 	}
 }
 
